@@ -1,0 +1,1 @@
+"""Analytics keeps no tables of its own: it reads closures and customers."""

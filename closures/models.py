@@ -1,0 +1,272 @@
+"""Closing a card (销卡), voiding a record (作废), archiving (归档) and erasure, with reasons.
+
+Statuses change only through closures/operations.py; these models are the history.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import Customer
+
+
+class Action(models.TextChoices):
+    CLOSE = "close", _("Close card")
+    VOID = "void", _("Void record")
+    ARCHIVE = "archive", _("Archive")
+    ERASE = "erase", _("Delete")
+
+
+# The status each action leaves the card in.
+ACTION_STATUS = {
+    Action.CLOSE: Customer.Status.CLOSED,
+    Action.VOID: Customer.Status.VOID,
+    Action.ARCHIVE: Customer.Status.ARCHIVED,
+    Action.ERASE: Customer.Status.ERASED,
+}
+
+
+class Category(models.TextChoices):
+    COMPETITOR = "competitor", _("Competitor")
+    PRICE = "price", _("Price")
+    SERVICE = "service", _("Service")
+    PRODUCT = "product", _("Product")
+    MOVED = "moved", _("Moved away")
+    DECEASED = "deceased", _("Deceased")
+    INACTIVITY = "inactivity", _("Inactivity")
+    DUPLICATE = "duplicate", _("Duplicate record")
+    DATA_ERROR = "data_error", _("Data error")
+    CUSTOMER_REQUEST = "customer_request", _("Customer request")
+    OTHER = "other", _("Other")
+
+
+class ClosureReasonQuerySet(models.QuerySet):
+    def active(self) -> "ClosureReasonQuerySet":
+        return self.filter(is_active=True)
+
+    def for_action(self, action: str) -> "ClosureReasonQuerySet":
+        return self.filter(**{f"for_{action}": True})
+
+
+class ClosureReason(models.Model):
+    """A predefined reason (销卡原因). Retired reasons stay on old closures and in analytics."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    label_en = models.CharField(_("label (English)"), max_length=120)
+    label_zh = models.CharField(_("label (Chinese)"), max_length=120)
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    for_close = models.BooleanField(_("for closing cards"), default=False)
+    for_void = models.BooleanField(_("for voiding records"), default=False)
+    for_archive = models.BooleanField(_("for archiving"), default=False)
+    for_erase = models.BooleanField(_("for deletion"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    display_order = models.PositiveIntegerField(_("display order"), default=100)
+    notes_required = models.BooleanField(_("notes required"), default=False)
+
+    objects = ClosureReasonQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("closure reason")
+        verbose_name_plural = _("closure reasons")
+        ordering = ["display_order", "id"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The label in the active language."""
+        lang = translation.get_language() or ""
+        return self.label_zh if lang.lower().startswith("zh") and self.label_zh else self.label_en
+
+    @property
+    def requires_notes(self) -> bool:
+        return self.notes_required or self.category == Category.OTHER
+
+    def applies_to(self, action: str) -> bool:
+        return bool(getattr(self, f"for_{action}", False))
+
+
+class ClosureQuerySet(models.QuerySet):
+    def open(self) -> "ClosureQuerySet":
+        return self.filter(reverted_at__isnull=True)
+
+    def in_period(self, start, end) -> "ClosureQuerySet":
+        return self.filter(performed_at__gte=start, performed_at__lt=end)
+
+
+class Closure(models.Model):
+    """One closure of one card: what was done, why, by whom, and whether it was reverted.
+
+    Segment, owner and tenure are copied from the card at the moment of closing, so churn
+    analytics describe the customer as they were when they left and stay right after erasure.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="closures")
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    reason = models.ForeignKey(ClosureReason, verbose_name=_("reason"), on_delete=models.PROTECT, related_name="+")
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    notes = models.TextField(_("notes"), max_length=1000, blank=True)
+    duplicate_of = models.ForeignKey(
+        Customer, verbose_name=_("duplicate of"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    previous_status = models.CharField(max_length=10, choices=Customer.Status.choices)
+    balance_at_closure = models.DecimalField(_("balance at closure"), max_digits=12, decimal_places=2, default=0)
+    points_at_closure = models.IntegerField(_("points at closure"), default=0)
+    settlement_note = models.TextField(_("settlement note"), max_length=1000, blank=True)
+
+    segment = models.CharField(_("segment"), max_length=16, choices=Customer.Segment.choices)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    tenure_days = models.PositiveIntegerField(_("tenure (days)"), default=0)
+
+    performed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("performed by"), on_delete=models.PROTECT, related_name="+"
+    )
+    performed_at = models.DateTimeField(_("performed at"), default=timezone.now)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    nonce = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+
+    reverted_at = models.DateTimeField(_("reverted at"), null=True, blank=True)
+    reverted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reverted by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    revert_note = models.TextField(_("reinstatement note"), max_length=1000, blank=True)
+    customer_erased = models.BooleanField(_("customer erased"), default=False)
+
+    objects = ClosureQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("closure")
+        verbose_name_plural = _("closures")
+        ordering = ["-performed_at", "-id"]
+        permissions = [
+            ("reinstate_closure", _("Can reinstate closed, void and archived cards")),
+            ("erase_customer", _("Can irreversibly delete a customer's personal data")),
+            ("bulk_close", _("Can close many cards at once")),
+            ("view_analytics", _("Can view closure analytics")),
+            ("export_closures", _("Can export closure data")),
+        ]
+        constraints = [
+            # At most one open closure per card, so two racing confirmations cannot both land.
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(reverted_at__isnull=True), name="closure_one_open_per_customer"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["performed_at"], name="closure_performed_at"),
+            models.Index(fields=["reason", "performed_at"], name="closure_reason_at"),
+            models.Index(fields=["category", "performed_at"], name="closure_category_at"),
+            models.Index(fields=["performed_by", "performed_at"], name="closure_by_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.customer_id} {self.performed_at:%Y-%m-%d}"
+
+    @property
+    def is_reverted(self) -> bool:
+        return self.reverted_at is not None
+
+
+class ClosureRequest(models.Model):
+    """A Staff closure waiting for a Manager's approval (when approval is switched on)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending approval")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="closure_requests")
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    reason = models.ForeignKey(ClosureReason, verbose_name=_("reason"), on_delete=models.PROTECT, related_name="+")
+    notes = models.TextField(_("notes"), max_length=1000, blank=True)
+    settlement_note = models.TextField(_("settlement note"), max_length=1000, blank=True)
+    duplicate_of = models.ForeignKey(
+        Customer, verbose_name=_("duplicate of"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), max_length=1000, blank=True)
+    closure = models.OneToOneField(Closure, null=True, blank=True, on_delete=models.PROTECT, related_name="request")
+    nonce = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("closure request")
+        verbose_name_plural = _("closure requests")
+        ordering = ["-requested_at", "-id"]
+        permissions = [("decide_closurerequest", _("Can approve or reject closure requests"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(state="pending"), name="closurerequest_one_pending_per_customer"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.customer_id} ({self.get_state_display()})"
+
+
+class ClosureSettings(models.Model):
+    """Singleton (pk=1): whether Staff closures need a Manager's approval, and for which cards."""
+
+    class Policy(models.TextChoices):
+        ALL = "all", _("All cards")
+        KEY_OR_BALANCE = "key_or_balance", _("Key accounts and cards with a balance or points")
+
+    approval_required = models.BooleanField(_("Staff closures need a Manager's approval"), default=False)
+    approval_policy = models.CharField(
+        _("cards that need approval"), max_length=20, choices=Policy.choices, default=Policy.KEY_OR_BALANCE
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("closure settings")
+        verbose_name_plural = _("closure settings")
+        default_permissions = ("view", "change")
+
+    def __str__(self) -> str:
+        return str(_("Closure settings"))
+
+    @classmethod
+    def load(cls) -> "ClosureSettings":
+        obj, _created = cls.objects.get_or_create(pk=1)
+        return obj
+
+    def needs_approval(self, customer: Customer) -> bool:
+        if not self.approval_required:
+            return False
+        if self.approval_policy == self.Policy.ALL:
+            return True
+        return customer.segment == Customer.Segment.KEY or customer.balance > 0 or customer.points > 0

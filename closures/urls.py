@@ -1,0 +1,21 @@
+from django.urls import path
+
+from .views import audit, bulk, flow, reasons, requests
+
+app_name = "closures"
+
+urlpatterns = [
+    # close / void / archive / erase: reason and notes ("Continue"), then the impact preview ("Confirm")
+    path("customer/<int:pk>/<str:action>/", flow.start, name="start"),
+    path("customer/<int:pk>/<str:action>/confirm/", flow.confirm, name="confirm"),
+    path("customer/<int:pk>/reinstate/", flow.reinstate, name="reinstate"),
+    path("requests/", requests.queue, name="request_queue"),
+    path("requests/<int:pk>/", requests.decide, name="request_decide"),
+    path("bulk/", bulk.bulk, name="bulk"),
+    path("bulk/confirm/", bulk.bulk_confirm, name="bulk_confirm"),
+    path("reasons/", reasons.reason_list, name="reason_list"),
+    path("reasons/new/", reasons.reason_create, name="reason_create"),
+    path("reasons/<int:pk>/", reasons.reason_edit, name="reason_edit"),
+    path("settings/", reasons.closure_settings, name="settings"),
+    path("audit/", audit.audit_log, name="audit"),
+]

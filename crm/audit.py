@@ -1,0 +1,84 @@
+"""Writing the audit trail. Called explicitly by operations and views, never from signals."""
+
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Model
+
+from .models import AuditEntry
+
+
+def client_ip(request) -> str | None:
+    """The client's address; behind a proxy set BEHIND_TLS_PROXY and trust its X-Forwarded-For."""
+    if request is None:
+        return None
+    from django.conf import settings
+
+    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip() or None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-safe, human-readable form of a field value."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Model):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "all"):  # a related manager or queryset (tags)
+        return ", ".join(sorted(str(v) for v in value.all()))
+    if isinstance(value, list | tuple | set):
+        return ", ".join(sorted(str(v) for v in value))
+    return str(value)
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """``{field: [old, new]}`` for every field whose value changed."""
+    changes = {}
+    for field, new in after.items():
+        old = _plain(before.get(field))
+        new = _plain(new)
+        if old != new:
+            changes[field] = [old, new]
+    return changes
+
+
+def record(
+    action: str,
+    *,
+    actor=None,
+    request=None,
+    obj: Model | None = None,
+    object_type: str = "",
+    object_id: Any = "",
+    customer_id: int | None = None,
+    summary: str = "",
+    changes: dict | None = None,
+    reason: str = "",
+    notes: str = "",
+) -> AuditEntry:
+    """Append one entry. ``actor`` defaults to the request's user."""
+    if actor is None and request is not None and request.user.is_authenticated:
+        actor = request.user
+    if obj is not None:
+        object_type = object_type or obj._meta.model_name
+        object_id = object_id or obj.pk
+    return AuditEntry.objects.create(
+        action=action,
+        actor=actor if actor is not None and actor.pk else None,
+        actor_name=(actor.get_username() if actor is not None else ""),
+        ip=client_ip(request),
+        object_type=object_type,
+        object_id=str(object_id or ""),
+        customer_id=customer_id,
+        summary=summary[:300],
+        changes=changes or {},
+        reason=str(reason)[:200],
+        notes=notes,
+    )

@@ -1,0 +1,164 @@
+"""The audit trail and background jobs.
+
+The audit trail: an append-only record of every change and every closure event.
+
+It lives in crm/ because every app writes to it (customer edits, closures, exports,
+logins) and apps depend on crm, never the other way round. The customer is kept as a
+plain id rather than a foreign key so that crm does not depend on customers and an
+entry can never be lost with the row it describes.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import connection, models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+ERASED_MARKER = "[erased]"
+
+
+class AuditQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionDenied("Audit entries are append-only.")
+
+    def delete(self):
+        raise PermissionDenied("Audit entries are append-only.")
+
+    def for_customer(self, customer_id: int) -> "AuditQuerySet":
+        return self.filter(customer_id=customer_id)
+
+    def redact_customer(self, customer_id: int, personal_values: list[str]) -> int:
+        """Replace every personal value of an erased customer in its entries with a marker.
+
+        The one sanctioned change to audit rows, used only by the erase operation inside
+        its transaction. On PostgreSQL the append-only trigger lets it through only while
+        ``crm.audit_redaction`` is set for the current transaction.
+        """
+        values = sorted({v for v in personal_values if v and len(str(v)) >= 2}, key=len, reverse=True)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL crm.audit_redaction = 'on'")
+        count = 0
+        for entry in self.filter(customer_id=customer_id):
+            changes = _redact(entry.changes, values)
+            notes = _redact(entry.notes, values)
+            summary = _redact(entry.summary, values)
+            if (changes, notes, summary) != (entry.changes, entry.notes, entry.summary):
+                models.QuerySet.update(
+                    AuditEntry.objects.filter(pk=entry.pk), changes=changes, notes=notes, summary=summary
+                )
+                count += 1
+        return count
+
+
+def _redact(value, personal_values):
+    if isinstance(value, str):
+        for personal in personal_values:
+            value = value.replace(str(personal), ERASED_MARKER)
+        return value
+    if isinstance(value, list):
+        return [_redact(v, personal_values) for v in value]
+    if isinstance(value, dict):
+        return {k: _redact(v, personal_values) for k, v in value.items()}
+    return value
+
+
+class AuditEntry(models.Model):
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("who"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    actor_name = models.CharField(_("who"), max_length=150, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    action = models.CharField(_("action"), max_length=40, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=40)
+    object_id = models.CharField(_("object id"), max_length=40, blank=True)
+    customer_id = models.BigIntegerField(_("customer"), null=True, blank=True)
+    summary = models.CharField(_("summary"), max_length=300, blank=True)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["customer_id", "at"], name="audit_customer_at"),
+            models.Index(fields=["actor", "at"], name="audit_actor_at"),
+        ]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_type}:{self.object_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionDenied("Audit entries are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("Audit entries are append-only.")
+
+
+class Job(models.Model):
+    """A long piece of work (a large export or import, a bulk closure) run by crm.jobs.
+
+    Generic so that every app can run jobs without depending on another: an app registers
+    a runner for its kinds (crm.jobs.register) and crm runs it on Celery or in-process.
+    """
+
+    class Kind(models.TextChoices):
+        CLOSURES_XLSX = "closures_xlsx", _("Closures export (Excel)")
+        CLOSURES_CSV = "closures_csv", _("Closures export (CSV)")
+        CUSTOMERS_XLSX = "customers_xlsx", _("Customers export (Excel)")
+        CUSTOMERS_CSV = "customers_csv", _("Customers export (CSV)")
+        CUSTOMERS_IMPORT = "customers_import", _("Customer import")
+        BULK_CLOSE = "bulk_close", _("Bulk closure")
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    params = models.JSONField(default=dict, blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
+    progress = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    file = models.FileField(upload_to="exports/%Y/%m/", blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("job")
+        verbose_name_plural = _("jobs")
+        ordering = ["-created_at"]
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M} ({self.get_state_display()})"
+
+    @property
+    def percent(self) -> int:
+        if self.state == self.State.DONE:
+            return 100
+        if not self.total:
+            return 0
+        return min(99, int(self.progress * 100 / self.total))

@@ -1,0 +1,79 @@
+"""The three roles and exactly what each may do.
+
+This is the single source of the role matrix; README.md shows the same matrix and
+tests/crm/test_roles.py checks that the two agree. Groups are synced after every
+`migrate` (see CrmConfig.ready), so adding a permission here and migrating is enough.
+"""
+
+from django.apps import apps as global_apps
+from django.contrib.auth.management import create_permissions
+from django.db import DEFAULT_DB_ALIAS
+
+STAFF = "Staff"
+MANAGER = "Manager"
+ADMIN = "Admin"
+ROLE_NAMES = (STAFF, MANAGER, ADMIN)
+
+STAFF_PERMISSIONS = [
+    "customers.view_customer",
+    "customers.add_customer",
+    "customers.change_customer",
+    "customers.view_purchase",
+    "customers.add_purchase",
+    "customers.view_interaction",
+    "customers.add_interaction",
+    "closures.view_closure",
+    "closures.add_closure",  # close card, void record, archive (maybe through approval)
+    "closures.view_closurereason",
+]
+
+MANAGER_PERMISSIONS = STAFF_PERMISSIONS + [
+    "closures.view_analytics",
+    "closures.reinstate_closure",
+    "closures.bulk_close",
+    "closures.view_closurerequest",
+    "closures.decide_closurerequest",
+    "crm.view_auditentry",
+]
+
+ADMIN_PERMISSIONS = MANAGER_PERMISSIONS + [
+    "customers.import_customers",
+    "customers.export_customers",
+    "customers.view_unmasked_contacts",
+    "closures.erase_customer",
+    "closures.add_closurereason",
+    "closures.change_closurereason",
+    "closures.change_closuresettings",
+    "closures.export_closures",
+    "auth.view_user",
+    "auth.add_user",
+    "auth.change_user",
+]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    STAFF: STAFF_PERMISSIONS,
+    MANAGER: MANAGER_PERMISSIONS,
+    ADMIN: ADMIN_PERMISSIONS,
+}
+
+
+def sync_roles(apps=global_apps, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Create the groups if missing and give each exactly its permissions. Idempotent."""
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for app_config in apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, using=using, apps=apps)
+    for role, codes in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.using(using).get_or_create(name=role)
+        wanted = []
+        for code in codes:
+            app_label, codename = code.split(".")
+            wanted.append(Permission.objects.using(using).get(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(wanted)
+
+
+def sync_roles_after_migrate(sender, using=DEFAULT_DB_ALIAS, apps=global_apps, **kwargs) -> None:
+    # post_migrate fires once per app; sync_roles creates every app's permissions itself, so once is enough.
+    if sender.name != "crm":
+        return
+    sync_roles(global_apps, using=using)

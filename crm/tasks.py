@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from . import jobs
+
+
+@shared_task(name="crm.run_job", acks_late=True, reject_on_worker_lost=True)
+def run_job(job_id: str) -> None:
+    jobs.run(job_id)

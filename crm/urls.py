@@ -1,0 +1,30 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from . import views
+from .permissions import logged_in, public
+
+urlpatterns = [
+    path("", include("customers.urls")),
+    path("closures/", include("closures.urls")),
+    path("analytics/", include("analytics.urls")),
+    path("users/", include("crm.user_urls")),
+    path("jobs/", include("crm.job_urls")),
+    path("accounts/login/", public(auth_views.LoginView.as_view(redirect_authenticated_user=True)), name="login"),
+    path("accounts/logout/", logged_in(auth_views.LogoutView.as_view()), name="logout"),
+    path(
+        "accounts/password/",
+        logged_in(auth_views.PasswordChangeView.as_view(success_url="/accounts/password/done/")),
+        name="password_change",
+    ),
+    path(
+        "accounts/password/done/",
+        logged_in(auth_views.PasswordChangeDoneView.as_view()),
+        name="password_change_done",
+    ),
+    path("i18n/setlang/", public(set_language), name="set_language"),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]

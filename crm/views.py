@@ -1,0 +1,127 @@
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import connection, transaction
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from . import audit, jobs
+from .forms import UserForm
+from .models import Job
+from .permissions import logged_in, public, require
+from .roles import ROLE_NAMES
+
+User = get_user_model()
+
+
+@public
+@never_cache
+def healthz(request):
+    """For load balancers: 200 when the database (and the broker, if configured) answer."""
+    from django.conf import settings
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception:
+        return JsonResponse({"status": "unavailable"}, status=503)
+    if settings.CELERY_BROKER_URL:
+        try:
+            from .celery import app
+
+            with app.connection_for_write() as conn:
+                conn.ensure_connection(max_retries=1, timeout=2)
+        except Exception:
+            return JsonResponse({"status": "unavailable"}, status=503)
+    return JsonResponse({"status": "ok"})
+
+
+@require("auth.view_user")
+def user_list(request):
+    roles = Prefetch("groups", queryset=Group.objects.filter(name__in=ROLE_NAMES))
+    users = User.objects.order_by("username").prefetch_related(roles)
+    return render(request, "users/user_list.html", {"users": users})
+
+
+@require("auth.add_user")
+def user_create(request):
+    form = UserForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            user = form.save()
+            audit.record(
+                "user.create",
+                request=request,
+                obj=user,
+                summary=user.get_username(),
+                changes={"role": [None, form.cleaned_data.get("role") or None]},
+            )
+        messages.success(request, _("User %(name)s created.") % {"name": user.get_username()})
+        return redirect("users:list")
+    return render(request, "users/user_form.html", {"form": form})
+
+
+@require("auth.change_user")
+def user_edit(request, pk):
+    user = get_object_or_404(User, pk=pk)
+    form = UserForm(request.POST or None, instance=user)
+    if request.method == "POST" and form.is_valid():
+        before = {name: form.initial.get(name) for name in form.changed_data if name != "password"}
+        with transaction.atomic():
+            form.save()
+            changes = audit.diff(before, {n: form.cleaned_data[n] for n in before})
+            if "password" in form.changed_data and form.cleaned_data.get("password"):
+                changes["password"] = ["***", "***"]
+            audit.record("user.update", request=request, obj=user, summary=user.get_username(), changes=changes)
+        messages.success(request, _("User %(name)s saved.") % {"name": user.get_username()})
+        return redirect("users:list")
+    return render(request, "users/user_form.html", {"form": form, "edited_user": user})
+
+
+def _own_job(request, pk) -> Job:
+    """A job is visible only to the user who started it, while they keep the kind's permission."""
+    job = Job.objects.filter(pk=pk, created_by=request.user).first()
+    if job is None:
+        raise Http404
+    if not request.user.has_perm(jobs.kind_permission(job.kind)):
+        raise Http404
+    return job
+
+
+@logged_in
+def job_status(request, pk):
+    job = _own_job(request, pk)
+    jobs.mark_dead_jobs_failed([job])
+    job.refresh_from_db()
+    context = {"job": job, "expired": jobs.is_expired(job)}
+    if request.htmx:
+        return render(request, "jobs/job_status.html#progress", context)
+    return render(request, "jobs/job_status.html", context)
+
+
+@logged_in
+def job_download(request, pk):
+    job = _own_job(request, pk)
+    if job.state != Job.State.DONE or not job.file or jobs.is_expired(job):
+        raise Http404
+    audit.record("job.download", request=request, obj=job, object_type="job", summary=job.get_kind_display())
+    return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.file.name.rsplit("/", 1)[-1])
+
+
+@logged_in
+@require_POST
+def job_retry(request, pk):
+    job = _own_job(request, pk)
+    jobs.mark_dead_jobs_failed([job])
+    job.refresh_from_db()
+    if job.state != Job.State.FAILED:
+        messages.error(request, _("Only a failed job can be retried."))
+    else:
+        jobs.retry(job)
+        messages.info(request, _("The job was queued again."))
+    return redirect("jobs:status", pk=job.pk)

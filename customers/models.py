@@ -1,0 +1,259 @@
+"""The customer management card (客户管理卡) and what is recorded on it."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Tag(models.Model):
+    name = models.CharField(_("name"), max_length=40, unique=True)
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerQuerySet(models.QuerySet):
+    def active(self) -> "CustomerQuerySet":
+        return self.filter(status=Customer.Status.ACTIVE)
+
+    def not_erased(self) -> "CustomerQuerySet":
+        return self.exclude(status=Customer.Status.ERASED)
+
+
+class Customer(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        CLOSED = "closed", _("Closed")
+        VOID = "void", _("Void")
+        ARCHIVED = "archived", _("Archived")
+        ERASED = "erased", _("Erased")
+
+    class Segment(models.TextChoices):
+        POTENTIAL = "potential", _("Potential")
+        REGULAR = "regular", _("Regular")
+        KEY = "key", _("Key account")
+
+    class Stage(models.TextChoices):
+        PROSPECT = "prospect", _("Prospect")
+        FIRST_PURCHASE = "first_purchase", _("First purchase")
+        REPEAT = "repeat", _("Repeat")
+        LOYAL = "loyal", _("Loyal")
+
+    class Gender(models.TextChoices):
+        UNKNOWN = "", _("Not stated")
+        FEMALE = "f", _("Female")
+        MALE = "m", _("Male")
+        OTHER = "o", _("Other")
+
+    # Identity
+    customer_no = models.CharField(_("customer number"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True, default="")
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    occupation = models.CharField(_("occupation"), max_length=100, blank=True)
+    company = models.CharField(_("company"), max_length=150, blank=True)
+    title = models.CharField(_("job title"), max_length=100, blank=True)
+
+    # Contact. phone is stored normalised in E.164 (+8613812345678); phone_rev holds its digits
+    # reversed so "last 4 or more digits" is an indexed prefix search, not a scan.
+    phone = models.CharField(_("mobile phone"), max_length=20, blank=True, db_index=True)
+    phone_rev = models.CharField(max_length=20, blank=True, editable=False)
+    email = models.EmailField(_("email"), max_length=254, blank=True, db_index=True)
+    wechat = models.CharField(_("WeChat or other handle"), max_length=100, blank=True)
+    city = models.CharField(_("city"), max_length=60, blank=True, db_index=True)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+
+    # Classification
+    segment = models.CharField(_("segment"), max_length=16, choices=Segment.choices, default=Segment.POTENTIAL)
+    stage = models.CharField(_("lifecycle stage"), max_length=16, choices=Stage.choices, default=Stage.PROSPECT)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_customers",
+    )
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="customers")
+    preferences = models.TextField(_("preferences"), max_length=2000, blank=True)
+
+    # Money
+    balance = models.DecimalField(
+        _("stored-value balance"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    points = models.IntegerField(_("loyalty points"), default=0, validators=[MinValueValidator(0)])
+
+    # State, changed only by closures.operations
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+
+    # Kept current by record_purchase / record_interaction, never recomputed on a page view.
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    last_interaction_at = models.DateTimeField(_("last interaction"), null=True, blank=True, editable=False)
+    last_purchase_on = models.DateField(_("last purchase"), null=True, blank=True, editable=False)
+    purchase_count = models.PositiveIntegerField(_("purchases"), default=0, editable=False)
+    purchase_total = models.DecimalField(
+        _("purchase total"), max_digits=14, decimal_places=2, default=Decimal("0.00"), editable=False
+    )
+
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["customer_no"]
+        permissions = [
+            ("import_customers", _("Can import customers from files")),
+            ("export_customers", _("Can export customers to files")),
+            ("view_unmasked_contacts", _("Can see full phone numbers and emails in lists")),
+        ]
+        indexes = [
+            models.Index(fields=["phone_rev"], name="customer_phone_rev", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["status", "updated_at"], name="customer_status_updated"),
+            models.Index(fields=["status", "name"], name="customer_status_name"),
+            models.Index(fields=["owner", "status"], name="customer_owner_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(balance__gte=0), name="customer_balance_not_negative"),
+            models.CheckConstraint(condition=Q(points__gte=0), name="customer_points_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.customer_no})"
+
+    def save(self, *args, **kwargs):
+        self.phone_rev = "".join(ch for ch in reversed(self.phone) if ch.isdigit())
+        super().save(*args, **kwargs)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+    @property
+    def is_erased(self) -> bool:
+        return self.status == self.Status.ERASED
+
+    @transaction.atomic
+    def record_purchase(self, *, product: str, quantity: int, amount: Decimal, purchased_on, by=None) -> "Purchase":
+        """Add a purchase and keep the card's purchase figures current in the same transaction."""
+        purchase = Purchase.objects.create(
+            customer=self,
+            product=product,
+            quantity=quantity,
+            amount=amount,
+            purchased_on=purchased_on,
+            recorded_by=by,
+        )
+        Customer.objects.filter(pk=self.pk).update(
+            purchase_count=F("purchase_count") + 1,
+            purchase_total=F("purchase_total") + amount,
+            updated_at=timezone.now(),
+        )
+        Customer.objects.filter(pk=self.pk).filter(
+            Q(last_purchase_on__isnull=True) | Q(last_purchase_on__lt=purchased_on)
+        ).update(last_purchase_on=purchased_on)
+        self.refresh_from_db(fields=["purchase_count", "purchase_total", "last_purchase_on", "updated_at"])
+        return purchase
+
+    @transaction.atomic
+    def record_interaction(self, *, kind: str, occurred_at, summary: str, outcome: str = "", by=None) -> "Interaction":
+        """Log an interaction and move the card's "last interaction" forward if it is newer."""
+        interaction = Interaction.objects.create(
+            customer=self, kind=kind, occurred_at=occurred_at, summary=summary, outcome=outcome, by=by
+        )
+        Customer.objects.filter(pk=self.pk).filter(
+            Q(last_interaction_at__isnull=True) | Q(last_interaction_at__lt=occurred_at)
+        ).update(last_interaction_at=occurred_at, updated_at=timezone.now())
+        self.refresh_from_db(fields=["last_interaction_at", "updated_at"])
+        return interaction
+
+
+class Purchase(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="purchases")
+    product = models.CharField(_("product"), max_length=150)
+    quantity = models.PositiveIntegerField(_("quantity"), default=1, validators=[MinValueValidator(1)])
+    amount = models.DecimalField(
+        _("amount"), max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+    purchased_on = models.DateField(_("date"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("purchase")
+        verbose_name_plural = _("purchases")
+        ordering = ["-purchased_on", "-id"]
+        indexes = [models.Index(fields=["customer", "purchased_on"], name="purchase_customer_date")]
+
+    def __str__(self) -> str:
+        return f"{self.product} × {self.quantity}"
+
+
+class Interaction(models.Model):
+    class Kind(models.TextChoices):
+        CALL = "call", _("Call")
+        EMAIL = "email", _("Email")
+        MEETING = "meeting", _("Meeting")
+        VISIT = "visit", _("Visit")
+        MESSAGE = "message", _("Message")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="interactions")
+    kind = models.CharField(_("type"), max_length=10, choices=Kind.choices)
+    occurred_at = models.DateTimeField(_("when"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    summary = models.TextField(_("summary"), max_length=2000)
+    outcome = models.CharField(_("outcome"), max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("interaction")
+        verbose_name_plural = _("interactions")
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["customer", "occurred_at"], name="interaction_customer_when")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d}"
+
+
+class NameGram(models.Model):
+    """Every character and every two-character run of each customer's name (lower-cased).
+
+    PostgreSQL only: pg_trgm cannot serve one- and two-character queries (a Chinese surname
+    such as "伟" or a given name such as "张伟"), so those go through this table's
+    (gram, customer) index instead of scanning a million names. A trigger on the customer
+    table keeps it in step with every insert, update, import and erasure (see the
+    migration); SQLite searches with LIKE and leaves this table empty.
+    """
+
+    pk = models.CompositePrimaryKey("gram", "customer")
+    gram = models.CharField(max_length=2)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return self.gram

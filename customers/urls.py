@@ -1,0 +1,18 @@
+from django.urls import path
+
+from .views import card, io, search
+
+app_name = "customers"
+
+urlpatterns = [
+    path("", search.search, name="search"),
+    path("customers/new/", card.create, name="create"),
+    path("customers/<int:pk>/", card.card, name="card"),
+    path("customers/<int:pk>/edit/", card.edit, name="edit"),
+    path("customers/<int:pk>/interactions/new/", card.add_interaction, name="add_interaction"),
+    path("customers/<int:pk>/purchases/new/", card.add_purchase, name="add_purchase"),
+    path("customers/export/", io.export, name="export"),
+    path("customers/import/", io.import_upload, name="import"),
+    path("customers/import/template.<str:fmt>", io.import_template, name="import_template"),
+    path("customers/import/confirm/", io.import_confirm, name="import_confirm"),
+]

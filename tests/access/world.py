@@ -1,0 +1,18 @@
+"""The objects the URL walk needs: one of each thing a URL can point at."""
+
+from types import SimpleNamespace
+
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from crm.models import Job
+from tests.factories import CustomerFactory
+
+
+def build_world(staff_user, manager_user, admin_user) -> SimpleNamespace:
+    world = SimpleNamespace(staff_user=staff_user, manager_user=manager_user, admin_user=admin_user)
+    world.customer = CustomerFactory(owner=staff_user)
+    world.job = Job(kind="closures_xlsx", created_by=admin_user, state=Job.State.DONE, finished_at=timezone.now())
+    world.job.file.save("closures.xlsx", ContentFile(b"PK-not-really-a-workbook"), save=False)
+    world.job.save()
+    return world

@@ -1,0 +1,71 @@
+"""Shared personas, clients and the fast test settings (kept here, not in a second settings tree)."""
+
+import shutil
+import tempfile
+
+import pytest
+from django.test import Client
+
+from .factories import UserFactory
+
+_media_root = tempfile.mkdtemp(prefix="crm-test-media-")
+
+
+def pytest_configure(config):
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = _media_root
+    settings.AXES_ENABLED = True
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(_media_root, ignore_errors=True)
+
+
+@pytest.fixture
+def staff_user(db):
+    return UserFactory(username="staff_li", first_name="Li", last_name="Na", role="Staff")
+
+
+@pytest.fixture
+def manager_user(db):
+    return UserFactory(username="manager_wang", first_name="Wang", last_name="Fang", role="Manager")
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="admin_zhao", first_name="Zhao", last_name="Lei", role="Admin")
+
+
+@pytest.fixture
+def outsider_user(db):
+    """Logged in but in no role: may not see anything."""
+    return UserFactory(username="outsider")
+
+
+def _client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def staff_client(staff_user):
+    return _client_for(staff_user)
+
+
+@pytest.fixture
+def manager_client(manager_user):
+    return _client_for(manager_user)
+
+
+@pytest.fixture
+def admin_client(admin_user):
+    return _client_for(admin_user)
+
+
+@pytest.fixture
+def role_client(request, staff_user, manager_user, admin_user):
+    """Parametrise with indirect=True and one of "staff", "manager", "admin"."""
+    return _client_for({"staff": staff_user, "manager": manager_user, "admin": admin_user}[request.param])
