@@ -1,0 +1,62 @@
+"""Writing spreadsheet cells safely (shared by every export).
+
+Text that starts with =, +, -, @, a tab or a carriage return would be read by Excel or
+LibreOffice as a formula (spreadsheet formula injection); such text is prefixed with an
+apostrophe in CSV and written as an explicit string cell in .xlsx.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def looks_like_formula(value: str) -> bool:
+    return bool(value) and value.startswith(FORMULA_PREFIXES)
+
+
+def csv_cell(value) -> str:
+    """A CSV-safe text for one cell."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = timezone.localtime(value) if timezone.is_aware(value) else value
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value)
+    return "'" + text if looks_like_formula(text) else text
+
+
+def xlsx_value(value):
+    """A value for openpyxl: naive local datetimes, numbers as numbers, formula-like text as text.
+
+    openpyxl treats any str starting with "=" as a formula; the caller must also set the
+    cell's data_type to "s" for those (see xlsx_cell).
+    """
+    if isinstance(value, datetime) and timezone.is_aware(value):
+        return timezone.localtime(value).replace(tzinfo=None)
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def xlsx_cell(sheet, value, *, bold: bool = False, number_format: str | None = None):
+    """A write-only cell holding ``value`` safely (never a formula)."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    cell = WriteOnlyCell(sheet, value=xlsx_value(value))
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"
+    if bold:
+        cell.font = Font(bold=True)
+    if number_format:
+        cell.number_format = number_format
+    elif isinstance(value, datetime):
+        cell.number_format = "yyyy-mm-dd hh:mm"
+    elif isinstance(value, date):
+        cell.number_format = "yyyy-mm-dd"
+    return cell
