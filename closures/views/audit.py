@@ -1,10 +1,25 @@
-"""The audit log page (Manager, Admin)."""
+"""The audit log page (Manager, Admin): read-only, filterable, never counting the whole table."""
 
-from django.http import HttpResponse
+from django.shortcuts import render
 
+from crm.models import AuditEntry
+from crm.pagination import page_of
 from crm.permissions import require
+from customers.models import Customer
+
+from ..filters import AuditFilter
 
 
 @require("crm.view_auditentry")
-def audit_log(request, **kwargs):
-    return HttpResponse("not built yet", status=501)
+def audit_log(request):
+    filterset = AuditFilter(request.GET or None, queryset=AuditEntry.objects.select_related("actor"))
+    if filterset.is_bound and not filterset.is_valid():
+        entries = AuditEntry.objects.none()
+    else:
+        entries = filterset.qs
+    page = page_of(request, entries.order_by("-at", "-id"), per_page=50)
+    customer_ids = {e.customer_id for e in page.object_list if e.customer_id}
+    numbers = dict(Customer.objects.filter(pk__in=customer_ids).values_list("pk", "customer_no"))
+    for entry in page.object_list:
+        entry.customer_no = numbers.get(entry.customer_id, "")
+    return render(request, "closures/audit_log.html", {"filter": filterset, "page_obj": page})
