@@ -1,0 +1,76 @@
+"""Browser tests: Playwright for Python driving Debian's chromium against pytest-django's live server.
+
+They skip, saying why, where /usr/bin/chromium is absent; CI sets CRM_REQUIRE_BROWSER=1 and
+installs chromium, so there a missing browser fails instead of skipping.
+Never `playwright install`: it downloads a browser build, which this network refuses.
+"""
+
+import os
+import shutil
+
+import pytest
+
+from tests.factories import TEST_PASSWORD, UserFactory
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+
+# Playwright's sync API keeps an event loop in this thread; the ORM calls made by fixtures are
+# still synchronous and safe here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        message = f"chromium not found at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("CRM_REQUIRE_BROWSER"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(locale="en-US", base_url=live_server.url)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def login(page):
+    """login("Staff") creates a user in that role and logs in through the real form."""
+
+    def do_login(role: str, username: str | None = None):
+        username = username or f"browser_{role.lower()}"
+        user = UserFactory(username=username, role=role)
+        page.goto("/accounts/login/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(TEST_PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_load_state()
+        return user
+
+    return do_login

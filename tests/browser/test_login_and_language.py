@@ -1,0 +1,47 @@
+"""Logging in as each role shows that role's navigation; the language switch works."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@pytest.mark.parametrize(
+    ("role", "visible", "hidden"),
+    [
+        ("Staff", ["Customers", "New customer"], ["Closure analytics", "Audit log", "Users", "Import"]),
+        ("Manager", ["Customers", "Closure analytics", "Audit log", "Approvals"], ["Users", "Import", "Reasons"]),
+        ("Admin", ["Customers", "Closure analytics", "Users", "Import", "Reasons"], []),
+    ],
+)
+def test_each_role_sees_its_navigation_and_nothing_more(page, login, role, visible, hidden):
+    login(role)
+    nav = page.get_by_role("navigation", name="Main")
+    for label in visible:
+        assert nav.get_by_role("link", name=label, exact=True).count() == 1, label
+    for label in hidden:
+        assert nav.get_by_role("link", name=label, exact=True).count() == 0, label
+
+
+def test_anonymous_visitor_is_sent_to_the_login_page(page):
+    page.goto("/")
+    assert "/accounts/login/" in page.url
+    assert page.get_by_role("heading", name="Log in").is_visible()
+
+
+def test_wrong_password_shows_an_error(page):
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill("nobody")
+    page.get_by_label("Password").fill("wrong-password-123")
+    page.get_by_role("button", name="Log in").click()
+    assert page.locator(".form-errors").is_visible()
+
+
+def test_switching_to_chinese_and_back(page, login):
+    login("Staff")
+    page.get_by_label("Language").select_option("zh-hans")
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "zh-hans"
+    assert page.get_by_role("link", name="客户", exact=True).count() >= 1
+    page.get_by_label("语言").select_option("en")
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "en"
