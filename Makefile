@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast lint serve worker bench backup restore messages venv venv-dev clean
+.PHONY: run test test-fast lint serve worker bench backup restore collectstatic messages venv venv-dev clean
 
 $(VENV)/.runtime: requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,28 @@ run: venv
 ## Set up and run every test (browser tests skip where chromium is absent).
 test: venv-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## Production: static files into STATIC_ROOT (hashed, compressed), then gunicorn (gunicorn.conf.py).
+## Needs SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL=postgres://... (see docs/deployment.md).
+collectstatic: venv
+	DEBUG=0 $(PY) manage.py collectstatic --noinput
+
+serve: collectstatic
+	DEBUG=0 $(PY) manage.py check --deploy --fail-level WARNING
+	DEBUG=0 $(VENV)/bin/gunicorn --config gunicorn.conf.py
+
+## A Celery worker for long jobs (exports, imports, bulk closures); needs CELERY_BROKER_URL.
+worker: venv
+	@test -n "$$CELERY_BROKER_URL" || { echo "Set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0)." >&2; exit 2; }
+	$(VENV)/bin/celery -A crm worker --loglevel=INFO
+
+## Back up the database into BACKUP_DIR (default ./backups); restore one with FILE=...
+backup: venv
+	$(PY) manage.py backup
+
+restore: venv
+	@test -n "$(FILE)" || { echo "Usage: make restore FILE=backups/<timestamp>.dump" >&2; exit 2; }
+	$(PY) manage.py restore "$(FILE)"
 
 lint: venv-dev
 	$(VENV)/bin/ruff check .

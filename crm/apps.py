@@ -9,7 +9,7 @@ class CrmConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import roles
+        from . import roles, signals  # noqa: F401 (signals: logins, failed logins and lockouts in the audit trail)
 
         # Runs after every `migrate` (and when the test database is built), so the three
         # groups always carry exactly the permissions of the matrix in crm/roles.py.

@@ -5,20 +5,10 @@ from typing import Any
 
 from django.db.models import Model
 
+from .middleware import client_ip
 from .models import AuditEntry
 
-
-def client_ip(request) -> str | None:
-    """The client's address; behind a proxy set BEHIND_TLS_PROXY and trust its X-Forwarded-For."""
-    if request is None:
-        return None
-    from django.conf import settings
-
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip() or None
-    return request.META.get("REMOTE_ADDR") or None
+__all__ = ["client_ip", "diff", "record"]
 
 
 def _plain(value: Any) -> Any:

@@ -28,16 +28,20 @@ class UserForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             current = self.instance.groups.filter(name__in=ROLE_NAMES).values_list("name", flat=True).first()
-            self.fields["role"].initial = current or ""
+            self.initial["role"] = current or ""
         else:
             self.fields["password"].required = True
             self.fields["password"].help_text = ""
 
-    def clean_password(self):
+    def _post_clean(self):
+        # After the model fields are on the instance, so the similarity check sees the username.
+        super()._post_clean()
         password = self.cleaned_data.get("password")
         if password:
-            password_validation.validate_password(password, self.instance)
-        return password
+            try:
+                password_validation.validate_password(password, self.instance)
+            except forms.ValidationError as error:
+                self.add_error("password", error)
 
     def save(self, commit=True):
         user = super().save(commit=False)

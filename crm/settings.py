@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "crm.middleware.IdleSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -148,6 +149,8 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# An idle window, not a lifetime: crm.middleware.IdleSessionMiddleware moves the expiry forward
+# while the user keeps working (one session write per half window, not one per request).
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30) * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
@@ -203,6 +206,22 @@ IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 EXPORT_FILE_TTL_HOURS = env_int("EXPORT_FILE_TTL_HOURS", 24)
+# Several app servers and workers need one place for export files: a shared MEDIA_ROOT (NFS) or,
+# with S3_BUCKET set, an S3-compatible bucket through django-storages. django-storages[s3] is NOT
+# in requirements.lock: install it on the servers that set S3_BUCKET (see docs/deployment.md).
+if os.environ.get("S3_BUCKET"):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["S3_BUCKET"],
+            "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("S3_REGION") or None,
+            "location": "media",
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
 
 # --- Background jobs ------------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
@@ -217,7 +236,11 @@ CELERY_TIMEZONE = TIME_ZONE
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind the proxy: how many proxies append to X-Forwarded-For (see crm.middleware.client_ip).
+PROXY_HOPS = env_int("PROXY_HOPS", 1)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Lockouts count per (username, client address); the address must be one a client cannot forge.
+AXES_CLIENT_IP_CALLABLE = "crm.middleware.client_ip"
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
