@@ -4,41 +4,18 @@ import django_filters
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from crm.audit import ACTION_LABELS
 from crm.models import AuditEntry
 from customers.models import Customer
-
-ACTION_CHOICES = [
-    ("customer.create", _("Customer created")),
-    ("customer.update", _("Customer edited")),
-    ("customer.import", _("Customers imported")),
-    ("customer.export", _("Customers exported")),
-    ("interaction.create", _("Interaction logged")),
-    ("purchase.create", _("Purchase recorded")),
-    ("closure.close", _("Card closed")),
-    ("closure.void", _("Record voided")),
-    ("closure.archive", _("Card archived")),
-    ("closure.erase", _("Personal data deleted")),
-    ("closure.reinstate", _("Card reinstated")),
-    ("closure.request", _("Closure requested")),
-    ("closure.approve", _("Closure approved")),
-    ("closure.reject", _("Closure rejected")),
-    ("closures.export", _("Closures exported")),
-    ("reason.create", _("Reason created")),
-    ("reason.update", _("Reason changed")),
-    ("settings.update", _("Settings changed")),
-    ("user.create", _("User created")),
-    ("user.update", _("User changed")),
-    ("auth.login", _("Logged in")),
-    ("auth.login_failed", _("Failed log-in")),
-    ("auth.locked_out", _("Locked out")),
-]
 
 
 class AuditFilter(django_filters.FilterSet):
     actor = django_filters.ModelChoiceFilter(
         label=_("Who"), queryset=get_user_model().objects.order_by("username"), empty_label=_("Anyone")
     )
-    action = django_filters.ChoiceFilter(label=_("What"), choices=ACTION_CHOICES, empty_label=_("Any action"))
+    action = django_filters.ChoiceFilter(
+        label=_("What"), choices=list(ACTION_LABELS.items()), empty_label=_("Any action")
+    )
     since = django_filters.DateFilter(label=_("From"), field_name="at", lookup_expr="date__gte")
     until = django_filters.DateFilter(label=_("To"), field_name="at", lookup_expr="date__lte")
     customer = django_filters.CharFilter(label=_("Customer number"), method="filter_customer")

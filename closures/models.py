@@ -222,6 +222,9 @@ class ClosureRequest(models.Model):
     decision_note = models.TextField(_("decision note"), max_length=1000, blank=True)
     closure = models.OneToOneField(Closure, null=True, blank=True, on_delete=models.PROTECT, related_name="request")
     nonce = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    # What the requester saw: approving refuses when the card's money changed since the request.
+    balance_seen = models.DecimalField(_("balance when requested"), max_digits=12, decimal_places=2, default=0)
+    points_seen = models.IntegerField(_("points when requested"), default=0)
 
     class Meta:
         verbose_name = _("closure request")

@@ -5,10 +5,11 @@ from .views import audit, bulk, flow, reasons, requests
 app_name = "closures"
 
 urlpatterns = [
+    # reinstate comes first: "customer/<pk>/<action>/" would otherwise swallow it
+    path("customer/<int:pk>/reinstate/", flow.reinstate, name="reinstate"),
     # close / void / archive / erase: reason and notes ("Continue"), then the impact preview ("Confirm")
     path("customer/<int:pk>/<str:action>/", flow.start, name="start"),
     path("customer/<int:pk>/<str:action>/confirm/", flow.confirm, name="confirm"),
-    path("customer/<int:pk>/reinstate/", flow.reinstate, name="reinstate"),
     path("requests/", requests.queue, name="request_queue"),
     path("requests/<int:pk>/", requests.decide, name="request_decide"),
     path("bulk/", bulk.bulk, name="bulk"),

@@ -4,11 +4,40 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Model
+from django.utils.translation import gettext_lazy as _
 
 from .middleware import client_ip
 from .models import AuditEntry
 
-__all__ = ["client_ip", "diff", "record"]
+__all__ = ["ACTION_LABELS", "client_ip", "diff", "record"]
+
+# What each audit action means, in words (the audit page and the card timeline show these).
+ACTION_LABELS = {
+    "customer.create": _("Customer created"),
+    "customer.update": _("Customer edited"),
+    "customer.import": _("Customers imported"),
+    "customer.export": _("Customers exported"),
+    "interaction.create": _("Interaction logged"),
+    "purchase.create": _("Purchase recorded"),
+    "closure.close": _("Card closed"),
+    "closure.void": _("Record voided"),
+    "closure.archive": _("Card archived"),
+    "closure.erase": _("Personal data deleted"),
+    "closure.reinstate": _("Card reinstated"),
+    "closure.request": _("Closure requested"),
+    "closure.approve": _("Closure approved"),
+    "closure.reject": _("Closure rejected"),
+    "closures.export": _("Closures exported"),
+    "job.download": _("Export downloaded"),
+    "reason.create": _("Reason created"),
+    "reason.update": _("Reason changed"),
+    "settings.update": _("Settings changed"),
+    "user.create": _("User created"),
+    "user.update": _("User changed"),
+    "auth.login": _("Logged in"),
+    "auth.login_failed": _("Failed log-in"),
+    "auth.locked_out": _("Locked out"),
+}
 
 
 def _plain(value: Any) -> Any:

@@ -1,20 +1,165 @@
-"""The closure flow: action, reason and notes, impact preview, confirm; reinstate."""
+"""The closure flow: action, "Reason" and "Notes", "Continue" to the impact page, "Confirm"; reinstate.
 
-from django.http import HttpResponse
+Nothing changes before "Confirm". The impact page carries a signed token of what the user chose
+and saw (closures/tokens.py); closures/operations.py re-checks it under a row lock, so a card
+changed in between, a retired reason or a second click is refused with an explanation.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from crm.permissions import require
+from customers.models import Customer
+
+from .. import operations, tokens
+from ..forms import ClosureConfirmForm, ClosureStartForm, ReinstateForm
+from ..models import ACTION_STATUS, Action, Closure, ClosureReason, ClosureRequest
+
+SUCCESS = {
+    Action.CLOSE: gettext_lazy("Card %(number)s was closed."),
+    Action.VOID: gettext_lazy("Record %(number)s was voided."),
+    Action.ARCHIVE: gettext_lazy("Card %(number)s was archived."),
+    Action.ERASE: gettext_lazy("The personal data of card %(number)s was deleted."),
+}
+
+
+def _action(request, action: str) -> str:
+    """The action named in the URL: 404 when unknown, 403 for "Delete" without the Admin permission."""
+    try:
+        action = Action(action)
+    except ValueError:
+        raise Http404 from None
+    if action == Action.ERASE and not request.user.has_perm("closures.erase_customer"):
+        raise PermissionDenied
+    return action.value
+
+
+def _refusal(customer: Customer, action: str) -> str:
+    """Why this card cannot start this action now ("" when it can)."""
+    if customer.is_erased:
+        return _("This card's personal data has been deleted; nothing more can be done with it.")
+    if action != Action.ERASE and not customer.is_active:
+        return _("Card %(number)s is %(status)s, not active: it cannot be closed, voided or archived.") % {
+            "number": customer.customer_no,
+            "status": customer.get_status_display().lower(),
+        }
+    return ""
+
+
+def _money(preview: tokens.Preview) -> bool:
+    """Whether confirming needs the balance acknowledgement and a settlement note."""
+    seen = preview.seen
+    return seen.status == Customer.Status.ACTIVE and (seen.balance > 0 or seen.points > 0)
+
+
+def _confirm_page(request, customer: Customer, preview: tokens.Preview, form):
+    action = preview.action
+    context = {
+        "customer": customer,
+        "action": action,
+        "action_label": Action(action).label,
+        "preview": preview,
+        "reason": get_object_or_404(ClosureReason, pk=preview.reason_id),
+        "duplicate_of": Customer.objects.filter(pk=preview.duplicate_of_id).first(),
+        "old_status": Customer.Status(preview.seen.status).label,
+        "new_status": Customer.Status(ACTION_STATUS[action]).label,
+        "new_status_code": ACTION_STATUS[action].value,
+        "money": _money(preview),
+        "needs_approval": action != Action.ERASE and operations.approval_needed(customer, request.user),
+        "open_closure": Closure.objects.open().filter(customer=customer).select_related("reason").first(),
+        "form": form,
+    }
+    return render(request, "closures/closure_confirm.html", context)
 
 
 @require("closures.add_closure")
-def start(request, **kwargs):
-    return HttpResponse("not built yet", status=501)
+def start(request, pk: int, action: str):
+    action = _action(request, action)
+    customer = get_object_or_404(Customer, pk=pk)
+    refusal = _refusal(customer, action)
+    if refusal:
+        messages.error(request, refusal)
+        return redirect("customers:card", pk=customer.pk)
+    form = ClosureStartForm(request.POST or None, customer=customer, action=action)
+    if request.method == "POST" and form.is_valid():
+        survivor = form.cleaned_data.get("duplicate_of")
+        preview = tokens.Preview.new(
+            customer,
+            action=action,
+            reason_id=form.cleaned_data["reason"].pk,
+            notes=form.cleaned_data["notes"],
+            duplicate_of_id=survivor.pk if survivor else None,
+        )
+        confirm_form = ClosureConfirmForm(
+            initial={"token": tokens.sign_preview(preview)}, customer=customer, action=action, money=_money(preview)
+        )
+        return _confirm_page(request, customer, preview, confirm_form)
+    context = {"customer": customer, "action": action, "action_label": Action(action).label, "form": form}
+    return render(request, "closures/closure_start.html", context)
 
 
 @require("closures.add_closure")
-def confirm(request, **kwargs):
-    return HttpResponse("not built yet", status=501)
+def confirm(request, pk: int, action: str):
+    action = _action(request, action)
+    customer = get_object_or_404(Customer, pk=pk)
+    if request.method != "POST":
+        return redirect("closures:start", pk=customer.pk, action=action)
+    try:
+        preview = tokens.read_preview(request.POST.get("token", ""), customer_id=customer.pk, action=action)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("closures:start", pk=customer.pk, action=action)
+    form = ClosureConfirmForm(request.POST, customer=customer, action=action, money=_money(preview))
+    if not form.is_valid():
+        return _confirm_page(request, customer, preview, form)
+    try:
+        outcome = _perform(request, customer, preview, form.cleaned_data)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("customers:card", pk=customer.pk)
+    if isinstance(outcome, ClosureRequest):
+        messages.success(request, _("Your request was sent to a Manager for approval; the card stays active."))
+    else:
+        messages.success(request, str(SUCCESS[action]) % {"number": customer.customer_no})
+    return redirect("customers:card", pk=customer.pk)
+
+
+def _perform(request, customer: Customer, preview: tokens.Preview, data: dict):
+    """Hand the confirmed choice to the one operation that does it."""
+    choice = {
+        "reason": preview.reason_id,
+        "notes": preview.notes,
+        "settlement_note": data.get("settlement_note") or "",
+        "balance_acknowledged": bool(data.get("acknowledge_balance")),
+        "seen": preview.seen,
+        "nonce": preview.nonce,
+        "request": request,
+    }
+    if preview.action == Action.ERASE:
+        return operations.erase_customer(customer, by=request.user, confirmation=data["confirmation"], **choice)
+    return operations.confirm_closure(
+        customer, by=request.user, action=preview.action, duplicate_of=preview.duplicate_of_id, **choice
+    )
 
 
 @require("closures.reinstate_closure")
-def reinstate(request, **kwargs):
-    return HttpResponse("not built yet", status=501)
+def reinstate(request, pk: int):
+    customer = get_object_or_404(Customer, pk=pk)
+    if customer.status not in operations.REINSTATABLE:
+        messages.error(request, _refusal(customer, Action.ERASE) or _("This card is already active."))
+        return redirect("customers:card", pk=customer.pk)
+    form = ReinstateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            operations.reinstate(customer, by=request.user, note=form.cleaned_data["note"], request=request)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Card %(number)s is active again.") % {"number": customer.customer_no})
+        return redirect("customers:card", pk=customer.pk)
+    closure = Closure.objects.open().filter(customer=customer).select_related("reason", "performed_by").first()
+    return render(request, "closures/reinstate.html", {"customer": customer, "closure": closure, "form": form})

@@ -1,15 +1,52 @@
-"""The Manager's approval queue."""
+"""The Manager's approval queue: pending Staff closures, approved or rejected with a note."""
 
-from django.http import HttpResponse
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 
+from crm.pagination import page_of
 from crm.permissions import require
+
+from .. import operations
+from ..forms import DecisionForm
+from ..models import ACTION_STATUS, ClosureRequest
 
 
 @require("closures.view_closurerequest")
-def queue(request, **kwargs):
-    return HttpResponse("not built yet", status=501)
+def queue(request):
+    pending = (
+        ClosureRequest.objects.filter(state=ClosureRequest.State.PENDING)
+        .select_related("customer", "reason", "requested_by")
+        .order_by("requested_at", "id")
+    )
+    return render(request, "closures/request_queue.html", {"page_obj": page_of(request, pending, per_page=50)})
 
 
 @require("closures.decide_closurerequest")
-def decide(request, **kwargs):
-    return HttpResponse("not built yet", status=501)
+def decide(request, pk: int):
+    related = ("customer", "reason", "requested_by", "decided_by", "duplicate_of")
+    closure_request = get_object_or_404(ClosureRequest.objects.select_related(*related), pk=pk)
+    form = DecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        approving = form.cleaned_data["decision"] == "approve"
+        operation = operations.approve if approving else operations.reject
+        try:
+            operation(closure_request, by=request.user, note=form.cleaned_data["note"], request=request)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("closures:request_decide", pk=closure_request.pk)
+        number = closure_request.customer.customer_no
+        if approving:
+            messages.success(request, _("Approved: card %(number)s was closed.") % {"number": number})
+        else:
+            messages.success(request, _("Rejected: card %(number)s stays active.") % {"number": number})
+        return redirect("closures:request_queue")
+    context = {
+        "req": closure_request,
+        "customer": closure_request.customer,
+        "new_status": ACTION_STATUS[closure_request.action].label,
+        "new_status_code": ACTION_STATUS[closure_request.action].value,
+        "form": form,
+    }
+    return render(request, "closures/request_decide.html", context)

@@ -73,3 +73,11 @@ def pretty_phone(phone: str) -> str:
 @register.simple_tag
 def yes_no(value) -> str:
     return _("Yes") if value else _("No")
+
+
+@register.filter
+def audit_label(action: str) -> str:
+    """The words for an audit action code ("closure.close" -> "Card closed")."""
+    from crm.audit import ACTION_LABELS
+
+    return ACTION_LABELS.get(action, action)

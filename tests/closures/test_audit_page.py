@@ -34,7 +34,7 @@ def test_managers_see_every_entry_with_who_what_and_changes(manager_client, entr
     response = manager_client.get(reverse("closures:audit"))
     body = response.content.decode()
     assert response.status_code == 200
-    assert "customer.update" in body and "closure.close" in body
+    assert "Customer edited" in body and "Card closed" in body
     assert "上海" in body and "北京" in body
     assert "C100001" in body
 
@@ -46,12 +46,13 @@ def test_notes_are_escaped(manager_client, entries):
 
 
 def test_filter_by_customer_number_who_and_what(manager_client, entries, staff_user):
-    body = manager_client.get(reverse("closures:audit"), {"customer": "c100002"}).content.decode()
-    assert "closure.close" in body and "customer.update" not in body
-    body = manager_client.get(reverse("closures:audit"), {"actor": staff_user.pk}).content.decode()
-    assert "customer.update" in body and "closure.close" not in body
-    body = manager_client.get(reverse("closures:audit"), {"action": "closure.close"}).content.decode()
-    assert "closure.close" in body and "customer.update" not in body
+    def shown(query):
+        page = manager_client.get(reverse("closures:audit"), query).context["page_obj"]
+        return [entry.action for entry in page.object_list]
+
+    assert shown({"customer": "c100002"}) == ["closure.close"]
+    assert shown({"actor": staff_user.pk}) == ["customer.update"]
+    assert shown({"action": "closure.close"}) == ["closure.close"]
 
 
 def test_filter_by_date_range(manager_client, entries):

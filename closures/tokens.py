@@ -1,0 +1,103 @@
+"""Signed tokens that carry a preview to its confirmation.
+
+The impact page ("Continue") signs what the user chose and what they saw; "Confirm" posts it
+back. Signing (django.core.signing, with a max age) means nobody can alter the reason, the notes
+or the figures in between, and the random nonce lets the operation recognise a double click, a
+refresh or a replay: the nonce is stored with the closure (or request) under a unique constraint.
+"""
+
+import secrets
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from customers.models import Customer
+
+from .operations import Seen
+
+PREVIEW_SALT = "closures.preview"
+SELECTION_SALT = "closures.bulk-selection"
+BULK_SALT = "closures.bulk-preview"
+MAX_AGE_SECONDS = 30 * 60
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What the confirmation page showed: the choice, the card as it was, and a nonce."""
+
+    customer_id: int
+    action: str
+    reason_id: int
+    notes: str
+    duplicate_of_id: int | None
+    seen: Seen
+    nonce: str
+
+    @classmethod
+    def new(cls, customer: Customer, *, action: str, reason_id: int, notes: str, duplicate_of_id=None) -> "Preview":
+        return cls(
+            customer_id=customer.pk,
+            action=action,
+            reason_id=reason_id,
+            notes=notes,
+            duplicate_of_id=duplicate_of_id,
+            seen=Seen.of(customer),
+            nonce=secrets.token_urlsafe(24),
+        )
+
+
+def sign_preview(preview: Preview) -> str:
+    data = asdict(preview)
+    data["seen"]["balance"] = str(preview.seen.balance)
+    return signing.dumps(data, salt=PREVIEW_SALT, compress=True)
+
+
+def read_preview(token: str, *, customer_id: int, action: str) -> Preview:
+    """The preview in ``token``; ValidationError when it is forged, expired or for another card."""
+    data = _load(token, salt=PREVIEW_SALT)
+    try:
+        seen = data.pop("seen")
+        preview = Preview(seen=Seen(**{**seen, "balance": Decimal(seen["balance"])}), **data)
+    except (TypeError, KeyError, ArithmeticError) as exc:
+        raise ValidationError(_("This confirmation is not valid; nothing was changed. Please start again.")) from exc
+    if preview.customer_id != customer_id or preview.action != action:
+        raise ValidationError(_("This confirmation belongs to another card or action; nothing was changed."))
+    return preview
+
+
+def sign_selection(customer_ids: list[int]) -> str:
+    """The customers chosen for a bulk closure, so the next step cannot be widened by hand."""
+    return signing.dumps(sorted(customer_ids), salt=SELECTION_SALT, compress=True)
+
+
+def read_selection(token: str) -> list[int]:
+    ids = _load(token, salt=SELECTION_SALT)
+    if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
+        raise ValidationError(_("This selection is not valid; please select the customers again."))
+    return ids
+
+
+def sign_bulk(data: dict) -> str:
+    return signing.dumps(data, salt=BULK_SALT, compress=True)
+
+
+def read_bulk(token: str) -> dict:
+    data = _load(token, salt=BULK_SALT)
+    if not isinstance(data, dict):
+        raise ValidationError(_("This confirmation is not valid; nothing was changed. Please start again."))
+    return data
+
+
+def _load(token: str, *, salt: str):
+    try:
+        return signing.loads(token or "", salt=salt, max_age=MAX_AGE_SECONDS)
+    except signing.SignatureExpired as exc:
+        raise ValidationError(
+            _("This confirmation is more than %(minutes)d minutes old; nothing was changed. Please start again.")
+            % {"minutes": MAX_AGE_SECONDS // 60}
+        ) from exc
+    except signing.BadSignature as exc:
+        raise ValidationError(_("This confirmation is not valid; nothing was changed. Please start again.")) from exc

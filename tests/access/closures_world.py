@@ -1,0 +1,45 @@
+"""Objects the URL walk needs for closures:* routes."""
+
+from closures import operations, tokens
+from closures.models import Action, ClosureRequest
+from tests.factories import ClosureReasonFactory, CustomerFactory
+
+
+def extend(world) -> None:
+    world.close_reason = ClosureReasonFactory(code="walk-close", for_close=True, for_erase=True)
+    world.closed_customer = CustomerFactory()
+    operations.close_customer(
+        world.closed_customer, by=world.manager_user, action=Action.CLOSE, reason=world.close_reason
+    )
+    world.requested_customer = CustomerFactory()
+    world.closure_request = ClosureRequest.objects.create(
+        customer=world.requested_customer,
+        action=Action.CLOSE,
+        reason=world.close_reason,
+        notes="Customer asked by phone",
+        requested_by=world.staff_user,
+    )
+    world.reason_to_edit = world.close_reason
+
+
+def close_preview_token(world) -> str:
+    """A fresh "Continue" token for closing world.customer (each role's call gets its own world)."""
+    preview = tokens.Preview.new(world.customer, action=Action.CLOSE, reason_id=world.close_reason.pk, notes="")
+    return tokens.sign_preview(preview)
+
+
+def erase_preview_token(world) -> str:
+    preview = tokens.Preview.new(world.customer, action=Action.ERASE, reason_id=world.close_reason.pk, notes="")
+    return tokens.sign_preview(preview)
+
+
+def bulk_token(world) -> str:
+    return tokens.sign_bulk(
+        {
+            "ids": [world.customer.pk],
+            "action": Action.CLOSE.value,
+            "reason": world.close_reason.pk,
+            "notes": "",
+            "settlement_note": "",
+        }
+    )
