@@ -6,3 +6,13 @@ class AnalyticsConfig(AppConfig):
     name = "analytics"
     verbose_name = _("Analytics")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from crm import jobs
+        from crm.models import Job
+
+        from . import exports
+
+        # Large closure exports run as jobs (crm.jobs): same runner for both formats.
+        for kind in (Job.Kind.CLOSURES_XLSX, Job.Kind.CLOSURES_CSV):
+            jobs.register(kind, exports.run_export_job, permission="closures.export_closures")

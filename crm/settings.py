@@ -206,6 +206,8 @@ IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 EXPORT_FILE_TTL_HOURS = env_int("EXPORT_FILE_TTL_HOURS", 24)
+# Closure exports up to this many rows download at once; larger ones run as a background job.
+ANALYTICS_EXPORT_DIRECT_MAX_ROWS = env_int("EXPORT_DIRECT_MAX_ROWS", 20_000)
 # Several app servers and workers need one place for export files: a shared MEDIA_ROOT (NFS) or,
 # with S3_BUCKET set, an S3-compatible bucket through django-storages. django-storages[s3] is NOT
 # in requirements.lock: install it on the servers that set S3_BUCKET (see docs/deployment.md).

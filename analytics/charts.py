@@ -1,0 +1,235 @@
+"""Server-rendered SVG charts: geometry computed here, markup in templates/analytics/_*.html.
+
+No JavaScript and no style attributes (the Content-Security-Policy forbids both): shapes
+carry SVG presentation attributes (fill=) and CSS classes. Labels are never put into
+markup here; the templates escape them. Every bar links to the closure list filtered to
+its slice, and every chart comes with a table of the same numbers.
+"""
+
+import calendar
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.urls import reverse
+from django.utils.formats import date_format
+
+from .figures import Figures, Slice
+from .filters import ClosureFilter
+
+WIDTH = 640
+LABEL_END = 200  # labels are right-aligned to this x
+BAR_START = 208
+BAR_SPACE = 330  # longest bar; the count and share follow it
+ROW = 26
+BAR_HEIGHT = 18
+
+CATEGORY_FILLS = {
+    "competitor": "#4e79a7",
+    "price": "#f28e2b",
+    "service": "#e15759",
+    "product": "#76b7b2",
+    "moved": "#59a14f",
+    "deceased": "#9c755f",
+    "inactivity": "#edc948",
+    "duplicate": "#b07aa1",
+    "data_error": "#ff9da7",
+    "customer_request": "#17becf",
+    "other": "#8c8c8c",
+}
+BAR_FILL = "#1d5fbf"
+
+
+def clip(text: str, width: int = 26) -> str:
+    """Shorten a label to about ``width`` columns (Chinese characters count double)."""
+    used, out = 0, []
+    for ch in text:
+        used += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+        if used > width:
+            return "".join(out).rstrip() + "…"
+        out.append(ch)
+    return text
+
+
+@dataclass
+class Bar:
+    label: str
+    retired: bool
+    short_label: str
+    note: str
+    count: int
+    share: float
+    url: str
+    y: int
+    text_y: int
+    width: float
+    value_x: float
+
+
+@dataclass
+class BarChart:
+    key: str
+    bars: list[Bar]
+    height: int
+    width: int = WIDTH
+    label_end: int = LABEL_END
+    bar_start: int = BAR_START
+    fill: str = BAR_FILL
+    show_note: bool = False
+
+
+def list_url(fs: ClosureFilter, **overrides) -> str:
+    return f"{reverse('analytics:closure_list')}?{fs.query(**overrides)}"
+
+
+def bar_chart(key: str, slices: list[Slice], fs: ClosureFilter, *, show_note=False) -> BarChart:
+    top = max((s.count for s in slices), default=0) or 1
+    bars = []
+    for i, s in enumerate(slices):
+        width = round(BAR_SPACE * s.count / top, 1)
+        bars.append(
+            Bar(
+                label=s.label,
+                retired=s.retired,
+                short_label=clip(s.label),
+                note=s.note,
+                count=s.count,
+                share=s.share,
+                url=list_url(fs, **s.params),
+                y=i * ROW + 4,
+                text_y=i * ROW + 4 + BAR_HEIGHT - 5,
+                width=width,
+                value_x=BAR_START + width + 6,
+            )
+        )
+    return BarChart(key=key, bars=bars, height=max(len(bars), 1) * ROW + 8, show_note=show_note)
+
+
+# --- the monthly trend, stacked by category ------------------------------------------------
+TREND_WIDTH, PLOT_LEFT, PLOT_TOP, PLOT_BOTTOM, TREND_HEIGHT = 960, 44, 12, 222, 250
+
+
+@dataclass
+class Segment:
+    key: str
+    label: str
+    count: int
+    fill: str
+    url: str
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+@dataclass
+class Cell:
+    count: int
+    url: str
+
+
+@dataclass
+class Column:
+    label: str
+    first: date
+    total: int
+    url: str
+    segments: list[Segment]
+    cells: list[Cell]
+    x: float
+    label_x: float
+    show_label: bool
+
+
+@dataclass
+class Trend:
+    columns: list[Column]
+    legend: list[dict]
+    ticks: list[dict]
+    width: int = TREND_WIDTH
+    height: int = TREND_HEIGHT
+    plot_left: int = PLOT_LEFT
+    plot_bottom: int = PLOT_BOTTOM
+    label_y: int = PLOT_BOTTOM + 16
+    totals: list[int] = field(default_factory=list)
+
+
+def _month_params(first: date, figures: Figures) -> dict:
+    last = date(first.year, first.month, calendar.monthrange(first.year, first.month)[1])
+    period = figures.period
+    start = max(first, period.first) if period.first else first
+    return {"period": "custom", "start": start.isoformat(), "end": min(last, period.last).isoformat()}
+
+
+def trend_chart(figures: Figures, fs: ClosureFilter) -> Trend:
+    months = figures.months
+    categories = figures.trend_categories
+    top = max((m.total for m in months), default=0) or 1
+    step = (TREND_WIDTH - PLOT_LEFT - 4) / max(len(months), 1)
+    bar_width = max(step * 0.7, 1)
+    every = max(1, -(-len(months) // 16))  # at most 16 month labels under the axis
+    scale = (PLOT_BOTTOM - PLOT_TOP) / top
+    columns = []
+    for i, month in enumerate(months):
+        x = PLOT_LEFT + i * step + (step - bar_width) / 2
+        month_params = _month_params(month.first, figures)
+        y = PLOT_BOTTOM
+        segments, cells = [], []
+        for category in categories:
+            n = month.counts.get(category.key, 0)
+            url = list_url(fs, category=category.key, **month_params)
+            cells.append(Cell(count=n, url=url))
+            if not n:
+                continue
+            height = n * scale
+            y -= height
+            segments.append(
+                Segment(
+                    key=category.key,
+                    label=category.label,
+                    count=n,
+                    fill=CATEGORY_FILLS.get(category.key, BAR_FILL),
+                    url=url,
+                    x=round(x, 1),
+                    y=round(y, 1),
+                    width=round(bar_width, 1),
+                    height=round(height, 1),
+                )
+            )
+        columns.append(
+            Column(
+                label=date_format(month.first, "Y-m"),
+                first=month.first,
+                total=month.total,
+                url=list_url(fs, **month_params),
+                segments=segments,
+                cells=cells,
+                x=round(x, 1),
+                label_x=round(x + bar_width / 2, 1),
+                show_label=i % every == 0,
+            )
+        )
+    legend = [
+        {"label": c.label, "key": c.key, "fill": CATEGORY_FILLS.get(c.key, BAR_FILL), "count": c.count}
+        for c in categories
+    ]
+    ticks = [{"value": v, "y": round(PLOT_BOTTOM - v * scale, 1)} for v in sorted({0, top // 2, top})]
+    return Trend(
+        columns=columns,
+        legend=legend,
+        ticks=ticks,
+        totals=[c.count for c in categories],
+    )
+
+
+def build(figures: Figures, fs: ClosureFilter) -> dict:
+    """Every chart of the dashboard, keyed by name (titles are in the template)."""
+    return {
+        "reasons": bar_chart("reasons", figures.by_reason, fs, show_note=True),
+        "categories": bar_chart("categories", figures.by_category, fs),
+        "staff": bar_chart("staff", figures.by_staff, fs),
+        "segments": bar_chart("segments", figures.by_segment, fs),
+        "tenure": bar_chart("tenure", figures.by_tenure, fs),
+        "actions": bar_chart("actions", figures.by_action, fs),
+        "trend": trend_chart(figures, fs),
+    }

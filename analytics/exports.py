@@ -1,0 +1,288 @@
+"""Exports of the filtered closures to .xlsx and CSV, in bounded memory whatever the size.
+
+Rows come from one SQL query joined to customers, reasons and users
+(``values_list(...).iterator(chunk_size=...)``: no model instances, no query per row;
+a server-side cursor on PostgreSQL) and go straight into a streaming .xlsx writer
+(analytics/xlsx.py, which explains why not openpyxl) or a CSV writer, both of which write
+to a temporary file as they go. Small exports are answered directly; larger ones run as
+a job (crm.jobs) with a progress bar, and the runner here is registered for the
+closures_xlsx and closures_csv job kinds in analytics/apps.py. Every export is recorded
+in the audit trail with its filters and row count.
+"""
+
+import csv
+import io
+import tempfile
+from collections.abc import Callable, Iterator
+from datetime import date
+
+from django.conf import settings
+from django.core.files import File
+from django.http import FileResponse
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from closures.models import Action, Category
+from crm import audit
+from crm.models import Job
+from crm.spreadsheets import csv_cell
+from customers.models import Customer
+
+from . import figures as figures_module
+from . import xlsx
+from .filters import ClosureFilter, person_name
+
+CHUNK_SIZE = 2000
+PROGRESS_EVERY = 1000
+DEFAULT_DIRECT_MAX_ROWS = 20_000
+
+FORMATS = {
+    "xlsx": {
+        "kind": Job.Kind.CLOSURES_XLSX,
+        "content_type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    },
+    "csv": {"kind": Job.Kind.CLOSURES_CSV, "content_type": "text/csv; charset=utf-8"},
+}
+KIND_FORMATS = {spec["kind"]: fmt for fmt, spec in FORMATS.items()}
+
+# The "Closures" sheet / CSV columns: (header, width in characters).
+COLUMNS = [
+    (_("Customer number"), 16),
+    (_("Name"), 16),
+    (_("Segment"), 13),
+    (_("Owner"), 16),
+    (_("Tenure (days)"), 10),
+    (_("Action"), 12),
+    (_("Category"), 16),
+    (_("Reason"), 26),
+    (_("Notes"), 40),
+    (_("Performed by"), 16),
+    (_("Performed at"), 17),
+    (_("Reverted at"), 17),
+    (_("Reverted by"), 16),
+    (_("Reinstatement note"), 30),
+]
+# Sheet names stay English in every language, so formulas and macros that refer to them keep working.
+SUMMARY_SHEET, CLOSURES_SHEET = "Summary", "Closures"
+
+# One query: the closure joined to its customer, reason, owner, performer and reverter.
+FIELDS = (
+    "customer__customer_no",
+    "customer__name",
+    "customer__status",
+    "customer_erased",
+    "segment",
+    "owner__username",
+    "owner__first_name",
+    "owner__last_name",
+    "tenure_days",
+    "action",
+    "category",
+    "reason__label_en",
+    "reason__label_zh",
+    "notes",
+    "performed_by__username",
+    "performed_by__first_name",
+    "performed_by__last_name",
+    "performed_at",
+    "reverted_at",
+    "reverted_by__username",
+    "reverted_by__first_name",
+    "reverted_by__last_name",
+    "revert_note",
+)
+
+
+def direct_max_rows() -> int:
+    """Exports up to this many rows are answered in the request; larger ones run as a job."""
+    return getattr(settings, "ANALYTICS_EXPORT_DIRECT_MAX_ROWS", DEFAULT_DIRECT_MAX_ROWS)
+
+
+def fits_in_request(fs: ClosureFilter) -> bool:
+    limit = direct_max_rows()
+    return fs.qs.order_by().values("pk")[: limit + 1].count() <= limit
+
+
+def headers() -> list[str]:
+    return [str(header) for header, _width in COLUMNS]
+
+
+def closure_rows(fs: ClosureFilter) -> Iterator[list]:
+    """Every selected closure as a list of cell values (labels in the active language)."""
+    zh = (translation.get_language() or "").lower().startswith("zh")
+    actions = {k: str(v) for k, v in Action.choices}
+    categories = {k: str(v) for k, v in Category.choices}
+    segments = {k: str(v) for k, v in Customer.Segment.choices}
+    erased = Customer.Status.ERASED
+    names: dict[tuple, str] = {}
+
+    def name(first, last, username):
+        if not username:
+            return ""
+        key = (first, last, username)
+        if key not in names:
+            names[key] = person_name(first, last, username)
+        return names[key]
+
+    queryset = fs.qs.order_by("performed_at", "id").values_list(*FIELDS)
+    for r in queryset.iterator(chunk_size=CHUNK_SIZE):
+        yield [
+            r[0],
+            "" if (r[2] == erased or r[3]) else r[1],
+            segments.get(r[4], r[4]),
+            name(r[6], r[7], r[5]),
+            r[8],
+            actions.get(r[9], r[9]),
+            categories.get(r[10], r[10]),
+            (r[12] if zh and r[12] else r[11]) or "",
+            r[13],
+            name(r[15], r[16], r[14]),
+            r[17],
+            r[18],
+            name(r[20], r[21], r[19]),
+            r[22],
+        ]
+
+
+def _counting(rows: Iterator[list], progress: Callable | None, total: int | None) -> Iterator[list]:
+    done = 0
+    for row in rows:
+        yield row
+        done += 1
+        if progress and done % PROGRESS_EVERY == 0:
+            progress(done, total)
+    if progress:
+        progress(done, total)
+
+
+# --- .xlsx --------------------------------------------------------------------------------
+def _summary_sheet(book: xlsx.Workbook, fs: ClosureFilter, figures) -> None:
+    sheet = book.add_sheet(SUMMARY_SHEET, widths=(36, 40, 12, 10))
+    heading = [xlsx.BOLD]
+    sheet.append([gettext("Closures export")], style=heading)
+    sheet.append([gettext("Exported at"), timezone.now()])
+    sheet.append([])
+    sheet.append([gettext("Filters")], style=heading)
+    for label, text in fs.describe():
+        sheet.append([label, text])
+    sheet.append([])
+    sheet.append([gettext("Key figures")], style=heading)
+    sheet.append([gettext("Closures"), figures.total])
+    for s in figures.by_action:
+        sheet.append([s.label, s.count])
+    sheet.append([gettext("Cards closed"), figures.closed_cards])
+    sheet.append([gettext("Cards active at the start"), figures.active_at_start])
+    sheet.append([gettext("Churn rate"), figures.churn_rate], style=[None, xlsx.PERCENT2])
+    sheet.append([gettext("Closures in the previous period"), figures.previous_total])
+    change = None if figures.total_change is None else figures.total_change / 100
+    sheet.append([gettext("Change against the previous period"), change], style=[None, xlsx.SIGNED_PERCENT])
+    sheet.append(
+        [gettext("Churn rate in the previous period"), figures.previous_churn_rate], style=[None, xlsx.PERCENT2]
+    )
+    leading = figures.leading_reason
+    sheet.append([gettext("Leading reason"), leading.label if leading else "", leading.count if leading else None])
+    sheet.append([gettext("Reinstated"), figures.reinstated])
+    sheet.append([gettext("Pending approvals"), figures.pending_approvals])
+    sheet.append([])
+    sheet.append([gettext("Reason"), gettext("Category"), gettext("Closures"), gettext("Share")], style=xlsx.BOLD)
+    for s in figures.by_reason:
+        sheet.append([s.label, s.note, s.count, s.share], style=[None, None, None, xlsx.PERCENT])
+    sheet.append([])
+    sheet.append([gettext("Category"), gettext("Closures"), gettext("Share")], style=xlsx.BOLD)
+    for s in figures.by_category:
+        sheet.append([s.label, s.count, s.share], style=[None, None, xlsx.PERCENT])
+    sheet.close()
+
+
+def write_xlsx(fs: ClosureFilter, out, *, progress: Callable | None = None) -> int:
+    """Write the Summary and Closures sheets to the binary file ``out``; return the row count."""
+    figures = figures_module.compute(fs)
+    book = xlsx.Workbook(out, [SUMMARY_SHEET, CLOSURES_SHEET])
+    _summary_sheet(book, fs, figures)
+    sheet = book.add_sheet(CLOSURES_SHEET, widths=[width for _header, width in COLUMNS], freeze_header=True)
+    sheet.append(headers(), style=xlsx.BOLD)
+    count = 0
+    for row in _counting(closure_rows(fs), progress, figures.total):
+        sheet.append(row)
+        count += 1
+    sheet.close(autofilter=True)
+    book.close()
+    return count
+
+
+# --- CSV ----------------------------------------------------------------------------------
+def write_csv(fs: ClosureFilter, out, *, progress: Callable | None = None) -> int:
+    """UTF-8 with a byte-order mark, so Excel shows Chinese correctly; return the row count."""
+    total = fs.qs.order_by().count() if progress else None
+    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
+    writer = csv.writer(text)
+    writer.writerow(headers())
+    count = 0
+    for row in _counting(closure_rows(fs), progress, total):
+        writer.writerow([csv_cell(value) for value in row])
+        count += 1
+    text.flush()
+    text.detach()
+    return count
+
+
+WRITERS = {"xlsx": write_xlsx, "csv": write_csv}
+
+
+def filename(fmt: str) -> str:
+    return f"closures-{timezone.localtime():%Y%m%d-%H%M}.{fmt}"
+
+
+def record(fs: ClosureFilter, fmt: str, rows: int, *, request=None, actor=None, job=None) -> None:
+    """The audit entry of one export: who (the request's user or the job's), which filters, how many rows."""
+    audit.record(
+        "closures.export",
+        request=request,
+        actor=actor,
+        object_type="job" if job else "closures",
+        object_id=job.pk if job else "",
+        summary=f"{fmt}: {rows} rows",
+        changes={
+            "format": [None, fmt],
+            "rows": [None, rows],
+            "filters": [None, fs.params()],
+            "period": [None, fs.dates.describe()],
+        },
+        notes="; ".join(f"{label}: {text}" for label, text in fs.describe()),
+    )
+
+
+def respond(request, fs: ClosureFilter, fmt: str) -> FileResponse:
+    """A small export, written to a temporary file and sent as the response."""
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it after sending)
+    rows = WRITERS[fmt](fs, handle)
+    handle.seek(0)
+    record(fs, fmt, rows, request=request)
+    return FileResponse(handle, as_attachment=True, filename=filename(fmt), content_type=FORMATS[fmt]["content_type"])
+
+
+def job_params(fs: ClosureFilter) -> dict:
+    """What a job needs to select the same rows later: the filters, the day they were read, the language."""
+    return {
+        "filters": fs.params(),
+        "today": fs.today.isoformat(),
+        "language": translation.get_language() or settings.LANGUAGE_CODE,
+    }
+
+
+def run_export_job(job: Job, progress: Callable) -> dict:
+    """crm.jobs runner for closures_xlsx / closures_csv: write the file, attach it, audit it."""
+    fmt = KIND_FORMATS[job.kind]
+    params = job.params or {}
+    with translation.override(params.get("language") or settings.LANGUAGE_CODE):
+        fs = ClosureFilter(params.get("filters") or {}, today=date.fromisoformat(params["today"]))
+        if not fs.is_valid():
+            raise ValueError(gettext("The export's filters are not valid: %(errors)s") % {"errors": fs.errors})
+        with tempfile.TemporaryFile() as handle:
+            rows = WRITERS[fmt](fs, handle, progress=progress)
+            handle.seek(0)
+            job.file.save(filename(fmt), File(handle), save=False)
+        record(fs, fmt, rows, actor=job.created_by, job=job)
+        summary = gettext("%(rows)s closures exported.") % {"rows": rows}
+    return {"rows": rows, "summary": summary}

@@ -1,0 +1,309 @@
+"""The one set of filters behind the dashboard, the closure list and the exports.
+
+All three build a ``ClosureFilter`` from the same query string, so a number on the
+dashboard, the rows of the list behind it and the rows of the exported file are always
+the same closures.
+
+Periods are ranges of *local* dates (settings.TIME_ZONE); the database stores UTC. A
+period runs from local midnight of its first day to local midnight after its last day,
+so a closure at 23:30 Shanghai time on 31 January (15:30 UTC) belongs to January.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from urllib.parse import urlencode
+
+import django_filters
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from closures.models import Action, Category, Closure, ClosureReason
+from crm.routers import reporting_db
+from customers.models import Customer
+
+DEFAULT_PERIOD = "12m"
+PERIOD_CHOICES = [
+    ("30d", _("Last 30 days")),
+    ("90d", _("Last 90 days")),
+    ("year", _("This year")),
+    ("12m", _("Last 12 months")),
+    ("all", _("All time")),
+    ("custom", _("Custom dates")),
+]
+
+# (key, label, lowest tenure in days, first tenure in days no longer in the band)
+TENURE_BANDS = [
+    ("lt3m", _("Under 3 months"), 0, 90),
+    ("3to12m", _("3–12 months"), 90, 365),
+    ("1to2y", _("1–2 years"), 365, 730),
+    ("2to3y", _("2–3 years"), 730, 1095),
+    ("gt3y", _("Over 3 years"), 1095, None),
+]
+TENURE_LABELS = {key: label for key, label, _lo, _hi in TENURE_BANDS}
+
+# Dates outside these years are refused: they cannot be turned into UTC timestamps safely.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+# The filter parameters that belong in a link or a job; page and sort stay with the list.
+PARAMS = ("period", "start", "end", "action", "category", "reason", "segment", "owner", "by", "tenure", "reverted")
+
+
+def local_midnight(day: date) -> datetime:
+    """The aware moment a local date begins in the configured time zone."""
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())
+
+
+def local_today() -> date:
+    return timezone.localdate(timezone=timezone.get_default_timezone())
+
+
+@dataclass(frozen=True)
+class Period:
+    """Local dates ``first``..``last`` (both included); ``first`` is None for all time."""
+
+    first: date | None
+    last: date
+
+    @property
+    def start(self) -> datetime | None:
+        return local_midnight(self.first) if self.first else None
+
+    @property
+    def end(self) -> datetime:
+        return local_midnight(self.last + timedelta(days=1))
+
+    @property
+    def days(self) -> int | None:
+        return (self.last - self.first).days + 1 if self.first else None
+
+    def previous(self) -> "Period | None":
+        """The period of equal length just before this one (None for all time)."""
+        if self.first is None:
+            return None
+        last = self.first - timedelta(days=1)
+        return Period(first=last - timedelta(days=self.days - 1), last=last)
+
+    def describe(self) -> str:
+        last = date_format(self.last, "Y-m-d")
+        if self.first is None:
+            return gettext("up to %(last)s") % {"last": last}
+        return f"{date_format(self.first, 'Y-m-d')} – {last}"
+
+
+def resolve_period(key: str, *, today: date, first: date | None = None, last: date | None = None) -> Period:
+    """Turn a period choice (and custom dates) into local dates."""
+    if key == "30d":
+        return Period(today - timedelta(days=29), today)
+    if key == "90d":
+        return Period(today - timedelta(days=89), today)
+    if key == "year":
+        return Period(today.replace(month=1, day=1), today)
+    if key == "all":
+        return Period(None, today)
+    if key == "custom":
+        last = last or max(today, first or today)
+        return Period(first, last)
+    # Last 12 months: this month and the 11 before it, whole months, so the trend has 12 bars.
+    month_index = today.year * 12 + today.month - 1 - 11
+    return Period(date(month_index // 12, month_index % 12 + 1, 1), today)
+
+
+def person_name(first: str, last: str, username: str) -> str:
+    return f"{first or ''} {last or ''}".strip() or (username or "")
+
+
+class ReasonChoiceField(forms.ModelChoiceField):
+    """Every reason, retired ones too: old closures keep them and must stay findable."""
+
+    def label_from_instance(self, obj):
+        if obj.is_active:
+            return obj.label
+        return gettext("%(label)s (retired)") % {"label": obj.label}
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return person_name(obj.first_name, obj.last_name, obj.get_username())
+
+
+class ReasonFilter(django_filters.ModelChoiceFilter):
+    field_class = ReasonChoiceField
+
+
+class CheckboxFilter(django_filters.Filter):
+    field_class = forms.BooleanField
+
+
+class PersonFilter(django_filters.ModelChoiceFilter):
+    field_class = PersonChoiceField
+
+
+def _people():
+    return get_user_model().objects.order_by("first_name", "last_name", "username")
+
+
+class ClosureFilterForm(forms.Form):
+    def clean(self):
+        data = super().clean()
+        for name in ("start", "end"):
+            day = data.get(name)
+            if day and not FIRST_YEAR <= day.year <= LAST_YEAR:
+                self.add_error(
+                    name, _("Enter a date between %(first)s and %(last)s.") % {"first": FIRST_YEAR, "last": LAST_YEAR}
+                )
+        start, end = data.get("start"), data.get("end")
+        if start and end and end < start:
+            self.add_error("end", _("The end date is before the start date."))
+        if data.get("period") == "custom" and not (data.get("start") or data.get("end")) and not self.errors:
+            self.add_error("start", _("Enter a start date, an end date or both for a custom period."))
+        return data
+
+
+def _keep(queryset, name, value):
+    """Period, dates and "include reverted" are applied together in ClosureFilter.filter_queryset."""
+    return queryset
+
+
+class ClosureFilter(django_filters.FilterSet):
+    period = django_filters.ChoiceFilter(label=_("Period"), choices=PERIOD_CHOICES, method=_keep, empty_label=None)
+    start = django_filters.DateFilter(
+        label=_("From"),
+        method=_keep,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("For custom dates."),
+    )
+    end = django_filters.DateFilter(
+        label=_("To"), method=_keep, widget=forms.DateInput(attrs={"type": "date"}), help_text=_("For custom dates.")
+    )
+    action = django_filters.ChoiceFilter(label=_("Action"), choices=Action.choices, empty_label=_("All actions"))
+    category = django_filters.ChoiceFilter(
+        label=_("Reason category"), choices=Category.choices, empty_label=_("All categories")
+    )
+    reason = ReasonFilter(
+        label=_("Reason"),
+        queryset=ClosureReason.objects.order_by("-is_active", "display_order", "id"),
+        empty_label=_("All reasons"),
+    )
+    segment = django_filters.ChoiceFilter(
+        label=_("Customer segment"), choices=Customer.Segment.choices, empty_label=_("All segments")
+    )
+    owner = PersonFilter(label=_("Owner"), queryset=_people(), empty_label=_("All owners"))
+    by = PersonFilter(label=_("Performed by"), field_name="performed_by", queryset=_people(), empty_label=_("Everyone"))
+    tenure = django_filters.ChoiceFilter(
+        label=_("Tenure"),
+        choices=[(key, label) for key, label, _lo, _hi in TENURE_BANDS],
+        method="filter_tenure",
+        empty_label=_("Any tenure"),
+    )
+    reverted = CheckboxFilter(label=_("Include reverted closures"), method=_keep)
+
+    class Meta:
+        model = Closure
+        fields: list[str] = []
+        form = ClosureFilterForm
+
+    def __init__(self, data=None, *args, today: date | None = None, **kwargs):
+        data = data.copy() if data is not None else {}
+        if not data.get("period"):
+            # No period chosen: custom when dates were given, else the default, shown as selected.
+            data["period"] = "custom" if (data.get("start") or data.get("end")) else DEFAULT_PERIOD
+        if not args:
+            # Heavy reads go to the read replica when one is configured (crm/routers.py).
+            kwargs.setdefault("queryset", Closure.objects.using(reporting_db()))
+        super().__init__(data, *args, **kwargs)
+        self.today = today or local_today()
+
+    # --- what the filters mean ---------------------------------------------------------
+    @property
+    def cleaned(self) -> dict:
+        self.form.is_valid()
+        return self.form.cleaned_data
+
+    @property
+    def period_key(self) -> str:
+        data = self.cleaned
+        key = data.get("period") or DEFAULT_PERIOD
+        if key == "custom" and not (data.get("start") or data.get("end")):
+            return DEFAULT_PERIOD
+        return key
+
+    @property
+    def dates(self) -> Period:
+        data = self.cleaned
+        return resolve_period(self.period_key, today=self.today, first=data.get("start"), last=data.get("end"))
+
+    @property
+    def include_reverted(self) -> bool:
+        return bool(self.cleaned.get("reverted"))
+
+    def filter_tenure(self, queryset, name, value):
+        for key, _label, low, high in TENURE_BANDS:
+            if key == value:
+                queryset = queryset.filter(tenure_days__gte=low)
+                return queryset.filter(tenure_days__lt=high) if high is not None else queryset
+        return queryset
+
+    def slice_qs(self):
+        """Every filter except the period and the reverted rule (for previous periods and reinstatements)."""
+        self.form.is_valid()
+        return super().filter_queryset(self.queryset.all())
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if not self.include_reverted:
+            queryset = queryset.filter(reverted_at__isnull=True)
+        period = self.dates
+        if period.start is not None:
+            queryset = queryset.filter(performed_at__gte=period.start)
+        return queryset.filter(performed_at__lt=period.end)
+
+    # --- links and descriptions --------------------------------------------------------
+    def params(self) -> dict[str, str]:
+        """The valid filter values as URL parameters (what a link or a job needs to repeat this view)."""
+        data = self.cleaned
+        params = {}
+        for name in PARAMS:
+            value = data.get(name)
+            if value in (None, "", False) or (name in ("start", "end") and self.period_key != "custom"):
+                continue
+            if isinstance(value, date):
+                value = value.isoformat()
+            elif isinstance(value, bool):
+                value = "1"
+            elif hasattr(value, "pk"):
+                value = value.pk
+            params[name] = str(value)
+        return params
+
+    def query(self, **overrides) -> str:
+        """This view's query string with some filters replaced (None removes one)."""
+        params = self.params()
+        for name, value in overrides.items():
+            if value is None or value == "":
+                params.pop(name, None)
+            else:
+                params[name] = str(value)
+        return urlencode(params)
+
+    def describe(self) -> list[tuple[str, str]]:
+        """The filters in words, for the dashboard heading and the export's Summary sheet."""
+        data = self.cleaned
+        period = self.dates
+        rows = [(gettext("Period"), f"{dict(PERIOD_CHOICES)[self.period_key]} ({period.describe()})")]
+        for name in ("action", "category", "reason", "segment", "owner", "by", "tenure"):
+            value = data.get(name)
+            field = self.form.fields[name]
+            if value in (None, ""):
+                text = str(getattr(field, "empty_label", None) or gettext("All"))
+            elif hasattr(field, "label_from_instance"):
+                text = field.label_from_instance(value)
+            else:
+                text = str(dict(field.choices).get(value, value))
+            rows.append((str(field.label), text))
+        reverted = gettext("Included") if self.include_reverted else gettext("Excluded")
+        rows.append((gettext("Reverted closures"), reverted))
+        return rows

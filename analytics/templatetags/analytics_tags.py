@@ -1,0 +1,50 @@
+"""Number formatting for the dashboard."""
+
+from django import template
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+from analytics.filters import person_name
+
+register = template.Library()
+
+
+@register.filter
+def pct(fraction, digits: int = 1) -> str:
+    """0.1234 -> "12.3%"; None -> "—"."""
+    if fraction is None or fraction == "":
+        return "—"
+    return f"{number_format(round(fraction * 100, int(digits)), int(digits))}%"
+
+
+@register.filter
+def signed_pct(value, digits: int = 1) -> str:
+    """A change already in per cent: 12.34 -> "+12.3%"."""
+    if value is None or value == "":
+        return "—"
+    sign = "+" if value > 0 else ""
+    return f"{sign}{number_format(round(value, int(digits)), int(digits))}%"
+
+
+@register.filter
+def points(value) -> str:
+    """A change of a rate in percentage points: 1.23 -> "+1.2 pp"."""
+    if value is None or value == "":
+        return "—"
+    sign = "+" if value > 0 else ""
+    return _("%(value)s pp") % {"value": f"{sign}{number_format(round(value, 1), 1)}"}
+
+
+@register.filter
+def trend_class(value) -> str:
+    """CSS class for a change: more closures is bad ("up"), fewer is good ("down")."""
+    if not value:
+        return ""
+    return "up" if value > 0 else "down"
+
+
+@register.filter
+def who(user) -> str:
+    if user is None:
+        return ""
+    return person_name(user.first_name, user.last_name, user.get_username())
