@@ -13,12 +13,12 @@ __all__ = ["ACTION_LABELS", "client_ip", "diff", "record"]
 
 # What each audit action means, in words (the audit page and the card timeline show these).
 ACTION_LABELS = {
-    "customer.create": _("Customer created"),
-    "customer.update": _("Customer edited"),
+    "customer.create": _("Card created"),
+    "customer.update": _("Card edited"),
     "customer.import": _("Customers imported"),
     "customer.export": _("Customers exported"),
     "interaction.create": _("Interaction logged"),
-    "purchase.create": _("Purchase recorded"),
+    "purchase.create": _("Purchase added"),
     "closure.close": _("Card closed"),
     "closure.void": _("Record voided"),
     "closure.archive": _("Card archived"),

@@ -6,3 +6,11 @@ class CustomersConfig(AppConfig):
     name = "customers"
     verbose_name = _("Customers")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.core import checks
+
+        from .search import check_database_locale
+
+        # pg_trgm ignores non-ASCII characters under LC_CTYPE=C: Chinese name search would miss.
+        checks.register(check_database_locale, checks.Tags.database)

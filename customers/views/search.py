@@ -1,10 +1,28 @@
 """Search: the staff home page."""
 
-from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 
 from crm.permissions import require
 
+from ..filters import SearchPaginator, search_results
+
 
 @require("customers.view_customer")
-def search(request, **kwargs):
-    return HttpResponse("not built yet", status=501)
+def search(request):
+    """The box, the advanced filters and 25 results a page; htmx gets only the results."""
+    filterset, customers = search_results(request.GET, request.user)
+    paginator = SearchPaginator(customers)
+    page = paginator.page(request.GET.get("page", "1"))
+    context = {
+        "filterset": filterset,
+        "form": filterset.form,
+        "page_obj": page,
+        "customers": page.object_list,
+        "paginator": paginator,
+        "searching": filterset.terms is not None or filterset.has_filters,
+    }
+    partial = request.htmx and not request.htmx.history_restore_request
+    response = render(request, "customers/search.html#results" if partial else "customers/search.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response

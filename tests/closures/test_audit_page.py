@@ -34,7 +34,7 @@ def test_managers_see_every_entry_with_who_what_and_changes(manager_client, entr
     response = manager_client.get(reverse("closures:audit"))
     body = response.content.decode()
     assert response.status_code == 200
-    assert "Customer edited" in body and "Card closed" in body
+    assert "Card edited" in body and "Card closed" in body
     assert "上海" in body and "北京" in body
     assert "C100001" in body
 

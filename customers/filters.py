@@ -1,0 +1,341 @@
+"""The search page's box, advanced filters and sort, shared with the export.
+
+:func:`filtered_customers` is the one place that turns URL parameters into customers: the
+search page pages through its queryset and the export writes all of it, so an export holds
+exactly what the search showed.
+"""
+
+import datetime as dt
+from functools import cached_property
+
+import django_filters
+from django import forms
+from django.db.models import Case, F, IntegerField, OrderBy, QuerySet, Value, When
+from django.db.models.functions import Coalesce
+from django.http import QueryDict
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm.pagination import CappedPaginator
+
+from . import search
+from .forms import owner_choices, user_label
+from .models import Customer, Tag
+
+PER_PAGE = 25
+COUNT_CAP = 1000
+# Without ?o=, newest cards first: the order of the primary key and of the name-gram index,
+# so a page of the most frequent surname is read without sorting all its matches.
+DEFAULT_SORT = ""
+
+# Sort key in the URL (?o=name, ?o=-name) -> model fields. "Last interaction" treats a card
+# that never had one as the oldest; the tie-breaker is the id, in the same direction, so
+# (status, column, id) indexes can serve a page without sorting the whole table.
+SORTS = {
+    "customer_no": ("customer_no", _("Customer number")),
+    "name": ("name", _("Name")),
+    "city": ("city", _("City")),
+    "segment": ("segment", _("Segment")),
+    "last_interaction": ("last_interaction_at", _("Last interaction")),
+    "total": ("purchase_total", _("Purchase total")),
+    "updated": ("updated_at", _("Updated")),
+}
+SORT_CHOICES = [(key, label) for key, (_field, label) in SORTS.items()] + [
+    (f"-{key}", label) for key, (_field, label) in SORTS.items()
+]
+EARLIEST = dt.date(1900, 1, 1)
+LATEST = dt.date(2999, 12, 31)
+
+
+def order_by_for(sort: str) -> list:
+    """ORDER BY terms for a sort key such as "name" or "-total" ("" for newest first)."""
+    if not sort:
+        return [F("pk").desc()]
+    descending = sort.startswith("-")
+    field = SORTS[sort.lstrip("-")][0]
+    if field == "last_interaction_at":
+        term = F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_first=True)
+    else:
+        term = F(field).desc() if descending else F(field).asc()
+    return [term, F("pk").desc() if descending else F("pk").asc()]
+
+
+def _start_of_day(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+class CustomerFilterForm(forms.Form):
+    def clean(self):
+        cleaned = super().clean()
+        for name in ("interaction_after", "interaction_before", "purchase_after", "purchase_before"):
+            day = cleaned.get(name)
+            if day and not EARLIEST <= day <= LATEST:
+                self.add_error(name, _("Enter a date between 1900 and 2999."))
+        pairs = [
+            ("interaction_after", "interaction_before", _("This date is before the “after” date.")),
+            ("purchase_after", "purchase_before", _("This date is before the “after” date.")),
+            ("total_min", "total_max", _("The maximum is smaller than the minimum.")),
+        ]
+        for low, high, message in pairs:
+            if cleaned.get(low) is not None and cleaned.get(high) is not None and cleaned[high] < cleaned[low]:
+                self.add_error(high, message)
+        return cleaned
+
+
+class CustomerFilter(django_filters.FilterSet):
+    """The advanced filters. The box (q), the status default and the sort (o) are applied by
+    :func:`filtered_customers`, so that they work the same for the page and the export."""
+
+    q = django_filters.CharFilter(label=_("Search customers"), method="later", max_length=search.MAX_QUERY_LENGTH)
+    status = django_filters.MultipleChoiceFilter(
+        label=_("Status"),
+        choices=Customer.Status.choices,
+        widget=forms.CheckboxSelectMultiple,
+        method="later",
+        help_text=_("Only active customers unless you tick others."),
+    )
+    segment = django_filters.ChoiceFilter(label=_("Segment"), choices=Customer.Segment.choices, empty_label=_("Any"))
+    stage = django_filters.ChoiceFilter(
+        label=_("Lifecycle stage"), choices=Customer.Stage.choices, empty_label=_("Any")
+    )
+    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=owner_choices(), empty_label=_("Anyone"))
+    city = django_filters.CharFilter(label=_("City"), method="filter_city", max_length=60)
+    tag = django_filters.ModelMultipleChoiceFilter(
+        label=_("Tags"),
+        field_name="tags",
+        queryset=Tag.objects.all(),
+        to_field_name="name",
+        method="filter_tags",
+        help_text=_("Customers with any of these tags."),
+    )
+    interaction_after = django_filters.DateFilter(
+        label=_("Last interaction after"), method="filter_interaction_after", widget=forms.DateInput({"type": "date"})
+    )
+    interaction_before = django_filters.DateFilter(
+        label=_("Last interaction before"),
+        method="filter_interaction_before",
+        widget=forms.DateInput({"type": "date"}),
+    )
+    purchase_after = django_filters.DateFilter(
+        label=_("Last purchase after"),
+        field_name="last_purchase_on",
+        lookup_expr="gte",
+        widget=forms.DateInput({"type": "date"}),
+    )
+    purchase_before = django_filters.DateFilter(
+        label=_("Last purchase before"),
+        field_name="last_purchase_on",
+        lookup_expr="lte",
+        widget=forms.DateInput({"type": "date"}),
+    )
+    total_min = django_filters.NumberFilter(
+        label=_("Purchase total from"), field_name="purchase_total", lookup_expr="gte", min_value=0
+    )
+    total_max = django_filters.NumberFilter(
+        label=_("Purchase total to"), field_name="purchase_total", lookup_expr="lte", min_value=0
+    )
+    o = django_filters.ChoiceFilter(label=_("Sort by"), choices=SORT_CHOICES, method="later")
+
+    class Meta:
+        model = Customer
+        fields: list[str] = []
+        form = CustomerFilterForm
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.form.fields["owner"].label_from_instance = user_label
+
+    def later(self, queryset, name, value):
+        return queryset
+
+    def filter_city(self, queryset, name, value):
+        return queryset.filter(city=" ".join(value.split()))
+
+    def filter_tags(self, queryset, name, value):
+        if not value:  # an empty queryset of tags is not "empty" to django-filter
+            return queryset
+        through = Customer.tags.through.objects.filter(tag__in=value).values("customer_id")
+        return queryset.filter(pk__in=through)
+
+    def filter_interaction_after(self, queryset, name, value):
+        return queryset.filter(last_interaction_at__gte=_start_of_day(value))
+
+    def filter_interaction_before(self, queryset, name, value):
+        return queryset.filter(last_interaction_at__lt=_start_of_day(value + dt.timedelta(days=1)))
+
+    # --- what filtered_customers applies -----------------------------------------------------
+    @cached_property
+    def cleaned(self) -> dict:
+        """The valid values only: an invalid one is left out (its error is shown by its field)."""
+        self.form.is_valid()
+        return self.form.cleaned_data
+
+    @cached_property
+    def terms(self) -> search.Terms | None:
+        return search.parse(self.cleaned.get("q") or "", using=self.queryset.db)
+
+    @property
+    def statuses(self) -> list[str]:
+        return list(self.cleaned.get("status") or [Customer.Status.ACTIVE])
+
+    @property
+    def sort(self) -> str:
+        return self.cleaned.get("o") or DEFAULT_SORT
+
+    @property
+    def has_filters(self) -> bool:
+        """True when an advanced filter has a value in the URL (the page then shows them opened)."""
+        return any(
+            value.strip() for name in self.filters if name not in ("q", "o") for value in self.data.getlist(name)
+        )
+
+
+def as_querydict(params) -> QueryDict:
+    """A QueryDict from request.GET, or from a plain dict (values may be lists) kept in a job's params."""
+    if isinstance(params, QueryDict):
+        return params
+    query = QueryDict(mutable=True)
+    for key, value in (params or {}).items():
+        query.setlist(key, [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)])
+    return query
+
+
+def params_for_job(querydict: QueryDict) -> dict[str, list[str]]:
+    """The search's URL parameters as JSON for a job; filtered_customers takes them back."""
+    return {key: values for key, values in querydict.lists() if key != "page"}
+
+
+def _filtered(params) -> tuple[CustomerFilter, QuerySet, list]:
+    """The filterset, the filtered queryset (box not applied yet) and the sort's ORDER BY terms."""
+    filterset = CustomerFilter(as_querydict(params), queryset=Customer.objects.all())
+    statuses = filterset.statuses
+    queryset = (
+        filterset.qs.filter(status=statuses[0]) if len(statuses) == 1 else filterset.qs.filter(status__in=statuses)
+    )
+    queryset = queryset.select_related("owner").prefetch_related("tags")
+    return filterset, queryset, order_by_for(filterset.sort)
+
+
+def filtered_customers(params, user) -> tuple[CustomerFilter, QuerySet]:
+    """The customers the search page shows for these URL parameters, in its order (unsliced).
+
+    Applies the box, the advanced filters, "active only" unless statuses are chosen, and the
+    sort, with exact matches first when the box is used. Invalid values are left out (the
+    returned filterset carries their errors) rather than failing. ``user`` is who searches;
+    every role that may view customers sees every card, so it only documents the caller.
+    ``params`` is request.GET or a dict such as :func:`params_for_job` returns.
+    """
+    filterset, queryset, order = _filtered(params)
+    terms = filterset.terms
+    if terms is not None:
+        queryset = queryset.filter(terms.found)
+        if terms.exact is not None:
+            rank = Case(When(terms.exact, then=Value(0)), default=Value(1), output_field=IntegerField())
+            queryset = queryset.annotate(exact_match=rank)
+            order = [F("exact_match").asc(), *order]
+    return filterset, queryset.order_by(*order)
+
+
+def search_results(params, user) -> tuple[CustomerFilter, "QuerySet | ExactFirst"]:
+    """What the search page pages through: the same rows in the same order as filtered_customers,
+    read with queries that stay fast at a million cards (see ExactFirst)."""
+    filterset, queryset, order = _filtered(params)
+    terms = filterset.terms
+    if terms is None:
+        return filterset, queryset.order_by(*order)
+    if terms.exact is None:
+        return filterset, queryset.filter(terms.match).order_by(*order)
+    return filterset, ExactFirst(queryset, terms, order, by_name_column=filterset.sort.lstrip("-") == "name")
+
+
+class ExactFirst:
+    """Exact matches first, then the other matches, each in the chosen sort, read as two queries.
+
+    ORDER BY (exact match?), column cannot come from an index: PostgreSQL would fetch and
+    sort every match of a frequent name ("王" matches 5% of all cards: 0.4 s at a million).
+    Instead the exact matches (a handful, found through the exact-match indexes, at most
+    COUNT_CAP) are fetched by id, and the other matches are read in index order of the sort
+    column, skipping exact ones, which stops after one page.
+    """
+
+    ordered = True  # for Paginator's check
+
+    def __init__(self, queryset: QuerySet, terms: search.Terms, order: list, *, by_name_column: bool = False):
+        self.queryset, self.terms, self.order = queryset, terms, order
+        # Names containing 王 sorted by name sit together (王 is a surname) far down the name
+        # index: walking it from the start in search of them reads most of the table (12 s at
+        # a million). Sorting the matches themselves is bounded by their number instead.
+        self.others_order = _without_index(order) if by_name_column and terms.by_name else order
+
+    @cached_property
+    def exact_ids(self) -> list[int]:
+        # No ORDER BY here: with one, the planner may walk a sort index looking for the few exact rows.
+        exact = self.queryset.filter(self.terms.exact).order_by().values_list("pk", flat=True)
+        return list(exact[: COUNT_CAP + 1])
+
+    @cached_property
+    def others(self) -> QuerySet:
+        """Matches that are not exact, in the sort's order: read from the sort column's index."""
+        return self.queryset.filter(self.terms.match).exclude(self.terms.exact).order_by(*self.others_order)
+
+    def capped_count(self, cap: int) -> int:
+        exact = len(self.exact_ids)
+        if exact > cap:
+            return exact
+        others = self.others.order_by()
+        if self.terms.in_id_order:
+            # In id order, so the planner reads the name-gram index in step with the primary key
+            # and stops at the cap instead of hashing every match of a frequent name.
+            others = others.order_by("-pk")
+        return exact + others[: cap + 1 - exact].count()
+
+    def __getitem__(self, index: slice) -> list[Customer]:
+        if not isinstance(index, slice) or index.step:
+            raise TypeError("ExactFirst supports slices only")
+        start, stop = index.start or 0, index.stop
+        exact_count = len(self.exact_ids)
+        rows = []
+        if start < exact_count and self.exact_ids:
+            exact = self.queryset.filter(pk__in=self.exact_ids).order_by(*_without_index(self.order))
+            rows += [_marked(c, 0) for c in exact[start : min(stop, exact_count)]]
+        if stop > exact_count:
+            rows += [_marked(c, 1) for c in self.others[max(start - exact_count, 0) : stop - exact_count]]
+        return rows
+
+    def __len__(self) -> int:
+        return self.capped_count(COUNT_CAP)
+
+
+def _without_index(order: list) -> list:
+    """The same order over expressions no index serves: for at most COUNT_CAP rows fetched by id,
+    sorting them beats walking a sort index in search of them (which the planner may prefer)."""
+    return [
+        OrderBy(
+            Coalesce(term.expression, term.expression),
+            descending=term.descending,
+            nulls_first=term.nulls_first,
+            nulls_last=term.nulls_last,
+        )
+        for term in order
+    ]
+
+
+def _marked(customer: Customer, rank: int) -> Customer:
+    customer.exact_match = rank
+    return customer
+
+
+class SearchPaginator(CappedPaginator):
+    """crm.pagination's paginator (counts at most COUNT_CAP + 1 rows, pages on with "Next" beyond
+    that), counting an :class:`ExactFirst` result with its own two cheap queries."""
+
+    def __init__(self, object_list, per_page: int = PER_PAGE, cap: int = COUNT_CAP, **kwargs):
+        super().__init__(object_list, per_page, cap=cap, **kwargs)
+
+    @cached_property
+    def count(self) -> int:
+        if isinstance(self.object_list, ExactFirst):
+            return self.object_list.capped_count(self.cap)
+        # In the page's order: the planner then counts along the same index the page is read
+        # from (measured faster at a million rows than letting it pick a scan for the count).
+        return self.object_list[: self.cap + 1].count()

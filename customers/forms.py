@@ -1,0 +1,412 @@
+"""Forms for the customer card: the card itself, interactions and purchases.
+
+Each field says what is wrong next to it. ``clean_<field>`` returns domain values
+(a normalised phone, an upper-case customer number, a lower-case email).
+"""
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm.roles import ROLE_NAMES
+
+from .models import Customer, Interaction, Purchase, Tag
+from .phones import normalise_phone
+
+User = get_user_model()
+
+CUSTOMER_NO_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9._/-]*")
+TAG_SEPARATORS = re.compile(r"[,，、;；]")
+MAX_TAGS = 20
+MAX_DUPLICATES_SHOWN = 10
+FIELDSETS = [
+    (_("Basic information"), ["customer_no", "name", "gender", "birth_date", "occupation", "company", "title"]),
+    (_("Contact information"), ["phone", "email", "wechat", "city", "address"]),
+    (_("Classification"), ["segment", "stage", "owner", "tags", "preferences"]),
+    (_("Balance and points"), ["balance", "points"]),
+]
+# What the audit trail records for a card (tags as their names).
+AUDITED_FIELDS = [
+    "customer_no",
+    "name",
+    "gender",
+    "birth_date",
+    "occupation",
+    "company",
+    "title",
+    "phone",
+    "email",
+    "wechat",
+    "city",
+    "address",
+    "segment",
+    "stage",
+    "owner",
+    "tags",
+    "preferences",
+    "balance",
+    "points",
+]
+
+
+def next_customer_no() -> str:
+    """The next free generated number: "C" and six digits (C000124), more digits after C999999.
+
+    Looks at the highest number of that shape (imported numbers such as C000500 count too,
+    so a generated number never collides with one) through the unique index on customer_no.
+    Two cards created at the same moment may still get the same number: CustomerForm.save
+    retries on the unique constraint.
+    """
+    for width in range(6, 10):
+        highest = (
+            Customer.objects.filter(
+                customer_no__gte="C" + "0" * width,
+                customer_no__lte="C" + "9" * width,
+                customer_no__regex=rf"^C[0-9]{{{width}}}$",
+            )
+            .order_by("-customer_no")
+            .values_list("customer_no", flat=True)
+            .first()
+        )
+        number = int(highest[1:]) + 1 if highest else 1
+        if number < 10**width:
+            candidate = f"C{number:0{width}d}"
+            while Customer.objects.filter(customer_no__iexact=candidate).exists():
+                number += 1
+                candidate = f"C{number:0{width}d}"
+            return candidate
+    raise RuntimeError("customer numbers exhausted")  # a billion cards: not this product's problem
+
+
+def user_label(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def owner_choices(current_owner_id: int | None = None):
+    """Active users in a role (plus the card's current owner, so an edit does not lose it)."""
+    condition = Q(is_active=True, groups__name__in=ROLE_NAMES)
+    if current_owner_id:
+        condition |= Q(pk=current_owner_id)
+    return User.objects.filter(condition).distinct().order_by("first_name", "last_name", "username")
+
+
+class OwnerField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return user_label(obj)
+
+
+def snapshot(customer: Customer) -> dict:
+    """The audited values of a card, for crm.audit.diff before and after an edit."""
+    values = {name: getattr(customer, name) for name in AUDITED_FIELDS if name not in ("tags", "owner")}
+    values["owner"] = customer.owner.get_username() if customer.owner_id else None
+    values["tags"] = sorted(tag.name for tag in customer.tags.all()) if customer.pk else []
+    if values["balance"] is not None:
+        values["balance"] = Decimal(values["balance"]).quantize(Decimal("0.01"))
+    return values
+
+
+def parse_tags(text: str) -> list[str]:
+    """ "VIP, 生日关怀，wholesale" -> ["VIP", "生日关怀", "wholesale"] (duplicates dropped, case-insensitively)."""
+    seen, names = set(), []
+    for part in TAG_SEPARATORS.split(text or ""):
+        name = " ".join(part.split())
+        if name and name.casefold() not in seen:
+            seen.add(name.casefold())
+            names.append(name)
+    return names
+
+
+def tags_for(names: list[str]) -> list[Tag]:
+    """The Tag rows for these names, matching existing tags case-insensitively, creating the rest."""
+    tags = []
+    for name in names:
+        tag = Tag.objects.filter(name__iexact=name).first()
+        if tag is None:
+            tag, _created = Tag.objects.get_or_create(name=name)
+        tags.append(tag)
+    return tags
+
+
+class CustomerForm(forms.ModelForm):
+    """Create or edit a card. Warns about other cards with the same phone or email.
+
+    Duplicates are the main cause of voided records, so when the phone or email already
+    belongs to another card the form lists those cards (``self.duplicates``) and saves only
+    when "This is a different customer; save anyway" is ticked.
+    """
+
+    tags = forms.CharField(
+        label=_("Tags"),
+        required=False,
+        max_length=500,
+        help_text=_("Separate tags with commas, for example: VIP, newsletter"),
+    )
+    owner = OwnerField(label=_("Owner"), queryset=User.objects.none(), required=False, empty_label=_("Nobody"))
+    save_anyway = forms.BooleanField(label=_("This is a different customer; save anyway"), required=False)
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Customer
+        fields = [
+            "customer_no",
+            "name",
+            "gender",
+            "birth_date",
+            "occupation",
+            "company",
+            "title",
+            "phone",
+            "email",
+            "wechat",
+            "city",
+            "address",
+            "segment",
+            "stage",
+            "owner",
+            "preferences",
+            "balance",
+            "points",
+        ]
+        widgets = {
+            "birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+            "preferences": forms.Textarea(attrs={"rows": 3}),
+            "address": forms.TextInput(),
+        }
+        error_messages = {
+            "name": {"required": _("Enter the customer's name.")},
+            "email": {"invalid": _("Enter a valid email address, such as name@example.com.")},
+            "balance": {"invalid": _("Enter the balance as a number, such as 120.50.")},
+            "points": {"invalid": _("Enter the points as a whole number.")},
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.duplicates: list[Customer] = []
+        self.fields["owner"].queryset = owner_choices(self.instance.owner_id)
+        self.fields["customer_no"].required = bool(self.instance.pk)
+        if not self.instance.pk:
+            self.fields["customer_no"].help_text = _("Leave empty to get the next number (C000123).")
+        else:
+            self.fields["tags"].initial = ", ".join(tag.name for tag in self.instance.tags.all())
+            self.fields["version"].initial = self.instance.updated_at.isoformat()
+
+    def fieldsets(self) -> list:
+        """(legend, bound fields) groups, in the order the form shows them."""
+        return [(legend, [self[name] for name in names]) for legend, names in FIELDSETS]
+
+    # --- one field at a time -------------------------------------------------------------
+    def clean_customer_no(self) -> str:
+        number = (self.cleaned_data.get("customer_no") or "").strip().upper()
+        if not number:
+            return ""
+        if not CUSTOMER_NO_PATTERN.fullmatch(number):
+            raise forms.ValidationError(
+                _("A customer number may contain only letters, digits, dots, dashes, slashes and underscores."),
+                code="customer_no_characters",
+            )
+        taken = Customer.objects.filter(customer_no__iexact=number).exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise forms.ValidationError(
+                _("Customer number %(number)s is already used by another card."),
+                code="customer_no_taken",
+                params={"number": number},
+            )
+        return number
+
+    def clean_name(self) -> str:
+        name = " ".join((self.cleaned_data.get("name") or "").split())
+        if not name:
+            raise forms.ValidationError(_("Enter the customer's name."), code="required")
+        return name
+
+    def clean_birth_date(self):
+        born = self.cleaned_data.get("birth_date")
+        if born and born > timezone.localdate():
+            raise forms.ValidationError(_("The birth date cannot be in the future."), code="birth_future")
+        if born and born < dt.date(1900, 1, 1):
+            raise forms.ValidationError(_("Enter a birth date after 1 January 1900."), code="birth_too_old")
+        return born
+
+    def clean_phone(self) -> str:
+        return normalise_phone(self.cleaned_data.get("phone", ""))
+
+    def clean_email(self) -> str:
+        return (self.cleaned_data.get("email") or "").strip().lower()
+
+    def clean_balance(self) -> Decimal:
+        balance = self.cleaned_data.get("balance")
+        if balance is None:
+            return Decimal("0.00")
+        if balance < 0:
+            raise forms.ValidationError(_("The balance cannot be negative."), code="balance_negative")
+        return balance.quantize(Decimal("0.01"))
+
+    def clean_points(self) -> int:
+        points = self.cleaned_data.get("points")
+        if points is None:
+            return 0
+        if points < 0:
+            raise forms.ValidationError(_("Points cannot be negative."), code="points_negative")
+        return points
+
+    def clean_tags(self) -> list[str]:
+        names = parse_tags(self.cleaned_data.get("tags", ""))
+        too_long = [name for name in names if len(name) > Tag._meta.get_field("name").max_length]
+        if too_long:
+            raise forms.ValidationError(
+                _("The tag “%(tag)s” is longer than 40 characters."), code="tag_too_long", params={"tag": too_long[0]}
+            )
+        if len(names) > MAX_TAGS:
+            raise forms.ValidationError(
+                _("A card can have at most %(max)d tags."), code="too_many_tags", params={"max": MAX_TAGS}
+            )
+        return names
+
+    # --- across fields ---------------------------------------------------------------------
+    def clean(self):
+        cleaned = super().clean()
+        version = cleaned.get("version")
+        if self.instance.pk and version and version != self.instance.updated_at.isoformat():
+            raise forms.ValidationError(
+                _(
+                    "Someone else changed this card after you opened it. "
+                    "Open the card again to see their change, then make yours."
+                ),
+                code="stale",
+            )
+        self.duplicates = self._find_duplicates(cleaned)
+        if self.duplicates and not cleaned.get("save_anyway"):
+            self.add_error(
+                "save_anyway",
+                forms.ValidationError(
+                    _(
+                        "Another card already has this phone number or email (listed above). Open it instead, "
+                        "or tick this box if this really is a different customer."
+                    ),
+                    code="duplicate",
+                ),
+            )
+        return cleaned
+
+    def _find_duplicates(self, cleaned) -> list[Customer]:
+        """Other cards (not erased) with this phone or email; checked on create and when either changes."""
+        if self.instance.pk and not {"phone", "email"} & set(self.changed_data):
+            return []
+        condition = Q()
+        if cleaned.get("phone"):
+            condition |= Q(phone=cleaned["phone"])
+        if cleaned.get("email"):
+            condition |= Q(email__iexact=cleaned["email"])
+        if not condition:
+            return []
+        others = Customer.objects.filter(condition).not_erased().exclude(pk=self.instance.pk)
+        return list(others.order_by("customer_no")[:MAX_DUPLICATES_SHOWN])
+
+    # --- saving ------------------------------------------------------------------------------
+    @transaction.atomic
+    def save(self, commit: bool = True) -> Customer:
+        """Save the card and its tags; a generated number that was taken meanwhile is replaced."""
+        customer = super().save(commit=False)
+        generated = not customer.customer_no
+        for attempt in range(5):
+            if generated:
+                customer.customer_no = next_customer_no()
+            try:
+                with transaction.atomic():
+                    customer.save()
+                break
+            except IntegrityError:
+                taken = Customer.objects.filter(customer_no=customer.customer_no).exists()
+                if not (generated and taken) or attempt == 4:
+                    raise
+        customer.tags.set(tags_for(self.cleaned_data.get("tags", [])))
+        return customer
+
+
+class InteractionForm(forms.ModelForm):
+    class Meta:
+        model = Interaction
+        fields = ["kind", "occurred_at", "summary", "outcome"]
+        widgets = {
+            "occurred_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            "summary": forms.Textarea(attrs={"rows": 4}),
+        }
+        error_messages = {
+            "kind": {"required": _("Choose the type of interaction.")},
+            "occurred_at": {
+                "required": _("Enter when it happened."),
+                "invalid": _("Enter the date and time as YYYY-MM-DD HH:MM."),
+            },
+            "summary": {"required": _("Write a short summary of the interaction.")},
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("occurred_at", timezone.localtime().replace(second=0, microsecond=0))
+
+    def clean_occurred_at(self):
+        when = self.cleaned_data.get("occurred_at")
+        if when and when > timezone.now() + dt.timedelta(minutes=5):
+            raise forms.ValidationError(_("An interaction cannot be in the future."), code="future")
+        return when
+
+    def clean_summary(self) -> str:
+        summary = (self.cleaned_data.get("summary") or "").strip()
+        if not summary:
+            raise forms.ValidationError(_("Write a short summary of the interaction."), code="required")
+        return summary
+
+
+class PurchaseForm(forms.ModelForm):
+    class Meta:
+        model = Purchase
+        fields = ["product", "quantity", "amount", "purchased_on"]
+        widgets = {"purchased_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+        error_messages = {
+            "product": {"required": _("Enter the product.")},
+            "quantity": {"required": _("Enter the quantity."), "invalid": _("Enter the quantity as a whole number.")},
+            "amount": {
+                "required": _("Enter the amount."),
+                "invalid": _("Enter the amount as a number, such as 199.00."),
+            },
+            "purchased_on": {"required": _("Enter the date of the purchase."), "invalid": _("Enter a valid date.")},
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("purchased_on", timezone.localdate())
+            self.initial.setdefault("quantity", 1)
+
+    def clean_product(self) -> str:
+        product = " ".join((self.cleaned_data.get("product") or "").split())
+        if not product:
+            raise forms.ValidationError(_("Enter the product."), code="required")
+        return product
+
+    def clean_quantity(self) -> int:
+        quantity = self.cleaned_data.get("quantity")
+        if quantity is not None and quantity < 1:
+            raise forms.ValidationError(_("The quantity must be at least 1."), code="quantity_min")
+        return quantity
+
+    def clean_amount(self) -> Decimal:
+        amount = self.cleaned_data.get("amount")
+        if amount is not None and amount < 0:
+            raise forms.ValidationError(_("The amount cannot be negative."), code="amount_negative")
+        return amount
+
+    def clean_purchased_on(self):
+        day = self.cleaned_data.get("purchased_on")
+        if day and day > timezone.localdate():
+            raise forms.ValidationError(_("The purchase date cannot be in the future."), code="future")
+        return day

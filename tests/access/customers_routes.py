@@ -1,0 +1,73 @@
+"""Who may use each customers:* route.
+
+Every role searches, reads, creates and edits cards and logs interactions and purchases;
+import and export are for Admins only. world.customer is an active card owned by the staff user.
+"""
+
+from .routes import ADMINS, EVERYONE, Route
+
+
+def _card(w) -> dict:
+    return {"pk": w.customer.pk}
+
+
+def _new_customer(w) -> dict:
+    return {
+        "name": "路人甲",
+        "phone": "13700009999",
+        "segment": "potential",
+        "stage": "prospect",
+        "balance": "0",
+        "points": "0",
+    }
+
+
+def _edit_customer(w) -> dict:
+    c = w.customer
+    return {
+        "customer_no": c.customer_no,
+        "name": c.name,
+        "phone": c.phone,
+        "email": c.email,
+        "city": "杭州",
+        "segment": c.segment,
+        "stage": c.stage,
+        "balance": "0",
+        "points": "0",
+    }
+
+
+ROUTES = [
+    Route("customers:search", EVERYONE),
+    Route("customers:search", EVERYONE, query="q=C&status=closed&o=-total&page=2"),
+    Route("customers:create", EVERYONE),
+    Route("customers:create", EVERYONE, method="POST", data=_new_customer, ok=(302,)),
+    Route("customers:card", EVERYONE, kwargs=_card),
+    Route("customers:edit", EVERYONE, kwargs=_card),
+    Route("customers:edit", EVERYONE, method="POST", kwargs=_card, data=_edit_customer, ok=(302,)),
+    Route("customers:add_interaction", EVERYONE, kwargs=_card),
+    Route(
+        "customers:add_interaction",
+        EVERYONE,
+        method="POST",
+        kwargs=_card,
+        data=lambda w: {"kind": "call", "occurred_at": "2026-01-05T10:00", "summary": "回访"},
+        ok=(302,),
+    ),
+    Route("customers:add_purchase", EVERYONE, kwargs=_card),
+    Route(
+        "customers:add_purchase",
+        EVERYONE,
+        method="POST",
+        kwargs=_card,
+        data=lambda w: {"product": "会员年卡", "quantity": "1", "amount": "199", "purchased_on": "2026-01-05"},
+        ok=(302,),
+    ),
+    # Import and export (built by customers/views/io.py): Admins only.
+    Route("customers:export", ADMINS, query="format=csv", ok=(200, 302)),
+    Route("customers:export", ADMINS, query="format=xlsx&q=C", ok=(200, 302)),
+    Route("customers:import", ADMINS),
+    Route("customers:import_template", ADMINS, kwargs=lambda w: {"fmt": "xlsx"}),
+    Route("customers:import_template", ADMINS, kwargs=lambda w: {"fmt": "csv"}),
+    Route("customers:import_confirm", ADMINS, method="POST", ok=(200, 302, 400)),
+]

@@ -1,0 +1,102 @@
+"""manage.py seed_demo. Seeding takes a few seconds, so one test seeds once and checks everything."""
+
+import datetime as dt
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.db.models import Count, Max, Sum
+from django.utils import timezone
+
+from analytics.management.commands.seed_demo import DEMO_PASSWORD, Command
+from crm.roles import MANAGER, STAFF
+from customers.models import Customer, Interaction, Purchase
+from customers.phones import normalise_phone
+
+pytestmark = pytest.mark.django_db
+User = get_user_model()
+
+
+def seed() -> str:
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def test_seed_demo_refuses_without_debug(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="only with DEBUG=1"):
+        seed()
+    assert not User.objects.exists()
+    assert not Customer.objects.exists()
+
+
+def _state() -> tuple:
+    return (
+        User.objects.count(),
+        Customer.objects.count(),
+        Purchase.objects.count(),
+        Interaction.objects.count(),
+        list(Customer.objects.order_by("pk").values_list("updated_at", "name")[:100]),
+    )
+
+
+def test_seed_demo_creates_logins_and_2000_consistent_customers_once(settings, staff_client):
+    settings.DEBUG = True
+    output = seed()
+    assert "Created 2,000 demo customers." in output
+    assert "password demo-pass-2026" in output and "staff" in output and "manager" in output and "admin" in output
+
+    for username, role in [("staff", "Staff"), ("manager", "Manager"), ("admin", "Admin")]:
+        user = User.objects.get(username=username)
+        assert list(user.groups.values_list("name", flat=True)) == [role]
+        assert user.check_password(DEMO_PASSWORD)
+
+    customers = Customer.objects.all()
+    assert customers.count() == 2000
+    chinese = sum(1 for name in customers.values_list("name", flat=True) if "\u4e00" <= name[0] <= "\u9fff")
+    assert 1200 <= chinese <= 1600  # about 70%
+    for customer in customers[:200]:
+        assert customer.phone == normalise_phone(customer.phone)
+        assert customer.phone_rev == "".join(reversed(customer.phone.lstrip("+")))
+    assert customers.values("phone").distinct().count() == 2000
+    assert set(customers.exclude(owner=None).values_list("owner__username", flat=True)) == {"staff", "manager"}
+    assert customers.filter(tags__isnull=False).distinct().count() > 500
+    assert customers.filter(balance__gt=0).exists() and customers.filter(points__gt=0).exists()
+
+    # Purchases and interactions over the last 18 months, and card figures that agree with them.
+    assert Purchase.objects.count() > 2000 and Interaction.objects.count() > 2000
+    assert not Purchase.objects.filter(purchased_on__lt=timezone.localdate() - dt.timedelta(days=550)).exists()
+    sums = {
+        row["customer"]: row
+        for row in Purchase.objects.values("customer").annotate(
+            n=Count("id"), total=Sum("amount"), last=Max("purchased_on")
+        )
+    }
+    last_contact = dict(
+        Interaction.objects.values("customer").annotate(last=Max("occurred_at")).values_list("customer", "last")
+    )
+    for customer in customers:
+        row = sums.get(customer.pk, {"n": 0, "total": Decimal("0"), "last": None})
+        assert (customer.purchase_count, customer.purchase_total) == (row["n"], row["total"])
+        assert customer.last_purchase_on == row["last"]
+        assert customer.last_interaction_at == last_contact.get(customer.pk)
+
+    # The search finds demo customers by the last digits of their phone.
+    someone = customers.get(customer_no="C000010")
+    assert someone.customer_no in staff_client.get("/", {"q": someone.phone[-6:]}).content.decode()
+
+    # Idempotent: a second run finds the data set and changes nothing.
+    before = _state()
+    assert "already present" in seed()
+    assert _state() == before
+
+
+def test_the_demo_data_is_the_same_on_every_run():
+    users = {STAFF: User(username="staff"), MANAGER: User(username="manager")}
+    now = timezone.now()
+    first = [(c.customer.name, c.customer.phone, c.customer.purchase_total) for c in Command().generate(users, now)]
+    second = [(c.customer.name, c.customer.phone, c.customer.purchase_total) for c in Command().generate(users, now)]
+    assert first == second
