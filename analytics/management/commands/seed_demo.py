@@ -124,13 +124,76 @@ class Card:
 
 
 def seed_closures(customers: list[Customer], users: dict, rng: random.Random) -> None:
-    """NOT YET: close, void and archive some demo cards (about 10%) with realistic reasons.
+    """Close, void and archive about 11% of the demo cards over the last 18 months, reinstate a few,
+    erase two and leave three requests pending, so the dashboard and timelines have history.
 
-    Left for the lead to fill in once closures.operations exists: call its operations (never
-    write Closure rows or statuses directly) so the audit trail and summary counters stay
-    right. Called inside the seeding transaction with the demo customers, the demo users by
-    role ({"Staff": user, ...}) and the seeded random generator.
+    Every change goes through closures.operations, exactly as a person's would. Each one runs
+    at its simulated moment (django.utils.timezone.now patched for the call) so that the
+    closure, the card and the audit entries agree on when it happened.
     """
+    from unittest import mock
+
+    from closures import operations
+    from closures.models import Action, Category, ClosureReason
+
+    now = timezone.now()
+    reasons = {
+        action: list(ClosureReason.objects.active().for_action(action).exclude(category=Category.DUPLICATE))
+        for action in (Action.CLOSE, Action.VOID, Action.ARCHIVE, Action.ERASE)
+    }
+    picked = rng.sample(customers, k=len(customers) // 9)
+    plans = []
+    for customer in picked:
+        action = rng.choices([Action.CLOSE, Action.VOID, Action.ARCHIVE], weights=[75, 10, 15])[0]
+        # Real churn is skewed: the first reasons in display order are picked far more often.
+        options = reasons[action]
+        reason = rng.choices(options, weights=[1 / (i + 1) ** 1.2 for i in range(len(options))])[0]
+        earliest = max(customer.created_at, now - dt.timedelta(days=540)) + dt.timedelta(days=1)
+        when = earliest + (now - earliest) * rng.random() ** 0.8
+        plans.append((when, customer, action, reason))
+    plans.sort(key=lambda plan: plan[0])
+    staff = [users[STAFF], users[MANAGER]]
+    for when, customer, action, reason in plans:
+        with mock.patch("django.utils.timezone.now", return_value=min(when, now)):
+            operations.close_customer(
+                customer,
+                by=rng.choice(staff),
+                action=action,
+                reason=reason,
+                notes=str(DEMO_NOTES[action]) if reason.requires_notes or rng.random() < 0.4 else "",
+                balance_acknowledged=True,
+                settlement_note="余额已退还 / balance refunded" if customer.balance or customer.points else "",
+            )
+        if rng.random() < 0.06 and when < now - dt.timedelta(days=10):
+            with mock.patch("django.utils.timezone.now", return_value=when + dt.timedelta(days=rng.randint(2, 9))):
+                operations.reinstate(customer, by=users[MANAGER], note="客户重新开卡 / the customer came back")
+    for customer in [c for c in customers if c not in picked][:2]:
+        operations.erase_customer(
+            customer,
+            by=users[ADMIN],
+            confirmation=customer.customer_no,
+            reason=reasons[Action.ERASE][0],
+            notes="",
+            balance_acknowledged=True,
+            settlement_note="余额已退还" if customer.balance else "",
+        )
+    for customer in [c for c in customers if c not in picked][2:5]:
+        operations.request_closure(
+            customer,
+            by=users[STAFF],
+            action=Action.CLOSE,
+            reason=reasons[Action.CLOSE][0],
+            notes="客户来电要求销卡",
+            balance_acknowledged=True,
+            settlement_note="余额待退" if customer.balance or customer.points else "",
+        )
+
+
+DEMO_NOTES = {
+    "close": "客户来电要求销卡 / the customer called to close the card",
+    "void": "录入错误 / entered by mistake",
+    "archive": "长期未活跃 / inactive for a long time",
+}
 
 
 class Command(BaseCommand):
