@@ -56,12 +56,14 @@ def test_seed_demo_creates_logins_and_2000_consistent_customers_once(settings, s
 
     customers = Customer.objects.all()
     assert customers.count() == 2000
-    chinese = sum(1 for name in customers.values_list("name", flat=True) if "\u4e00" <= name[0] <= "\u9fff")
+    live = customers.not_erased()  # seed_closures erases two cards: no name, no phone
+    assert live.count() == 1998
+    chinese = sum(1 for name in live.values_list("name", flat=True) if "\u4e00" <= name[0] <= "\u9fff")
     assert 1200 <= chinese <= 1600  # about 70%
-    for customer in customers[:200]:
+    for customer in live[:200]:
         assert customer.phone == normalise_phone(customer.phone)
         assert customer.phone_rev == "".join(reversed(customer.phone.lstrip("+")))
-    assert customers.values("phone").distinct().count() == 2000
+    assert live.values("phone").distinct().count() == 1998
     assert set(customers.exclude(owner=None).values_list("owner__username", flat=True)) == {"staff", "manager"}
     assert customers.filter(tags__isnull=False).distinct().count() > 500
     assert customers.filter(balance__gt=0).exists() and customers.filter(points__gt=0).exists()
@@ -100,3 +102,25 @@ def test_the_demo_data_is_the_same_on_every_run():
     first = [(c.customer.name, c.customer.phone, c.customer.purchase_total) for c in Command().generate(users, now)]
     second = [(c.customer.name, c.customer.phone, c.customer.purchase_total) for c in Command().generate(users, now)]
     assert first == second
+
+
+def test_seed_demo_leaves_closure_history_made_by_the_operations(settings):
+    from closures.models import Closure, ClosureRequest
+    from crm.models import AuditEntry
+
+    settings.DEBUG = True
+    seed()
+    closures = Closure.objects.all()
+    assert 150 <= closures.count() <= 300
+    assert {"close", "void", "archive", "erase"} <= set(closures.values_list("action", flat=True))
+    assert closures.filter(reverted_at__isnull=False).exists()
+    assert ClosureRequest.objects.filter(state="pending").count() == 3
+    # Spread over the last 18 months, and every closure has its audit entry at the same moment.
+    oldest = closures.order_by("performed_at").first()
+    assert oldest.performed_at < timezone.now() - dt.timedelta(days=180)
+    entry = AuditEntry.objects.get(action=f"closure.{oldest.action}", customer_id=oldest.customer_id)
+    assert entry.at == oldest.performed_at
+    # Statuses agree with the open closures.
+    for closure in closures.filter(reverted_at__isnull=True).select_related("customer")[:50]:
+        expected = {"close": "closed", "void": "void", "archive": "archived", "erase": "erased"}[closure.action]
+        assert closure.customer.status in {expected, "erased"}
