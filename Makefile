@@ -56,9 +56,11 @@ lint: venv-dev
 	$(VENV)/bin/ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
 
+## Re-extract the translatable strings into locale/zh_Hans, then compile (translate new ones first).
 messages: venv-dev
-	cd $(CURDIR) && $(PY) manage.py makemessages -l zh_Hans --no-obsolete --no-location
-	$(PY) manage.py compilemessages -l zh_Hans
+	DEBUG=1 $(PY) manage.py makemessages -l zh_Hans --no-obsolete --no-location \
+		-i ".venv/*" -i "staticfiles/*" -i "bench/*" -i "backups/*" -i "var/*"
+	DEBUG=1 $(PY) manage.py compilemessages -l zh_Hans
 
 clean:
 	rm -rf $(VENV) db.sqlite3 var
