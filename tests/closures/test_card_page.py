@@ -58,7 +58,7 @@ def test_after_confirming_the_card_shows_the_message_the_closure_and_its_timelin
 
     html = response.content.decode()
     assert "Record K000001 was voided." in html
-    assert "closure.void" in html  # the timeline entry
+    assert "Record voided" in html  # the timeline entry
     assert reason("duplicate").label_en in html
     assert "同一人两张卡" in html
     assert card_url(survivor) in html  # the duplicate-of link in the panel
