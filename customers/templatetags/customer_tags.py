@@ -7,6 +7,7 @@ from customers.models import Customer
 
 register = template.Library()
 
+
 @register.filter
 def field_label(name: str) -> str:
     """A customer field's verbose name ("city" -> "City"), or the name itself."""
