@@ -38,10 +38,10 @@ def test_wrong_password_shows_an_error(page):
 
 def test_switching_to_chinese_and_back(page, login):
     login("Staff")
-    page.get_by_label("Language").select_option("zh-hans")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_label("Language").select_option("zh-hans")
     assert page.locator("html").get_attribute("lang") == "zh-hans"
     assert page.get_by_role("link", name="客户", exact=True).count() >= 1
-    page.get_by_label("语言").select_option("en")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_label("语言").select_option("en")
     assert page.locator("html").get_attribute("lang") == "en"
