@@ -1,0 +1,290 @@
+"""Exporting the customers of a search to .xlsx and CSV, in bounded memory whatever the size.
+
+The rows are exactly the search page's (customers.filters.filtered_customers: box, filters,
+active-only default, sort). They come from one query over ``values_list`` with the owner's
+username joined in (``.iterator(chunk_size=2000)``: no model instances, a server-side cursor
+on PostgreSQL) plus one query per 2,000 rows for their tags, and go straight into
+openpyxl's write-only workbook or a CSV writer that write to a temporary file as they go.
+
+- The columns are the import template's (customer_no ... points), so an export can be
+  edited and imported again, followed by the read-only ones (status, dates, purchase
+  figures) that the import reads past.
+- .xlsx: bold frozen header, autofilter, column widths, dates as real dates in the
+  configured time zone, amounts and counts as numbers. CSV: UTF-8 with a byte-order mark
+  so Excel shows Chinese. Text that a spreadsheet would take for a formula is neutralised
+  by crm.spreadsheets (a text cell in .xlsx, an apostrophe in CSV).
+- Phones and emails are exported in full: only Admins may export (customers.export_customers).
+- An erased customer keeps its row (so the count matches the search) with its number,
+  status and dates only: no personal data leaves the system.
+- Small exports are answered in the request; larger ones run as a job (crm.jobs) with a
+  progress bar when the customers_xlsx / customers_csv job kinds are registered.
+- Every export is audited with its filters and row count.
+"""
+
+import csv
+import io
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+
+from django.conf import settings
+from django.core.files import File
+from django.db.models import QuerySet
+from django.http import FileResponse, QueryDict
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+
+from crm import audit, jobs
+from crm.models import Job
+from crm.spreadsheets import csv_cell, looks_like_formula, xlsx_cell, xlsx_value
+
+from .models import Customer
+
+CHUNK_SIZE = 2000
+PROGRESS_EVERY = 1000
+DEFAULT_DIRECT_MAX_ROWS = 10_000
+
+FORMATS = {
+    "xlsx": {
+        "kind": Job.Kind.CUSTOMERS_XLSX,
+        "content_type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    },
+    "csv": {"kind": Job.Kind.CUSTOMERS_CSV, "content_type": "text/csv; charset=utf-8"},
+}
+KIND_FORMATS = {spec["kind"]: fmt for fmt, spec in FORMATS.items()}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    field: str  # in values_list; "" for tags (read per chunk)
+    width: int
+    kind: str = "text"  # text, choice, date, datetime, money, int
+    personal: bool = True  # blank for an erased customer
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("customer_no", "customer_no", 14, personal=False),
+    Column("name", "name", 16),
+    Column("gender", "gender", 10, "choice"),
+    Column("birth_date", "birth_date", 12, "date"),
+    Column("occupation", "occupation", 16),
+    Column("company", "company", 24),
+    Column("title", "title", 14),
+    Column("phone", "phone", 16),
+    Column("email", "email", 26),
+    Column("wechat", "wechat", 16),
+    Column("city", "city", 10),
+    Column("address", "address", 32),
+    Column("segment", "segment", 14, "choice"),
+    Column("stage", "stage", 14, "choice"),
+    Column("owner", "owner__username", 14),
+    Column("tags", "", 20),
+    Column("preferences", "preferences", 30),
+    Column("balance", "balance", 12, "money"),
+    Column("points", "points", 10, "int"),
+    Column("status", "status", 10, "choice", personal=False),
+    Column("created_at", "created_at", 17, "datetime", personal=False),
+    Column("updated_at", "updated_at", 17, "datetime", personal=False),
+    Column("last_interaction_at", "last_interaction_at", 17, "datetime"),
+    Column("last_purchase_on", "last_purchase_on", 12, "date"),
+    Column("purchase_count", "purchase_count", 10, "int"),
+    Column("purchase_total", "purchase_total", 14, "money"),
+)
+NUMBER_FORMATS = {"date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm", "money": "#,##0.00"}
+_QUERY_FIELDS = ("id", *(c.field for c in COLUMNS if c.field))
+
+
+def headers() -> list[str]:
+    return [column.name for column in COLUMNS]
+
+
+def _choice_labels() -> dict[str, dict[str, str]]:
+    """Code -> label in the active language, for every choice column."""
+    return {
+        "gender": {code: str(label) for code, label in Customer.Gender.choices if code},
+        "segment": {code: str(label) for code, label in Customer.Segment.choices},
+        "stage": {code: str(label) for code, label in Customer.Stage.choices},
+        "status": {code: str(label) for code, label in Customer.Status.choices},
+    }
+
+
+def customer_rows(queryset: QuerySet) -> Iterator[list]:
+    """Every customer of ``queryset`` as a list of cell values in COLUMNS order (labels translated)."""
+    labels = _choice_labels()
+    erased = Customer.Status.ERASED
+    Through = Customer.tags.through
+    plan = []  # (position in the query row or None for tags, choice labels or None, personal)
+    position = {field: i for i, field in enumerate(_QUERY_FIELDS)}
+    for column in COLUMNS:
+        plan.append((position.get(column.field), labels.get(column.name), column.personal))
+    rows = queryset.prefetch_related(None).values_list(*_QUERY_FIELDS).iterator(chunk_size=CHUNK_SIZE)
+    while True:
+        chunk = list(islice(rows, CHUNK_SIZE))
+        if not chunk:
+            return
+        tags: dict[int, list[str]] = {}
+        links = Through.objects.filter(customer_id__in=[r[0] for r in chunk]).order_by("tag__name")
+        for customer_id, name in links.values_list("customer_id", "tag__name"):
+            tags.setdefault(customer_id, []).append(name)
+        status_at = position["status"]
+        for r in chunk:
+            is_erased = r[status_at] == erased
+            out = []
+            for at, choices, personal in plan:
+                if is_erased and personal:
+                    out.append(None)
+                elif at is None:
+                    out.append(", ".join(tags.get(r[0], ())))
+                elif choices is not None:
+                    out.append(choices.get(r[at], r[at]))
+                else:
+                    out.append(r[at])
+            yield out
+
+
+def _counting(rows: Iterator[list], progress: Callable | None, total: int | None) -> Iterator[list]:
+    done = 0
+    for row in rows:
+        yield row
+        done += 1
+        if progress and done % PROGRESS_EVERY == 0:
+            progress(done, total)
+    if progress:
+        progress(done, total)
+
+
+def write_xlsx(queryset: QuerySet, out, *, progress: Callable | None = None, total: int | None = None) -> int:
+    """Write the "Customers" sheet to the binary file ``out``; return the number of customers."""
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(gettext("Customers"))
+    for index, column in enumerate(COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+    sheet.freeze_panes = "A2"
+    sheet.append([xlsx_cell(sheet, name, bold=True) for name in headers()])
+    # One styled cell per formatted column, given each row's value in turn: openpyxl writes a
+    # cell as soon as its row is appended, and building a styled cell per value costs about
+    # as much as the rest of the export.
+    styled = {
+        i: xlsx_cell(sheet, None, number_format=NUMBER_FORMATS[c.kind])
+        for i, c in enumerate(COLUMNS)
+        if c.kind in NUMBER_FORMATS
+    }
+    count = 0
+    for row in _counting(customer_rows(queryset), progress, total):
+        cells = []
+        for i, value in enumerate(row):
+            if value is None or value == "":
+                cells.append(None)
+            elif i in styled:
+                cell = styled[i]
+                cell.value = xlsx_value(value)
+                cells.append(cell)
+            elif isinstance(value, str) and looks_like_formula(value):
+                cells.append(xlsx_cell(sheet, value))  # stays text, never a formula
+            else:
+                cells.append(value)
+        sheet.append(cells)
+        count += 1
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{count + 1}"
+    workbook.save(out)
+    return count
+
+
+def write_csv(queryset: QuerySet, out, *, progress: Callable | None = None, total: int | None = None) -> int:
+    """UTF-8 with a byte-order mark, so Excel shows Chinese; return the number of customers."""
+    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
+    writer = csv.writer(text)
+    writer.writerow(headers())
+    count = 0
+    for row in _counting(customer_rows(queryset), progress, total):
+        writer.writerow([csv_cell(value) for value in row])
+        count += 1
+    text.flush()
+    text.detach()
+    return count
+
+
+WRITERS = {"xlsx": write_xlsx, "csv": write_csv}
+
+
+def filename(fmt: str) -> str:
+    return f"customers-{timezone.localtime():%Y%m%d-%H%M}.{fmt}"
+
+
+def search_params(query: QueryDict) -> dict[str, list[str]]:
+    """The search's parameters as JSON (what the audit entry and a job keep): no page, no format."""
+    return {key: values for key, values in query.lists() if key not in ("page", "format")}
+
+
+def record(fmt: str, rows: int, params: dict, *, request=None, actor=None, job=None) -> None:
+    """The audit entry of one export: who, which search, how many customers."""
+    audit.record(
+        "customer.export",
+        request=request,
+        actor=actor,
+        object_type="job" if job else "customers",
+        object_id=job.pk if job else "",
+        summary=f"{fmt}: {rows} customers",
+        changes={"format": [None, fmt], "rows": [None, rows], "filters": [None, params]},
+        notes="; ".join(f"{key}={', '.join(values)}" for key, values in params.items()),
+    )
+
+
+def direct_max_rows() -> int:
+    """Exports up to this many customers are answered in the request; larger ones run as a job."""
+    return getattr(settings, "CUSTOMER_EXPORT_DIRECT_MAX_ROWS", DEFAULT_DIRECT_MAX_ROWS)
+
+
+def fits_in_request(queryset: QuerySet) -> bool:
+    limit = direct_max_rows()
+    return queryset.order_by().values("pk")[: limit + 1].count() <= limit
+
+
+def jobs_available(fmt: str) -> bool:
+    """True when the job kind for ``fmt`` is registered (customers/apps.py)."""
+    try:
+        jobs.kind_permission(FORMATS[fmt]["kind"])
+    except KeyError:
+        return False
+    return True
+
+
+def respond(request, queryset: QuerySet, fmt: str) -> FileResponse:
+    """An export written to a temporary file and sent as the response, then audited."""
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it after sending)
+    rows = WRITERS[fmt](queryset, handle)
+    handle.seek(0)
+    record(fmt, rows, search_params(request.GET), request=request)
+    return FileResponse(handle, as_attachment=True, filename=filename(fmt), content_type=FORMATS[fmt]["content_type"])
+
+
+def start_job(request, fmt: str) -> Job:
+    params = {
+        "filters": search_params(request.GET),
+        "language": translation.get_language() or settings.LANGUAGE_CODE,
+    }
+    return jobs.start(FORMATS[fmt]["kind"], user=request.user, params=params)
+
+
+def run_export_job(job: Job, progress: Callable) -> dict:
+    """crm.jobs runner for customers_xlsx / customers_csv: write the file, attach it, audit it."""
+    from .filters import as_querydict, filtered_customers
+
+    fmt = KIND_FORMATS[job.kind]
+    params = job.params or {}
+    filters = params.get("filters") or {}
+    with translation.override(params.get("language") or settings.LANGUAGE_CODE):
+        _filterset, queryset = filtered_customers(as_querydict(filters), job.created_by)
+        total = queryset.order_by().count()
+        with tempfile.TemporaryFile() as handle:
+            rows = WRITERS[fmt](queryset, handle, progress=progress, total=total)
+            handle.seek(0)
+            job.file.save(filename(fmt), File(handle), save=False)
+        record(fmt, rows, filters, actor=job.created_by, job=job)
+        summary = gettext("%(rows)s customers exported.") % {"rows": rows}
+    return {"rows": rows, "summary": summary}

@@ -1,0 +1,282 @@
+"""The import itself: check every clean record against the database, then write all or nothing.
+
+See the package docstring (customers/imports/__init__.py) for why rows are not fed through
+``CustomerResource.import_data`` and how the work is split into chunks.
+"""
+
+import logging
+from collections.abc import Callable, Iterator
+
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm import audit
+
+from ..models import Customer, Tag
+from ..resources import OwnerWidget
+from .cleaning import CHUNK_SIZE, Chunk, ColumnMap, cleaned
+from .reading import ImportFileError, read_rows
+from .report import ImportReport
+
+logger = logging.getLogger(__name__)
+Progress = Callable[[int], None]
+
+
+def _reversed_digits(phone: str) -> str:
+    return "".join(ch for ch in reversed(phone) if ch.isdigit())
+
+
+class _Importer:
+    """Checks clean records against the database a chunk at a time and, when committing, writes them."""
+
+    def __init__(self, report: ImportReport, columns: ColumnMap, *, commit: bool):
+        self.report = report
+        self.commit = commit
+        self.owners = OwnerWidget()  # usernames -> users, cached
+        self.headers = {name: header for _index, name, header in columns.positions}
+        self.present = set(self.headers)
+        # Model fields read from the database to compare (owner as its id, tags separately).
+        self.compare_fields = [
+            "owner_id" if name == "owner" else name for name in self.present if name not in ("customer_no", "tags")
+        ]
+        self.tag_ids: dict[str, int] = {}
+        self.now = timezone.now()
+
+    def _resolve_owners(self, chunk: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
+        """Usernames to user ids, in one query per chunk; a row with an unknown user is a problem."""
+        if "owner" not in self.present:
+            return chunk
+        self.owners.prime({record["owner"] for _line, record in chunk if "owner" in record})
+        kept = []
+        for line, record in chunk:
+            if "owner" in record:
+                try:
+                    record["owner"] = self.owners.clean(record["owner"])
+                except ValueError as error:
+                    self.report.add_problem(line, self.headers["owner"], str(error), record["owner"])
+                    continue
+            kept.append((line, record))
+        return kept
+
+    def flush(self, chunk: list[tuple[int, dict]]) -> None:
+        chunk = self._resolve_owners(chunk)
+        if not chunk:
+            return
+        report = self.report
+        numbers = [record["customer_no"] for _line, record in chunk]
+        existing, old_tags = self._existing(numbers)
+        self._warn_shared_phones(chunk, numbers)
+
+        creates: list[tuple[dict, list[str] | None]] = []  # (the new card's values, its tags)
+        updates: list[tuple[int, dict, list[str] | None]] = []  # (id, the changed values, new tags or None)
+        for line, record in chunk:
+            row = existing.get(record["customer_no"])
+            tags = record.pop("tags", None)
+            owner = record.pop("owner", None)
+            if owner is not None:
+                record["owner_id"] = owner.pk
+            if row is None:
+                creates.append((record, tags))
+                continue
+            if row["status"] == Customer.Status.ERASED:
+                report.add_problem(
+                    line,
+                    self.headers["customer_no"],
+                    _("Customer %(number)s was erased; an erased card cannot be imported again.")
+                    % {"number": record["customer_no"]},
+                    record["customer_no"],
+                )
+                continue
+            changes = {name: value for name, value in record.items() if name != "customer_no" and row[name] != value}
+            tags_changed = tags is not None and set(tags) != old_tags.get(row["id"], set())
+            if not changes and not tags_changed:
+                report.unchanged += 1
+                continue
+            updates.append((row["id"], changes, tags if tags_changed else None))
+        report.created += len(creates)
+        report.updated += len(updates)
+        self._note_new_tags(tags for _values, tags in creates)
+        self._note_new_tags(tags for _id, _values, tags in updates)
+        if self.commit and not report.problem_count:
+            self._write(creates, updates)
+
+    def _existing(self, numbers: list[str]) -> tuple[dict[str, dict], dict[int, set[str]]]:
+        """The chunk's customers already in the database (locked when committing) and their tags."""
+        rows = Customer.objects.filter(customer_no__in=numbers)
+        if self.commit:
+            rows = rows.select_for_update()
+        existing = {row["customer_no"]: row for row in rows.values("id", "customer_no", "status", *self.compare_fields)}
+        tags: dict[int, set[str]] = {}
+        if "tags" in self.present and existing:
+            links = Customer.tags.through.objects.filter(customer_id__in=[row["id"] for row in existing.values()])
+            for customer_id, name in links.values_list("customer_id", "tag__name"):
+                tags.setdefault(customer_id, set()).add(name)
+        return existing, tags
+
+    def _warn_shared_phones(self, chunk, numbers) -> None:
+        if "phone" not in self.present:
+            return
+        lines = {record["phone"]: line for line, record in chunk if record.get("phone")}
+        if not lines:
+            return
+        others = (
+            Customer.objects.filter(phone__in=list(lines))
+            .exclude(customer_no__in=numbers)
+            .values_list("phone", "customer_no")
+        )
+        for phone, number in others:
+            self.report.add_warning(
+                lines[phone],
+                self.headers["phone"],
+                _("%(phone)s already belongs to customer %(number)s; check that this is not a duplicate.")
+                % {"phone": phone, "number": number},
+                phone,
+            )
+
+    def _note_new_tags(self, tag_lists) -> None:
+        names = {name for tags in tag_lists if tags for name in tags} - set(self.tag_ids)
+        if not names:
+            return
+        for tag_id, name in Tag.objects.filter(name__in=names).values_list("id", "name"):
+            self.tag_ids[name] = tag_id
+        self.report.new_tags |= names - set(self.tag_ids)
+
+    def _write(self, creates, updates) -> None:
+        """Write one checked chunk (inside the import's transaction)."""
+        if self.report.new_tags - set(self.tag_ids):
+            missing = sorted(self.report.new_tags - set(self.tag_ids))
+            Tag.objects.bulk_create([Tag(name=name) for name in missing], ignore_conflicts=True)
+            self.tag_ids.update(dict(Tag.objects.filter(name__in=missing).values_list("name", "id")))
+        new_customers = [Customer(**v, phone_rev=_reversed_digits(v.get("phone", ""))) for v, _tags in creates]
+        if new_customers:
+            Customer.objects.bulk_create(new_customers, batch_size=CHUNK_SIZE)
+        # Rows are updated in groups that change the same columns, and only those columns: an
+        # UPDATE that leaves the indexed ones alone is much cheaper (and fires no name trigger).
+        groups: dict[frozenset[str], list[tuple[int, dict]]] = {}
+        for customer_id, changes, _tags in updates:
+            values = {**changes, "updated_at": self.now}
+            if "phone" in changes:
+                values["phone_rev"] = _reversed_digits(changes["phone"])
+            groups.setdefault(frozenset(values), []).append((customer_id, values))
+        for names, rows in groups.items():
+            _update_rows(rows, sorted(names))
+        Through = Customer.tags.through
+        retagged = [customer_id for customer_id, _changes, tags in updates if tags is not None]
+        if retagged:
+            Through.objects.filter(customer_id__in=retagged).delete()
+        tagged = [(c.pk, tags) for c, (_values, tags) in zip(new_customers, creates, strict=True) if tags]
+        tagged += [(customer_id, tags) for customer_id, _changes, tags in updates if tags]
+        links = [Through(customer_id=pk, tag_id=self.tag_ids[name]) for pk, tags in tagged for name in tags]
+        if links:
+            Through.objects.bulk_create(links, batch_size=CHUNK_SIZE)
+
+
+def _update_rows(rows: list[tuple[int, dict]], names: list[str]) -> None:
+    """One parameterised UPDATE per customer, sent with executemany through Django's connection.
+
+    Django's ``bulk_update`` builds a CASE WHEN expression per field and row; measured here it
+    spent 190 s of CPU on 100,000 changed customers, where this takes a few seconds. Values
+    are prepared by each model field (dates, decimals, time zones) exactly as a save would,
+    and database triggers (the name-gram index on PostgreSQL) fire as for any UPDATE.
+    """
+    fields = [Customer._meta.get_field(name) for name in names]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+    sql = f"UPDATE {quote(Customer._meta.db_table)} SET {assignments} WHERE {quote('id')} = %s"
+    params = [
+        [f.get_db_prep_save(values[name], connection) for name, f in zip(names, fields, strict=True)] + [pk]
+        for pk, values in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
+def import_customers(fileobj, file_name: str, *, user, commit: bool, request=None) -> ImportReport:
+    """Validate every row of the file and, when ``commit`` is set and nothing is wrong, write them all.
+
+    Returns the report either way. With ``commit`` everything happens in one transaction
+    that is rolled back if any row is bad, a database check fails or the file turns out to
+    be unreadable half way: a customer file is imported completely or not at all.
+    """
+    return run_import(lambda: read_rows(fileobj, file_name), file_name, user=user, commit=commit, request=request)
+
+
+def run_import(
+    rows, file_name: str, *, user, commit: bool, request=None, upload_id: str = "", progress: Progress | None = None
+) -> ImportReport:
+    """``rows`` is called (inside the transaction) for the (line, values) rows to import.
+
+    ``progress(rows_done)`` is called every CHUNK_SIZE rows (a job's progress bar).
+    """
+    report = ImportReport(file_name=file_name)
+    try:
+        if commit:
+            with transaction.atomic():
+                _run(report, rows(), commit=True, progress=progress)
+                if report.ok:
+                    _audit(report, user=user, request=request, upload_id=upload_id)
+                    report.written = True
+                else:
+                    transaction.set_rollback(True)
+        else:
+            _run(report, rows(), commit=False, progress=progress)
+    except ImportFileError as error:
+        report.file_errors = error.messages
+    except IntegrityError:
+        logger.warning("customer import hit a conflicting change", exc_info=True)
+        report.file_errors = [
+            _("Someone changed the same customers while the file was being imported; nothing was written. Try again.")
+        ]
+    except DatabaseError:
+        logger.exception("customer import failed in the database")
+        report.file_errors = [_("The database refused the import; nothing was written. Try again later.")]
+    if report.file_errors or not report.ok:
+        report.written = False
+    return report
+
+
+def _run(report: ImportReport, rows: Iterator[tuple[int, list]], *, commit: bool, progress=None) -> None:
+    """Clean records (cleaning.py) are checked and written a chunk at a time."""
+    importer = None
+    for item in cleaned(rows):
+        if isinstance(item, ColumnMap):
+            report.columns = [name for _index, name, _header in item.positions]
+            report.ignored_columns = item.ignored
+            importer = _Importer(report, item, commit=commit)
+            continue
+        assert isinstance(item, Chunk)
+        for problem in item.problems:
+            report.add_problem(*problem)
+        report.rows = item.rows
+        importer.flush(item.records)
+        if progress is not None:
+            progress(report.rows)
+    report.problems.sort(key=lambda problem: problem.line)
+    report.warnings.sort(key=lambda warning: warning.line)
+
+
+def _audit(report: ImportReport, *, user, request, upload_id: str) -> None:
+    audit.record(
+        "customer.import",
+        actor=user,
+        request=request,
+        object_type="import",
+        object_id=upload_id,
+        summary=f"{report.file_name}: {report.created} new, {report.updated} updated, {report.unchanged} unchanged",
+        changes={
+            "file": [None, report.file_name],
+            "rows": [None, report.rows],
+            "created": [None, report.created],
+            "updated": [None, report.updated],
+            "unchanged": [None, report.unchanged],
+        },
+        notes="; ".join(
+            part
+            for part in (
+                f"columns: {', '.join(report.columns)}",
+                f"new tags: {', '.join(sorted(report.new_tags))}" if report.new_tags else "",
+            )
+            if part
+        ),
+    )

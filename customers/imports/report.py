@@ -1,0 +1,114 @@
+"""What an import found: the counts, every problem with its line and column, the warnings."""
+
+from dataclasses import astuple, dataclass, field
+
+from django.utils.translation import gettext as _
+
+MAX_PROBLEMS_KEPT = 5000
+MAX_WARNINGS_KEPT = 500
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One bad cell or row: "Line 7, phone: This mobile number has 10 digits; Chinese mobiles have 11."."""
+
+    line: int
+    column: str
+    message: str
+    value: str = ""
+
+    def __str__(self) -> str:
+        if self.column:
+            return _("Line %(line)d, %(column)s: %(message)s") % {
+                "line": self.line,
+                "column": self.column,
+                "message": self.message,
+            }
+        return _("Line %(line)d: %(message)s") % {"line": self.line, "message": self.message}
+
+
+@dataclass
+class ImportReport:
+    file_name: str
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    problem_count: int = 0
+    bad_lines: set[int] = field(default_factory=set)
+    warnings: list[Problem] = field(default_factory=list)
+    warning_count: int = 0
+    file_errors: list[str] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    new_tags: set[str] = field(default_factory=set)
+    written: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.file_errors and not self.problem_count and self.rows > 0
+
+    @property
+    def new_tag_list(self) -> list[str]:
+        return sorted(self.new_tags)
+
+    @property
+    def hidden_problems(self) -> int:
+        return self.problem_count - len(self.problems)
+
+    @property
+    def hidden_warnings(self) -> int:
+        return self.warning_count - len(self.warnings)
+
+    def as_dict(self) -> dict:
+        """JSON for a report kept between a background job and the page that shows it."""
+        return {
+            **{name: getattr(self, name) for name in _REPORT_SCALARS},
+            "problems": [list(astuple(p)) for p in self.problems],
+            "warnings": [list(astuple(w)) for w in self.warnings],
+            "bad_lines": sorted(self.bad_lines),
+            "new_tags": sorted(self.new_tags),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ImportReport":
+        report = cls(**{name: data[name] for name in _REPORT_SCALARS})
+        report.problems = [Problem(*p) for p in data["problems"]]
+        report.warnings = [Problem(*w) for w in data["warnings"]]
+        report.bad_lines = set(data["bad_lines"])
+        report.new_tags = set(data["new_tags"])
+        return report
+
+    def add_problem(self, line: int, column: str, message: str, value="") -> None:
+        self.problem_count += 1
+        self.bad_lines.add(line)
+        if len(self.problems) < MAX_PROBLEMS_KEPT:
+            self.problems.append(Problem(line, column, str(message), short_value(value)))
+
+    def add_warning(self, line: int, column: str, message: str, value="") -> None:
+        self.warning_count += 1
+        if len(self.warnings) < MAX_WARNINGS_KEPT:
+            self.warnings.append(Problem(line, column, str(message), short_value(value)))
+
+
+_REPORT_SCALARS = (
+    "file_name",
+    "rows",
+    "created",
+    "updated",
+    "unchanged",
+    "problem_count",
+    "warning_count",
+    "file_errors",
+    "columns",
+    "ignored_columns",
+    "written",
+)
+
+
+def short_value(value) -> str:
+    if value is None:
+        return ""
+    text = str(value)
+    return text if len(text) <= 60 else text[:57] + "…"

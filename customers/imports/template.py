@@ -1,0 +1,114 @@
+"""The import template: a header row and one example row; the .xlsx also explains every column."""
+
+import csv
+import datetime as dt
+import io
+from decimal import Decimal
+
+from ..resources import COLUMNS
+
+HELP_HEADERS = ["Column 列名", "Required 必填", "Also accepted 其他列名", "What to enter", "填写说明", "Example 示例"]
+
+
+def template_bytes(fmt: str) -> bytes:
+    """The import template: header row and one example row; the .xlsx also explains every column."""
+    if fmt == "csv":
+        text = io.StringIO(newline="")
+        writer = csv.writer(text)
+        writer.writerow([column.name for column in COLUMNS])
+        writer.writerow([_as_cell_text(column.example) for column in COLUMNS])
+        return text.getvalue().encode("utf-8-sig")
+    return _template_xlsx()
+
+
+def _as_cell_text(value) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return "" if value is None else str(value)
+
+
+def _template_xlsx() -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Customers"
+    sheet.append([column.name for column in COLUMNS])
+    sheet.append([float(c.example) if isinstance(c.example, Decimal) else c.example for c in COLUMNS])
+    bold = Font(bold=True)
+    for index, column in enumerate(COLUMNS, start=1):
+        sheet.cell(row=1, column=index).font = bold
+        sheet.column_dimensions[get_column_letter(index)].width = max(12, min(30, len(column.name) + 6))
+        example = sheet.cell(row=2, column=index)
+        if isinstance(column.example, dt.date):
+            example.number_format = "yyyy-mm-dd"
+        elif isinstance(column.example, Decimal):
+            example.number_format = "0.00"
+        elif isinstance(column.example, str):
+            example.number_format = "@"  # text: Excel keeps phone numbers and codes as typed
+    sheet.freeze_panes = "A2"
+
+    help_sheet = workbook.create_sheet("Columns 说明")
+    help_sheet.append(
+        ["Column 列名", "Required 必填", "Also accepted 其他列名", "What to enter", "填写说明", "Example 示例"]
+    )
+    for column in COLUMNS:
+        help_sheet.append(
+            [
+                column.name,
+                "yes 是" if column.required else "",
+                ", ".join(column.aliases),
+                column.help_en,
+                column.help_zh,
+                _as_cell_text(column.example),
+            ]
+        )
+    help_sheet.append([])
+    for english, chinese in TEMPLATE_NOTES:
+        help_sheet.append(["", "", "", english, chinese])
+    for cell in help_sheet[1]:
+        cell.font = bold
+    for letter, width in zip("ABCDEF", (16, 12, 30, 60, 50, 22), strict=True):
+        help_sheet.column_dimensions[letter].width = width
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for row in help_sheet.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = wrap
+    help_sheet.freeze_panes = "A2"
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+TEMPLATE_NOTES = (
+    (
+        "Delete the example row (EXAMPLE-0001) before importing; it is refused.",
+        "导入前请删除示例行（EXAMPLE-0001），否则会被拒绝。",
+    ),
+    (
+        "A customer number that already exists updates that customer; a new number adds a customer.",
+        "客户编号已存在时更新该客户；新编号会新增客户。",
+    ),
+    (
+        "An empty cell never erases data: a new customer gets the default, an existing one keeps its value.",
+        "空白单元格不会清除数据：新客户使用默认值，已有客户保留原值。",
+    ),
+    (
+        "Column names may be in English or Chinese; choices may be codes or their English or Chinese names.",
+        "列名可用英文或中文；选项可填代码或其中英文名称。",
+    ),
+    (
+        "Cells must hold values, not formulas: copy the columns and paste them as values.",
+        "单元格须为数值而非公式：请复制后“选择性粘贴为数值”。",
+    ),
+    (
+        "The whole file is checked first; nothing is imported unless every row is valid and you confirm.",
+        "系统会先检查整个文件；只有全部行都正确并经您确认后才会导入。",
+    ),
+    (
+        "CSV files may be saved as UTF-8 (with or without BOM) or GB18030/GBK.",
+        "CSV 文件可使用 UTF-8（带或不带 BOM）或 GB18030/GBK 编码保存。",
+    ),
+)
