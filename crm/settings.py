@@ -203,7 +203,7 @@ STORAGES = {
         )
     },
 }
-# Uploaded files (imports) are capped; see crm.limits / customers.imports.
+# Uploaded files (imports) are capped; see customers/imports/uploads.py.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_MB", 20) * 1024 * 1024
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -14,3 +14,12 @@ class CustomersConfig(AppConfig):
 
         # pg_trgm ignores non-ASCII characters under LC_CTYPE=C: Chinese name search would miss.
         checks.register(check_database_locale, checks.Tags.database)
+
+        from crm import jobs
+        from crm.models import Job
+
+        from . import exports, imports
+
+        for kind in (Job.Kind.CUSTOMERS_XLSX, Job.Kind.CUSTOMERS_CSV):
+            jobs.register(kind, exports.run_export_job, permission="customers.export_customers")
+        jobs.register(Job.Kind.CUSTOMERS_IMPORT, imports.run_import_job, permission="customers.import_customers")

@@ -69,5 +69,8 @@ ROUTES = [
     Route("customers:import", ADMINS),
     Route("customers:import_template", ADMINS, kwargs=lambda w: {"fmt": "xlsx"}),
     Route("customers:import_template", ADMINS, kwargs=lambda w: {"fmt": "csv"}),
-    Route("customers:import_confirm", ADMINS, method="POST", ok=(200, 302, 400)),
+    Route("customers:import", ADMINS, method="POST", ok=(200,)),
+    Route("customers:import", ADMINS, query="upload=" + "0" * 32, ok=(302,)),
+    Route("customers:import_confirm", ADMINS, ok=(405,)),
+    Route("customers:import_confirm", ADMINS, method="POST", data=lambda w: {"upload": "0" * 32}, ok=(302,)),
 ]

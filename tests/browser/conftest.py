@@ -35,6 +35,17 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.browser)
 
 
+@pytest.fixture(autouse=True)
+def default_reasons(transactional_db):
+    """Browser tests need committed data (the live server reads it), so they are transactional,
+    and a flush before them removes what migrations seeded: put the default reasons back."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("closures.migrations.0002_default_reasons").seed(apps, None)
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not os.path.exists(CHROMIUM):

@@ -7,7 +7,7 @@ from closures.models import Closure
 from customers.models import Customer
 from tests.factories import CustomerFactory
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _open_action(page, customer, label):

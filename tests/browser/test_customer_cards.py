@@ -5,7 +5,7 @@ import pytest
 from customers.models import Customer
 from tests.factories import CustomerFactory
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
