@@ -10,8 +10,6 @@ closures_xlsx and closures_csv job kinds in analytics/apps.py. Every export is r
 in the audit trail with its filters and row count.
 """
 
-import csv
-import io
 import tempfile
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -24,9 +22,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from closures.models import Action, Category
-from crm import audit
+from crm import audit, spreadsheets
 from crm.models import Job
-from crm.spreadsheets import csv_cell
+from crm.spreadsheets import counting
 from customers.models import Customer
 
 from . import figures as figures_module
@@ -34,7 +32,6 @@ from . import xlsx
 from .filters import ClosureFilter, person_name
 
 CHUNK_SIZE = 2000
-PROGRESS_EVERY = 1000
 DEFAULT_DIRECT_MAX_ROWS = 20_000
 
 FORMATS = {
@@ -145,17 +142,6 @@ def closure_rows(fs: ClosureFilter) -> Iterator[list]:
         ]
 
 
-def _counting(rows: Iterator[list], progress: Callable | None, total: int | None) -> Iterator[list]:
-    done = 0
-    for row in rows:
-        yield row
-        done += 1
-        if progress and done % PROGRESS_EVERY == 0:
-            progress(done, total)
-    if progress:
-        progress(done, total)
-
-
 # --- .xlsx --------------------------------------------------------------------------------
 def _summary_sheet(book: xlsx.Workbook, fs: ClosureFilter, figures) -> None:
     sheet = book.add_sheet(SUMMARY_SHEET, widths=(36, 40, 12, 10))
@@ -203,7 +189,7 @@ def write_xlsx(fs: ClosureFilter, out, *, progress: Callable | None = None) -> i
     sheet = book.add_sheet(CLOSURES_SHEET, widths=[width for _header, width in COLUMNS], freeze_header=True)
     sheet.append(headers(), style=xlsx.BOLD)
     count = 0
-    for row in _counting(closure_rows(fs), progress, figures.total):
+    for row in counting(closure_rows(fs), progress, figures.total):
         sheet.append(row)
         count += 1
     sheet.close(autofilter=True)
@@ -215,16 +201,7 @@ def write_xlsx(fs: ClosureFilter, out, *, progress: Callable | None = None) -> i
 def write_csv(fs: ClosureFilter, out, *, progress: Callable | None = None) -> int:
     """UTF-8 with a byte-order mark, so Excel shows Chinese correctly; return the row count."""
     total = fs.qs.order_by().count() if progress else None
-    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
-    writer = csv.writer(text)
-    writer.writerow(headers())
-    count = 0
-    for row in _counting(closure_rows(fs), progress, total):
-        writer.writerow([csv_cell(value) for value in row])
-        count += 1
-    text.flush()
-    text.detach()
-    return count
+    return spreadsheets.write_csv(out, headers(), closure_rows(fs), progress=progress, total=total)
 
 
 WRITERS = {"xlsx": write_xlsx, "csv": write_csv}

@@ -21,8 +21,6 @@ openpyxl's write-only workbook or a CSV writer that write to a temporary file as
 - Every export is audited with its filters and row count.
 """
 
-import csv
-import io
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -35,14 +33,13 @@ from django.http import FileResponse, QueryDict
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from crm import audit, jobs
+from crm import audit, jobs, spreadsheets
 from crm.models import Job
-from crm.spreadsheets import csv_cell, looks_like_formula, xlsx_cell, xlsx_value
+from crm.spreadsheets import counting, looks_like_formula, xlsx_cell, xlsx_value
 
 from .models import Customer
 
 CHUNK_SIZE = 2000
-PROGRESS_EVERY = 1000
 DEFAULT_DIRECT_MAX_ROWS = 10_000
 
 FORMATS = {
@@ -144,17 +141,6 @@ def customer_rows(queryset: QuerySet) -> Iterator[list]:
             yield out
 
 
-def _counting(rows: Iterator[list], progress: Callable | None, total: int | None) -> Iterator[list]:
-    done = 0
-    for row in rows:
-        yield row
-        done += 1
-        if progress and done % PROGRESS_EVERY == 0:
-            progress(done, total)
-    if progress:
-        progress(done, total)
-
-
 def write_xlsx(queryset: QuerySet, out, *, progress: Callable | None = None, total: int | None = None) -> int:
     """Write the "Customers" sheet to the binary file ``out``; return the number of customers."""
     from openpyxl import Workbook
@@ -175,7 +161,7 @@ def write_xlsx(queryset: QuerySet, out, *, progress: Callable | None = None, tot
         if c.kind in NUMBER_FORMATS
     }
     count = 0
-    for row in _counting(customer_rows(queryset), progress, total):
+    for row in counting(customer_rows(queryset), progress, total):
         cells = []
         for i, value in enumerate(row):
             if value is None or value == "":
@@ -197,16 +183,7 @@ def write_xlsx(queryset: QuerySet, out, *, progress: Callable | None = None, tot
 
 def write_csv(queryset: QuerySet, out, *, progress: Callable | None = None, total: int | None = None) -> int:
     """UTF-8 with a byte-order mark, so Excel shows Chinese; return the number of customers."""
-    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
-    writer = csv.writer(text)
-    writer.writerow(headers())
-    count = 0
-    for row in _counting(customer_rows(queryset), progress, total):
-        writer.writerow([csv_cell(value) for value in row])
-        count += 1
-    text.flush()
-    text.detach()
-    return count
+    return spreadsheets.write_csv(out, headers(), customer_rows(queryset), progress=progress, total=total)
 
 
 WRITERS = {"xlsx": write_xlsx, "csv": write_csv}

@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 
 from analytics import exports
 from analytics.filters import ClosureFilter
-from crm import jobs
+from crm import jobs, spreadsheets
 from crm.models import AuditEntry, Job
 from tests.factories import ClosureFactory
 
@@ -237,9 +237,9 @@ def test_a_large_export_runs_as_a_job_that_ends_with_a_file(
 
 def test_the_job_shows_progress_while_it_runs(admin_user, history, small_limit, monkeypatch):
     seen = []
-    monkeypatch.setattr(exports, "PROGRESS_EVERY", 10)
+    monkeypatch.setattr(spreadsheets, "PROGRESS_EVERY", 10)
     monkeypatch.setattr(jobs, "HEARTBEAT_EVERY", jobs.HEARTBEAT_EVERY * 0)
-    real = exports._counting
+    real = exports.counting
 
     def watching(rows, progress, total):
         def spy(done, total=None):
@@ -248,7 +248,7 @@ def test_the_job_shows_progress_while_it_runs(admin_user, history, small_limit, 
 
         return real(rows, spy, total)
 
-    monkeypatch.setattr(exports, "_counting", watching)
+    monkeypatch.setattr(exports, "counting", watching)
     fs = ClosureFilter(ALL.query())
     job = Job.objects.create(kind="closures_xlsx", created_by=admin_user, params=exports.job_params(fs))
     jobs.run(str(job.pk))
