@@ -119,7 +119,9 @@ def add_interaction(request, pk: int):
             )
             messages.success(request, _("Interaction logged."))
             return redirect("customers:card", pk=customer.pk)
-    return render(request, "customers/interaction_form.html", {"form": form, "customer": customer})
+    return render(
+        request, "customers/record_form.html", {"form": form, "customer": customer, "title": _("Log interaction")}
+    )
 
 
 @require("customers.add_purchase")
@@ -141,4 +143,6 @@ def add_purchase(request, pk: int):
             )
             messages.success(request, _("Purchase added."))
             return redirect("customers:card", pk=customer.pk)
-    return render(request, "customers/purchase_form.html", {"form": form, "customer": customer})
+    return render(
+        request, "customers/record_form.html", {"form": form, "customer": customer, "title": _("Add purchase")}
+    )
