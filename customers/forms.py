@@ -33,27 +33,7 @@ FIELDSETS = [
     (_("Balance and points"), ["balance", "points"]),
 ]
 # What the audit trail records for a card (tags as their names).
-AUDITED_FIELDS = [
-    "customer_no",
-    "name",
-    "gender",
-    "birth_date",
-    "occupation",
-    "company",
-    "title",
-    "phone",
-    "email",
-    "wechat",
-    "city",
-    "address",
-    "segment",
-    "stage",
-    "owner",
-    "tags",
-    "preferences",
-    "balance",
-    "points",
-]
+AUDITED_FIELDS = [name for _legend, names in FIELDSETS for name in names]
 
 
 def next_customer_no() -> str:
@@ -154,26 +134,7 @@ class CustomerForm(forms.ModelForm):
 
     class Meta:
         model = Customer
-        fields = [
-            "customer_no",
-            "name",
-            "gender",
-            "birth_date",
-            "occupation",
-            "company",
-            "title",
-            "phone",
-            "email",
-            "wechat",
-            "city",
-            "address",
-            "segment",
-            "stage",
-            "owner",
-            "preferences",
-            "balance",
-            "points",
-        ]
+        fields = [name for name in AUDITED_FIELDS if name != "tags"]  # tags: a text field of the form
         widgets = {
             "birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
