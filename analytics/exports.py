@@ -3,7 +3,7 @@
 Rows come from one SQL query joined to customers, reasons and users
 (``values_list(...).iterator(chunk_size=...)``: no model instances, no query per row;
 a server-side cursor on PostgreSQL) and go straight into a streaming .xlsx writer
-(analytics/xlsx.py, which explains why not openpyxl) or a CSV writer, both of which write
+(crm/xlsx.py, which explains why not openpyxl) or a CSV writer, both of which write
 to a temporary file as they go. Small exports are answered directly; larger ones run as
 a job (crm.jobs) with a progress bar, and the runner here is registered for the
 closures_xlsx and closures_csv job kinds in analytics/apps.py. Every export is recorded
@@ -22,13 +22,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from closures.models import Action, Category
-from crm import audit, spreadsheets
+from crm import audit, spreadsheets, xlsx
 from crm.models import Job
 from crm.spreadsheets import counting
 from customers.models import Customer
 
 from . import figures as figures_module
-from . import xlsx
 from .filters import ClosureFilter, person_name
 
 CHUNK_SIZE = 2000

@@ -2,7 +2,7 @@
 
 Text that starts with =, +, -, @, a tab or a carriage return would be read by Excel or
 LibreOffice as a formula (spreadsheet formula injection); such text is prefixed with an
-apostrophe in CSV and written as an explicit string cell in .xlsx.
+apostrophe in CSV and written as an inline string cell in .xlsx (crm.xlsx).
 """
 
 import csv
@@ -34,35 +34,15 @@ def csv_cell(value) -> str:
 
 
 def xlsx_value(value):
-    """A value for openpyxl: naive local datetimes, numbers as numbers, formula-like text as text.
+    """A value for an .xlsx cell: aware datetimes as naive local time, decimals as floats.
 
-    openpyxl treats any str starting with "=" as a formula; the caller must also set the
-    cell's data_type to "s" for those (see xlsx_cell).
+    crm.xlsx writes every text as an inline string, so formula-like text stays text.
     """
     if isinstance(value, datetime) and timezone.is_aware(value):
         return timezone.localtime(value).replace(tzinfo=None)
     if isinstance(value, Decimal):
         return float(value)
     return value
-
-
-def xlsx_cell(sheet, value, *, bold: bool = False, number_format: str | None = None):
-    """A write-only cell holding ``value`` safely (never a formula)."""
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    cell = WriteOnlyCell(sheet, value=xlsx_value(value))
-    if isinstance(value, str) and value.startswith("="):
-        cell.data_type = "s"
-    if bold:
-        cell.font = Font(bold=True)
-    if number_format:
-        cell.number_format = number_format
-    elif isinstance(value, datetime):
-        cell.number_format = "yyyy-mm-dd hh:mm"
-    elif isinstance(value, date):
-        cell.number_format = "yyyy-mm-dd"
-    return cell
 
 
 PROGRESS_EVERY = 1000

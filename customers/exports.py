@@ -4,7 +4,7 @@ The rows are exactly the search page's (customers.filters.filtered_customers: bo
 active-only default, sort). They come from one query over ``values_list`` with the owner's
 username joined in (``.iterator(chunk_size=2000)``: no model instances, a server-side cursor
 on PostgreSQL) plus one query per 2,000 rows for their tags, and go straight into
-openpyxl's write-only workbook or a CSV writer that write to a temporary file as they go.
+crm.xlsx's streaming workbook or a CSV writer that write to a temporary file as they go.
 
 - The columns are the import template's (customer_no ... points), so an export can be
   edited and imported again, followed by the read-only ones (status, dates, purchase
@@ -33,9 +33,9 @@ from django.http import FileResponse, QueryDict
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from crm import audit, jobs, spreadsheets
+from crm import audit, jobs, spreadsheets, xlsx
 from crm.models import Job
-from crm.spreadsheets import counting, looks_like_formula, xlsx_cell, xlsx_value
+from crm.spreadsheets import counting
 
 from .models import Customer
 
@@ -89,7 +89,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("purchase_count", "purchase_count", 10, "int"),
     Column("purchase_total", "purchase_total", 14, "money"),
 )
-NUMBER_FORMATS = {"date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm", "money": "#,##0.00"}
+XLSX_STYLES = {"date": xlsx.DATE, "datetime": xlsx.DATETIME, "money": xlsx.MONEY}
 _QUERY_FIELDS = ("id", *(c.field for c in COLUMNS if c.field))
 
 
@@ -142,42 +142,23 @@ def customer_rows(queryset: QuerySet) -> Iterator[list]:
 
 
 def write_xlsx(queryset: QuerySet, out, *, progress: Callable | None = None, total: int | None = None) -> int:
-    """Write the "Customers" sheet to the binary file ``out``; return the number of customers."""
-    from openpyxl import Workbook
-    from openpyxl.utils import get_column_letter
+    """Write the "Customers" sheet to the binary file ``out``; return the number of customers.
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(gettext("Customers"))
-    for index, column in enumerate(COLUMNS, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = column.width
-    sheet.freeze_panes = "A2"
-    sheet.append([xlsx_cell(sheet, name, bold=True) for name in headers()])
-    # One styled cell per formatted column, given each row's value in turn: openpyxl writes a
-    # cell as soon as its row is appended, and building a styled cell per value costs about
-    # as much as the rest of the export.
-    styled = {
-        i: xlsx_cell(sheet, None, number_format=NUMBER_FORMATS[c.kind])
-        for i, c in enumerate(COLUMNS)
-        if c.kind in NUMBER_FORMATS
-    }
+    Through crm.xlsx, the streaming writer the closure export uses (about ten times faster than
+    openpyxl's write-only mode, in flat memory; see its docstring): bold frozen header,
+    autofilter, column widths, dates in the configured time zone, amounts with two decimals,
+    every text as an inline string (never a formula).
+    """
+    book = xlsx.Workbook(out, [gettext("Customers")])
+    sheet = book.add_sheet(gettext("Customers"), widths=[c.width for c in COLUMNS], freeze_header=True)
+    sheet.append(headers(), style=xlsx.BOLD)
+    styles = [XLSX_STYLES.get(c.kind) for c in COLUMNS]
     count = 0
     for row in counting(customer_rows(queryset), progress, total):
-        cells = []
-        for i, value in enumerate(row):
-            if value is None or value == "":
-                cells.append(None)
-            elif i in styled:
-                cell = styled[i]
-                cell.value = xlsx_value(value)
-                cells.append(cell)
-            elif isinstance(value, str) and looks_like_formula(value):
-                cells.append(xlsx_cell(sheet, value))  # stays text, never a formula
-            else:
-                cells.append(value)
-        sheet.append(cells)
+        sheet.append(row, style=styles)
         count += 1
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{count + 1}"
-    workbook.save(out)
+    sheet.close(autofilter=True)
+    book.close()
     return count
 
 

@@ -34,7 +34,7 @@ from xml.sax.saxutils import escape, quoteattr
 from crm.spreadsheets import xlsx_value
 
 # Cell styles (indexes into cellXfs in STYLES below).
-PLAIN, BOLD, DATETIME, DATE, PERCENT, PERCENT2, SIGNED_PERCENT = range(7)
+PLAIN, BOLD, DATETIME, DATE, PERCENT, PERCENT2, SIGNED_PERCENT, MONEY = range(8)
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -54,7 +54,7 @@ STYLES = f"""{HEAD}<styleSheet xmlns="{MAIN_NS}">
 <fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>
 <borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>
 <cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>
-<cellXfs count="7">\
+<cellXfs count="8">\
 <xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>\
 <xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>\
 <xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>\
@@ -62,6 +62,7 @@ STYLES = f"""{HEAD}<styleSheet xmlns="{MAIN_NS}">
 <xf numFmtId="166" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>\
 <xf numFmtId="10" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>\
 <xf numFmtId="167" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>\
+<xf numFmtId="4" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>\
 </cellXfs>
 <cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>
 </styleSheet>"""
@@ -91,7 +92,7 @@ def serial(moment: datetime | date) -> float:
     return delta.days + (delta.seconds + delta.microseconds / 1_000_000) / 86_400
 
 
-_STYLE_ATTR = ["", *(f' s="{i}"' for i in range(1, 7))]
+_STYLE_ATTR = ["", *(f' s="{i}"' for i in range(1, 8))]
 _DATES = (datetime, date)
 _NUMBERS = (int, Decimal)
 
