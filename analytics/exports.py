@@ -18,7 +18,8 @@ from django.conf import settings
 from django.core.files import File
 from django.http import FileResponse
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils.formats import number_format
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from closures.models import Action, Category
@@ -260,5 +261,7 @@ def run_export_job(job: Job, progress: Callable) -> dict:
             handle.seek(0)
             job.file.save(filename(fmt), File(handle), save=False)
         record(fs, fmt, rows, actor=job.created_by, job=job)
-        summary = gettext("%(rows)s closures exported.") % {"rows": rows}
+        summary = ngettext("%(rows)s closure exported.", "%(rows)s closures exported.", rows) % {
+            "rows": number_format(rows, force_grouping=True)
+        }
     return {"rows": rows, "summary": summary}

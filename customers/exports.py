@@ -31,7 +31,8 @@ from django.core.files import File
 from django.db.models import QuerySet
 from django.http import FileResponse, QueryDict
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils.formats import number_format
+from django.utils.translation import gettext, ngettext
 
 from crm import audit, jobs, spreadsheets, xlsx
 from crm.models import Job
@@ -244,5 +245,7 @@ def run_export_job(job: Job, progress: Callable) -> dict:
             handle.seek(0)
             job.file.save(filename(fmt), File(handle), save=False)
         record(fmt, rows, filters, actor=job.created_by, job=job)
-        summary = gettext("%(rows)s customers exported.") % {"rows": rows}
+        summary = ngettext("%(rows)s customer exported.", "%(rows)s customers exported.", rows) % {
+            "rows": number_format(rows, force_grouping=True)
+        }
     return {"rows": rows, "summary": summary}

@@ -256,6 +256,16 @@ def test_the_job_shows_progress_while_it_runs(admin_user, history, small_limit, 
     assert seen[0] == (10, want) and seen[-1] == (want, want)
 
 
+def test_the_job_page_says_preparing_until_the_total_is_known_then_counts_rows(admin_client, admin_user, db):
+    job = Job.objects.create(kind="closures_xlsx", created_by=admin_user, params={}, state=Job.State.RUNNING)
+    url = reverse("jobs:status", args=[job.pk])
+
+    assert "Preparing…" in admin_client.get(url).content.decode()
+    Job.objects.filter(pk=job.pk).update(progress=125_000, total=250_000)
+    page = admin_client.get(url).content.decode()
+    assert "125,000 of 250,000 rows (50%)" in page and "Preparing…" not in page
+
+
 def test_a_failing_runner_marks_the_job_failed_and_a_retry_can_finish_it(
     admin_client, admin_user, history, monkeypatch
 ):
