@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast lint serve worker bench backup restore collectstatic messages venv venv-dev clean
+.PHONY: run test test-fast lint serve worker bench loadtest backup restore collectstatic messages venv venv-dev clean
 
 $(VENV)/.runtime: requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,10 @@ bench: venv
 	DATABASE_URL=$(BENCH_DATABASE_URL) DEBUG=0 CELERY_BROKER_URL= \
 	SECRET_KEY=$${SECRET_KEY:-bench-only-secret-not-used-in-production-0123456789} \
 	$(PY) manage.py bench $(BENCH_ARGS)
+
+## Load test of the realistic mix at 16 and 64 users against gunicorn (locust in .venv-locust).
+loadtest: venv
+	DATABASE_URL=$(BENCH_DATABASE_URL) bench/loadtest.sh
 
 lint: venv-dev
 	$(VENV)/bin/ruff check .
