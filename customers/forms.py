@@ -15,7 +15,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm import widgets as crm_widgets  # not `widgets`: ModelForm's Meta has its own
 from crm.roles import ROLE_NAMES
+from crm.widgets import FastModelChoiceField
 
 from .models import Customer, Interaction, Purchase, Tag
 from .phones import normalise_phone
@@ -74,10 +76,11 @@ def owner_choices(current_owner_id: int | None = None):
     condition = Q(is_active=True, groups__name__in=ROLE_NAMES)
     if current_owner_id:
         condition |= Q(pk=current_owner_id)
-    return User.objects.filter(condition).distinct().order_by("first_name", "last_name", "username")
+    people = User.objects.filter(condition).distinct().order_by("first_name", "last_name", "username")
+    return people.only("id", "username", "first_name", "last_name")  # what a label needs, no more
 
 
-class OwnerField(forms.ModelChoiceField):
+class OwnerField(FastModelChoiceField):
     def label_from_instance(self, obj) -> str:
         return user_label(obj)
 
@@ -137,6 +140,9 @@ class CustomerForm(forms.ModelForm):
         fields = [name for name in AUDITED_FIELDS if name != "tags"]  # tags: a text field of the form
         widgets = {
             "birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "gender": crm_widgets.Select,
+            "segment": crm_widgets.Select,
+            "stage": crm_widgets.Select,
             "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
             "preferences": forms.Textarea(attrs={"rows": 3}),
             "address": forms.TextInput(),
@@ -297,6 +303,7 @@ class InteractionForm(forms.ModelForm):
         model = Interaction
         fields = ["kind", "occurred_at", "summary", "outcome"]
         widgets = {
+            "kind": crm_widgets.Select,
             "occurred_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
             "summary": forms.Textarea(attrs={"rows": 4}),
         }

@@ -128,6 +128,13 @@ class Customer(models.Model):
             models.Index(fields=["owner", "status"], name="customer_owner_status"),
             # "cards active at the start of a period" (churn rate) counts by creation date.
             models.Index(fields=["created_at"], name="customer_created_at"),
+            # ... and per segment or per owner, for the churn rate's denominators of one slice.
+            models.Index(fields=["segment", "created_at"], name="customer_segment_created"),
+            models.Index(fields=["owner", "created_at"], name="customer_owner_created"),
+            # The search page filtered by segment and city, sorted by purchase total (the key
+            # accounts of a city): without it the count walked the (status, total) index and
+            # filtered 56,000 rows away to find 1,001 matches (190 ms at a million cards).
+            models.Index(fields=["status", "segment", "city", "purchase_total", "id"], name="customer_seg_city_total"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(balance__gte=0), name="customer_balance_not_negative"),

@@ -33,25 +33,30 @@ class ClosureState:
 
 @register.simple_tag(takes_context=True)
 def closure_state(context, customer: Customer) -> ClosureState:
-    """The open closure, the pending request and the viewer's last request: three queries, once per page.
+    """The open closure, the pending request and the viewer's last request: two queries, once per page.
 
-    Cached on the customer object, so the panel and the actions menu share one load.
+    A card's status is its open closure's (closures.operations keeps them together), so an
+    active card has no open closure to look for, and only an active card can have a pending
+    request. Cached on the customer object, so the panel and the actions menu share one load.
     """
     cached = getattr(customer, "_closure_state", None)
     if cached is not None:
         return cached
-    open_closure = (
-        Closure.objects.open()
-        .filter(customer_id=customer.pk)
-        .select_related("reason", "performed_by", "requested_by", "duplicate_of")
-        .order_by("-performed_at")
-        .first()
-    )
-    pending = (
-        ClosureRequest.objects.filter(customer_id=customer.pk, state=ClosureRequest.State.PENDING)
-        .select_related("reason", "requested_by")
-        .first()
-    )
+    open_closure = pending = None
+    if customer.status != Customer.Status.ACTIVE:
+        open_closure = (
+            Closure.objects.open()
+            .filter(customer_id=customer.pk)
+            .select_related("reason", "performed_by", "requested_by", "duplicate_of")
+            .order_by("-performed_at")
+            .first()
+        )
+    else:
+        pending = (
+            ClosureRequest.objects.filter(customer_id=customer.pk, state=ClosureRequest.State.PENDING)
+            .select_related("reason", "requested_by")
+            .first()
+        )
     user = context.get("user")
     mine = None
     if user is not None and user.is_authenticated:

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.db import transaction
+from django.db.models import Count, Window
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -40,12 +41,14 @@ def _refuse_unless_active(request, customer: Customer) -> HttpResponse | None:
 def card(request, pk: int):
     """The whole card in a fixed number of queries, whatever its history."""
     customer = get_object_or_404(Customer.objects.select_related("owner").prefetch_related("tags"), pk=pk)
-    interactions = customer.interactions.select_related("by")
+    # The latest interactions and how many there are in all, in one query (COUNT(*) OVER ()).
+    interactions = customer.interactions.select_related("by").annotate(of_all=Window(Count("pk")))
+    latest = list(interactions[:LATEST_INTERACTIONS])
     context = {
         "customer": customer,
         "purchases": list(customer.purchases.select_related("recorded_by")[:LATEST_PURCHASES]),
-        "interactions": list(interactions[:LATEST_INTERACTIONS]),
-        "interaction_count": interactions.count(),
+        "interactions": latest,
+        "interaction_count": latest[0].of_all if latest else 0,
         "timeline": list(AuditEntry.objects.for_customer(customer.pk)[:TIMELINE_ENTRIES]),
         "timeline_cap": TIMELINE_ENTRIES,
     }

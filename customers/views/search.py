@@ -5,7 +5,7 @@ from django.utils.cache import patch_vary_headers
 
 from crm.permissions import require
 
-from ..filters import SearchPaginator, search_results
+from ..filters import ExactFirst, SearchPaginator, search_results, with_tag_names
 
 
 @require("customers.view_customer")
@@ -18,9 +18,10 @@ def search(request):
         "filterset": filterset,
         "form": filterset.form,
         "page_obj": page,
-        "customers": page.object_list,
+        "customers": with_tag_names(page.object_list),
         "paginator": paginator,
         "searching": filterset.terms is not None or filterset.has_filters,
+        "marks_exact": isinstance(customers, ExactFirst),
     }
     partial = request.htmx and not request.htmx.history_restore_request
     response = render(request, "customers/search.html#results" if partial else "customers/search.html", context)

@@ -176,6 +176,7 @@ def test_the_erased_card_panel_shows_no_personal_data(admin_user, person):
         balance_acknowledged=True,
         settlement_note="余额已退",
     )
+    person.refresh_from_db()  # as the card view loads it
     request = RequestFactory().get("/")
     request.user = admin_user
     html = render_to_string(

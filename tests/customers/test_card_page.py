@@ -151,3 +151,16 @@ def test_the_card_shows_the_latest_ten_purchases_with_the_total_count(staff_clie
     html = staff_client.get(card_url(customer)).content.decode()
     assert "Latest 10 of 12." in html
     assert "item-00" in html and "item-11" not in html
+
+
+def test_the_card_shows_the_latest_ten_interactions_with_the_total_count(staff_client, staff_user):
+    customer = CustomerFactory()
+    for n in range(13):
+        InteractionFactory(customer=customer, by=staff_user, occurred_at=timezone.now() - dt.timedelta(hours=n))
+    other = CustomerFactory()
+    InteractionFactory(customer=other, by=staff_user)  # not counted on the first card
+
+    html = staff_client.get(card_url(customer)).content.decode()
+
+    assert "Latest 10 of 13." in html
+    assert "Latest 1 of 1." in staff_client.get(card_url(other)).content.decode()

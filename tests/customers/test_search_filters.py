@@ -257,3 +257,16 @@ def test_the_results_page_does_not_query_per_row(staff_client):
     twenty_five = _queries_for(staff_client, params)
     assert five == twenty_five
     assert staff_client.get(SEARCH, params).content.decode().count("Quinn ") == 25
+
+
+def test_each_row_shows_its_own_tags_alphabetically(staff_client):
+    apple, banana, cherry = TagFactory(name="apple"), TagFactory(name="banana"), TagFactory(name="cherry<&>")
+    tagged = CustomerFactory(customer_no="T001", name="Tagged Tan")
+    tagged.tags.add(cherry, apple, banana)
+    CustomerFactory(customer_no="T002", name="Plain Tan")
+
+    html = staff_client.get(SEARCH, {"q": "Tan", "o": "customer_no"}).content.decode()
+
+    tagged_row, plain_row = html.split("T001", 1)[1].split("T002", 1)
+    assert tagged_row.index(">apple<") < tagged_row.index(">banana<") < tagged_row.index(">cherry&lt;&amp;&gt;<")
+    assert "badge tag" not in plain_row.split("</tr>", 1)[0]
