@@ -1,8 +1,7 @@
 """Every number on the dashboard and in the export's Summary sheet, from a fixed set of queries.
 
 ``compute(filterset)`` runs nine small queries whatever the number of closures,
-reasons or staff (GROUP BY over the filtered closures, served by the performed_at,
-reason, category and performed_by indexes), and never one query per row or per bar:
+reasons or staff, and never one query per row or per bar:
 
 1.-3. closures grouped by (action, reason, category), then by (segment, tenure band),
    and the labels of the reasons found;
@@ -11,22 +10,34 @@ reason, category and performed_by indexes), and never one query per row or per b
 6. one conditional aggregate: cards closed in this period and the previous one, the
    previous period's total, and closures reinstated in this period;
 7.-8. cards active at the start of this period and of the previous one (the churn
-   rate's denominators): customers created before each start, less the cards with a
-   closure in force at it;
+   rate's denominators): customers created before each start (customers/counts.py: an
+   index-only count, cached on PostgreSQL under a token that changes whenever such a count
+   can), less the cards with a closure in force at it;
 9. pending approvals.
 
-This module is the one place to swap these queries for a summary table if a larger
-data set ever needs it; the rest of the app only sees the ``Figures`` it returns.
+Each closure count is one ``UNION ALL`` of two parts, summed in Python:
+
+- the local months lying wholly inside the period, read from a closure tally
+  (closures/tally.py: a few thousand rows counted by month, kept in step by the operations);
+- the partial months at the period's ends, read from the closure table through the
+  performed_at (or reverted_at) index.
+
+A filter the tally cannot serve (the owner, the performer with segment or tenure, distinct
+cards with "include reverted", the current segment for the churn denominators) turns the
+figure's range into one "partial" part covering the whole period: the same query reads only
+the closure table, exactly as before the tally existed.
 """
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from django.db.models import Case, CharField, Count, Q, Value, When
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 
-from closures.models import Action, Category, Closure, ClosureReason, ClosureRequest
+from closures.models import Action, Category, Closure, ClosureReason, ClosureRequest, ClosureStaffTally, ClosureTally
+from closures.tally import month_key, month_of, month_start, tenure_band
+from customers.counts import created_before_each
 from customers.models import Customer
 
 from .filters import TENURE_BANDS, TENURE_LABELS, ClosureFilter, Period, person_name
@@ -110,16 +121,6 @@ class Figures:
         return self.by_reason[0] if self.by_reason else None
 
 
-def tenure_band():
-    """SQL CASE giving each closure's tenure band key from its tenure_days snapshot."""
-    whens = [
-        When(tenure_days__gte=low, tenure_days__lt=high, then=Value(key))
-        for key, _label, low, high in TENURE_BANDS
-        if high is not None
-    ]
-    return Case(*whens, default=Value(TENURE_BANDS[-1][0]), output_field=CharField())
-
-
 def _ranked(counts: dict, total: int, label, param: str, note=None) -> list[Slice]:
     rows = [
         Slice(
@@ -147,19 +148,128 @@ def _add(counts: dict, key, n: int) -> None:
     counts[key] = counts.get(key, 0) + n
 
 
+# --- where the counts come from -------------------------------------------------------------------
+# The filters, and the tally column each one selects on.
+TALLY_COLUMNS = {
+    "action": "action",
+    "category": "category",
+    "reason": "reason",
+    "segment": "segment",
+    "tenure": "band",
+    "by": "performed_by",
+    "owner": None,  # no tally counts by owner
+}
+# Smallest first; the first also serves the churn denominators (all closures, unfiltered).
+TALLIES = (
+    (ClosureTally, {"action", "category", "reason", "segment", "tenure"}),
+    (ClosureStaffTally, {"action", "category", "reason", "by"}),
+)
+
+
+def _tally(fs: ClosureFilter, needs: set[str] = frozenset()):
+    """The smallest tally holding every dimension the filters and the figure need, filtered like
+    ``fs`` (period aside), or None when the figure must read the closure table alone."""
+    data = fs.cleaned
+    used = {name for name in TALLY_COLUMNS if data.get(name) not in (None, "")}
+    for model, dimensions in TALLIES:
+        if used | needs <= dimensions:
+            rows = model.objects.using(fs.queryset.db).order_by().exclude(n=0)  # rows counted down to zero
+            return rows.filter(**{TALLY_COLUMNS[name]: data[name] for name in used})
+    return None
+
+
+@dataclass(frozen=True)
+class Split:
+    """A range of moments [start, end) as the local months lying wholly inside it (months
+    ``first``..``stop - 1``, read from a tally) and the partial months at its ends (``edges``,
+    read from the closure table). Without a tally the whole range is one edge.
+
+    A month the range ends in counts as whole when the range reaches past the present: closures
+    are stamped with the time they are written, so none lies after now. (A raw row written with
+    a future time, which only a test can do, would be counted in a period that has not reached it.)
+    """
+
+    first: int | None  # None: from the beginning
+    stop: int
+    edges: tuple[tuple[datetime | None, datetime], ...]
+
+    @classmethod
+    def of(cls, start: datetime | None, end: datetime, *, tally: bool) -> "Split":
+        stop = month_key(end)
+        if end > timezone.now():
+            # The rest of the month holds no closures yet (the operations stamp them with the
+            # current time), so the current month counts as whole: no partial month at the end.
+            stop += 1
+        first = None if start is None else month_key(start)
+        if first is not None and month_start(first) < start:
+            first += 1
+        if not tally or (first is not None and first >= stop):
+            return cls(first=0, stop=0, edges=((start, end),))
+        edges = []
+        if first is not None and start < month_start(first):
+            edges.append((start, month_start(first)))
+        if month_start(stop) < end:
+            edges.append((month_start(stop), end))
+        return cls(first=first, stop=stop, edges=tuple(edges))
+
+    @property
+    def has_months(self) -> bool:
+        return self.first is None or self.first < self.stop
+
+    def months(self, column: str = "month") -> Q:
+        """Tally rows whose ``column`` month lies wholly inside the range (0 = not reverted never does)."""
+        if not self.has_months:
+            return Q(pk__in=[])
+        q = Q(**{f"{column}__lt": self.stop, f"{column}__gt": 0})
+        return q & Q(**{f"{column}__gte": self.first}) if self.first is not None else q
+
+    def moments(self, column: str = "performed_at") -> Q:
+        """Closure rows whose ``column`` lies in the partial months."""
+        q = Q(pk__in=[])
+        for start, end in self.edges:
+            part = Q(**{f"{column}__lt": end})
+            q |= part & Q(**{f"{column}__gte": start}) if start is not None else part
+        return q
+
+
+def _union(tally_part, raw_part) -> list[dict]:
+    """Rows of the tally part and the closure part (same columns), in one query; either may be None."""
+    parts = [part for part in (tally_part, raw_part) if part is not None]
+    if not parts:
+        return []
+    return list(parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0])
+
+
+def _counted(fs: ClosureFilter, columns: tuple[str, ...], *, needs: set[str] = frozenset(), **annotations):
+    """``fs``'s closures counted by ``columns`` (annotations computed on the closure table, e.g. the
+    month, are given as expressions; tallies hold them as columns): a list of dicts with ``n``."""
+    tally = _tally(fs, needs)
+    split = Split.of(fs.dates.start, fs.dates.end, tally=tally is not None)
+    tally_part = None
+    if tally is not None and split.has_months:
+        if not fs.include_reverted:
+            tally = tally.filter(reverted_month=0)
+        tally_part = tally.filter(split.months()).values(*columns).annotate(n=Sum("n"))
+    raw_part = None
+    if split.edges:
+        raw_part = fs.qs.filter(split.moments()).order_by().annotate(**annotations).values(*columns)
+        raw_part = raw_part.annotate(n=Count("id"))
+    return _union(tally_part, raw_part)
+
+
 def _grouped(fs: ClosureFilter, total_holder: list) -> dict:
     """Counts by action, reason, category, segment and tenure band, in three small queries.
 
-    Narrow GROUP BY keys of the closure table alone (reason labels are read afterwards for
-    the few reasons found) keep PostgreSQL on an in-memory hash aggregate at any size.
+    Narrow GROUP BY keys (reason labels are read afterwards for the few reasons found) keep
+    PostgreSQL on an in-memory hash aggregate at any size.
     """
     out = {"action": {}, "reason": {}, "category": {}, "segment": {}, "band": {}, "reasons": {}}
-    for row in fs.qs.values("action", "reason_id", "category").annotate(n=Count("id")).order_by():
+    for row in _counted(fs, ("action", "reason_id", "category")):
         total_holder[0] += row["n"]
         _add(out["action"], row["action"], row["n"])
         _add(out["reason"], row["reason_id"], row["n"])
         _add(out["category"], row["category"], row["n"])
-    for row in fs.qs.annotate(band=tenure_band()).values("segment", "band").annotate(n=Count("id")).order_by():
+    for row in _counted(fs, ("segment", "band"), needs={"segment", "tenure"}, band=tenure_band()):
         _add(out["segment"], row["segment"], row["n"])
         _add(out["band"], row["band"], row["n"])
     zh = (translation.get_language() or "").lower().startswith("zh")
@@ -172,20 +282,10 @@ def _grouped(fs: ClosureFilter, total_holder: list) -> dict:
 
 
 def _months(fs: ClosureFilter) -> tuple[list[Month], dict[str, int]]:
-    tz = timezone.get_default_timezone()
-    rows = (
-        fs.qs.annotate(month=TruncMonth("performed_at", tzinfo=tz))
-        .values("month", "category")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
     found: dict[date, dict[str, int]] = {}
-    for row in rows:
-        moment = row["month"]
-        if isinstance(moment, datetime) and timezone.is_aware(moment):
-            moment = timezone.localtime(moment, tz)
-        first = date(moment.year, moment.month, 1)
-        _add(found.setdefault(first, {}), row["category"], row["n"])
+    for row in _counted(fs, ("month", "category"), month=month_of("performed_at")):
+        key = int(row["month"])
+        _add(found.setdefault(date(key // 12, key % 12 + 1, 1), {}), row["category"], row["n"])
     period = fs.dates
     first, last = period.first or min(found, default=period.last), period.last
     if (last.year - first.year) * 12 + last.month - first.month > MAX_TREND_MONTHS:
@@ -203,80 +303,129 @@ def _months(fs: ClosureFilter) -> tuple[list[Month], dict[str, int]]:
 
 
 def _staff(fs: ClosureFilter, total: int) -> list[Slice]:
-    rows = (
-        fs.qs.values("performed_by_id", "performed_by__username", "performed_by__first_name", "performed_by__last_name")
-        .annotate(n=Count("id"))
-        .order_by()
+    rows = _counted(
+        fs,
+        ("performed_by_id", "performed_by__username", "performed_by__first_name", "performed_by__last_name"),
+        needs={"by"},
     )
-    names = {
-        r["performed_by_id"]: person_name(
+    names, counts = {}, {}
+    for r in rows:
+        names[r["performed_by_id"]] = person_name(
             r["performed_by__first_name"], r["performed_by__last_name"], r["performed_by__username"]
         )
-        for r in rows
-    }
-    counts = {r["performed_by_id"]: r["n"] for r in rows}
+        _add(counts, r["performed_by_id"], r["n"])
     return _ranked(counts, total, names.__getitem__, "by")
 
 
+def _sum_rows(rows: list[dict], keys) -> dict:
+    return {key: sum(row[key] or 0 for row in rows) for key in keys}
+
+
 def _closure_counts(fs: ClosureFilter, period: Period, previous: Period | None) -> dict:
-    """Cards closed now and before, the previous total and reinstatements, in one query."""
+    """Cards closed now and before, the previous total and reinstatements, in one query.
+
+    Without reverted closures a card has at most one closure in the set, so cards are closures
+    and the tally can count them; with them, counting distinct cards needs the closure table.
+    """
+    tally = None if fs.include_reverted else _tally(fs)
+    now = Split.of(period.start, period.end, tally=tally is not None)
+    before = previous and Split.of(previous.start, previous.end, tally=tally is not None)
     kept = Q() if fs.include_reverted else Q(reverted_at__isnull=True)
     closes = Q(action=Action.CLOSE) & kept
-    # Without reverted closures a card has at most one closure in the set, so no DISTINCT (a sort) is needed.
     cards = {"distinct": True} if fs.include_reverted else {}
-    now = Q(performed_at__lt=period.end)
-    reverted_now = Q(reverted_at__lt=period.end)
-    if period.start is not None:
-        now &= Q(performed_at__gte=period.start)
-        reverted_now &= Q(reverted_at__gte=period.start)
-    aggregates = {
-        "closed_cards": Count("customer", filter=now & closes, **cards),
-        "reinstated": Count("id", filter=reverted_now),
+    tally_sums = {
+        "closed_cards": now.months() & Q(reverted_month=0, action=Action.CLOSE),
+        "reinstated": now.months("reverted_month"),
     }
-    window = now | reverted_now
-    if previous is not None:
-        before = Q(performed_at__gte=previous.start, performed_at__lt=previous.end)
-        window |= before
-        aggregates["previous_total"] = Count("id", filter=before & kept)
-        aggregates["previous_closed_cards"] = Count("customer", filter=before & closes, **cards)
-    return fs.slice_qs().filter(window).order_by().aggregate(**aggregates)
-
-
-def _in_force_at(moment: datetime) -> Q:
-    """Closures in force at ``moment``: performed before it and not reverted before it."""
-    return Q(performed_at__lt=moment) & (Q(reverted_at__isnull=True) | Q(reverted_at__gte=moment))
+    raw_counts = {
+        "closed_cards": Count("customer", filter=now.moments() & closes, **cards),
+        "reinstated": Count("id", filter=now.moments("reverted_at")),
+    }
+    window = now.moments() | now.moments("reverted_at")
+    if before is not None:
+        tally_sums["previous_total"] = before.months() & Q(reverted_month=0)
+        tally_sums["previous_closed_cards"] = before.months() & Q(reverted_month=0, action=Action.CLOSE)
+        raw_counts["previous_total"] = Count("id", filter=before.moments() & kept)
+        raw_counts["previous_closed_cards"] = Count("customer", filter=before.moments() & closes, **cards)
+        window |= before.moments()
+    tally_part = None
+    if tally is not None and (now.has_months or (before is not None and before.has_months)):
+        wanted = Q(pk__in=[])
+        for q in tally_sums.values():
+            wanted |= q
+        tally_part = (
+            tally.filter(wanted).values("action").annotate(**{k: Sum("n", filter=q) for k, q in tally_sums.items()})
+        )
+    raw_part = fs.slice_qs().filter(window).order_by().values("action").annotate(**raw_counts)
+    return _sum_rows(_union(tally_part, raw_part), raw_counts)
 
 
 def _active_cards(fs: ClosureFilter, period: Period, previous: Period | None) -> dict:
     """Cards active at the start of the period (and of the previous one), in two aggregate queries.
 
-    Active at a moment = created before it, less the cards with a closure in force at it
-    (performed before it and not reverted before it; a card has at most one closure in force
-    at any moment, since it must be reinstated before it can be closed again, so closures
-    are counted without DISTINCT). Counting the two separately avoids an anti-join per
-    customer. The segment and owner filters narrow the cards by their current
-    segment and owner, so a segment's churn rate is its closures over its own cards.
+    Active at a moment = created before it, less the cards with a closure in force at it:
+    closures performed before it less those reverted before it (a card has at most one closure
+    in force at any moment, since it must be reinstated before it can be closed again, so
+    closures are counted without DISTINCT). Counting the two separately avoids an anti-join per
+    customer. The segment and owner filters narrow the cards by their *current* segment and
+    owner, so a segment's churn rate is its closures over its own cards; the tally holds the
+    segment at closing time, so those filters read the closure table.
+    Without them, the cards created before each start come from ``created_before_each``, which on
+    PostgreSQL reads a cached count while no card has been backdated or deleted since.
     """
     if period.start is None:
         return {"active": None, "previous_active": None}
     data = fs.cleaned
-    cards = Customer.objects.using(fs.queryset.db).order_by()
-    closures = Closure.objects.using(fs.queryset.db).order_by()
+    db = fs.queryset.db
+    cards = Customer.objects.using(db).order_by()
+    closures = Closure.objects.using(db).order_by()
+    current = data.get("segment") or data.get("owner")
     if data.get("segment"):
         cards = cards.filter(segment=data["segment"])
         closures = closures.filter(customer__segment=data["segment"])
     if data.get("owner"):
         cards = cards.filter(owner=data["owner"])
         closures = closures.filter(customer__owner=data["owner"])
-    moments = {"active": period.start}
+    starts = {"active": period.start}
     if previous is not None:
-        moments["previous_active"] = previous.start
-    created = cards.filter(created_at__lt=period.start).aggregate(
-        **{key: Count("pk", filter=Q(created_at__lt=moment)) for key, moment in moments.items()}
+        starts["previous_active"] = previous.start
+    if current:
+        created = cards.filter(created_at__lt=period.start).aggregate(
+            **{key: Count("created_at", filter=Q(created_at__lt=moment)) for key, moment in starts.items()}
+        )
+    else:  # every card: a count cached until a card is backdated or deleted (customers/counts.py)
+        created = dict(zip(starts, created_before_each(list(starts.values()), using=db), strict=True))
+    # Closures in force at each start: performed before it less reverted before it.
+    moments = {key: Split.of(None, moment, tally=not current and bool(TALLIES)) for key, moment in starts.items()}
+    tally_part = None
+    if not current and TALLIES:
+        tally_part = (
+            TALLIES[0][0]
+            .objects.using(db)
+            .order_by()
+            .values("action")
+            .annotate(
+                **{
+                    key: Coalesce(Sum("n", filter=split.months()), 0)
+                    - Coalesce(Sum("n", filter=split.months("reverted_month")), 0)
+                    for key, split in moments.items()
+                }
+            )
+        )
+    window = Q(pk__in=[])
+    for split in moments.values():
+        window |= split.moments() | split.moments("reverted_at")
+    raw_part = (
+        closures.filter(window)
+        .values("action")
+        .annotate(
+            **{
+                key: Count("id", filter=split.moments()) - Count("id", filter=split.moments("reverted_at"))
+                for key, split in moments.items()
+            }
+        )
     )
-    closed = closures.filter(performed_at__lt=period.start).aggregate(
-        **{key: Count("id", filter=_in_force_at(moment)) for key, moment in moments.items()}
-    )
+    closed = _sum_rows(_union(tally_part, raw_part), moments)
     return {key: created[key] - closed[key] for key in moments}
 
 

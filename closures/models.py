@@ -178,6 +178,13 @@ class Closure(models.Model):
             models.Index(fields=["reason", "performed_at"], name="closure_reason_at"),
             models.Index(fields=["category", "performed_at"], name="closure_category_at"),
             models.Index(fields=["performed_by", "performed_at"], name="closure_by_at"),
+            # Reinstatements in the partial months at a period's ends (analytics/figures.py).
+            models.Index(fields=["reverted_at"], name="closure_reverted_at", condition=Q(reverted_at__isnull=False)),
+            # The closure list and the export leave reverted closures out unless asked: their capped
+            # count and newest-first page read this instead of the whole table.
+            models.Index(
+                fields=["performed_at"], name="closure_open_performed_at", condition=Q(reverted_at__isnull=True)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -186,6 +193,57 @@ class Closure(models.Model):
     @property
     def is_reverted(self) -> bool:
         return self.reverted_at is not None
+
+
+class ClosureTally(models.Model):
+    """Closures counted by local month, reverted month (0 = not reverted) and the dimensions the
+    dashboard groups by; kept in step by closures/tally.py (see there)."""
+
+    month = models.IntegerField()  # year * 12 + month - 1 of the local month performed
+    reverted_month = models.IntegerField(default=0)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    reason = models.ForeignKey(ClosureReason, on_delete=models.PROTECT, related_name="+", db_index=False)
+    category = models.CharField(max_length=20, choices=Category.choices)
+    segment = models.CharField(max_length=16, choices=Customer.Segment.choices)
+    band = models.CharField(max_length=8)  # tenure band key (closures.tally.TENURE_BANDS)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "reverted_month", "action", "reason", "category", "segment", "band"],
+                name="closuretally_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month} {self.reverted_month} {self.action} {self.reason_id} {self.segment} {self.band}: {self.n}"
+
+
+class ClosureStaffTally(models.Model):
+    """Closures counted by local month, reverted month, action, reason, category and performer:
+    the "by staff" chart and the figures filtered by performer (closures/tally.py)."""
+
+    month = models.IntegerField()
+    reverted_month = models.IntegerField(default=0)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    reason = models.ForeignKey(ClosureReason, on_delete=models.PROTECT, related_name="+", db_index=False)
+    category = models.CharField(max_length=20, choices=Category.choices)
+    performed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "reverted_month", "action", "reason", "category", "performed_by"],
+                name="closurestafftally_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month} {self.reverted_month} {self.action} {self.reason_id} {self.performed_by_id}: {self.n}"
 
 
 class ClosureRequest(models.Model):

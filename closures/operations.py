@@ -56,6 +56,7 @@ from crm import audit
 from crm.models import ERASED_MARKER, AuditEntry
 from customers.models import Customer, Interaction
 
+from . import tally
 from .models import ACTION_STATUS, Action, Category, Closure, ClosureReason, ClosureRequest, ClosureSettings
 
 MAX_NOTES = 1000
@@ -856,11 +857,12 @@ def _save_new(obj) -> None:
 def _write_closures(
     *, new: list[Closure] = (), reverted: list[Closure] = (), erased: list[Closure] = ()
 ) -> list[Closure]:
-    """The one place that writes closure rows (and, later, the summary counters kept for the dashboard).
+    """The one place that writes closure rows and the dashboard's tallies (closures/tally.py).
 
     ``new`` are inserted (one statement for a bulk closure), ``reverted`` have their reverted_*
     fields saved, ``erased`` are marked customer_erased and every note on their card's closures
-    and requests is wiped.
+    and requests is wiped. The tallies count new closures and move reverted ones to their
+    reverted month; erasure changes nothing they count. Callers hold the transaction.
     """
     if len(new) == 1:
         _save_new(new[0])
@@ -875,6 +877,7 @@ def _write_closures(
             ) from exc
     for closure in reverted:
         closure.save(update_fields=["reverted_at", "reverted_by", "revert_note"])
+    tally.apply(new=new, reverted=reverted)
     for closure in erased:
         closure.customer_erased = True
         closure.notes = closure.settlement_note = ""

@@ -23,6 +23,16 @@ def pytest_unconfigure(config):
     shutil.rmtree(_media_root, ignore_errors=True)
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: a value cached by one test (a card count under an
+    epoch token, see customers/counts.py) must not answer for another, whose rolled-back data
+    may carry the same moments."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def staff_user(db):
     return UserFactory(username="staff_li", first_name="Li", last_name="Na", role="Staff")

@@ -153,6 +153,7 @@ def test_the_number_of_queries_does_not_grow_with_closures_reasons_or_staff(url,
     manager_client.get(url)  # the first request of a session also writes the session
     few = _queries(manager_client, url)
     _grow(60, 9, 8)
+    manager_client.get(url)  # the new cards were backdated: on PostgreSQL this recounts and caches them
     many = _queries(manager_client, url)
     assert many == few
     assert few <= 16

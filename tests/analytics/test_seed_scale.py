@@ -10,7 +10,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from closures.models import ACTION_STATUS, Closure
+from closures import tally
+from closures.models import ACTION_STATUS, Closure, ClosureStaffTally, ClosureTally
 from crm.models import ERASED_MARKER, AuditEntry
 from customers.models import Customer, NameGram
 from tests.factories import CustomerFactory
@@ -95,6 +96,14 @@ class TestOnPostgres:
     def test_new_cards_continue_after_the_loaded_ids(self):
         seed()
         assert CustomerFactory().pk > 600
+
+    def test_the_dashboard_tallies_count_every_loaded_closure(self):
+        seed()
+        for name, model, key in (("main", ClosureTally, tally.MAIN_KEY), ("staff", ClosureStaffTally, tally.STAFF_KEY)):
+            stored = {tuple(row[c] for c in key): row["n"] for row in model.objects.values(*key, "n")}
+            recount = {tuple(row[c] for c in key): row["n"] for row in tally.counted(Closure.objects.all())[name]}
+            assert stored == recount
+            assert sum(stored.values()) == 150
 
     def test_running_again_with_the_same_sizes_does_nothing(self):
         seed()

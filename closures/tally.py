@@ -1,0 +1,178 @@
+"""The closure tallies: closures counted by local month and dimension, kept in step with the closure table.
+
+The dashboard reads these instead of grouping 250,000+ closures on every request
+(analytics/figures.py). Two tallies, because one with every dimension would have about as many
+rows as a small closure table (adding the performer to the main key multiplies it by eight):
+
+- ``ClosureTally``: (month, reverted month, action, reason, category, segment, tenure band);
+- ``ClosureStaffTally``: (month, reverted month, action, reason, category, performed by).
+
+Months are integer keys ``year * 12 + month - 1`` of the *local* month (settings.TIME_ZONE) in
+which the closure was performed and reverted (0 = not reverted), so a key never holds NULL and
+``INSERT ... ON CONFLICT`` always finds the row it adds to. Changing TIME_ZONE moves month
+boundaries: run ``manage.py rebuild_closure_tally`` afterwards.
+
+Writers:
+- ``apply(new=..., reverted=...)`` from closures.operations._write_closures, the one place that
+  writes closures, inside the operation's transaction. Erasure changes no counted dimension.
+- ``rebuild()`` recounts everything in one ``INSERT ... SELECT`` per tally: the data migration,
+  seed_scale's COPY load, and ``manage.py rebuild_closure_tally`` for recovery.
+"""
+
+from collections import Counter
+from datetime import datetime
+
+from django.db import connections, router
+from django.db.models import Case, CharField, Count, IntegerField, Value, When
+from django.db.models.functions import Cast, ExtractMonth, ExtractYear
+from django.utils import timezone
+
+from .models import Closure, ClosureStaffTally, ClosureTally
+
+# (key, lowest tenure in days, first tenure in days no longer in the band); labels live in analytics.
+TENURE_BANDS = [
+    ("lt3m", 0, 90),
+    ("3to12m", 90, 365),
+    ("1to2y", 365, 730),
+    ("2to3y", 730, 1095),
+    ("gt3y", 1095, None),
+]
+
+# Rows per INSERT: 9 parameters each stays under SQLite's 32,766 bound parameters.
+BATCH = 500
+
+
+def band_of(tenure_days: int) -> str:
+    """The tenure band key of a closure's tenure_days snapshot."""
+    for key, low, high in TENURE_BANDS:
+        if tenure_days >= low and (high is None or tenure_days < high):
+            return key
+    return TENURE_BANDS[0][0]
+
+
+def tenure_band():
+    """SQL CASE giving each closure's tenure band key from its tenure_days snapshot."""
+    whens = [
+        When(tenure_days__gte=low, tenure_days__lt=high, then=Value(key))
+        for key, low, high in TENURE_BANDS
+        if high is not None
+    ]
+    return Case(*whens, default=Value(TENURE_BANDS[-1][0]), output_field=CharField())
+
+
+def month_key(moment: datetime | None) -> int:
+    """The integer key of the local month of ``moment`` (0 for None)."""
+    if moment is None:
+        return 0
+    local = timezone.localtime(moment, timezone.get_default_timezone())
+    return local.year * 12 + local.month - 1
+
+
+def month_start(key: int) -> datetime:
+    """The aware moment the local month ``key`` begins."""
+    return timezone.make_aware(datetime(key // 12, key % 12 + 1, 1), timezone.get_default_timezone())
+
+
+def month_of(field: str):
+    """SQL for ``month_key`` of a datetime column (the same local month Python computes)."""
+    tz = timezone.get_default_timezone()
+    return Cast(ExtractYear(field, tzinfo=tz) * 12 + ExtractMonth(field, tzinfo=tz) - 1, IntegerField())
+
+
+def reverted_month_of(field: str = "reverted_at"):
+    return Case(When(**{f"{field}__isnull": True}, then=Value(0)), default=month_of(field), output_field=IntegerField())
+
+
+# --- keeping the tallies in step ------------------------------------------------------------------
+MAIN_KEY = ("month", "reverted_month", "action", "reason_id", "category", "segment", "band")
+STAFF_KEY = ("month", "reverted_month", "action", "reason_id", "category", "performed_by_id")
+
+
+def _keys(closure: Closure, reverted_month: int) -> tuple[tuple, tuple]:
+    month = month_key(closure.performed_at)
+    common = (month, reverted_month, str(closure.action), closure.reason_id, str(closure.category))
+    return (
+        common + (str(closure.segment), band_of(closure.tenure_days)),
+        common + (closure.performed_by_id,),
+    )
+
+
+def apply(*, new=(), reverted=(), using: str = "default") -> None:
+    """Count ``new`` closures and move ``reverted`` ones (already marked) from "not reverted" to
+    their reverted month, in the caller's transaction.
+
+    Deltas are summed per key first (one statement may not touch a row twice) and written in key
+    order, so two transactions writing the same rows lock them in the same order and cannot
+    deadlock; a concurrent writer of the same row waits for the first one to commit and then adds
+    its own delta to the committed count.
+    """
+    main, staff = Counter(), Counter()
+    for closure in new:
+        for counter, key in zip((main, staff), _keys(closure, month_key(closure.reverted_at)), strict=True):
+            counter[key] += 1
+    for closure in reverted:
+        for counter, key in zip((main, staff), _keys(closure, 0), strict=True):
+            counter[key] -= 1
+        for counter, key in zip((main, staff), _keys(closure, month_key(closure.reverted_at)), strict=True):
+            counter[key] += 1
+    _upsert(ClosureTally, MAIN_KEY, main, using)
+    _upsert(ClosureStaffTally, STAFF_KEY, staff, using)
+
+
+def _upsert(model, key_columns: tuple[str, ...], deltas: Counter, using: str) -> None:
+    rows = sorted((key, n) for key, n in deltas.items() if n)
+    if not rows:
+        return
+    table = model._meta.db_table
+    columns = ", ".join(key_columns)
+    placeholders = "(" + ", ".join(["%s"] * (len(key_columns) + 1)) + ")"
+    with connections[using].cursor() as cursor:
+        for i in range(0, len(rows), BATCH):
+            batch = rows[i : i + BATCH]
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}, n) VALUES {', '.join([placeholders] * len(batch))} "
+                f"ON CONFLICT ({columns}) DO UPDATE SET n = {table}.n + EXCLUDED.n",
+                [value for key, n in batch for value in (*key, n)],
+            )
+
+
+# --- recounting ------------------------------------------------------------------------------------
+def counted(closures):
+    """Both tallies' rows recounted from a closure queryset: {"main": qs, "staff": qs} of dicts
+    with the key columns and ``n`` (also what the tests compare the tallies with)."""
+    annotated = closures.order_by().annotate(month=month_of("performed_at"), reverted_month=reverted_month_of())
+    return {
+        "main": annotated.annotate(band=tenure_band()).values(*MAIN_KEY).annotate(n=Count("id")),
+        "staff": annotated.values(*STAFF_KEY).annotate(n=Count("id")),
+    }
+
+
+def rebuild(*, using: str | None = None, closure_model=Closure, tally_models=None) -> dict[str, int]:
+    """Recount both tallies from the closure table (one DELETE and one INSERT ... SELECT each).
+
+    For the data migration (pass the historical models), seed_scale's load and recovery. Run it
+    in a transaction. On PostgreSQL the closure table is locked in SHARE mode first, so closures
+    written meanwhile wait for the rebuild to commit instead of being lost between the DELETE
+    and the INSERT (reads go on). Returns the rows written per tally.
+    """
+    main_model, staff_model = tally_models or (ClosureTally, ClosureStaffTally)
+    using = using or router.db_for_write(main_model)
+    recount = counted(closure_model.objects.using(using))
+    written = {}
+    with connections[using].cursor() as cursor:
+        if connections[using].vendor == "postgresql":
+            cursor.execute(f"LOCK TABLE {closure_model._meta.db_table} IN SHARE MODE")
+        for name, model, key_columns in (("main", main_model, MAIN_KEY), ("staff", staff_model, STAFF_KEY)):
+            inner, params = recount[name].query.sql_with_params()
+            columns = ", ".join(key_columns)
+            cursor.execute(f"DELETE FROM {model._meta.db_table}")
+            # Selecting by name from a subquery keeps the column order independent of how the ORM
+            # orders a values() list with annotations.
+            cursor.execute(
+                f"INSERT INTO {model._meta.db_table} ({columns}, n) SELECT {columns}, n FROM ({inner}) counted",
+                params,
+            )
+            written[name] = cursor.rowcount
+            if connections[using].vendor == "postgresql":
+                cursor.execute(f"ANALYZE {model._meta.db_table}")  # the planner's row estimates
+    return written
