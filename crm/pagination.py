@@ -39,9 +39,16 @@ class CappedPaginator(Paginator):
         return self.count > self.cap
 
     def page(self, number) -> CappedPage:
+        """Page ``number`` (one query for its rows and one past them).
+
+        When the page is the last one and not empty, or the first one and empty, the rows give
+        the total, so ``count`` needs no query of its own (a lookup by phone or number: one row).
+        """
         number = self.validate_number_loosely(number)
         bottom = (number - 1) * self.per_page
         rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        if len(rows) <= self.per_page and (rows or number == 1):
+            self.__dict__["count"] = bottom + len(rows)  # fills the cached_property
         return CappedPage(rows[: self.per_page], number, self, has_more=len(rows) > self.per_page)
 
     @staticmethod
