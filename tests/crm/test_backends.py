@@ -1,0 +1,50 @@
+"""crm.backends.PermissionBackend gives exactly Django's ModelBackend permissions, in one query."""
+
+import pytest
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import Group, Permission
+
+from crm.backends import PermissionBackend
+from crm.roles import ADMIN, MANAGER, ROLE_PERMISSIONS, STAFF
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def fresh(user):
+    return type(user).objects.get(pk=user.pk)  # no permission cache on it yet
+
+
+@pytest.mark.parametrize("role", [STAFF, MANAGER, ADMIN])
+def test_a_role_member_has_the_roles_permissions_read_in_one_query(role, django_assert_num_queries):
+    user = UserFactory()
+    user.groups.add(Group.objects.get(name=role))
+    user = fresh(user)
+    with django_assert_num_queries(1):
+        perms = PermissionBackend().get_all_permissions(user)
+    assert perms == set(ROLE_PERMISSIONS[role]) == ModelBackend().get_all_permissions(fresh(user))
+
+
+def test_own_and_group_permissions_are_both_counted_once():
+    user = UserFactory()
+    user.groups.add(Group.objects.get(name=STAFF))
+    extra = Permission.objects.get(codename="export_closures")
+    user.user_permissions.add(extra, Permission.objects.get(codename="view_customer"))  # the second one twice over
+    perms = PermissionBackend().get_all_permissions(fresh(user))
+    assert perms == set(ROLE_PERMISSIONS[STAFF]) | {"closures.export_closures"}
+    assert perms == ModelBackend().get_all_permissions(fresh(user))
+
+
+def test_inactive_users_have_none_and_superusers_have_all():
+    inactive = UserFactory(is_active=False)
+    inactive.groups.add(Group.objects.get(name=ADMIN))
+    superuser = UserFactory(is_superuser=True)
+    assert PermissionBackend().get_all_permissions(fresh(inactive)) == set()
+    assert PermissionBackend().get_all_permissions(fresh(superuser)) == ModelBackend().get_all_permissions(
+        fresh(superuser)
+    )
+    assert len(PermissionBackend().get_all_permissions(fresh(superuser))) == Permission.objects.count()
+
+
+def test_a_user_without_a_role_has_no_permissions():
+    assert PermissionBackend().get_all_permissions(fresh(UserFactory())) == set()
