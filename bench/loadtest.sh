@@ -25,7 +25,7 @@ BIND="127.0.0.1:$PORT" .venv/bin/gunicorn --config gunicorn.conf.py >bench/data/
 server=$!
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true' EXIT
 for _ in $(seq 1 50); do
-  curl -fsS -o /dev/null "http://127.0.0.1:$PORT/healthz" && break
+  curl -fs -o /dev/null "http://127.0.0.1:$PORT/healthz" && break
   sleep 0.2
 done
 
