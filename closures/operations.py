@@ -10,9 +10,10 @@ void, archive, erase or reinstate a card. Each operation
    first one's result ("already closed by NAME at TIME") instead of adding a second closure;
 3. checks every rule against the locked row (status and money unchanged since the preview, the
    reason still active and meant for this action, notes where required, the user's permission)
-   and raises ``ValidationError`` with a message a user can read;
+   and raises ``ValidationError`` with a message a user can read (the checks live in
+   closures/rules.py);
 4. writes through ``_write_closures`` / ``_set_status``: the two places that change closures and
-   statuses, so a summary table for the dashboard can be kept current in exactly one spot.
+   statuses, so the dashboard's closure tallies (closures/tally.py) are kept in exactly one spot.
 
 The database backs the locks up: at most one open closure per card and one pending request per
 card (partial unique constraints), and a unique nonce per confirmation, so a replay of the same
@@ -45,24 +46,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm import audit
 from crm.models import ERASED_MARKER, AuditEntry
 from customers.models import Customer, Interaction
 
-from . import tally
-from .models import ACTION_STATUS, Action, Category, Closure, ClosureReason, ClosureRequest, ClosureSettings
+from . import rules, tally
+from .models import ACTION_STATUS, Action, Category, Closure, ClosureRequest, ClosureSettings
+from .rules import CLOSING_ACTIONS, MAX_NOTES, REINSTATABLE, Seen  # noqa: F401 (part of this module's API)
 
-MAX_NOTES = 1000
 BULK_LIMIT = 5000
-CLOSING_ACTIONS = (Action.CLOSE, Action.VOID, Action.ARCHIVE)
-REINSTATABLE = (Customer.Status.CLOSED, Customer.Status.VOID, Customer.Status.ARCHIVED)
 
 # Fields wiped by erasure, and the blank value each gets.
 PERSONAL_FIELDS = {
@@ -79,25 +77,6 @@ PERSONAL_FIELDS = {
     "address": "",
     "preferences": "",
 }
-
-
-@dataclass(frozen=True)
-class Seen:
-    """What the user saw on the preview; confirming refuses when the card has changed since."""
-
-    status: str
-    updated_at: str
-    balance: Decimal
-    points: int
-
-    @classmethod
-    def of(cls, customer: Customer) -> Seen:
-        return cls(
-            status=customer.status,
-            updated_at=customer.updated_at.isoformat(),
-            balance=Decimal(customer.balance),
-            points=int(customer.points),
-        )
 
 
 @dataclass
@@ -124,7 +103,7 @@ def confirm_closure(customer, *, by, **choice) -> Closure | ClosureRequest:
     Decided under the row lock, so a setting switched on between preview and confirmation applies.
     """
     with transaction.atomic():
-        locked = _lock(customer)
+        locked = rules.lock_card(customer)
         if approval_needed(locked, by):
             return request_closure(locked, by=by, **choice)
         return close_customer(locked, by=by, **choice)
@@ -150,11 +129,11 @@ def close_customer(
     ``request_closure``); Managers approving a request go through ``approve``.
     """
     with transaction.atomic():
-        locked = _lock(customer)
-        _refuse_replay(nonce)
+        locked = rules.lock_card(customer)
+        rules.refuse_replay(nonce)
         if not by.has_perm("closures.add_closure"):
             raise ValidationError(_("You are not allowed to close cards."), code="permission")
-        reason, duplicate_of = _check_closing(
+        reason, duplicate_of = rules.check_closing(
             locked,
             action=action,
             reason=reason,
@@ -198,11 +177,11 @@ def request_closure(
     The request keeps the balance and points seen, so approving refuses if the money changed.
     """
     with transaction.atomic():
-        locked = _lock(customer)
-        _refuse_replay(nonce)
+        locked = rules.lock_card(customer)
+        rules.refuse_replay(nonce)
         if not by.has_perm("closures.add_closure"):
             raise ValidationError(_("You are not allowed to close cards."), code="permission")
-        reason, duplicate_of = _check_closing(
+        reason, duplicate_of = rules.check_closing(
             locked,
             action=action,
             reason=reason,
@@ -243,11 +222,11 @@ def approve(closure_request: ClosureRequest | int, *, by, note: str = "", reques
     """A Manager approves a pending request: the closure is performed now, recording who asked."""
     pk = getattr(closure_request, "pk", closure_request)
     with transaction.atomic():
-        locked = _lock(ClosureRequest.objects.values_list("customer_id", flat=True).get(pk=pk))
+        locked = rules.lock_card(ClosureRequest.objects.values_list("customer_id", flat=True).get(pk=pk))
         pending = ClosureRequest.objects.select_for_update().select_related("requested_by").get(pk=pk)
-        _check_decision(pending, by=by, note=note, rejecting=False)
+        rules.check_decision(pending, by=by, note=note, rejecting=False)
         if not locked.is_active:
-            raise _not_active(locked)
+            raise rules.not_active(locked)
         if locked.balance != pending.balance_seen or locked.points != pending.points_seen:
             raise ValidationError(
                 _(
@@ -263,9 +242,9 @@ def approve(closure_request: ClosureRequest | int, *, by, note: str = "", reques
                 },
                 code="stale",
             )
-        reason = _check_reason(pending.reason_id, pending.action)
-        _check_notes(reason, pending.notes)
-        duplicate_of = _check_duplicate(locked, reason, pending.duplicate_of_id)
+        reason = rules.check_reason(pending.reason_id, pending.action)
+        rules.check_notes(reason, pending.notes)
+        duplicate_of = rules.check_duplicate(locked, reason, pending.duplicate_of_id)
         closure = _close(
             locked,
             by=by,
@@ -285,9 +264,9 @@ def reject(closure_request: ClosureRequest | int, *, by, note: str, request=None
     """A Manager rejects a pending request with a note the requester will see; the card stays active."""
     pk = getattr(closure_request, "pk", closure_request)
     with transaction.atomic():
-        _lock(ClosureRequest.objects.values_list("customer_id", flat=True).get(pk=pk))
+        rules.lock_card(ClosureRequest.objects.values_list("customer_id", flat=True).get(pk=pk))
         pending = ClosureRequest.objects.select_for_update().select_related("requested_by").get(pk=pk)
-        _check_decision(pending, by=by, note=note, rejecting=True)
+        rules.check_decision(pending, by=by, note=note, rejecting=True)
         _decide(pending, ClosureRequest.State.REJECTED, by=by, note=note, request=request)
         return pending
 
@@ -298,7 +277,7 @@ def reinstate(customer, *, by, note: str, request=None) -> Closure | None:
     Returns the reverted closure (None for a card that was never closed through the app, e.g. imported).
     """
     with transaction.atomic():
-        locked = _lock(customer)
+        locked = rules.lock_card(customer)
         if not by.has_perm("closures.reinstate_closure"):
             raise ValidationError(_("You are not allowed to reinstate cards."), code="permission")
         if locked.is_erased:
@@ -308,8 +287,8 @@ def reinstate(customer, *, by, note: str, request=None) -> Closure | None:
         note = (note or "").strip()
         if not note:
             raise ValidationError(_("Write why the card is reinstated."), code="notes")
-        _check_length(note)
-        closure = _open_closure(locked)
+        rules.check_length(note)
+        closure = rules.open_closure(locked)
         if closure is not None:
             closure.reverted_at = timezone.now()
             closure.reverted_by = by
@@ -352,23 +331,23 @@ def erase_customer(
     closure that now stands for the card.
     """
     with transaction.atomic():
-        locked = _lock(customer)
-        _refuse_replay(nonce)
+        locked = rules.lock_card(customer)
+        rules.refuse_replay(nonce)
         if not by.has_perm("closures.erase_customer"):
             raise ValidationError(_("Only an Admin can delete a card's personal data."), code="permission")
         if locked.is_erased:
-            raise _not_active(locked)
+            raise rules.not_active(locked)
         if (confirmation or "").strip() != locked.customer_no:
             raise ValidationError(
                 _("Type the customer number %(number)s exactly to confirm.") % {"number": locked.customer_no},
                 code="confirmation",
             )
-        _check_seen(locked, seen)
-        reason = _check_reason(reason, Action.ERASE)
-        _check_notes(reason, notes)
-        closure = _open_closure(locked)
+        rules.check_seen(locked, seen)
+        reason = rules.check_reason(reason, Action.ERASE)
+        rules.check_notes(reason, notes)
+        closure = rules.open_closure(locked)
         if closure is None and locked.is_active:
-            _check_money(locked, settlement_note, balance_acknowledged)
+            rules.check_money(locked, settlement_note, balance_acknowledged)
         old_values = _personal_values(locked)
         notes = _redacted(notes.strip(), old_values)
         settlement_note = _redacted(settlement_note.strip(), old_values)
@@ -430,14 +409,14 @@ def bulk_close(
         raise ValidationError(_("You are not allowed to close cards in bulk."), code="permission")
     if action not in CLOSING_ACTIONS:
         raise ValidationError(_("Choose close, void or archive."), code="action")
-    reason = _check_reason(reason, action)
+    reason = rules.check_reason(reason, action)
     if reason.category == Category.DUPLICATE:
         raise ValidationError(
             _("Voiding as a duplicate needs the surviving card of each record; void duplicates one by one."),
             code="duplicate",
         )
-    _check_notes(reason, notes)
-    _check_length(settlement_note)
+    rules.check_notes(reason, notes)
+    rules.check_length(settlement_note)
     notes, settlement_note = notes.strip(), settlement_note.strip()
     result = BulkResult()
     with transaction.atomic():
@@ -452,7 +431,7 @@ def bulk_close(
             customer = customers.get(pk)
             if customer is None:
                 continue
-            why = _bulk_skip_reason(customer, pending, settlement_note)
+            why = rules.bulk_skip_reason(customer, pending, settlement_note)
             if why:
                 result.skipped.append((customer, why))
             else:
@@ -466,255 +445,6 @@ def bulk_close(
         _record_bulk_closures(closures, request=request)
         result.done = closures
     return result
-
-
-# --- Rules ---------------------------------------------------------------------------------------
-
-
-def _lock(customer) -> Customer:
-    """The customer row, locked until the transaction ends, as it is now in the database."""
-    pk = getattr(customer, "pk", customer)
-    return Customer.objects.select_for_update().get(pk=pk)
-
-
-def _who(user) -> str:
-    if user is None:
-        return _("someone")
-    return user.get_full_name() or user.get_username()
-
-
-def _when(moment) -> str:
-    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
-
-
-def _already_message(closure: Closure) -> str:
-    params = {"name": _who(closure.performed_by), "time": _when(closure.performed_at)}
-    if closure.action == Action.VOID:
-        return _("This record was already voided by %(name)s at %(time)s.") % params
-    if closure.action == Action.ARCHIVE:
-        return _("This card was already archived by %(name)s at %(time)s.") % params
-    if closure.action == Action.ERASE or closure.customer_erased:
-        return _("This card was already deleted by %(name)s at %(time)s.") % params
-    return _("This card was already closed by %(name)s at %(time)s.") % params
-
-
-def _open_closure(customer: Customer) -> Closure | None:
-    return (
-        Closure.objects.open()
-        .filter(customer_id=customer.pk)
-        .select_related("reason", "performed_by")
-        .order_by("-performed_at")
-        .first()
-    )
-
-
-def _not_active(customer: Customer) -> ValidationError:
-    """Why a card that is no longer active cannot be closed: who did what, and when."""
-    if customer.is_erased:
-        return ValidationError(
-            _("This card's personal data has already been deleted; nothing was changed."), code="erased"
-        )
-    closure = _open_closure(customer)
-    if closure is not None:
-        return ValidationError(_already_message(closure), code="already")
-    return ValidationError(
-        _("This card is not active (status: %(status)s); nothing was changed.")
-        % {"status": customer.get_status_display()},
-        code="status",
-    )
-
-
-def _refuse_replay(nonce: str | None) -> None:
-    """A confirmation already used (double click, refresh, back button) records nothing new."""
-    if not nonce:
-        return
-    closure = Closure.objects.filter(nonce=nonce).select_related("performed_by").first()
-    if closure is not None:
-        raise ValidationError(_already_message(closure), code="already")
-    earlier = ClosureRequest.objects.filter(nonce=nonce).select_related("requested_by").first()
-    if earlier is not None:
-        raise ValidationError(
-            _("This request was already sent by %(name)s at %(time)s.")
-            % {"name": _who(earlier.requested_by), "time": _when(earlier.requested_at)},
-            code="already",
-        )
-
-
-def _check_closing(
-    locked: Customer,
-    *,
-    action,
-    reason,
-    notes,
-    settlement_note,
-    balance_acknowledged,
-    duplicate_of,
-    seen,
-) -> tuple[ClosureReason, Customer | None]:
-    """Every rule of close / void / archive, against the locked row; returns the fresh reason and survivor."""
-    if action not in CLOSING_ACTIONS:
-        raise ValidationError(_("Choose close, void or archive."), code="action")
-    if not locked.is_active:
-        raise _not_active(locked)
-    earlier = (
-        ClosureRequest.objects.filter(customer_id=locked.pk, state=ClosureRequest.State.PENDING)
-        .select_related("requested_by")
-        .first()
-    )
-    if earlier is not None:
-        raise ValidationError(
-            _("A closure of this card, requested by %(name)s at %(time)s, is waiting for a Manager's approval.")
-            % {"name": _who(earlier.requested_by), "time": _when(earlier.requested_at)},
-            code="pending",
-        )
-    _check_seen(locked, seen)
-    reason = _check_reason(reason, action)
-    _check_notes(reason, notes)
-    survivor = _check_duplicate(locked, reason, getattr(duplicate_of, "pk", duplicate_of))
-    _check_money(locked, settlement_note, balance_acknowledged)
-    return reason, survivor
-
-
-def _check_seen(locked: Customer, seen: Seen | None) -> None:
-    """Refuse when the card changed between the preview and the confirmation."""
-    if seen is None:
-        return
-    if locked.status != seen.status:
-        if not locked.is_active:
-            raise _not_active(locked)
-        raise ValidationError(
-            _("This card was reinstated after your preview; nothing was changed. Review it and start again."),
-            code="stale",
-        )
-    if locked.balance != seen.balance or locked.points != seen.points:
-        raise ValidationError(
-            _(
-                "The card's balance or points changed after your preview (you saw %(old_balance)s and "
-                "%(old_points)s points; it now has %(balance)s and %(points)s points). Nothing was changed; "
-                "review the card and start again."
-            )
-            % {
-                "old_balance": seen.balance,
-                "old_points": seen.points,
-                "balance": locked.balance,
-                "points": locked.points,
-            },
-            code="stale",
-        )
-    if locked.updated_at.isoformat() != seen.updated_at:
-        raise ValidationError(
-            _(
-                "The card was changed by someone else after your preview. Nothing was changed; "
-                "review it and start again."
-            ),
-            code="stale",
-        )
-
-
-def _check_reason(reason, action: str) -> ClosureReason:
-    """The reason as it is now: still active and meant for this action."""
-    pk = getattr(reason, "pk", reason)
-    fresh = ClosureReason.objects.filter(pk=pk).first()
-    if fresh is None:
-        raise ValidationError(_("Choose a reason."), code="reason")
-    if not fresh.is_active:
-        raise ValidationError(
-            _("The reason “%(reason)s” was retired after your preview; nothing was changed. Choose another reason.")
-            % {"reason": fresh.label},
-            code="retired",
-        )
-    if not fresh.applies_to(action):
-        raise ValidationError(
-            _("The reason “%(reason)s” is not meant for “%(action)s”.")
-            % {"reason": fresh.label, "action": Action(action).label},
-            code="reason",
-        )
-    return fresh
-
-
-def _check_length(text: str) -> None:
-    if len(text or "") > MAX_NOTES:
-        raise ValidationError(
-            _("Notes can be at most %(max)s characters (these have %(count)s).")
-            % {"max": f"{MAX_NOTES:,}", "count": f"{len(text):,}"},
-            code="notes",
-        )
-
-
-def _check_notes(reason: ClosureReason, notes: str) -> None:
-    _check_length(notes)
-    if reason.requires_notes and not (notes or "").strip():
-        raise ValidationError(
-            _("The reason “%(reason)s” needs notes explaining it.") % {"reason": reason.label}, code="notes"
-        )
-
-
-def _check_duplicate(locked: Customer, reason: ClosureReason, duplicate_of_id) -> Customer | None:
-    """Void as duplicate: the surviving card must exist, be another card and be active."""
-    if reason.category != Category.DUPLICATE:
-        return None
-    if not duplicate_of_id:
-        raise ValidationError(_("Give the customer number of the card this one duplicates."), code="duplicate")
-    if duplicate_of_id == locked.pk:
-        raise ValidationError(_("A card cannot be a duplicate of itself."), code="duplicate")
-    survivor = Customer.objects.filter(pk=duplicate_of_id).first()
-    if survivor is None or not survivor.is_active:
-        raise ValidationError(
-            _("The surviving card must be an active card; %(number)s is not.")
-            % {"number": survivor.customer_no if survivor else "?"},
-            code="duplicate",
-        )
-    return survivor
-
-
-def _check_money(locked: Customer, settlement_note: str, acknowledged: bool) -> None:
-    """A card with a stored-value balance or points closes only with an acknowledgement and a settlement note."""
-    _check_length(settlement_note)
-    if locked.balance <= 0 and locked.points <= 0:
-        return
-    if not acknowledged or not (settlement_note or "").strip():
-        raise ValidationError(
-            _(
-                "This card still has a balance of %(balance)s and %(points)s points: acknowledge it and write "
-                "how it is settled."
-            )
-            % {"balance": locked.balance, "points": locked.points},
-            code="balance",
-        )
-
-
-def _check_decision(pending: ClosureRequest, *, by, note: str, rejecting: bool) -> None:
-    if not by.has_perm("closures.decide_closurerequest"):
-        raise ValidationError(_("You are not allowed to approve or reject closure requests."), code="permission")
-    if pending.state != ClosureRequest.State.PENDING:
-        raise ValidationError(
-            _("This request was already decided (%(state)s by %(name)s at %(time)s).")
-            % {
-                "state": pending.get_state_display(),
-                "name": _who(pending.decided_by),
-                "time": _when(pending.decided_at or pending.requested_at),
-            },
-            code="already",
-        )
-    if rejecting and not (note or "").strip():
-        raise ValidationError(_("Write why the request is rejected; the requester will see it."), code="notes")
-    _check_length(note)
-
-
-def _bulk_skip_reason(customer: Customer, pending: set[int], settlement_note: str) -> str:
-    if customer.is_erased:
-        return _("erased")
-    if customer.status == Customer.Status.CLOSED:
-        return _("already closed")
-    if customer.status == Customer.Status.VOID:
-        return _("already void")
-    if customer.status == Customer.Status.ARCHIVED:
-        return _("already archived")
-    if customer.pk in pending:
-        return _("pending approval")
-    if (customer.balance > 0 or customer.points > 0) and not settlement_note:
-        return _("has a balance or points and no settlement note")
-    return ""
 
 
 # --- Writes ----------------------------------------------------------------------------------
@@ -796,7 +526,7 @@ def _closure_entry(closure: Closure, *, summary_extra: str = "") -> dict:
         changes["duplicate_of"] = [None, closure.duplicate_of.customer_no]
     summary = Action(closure.action).label
     if closure.requested_by_id:
-        summary = _("%(action)s, requested by %(name)s") % {"action": summary, "name": _who(closure.requested_by)}
+        summary = _("%(action)s, requested by %(name)s") % {"action": summary, "name": rules.who(closure.requested_by)}
     if summary_extra:
         summary = f"{summary} ({summary_extra})"
     notes = closure.notes

@@ -14,7 +14,7 @@ from django.db import connection, connections
 from django.test import Client
 from django.utils import timezone
 
-from closures import operations
+from closures import operations, rules
 from closures.models import ACTION_STATUS, Closure
 from crm import audit
 from crm.models import AuditEntry
@@ -62,13 +62,13 @@ def run_together(*calls):
 @pytest.fixture
 def slow_lock_holder(monkeypatch):
     """Hold the row lock a little longer, so the second confirmation really waits on it."""
-    original = operations._refuse_replay
+    original = rules.refuse_replay
 
     def slow(nonce):
         time.sleep(0.3)
         return original(nonce)
 
-    monkeypatch.setattr(operations, "_refuse_replay", slow)
+    monkeypatch.setattr(rules, "refuse_replay", slow)
 
 
 # --- PostgreSQL: real concurrent connections ---------------------------------------------------
