@@ -5,7 +5,8 @@ from django.utils.cache import patch_vary_headers
 
 from crm.permissions import require
 
-from ..filters import ExactFirst, SearchPaginator, search_results, with_tag_names
+from ..filters import CustomerFilter, ExactFirst, SearchPaginator, search_results, with_tag_names
+from ..models import Customer
 
 
 @require("customers.view_customer")
@@ -21,9 +22,17 @@ def search(request):
         "customers": with_tag_names(page.object_list),
         "paginator": paginator,
         "searching": filterset.terms is not None or filterset.has_filters,
+        "show_filters": filterset.has_filters or bool(filterset.form.errors) or "filters" in request.GET,
         "marks_exact": isinstance(customers, ExactFirst),
     }
     partial = request.htmx and not request.htmx.history_restore_request
     response = render(request, "customers/search.html#results" if partial else "customers/search.html", context)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+@require("customers.view_customer")
+def search_filters(request):
+    """The advanced filters, empty: what the search page's closed panel fetches when first opened."""
+    form = CustomerFilter(queryset=Customer.objects.none()).form
+    return render(request, "customers/search.html#filters", {"form": form})

@@ -74,3 +74,19 @@ def test_creating_a_customer_with_a_known_phone_warns_and_links_the_existing_car
     page.wait_for_load_state()
     assert page.get_by_role("link", name="C000101").count() >= 1
     assert Customer.objects.filter(name="张伟伟").count() == 0
+
+
+def test_the_advanced_filters_load_when_opened_and_narrow_the_list(page, login, cards):
+    CustomerFactory(name="赵伟", customer_no="C000104", city="杭州")
+    login("Staff")
+    _search(page, "伟")
+    assert page.locator("#id_city").count() == 0  # not on the page until the panel opens
+    page.get_by_text("Advanced filters", exact=True).click()
+    page.get_by_label("City").fill("杭州")  # waits for the fetched fields
+    page.get_by_role("button", name="Apply filters").click()
+    page.wait_for_load_state()
+    table = page.locator("table")
+    assert table.get_by_text("赵伟").count() == 1
+    assert table.get_by_text("张伟").count() == 0 and table.get_by_text("王伟").count() == 0
+    assert "q=%E4%BC%9F" in page.url and "city=" in page.url
+    assert page.locator("details.filters").get_attribute("open") is not None

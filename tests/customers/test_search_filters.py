@@ -147,6 +147,31 @@ def test_all_state_is_in_the_url_so_a_search_can_be_bookmarked(staff_client, boo
     assert ">A1<" in html and ">B2<" not in html
 
 
+# --- the panel: inline when in use, fetched when first opened otherwise ------------------------
+def test_with_no_filter_set_the_closed_panel_fetches_its_fields_when_first_opened(staff_client, book):
+    html = staff_client.get(SEARCH, {"q": "a"}).content.decode()
+    panel = html.split('<details class="filters"', 1)[1].split("</details>", 1)[0]
+    assert f'hx-get="{reverse("customers:search_filters")}" hx-trigger="toggle once"' in panel
+    assert 'name="segment"' not in html and 'name="owner"' not in html
+    assert 'href="?q=a&amp;filters=open"' in panel  # without JavaScript, a link shows them
+
+
+def test_the_fetched_panel_has_every_filter_empty(staff_client, book, manager_user):
+    html = staff_client.get(reverse("customers:search_filters")).content.decode()
+    for name in ("status", "segment", "stage", "city", "owner", "tag", "total_min", "interaction_after"):
+        assert f'name="{name}"' in html
+    assert f'<option value="{manager_user.pk}">' in html and '<option value="门店">' in html
+    assert html.count(" selected") == html.count('<option value="" selected>') and "checked" not in html
+    assert "<html" not in html  # the fields only, not a page
+
+
+@pytest.mark.parametrize("query", ["segment=key", "filters=open", "total_min=lots"])
+def test_a_set_filter_an_error_or_the_no_script_link_show_the_panel_open(staff_client, book, query):
+    html = staff_client.get(f"{SEARCH}?{query}").content.decode()
+    assert '<details class="filters" open>' in html
+    assert 'name="owner"' in html and "hx-trigger=\"toggle once\"" not in html
+
+
 # --- bad URLs: never a 500 -----------------------------------------------------------------------
 @pytest.mark.parametrize(
     "query",
