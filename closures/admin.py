@@ -1,4 +1,5 @@
-"""The Django admin shows closures read-only: statuses change only through closures/operations.py.
+"""The Django admin shows closures read-only: statuses change only through the closure operations
+(closures/operations.py, erasure.py, bulk.py).
 
 Reasons and the approval setting are editable here as on the app's own pages (same permissions);
 nothing can be deleted (a retired reason is made inactive instead).

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from customers.models import Customer
 
 from .models import Action, Category, ClosureReason, ClosureSettings
-from .operations import CLOSING_ACTIONS, MAX_NOTES
+from .rules import CLOSING_ACTIONS, MAX_NOTES
 
 # --- Reason management and settings (Admin) -------------------------------------------
 

@@ -1,6 +1,7 @@
 """Closing a card (销卡), voiding a record (作废), archiving (归档) and erasure, with reasons.
 
-Statuses change only through closures/operations.py; these models are the history.
+Statuses change only through the closure operations (closures/operations.py, erasure.py, bulk.py,
+all writing through writes.py); these models are the history.
 """
 
 from django.conf import settings

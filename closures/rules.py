@@ -1,9 +1,10 @@
 """The rules every closure operation checks against the locked card, and the messages it refuses with.
 
-closures.operations calls these inside its transactions, after locking the card
-(:func:`lock_card`): each raises ``ValidationError`` with a message a user can read (who did
-what and when, what changed since the preview, what is missing) or returns what the operation
-needs (the reason as it is now, the surviving card of a duplicate). They read and never write.
+closures.operations, closures.erasure and closures.bulk call these inside their transactions,
+after locking the card (:func:`lock_card`): each raises ``ValidationError`` with a message a user
+can read (who did what and when, what changed since the preview, what is missing) or returns what
+the operation needs (the reason as it is now, the surviving card of a duplicate). They read and
+never write (closures/writes.py does).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ which the closure was performed and reverted (0 = not reverted), so a key never 
 boundaries: run ``manage.py rebuild_closure_tally`` afterwards.
 
 Writers:
-- ``apply(new=..., reverted=...)`` from closures.operations._write_closures, the one place that
+- ``apply(new=..., reverted=...)`` from closures.writes.write_closures, the one place that
   writes closures, inside the operation's transaction. Erasure changes no counted dimension.
 - ``rebuild()`` recounts everything in one ``INSERT ... SELECT`` per tally: the data migration,
   seed_scale's COPY load, and ``manage.py rebuild_closure_tally`` for recovery.

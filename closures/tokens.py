@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from customers.models import Customer
 
-from .operations import Seen
+from .rules import Seen
 
 PREVIEW_SALT = "closures.preview"
 SELECTION_SALT = "closures.bulk-selection"

@@ -104,9 +104,9 @@ class ClosureReasonFactory(factory.django.DjangoModelFactory):
 class ClosureFactory(factory.django.DjangoModelFactory):
     """A raw closure row, for analytics tests that need history in bulk.
 
-    It does NOT change the customer's status: tests of the workflow go through
-    closures.operations, which is the only code that may change a status. It is counted in the
-    dashboard's tallies (as the operations count theirs), so the figures see it.
+    It does NOT change the customer's status: tests of the workflow go through the closure
+    operations (closures.operations, erasure, bulk), the only code that may change a status. It is
+    counted in the dashboard's tallies (as the operations count theirs), so the figures see it.
     """
 
     class Meta:

@@ -11,7 +11,7 @@ from django import template
 from customers.models import Customer
 
 from ..models import Closure, ClosureRequest
-from ..operations import REINSTATABLE
+from ..rules import REINSTATABLE
 
 register = template.Library()
 
@@ -35,7 +35,7 @@ class ClosureState:
 def closure_state(context, customer: Customer) -> ClosureState:
     """The open closure, the pending request and the viewer's last request: two queries, once per page.
 
-    A card's status is its open closure's (closures.operations keeps them together), so an
+    A card's status is its open closure's (closures/writes.py keeps them together), so an
     active card has no open closure to look for, and only an active card can have a pending
     request. Cached on the customer object, so the panel and the actions menu share one load.
     """

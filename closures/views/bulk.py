@@ -2,7 +2,7 @@
 
 Three steps: choose one action and one reason ("Continue"), read how many and which cards
 ("Confirm"), see what was done and what was skipped and why. The selection travels signed, so it
-cannot be widened by hand between the steps; operations.bulk_close re-checks every card.
+cannot be widened by hand between the steps; closures/bulk.py re-checks every card.
 """
 
 from django.contrib import messages
@@ -15,7 +15,8 @@ from crm.permissions import require
 from customers.filters import filtered_customers
 from customers.models import Customer
 
-from .. import operations, tokens
+from .. import tokens
+from ..bulk import BULK_LIMIT, bulk_close
 from ..forms import BulkForm
 from ..models import Action
 
@@ -31,7 +32,7 @@ def _selected_ids(request) -> list[int]:
         for key in ("all", "ids", "page"):
             params.pop(key, None)
         _filterset, found = filtered_customers(params, request.user)
-        return list(found.prefetch_related(None).order_by().values_list("pk", flat=True)[: operations.BULK_LIMIT + 1])
+        return list(found.prefetch_related(None).order_by().values_list("pk", flat=True)[: BULK_LIMIT + 1])
     values = (v.strip() for item in request.GET.getlist("ids") for v in item.split(","))
     return list(dict.fromkeys(int(v) for v in values if v.isdigit()))
 
@@ -52,7 +53,7 @@ def bulk(request):
         ids = _selected_ids(request)
         count = len(ids)
         form = BulkForm(initial={"selection": tokens.sign_selection(ids)}) if ids else None
-    context = {"form": form, "count": count, "limit": operations.BULK_LIMIT}
+    context = {"form": form, "count": count, "limit": BULK_LIMIT}
     return render(request, "closures/bulk.html", context)
 
 
@@ -84,7 +85,7 @@ def _confirm_page(request, ids: list[int], data: dict):
 def bulk_confirm(request):
     try:
         data = tokens.read_bulk(request.POST.get("token", ""))
-        result = operations.bulk_close(
+        result = bulk_close(
             data["ids"],
             by=request.user,
             action=data["action"],

@@ -1,8 +1,9 @@
 """The closure flow: action, "Reason" and "Notes", "Continue" to the impact page, "Confirm"; reinstate.
 
 Nothing changes before "Confirm". The impact page carries a signed token of what the user chose
-and saw (closures/tokens.py); closures/operations.py re-checks it under a row lock, so a card
-changed in between, a retired reason or a second click is refused with an explanation.
+and saw (closures/tokens.py); closures/operations.py (closures/erasure.py for "Delete") re-checks
+it under a row lock, so a card changed in between, a retired reason or a second click is refused
+with an explanation.
 """
 
 from django.contrib import messages
@@ -15,9 +16,10 @@ from django.utils.translation import gettext_lazy
 from crm.permissions import require
 from customers.models import Customer
 
-from .. import operations, tokens
+from .. import erasure, operations, tokens
 from ..forms import ClosureConfirmForm, ClosureStartForm, ReinstateForm
 from ..models import ACTION_STATUS, Action, Closure, ClosureReason, ClosureRequest
+from ..rules import REINSTATABLE
 
 SUCCESS = {
     Action.CLOSE: gettext_lazy("Card %(number)s was closed."),
@@ -140,7 +142,7 @@ def _perform(request, customer: Customer, preview: tokens.Preview, data: dict):
         "request": request,
     }
     if preview.action == Action.ERASE:
-        return operations.erase_customer(customer, by=request.user, confirmation=data["confirmation"], **choice)
+        return erasure.erase_customer(customer, by=request.user, confirmation=data["confirmation"], **choice)
     return operations.confirm_closure(
         customer, by=request.user, action=preview.action, duplicate_of=preview.duplicate_of_id, **choice
     )
@@ -149,7 +151,7 @@ def _perform(request, customer: Customer, preview: tokens.Preview, data: dict):
 @require("closures.reinstate_closure")
 def reinstate(request, pk: int):
     customer = get_object_or_404(Customer, pk=pk)
-    if customer.status not in operations.REINSTATABLE:
+    if customer.status not in REINSTATABLE:
         messages.error(request, _refusal(customer, Action.ERASE) or _("This card is already active."))
         return redirect("customers:card", pk=customer.pk)
     form = ReinstateForm(request.POST or None)

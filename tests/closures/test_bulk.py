@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from closures import operations
+from closures import bulk
 from closures.models import Closure, ClosureRequest
 from crm.models import AuditEntry
 from customers.models import Customer
@@ -35,7 +35,7 @@ def mixed(staff_user):
 
 
 def test_bulk_close_closes_what_it_can_and_says_why_it_skipped_the_rest(manager_user, mixed):
-    result = operations.bulk_close(
+    result = bulk.bulk_close(
         [c.pk for c in mixed.values()], by=manager_user, action="archive", reason=reason("long-inactive")
     )
 
@@ -56,7 +56,7 @@ def test_bulk_close_closes_what_it_can_and_says_why_it_skipped_the_rest(manager_
 
 
 def test_a_settlement_note_lets_bulk_close_cards_with_money(manager_user, mixed):
-    result = operations.bulk_close(
+    result = bulk.bulk_close(
         [mixed["money"].pk], by=manager_user, action="close", reason=reason("business-closed"), settlement_note="已退款"
     )
     assert len(result.done) == 1
@@ -65,14 +65,14 @@ def test_a_settlement_note_lets_bulk_close_cards_with_money(manager_user, mixed)
 
 def test_bulk_close_takes_at_most_5000_cards(manager_user):
     with pytest.raises(ValidationError, match="at most 5,000"):
-        operations.bulk_close(range(1, 5002), by=manager_user, action="close", reason=reason("service"))
+        bulk.bulk_close(range(1, 5002), by=manager_user, action="close", reason=reason("service"))
 
 
 def test_bulk_close_refuses_duplicate_reasons_and_missing_notes(manager_user, mixed):
     with pytest.raises(ValidationError, match="one by one"):
-        operations.bulk_close([mixed["ok1"].pk], by=manager_user, action="void", reason=reason("duplicate"))
+        bulk.bulk_close([mixed["ok1"].pk], by=manager_user, action="void", reason=reason("duplicate"))
     with pytest.raises(ValidationError, match="needs notes"):
-        operations.bulk_close([mixed["ok1"].pk], by=manager_user, action="close", reason=reason("other"))
+        bulk.bulk_close([mixed["ok1"].pk], by=manager_user, action="close", reason=reason("other"))
     assert not Closure.objects.exists()
 
 
@@ -82,16 +82,14 @@ def test_bulk_close_is_one_transaction(manager_user, mixed, monkeypatch):
 
     monkeypatch.setattr(AuditEntry.objects, "bulk_create", failing_bulk_create)
     with pytest.raises(RuntimeError):
-        operations.bulk_close(
-            [mixed["ok1"].pk, mixed["ok2"].pk], by=manager_user, action="close", reason=reason("service")
-        )
+        bulk.bulk_close([mixed["ok1"].pk, mixed["ok2"].pk], by=manager_user, action="close", reason=reason("service"))
     assert not Closure.objects.exists()
     assert Customer.objects.filter(status="closed").count() == 1  # only the fixture's own closed card
     assert not AuditEntry.objects.filter(action="closure.close").exists()
 
 
 def test_bulk_audit_entries_say_who_what_and_why(manager_client, manager_user, mixed):
-    operations.bulk_close([mixed["ok1"].pk], by=manager_user, action="close", reason=reason("service"), notes="清理")
+    bulk.bulk_close([mixed["ok1"].pk], by=manager_user, action="close", reason=reason("service"), notes="清理")
     entry = AuditEntry.objects.get(action="closure.close")
     closure = Closure.objects.get()
     assert (entry.actor, entry.actor_name, entry.customer_id) == (manager_user, "manager_wang", mixed["ok1"].pk)
@@ -105,7 +103,7 @@ def test_bulk_close_of_many_cards_takes_a_fixed_number_of_queries(django_assert_
     inactive = reason("long-inactive")
     # Batched inserts: SQLite's 999-parameter limit makes small batches, still far from one query per card.
     with django_assert_max_num_queries(40):
-        result = operations.bulk_close(ids, by=manager_user, action="archive", reason=inactive)
+        result = bulk.bulk_close(ids, by=manager_user, action="archive", reason=inactive)
     assert len(result.done) == 300
 
 
@@ -136,8 +134,8 @@ def test_bulk_pages_select_confirm_and_report(manager_client, mixed):
 
 def test_a_second_bulk_confirmation_skips_everything(manager_client, manager_user, mixed):
     args = ([mixed["ok1"].pk, mixed["ok2"].pk],)
-    operations.bulk_close(*args, by=manager_user, action="close", reason=reason("service"))
-    again = operations.bulk_close(*args, by=manager_user, action="close", reason=reason("service"))
+    bulk.bulk_close(*args, by=manager_user, action="close", reason=reason("service"))
+    again = bulk.bulk_close(*args, by=manager_user, action="close", reason=reason("service"))
     assert again.done == []
     assert [str(why) for _c, why in again.skipped] == ["already closed", "already closed"]
     assert Closure.objects.count() == 2

@@ -5,7 +5,7 @@ from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.urls import reverse
 
-from closures import operations
+from closures import erasure, operations
 from closures.models import ClosureSettings
 from tests.factories import ClosureFactory, CustomerFactory
 
@@ -97,7 +97,7 @@ def test_the_erased_card_page_shows_no_personal_data(admin_client, admin_user):
     customer = CustomerFactory(
         customer_no="K000002", name="钱多多", phone="+8613712345678", email="qdd@example.cn", address="北京路1号"
     )
-    operations.erase_customer(customer, by=admin_user, confirmation="K000002", reason=reason("erasure-request"))
+    erasure.erase_customer(customer, by=admin_user, confirmation="K000002", reason=reason("erasure-request"))
 
     html = menu_of(admin_client, customer)
     for value in ("钱多多", "+8613712345678", "137 1234 5678", "qdd@example.cn", "北京路1号"):

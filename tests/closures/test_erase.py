@@ -9,7 +9,7 @@ from django.db import connection
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 
-from closures import operations
+from closures import erasure, operations
 from closures.models import Closure
 from crm import audit
 from crm.models import ERASED_MARKER, AuditEntry
@@ -153,7 +153,7 @@ def test_deleting_a_closed_card_keeps_its_closure_so_analytics_do_not_change(sta
     )
     before = Closure.objects.values("action", "reason", "category", "segment", "owner", "tenure_days").get()
 
-    operations.erase_customer(person, by=admin_user, confirmation="E000001", reason=reason("erasure-request"))
+    erasure.erase_customer(person, by=admin_user, confirmation="E000001", reason=reason("erasure-request"))
 
     closure = Closure.objects.get(customer=person)
     after = Closure.objects.values("action", "reason", "category", "segment", "owner", "tenure_days").get()
@@ -168,7 +168,7 @@ def test_deleting_a_closed_card_keeps_its_closure_so_analytics_do_not_change(sta
 
 
 def test_the_erased_card_panel_shows_no_personal_data(admin_user, person):
-    operations.erase_customer(
+    erasure.erase_customer(
         person,
         by=admin_user,
         confirmation="E000001",
@@ -188,7 +188,7 @@ def test_the_erased_card_panel_shows_no_personal_data(admin_user, person):
 
 
 def test_an_erased_card_cannot_be_deleted_again_or_closed(admin_client, admin_user, person):
-    operations.erase_customer(
+    erasure.erase_customer(
         person,
         by=admin_user,
         confirmation="E000001",
@@ -199,7 +199,7 @@ def test_an_erased_card_cannot_be_deleted_again_or_closed(admin_client, admin_us
     response = admin_client.get(start_url(person, "erase"))
     assert response.status_code == 302
     with pytest.raises(ValidationError, match="already been deleted"):
-        operations.erase_customer(person, by=admin_user, confirmation="E000001", reason=reason("test-entry"))
+        erasure.erase_customer(person, by=admin_user, confirmation="E000001", reason=reason("test-entry"))
     with pytest.raises(ValidationError, match="already been deleted"):
         operations.close_customer(person, by=admin_user, action="close", reason=reason("service"))
     assert Closure.objects.filter(customer=person).count() == 1
@@ -207,7 +207,7 @@ def test_an_erased_card_cannot_be_deleted_again_or_closed(admin_client, admin_us
 
 def test_a_manager_cannot_delete_even_by_calling_the_operation(manager_user, person):
     with pytest.raises(ValidationError, match="Only an Admin"):
-        operations.erase_customer(person, by=manager_user, confirmation="E000001", reason=reason("test-entry"))
+        erasure.erase_customer(person, by=manager_user, confirmation="E000001", reason=reason("test-entry"))
     person.refresh_from_db()
     assert person.name == "王小明"
 
@@ -215,7 +215,7 @@ def test_a_manager_cannot_delete_even_by_calling_the_operation(manager_user, per
 @pytest.mark.postgres
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the append-only trigger exists on PostgreSQL only")
 def test_on_postgresql_erasure_redacts_old_audit_entries_through_the_append_only_trigger(admin_user, person):
-    operations.erase_customer(
+    erasure.erase_customer(
         person,
         by=admin_user,
         confirmation="E000001",
@@ -243,7 +243,7 @@ def test_deleting_withdraws_a_pending_request_and_wipes_its_notes(staff_user, ad
         settlement_note="退款到 13812345678",
     )
 
-    operations.erase_customer(
+    erasure.erase_customer(
         person,
         by=admin_user,
         confirmation="E000001",

@@ -7,7 +7,7 @@ import io
 import pytest
 from django.urls import reverse
 
-from closures import operations
+from closures import erasure, operations
 from closures.models import ClosureReason
 from crm.models import AuditEntry
 from customers.models import Customer
@@ -29,7 +29,7 @@ def lived(staff_user, manager_user, admin_user):
     operations.close_customer(card, by=staff_user, action="close", reason=_reason("close"), notes="客户搬去外地")
     operations.reinstate(card, by=manager_user, note="客户回来了")
     operations.close_customer(card, by=staff_user, action="archive", reason=_reason("archive"), notes="长期未活跃")
-    operations.erase_customer(
+    erasure.erase_customer(
         card, by=admin_user, confirmation=card.customer_no, reason=_reason("erase"), notes="客户要求删除"
     )
     card.refresh_from_db()

@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from closures import operations, tokens
+from closures import bulk, operations, tokens
 from closures.models import Closure, ClosureRequest, ClosureSettings
 from crm.models import AuditEntry
 from customers.models import Customer
@@ -101,6 +101,6 @@ def test_the_operations_refuse_staff_too(staff_user):
     with pytest.raises(ValidationError):
         operations.reinstate(customer, by=staff_user, note="x")
     with pytest.raises(ValidationError):
-        operations.bulk_close([customer.pk], by=staff_user, action="close", reason=reason("service"))
+        bulk.bulk_close([customer.pk], by=staff_user, action="close", reason=reason("service"))
     customer.refresh_from_db()
     assert customer.status == "archived"

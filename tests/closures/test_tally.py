@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.db import connection, connections
 from django.utils import timezone
 
-from closures import operations, tally
+from closures import bulk, erasure, operations, tally, writes
 from closures.models import Closure, ClosureSettings, ClosureStaffTally, ClosureTally
 from tests.factories import ClosureFactory, ClosureReasonFactory, CustomerFactory, UserFactory
 
@@ -78,7 +78,7 @@ def test_the_tallies_equal_a_recount_after_every_kind_of_operation(at, reasons, 
     assert_tallies_match_a_recount()
 
     at(local(2024, 1, 1, 0, 30))
-    result = operations.bulk_close([c.pk for c in cards[3:8]], by=manager_user, action="close", reason=reasons["close"])
+    result = bulk.bulk_close([c.pk for c in cards[3:8]], by=manager_user, action="close", reason=reasons["close"])
     assert len(result.done) == 5
     assert_tallies_match_a_recount()
 
@@ -89,8 +89,8 @@ def test_the_tallies_equal_a_recount_after_every_kind_of_operation(at, reasons, 
 
     at(local(2024, 3, 1, 9))
     operations.close_customer(cards[0], by=staff_user, action="archive", reason=reasons["close"])  # closed again
-    operations.erase_customer(cards[1], by=admin_user, confirmation=cards[1].customer_no, reason=reasons["erase"])
-    operations.erase_customer(cards[8], by=admin_user, confirmation=cards[8].customer_no, reason=reasons["erase"])
+    erasure.erase_customer(cards[1], by=admin_user, confirmation=cards[1].customer_no, reason=reasons["erase"])
+    erasure.erase_customer(cards[8], by=admin_user, confirmation=cards[8].customer_no, reason=reasons["erase"])
     assert_tallies_match_a_recount()
 
     ClosureSettings.objects.update_or_create(pk=1, defaults={"approval_required": True, "approval_policy": "all"})
@@ -136,9 +136,9 @@ def test_an_operation_that_fails_after_counting_leaves_the_tallies_as_they_were(
     def audit_down(*args, **kwargs):
         raise RuntimeError("audit log unavailable")
 
-    monkeypatch.setattr(operations, "_record_bulk_closures", audit_down)
+    monkeypatch.setattr(writes, "record_bulk_closures", audit_down)
     with pytest.raises(RuntimeError):
-        operations.bulk_close([c.pk for c in cards[1:]], by=manager_user, action="close", reason=reasons["close"])
+        bulk.bulk_close([c.pk for c in cards[1:]], by=manager_user, action="close", reason=reasons["close"])
 
     assert (stored(ClosureTally, tally.MAIN_KEY), stored(ClosureStaffTally, tally.STAFF_KEY)) == before
     assert Closure.objects.count() == 1

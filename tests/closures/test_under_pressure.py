@@ -14,7 +14,7 @@ from django.db import connection, connections
 from django.test import Client
 from django.utils import timezone
 
-from closures import operations, rules
+from closures import erasure, operations, rules
 from closures.models import ACTION_STATUS, Closure
 from crm import audit
 from crm.models import AuditEntry
@@ -173,7 +173,7 @@ def test_a_failing_audit_write_leaves_status_closure_and_audit_unchanged(staff_u
     with pytest.raises(RuntimeError):
         operations.close_customer(customer, by=staff_user, action="close", reason=churn_reason)
     with pytest.raises(RuntimeError):
-        operations.erase_customer(
+        erasure.erase_customer(
             customer,
             by=UserFactory(role="Admin"),
             confirmation=customer.customer_no,

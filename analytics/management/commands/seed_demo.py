@@ -127,13 +127,13 @@ def seed_closures(customers: list[Customer], users: dict, rng: random.Random) ->
     """Close, void and archive about 11% of the demo cards over the last 18 months, reinstate a few,
     erase two and leave three requests pending, so the dashboard and timelines have history.
 
-    Every change goes through closures.operations, exactly as a person's would. Each one runs
-    at its simulated moment (django.utils.timezone.now patched for the call) so that the
-    closure, the card and the audit entries agree on when it happened.
+    Every change goes through closures.operations (erasure through closures.erasure), exactly as
+    a person's would. Each one runs at its simulated moment (django.utils.timezone.now patched
+    for the call) so that the closure, the card and the audit entries agree on when it happened.
     """
     from unittest import mock
 
-    from closures import operations
+    from closures import erasure, operations
     from closures.models import Action, Category, ClosureReason
 
     now = timezone.now()
@@ -168,7 +168,7 @@ def seed_closures(customers: list[Customer], users: dict, rng: random.Random) ->
             with mock.patch("django.utils.timezone.now", return_value=when + dt.timedelta(days=rng.randint(2, 9))):
                 operations.reinstate(customer, by=users[MANAGER], note="客户重新开卡 / the customer came back")
     for customer in [c for c in customers if c not in picked][:2]:
-        operations.erase_customer(
+        erasure.erase_customer(
             customer,
             by=users[ADMIN],
             confirmation=customer.customer_no,

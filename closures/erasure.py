@@ -1,0 +1,154 @@
+"""Erasure (删除): the one irreversible operation, for Admins only.
+
+    erase_customer(customer, *, by, confirmation, reason, notes="", settlement_note="",
+                   balance_acknowledged=False, seen=None, nonce=None, request=None) -> Closure
+
+It follows the pattern of closures/operations.py (one transaction, the card locked and re-read,
+every rule checked against the locked row by closures/rules.py, the closure and its tallies
+written through closures/writes.py) and adds what erasure alone needs: the personal fields it
+blanks (``PERSONAL_FIELDS``) and every personal value of the card, earlier ones included, so they
+can be replaced with a marker in the card's old audit entries and in the erasure's own notes.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from crm import audit
+from crm.models import ERASED_MARKER, AuditEntry
+from customers.models import Customer, Interaction
+
+from . import rules, writes
+from .models import Action, Closure, ClosureRequest
+from .rules import Seen
+
+# Fields wiped by erasure, and the blank value each gets.
+PERSONAL_FIELDS = {
+    "name": ERASED_MARKER,
+    "gender": "",
+    "birth_date": None,
+    "occupation": "",
+    "company": "",
+    "title": "",
+    "phone": "",
+    "phone_rev": "",
+    "email": "",
+    "wechat": "",
+    "address": "",
+    "preferences": "",
+}
+
+
+def erase_customer(
+    customer,
+    *,
+    by,
+    confirmation: str,
+    reason,
+    notes: str = "",
+    settlement_note: str = "",
+    balance_acknowledged: bool = False,
+    seen: Seen | None = None,
+    nonce: str | None = None,
+    request=None,
+) -> Closure:
+    """Delete (删除): irreversibly erase the customer's personal data; the closure record survives.
+
+    The card keeps its number, segment, money and dates so analytics counts do not change. An
+    open closure stays (marked ``customer_erased``); an active card gets an "erase" closure.
+    Personal values are replaced with a marker in the card's old audit entries too. Returns the
+    closure that now stands for the card.
+    """
+    with transaction.atomic():
+        locked = rules.lock_card(customer)
+        rules.refuse_replay(nonce)
+        if not by.has_perm("closures.erase_customer"):
+            raise ValidationError(_("Only an Admin can delete a card's personal data."), code="permission")
+        if locked.is_erased:
+            raise rules.not_active(locked)
+        if (confirmation or "").strip() != locked.customer_no:
+            raise ValidationError(
+                _("Type the customer number %(number)s exactly to confirm.") % {"number": locked.customer_no},
+                code="confirmation",
+            )
+        rules.check_seen(locked, seen)
+        reason = rules.check_reason(reason, Action.ERASE)
+        rules.check_notes(reason, notes)
+        closure = rules.open_closure(locked)
+        if closure is None and locked.is_active:
+            rules.check_money(locked, settlement_note, balance_acknowledged)
+        old_values = _personal_values(locked)
+        notes = _redacted(notes.strip(), old_values)
+        settlement_note = _redacted(settlement_note.strip(), old_values)
+        if closure is None:
+            closure = writes.close(
+                locked,
+                by=by,
+                action=Action.ERASE,
+                reason=reason,
+                notes=notes,
+                settlement_note=settlement_note,
+                nonce=nonce,
+                request=request,
+                record=False,
+            )
+        old_status = locked.status
+        _erase_personal_data(locked)
+        writes.write_closures(erased=[closure])
+        AuditEntry.objects.redact_customer(locked.pk, old_values)
+        audit.record(
+            "closure.erase",
+            actor=by,
+            request=request,
+            obj=closure,
+            customer_id=locked.pk,
+            summary=_("Personal data deleted"),
+            changes={"status": [old_status, Customer.Status.ERASED.value]},
+            reason=reason.label,
+            notes=notes,
+        )
+        return closure
+
+
+def _personal_values(customer: Customer) -> list[str]:
+    """Every personal value of the card, as it may appear in old audit entries."""
+    values = [str(getattr(customer, name) or "") for name in PERSONAL_FIELDS if name not in ("gender", "phone_rev")]
+    if customer.birth_date:
+        values.append(customer.birth_date.isoformat())
+    phone = customer.phone or ""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    values += [digits, digits[2:] if phone.startswith("+86") else ""]
+    if phone.startswith("+86") and len(phone) == 14:
+        values.append(f"+86 {phone[3:6]} {phone[6:10]} {phone[10:]}")
+    values += list(customer.tags.values_list("name", flat=True))
+    for summary, outcome in Interaction.objects.filter(customer=customer).values_list("summary", "outcome"):
+        values += [summary, outcome]
+    for row in Closure.objects.filter(customer=customer).values_list("notes", "settlement_note", "revert_note"):
+        values += list(row)
+    requests = ClosureRequest.objects.filter(customer=customer)
+    for row in requests.values_list("notes", "settlement_note", "decision_note"):
+        values += list(row)
+    # Earlier values too (a previous phone number or name), as the card's edit history recorded them.
+    personal = set(PERSONAL_FIELDS) | {"tags"}
+    for changes in AuditEntry.objects.for_customer(customer.pk).values_list("changes", flat=True):
+        for name, pair in (changes or {}).items():
+            if name in personal and isinstance(pair, list):
+                values += [str(v) for v in pair if v]
+    return [v for v in values if v and v != ERASED_MARKER and len(v) >= 2]
+
+
+def _redacted(text: str, values: list[str]) -> str:
+    for value in sorted(values, key=len, reverse=True):
+        text = text.replace(value, ERASED_MARKER)
+    return text
+
+
+def _erase_personal_data(locked: Customer) -> None:
+    writes.set_status([locked], Customer.Status.ERASED)
+    Customer.objects.filter(pk=locked.pk).update(**PERSONAL_FIELDS)
+    for name, blank in PERSONAL_FIELDS.items():
+        setattr(locked, name, blank)
+    locked.tags.clear()
+    Interaction.objects.filter(customer=locked).update(summary=ERASED_MARKER, outcome="")

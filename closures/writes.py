@@ -1,0 +1,209 @@
+"""The one place closures are written, with the dashboard's tallies (closures/tally.py) kept in step.
+
+closures.operations, closures.erasure and closures.bulk check their rules (closures/rules.py)
+and then write through these functions, and nothing else: ``write_closures`` writes closure rows
+and the tallies together, ``set_status`` changes card statuses, ``close`` writes one card's
+closure with (unless the caller writes its own) the new status and the audit entry,
+``record_bulk_closures`` writes a bulk closure's audit entries in batches, and ``save_new`` turns
+a lost race on a unique constraint into a readable refusal.
+
+Every function expects to run inside the caller's transaction (``transaction.atomic()``) and on
+a card the caller has locked (closures.rules.lock_card, or ``select_for_update`` for a bulk
+closure); none opens the outer transaction or takes a lock itself.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm import audit
+from crm.models import AuditEntry
+from customers.models import Customer
+
+from . import rules, tally
+from .models import ACTION_STATUS, Action, Category, Closure, ClosureRequest
+
+
+def new_closure(
+    customer: Customer,
+    *,
+    by,
+    action,
+    reason,
+    notes="",
+    settlement_note="",
+    duplicate_of=None,
+    requested_by=None,
+    nonce=None,
+) -> Closure:
+    """An unsaved closure with the card's segment, owner, tenure and money copied as they are now."""
+    now = timezone.now()
+    return Closure(
+        customer=customer,
+        action=action,
+        reason=reason,
+        category=reason.category,
+        notes=(notes or "").strip(),
+        settlement_note=(settlement_note or "").strip(),
+        duplicate_of=duplicate_of,
+        previous_status=customer.status,
+        balance_at_closure=customer.balance,
+        points_at_closure=customer.points,
+        segment=customer.segment,
+        owner_id=customer.owner_id,
+        tenure_days=max((now - customer.created_at).days, 0),
+        performed_by=by,
+        performed_at=now,
+        requested_by=requested_by,
+        nonce=nonce or None,
+    )
+
+
+def close(
+    locked: Customer,
+    *,
+    by,
+    action,
+    reason,
+    notes="",
+    settlement_note="",
+    duplicate_of=None,
+    requested_by=None,
+    nonce=None,
+    request=None,
+    record=True,
+) -> Closure:
+    """Write one closure, the new status and (unless the caller writes its own) the audit entry."""
+    duplicate_of = duplicate_of if reason.category == Category.DUPLICATE else None
+    closure = new_closure(
+        locked,
+        by=by,
+        action=action,
+        reason=reason,
+        notes=notes,
+        settlement_note=settlement_note,
+        duplicate_of=duplicate_of,
+        requested_by=requested_by,
+        nonce=nonce,
+    )
+    write_closures(new=[closure])
+    if record:
+        set_status([locked], ACTION_STATUS[action])
+        _record_closure(closure, request=request)
+    return closure
+
+
+def _closure_entry(closure: Closure, *, summary_extra: str = "") -> dict:
+    """The audit entry of one closure, as keyword arguments of crm.audit.record."""
+    changes = {"status": [closure.previous_status, ACTION_STATUS[closure.action].value]}
+    if closure.duplicate_of_id:
+        changes["duplicate_of"] = [None, closure.duplicate_of.customer_no]
+    summary = Action(closure.action).label
+    if closure.requested_by_id:
+        summary = _("%(action)s, requested by %(name)s") % {"action": summary, "name": rules.who(closure.requested_by)}
+    if summary_extra:
+        summary = f"{summary} ({summary_extra})"
+    notes = closure.notes
+    if closure.settlement_note:
+        notes = "\n".join(filter(None, [notes, _("Settlement: %(note)s") % {"note": closure.settlement_note}]))
+    return {
+        "actor": closure.performed_by,
+        "obj": closure,
+        "customer_id": closure.customer_id,
+        "summary": str(summary),
+        "changes": changes,
+        "reason": closure.reason.label,
+        "notes": notes,
+    }
+
+
+def _record_closure(closure: Closure, *, request=None) -> None:
+    audit.record(f"closure.{closure.action}", request=request, **_closure_entry(closure))
+
+
+def record_bulk_closures(closures: list[Closure], *, request=None) -> None:
+    """The audit entries of a bulk closure: the same rows crm.audit.record writes, inserted in batches.
+
+    Thousands of single inserts would take seconds inside the transaction that holds the row locks.
+    """
+    ip = audit.client_ip(request)
+    rows = []
+    for closure in closures:
+        entry = _closure_entry(closure, summary_extra=_("bulk"))
+        actor = entry.pop("actor")
+        closure_obj = entry.pop("obj")
+        rows.append(
+            AuditEntry(
+                action=f"closure.{closure.action}",
+                actor=actor,
+                actor_name=actor.get_username(),
+                ip=ip,
+                object_type="closure",
+                object_id=str(closure_obj.pk),
+                **{**entry, "summary": entry["summary"][:300], "reason": entry["reason"][:200]},
+            )
+        )
+    AuditEntry.objects.bulk_create(rows, batch_size=1000)
+
+
+def save_new(obj) -> None:
+    """Insert, turning a lost race on a unique constraint into a readable refusal."""
+    try:
+        with transaction.atomic():
+            obj.save(force_insert=True)
+    except IntegrityError as exc:
+        raise ValidationError(
+            _("Someone else changed this card at the same moment; nothing was changed. Review it and try again."),
+            code="conflict",
+        ) from exc
+
+
+def write_closures(
+    *, new: list[Closure] = (), reverted: list[Closure] = (), erased: list[Closure] = ()
+) -> list[Closure]:
+    """The one place that writes closure rows and the dashboard's tallies (closures/tally.py).
+
+    ``new`` are inserted (one statement for a bulk closure), ``reverted`` have their reverted_*
+    fields saved, ``erased`` are marked customer_erased and every note on their card's closures
+    and requests is wiped. The tallies count new closures and move reverted ones to their
+    reverted month; erasure changes nothing they count. Callers hold the transaction.
+    """
+    if len(new) == 1:
+        save_new(new[0])
+    elif new:
+        try:
+            with transaction.atomic():
+                Closure.objects.bulk_create(new, batch_size=1000)
+        except IntegrityError as exc:
+            raise ValidationError(
+                _("Someone else changed these cards at the same moment; nothing was changed. Try again."),
+                code="conflict",
+            ) from exc
+    for closure in reverted:
+        closure.save(update_fields=["reverted_at", "reverted_by", "revert_note"])
+    tally.apply(new=new, reverted=reverted)
+    for closure in erased:
+        closure.customer_erased = True
+        closure.notes = closure.settlement_note = ""
+        closure.save(update_fields=["customer_erased", "notes", "settlement_note"])
+        Closure.objects.filter(customer_id=closure.customer_id).update(notes="", settlement_note="", revert_note="")
+        requests = ClosureRequest.objects.filter(customer_id=closure.customer_id)
+        requests.filter(state=ClosureRequest.State.PENDING).update(
+            state=ClosureRequest.State.WITHDRAWN, decided_at=timezone.now()
+        )
+        requests.update(notes="", settlement_note="", decision_note="")
+    return list(new)
+
+
+def set_status(customers: list[Customer], status: str) -> None:
+    """The one place that changes card statuses (kept next to write_closures for the same reason)."""
+    if not customers:
+        return
+    now = timezone.now()
+    Customer.objects.filter(pk__in=[c.pk for c in customers]).update(status=status, updated_at=now)
+    for customer in customers:
+        customer.status = status
+        customer.updated_at = now
