@@ -1,10 +1,14 @@
-"""Request plumbing for security: sessions that end after inactivity, and the client's address."""
+"""Request plumbing for security: sessions that end after inactivity, the log-in page for a
+part of a page whose session ended, and the client's address."""
 
 import ipaddress
 import time
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
-from django.contrib.auth import SESSION_KEY
+from django.contrib.auth import REDIRECT_FIELD_NAME, SESSION_KEY
+from django.shortcuts import resolve_url
+from django_htmx.http import HttpResponseClientRedirect
 
 # When the session's expiry was last pushed forward (seconds since the epoch).
 STAMP_KEY = "_crm_active_at"
@@ -45,6 +49,31 @@ class IdleSessionMiddleware:
         if session.modified and SESSION_KEY in session:
             session[STAMP_KEY] = now
         return response
+
+
+class HtmxLoginMiddleware:
+    """An htmx request sent to log in again (its session ended) takes the whole page to the log-in page.
+
+    Without this the browser follows the redirect inside the request and htmx swaps the log-in
+    page into the part being updated: search results, a filter panel, a job's progress bar.
+    Instead the answer tells htmx to load the log-in page as a page (``HX-Redirect``), coming
+    back afterwards to the page the user was on (htmx's ``HX-Current-URL``, path and query
+    only) rather than to the fragment's own URL. Other redirects are left alone.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.headers.get("HX-Request") != "true" or response.status_code not in (301, 302, 303, 307, 308):
+            return response
+        login = resolve_url(settings.LOGIN_URL)
+        if urlsplit(response.get("Location", "")).path != login:
+            return response
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        back = (current.path or "/") + (f"?{current.query}" if current.query else "")
+        return HttpResponseClientRedirect(f"{login}?{urlencode({REDIRECT_FIELD_NAME: back})}")
 
 
 def client_ip(request) -> str | None:

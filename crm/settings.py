@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "crm.middleware.HtmxLoginMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 

@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.factories import TEST_PASSWORD
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -45,3 +47,18 @@ def test_switching_to_chinese_and_back(page, login):
     with page.expect_navigation():
         page.get_by_label("语言").select_option("en")
     assert page.locator("html").get_attribute("lang") == "en"
+
+
+def test_a_search_typed_after_the_session_ended_goes_to_the_login_page_then_back(page, login):
+    user = login("Staff")
+    page.goto("/?q=abc")
+    page.context.clear_cookies()  # the session ended (idle time, or logged out in another tab)
+    page.get_by_label("Search customers").fill("张伟")  # search as you type: an htmx request
+    page.wait_for_url("**/accounts/login/**")
+    assert page.get_by_role("heading", name="Log in").is_visible()
+    assert page.locator("#results").count() == 0  # a page of its own, not swapped into the results
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/?q=abc")  # back on the page it was on
+    assert page.get_by_label("Search customers").input_value() == "abc"
