@@ -1,6 +1,7 @@
 """Search: the staff home page."""
 
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 
 from crm.permissions import require
@@ -33,6 +34,9 @@ def search(request):
 
 @require("customers.view_customer")
 def search_filters(request):
-    """The advanced filters, empty: what the search page's closed panel fetches when first opened."""
+    """The advanced filters, empty: what the search page's closed panel fetches when first opened.
+    Opened as a page of its own (a bookmark, a copied link), it is the search page with them open."""
+    if not request.htmx:
+        return redirect(f"{reverse('customers:search')}?filters=open")
     form = CustomerFilter(queryset=Customer.objects.none()).form
     return render(request, "customers/search.html#filters", {"form": form})

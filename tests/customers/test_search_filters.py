@@ -157,12 +157,18 @@ def test_with_no_filter_set_the_closed_panel_fetches_its_fields_when_first_opene
 
 
 def test_the_fetched_panel_has_every_filter_empty(staff_client, book, manager_user):
-    html = staff_client.get(reverse("customers:search_filters")).content.decode()
+    response = staff_client.get(reverse("customers:search_filters"), headers={"HX-Request": "true"})
+    html = response.content.decode()
     for name in ("status", "segment", "stage", "city", "owner", "tag", "total_min", "interaction_after"):
         assert f'name="{name}"' in html
     assert f'<option value="{manager_user.pk}">' in html and '<option value="门店">' in html
     assert html.count(" selected") == html.count('<option value="" selected>') and "checked" not in html
     assert "<html" not in html  # the fields only, not a page
+
+
+def test_the_panel_s_address_opened_as_a_page_is_the_search_page_with_the_panel_open(staff_client):
+    response = staff_client.get(reverse("customers:search_filters"))
+    assert response.status_code == 302 and response["Location"] == f"{SEARCH}?filters=open"
 
 
 @pytest.mark.parametrize("query", ["segment=key", "filters=open", "total_min=lots"])
