@@ -124,6 +124,10 @@ class Customer(models.Model):
         indexes = [
             models.Index(fields=["phone_rev"], name="customer_phone_rev", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["status", "updated_at"], name="customer_status_updated"),
+            # Counting a frequent name's matches (伟: 12% of all cards) merges the name-gram index
+            # with the active cards in id order: read from this index alone, not from the table
+            # (3 ms instead of 14 ms for the first 1,001 at a million cards).
+            models.Index(fields=["status", "id"], name="customer_status_id"),
             models.Index(fields=["status", "name"], name="customer_status_name"),
             models.Index(fields=["owner", "status"], name="customer_owner_status"),
             # "cards active at the start of a period" (churn rate) counts by creation date.

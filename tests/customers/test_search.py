@@ -3,7 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from customers.filters import filtered_customers, search_results
+from customers import filters
+from customers.filters import SearchBox, filtered_customers, search_results
 from customers.models import Customer
 from tests.factories import CustomerFactory
 
@@ -188,3 +189,31 @@ def test_the_second_page_continues_where_the_first_ended(staff_client):
     assert not set(shown) & set(rest)
     assert {"E000", "E001", "E002"} <= set(shown)
     assert first.index(">E002<") < first.index(">E029<")  # exact matches first, then newest first
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"q": "张伟"}, {"q": "张伟", "o": "-total"}, {"q": "5678", "page": "2"}, {"q": "wei", "segment": "", "city": " "}],
+)
+def test_the_box_alone_is_read_without_the_advanced_filters(params):
+    assert isinstance(filters._filtered(params)[0], SearchBox)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"q": "张伟", "segment": "key"}, {"status": "closed"}, {"filters": "open"}, {"o": "bogus"}, {"q": "x" * 101}],
+)
+def test_a_filter_an_open_panel_or_a_wrong_value_takes_the_whole_filter_form(params):
+    assert not isinstance(filters._filtered(params)[0], SearchBox)
+
+
+@pytest.mark.parametrize("params", [{"q": "张伟"}, {"q": "张伟", "o": "name"}, {"q": "1234"}, {"o": "-updated"}, {}])
+def test_the_box_alone_finds_what_the_whole_filter_form_finds(monkeypatch, params):
+    CustomerFactory(customer_no="C1234", name="张伟", phone="+8613800001234")
+    CustomerFactory(name="张伟明", phone="+8613900001234", purchase_total=5)
+    CustomerFactory(name="李伟", status=Customer.Status.CLOSED)
+    CustomerFactory(name="Zhang Wei")
+    quick = found(params)
+    monkeypatch.setattr(SearchBox, "for_params", classmethod(lambda cls, query: None))
+    assert found(params) == quick
+    assert quick
