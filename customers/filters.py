@@ -389,8 +389,15 @@ class ExactFirst:
         exact_count = len(self.exact_ids)
         rows = []
         if start < exact_count and self.exact_ids:
-            exact = self.queryset.filter(pk__in=self.exact_ids).order_by(*_without_index(self.order))
-            rows += [_marked(c, 0) for c in exact[start : min(stop, exact_count)]]
+            if self.order == order_by_for(DEFAULT_SORT):
+                # Newest first is the ids' order: fetch only this page's (a frequent full name such
+                # as 李伟伟 has 350 exact matches; sorting all of them to keep 25 took 7 ms).
+                ids = sorted(self.exact_ids, reverse=True)[start : min(stop, exact_count)]
+                exact = self.queryset.filter(pk__in=ids).order_by(*self.order)
+            else:
+                exact = self.queryset.filter(pk__in=self.exact_ids).order_by(*_without_index(self.order))
+                exact = exact[start : min(stop, exact_count)]
+            rows += [_marked(c, 0) for c in exact]
         if stop > exact_count:
             rows += [_marked(c, 1) for c in self.others[max(start - exact_count, 0) : stop - exact_count]]
         return rows

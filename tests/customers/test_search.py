@@ -217,3 +217,16 @@ def test_the_box_alone_finds_what_the_whole_filter_form_finds(monkeypatch, param
     monkeypatch.setattr(SearchBox, "for_params", classmethod(lambda cls, query: None))
     assert found(params) == quick
     assert quick
+
+
+@pytest.mark.parametrize("sort", ["", "-customer_no"])
+def test_exact_matches_running_past_the_first_page_continue_on_the_next(sort):
+    for n in range(32):
+        CustomerFactory(customer_no=f"X{n:03d}", name="张伟" if n < 30 else "张伟明")
+    params = {"q": "张伟", "o": sort}
+    _filterset, export = filtered_customers(params, user=None)
+    _filterset, results = search_results(params, user=None)
+    paged = [c.customer_no for start in range(0, 50, 25) for c in results[start : start + 25]]
+    assert paged == [c.customer_no for c in export]
+    assert set(paged[30:]) == {"X030", "X031"}
+    assert paged[:30] == sorted(paged[:30], reverse=True)
