@@ -3,11 +3,12 @@
 Through the template (one ``{% include %}`` per row, a dozen variables and filters each) a
 25-row page spent about 16 ms of its 44 ms writing rows on the benchmark machine, more than
 all its queries together; this writes the same markup in about a tenth of that. Every text
-goes through ``html.escape`` (what Django's ``escape`` does, without its lazy-string wrapper,
-a third of the cost); choice labels are translated once per page; every label through ``gettext`` (the same msgids as before, so the
-Chinese catalogue covers them). The table's head, the page and the permissions checks stay
-in templates/customers/search.html, which passes what it checked (``can_bulk``,
-``unmasked``). tests/customers/test_search_rows.py pins the markup.
+goes through ``html.escape`` (what Django's ``escape`` does, without its lazy-string
+wrapper), choice labels are translated once per page, and every label goes through
+``gettext`` with the msgids the template had, so the Chinese catalogue covers them. The
+table's head, the page and the permission checks stay in templates/customers/search.html,
+which passes what it checked (``can_bulk``, ``unmasked``). tests/customers/test_search_rows.py
+pins the markup.
 """
 
 from html import escape
