@@ -1,0 +1,74 @@
+"""The closure list's rows, written here rather than by a template.
+
+Through the template (a ``{% url %}``, two ``date`` filters and a dozen more variables and
+filters per row) the list's 25 rows took about 12 ms of its 22 ms of rendering on the
+benchmark machine; this writes the same markup in a fraction of that, the way
+customers.rows writes the search results. Every text goes through ``html.escape``; every
+label through ``gettext`` with the template's msgids. tests/analytics/test_closure_rows.py
+pins the markup.
+"""
+
+from html import escape
+
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
+from django.utils.translation import gettext
+
+from closures.models import Action, Category, Closure
+from customers.models import Customer
+
+from .filters import person_name
+
+NOTES_CHARS = 120
+_PLACEHOLDER = 987654321
+
+
+def _who(user) -> str:
+    return "" if user is None else escape(person_name(user.first_name, user.last_name, user.get_username()))
+
+
+def _time(value, zone) -> str:
+    """``<time>`` with the ISO date-time and "YYYY-MM-DD HH:MM", both in ``zone``."""
+    local = value.astimezone(zone)
+    shown = f"{local.year:04d}-{local.month:02d}-{local.day:02d} {local.hour:02d}:{local.minute:02d}"
+    return f'<time datetime="{local.isoformat()}">{shown}</time>'
+
+
+def closure_rows(closures: list[Closure]) -> SafeString:
+    """The ``<tr>`` of each closure of a page (with customer, reason and users selected)."""
+    card_url = reverse("customers:card", args=[_PLACEHOLDER]).replace(str(_PLACEHOLDER), "{}")
+    zone = timezone.get_current_timezone()
+    zh = (translation.get_language() or "").lower().startswith("zh")
+    actions = {value: escape(str(label)) for value, label in Action.choices}
+    categories = {value: escape(str(label)) for value, label in Category.choices}
+    erased = f'<span class="badge erased">{escape(gettext("Erased"))}</span>'
+    retired = f' <span class="muted">{escape(gettext("(retired)"))}</span>'
+    out = []
+    for closure in closures:
+        customer, reason = closure.customer, closure.reason
+        if customer.status == Customer.Status.ERASED or closure.customer_erased:
+            who_it_was = f"{erased}\n          "
+        else:
+            who_it_was = f"<br>{escape(customer.name)}"
+        label = reason.label_zh if zh and reason.label_zh else reason.label_en
+        notes = Truncator(closure.notes).chars(NOTES_CHARS) if len(closure.notes) > NOTES_CHARS else closure.notes
+        if closure.reverted_at:
+            reverted = f'{_time(closure.reverted_at, zone)}<br><span class="small">{_who(closure.reverted_by)}</span>'
+        else:
+            reverted = "—"
+        out.append(
+            "<tr>\n"
+            f'  <td><a href="{card_url.format(closure.customer_id)}">{escape(customer.customer_no)}</a>\n'
+            f"          {who_it_was}</td>\n"
+            f"  <td>{actions.get(closure.action) or escape(closure.action)}</td>\n"
+            f"  <td>{categories.get(closure.category) or escape(closure.category)}</td>\n"
+            f"  <td>{escape(label)}{'' if reason.is_active else retired}</td>\n"
+            f'  <td class="notes">{escape(notes)}</td>\n'
+            f"  <td>{_who(closure.performed_by)}</td>\n"
+            f"  <td>{_time(closure.performed_at, zone)}</td>\n"
+            f"  <td>{reverted}</td>\n"
+            "</tr>\n"
+        )
+    return mark_safe("".join(out))  # noqa: S308 (every value above is escaped)
