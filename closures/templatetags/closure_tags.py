@@ -7,6 +7,7 @@ closures/_card_panel.html and closures/_card_actions.html, and these load their 
 from dataclasses import dataclass
 
 from django import template
+from django.db.models import Q
 
 from customers.models import Customer
 
@@ -33,16 +34,23 @@ class ClosureState:
 
 @register.simple_tag(takes_context=True)
 def closure_state(context, customer: Customer) -> ClosureState:
-    """The open closure, the pending request and the viewer's last request: two queries, once per page.
+    """The open closure, the pending request and the viewer's last request, once per page.
 
     A card's status is its open closure's (closures/writes.py keeps them together), so an
     active card has no open closure to look for, and only an active card can have a pending
-    request. Cached on the customer object, so the panel and the actions menu share one load.
+    request (at most one: a constraint). For an active card the pending request and the
+    viewer's requests are read together, newest first (one query: the viewer's requests of
+    one card are a handful); for another card the open closure is one query and the viewer's
+    last request another. Cached on the customer object, so the panel and the actions menu
+    share one load.
     """
     cached = getattr(customer, "_closure_state", None)
     if cached is not None:
         return cached
-    open_closure = pending = None
+    user = context.get("user")
+    viewer = user if user is not None and user.is_authenticated else None
+    requests = ClosureRequest.objects.filter(customer_id=customer.pk).order_by("-requested_at", "-id")
+    open_closure = pending = mine = None
     if customer.status != Customer.Status.ACTIVE:
         open_closure = (
             Closure.objects.open()
@@ -51,21 +59,17 @@ def closure_state(context, customer: Customer) -> ClosureState:
             .order_by("-performed_at")
             .first()
         )
+        if viewer is not None:
+            mine = requests.filter(requested_by=viewer).select_related("reason", "decided_by").first()
     else:
-        pending = (
-            ClosureRequest.objects.filter(customer_id=customer.pk, state=ClosureRequest.State.PENDING)
-            .select_related("reason", "requested_by")
-            .first()
-        )
-    user = context.get("user")
-    mine = None
-    if user is not None and user.is_authenticated:
-        mine = (
-            ClosureRequest.objects.filter(customer_id=customer.pk, requested_by=user)
-            .select_related("reason", "decided_by")
-            .order_by("-requested_at", "-id")
-            .first()
-        )
+        condition = Q(state=ClosureRequest.State.PENDING)
+        if viewer is not None:
+            condition |= Q(requested_by=viewer)
+        for request in requests.filter(condition).select_related("reason", "requested_by", "decided_by"):
+            if pending is None and request.state == ClosureRequest.State.PENDING:
+                pending = request
+            if mine is None and viewer is not None and request.requested_by_id == viewer.pk:
+                mine = request
     state = ClosureState(open_closure=open_closure, pending=pending, my_last_request=mine)
     customer._closure_state = state
     return state

@@ -5,7 +5,15 @@ from functools import cache
 from django import template
 from django.utils.translation import gettext as _
 
+from crm.navigation import menu_items
+
 register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def main_menu(context) -> str:
+    """The header's menu entries for the user (crm.navigation)."""
+    return menu_items(context["user"])
 
 
 @register.simple_tag(takes_context=True)

@@ -1,12 +1,16 @@
 """What the customer card shows: the closure actions menu, the closure panel and the timeline."""
 
+from datetime import timedelta
+
 import pytest
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
 from closures import erasure, operations
-from closures.models import ClosureSettings
+from closures.models import ClosureRequest, ClosureSettings
+from closures.templatetags.closure_tags import closure_state
 from tests.factories import ClosureFactory, CustomerFactory
 
 from .steps import card_url, close_through_pages, reason, start_url
@@ -74,21 +78,23 @@ def test_the_panel_shows_a_pending_request_and_hides_the_closing_actions(staff_c
     assert start_url(customer, "close") not in page
 
 
-@pytest.mark.parametrize("closed", [True, False], ids=["closed card", "active card"])
-def test_the_closure_panel_and_menu_cost_two_queries_however_long_the_history(
-    closed, django_assert_num_queries, staff_user, manager_user
+@pytest.mark.parametrize(("closed", "queries"), [(True, 2), (False, 1)], ids=["closed card", "active card"])
+def test_the_closure_panel_and_menu_cost_a_query_or_two_however_long_the_history(
+    closed, queries, django_assert_num_queries, staff_user, manager_user
 ):
     customer = CustomerFactory()
     for _ in range(5):
         ClosureFactory(customer=customer, reverted_at=customer.created_at)
     if closed:
         operations.close_customer(customer, by=manager_user, action="close", reason=reason("price"))
+        customer.refresh_from_db()
     request = RequestFactory().get("/")
     request.user = staff_user
     context = {"customer": customer, "user": staff_user}
     staff_user.get_all_permissions()  # loaded once per request by the permission check already
 
-    with django_assert_num_queries(2):  # the open closure (closed card) or the pending request (active card), and mine
+    # A closed card: its open closure, then my last request. An active card: the pending request and mine, together.
+    with django_assert_num_queries(queries):
         render_to_string("closures/_card_panel.html", context, request=request)
         render_to_string("closures/_card_actions.html", context, request=request)
 
@@ -107,3 +113,37 @@ def test_the_erased_card_page_shows_no_personal_data(admin_client, admin_user):
     assert start_url(customer, "erase") not in html
     found = admin_client.get(reverse("customers:search"), {"q": "钱多多", "status": ["erased"]}).content.decode()
     assert "K000002" not in found
+
+
+def _state(customer, user):
+    return closure_state({"user": user}, customer)
+
+
+def _request(customer, user, state, minutes_ago):
+    return ClosureRequest.objects.create(
+        customer=customer,
+        action="close",
+        reason=reason("price"),
+        requested_by=user,
+        requested_at=timezone.now() - timedelta(minutes=minutes_ago),
+        state=state,
+    )
+
+
+def test_an_active_card_knows_someone_elses_pending_request_and_my_last_decided_one(staff_user, manager_user):
+    customer = CustomerFactory()
+    _request(customer, staff_user, "rejected", minutes_ago=90)
+    mine = _request(customer, staff_user, "rejected", minutes_ago=60)
+    theirs = _request(customer, manager_user, "pending", minutes_ago=30)
+    state = _state(customer, staff_user)
+    assert state.pending == theirs
+    assert state.my_last_request == mine and state.outcome == mine
+
+
+def test_my_own_pending_request_is_both_the_pending_one_and_my_last(staff_user):
+    customer = CustomerFactory()
+    _request(customer, staff_user, "rejected", minutes_ago=60)
+    pending = _request(customer, staff_user, "pending", minutes_ago=5)
+    state = _state(customer, staff_user)
+    assert state.pending == pending and state.my_last_request == pending
+    assert state.outcome is None

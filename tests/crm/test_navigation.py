@@ -1,0 +1,49 @@
+"""The header's main menu (crm.navigation): each role sees its entries, in order, and no more."""
+
+import re
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+from django.utils import translation
+
+from crm.navigation import MENU, menu_items
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def labels(user) -> list[str]:
+    return re.findall(r'<li><a href="[^"]+">([^<]+)</a></li>', str(menu_items(user)))
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        ("Staff", ["Customers", "New customer"]),
+        ("Manager", ["Customers", "New customer", "Closure analytics", "Approvals", "Audit log"]),
+        (
+            "Admin",
+            ["Customers", "New customer", "Closure analytics", "Approvals", "Audit log", "Reasons", "Import", "Users"],
+        ),
+    ],
+)
+def test_each_role_sees_its_menu_entries_in_order(role, expected):
+    assert labels(UserFactory(role=role)) == expected
+
+
+def test_a_user_without_a_role_sees_no_entry():
+    assert labels(UserFactory()) == []
+
+
+def test_every_entry_links_to_its_page_and_names_a_real_permission():
+    html = str(menu_items(UserFactory(role="Admin")))
+    for permission, url_name, _label in MENU:
+        assert f'href="{reverse(url_name)}"' in html
+        app_label, codename = permission.split(".")
+        assert Permission.objects.filter(content_type__app_label=app_label, codename=codename).exists(), permission
+
+
+def test_the_entries_are_translated():
+    with translation.override("zh-hans"):
+        assert labels(UserFactory(role="Staff")) == ["客户", "新建客户"]
