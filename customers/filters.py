@@ -351,8 +351,23 @@ class ExactFirst:
         # a million). Sorting the matches themselves is bounded by their number instead.
         self.others_order = _without_index(order) if by_name_column and terms.by_name else order
 
+    @property
+    def newest_first(self) -> bool:
+        return self.order == order_by_for(DEFAULT_SORT)
+
+    @cached_property
+    def exact_head(self) -> list[Customer] | None:
+        """All the exact matches, newest first, when they fit on one page (a phone, a number, a
+        rare name: nearly every search), read with their rows in one query; None when there are
+        more (then only their ids are read, by :attr:`exact_ids`). Unordered in SQL (see
+        exact_ids), sorted here."""
+        rows = list(self.queryset.filter(self.terms.exact).order_by()[: PER_PAGE + 1])
+        return sorted(rows, key=lambda customer: customer.pk, reverse=True) if len(rows) <= PER_PAGE else None
+
     @cached_property
     def exact_ids(self) -> list[int]:
+        if self.exact_head is not None:
+            return [customer.pk for customer in self.exact_head]
         # No ORDER BY here: with one, the planner may walk a sort index looking for the few exact rows.
         exact = self.queryset.filter(self.terms.exact).order_by().values_list("pk", flat=True)
         return list(exact[: COUNT_CAP + 1])
@@ -388,8 +403,10 @@ class ExactFirst:
         start, stop = index.start or 0, index.stop
         exact_count = len(self.exact_ids)
         rows = []
-        if start < exact_count and self.exact_ids:
-            if self.order == order_by_for(DEFAULT_SORT):
+        if start < exact_count and self.exact_head is not None and self.newest_first:
+            exact = self.exact_head[start : min(stop, exact_count)]
+        elif start < exact_count:
+            if self.newest_first:
                 # Newest first is the ids' order: fetch only this page's (a frequent full name such
                 # as 李伟伟 has 350 exact matches; sorting all of them to keep 25 took 7 ms).
                 ids = sorted(self.exact_ids, reverse=True)[start : min(stop, exact_count)]
@@ -397,6 +414,7 @@ class ExactFirst:
             else:
                 exact = self.queryset.filter(pk__in=self.exact_ids).order_by(*_without_index(self.order))
                 exact = exact[start : min(stop, exact_count)]
+        if start < exact_count:
             rows += [_marked(c, 0) for c in exact]
         if stop > exact_count:
             rows += [_marked(c, 1) for c in self.others[max(start - exact_count, 0) : stop - exact_count]]
