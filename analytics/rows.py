@@ -43,8 +43,10 @@ def closure_rows(closures: list[Closure]) -> SafeString:
     zh = (translation.get_language() or "").lower().startswith("zh")
     actions = {value: escape(str(label)) for value, label in Action.choices}
     categories = {value: escape(str(label)) for value, label in Category.choices}
-    erased = f'<span class="badge erased">{escape(gettext("Erased"))}</span>'
-    retired = f' <span class="muted">{escape(gettext("(retired)"))}</span>'
+    # The labels outside the f-strings: makemessages does not look inside them.
+    erased_text, retired_text = escape(gettext("Erased")), escape(gettext("(retired)"))
+    erased = f'<span class="badge erased">{erased_text}</span>'
+    retired = f' <span class="muted">{retired_text}</span>'
     out = []
     for closure in closures:
         customer, reason = closure.customer, closure.reason
