@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
+from django.db import connection
 
 from crm.backends import PermissionBackend
 from crm.roles import ADMIN, MANAGER, ROLE_PERMISSIONS, STAFF
@@ -48,3 +49,31 @@ def test_inactive_users_have_none_and_superusers_have_all():
 
 def test_a_user_without_a_role_has_no_permissions():
     assert PermissionBackend().get_all_permissions(fresh(UserFactory())) == set()
+
+
+@pytest.mark.parametrize("role", [STAFF, ADMIN])
+def test_the_sessions_user_comes_with_the_same_permissions(role, django_assert_num_queries):
+    user = UserFactory()
+    user.groups.add(Group.objects.get(name=role))
+    user.user_permissions.add(Permission.objects.get(codename="export_closures"))
+    loaded = PermissionBackend().get_user(user.pk)
+    on_postgres = connection.vendor == "postgresql"
+    with django_assert_num_queries(0 if on_postgres else 1):  # PostgreSQL: read with the user
+        perms = loaded.get_all_permissions()
+    assert perms == ModelBackend().get_all_permissions(fresh(user))
+    assert loaded.has_perm("closures.export_closures")
+
+
+def test_a_permission_taken_from_a_role_is_gone_on_the_next_request():
+    user = UserFactory()
+    user.groups.add(Group.objects.get(name=STAFF))
+    assert PermissionBackend().get_user(user.pk).has_perm("customers.add_customer")
+    Group.objects.get(name=STAFF).permissions.remove(Permission.objects.get(codename="add_customer"))
+    assert not PermissionBackend().get_user(user.pk).has_perm("customers.add_customer")
+
+
+def test_an_inactive_or_unknown_user_is_no_sessions_user_and_superusers_still_have_all():
+    assert PermissionBackend().get_user(UserFactory(is_active=False).pk) is None
+    assert PermissionBackend().get_user(987654) is None
+    superuser = PermissionBackend().get_user(UserFactory(is_superuser=True).pk)
+    assert len(superuser.get_all_permissions()) == Permission.objects.count()
