@@ -10,7 +10,6 @@ pins the markup.
 
 from html import escape
 
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
@@ -18,11 +17,11 @@ from django.utils.translation import gettext
 
 from closures.models import Action, Category, Closure
 from customers.models import Customer
+from customers.rows import card_url_format
 
 from .filters import person_name
 
 NOTES_CHARS = 120
-_PLACEHOLDER = 987654321
 
 
 def _who(user) -> str:
@@ -38,7 +37,7 @@ def _time(value, zone) -> str:
 
 def closure_rows(closures: list[Closure]) -> SafeString:
     """The ``<tr>`` of each closure of a page (with customer, reason and users selected)."""
-    card_url = reverse("customers:card", args=[_PLACEHOLDER]).replace(str(_PLACEHOLDER), "{}")
+    card_url = card_url_format()
     zone = timezone.get_current_timezone()
     zh = (translation.get_language() or "").lower().startswith("zh")
     actions = {value: escape(str(label)) for value, label in Action.choices}

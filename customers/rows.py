@@ -25,8 +25,8 @@ from .models import Customer
 _PLACEHOLDER = 987654321
 
 
-def _card_url_format() -> str:
-    """The card's URL with ``{}`` for the id: one reverse() for the page instead of one per row."""
+def card_url_format() -> str:
+    """The card's URL with ``{}`` for the id: one reverse() for a page of rows instead of one per row."""
     return reverse("customers:card", args=[_PLACEHOLDER]).replace(str(_PLACEHOLDER), "{}")
 
 
@@ -49,7 +49,7 @@ def _owner(customer: Customer) -> str:
 def customer_rows(customers, *, can_bulk: bool, unmasked: bool, marks_exact: bool) -> SafeString:
     """The ``<tr>`` of each customer of a page of results (each with ``tag_names``, see
     customers.filters.with_tag_names; ``exact_match`` when ``marks_exact``)."""
-    card_url = _card_url_format()
+    card_url = card_url_format()
     zone = timezone.get_current_timezone()
     statuses = {value: escape(str(label)) for value, label in Customer.Status.choices}
     segments = {value: escape(str(label)) for value, label in Customer.Segment.choices}
