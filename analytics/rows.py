@@ -10,7 +10,7 @@ pins the markup.
 
 from html import escape
 
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext
@@ -39,7 +39,6 @@ def closure_rows(closures: list[Closure]) -> SafeString:
     """The ``<tr>`` of each closure of a page (with customer, reason and users selected)."""
     card_url = card_url_format()
     zone = timezone.get_current_timezone()
-    zh = (translation.get_language() or "").lower().startswith("zh")
     actions = {value: escape(str(label)) for value, label in Action.choices}
     categories = {value: escape(str(label)) for value, label in Category.choices}
     # The labels outside the f-strings: makemessages does not look inside them.
@@ -50,10 +49,9 @@ def closure_rows(closures: list[Closure]) -> SafeString:
     for closure in closures:
         customer, reason = closure.customer, closure.reason
         if customer.status == Customer.Status.ERASED or closure.customer_erased:
-            who_it_was = f"{erased}\n          "
+            who_it_was = erased
         else:
             who_it_was = f"<br>{escape(customer.name)}"
-        label = reason.label_zh if zh and reason.label_zh else reason.label_en
         notes = Truncator(closure.notes).chars(NOTES_CHARS) if len(closure.notes) > NOTES_CHARS else closure.notes
         if closure.reverted_at:
             reverted = f'{_time(closure.reverted_at, zone)}<br><span class="small">{_who(closure.reverted_by)}</span>'
@@ -65,7 +63,7 @@ def closure_rows(closures: list[Closure]) -> SafeString:
             f"          {who_it_was}</td>\n"
             f"  <td>{actions.get(closure.action) or escape(closure.action)}</td>\n"
             f"  <td>{categories.get(closure.category) or escape(closure.category)}</td>\n"
-            f"  <td>{escape(label)}{'' if reason.is_active else retired}</td>\n"
+            f"  <td>{escape(reason.label)}{'' if reason.is_active else retired}</td>\n"
             f'  <td class="notes">{escape(notes)}</td>\n'
             f"  <td>{_who(closure.performed_by)}</td>\n"
             f"  <td>{_time(closure.performed_at, zone)}</td>\n"
