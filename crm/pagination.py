@@ -31,8 +31,11 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        # Without the page's ORDER BY: counting needs no sort (177-339 ms -> 27-59 ms at scale).
-        return self.object_list.order_by()[: self.cap + 1].count()
+        # Without the page's ORDER BY: counting needs no sort (177-339 ms -> 27-59 ms at scale),
+        # and the planner counts from the filter's index instead of walking the sort column's in
+        # search of the filter's matches (customers in 上海 sorted by name: 160 ms -> 1 ms). Only
+        # the ids: a sliced count keeps the selected columns, annotations and their subqueries too.
+        return self.object_list.order_by().values("pk")[: self.cap + 1].count()
 
     @property
     def count_is_capped(self) -> bool:

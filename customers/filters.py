@@ -12,7 +12,7 @@ import django_filters
 from django import forms
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connections
-from django.db.models import Case, F, IntegerField, OrderBy, OuterRef, QuerySet, Value, When
+from django.db.models import Case, Count, F, IntegerField, OrderBy, OuterRef, QuerySet, Value, When, Window
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django.utils import timezone
@@ -326,14 +326,18 @@ def filtered_customers(params, user) -> tuple["CustomerFilter | SearchBox", Quer
     ``params`` is request.GET or a dict such as :func:`params_for_job` returns.
     """
     filterset, queryset, order = _filtered(params)
-    terms = filterset.terms
+    return filterset, _exact_first_in_sql(queryset, filterset.terms, order)
+
+
+def _exact_first_in_sql(queryset: QuerySet, terms: search.Terms | None, order: list) -> QuerySet:
+    """The box's matches, exact ones first, sorted by the database (rank ``exact_match``: 0 or 1)."""
     if terms is not None:
         queryset = queryset.filter(terms.found)
         if terms.exact is not None:
             rank = Case(When(terms.exact, then=Value(0)), default=Value(1), output_field=IntegerField())
             queryset = queryset.annotate(exact_match=rank)
             order = [F("exact_match").asc(), *order]
-    return filterset, queryset.order_by(*order)
+    return queryset.order_by(*order)
 
 
 def search_results(params, user) -> tuple["CustomerFilter | SearchBox", "QuerySet | ExactFirst"]:
@@ -344,8 +348,13 @@ def search_results(params, user) -> tuple["CustomerFilter | SearchBox", "QuerySe
     terms = filterset.terms
     if terms is None:
         return filterset, queryset.order_by(*order)
-    if terms.exact is None:
-        return filterset, queryset.filter(terms.match).order_by(*order)
+    if terms.few:
+        # A phone, its last digits, an email: the matches are few, so one query sorts them
+        # exact-first and counts them (COUNT(*) OVER ()) while reading the page; SearchPaginator
+        # takes the count from the rows. Three queries (exact rows, other rows, count) became one.
+        queryset = _exact_first_in_sql(queryset, terms, order)
+        return filterset, queryset.annotate(found_count=Window(Count("pk")))
+    # Part of a name: its matches may be many (王: 5% of all cards), see ExactFirst.
     return filterset, ExactFirst(queryset, terms, order, by_name_column=filterset.sort.lstrip("-") == "name")
 
 
@@ -471,8 +480,11 @@ class SearchPaginator(CappedPaginator):
     def count(self) -> int:
         if isinstance(self.object_list, ExactFirst):
             return self.object_list.capped_count(self.cap)
-        # Unordered: in the page's order, the planner walked the sort column's index in search of
-        # a filter's matches (key accounts in 上海 sorted by name: 55,000 rows read for 1,001, 160 ms
-        # at a million cards); unordered, it counts them from the filter's index (1 ms). Only the
-        # ids: a sliced count keeps the selected columns, annotations included (reading_tag_names).
-        return self.object_list.order_by().values("pk")[: self.cap + 1].count()
+        return super().count
+
+    def page(self, number):
+        """The page; a search of few matches (see search_results) gives its count with its rows."""
+        page = super().page(number)
+        if "count" not in self.__dict__ and page.object_list and hasattr(page.object_list[0], "found_count"):
+            self.__dict__["count"] = page.object_list[0].found_count  # fills the cached_property
+        return page

@@ -6,7 +6,7 @@ from django.utils.cache import patch_vary_headers
 
 from crm.permissions import require
 
-from ..filters import CustomerFilter, ExactFirst, SearchPaginator, search_results, with_tag_names
+from ..filters import CustomerFilter, SearchPaginator, search_results, with_tag_names
 from ..models import Customer
 
 
@@ -24,7 +24,7 @@ def search(request):
         "paginator": paginator,
         "searching": filterset.terms is not None or filterset.has_filters,
         "show_filters": filterset.has_filters or bool(filterset.form.errors) or "filters" in request.GET,
-        "marks_exact": isinstance(customers, ExactFirst),
+        "marks_exact": filterset.terms is not None,
     }
     partial = request.htmx and not request.htmx.history_restore_request
     response = render(request, "customers/search.html#results" if partial else "customers/search.html", context)

@@ -230,3 +230,49 @@ def test_exact_matches_running_past_the_first_page_continue_on_the_next(sort):
     assert paged == [c.customer_no for c in export]
     assert set(paged[30:]) == {"X030", "X031"}
     assert paged[:30] == sorted(paged[:30], reverse=True)
+
+
+def results_queries(client, params) -> tuple[str, list[str]]:
+    """The page and the SQL of its queries that read customers (not the tag names, the session...)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(SEARCH, params).content.decode()
+    return html, [q["sql"] for q in queries if 'FROM "customers_customer" ' in q["sql"]]
+
+
+def test_the_last_digits_of_many_phones_are_paged_exact_first_and_counted_with_their_page(staff_client):
+    """A phone's last digits, a phone, an email match few cards: one query reads the page,
+    exact matches first (a customer number equal to the digits), and counts them all."""
+    for n in range(30):
+        CustomerFactory(customer_no=f"P{n:03d}", phone=f"+86138{n:05d}5678")
+    CustomerFactory(customer_no="5678", phone="+8613900000001")
+    CustomerFactory(customer_no="P999", phone="+8613800001111")  # does not end with 5678
+    first, sql = results_queries(staff_client, {"q": "5678"})
+    assert len(sql) == 1 and "COUNT(" in sql[0], sql
+    assert "31 customers" in first
+    assert first.index(">5678<") < first.index(">P029<") < first.index(">P028<")
+    assert "Exact match" in first
+    second, sql = results_queries(staff_client, {"q": "5678", "page": 2})
+    shown = [f"P{n:03d}" for n in range(30) if f">P{n:03d}<" in first]
+    rest = [f"P{n:03d}" for n in range(30) if f">P{n:03d}<" in second]
+    assert len(shown) == 24 and len(rest) == 6 and not set(shown) & set(rest)
+    assert "31 customers" in second and ">P999<" not in first + second
+
+
+@pytest.mark.parametrize(
+    "params", [{"q": "5678"}, {"q": "5678", "o": "-customer_no"}, {"q": "(5678)"}, {"q": "jen@example.com"}]
+)
+def test_a_search_of_few_matches_gives_the_export_its_rows_in_the_same_order(people, params):
+    CustomerFactory(customer_no="5678", phone="+8613900000001")
+    _filterset, export = filtered_customers(params, user=None)
+    _filterset, results = search_results(params, user=None)
+    assert [c.customer_no for c in results[0:25]] == [c.customer_no for c in export]
+    assert len(export) >= 1
+
+
+def test_a_page_past_the_last_of_a_phone_search_is_empty_and_still_counted(staff_client, people):
+    html = staff_client.get(SEARCH, {"q": "5678", "page": 3}).content.decode()
+    assert "2 customers" in html
+    assert ">C000101<" not in html
