@@ -19,7 +19,7 @@ SQLite (the embedded default) has none of these and uses plain LIKE.
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import connections
 from django.db.models import Q
@@ -55,6 +55,9 @@ class Terms:
     # the matches are few (the last 4 digits of a phone: about one card in 10,000), can be
     # sorted exact-first and counted in the query that reads the page.
     few: bool = False
+    # The last digits alone (no full phone): about 100 matches at a million cards, each on its own
+    # page of the table. Their ids can come from the phone_rev index alone (customers.filters.LastDigits).
+    by_suffix: Q | None = None
 
     @property
     def found(self) -> Q:
@@ -79,7 +82,8 @@ def parse(text: str, using: str = "default") -> Terms | None:
         full = _full_phone(text)
         by_phone = Q(phone=full) if full else None
         by_suffix = Q(phone_rev__startswith=digits[::-1])
-        return _combine(text, [by_number, by_phone, by_suffix], [by_number, by_phone])
+        terms = _combine(text, [by_number, by_phone, by_suffix], [by_number, by_phone])
+        return terms if full else replace(terms, by_suffix=by_suffix)
     exact = _any([by_number, Q(name__iexact=text)])
     if connections[using].vendor == "postgresql" and len(text) <= GRAM_MAX:
         grams = NameGram.objects.filter(gram=text.lower()).order_by().values("customer_id")

@@ -77,3 +77,20 @@ def test_an_inactive_or_unknown_user_is_no_sessions_user_and_superusers_still_ha
     assert PermissionBackend().get_user(987654) is None
     superuser = PermissionBackend().get_user(UserFactory(is_superuser=True).pk)
     assert len(superuser.get_all_permissions()) == Permission.objects.count()
+
+
+def test_the_sessions_user_id_may_come_as_text():
+    user = UserFactory()
+    user.groups.add(Group.objects.get(name=STAFF))
+    loaded = PermissionBackend().get_user(str(user.pk))
+    assert loaded == user and loaded.has_perm("customers.view_customer")
+
+
+def test_two_users_read_one_after_the_other_each_get_their_own_permissions():
+    """The user's query is compiled once and reused with another id each time."""
+    staff, admin = UserFactory(), UserFactory()
+    staff.groups.add(Group.objects.get(name=STAFF))
+    admin.groups.add(Group.objects.get(name=ADMIN))
+    for _ in range(2):
+        assert PermissionBackend().get_user(staff.pk).get_all_permissions() == set(ROLE_PERMISSIONS[STAFF])
+        assert PermissionBackend().get_user(admin.pk).get_all_permissions() == set(ROLE_PERMISSIONS[ADMIN])
