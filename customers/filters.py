@@ -351,9 +351,9 @@ def search_results(params, user) -> tuple["CustomerFilter | SearchBox", "QuerySe
     if terms.by_suffix is not None and filterset.sort == DEFAULT_SORT:
         return filterset, LastDigits(queryset, terms)
     if terms.few:
-        # A phone, its last digits, an email: the matches are few, so one query sorts them
-        # exact-first and counts them (COUNT(*) OVER ()) while reading the page; SearchPaginator
-        # takes the count from the rows. Three queries (exact rows, other rows, count) became one.
+        # A full phone, an email, last digits sorted by a column: the matches are few, so one
+        # query sorts them exact-first and counts them (COUNT(*) OVER ()) while reading the page;
+        # SearchPaginator takes the count from the rows (one query instead of three).
         queryset = _exact_first_in_sql(queryset, terms, order)
         return filterset, queryset.annotate(found_count=Window(Count("pk")))
     # Part of a name: its matches may be many (王: 5% of all cards), see ExactFirst.

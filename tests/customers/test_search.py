@@ -242,15 +242,20 @@ def results_queries(client, params) -> tuple[str, list[str]]:
     return html, [q["sql"] for q in queries if 'FROM "customers_customer" ' in q["sql"]]
 
 
-def test_the_last_digits_of_many_phones_are_paged_exact_first_and_counted_with_their_page(staff_client):
-    """A phone's last digits, a phone, an email match few cards: one query reads the page,
-    exact matches first (a customer number equal to the digits), and counts them all."""
+@pytest.fixture
+def ending_5678():
+    """30 phones ending with 5678, a customer whose number is 5678, and one that matches nothing."""
     for n in range(30):
         CustomerFactory(customer_no=f"P{n:03d}", phone=f"+86138{n:05d}5678")
     CustomerFactory(customer_no="5678", phone="+8613900000001")
-    CustomerFactory(customer_no="P999", phone="+8613800001111")  # does not end with 5678
+    CustomerFactory(customer_no="P999", phone="+8613800001111")
+
+
+def test_the_last_digits_are_paged_exact_first_from_their_ids_then_the_pages_rows(staff_client, ending_5678):
+    """The matches' ids (exact first, then newest first) are read and counted in one query, from
+    indexes alone on PostgreSQL, then only the page's rows: no COUNT query."""
     first, sql = results_queries(staff_client, {"q": "5678"})
-    assert len(sql) == 1 and "COUNT(" in sql[0], sql
+    assert len(sql) == 2 and not any("COUNT(" in query for query in sql), sql
     assert "31 customers" in first
     assert first.index(">5678<") < first.index(">P029<") < first.index(">P028<")
     assert "Exact match" in first
@@ -259,6 +264,19 @@ def test_the_last_digits_of_many_phones_are_paged_exact_first_and_counted_with_t
     rest = [f"P{n:03d}" for n in range(30) if f">P{n:03d}<" in second]
     assert len(shown) == 24 and len(rest) == 6 and not set(shown) & set(rest)
     assert "31 customers" in second and ">P999<" not in first + second
+
+
+@pytest.mark.parametrize("params", [{"q": "5678", "o": "customer_no"}, {"q": "+86 139 0000 0001"}])
+def test_a_phone_search_in_another_order_or_in_full_is_read_sorted_and_counted_in_one_query(
+    staff_client, ending_5678, params
+):
+    html, sql = results_queries(staff_client, params)
+    assert len(sql) == 1 and "COUNT(" in sql[0] and "OVER" in sql[0], sql
+    assert html.index(">5678<") < html.index("Exact match")  # the exact match first, marked
+    if params.get("o"):
+        assert "31 customers" in html and html.index(">5678<") < html.index(">P000<") < html.index(">P001<")
+    else:
+        assert "1 customer" in html
 
 
 @pytest.mark.parametrize(
