@@ -360,7 +360,28 @@ def search_results(params, user) -> tuple["CustomerFilter | SearchBox", "QuerySe
     return filterset, ExactFirst(queryset, terms, order, by_name_column=filterset.sort.lstrip("-") == "name")
 
 
-class ExactFirst:
+class ResultsInParts:
+    """Search results read in parts (ids, exact rows, other rows) rather than as one queryset: what
+    the paginator needs of them. Subclasses give ``capped_count`` and ``rows(start, stop)``."""
+
+    ordered = True  # for Paginator's check
+
+    def capped_count(self, cap: int) -> int:
+        raise NotImplementedError
+
+    def rows(self, start: int, stop: int) -> list[Customer]:
+        raise NotImplementedError
+
+    def __getitem__(self, index: slice) -> list[Customer]:
+        if not isinstance(index, slice) or index.step:
+            raise TypeError(f"{type(self).__name__} supports slices only")
+        return self.rows(index.start or 0, index.stop)
+
+    def __len__(self) -> int:
+        return self.capped_count(COUNT_CAP)
+
+
+class ExactFirst(ResultsInParts):
     """Exact matches first, then the other matches, each in the chosen sort, read as two queries.
 
     ORDER BY (exact match?), column cannot come from an index: PostgreSQL would fetch and
@@ -369,8 +390,6 @@ class ExactFirst:
     COUNT_CAP) are fetched by id, and the other matches are read in index order of the sort
     column, skipping exact ones, which stops after one page.
     """
-
-    ordered = True  # for Paginator's check
 
     def __init__(self, queryset: QuerySet, terms: search.Terms, order: list, *, by_name_column: bool = False):
         self.queryset, self.terms, self.order = queryset, terms, order
@@ -425,10 +444,7 @@ class ExactFirst:
             others = others.order_by("-pk")
         return exact + others.values("pk")[: cap + 1 - exact].count()  # without the rows' annotations
 
-    def __getitem__(self, index: slice) -> list[Customer]:
-        if not isinstance(index, slice) or index.step:
-            raise TypeError("ExactFirst supports slices only")
-        start, stop = index.start or 0, index.stop
+    def rows(self, start: int, stop: int) -> list[Customer]:
         exact_count = len(self.exact_ids)
         rows = []
         if start < exact_count and self.exact_head is not None and self.newest_first:
@@ -448,11 +464,8 @@ class ExactFirst:
             rows += [_marked(c, 1) for c in self.others[max(start - exact_count, 0) : stop - exact_count]]
         return rows
 
-    def __len__(self) -> int:
-        return self.capped_count(COUNT_CAP)
 
-
-class LastDigits:
+class LastDigits(ResultsInParts):
     """A search by a phone's last digits, newest first: the card whose number is those digits (if
     any), then the cards whose phone ends with them.
 
@@ -461,8 +474,6 @@ class LastDigits:
     its own page of the table, and reading every one of them to sort and count (one query,
     COUNT(*) OVER ()) took 8 ms of reads when the table was not in PostgreSQL's cache.
     """
-
-    ordered = True  # for Paginator's check
 
     def __init__(self, queryset: QuerySet, terms: search.Terms):
         self.queryset, self.terms = queryset, terms
@@ -489,19 +500,14 @@ class LastDigits:
     def capped_count(self, cap: int) -> int:
         return min(len(self.ranked_ids), cap + 1)
 
-    def __getitem__(self, index: slice) -> list[Customer]:
-        if not isinstance(index, slice) or index.step:
-            raise TypeError("LastDigits supports slices only")
-        page = self.ranked_ids[index]
+    def rows(self, start: int, stop: int) -> list[Customer]:
+        page = self.ranked_ids[start:stop]
         if not page:
             return []
         rows = {
             customer.pk: customer for customer in self.queryset.filter(pk__in=[pk for pk, _rank in page]).order_by()
         }
         return [_marked(rows[pk], rank) for pk, rank in page if pk in rows]  # a card gone since is left out
-
-    def __len__(self) -> int:
-        return self.capped_count(COUNT_CAP)
 
 
 def _without_index(order: list) -> list:
@@ -525,14 +531,14 @@ def _marked(customer: Customer, rank: int) -> Customer:
 
 class SearchPaginator(CappedPaginator):
     """crm.pagination's paginator (counts at most COUNT_CAP + 1 rows, pages on with "Next" beyond
-    that), counting an :class:`ExactFirst` result with its own two cheap queries."""
+    that), counting an :class:`ExactFirst` or :class:`LastDigits` result by its own means."""
 
     def __init__(self, object_list, per_page: int = PER_PAGE, cap: int = COUNT_CAP, **kwargs):
         super().__init__(object_list, per_page, cap=cap, **kwargs)
 
     @cached_property
     def count(self) -> int:
-        if isinstance(self.object_list, ExactFirst | LastDigits):
+        if isinstance(self.object_list, ResultsInParts):
             return self.object_list.capped_count(self.cap)
         return super().count
 
