@@ -434,15 +434,19 @@ class ExactFirst(ResultsInParts):
         return others.order_by(*self.others_order)
 
     def capped_count(self, cap: int) -> int:
+        if not self.terms.in_id_order:
+            # Three or more characters: one count over the trigram and exact-match indexes
+            # together (a bitmap OR). Leaving the exact rows out of the other matches by id
+            # instead meant compiling and sending their ids: 李伟伟's 373 took 5 ms of CPU.
+            return self.queryset.filter(self.terms.found).order_by().values("pk")[: cap + 1].count()
         exact = len(self.exact_ids)
         if exact > cap:
             return exact
-        others = self.others.order_by()
-        if self.terms.in_id_order:
-            # In id order, so the planner reads the name-gram index in step with the primary key
-            # and stops at the cap instead of hashing every match of a frequent name.
-            others = others.order_by("-pk")
-        return exact + others.values("pk")[: cap + 1 - exact].count()  # without the rows' annotations
+        # One or two characters: "name-gram match OR exact" cannot be one bitmap (0.7 s for 伟伟),
+        # so the other matches are counted in id order, the planner reading the name-gram index
+        # in step with the primary key and stopping at the cap instead of hashing every match.
+        others = self.others.order_by("-pk").values("pk")  # only ids: without the rows' annotations
+        return exact + others[: cap + 1 - exact].count()
 
     def rows(self, start: int, stop: int) -> list[Customer]:
         exact_count = len(self.exact_ids)

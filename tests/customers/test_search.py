@@ -294,3 +294,20 @@ def test_a_page_past_the_last_of_a_phone_search_is_empty_and_still_counted(staff
     html = staff_client.get(SEARCH, {"q": "5678", "page": 3}).content.decode()
     assert "2 customers" in html
     assert ">C000101<" not in html
+
+
+def test_a_name_of_many_exact_matches_counts_exact_and_partial_matches_once_each(staff_client):
+    """Exact matches (by number or whole name) and partial ones are counted together, once each."""
+    CustomerFactory(customer_no="WEI", name="Li Na")  # exact by number only
+    for n in range(27):
+        CustomerFactory(customer_no=f"W{n:03d}", name="Wei")  # exact by name (and partial)
+    for n in range(5):
+        CustomerFactory(customer_no=f"Z{n:03d}", name="Zhang Wei")  # partial only
+    CustomerFactory(customer_no="L001", name="Li Na")
+    _filterset, results = search_results({"q": "Wei"}, user=None)
+    _filterset, export = filtered_customers({"q": "Wei"}, user=None)
+    assert results.capped_count(1000) == len(export) == 33
+    html = staff_client.get(SEARCH, {"q": "Wei"}).content.decode()
+    assert "33 customers" in html
+    second = staff_client.get(SEARCH, {"q": "Wei", "page": 2}).content.decode()
+    assert all(f">Z{n:03d}<" in second for n in range(5))  # after the 28 exact matches
