@@ -81,6 +81,7 @@ def record(
     changes: dict | None = None,
     reason: str = "",
     notes: str = "",
+    data: dict | None = None,
 ) -> AuditEntry:
     """Append one entry. ``actor`` defaults to the request's user."""
     if actor is None and request is not None and request.user.is_authenticated:
@@ -98,6 +99,7 @@ def record(
         customer_id=customer_id,
         summary=summary[:300],
         changes=changes or {},
+        data=data or {},
         reason=str(reason)[:200],
         notes=notes,
     )

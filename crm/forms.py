@@ -47,7 +47,6 @@ class UserForm(forms.ModelForm):
         user = super().save(commit=False)
         if self.cleaned_data.get("password"):
             user.set_password(self.cleaned_data["password"])
-        user.is_staff = self.cleaned_data.get("role") == "Admin"
         user.save()
         user.groups.remove(*Group.objects.filter(name__in=ROLE_NAMES))
         if self.cleaned_data.get("role"):

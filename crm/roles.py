@@ -28,6 +28,7 @@ STAFF_PERMISSIONS = [
 ]
 
 MANAGER_PERMISSIONS = STAFF_PERMISSIONS + [
+    "customers.change_balance",
     "closures.view_analytics",
     "closures.reinstate_closure",
     "closures.bulk_close",

@@ -87,11 +87,15 @@ def test_a_new_user_can_log_in_with_the_password_given(admin_client):
     assert response.status_code == 302
 
 
-def test_an_admin_role_can_open_the_admin_site_and_other_roles_cannot(admin_client):
+def test_no_role_given_on_the_users_page_opens_the_django_admin(admin_client):
+    """The admin site is a read-only window for superusers (tests/crm/test_admin_site.py)."""
     admin_client.post(reverse("users:create"), _form(username="new_admin", role="Admin"))
     admin_client.post(reverse("users:create"), _form(username="new_staff", role="Staff"))
-    assert User.objects.get(username="new_admin").is_staff
-    assert not User.objects.get(username="new_staff").is_staff
+    for username in ("new_admin", "new_staff"):
+        assert not User.objects.get(username=username).is_staff
+        client = Client()
+        client.force_login(User.objects.get(username=username))
+        assert client.get("/admin/", follow=True).status_code == 403
 
 
 @pytest.mark.parametrize(

@@ -229,7 +229,6 @@ class Command(BaseCommand):
             if user is None:
                 user = User(username=username, first_name=first, last_name=last, email=f"{username}@example.com")
                 user.password = hashed = hashed or make_password(DEMO_PASSWORD)
-                user.is_staff = role == ADMIN
                 user.save()
                 user.groups.add(Group.objects.get(name=role))
             users[role] = user
