@@ -34,6 +34,19 @@ def _empty_cache():
 
 
 @pytest.fixture
+def fresh_numbers(db):
+    """Generated customer numbers start again at C000001 (on PostgreSQL they come from a sequence,
+    which a test's rollback does not rewind)."""
+    from django.db import connection
+
+    from customers.numbers import SEQUENCE
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER SEQUENCE {SEQUENCE} RESTART WITH 1")
+
+
+@pytest.fixture
 def staff_user(db):
     return UserFactory(username="staff_li", first_name="Li", last_name="Na", role="Staff")
 

@@ -38,9 +38,11 @@ def normalise_numbers(apps, schema_editor):
             rewrite.append((pk, number, fixed))
     clashes = [cards for cards in groups.values() if len(cards) > 1]
     if clashes:
-        lines = "\n".join("  " + ", ".join(f"{number} (id {pk})" for pk, number in cards) for cards in clashes[:50])
+        lines = "\n".join(
+            "  " + ", ".join(f"{number} (id {pk})" for pk, number in sorted(cards)) for cards in clashes[:50]
+        )
         raise RuntimeError(
-            f"{len(clashes)} customer numbers are used by more than one card when case is ignored:\n{lines}\n"
+            f"Customer numbers used by more than one card when case is ignored ({len(clashes)}):\n{lines}\n"
             "Nothing was changed. Decide which card of each group is the duplicate: give it another number "
             "on its card page (reinstate it first if it is closed), void it as a duplicate of the other, "
             "then run migrate again."

@@ -127,7 +127,7 @@ def test_users_without_the_change_permission_are_refused(outsider_user):
         gate.update_card(customer, {"city": "杭州"}, by=outsider_user, source=gate.FORM)
 
 
-def test_a_created_card_gets_a_number_and_an_audit_entry_with_its_values(staff_user):
+def test_a_created_card_gets_a_number_and_an_audit_entry_with_its_values(staff_user, fresh_numbers):
     customer = gate.create_card({"name": "王芳", "city": "上海"}, by=staff_user, source=gate.FORM)
     assert customer.customer_no == "C000001"
     entry = AuditEntry.objects.get()

@@ -89,13 +89,13 @@ def test_a_future_birth_date_is_refused_but_today_is_fine():
     assert "birth_date" in errors_for(valid_data(birth_date=tomorrow.isoformat()))
 
 
-def test_a_blank_number_is_generated_and_is_never_one_in_use():
+def test_a_blank_number_is_generated_and_is_never_one_in_use(fresh_numbers):
     for number in ("C000001", "C000002", "C000041", "VIP-9"):
         CustomerFactory(customer_no=number)
     assert created(CustomerForm(valid_data())).customer_no == "C000042"
 
 
-def test_generated_numbers_jump_past_numbers_taken_by_imported_cards():
+def test_generated_numbers_jump_past_numbers_taken_by_imported_cards(fresh_numbers):
     for number in ("C000001", "C000002", "C000003", "C000500"):
         CustomerFactory(customer_no=number)
     assert next_customer_no() == "C000501"
@@ -109,7 +109,7 @@ def test_the_form_itself_never_writes_a_card():
     assert not Customer.objects.exists()
 
 
-def test_the_first_generated_number_is_c000001():
+def test_the_first_generated_number_is_c000001(fresh_numbers):
     assert next_customer_no() == "C000001"
 
 

@@ -102,15 +102,15 @@ def _plan(queryset) -> str:
         ("Zhang Wei", ["customer_name_trgm"], ["customer_name_upper"]),  # a space: cannot be a customer number
         ("伟", ["customers_namegram_pkey"], ["customer_name_upper"]),
         ("张伟", ["customers_namegram_pkey"], ["customer_name_upper"]),
-        ("wu", ["customers_namegram_pkey"], ["customer_no_upper", "customer_name_upper"]),
-        ("C000123", ["customer_name_trgm"], ["customer_no_upper", "customer_name_upper"]),
+        ("wu", ["customers_namegram_pkey"], ["customer_no_unique_any_case", "customer_name_upper"]),
+        ("C000123", ["customer_name_trgm"], ["customer_no_unique_any_case", "customer_name_upper"]),
         ("zhang@example.cn", ["customer_email_upper"], ["customer_email_upper"]),
-        ("5678", ["customer_phone_rev_covering", "customer_no_upper"], ["customer_no_upper"]),
+        ("5678", ["customer_phone_rev_covering", "customer_no_unique_any_case"], ["customer_no_unique_any_case"]),
         ("138 1234 5678", ["customers_customer_phone", "customer_phone_rev_covering"], ["customers_customer_phone"]),
         (
             "13812345678",
-            ["customers_customer_phone", "customer_phone_rev_covering", "customer_no_upper"],
-            ["customer_no_upper"],
+            ["customers_customer_phone", "customer_phone_rev_covering", "customer_no_unique_any_case"],
+            ["customer_no_unique_any_case"],
         ),
     ],
 )
