@@ -18,7 +18,9 @@ class CustomersConfig(AppConfig):
         from crm import jobs
         from crm.models import Job
 
-        from . import exports, imports
+        from . import exports, history, imports
+
+        history.register()  # the card's fields and choices for the audit trail (crm.audit_display)
 
         for kind in (Job.Kind.CUSTOMERS_XLSX, Job.Kind.CUSTOMERS_CSV):
             jobs.register(kind, exports.run_export_job, permission="customers.export_customers")

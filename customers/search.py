@@ -25,6 +25,7 @@ from django.db import connections
 from django.db.models import Q
 
 from .models import NameGram
+from .numbers import normalise_customer_no
 from .phones import normalise_phone, phone_digits
 
 GRAM_MAX = 2  # names searched through the NameGram table up to this many characters
@@ -74,7 +75,8 @@ def parse(text: str, using: str = "default") -> Terms | None:
     text = clean_text(text)
     if not text:
         return None
-    by_number = Q(customer_no__iexact=text) if _CUSTOMER_NO_LIKE.fullmatch(text.upper()) else None
+    number = normalise_customer_no(text)
+    by_number = Q(customer_no__iexact=number) if _CUSTOMER_NO_LIKE.fullmatch(number) else None
     if "@" in text:
         return _combine(text, [by_number, Q(email__iexact=text)], [by_number, Q(email__iexact=text)])
     digits = phone_digits(text)

@@ -7,6 +7,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from crm.audit_display import describe
 from crm.models import AuditEntry
 from crm.permissions import require
 
@@ -46,7 +47,8 @@ def card(request, pk: int):
         "purchases": list(customer.purchases.select_related("recorded_by")[:LATEST_PURCHASES]),
         "interactions": latest,
         "interaction_count": latest[0].of_all if latest else 0,
-        "timeline": list(AuditEntry.objects.for_customer(customer.pk)[:TIMELINE_ENTRIES]),
+        # In the reader's language, contacts in full: the card shows them to whoever may read it.
+        "timeline": describe(AuditEntry.objects.for_customer(customer.pk)[:TIMELINE_ENTRIES], unmasked=True),
         "timeline_cap": TIMELINE_ENTRIES,
     }
     return render(request, "customers/card.html", context)
