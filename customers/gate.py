@@ -340,7 +340,7 @@ def record_interaction(
             request=request,
             obj=interaction,
             customer_id=locked.pk,
-            summary=f"{interaction.get_kind_display()}: {summary}",
+            summary=summary[:300],  # as typed; the kind is in the changes, shown in the reader's language
             changes=audit.diff({}, values),
         )
     _refresh(customer, ["last_interaction_at", "updated_at"])
