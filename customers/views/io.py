@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
 from crm import jobs
+from crm.exports import FORMATS
 from crm.models import Job
 from crm.permissions import require
 
@@ -29,14 +30,15 @@ STATUS_PAGE = "customers/import_status.html"
 def export(request):
     """The current search (box, filters, sort) as .xlsx or CSV; a large one runs as a job."""
     fmt = request.GET.get("format", "xlsx")
-    if fmt not in exports.FORMATS:
+    if fmt not in FORMATS:
         return HttpResponseBadRequest(_("Unknown export format."))
     _filterset, queryset = filtered_customers(request.GET, request.user)
-    if exports.jobs_available(fmt) and not exports.fits_in_request(queryset):
-        job = exports.start_job(request, fmt)
+    export = exports.CustomerExport(queryset, exports.search_params(request.GET))
+    if export.runs_as_job(fmt):
+        job = export.start_job(request.user, fmt)
         messages.info(request, _("This export is large; it is being prepared and will be ready to download here."))
         return redirect("jobs:status", pk=job.pk)
-    return exports.respond(request, queryset, fmt)
+    return export.respond(request, fmt)
 
 
 @require("customers.import_customers")
