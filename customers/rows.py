@@ -48,7 +48,7 @@ def _owner(customer: Customer) -> str:
 
 def customer_rows(customers, *, can_bulk: bool, unmasked: bool, marks_exact: bool) -> SafeString:
     """The ``<tr>`` of each customer of a page of results (each with ``tag_names``, see
-    customers.filters.with_tag_names; ``exact_match`` when ``marks_exact``)."""
+    customers.results.with_tag_names; ``exact_match`` when ``marks_exact``)."""
     card_url = card_url_format()
     zone = timezone.get_current_timezone()
     statuses = {value: escape(str(label)) for value, label in Customer.Status.choices}

@@ -43,7 +43,7 @@ class Terms:
     the whole name. They are kept apart rather than OR-ed into one condition because
     PostgreSQL cannot serve "number = x OR id IN (grams)" from indexes (it scans the table):
     the page reads the exact rows and the other matches with separate queries (see
-    customers.filters.ExactFirst).
+    customers.results.ExactFirst).
     """
 
     text: str
@@ -56,7 +56,7 @@ class Terms:
     # sorted exact-first and counted in the query that reads the page.
     few: bool = False
     # The last digits alone (no full phone): about 100 matches at a million cards, each on its own
-    # page of the table. Their ids can come from the phone_rev index alone (customers.filters.LastDigits).
+    # page of the table. Their ids can come from the phone_rev index alone (customers.results.LastDigits).
     by_suffix: Q | None = None
 
     @property

@@ -5,8 +5,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from customers import search
-from customers.filters import SearchPaginator, filtered_customers, order_by_for, search_results
+from customers.filters import filtered_customers, order_by_for, search_results
 from customers.models import Customer, NameGram
+from customers.results import SearchPaginator
 from customers.search import database_locale_problem, name_grams
 from tests.factories import CustomerFactory, TagFactory
 
