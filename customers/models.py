@@ -23,9 +23,6 @@ class Tag(models.Model):
 
 
 class CustomerQuerySet(models.QuerySet):
-    def active(self) -> "CustomerQuerySet":
-        return self.filter(status=Customer.Status.ACTIVE)
-
     def not_erased(self) -> "CustomerQuerySet":
         return self.exclude(status=Customer.Status.ERASED)
 

@@ -110,14 +110,6 @@ def _combine(text: str, match: list[Q | None], exact: list[Q | None]) -> Terms:
     return Terms(text=text, match=_any(match), exact=_any(exact), few=True)
 
 
-def name_grams(name: str) -> set[str]:
-    """What the database trigger stores for a name: each character and each pair, lower-cased,
-    leaving out any containing whitespace (a stripped 1- or 2-character query never has any)."""
-    lowered = (name or "").lower()
-    grams = {lowered[i : i + size] for size in (1, 2) for i in range(len(lowered) - size + 1)}
-    return {gram for gram in grams if not any(ch.isspace() for ch in gram)}
-
-
 def database_locale_problem(using: str = "default") -> str | None:
     """A message when PostgreSQL's LC_CTYPE makes pg_trgm blind to Chinese characters, else None.
 

@@ -17,10 +17,6 @@ from crm.permissions import require
 from .. import exports, imports
 from ..filters import filtered_customers
 
-TEMPLATE_TYPES = {
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "csv": "text/csv; charset=utf-8",
-}
 UPLOAD_PAGE = "customers/import_upload.html"
 PREVIEW_PAGE = "customers/import_preview.html"
 STATUS_PAGE = "customers/import_status.html"
@@ -125,7 +121,7 @@ def _upload_status(request, upload_id: str):
 def import_template(request, fmt):
     if fmt not in imports.FORMATS:
         raise Http404
-    response = HttpResponse(imports.template_bytes(fmt), content_type=TEMPLATE_TYPES[fmt])
+    response = HttpResponse(imports.template_bytes(fmt), content_type=FORMATS[fmt])
     response["Content-Disposition"] = f'attachment; filename="customer-import-template.{fmt}"'
     return response
 
