@@ -130,7 +130,6 @@ class Job(models.Model):
         CUSTOMERS_XLSX = "customers_xlsx", _("Customers export (Excel)")
         CUSTOMERS_CSV = "customers_csv", _("Customers export (CSV)")
         CUSTOMERS_IMPORT = "customers_import", _("Customer import")
-        BULK_CLOSE = "bulk_close", _("Bulk closure")
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")

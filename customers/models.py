@@ -24,9 +24,6 @@ class Tag(models.Model):
 
 
 class CustomerQuerySet(models.QuerySet):
-    def active(self) -> "CustomerQuerySet":
-        return self.filter(status=Customer.Status.ACTIVE)
-
     def not_erased(self) -> "CustomerQuerySet":
         return self.exclude(status=Customer.Status.ERASED)
 
@@ -125,7 +122,7 @@ class Customer(models.Model):
         ]
         indexes = [
             # The last digits of phones (phone_rev LIKE '8765%'); covering, so the ids of the active
-            # cards ending with them are read from the index alone (customers.filters.LastDigits).
+            # cards ending with them are read from the index alone (customers.results.LastDigits).
             models.Index(
                 fields=["phone_rev"],
                 name="customer_phone_rev_covering",

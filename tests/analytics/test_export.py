@@ -250,7 +250,7 @@ def test_the_job_shows_progress_while_it_runs(admin_user, history, small_limit, 
 
     monkeypatch.setattr(exports, "counting", watching)
     fs = ClosureFilter(ALL.query())
-    job = Job.objects.create(kind="closures_xlsx", created_by=admin_user, params=exports.job_params(fs))
+    job = Job.objects.create(kind="closures_xlsx", created_by=admin_user, params=exports.ClosureExport(fs).job_params())
     jobs.run(str(job.pk))
     want = expected(history, ALL)["total"]
     assert seen[0] == (10, want) and seen[-1] == (want, want)
@@ -274,7 +274,9 @@ def test_a_failing_runner_marks_the_job_failed_and_a_retry_can_finish_it(
 
     monkeypatch.setitem(exports.WRITERS, "xlsx", broken)
     job = Job.objects.create(
-        kind="closures_xlsx", created_by=admin_user, params=exports.job_params(ClosureFilter(Q1.query()))
+        kind="closures_xlsx",
+        created_by=admin_user,
+        params=exports.ClosureExport(ClosureFilter(Q1.query())).job_params(),
     )
     jobs.run(str(job.pk))
     job.refresh_from_db()
