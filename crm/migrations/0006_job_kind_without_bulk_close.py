@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0003_audit_at_default'),
+        ('crm', '0005_roles_are_not_staff'),
     ]
 
     operations = [
