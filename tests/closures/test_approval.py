@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from closures import operations
 from closures.models import Closure, ClosureRequest, ClosureSettings
+from closures.rules import ClosureChoice
 from crm.models import AuditEntry
 from customers.models import Customer
 from tests.factories import CustomerFactory
@@ -151,16 +152,16 @@ def test_managers_and_admins_are_not_subject_to_approval(manager_client, admin_u
 
 def test_a_card_with_a_pending_request_cannot_be_closed_by_someone_else(staff_user, manager_user, customer):
     approval(ClosureSettings.Policy.ALL)
-    operations.request_closure(customer, by=staff_user, action="close", reason=reason("price"))
+    operations.request_closure(customer, ClosureChoice("close", reason("price")), by=staff_user)
     with pytest.raises(ValidationError, match="waiting for a Manager's approval"):
-        operations.close_customer(customer, by=manager_user, action="archive", reason=reason("long-inactive"))
+        operations.close_customer(customer, ClosureChoice("archive", reason("long-inactive")), by=manager_user)
     customer.refresh_from_db()
     assert customer.status == "active"
 
 
 def test_approving_refuses_when_the_balance_changed_since_the_request(staff_user, manager_user, customer):
     approval(ClosureSettings.Policy.ALL)
-    pending = operations.request_closure(customer, by=staff_user, action="close", reason=reason("price"))
+    pending = operations.request_closure(customer, ClosureChoice("close", reason("price")), by=staff_user)
     Customer.objects.filter(pk=customer.pk).update(balance=Decimal("20.00"))
 
     with pytest.raises(ValidationError, match="balance or points changed since the request"):
@@ -174,7 +175,7 @@ def test_approving_refuses_when_the_balance_changed_since_the_request(staff_user
 
 def test_a_request_is_decided_once(staff_user, manager_user, admin_user, customer):
     approval(ClosureSettings.Policy.ALL)
-    pending = operations.request_closure(customer, by=staff_user, action="close", reason=reason("price"))
+    pending = operations.request_closure(customer, ClosureChoice("close", reason("price")), by=staff_user)
     operations.reject(pending, by=manager_user, note="不同意")
     with pytest.raises(ValidationError, match="already decided"):
         operations.approve(pending, by=admin_user)
