@@ -119,14 +119,6 @@ def lock_cards(cards: Iterable) -> list[Customer]:
     return list(Customer.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
 
 
-def lock_card(customer) -> Customer:
-    """One customer row, locked until the transaction ends, as it is now in the database."""
-    locked = lock_cards([customer])
-    if not locked:
-        raise Customer.DoesNotExist(f"No customer {getattr(customer, 'pk', customer)}")
-    return locked[0]
-
-
 class LockedCards(dict):
     """The cards :func:`guarded` locked, by primary key; ``cards[pk]`` of a card that does not exist
     raises Customer.DoesNotExist, as ``Customer.objects.get`` would."""

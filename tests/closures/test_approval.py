@@ -3,9 +3,11 @@
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from closures import operations
@@ -194,3 +196,37 @@ def test_a_replayed_request_confirmation_records_one_request(staff_client, custo
     second = staff_client.post(url, {"token": token})
     assert ClosureRequest.objects.count() == 1
     assert any("already sent by Li Na" in m for m in messages_of(second))
+
+
+@pytest.mark.parametrize("decision", ["approve", "reject"])
+def test_a_requester_made_a_manager_cannot_decide_their_own_request(staff_user, customer, decision):
+    approval(ClosureSettings.Policy.ALL)
+    pending = operations.request_closure(customer, ClosureChoice("close", reason("price")), by=staff_user)
+    staff_user.groups.set([Group.objects.get(name="Manager")])
+    promoted = get_user_model().objects.get(pk=staff_user.pk)  # a fresh permission cache
+    promoted_client = Client()
+    promoted_client.force_login(promoted)
+
+    response = promoted_client.post(
+        reverse("closures:request_decide", kwargs={"pk": pending.pk}), {"decision": decision, "note": "我自己批"}
+    )
+
+    assert "You asked for this closure; another Manager must decide it." in messages_of(response)
+    with pytest.raises(ValidationError, match="another Manager must decide it"):
+        getattr(operations, decision)(pending, by=promoted, note="我自己批")
+    pending.refresh_from_db()
+    assert (pending.state, pending.decided_by) == ("pending", None)
+    customer.refresh_from_db()
+    assert customer.status == "active"
+    assert not AuditEntry.objects.filter(action__in=["closure.approve", "closure.reject"]).exists()
+
+
+def test_another_manager_can_still_decide_it(staff_user, manager_user, customer):
+    approval(ClosureSettings.Policy.ALL)
+    pending = operations.request_closure(customer, ClosureChoice("close", reason("price")), by=staff_user)
+    staff_user.groups.set([Group.objects.get(name="Manager")])
+
+    operations.approve(pending, by=manager_user)
+
+    customer.refresh_from_db()
+    assert customer.status == "closed"

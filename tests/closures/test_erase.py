@@ -8,9 +8,10 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.template.loader import render_to_string
 from django.test import RequestFactory
+from django.urls import reverse
 
 from closures import erasure, operations
-from closures.models import Closure
+from closures.models import Closure, ClosureRequest, ClosureSettings
 from closures.rules import ClosureChoice
 from crm import audit
 from crm.models import ERASED_MARKER, AuditEntry
@@ -236,8 +237,6 @@ def test_on_postgresql_erasure_redacts_old_audit_entries_through_the_append_only
 
 
 def test_deleting_withdraws_a_pending_request_and_wipes_its_notes(staff_user, admin_user, person):
-    from closures.models import ClosureRequest, ClosureSettings
-
     ClosureSettings.objects.update_or_create(pk=1, defaults={"approval_required": True, "approval_policy": "all"})
     operations.request_closure(
         person,
@@ -264,6 +263,33 @@ def test_deleting_withdraws_a_pending_request_and_wipes_its_notes(staff_user, ad
     text = all_text_about(person)
     for value in PERSONAL:
         assert value not in text, value
+
+
+def test_each_request_withdrawn_by_deleting_gets_its_own_audit_entry(staff_user, admin_user, admin_client, person):
+    ClosureSettings.objects.update_or_create(pk=1, defaults={"approval_required": True, "approval_policy": "all"})
+    pending = operations.request_closure(
+        person,
+        ClosureChoice(
+            "archive", reason("long-inactive"), balance_acknowledged=True, settlement_note="退款到 13812345678"
+        ),
+        by=staff_user,
+    )
+
+    erasure.erase_customer(
+        person,
+        ClosureChoice("erase", reason("erasure-request"), balance_acknowledged=True, settlement_note="余额已退"),
+        by=admin_user,
+        confirmation="E000001",
+    )
+
+    entry = AuditEntry.objects.get(action="closure.withdraw")
+    assert (entry.customer_id, entry.object_type, entry.object_id) == (person.pk, "closurerequest", str(pending.pk))
+    assert (entry.actor, entry.reason) == (admin_user, reason("long-inactive").label_en)
+    assert entry.summary == "Archive request withdrawn"
+    assert entry.changes == {"state": ["pending", "withdrawn"]}
+    assert entry.notes == "Withdrawn: the card's personal data was deleted."
+    timeline = admin_client.get(reverse("customers:card", args=[person.pk])).content.decode()
+    assert "Archive request withdrawn" in timeline
 
 
 def test_deleting_a_closed_card_through_the_pages_says_it_was_deleted(staff_client, admin_client, person):
