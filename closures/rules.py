@@ -17,7 +17,9 @@ closure checks every card the way one card is checked, in a fixed number of quer
 primary-key order (:func:`lock_cards`: the card and the surviving card of a duplicate, or a whole
 bulk selection), and only then, when deciding a request, that closure request row. No operation
 locks a card after a request, so two operations never wait on each other in a circle. Anything
-else that locks several cards (the import) should lock them the same way.
+else that locks several cards should lock them the same way: the import, in customers/ (which
+cannot import closures), with the same single statement
+``Customer.objects.select_for_update().filter(pk__in=ids).order_by("pk")``.
 """
 
 from __future__ import annotations
