@@ -27,6 +27,7 @@ ACTION_LABELS = {
     "closure.request": _("Closure requested"),
     "closure.approve": _("Closure approved"),
     "closure.reject": _("Closure rejected"),
+    "closure.withdraw": _("Closure request withdrawn"),
     "closures.export": _("Closures exported"),
     "job.download": _("Export downloaded"),
     "reason.create": _("Reason created"),
