@@ -13,13 +13,12 @@ its open closure, the locked surviving card of a duplicate). :func:`pending_requ
 :func:`open_closures` read those for any number of cards in one query each, so a 5,000-card bulk
 closure checks every card the way one card is checked, in a fixed number of queries.
 
-**One lock order.** Every operation locks customer rows first, all of them in one statement in
-primary-key order (:func:`lock_cards`: the card and the surviving card of a duplicate, or a whole
-bulk selection), and only then, when deciding a request, that closure request row. No operation
-locks a card after a request, so two operations never wait on each other in a circle. Anything
-else that locks several cards should lock them the same way: the import, in customers/ (which
-cannot import closures), with the same single statement
-``Customer.objects.select_for_update().filter(pk__in=ids).order_by("pk")``.
+**One lock order.** Every operation locks customer rows first, all of them in primary-key order
+(:func:`lock_cards`, through ``Customer.objects.lock``: the card and the surviving card of a
+duplicate, or a whole bulk selection), and only then, when deciding a request, that closure
+request row. No operation locks a card after a request, so two operations never wait on each
+other in a circle. The import locks the cards it names through the same queryset method
+(customers.imports.operation.lock_existing_cards), so it and bulk closing never deadlock.
 """
 
 from __future__ import annotations
@@ -115,10 +114,7 @@ def lock_cards(cards: Iterable) -> list[Customer]:
     so two operations locking overlapping cards wait for each other instead of deadlocking. A card
     that does not exist is left out.
     """
-    ids = sorted({int(getattr(card, "pk", card)) for card in cards if card is not None})
-    if not ids:
-        return []
-    return list(Customer.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+    return Customer.objects.lock(getattr(card, "pk", card) for card in cards if card is not None)
 
 
 class LockedCards(dict):

@@ -372,14 +372,6 @@ class CardUpdate:
     tags: list[str] | None = None  # the new tags, when they change
 
 
-def lock_in_pk_order(ids) -> None:
-    """Lock these cards in primary-key order, in batches (the order every multi-card operation uses)."""
-    ordered = sorted(set(ids))
-    for start in range(0, len(ordered), 2000):
-        batch = ordered[start : start + 2000]
-        list(Customer.objects.select_for_update().filter(pk__in=batch).order_by("pk").values_list("pk", flat=True))
-
-
 def write_import_chunk(
     creates: list[NewCard], updates: list[CardUpdate], *, by, file_name: str, tag_ids: dict[str, int], request=None
 ) -> None:

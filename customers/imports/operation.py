@@ -190,7 +190,7 @@ def lock_existing_cards(rows: Iterator[tuple[int, list]]) -> None:
     ids: list[int] = []
     for start in range(0, len(ordered), CHUNK_SIZE):
         ids += Customer.objects.filter(customer_no__in=ordered[start : start + CHUNK_SIZE]).values_list("pk", flat=True)
-    gate.lock_in_pk_order(ids)
+    Customer.objects.lock_ids(ids)
 
 
 def import_customers(fileobj, file_name: str, *, user, commit: bool, request=None) -> ImportReport:

@@ -14,6 +14,7 @@ from django.test import Client
 from django.urls import reverse
 
 from closures import bulk
+from closures.rules import ClosureChoice
 from closures.models import Closure
 from customers import imports
 from customers.models import Customer
@@ -80,7 +81,7 @@ def test_an_import_and_a_bulk_closure_of_the_same_cards_both_finish(monkeypatch)
         return imports.import_customers(io.BytesIO(data), "overlap.csv", user=admin, commit=True)
 
     def run_bulk():
-        return bulk.bulk_close([c.pk for c in cards], by=admin, action="close", reason=reason)
+        return bulk.bulk_close([c.pk for c in cards], ClosureChoice(action="close", reason=reason), by=admin)
 
     imported, closed = run_together(run_import, run_bulk)
 
