@@ -216,9 +216,8 @@ class ClosureExport(exports.Export):
             raise ValueError(gettext("The export's filters are not valid: %(errors)s") % {"errors": fs.errors})
         return cls(fs)
 
-    def audit_selection(self) -> tuple[dict, str]:
-        selection = {"filters": self.fs.params(), "period": self.fs.dates.describe()}
-        return selection, "; ".join(f"{label}: {text}" for label, text in self.fs.describe())
+    def audit_selection(self) -> dict:
+        return {"filters": self.fs.params()}
 
     def done_message(self, rows: int) -> str:
         return ngettext("%(rows)s closure exported.", "%(rows)s closures exported.", rows) % {
@@ -227,3 +226,11 @@ class ClosureExport(exports.Export):
 
 
 run_export_job = ClosureExport.run_job
+
+
+def describe_filters(params, entry) -> str:
+    """An export's filters in the reader's language, as they selected on the day it ran."""
+    fs = ClosureFilter(params or {}, today=timezone.localdate(entry.at))
+    if not fs.is_valid():
+        return ", ".join(f"{key}={value}" for key, value in (params or {}).items())
+    return "; ".join(f"{label}: {text}" for label, text in fs.describe())

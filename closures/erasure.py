@@ -65,7 +65,7 @@ def erase_customer(customer, choice: ClosureChoice, *, by, confirmation: str, re
             closure = writes.close(locked, choice, by=by, reason=reason, request=request, record=False)
         old_status = locked.status
         writes.withdraw_requests(
-            locked, by=by, why=_("Withdrawn: the card's personal data was deleted."), request=request
+            locked, by=by, why="erased", request=request
         )
         _erase_personal_data(locked)
         writes.write_closures(erased=[closure])
@@ -76,10 +76,9 @@ def erase_customer(customer, choice: ClosureChoice, *, by, confirmation: str, re
             request=request,
             obj=closure,
             customer_id=locked.pk,
-            summary=_("Personal data deleted"),
             changes={"status": [old_status, Customer.Status.ERASED.value]},
-            reason=reason.label,
             notes=choice.notes,
+            data={"reason": reason.pk},
         )
         return closure
 

@@ -56,7 +56,7 @@ from crm import audit
 from customers.models import Customer
 
 from . import rules, writes
-from .models import Action, Closure, ClosureReason, ClosureRequest
+from .models import Closure, ClosureReason, ClosureRequest
 from .rules import REINSTATABLE, ClosureChoice, LockedCards, approval_needed
 
 __all__ = [
@@ -162,10 +162,9 @@ def reinstate(customer, *, by, note: str, request=None) -> Closure | None:
             request=request,
             obj=closure or locked,
             customer_id=locked.pk,
-            summary=_("Card reinstated"),
             changes={"status": [old, Customer.Status.ACTIVE.value]},
-            reason=closure.reason.label if closure else "",
             notes=note,
+            data={"reason": closure.reason_id} if closure else {},
         )
         return closure
 
@@ -253,8 +252,6 @@ def _decide(pending: ClosureRequest, state, *, by, note, closure=None, request=N
         obj=pending,
         object_type="closurerequest",
         customer_id=pending.customer_id,
-        summary=(_("%(action)s approved") if approved else _("%(action)s rejected"))
-        % {"action": Action(pending.action).label},
-        reason=pending.reason.label,
         notes=pending.decision_note,
+        data={"action": pending.action, "reason": pending.reason_id},
     )

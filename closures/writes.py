@@ -26,7 +26,7 @@ from crm.models import AuditEntry
 from customers.models import Customer
 
 from . import rules, tally
-from .models import ACTION_STATUS, Action, BulkClosure, Category, Closure, ClosureRequest
+from .models import ACTION_STATUS, BulkClosure, Category, Closure, ClosureRequest
 from .rules import ClosureChoice
 
 
@@ -118,15 +118,15 @@ def save_request(locked: Customer, choice: ClosureChoice, *, by, reason, duplica
         obj=closure_request,
         object_type="closurerequest",
         customer_id=locked.pk,
-        summary=_("%(action)s requested") % {"action": Action(choice.action).label},
-        reason=reason.label,
         notes=closure_request.notes,
+        data={"action": choice.action, "reason": reason.pk},
     )
     return closure_request
 
 
 def withdraw_requests(locked: Customer, *, by, why: str, request=None) -> list[ClosureRequest]:
-    """Withdraw the card's pending requests, each with its own audit entry saying why."""
+    """Withdraw the card's pending requests, each with its own audit entry saying why (``why``: a code
+    that closures.history puts into words, "erased")."""
     pending = list(
         ClosureRequest.objects.filter(customer_id=locked.pk, state=ClosureRequest.State.PENDING).select_related(
             "reason"
@@ -144,35 +144,32 @@ def withdraw_requests(locked: Customer, *, by, why: str, request=None) -> list[C
             obj=closure_request,
             object_type="closurerequest",
             customer_id=locked.pk,
-            summary=_("%(action)s request withdrawn") % {"action": Action(closure_request.action).label},
             changes={"state": [ClosureRequest.State.PENDING.value, ClosureRequest.State.WITHDRAWN.value]},
-            reason=closure_request.reason.label,
-            notes=why,
+            data={"action": closure_request.action, "reason": closure_request.reason_id, "withdrawn_because": why},
         )
     return pending
 
 
-def _closure_entry(closure: Closure, *, summary_extra: str = "") -> dict:
-    """The audit entry of one closure, as keyword arguments of crm.audit.record."""
+def _closure_entry(closure: Closure, *, bulk: bool = False) -> dict:
+    """The audit entry of one closure, as keyword arguments of crm.audit.record: data, not words
+    (closures.history puts them into the reader's language; the notes stay as typed)."""
     changes = {"status": [closure.previous_status, ACTION_STATUS[closure.action].value]}
     if closure.duplicate_of_id:
         changes["duplicate_of"] = [None, closure.duplicate_of.customer_no]
-    summary = Action(closure.action).label
+    data = {"reason": closure.reason_id}
     if closure.requested_by_id:
-        summary = _("%(action)s, requested by %(name)s") % {"action": summary, "name": rules.who(closure.requested_by)}
-    if summary_extra:
-        summary = f"{summary} ({summary_extra})"
-    notes = closure.notes
+        data["requested_by"] = rules.who(closure.requested_by)
+    if bulk:
+        data["bulk"] = True
     if closure.settlement_note:
-        notes = "\n".join(filter(None, [notes, _("Settlement: %(note)s") % {"note": closure.settlement_note}]))
+        data["settlement"] = closure.settlement_note
     return {
         "actor": closure.performed_by,
         "obj": closure,
         "customer_id": closure.customer_id,
-        "summary": str(summary),
         "changes": changes,
-        "reason": closure.reason.label,
-        "notes": notes,
+        "notes": closure.notes,
+        "data": data,
     }
 
 
@@ -188,7 +185,7 @@ def record_bulk_closures(closures: list[Closure], *, request=None) -> None:
     ip = audit.client_ip(request)
     rows = []
     for closure in closures:
-        entry = _closure_entry(closure, summary_extra=_("bulk"))
+        entry = _closure_entry(closure, bulk=True)
         actor = entry.pop("actor")
         closure_obj = entry.pop("obj")
         rows.append(
@@ -199,7 +196,7 @@ def record_bulk_closures(closures: list[Closure], *, request=None) -> None:
                 ip=ip,
                 object_type="closure",
                 object_id=str(closure_obj.pk),
-                **{**entry, "summary": entry["summary"][:300], "reason": entry["reason"][:200]},
+                **entry,
             )
         )
     AuditEntry.objects.bulk_create(rows, batch_size=1000)

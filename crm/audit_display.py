@@ -12,6 +12,7 @@ crm cannot import the apps above it, so each app registers what only it knows in
     register_fields({"city": _("City")}, values={"status": status_label}, contacts={"phone": mask_phone})
     register_detail("reason", render, load=lambda ids: {...})   # a key of ``data``, batched lookups
     register_summary("closures.export", summary)               # an entry's one-line summary
+    register_value("closures.export", "filters", describe)     # one action's field in words
 
 Entries written before the structure existed keep their free-text summary and reason; the migration
 crm 0006 turned those it could parse into data.
@@ -34,6 +35,7 @@ _VALUE_FORMATS: dict[str, Callable[[Any], str]] = {}
 _CONTACTS: dict[str, Callable[[str], str]] = {}
 _DETAILS: dict[str, tuple[Callable[..., str], Callable[[set], dict] | None]] = {}
 _SUMMARIES: dict[str, Callable[[AuditEntry], str]] = {}
+_ACTION_VALUES: dict[tuple[str, str], Callable[[Any, AuditEntry], str]] = {}
 _DETAIL_ORDER: list[str] = []
 
 
@@ -53,6 +55,11 @@ def register_detail(key: str, render: Callable[..., str], *, load: Callable[[set
 
 def register_summary(action: str, summary: Callable[[AuditEntry], str]) -> None:
     _SUMMARIES[action] = summary
+
+
+def register_value(action: str, name: str, words: Callable[[Any, AuditEntry], str]) -> None:
+    """How one action's field reads (an export's filters, described by the app that owns them)."""
+    _ACTION_VALUES[(action, name)] = words
 
 
 @dataclass
@@ -139,11 +146,14 @@ def _describe(entry: AuditEntry, loaded: dict[str, dict], *, unmasked: bool) -> 
         shown.reason = entry.reason  # written before reasons were kept by id
     for name, pair in (entry.changes or {}).items():
         old, new = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
-        shown.changes.append(
-            Change(
-                field_label(name), value_text(name, old, unmasked=unmasked), value_text(name, new, unmasked=unmasked)
+        label = field_label(name)
+        words = _ACTION_VALUES.get((entry.action, name))
+        if words is not None:
+            shown.changes.append(Change(label, None, words(new, entry)))
+        else:
+            shown.changes.append(
+                Change(label, value_text(name, old, unmasked=unmasked), value_text(name, new, unmasked=unmasked))
             )
-        )
     return shown
 
 

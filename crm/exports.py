@@ -43,7 +43,6 @@ class Export:
 
     name = ""  # the file name's start and the audit entry's object type: "closures"
     audit_action = ""  # "closures.export"
-    counted = "rows"  # what the audit summary counts: "xlsx: 120 rows"
     job_kinds: dict[str, str] = {}  # format -> Job.Kind of the job that writes it
     max_rows_setting = ""  # the setting that caps an export answered in the request
     default_max_rows = 10_000
@@ -66,8 +65,9 @@ class Export:
         """The export a job runs, from :meth:`params` and who asked; ValueError if they are not valid."""
         raise NotImplementedError
 
-    def audit_selection(self) -> tuple[dict, str]:
-        """The selection for the audit entry: ``{name: value}`` for its changes, a line for its notes."""
+    def audit_selection(self) -> dict:
+        """The selection for the audit entry's changes, as raw values (``{"filters": params}``); the
+        app registers how they read (crm.audit_display.register_value), in the reader's language."""
         raise NotImplementedError
 
     def done_message(self, rows: int) -> str:
@@ -97,16 +97,14 @@ class Export:
 
     def record(self, fmt: str, rows: int, *, request=None, actor=None, job: Job | None = None) -> None:
         """The audit entry of one export: who (the request's user or the job's), which rows, how many."""
-        selection, notes = self.audit_selection()
         audit.record(
             self.audit_action,
             request=request,
             actor=actor,
             object_type="job" if job else self.name,
             object_id=job.pk if job else "",
-            summary=f"{fmt}: {rows} {self.counted}",
-            changes={"format": [None, fmt], "rows": [None, rows]} | {k: [None, v] for k, v in selection.items()},
-            notes=notes,
+            changes={"format": [None, fmt], "rows": [None, rows]}
+            | {name: [None, value] for name, value in self.audit_selection().items()},
         )
 
     def respond(self, request, fmt: str) -> FileResponse:

@@ -109,7 +109,7 @@ def job_download(request, pk):
     job = _own_job(request, pk)
     if job.state != Job.State.DONE or not job.file or jobs.is_expired(job):
         raise Http404
-    audit.record("job.download", request=request, obj=job, object_type="job", summary=job.get_kind_display())
+    audit.record("job.download", request=request, obj=job, object_type="job", data={"kind": job.kind})
     return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.file.name.rsplit("/", 1)[-1])
 
 

@@ -168,7 +168,6 @@ class CustomerExport(exports.Export):
 
     name = "customers"
     audit_action = "customer.export"
-    counted = "customers"
     job_kinds = {"xlsx": Job.Kind.CUSTOMERS_XLSX, "csv": Job.Kind.CUSTOMERS_CSV}
     max_rows_setting = "CUSTOMER_EXPORT_DIRECT_MAX_ROWS"
     default_max_rows = 10_000
@@ -195,9 +194,8 @@ class CustomerExport(exports.Export):
         _filterset, queryset = filtered_customers(as_querydict(search), user)
         return cls(queryset, search)
 
-    def audit_selection(self) -> tuple[dict, str]:
-        notes = "; ".join(f"{key}={', '.join(values)}" for key, values in self.search.items())
-        return {"filters": self.search}, notes
+    def audit_selection(self) -> dict:
+        return {"filters": self.search}
 
     def done_message(self, rows: int) -> str:
         return ngettext("%(rows)s customer exported.", "%(rows)s customers exported.", rows) % {
@@ -206,3 +204,20 @@ class CustomerExport(exports.Export):
 
 
 run_export_job = CustomerExport.run_job
+
+
+def describe_search(params, entry) -> str:
+    """A search's parameters in the reader's language: each filter's label and its values in words."""
+    from .filters import CustomerFilter
+
+    parts = []
+    for key, values in (params or {}).items():
+        found = CustomerFilter.base_filters.get(key)
+        if found is None:
+            continue
+        choices = dict(found.extra.get("choices") or ())
+        words = ", ".join(
+            str(choices.get(value, value)) for value in (values if isinstance(values, list) else [values])
+        )
+        parts.append(f"{found.label}: {words}")
+    return "; ".join(parts)

@@ -268,7 +268,7 @@ def _audit(report: ImportReport, *, user, request, upload_id: str) -> None:
         request=request,
         object_type="import",
         object_id=upload_id,
-        summary=f"{report.file_name}: {report.created} new, {report.updated} updated, {report.unchanged} unchanged",
+        summary=report.file_name,
         changes={
             "file": [None, report.file_name],
             "rows": [None, report.rows],
@@ -276,12 +276,5 @@ def _audit(report: ImportReport, *, user, request, upload_id: str) -> None:
             "updated": [None, report.updated],
             "unchanged": [None, report.unchanged],
         },
-        notes="; ".join(
-            part
-            for part in (
-                f"columns: {', '.join(report.columns)}",
-                f"new tags: {', '.join(sorted(report.new_tags))}" if report.new_tags else "",
-            )
-            if part
-        ),
+        data={"columns": report.columns, "new_tags": sorted(report.new_tags)},
     )

@@ -12,11 +12,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import load_workbook
 
 from analytics import exports
 from analytics.filters import ClosureFilter
 from crm import jobs, spreadsheets
+from crm.audit_display import describe
 from crm.models import AuditEntry, Job
 from tests.factories import ClosureFactory
 
@@ -189,7 +191,13 @@ def test_every_export_is_audited_with_who_the_filters_and_the_row_count(admin_cl
     assert entry.changes["rows"] == [None, want]
     assert entry.changes["format"] == [None, "csv"]
     assert entry.changes["filters"][1]["action"] == "close"
-    assert "Close card" in entry.notes and "2024-01-01 – 2024-03-31" in entry.notes
+    (shown,) = describe([entry], unmasked=True)
+    filters = next(change.new for change in shown.changes if change.label == "Filters")
+    assert "Close card" in filters and "2024-01-01 – 2024-03-31" in filters
+    with translation.override("zh-hans"):
+        (shown,) = describe([entry], unmasked=True)
+    filters = next(change.new for change in shown.changes if change.label == "筛选条件")
+    assert "销卡" in filters and "Close card" not in filters
 
 
 def test_rows_are_read_in_one_query_whatever_their_number(db):

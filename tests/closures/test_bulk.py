@@ -9,6 +9,7 @@ from django.urls import reverse
 from closures import bulk
 from closures.models import Closure, ClosureRequest
 from closures.rules import ClosureChoice
+from crm.audit_display import describe
 from crm.models import AuditEntry
 from customers.models import Customer
 from tests.factories import CustomerFactory
@@ -99,7 +100,14 @@ def test_bulk_audit_entries_say_who_what_and_why(manager_client, manager_user, m
     assert (entry.actor, entry.actor_name, entry.customer_id) == (manager_user, "manager_wang", mixed["ok1"].pk)
     assert (entry.object_type, entry.object_id) == ("closure", str(closure.pk))
     assert entry.changes == {"status": ["active", "closed"]}
-    assert (entry.reason, entry.notes, entry.summary) == (reason("service").label_en, "清理", "Close card (bulk)")
+    assert entry.notes == "清理"
+    assert entry.data == {"reason": reason("service").pk, "bulk": True}
+    (shown,) = describe([entry], unmasked=False)
+    assert (shown.title, shown.reason, shown.details) == (
+        "Card closed",
+        reason("service").label_en,
+        ["Part of a bulk closure"],
+    )
 
 
 def test_bulk_close_of_many_cards_takes_a_fixed_number_of_queries(django_assert_max_num_queries, manager_user):

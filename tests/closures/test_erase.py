@@ -14,6 +14,7 @@ from closures import erasure, operations
 from closures.models import Closure, ClosureRequest, ClosureSettings
 from closures.rules import ClosureChoice
 from crm import audit
+from crm.audit_display import describe
 from crm.models import ERASED_MARKER, AuditEntry
 from customers.models import Customer
 from tests.factories import ClosureReasonFactory, CustomerFactory, InteractionFactory, TagFactory, UserFactory
@@ -284,12 +285,20 @@ def test_each_request_withdrawn_by_deleting_gets_its_own_audit_entry(staff_user,
 
     entry = AuditEntry.objects.get(action="closure.withdraw")
     assert (entry.customer_id, entry.object_type, entry.object_id) == (person.pk, "closurerequest", str(pending.pk))
-    assert (entry.actor, entry.reason) == (admin_user, reason("long-inactive").label_en)
-    assert entry.summary == "Archive request withdrawn"
+    assert entry.actor == admin_user
+    assert entry.data == {"action": "archive", "reason": reason("long-inactive").pk, "withdrawn_because": "erased"}
     assert entry.changes == {"state": ["pending", "withdrawn"]}
-    assert entry.notes == "Withdrawn: the card's personal data was deleted."
+    (shown,) = describe([entry], unmasked=True)
+    assert (shown.title, shown.summary, shown.reason) == (
+        "Closure request withdrawn",
+        "Archive",
+        reason("long-inactive").label_en,
+    )
+    assert shown.details == ["Withdrawn because the card's personal data was deleted"]
     timeline = admin_client.get(reverse("customers:card", args=[person.pk])).content.decode()
-    assert "Archive request withdrawn" in timeline
+    assert (
+        "Closure request withdrawn" in timeline and "Withdrawn because the card&#x27;s personal data was deleted" in timeline
+    )
 
 
 def test_deleting_a_closed_card_through_the_pages_says_it_was_deleted(staff_client, admin_client, person):

@@ -48,7 +48,7 @@ def test_every_step_is_in_the_audit_trail_with_who_and_why(lived, staff_user, ma
     assert [e.action for e in entries] == STEPS
     assert [e.actor for e in entries] == [staff_user, manager_user, staff_user, admin_user]
     assert all(e.at for e in entries)
-    assert entries[0].reason and entries[2].reason and entries[3].reason
+    assert entries[0].data["reason"] and entries[2].data["reason"] and entries[3].data["reason"]
 
 
 def test_the_timeline_and_the_audit_page_show_the_sequence(lived, manager_client):

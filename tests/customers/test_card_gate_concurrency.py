@@ -14,8 +14,8 @@ from django.test import Client
 from django.urls import reverse
 
 from closures import bulk
-from closures.rules import ClosureChoice
 from closures.models import Closure
+from closures.rules import ClosureChoice
 from customers import imports
 from customers.models import Customer
 from tests.factories import ClosureReasonFactory, CustomerFactory, UserFactory
