@@ -71,7 +71,9 @@ def test_every_entry_is_reached_exactly_once_through_the_older_links(manager_cli
 
 
 def test_the_links_keep_the_filters(manager_client, many_entries, staff_user):
-    AuditEntry.objects.create(actor=staff_user, actor_name=staff_user.username, action="user.update", object_type="user")
+    AuditEntry.objects.create(
+        actor=staff_user, actor_name=staff_user.username, action="user.update", object_type="user"
+    )
     pages, _last = _walk(manager_client, f"{AUDIT}?action=customer.update", "next")
 
     assert [pk for page in pages for pk in page] == _newest_first(action="customer.update")
