@@ -257,6 +257,9 @@ if os.environ.get("S3_BUCKET"):
 
 # --- Background jobs ------------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+# Without a broker, jobs run in a background thread of the web process (see crm/jobs.py);
+# JOBS_RUN_INLINE=1 runs them inside the request instead (the tests do, to stay synchronous).
+JOBS_RUN_INLINE = env_bool("JOBS_RUN_INLINE", False)
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
