@@ -58,7 +58,7 @@ class UserForm(forms.ModelForm):
         if current == ADMIN and not self.is_self:
             for name in CREDENTIALS:
                 self.fields[name].disabled = True  # posted values are ignored, the record's kept
-                self.fields[name].help_text = _("Another Admin's sign-in details: only they can change them.")
+                self.fields[name].help_text = _("Another Admin’s sign-in details: only they can change them.")
 
     @property
     def is_self(self) -> bool:

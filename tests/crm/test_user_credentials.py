@@ -154,7 +154,7 @@ def test_another_admins_username_and_email_are_shown_read_only(admin_client, oth
     for name in ("username", "email"):
         tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', page).group(0)
         assert "disabled" in tag
-    assert page.count("Another Admin&#x27;s sign-in details: only they can change them.") == 2
+    assert page.count("Another Admin’s sign-in details: only they can change them.") == 2
 
 
 def test_an_admin_can_still_change_another_admins_role_and_deactivate_them(admin_client, other_admin):
