@@ -231,6 +231,7 @@ def test_a_reset_link_lets_the_user_set_a_new_password_and_log_in(admin_client, 
 
     entry = AuditEntry.objects.get(action="user.reset_link")
     assert (entry.actor, entry.object_id, entry.summary) == (admin_user, str(staff_user.pk), "staff_li")
+    assert "Password-reset link sent" in admin_client.get(reverse("closures:audit")).content.decode()
     token = link.rstrip("/").rsplit("/", 1)[-1]
     assert token not in f"{entry.summary} {entry.notes} {entry.changes}"
 
