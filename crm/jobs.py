@@ -191,7 +191,8 @@ class _Heartbeat(threading.Thread):
 
     def stop(self) -> None:
         self._stopped.set()
-        self.join(timeout=HEARTBEAT_LOCK_WAIT.total_seconds() * 3)
+        if self.is_alive():
+            self.join(timeout=HEARTBEAT_LOCK_WAIT.total_seconds() * 3)
 
     def _limit_lock_waits(self) -> None:
         wait_ms = int(HEARTBEAT_LOCK_WAIT.total_seconds() * 1000)
@@ -214,15 +215,15 @@ def run(job_id: str) -> None:
     heartbeat = _Heartbeat(job.pk)
     heartbeat.start()
     try:
-        result = _KINDS[job.kind].runner(job, _progress(job, heartbeat)) or {}
+        result, error = _KINDS[job.kind].runner(job, _progress(job, heartbeat)) or {}, ""
     except Exception as exc:  # the job fails visibly; details go to the log
         logger.exception("job %s (%s) failed", job.pk, job.kind)
+        result, error = {}, str(exc)[:500] or exc.__class__.__name__
+    finally:
         heartbeat.stop()
-        Job.objects.filter(pk=job.pk).update(
-            state=Job.State.FAILED, error=str(exc)[:500] or exc.__class__.__name__, finished_at=timezone.now()
-        )
+    if error:
+        Job.objects.filter(pk=job.pk).update(state=Job.State.FAILED, error=error, finished_at=timezone.now())
         return
-    heartbeat.stop()
     Job.objects.filter(pk=job.pk).update(
         state=Job.State.DONE,
         result=result,

@@ -272,3 +272,30 @@ def test_the_sweep_fails_only_stale_live_jobs(admin_user):
     assert jobs.mark_dead_jobs_failed() == 1
     states = dict(Job.objects.values_list("pk", "state"))
     assert states == {dead.pk: Job.State.FAILED, alive.pk: Job.State.RUNNING, done.pk: Job.State.DONE}
+
+
+@pytest.mark.postgres
+@on_postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_heartbeat_stops_and_closes_its_connection_when_the_job_ends(admin_user, quick_heartbeats, monkeypatch):
+    def backends() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+            return cursor.fetchone()[0]
+
+    def steady(job, progress):
+        for done in range(1, 6):
+            progress(done, 5)
+            time.sleep(0.1)
+        return {"rows": 5}
+
+    monkeypatch.setitem(jobs._KINDS, Job.Kind.CUSTOMERS_CSV, jobs.JobKind(steady, "customers.export_customers"))
+    job = Job.objects.create(kind=Job.Kind.CUSTOMERS_CSV, created_by=admin_user)
+    before = backends()
+
+    jobs.run(str(job.pk))
+
+    job.refresh_from_db()
+    assert (job.state, job.progress) == (Job.State.DONE, 5)
+    assert _no_job_threads_left()
+    assert backends() == before
