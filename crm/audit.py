@@ -35,6 +35,7 @@ ACTION_LABELS = {
     "settings.update": _("Settings changed"),
     "user.create": _("User created"),
     "user.update": _("User changed"),
+    "user.reset_link": _("Password-reset link sent"),
     "auth.login": _("Logged in"),
     "auth.login_failed": _("Failed log-in"),
     "auth.locked_out": _("Locked out"),

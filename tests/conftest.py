@@ -17,6 +17,7 @@ def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = _media_root
     settings.AXES_ENABLED = True
+    settings.JOBS_RUN_INLINE = True  # jobs finish inside the request; test_job_threads.py tests the thread
 
 
 def pytest_unconfigure(config):

@@ -1,9 +1,13 @@
-"""The audit log page (Manager, Admin): read-only, filterable, never counting the whole table."""
+"""The audit log page (Manager, Admin): read-only, filterable, never counting the whole table.
+
+Paged by keyset ("Newer" / "Older" carry the (at, id) of the page's edge), so the oldest entry
+is as cheap to reach as the newest; see crm.pagination.keyset_page.
+"""
 
 from django.shortcuts import render
 
 from crm.models import AuditEntry
-from crm.pagination import page_of
+from crm.pagination import keyset_page
 from crm.permissions import require
 from customers.models import Customer
 
@@ -17,7 +21,7 @@ def audit_log(request):
         entries = AuditEntry.objects.none()
     else:
         entries = filterset.qs
-    page = page_of(request, entries.order_by("-at", "-id"), per_page=50)
+    page = keyset_page(entries, request.GET, per_page=50)
     customer_ids = {e.customer_id for e in page.object_list if e.customer_id}
     numbers = dict(Customer.objects.filter(pk__in=customer_ids).values_list("pk", "customer_no"))
     for entry in page.object_list:
