@@ -33,6 +33,7 @@ job alone while the database is locked.
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -222,9 +223,10 @@ def run(job_id: str) -> None:
     finally:
         heartbeat.stop()
     if error:
-        Job.objects.filter(pk=job.pk).update(state=Job.State.FAILED, error=error, finished_at=timezone.now())
+        _finish(job, state=Job.State.FAILED, error=error, finished_at=timezone.now())
         return
-    Job.objects.filter(pk=job.pk).update(
+    _finish(
+        job,
         state=Job.State.DONE,
         result=result,
         progress=result.get("rows", job.progress),
@@ -232,6 +234,19 @@ def run(job_id: str) -> None:
         heartbeat_at=timezone.now(),
         file=job.file.name if job.file else "",
     )
+
+
+def _finish(job: Job, *, attempts: int = 5, **fields) -> None:
+    """The job's outcome, written even when the database is briefly locked (SQLite: another writer),
+    so a finished job never stays "running" until the dead-job sweep calls it failed."""
+    for attempt in range(attempts):
+        try:
+            Job.objects.filter(pk=job.pk).update(**fields)
+            return
+        except DatabaseError:
+            if attempt == attempts - 1 or connection.in_atomic_block:
+                raise
+            time.sleep(0.2 * (attempt + 1))
 
 
 def _progress(job: Job, heartbeat: _Heartbeat) -> Callable:
