@@ -20,12 +20,15 @@ crm 0006 turned those it could parse into data.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from .audit import ACTION_LABELS
 from .models import AuditEntry
@@ -37,6 +40,7 @@ _DETAILS: dict[str, tuple[Callable[..., str], Callable[[set], dict] | None]] = {
 _SUMMARIES: dict[str, Callable[[AuditEntry], str]] = {}
 _ACTION_VALUES: dict[tuple[str, str], Callable[[Any, AuditEntry], str]] = {}
 _DETAIL_ORDER: list[str] = []
+_ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?")
 
 
 def register_fields(labels: dict[str, Any], *, values: dict | None = None, contacts: dict | None = None) -> None:
@@ -106,11 +110,24 @@ def value_text(name: str, value, *, unmasked: bool) -> Any:
     formatter = _VALUE_FORMATS.get(name)
     if formatter is not None:
         return formatter(value)
+    if isinstance(value, str) and _ISO_MOMENT.fullmatch(value):
+        return _local_moment(value)
     if isinstance(value, dict | list):
         return (
             ", ".join(f"{k}={v}" for k, v in value.items()) if isinstance(value, dict) else ", ".join(map(str, value))
         )
     return value
+
+
+def _local_moment(value: str) -> str:
+    """A moment stored as ISO 8601 (2026-12-05T19:29:06+00:00) in local time, as the pages show times."""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    if timezone.is_aware(moment):
+        moment = timezone.localtime(moment)
+    return f"{moment:%Y-%m-%d %H:%M}"
 
 
 def describe(entries: Iterable[AuditEntry], *, unmasked: bool) -> list[Shown]:
@@ -196,7 +213,7 @@ def _export_summary(entry: AuditEntry) -> str:
     changes = entry.changes or {}
     rows = (changes.get("rows") or [None, 0])[-1]
     fmt = {"xlsx": "Excel", "csv": "CSV"}.get((changes.get("format") or [None, ""])[-1], "")
-    return _("%(format)s, %(rows)s rows") % {"format": fmt, "rows": rows}
+    return ngettext("%(format)s, %(rows)s row", "%(format)s, %(rows)s rows", rows or 0) % {"format": fmt, "rows": rows}
 
 
 def _names(values) -> str:
@@ -204,7 +221,10 @@ def _names(values) -> str:
 
 
 register_detail("source", _source)
-register_detail("columns", lambda value, _loaded: _("Columns: %(names)s") % {"names": _names(value)})
+register_detail(
+    "columns",
+    lambda names, _loaded: _("Columns: %(names)s") % {"names": _names([field_label(name) for name in names or []])},
+)
 register_detail("new_tags", lambda value, _loaded: _("New tags: %(names)s") % {"names": _names(value)})
 register_summary("job.download", _job_kind)
 register_summary("customer.import", _import_summary)
@@ -227,5 +247,5 @@ register_fields(
         "filters": gettext_lazy("Filters"),
         "period": gettext_lazy("Period"),
     },
-    values={"role": _role},
+    values={"role": _role, "format": lambda fmt: {"xlsx": "Excel", "csv": "CSV"}.get(fmt, fmt)},
 )

@@ -1,4 +1,6 @@
-"""The audit log page (Manager, Admin): read-only, filterable, never counting the whole table.
+"""The audit log page (Manager, Admin): read-only, filterable, never counting the whole table,
+every entry in the reader's language (crm.audit_display), contacts masked for those who see them
+masked in lists (a Manager paging through the log must not collect every phone number edited).
 
 Paged by keyset ("Newer" / "Older" carry the (at, id) of the page's edge), so the oldest entry
 is as cheap to reach as the newest; see crm.pagination.keyset_page.
@@ -6,6 +8,7 @@ is as cheap to reach as the newest; see crm.pagination.keyset_page.
 
 from django.shortcuts import render
 
+from crm.audit_display import describe
 from crm.models import AuditEntry
 from crm.pagination import keyset_page
 from crm.permissions import require
@@ -26,4 +29,6 @@ def audit_log(request):
     numbers = dict(Customer.objects.filter(pk__in=customer_ids).values_list("pk", "customer_no"))
     for entry in page.object_list:
         entry.customer_no = numbers.get(entry.customer_id, "")
-    return render(request, "closures/audit_log.html", {"filter": filterset, "page_obj": page})
+    # In the reader's language; phones and emails masked as in lists, unless the reader sees them in full.
+    shown = describe(page.object_list, unmasked=request.user.has_perm("customers.view_unmasked_contacts"))
+    return render(request, "closures/audit_log.html", {"filter": filterset, "page_obj": page, "shown": shown})
