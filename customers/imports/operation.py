@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from crm import audit
 
-from .. import gate
+from .. import batch, gate
 from ..models import Customer, Tag
 from ..resources import OwnerWidget, build_widgets
 from .cleaning import CHUNK_SIZE, Chunk, ColumnMap, blank_row, cleaned, map_columns
@@ -66,8 +66,8 @@ class _Importer:
         existing, old_tags = self._existing(numbers)
         self._warn_shared_phones(chunk, numbers)
 
-        creates: list[gate.NewCard] = []
-        updates: list[gate.CardUpdate] = []
+        creates: list[batch.NewCard] = []
+        updates: list[batch.CardUpdate] = []
         for line, record in chunk:
             row = existing.get(record["customer_no"])
             tags = record.pop("tags", None)
@@ -75,7 +75,7 @@ class _Importer:
             if owner is not None:
                 record["owner_id"] = owner.pk
             if row is None:
-                creates.append(gate.NewCard(line, record, tags))
+                creates.append(batch.NewCard(line, record, tags))
                 continue
             refusal = gate.status_refusal(row["status"], row["customer_no"])
             if refusal:
@@ -92,9 +92,9 @@ class _Importer:
             old = {name: row[name] for name in changes}
             old["customer_no"] = row["customer_no"]
             if tags_changed:
-                updates.append(gate.CardUpdate(line, row["id"], old, changes, sorted(before), tags))
+                updates.append(batch.CardUpdate(line, row["id"], old, changes, sorted(before), tags))
             else:
-                updates.append(gate.CardUpdate(line, row["id"], old, changes))
+                updates.append(batch.CardUpdate(line, row["id"], old, changes))
         report.created += len(creates)
         report.updated += len(updates)
         self._note_new_tags(card.tags for card in creates)
@@ -143,13 +143,13 @@ class _Importer:
             self.tag_ids[name] = tag_id
         self.report.new_tags |= names - set(self.tag_ids)
 
-    def _write(self, creates: list[gate.NewCard], updates: list[gate.CardUpdate]) -> None:
+    def _write(self, creates: list[batch.NewCard], updates: list[batch.CardUpdate]) -> None:
         """Write one checked chunk through the card gate (inside the import's transaction)."""
         if self.report.new_tags - set(self.tag_ids):
             missing = sorted(self.report.new_tags - set(self.tag_ids))
             Tag.objects.bulk_create([Tag(name=name) for name in missing], ignore_conflicts=True)
             self.tag_ids.update(dict(Tag.objects.filter(name__in=missing).values_list("name", "id")))
-        gate.write_import_chunk(
+        batch.write_import_chunk(
             creates,
             updates,
             by=self.user,

@@ -1,0 +1,183 @@
+"""Many cards at once, by the card gate's rules: an import's chunk of created and changed cards.
+
+An import (customers.imports.operation) checks every row first — a bad cell, or a card that is not
+active (customers.gate.status_refusal, the one wording of the rule) — and locks every existing card
+it names in primary-key order; then :func:`write_import_chunk` writes a chunk of 2,000 cards in a
+few statements, with one audit entry per card naming the file and the line (customers.gate.Source),
+as the gate writes for one card. Going through ``update_card`` card by card would cost a lock, a
+read and an insert per row: minutes for 100,000 rows, against the import's one-minute budget.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from crm import audit
+from crm.models import AuditEntry
+
+from .gate import CARD_FIELDS, Source
+from .models import Customer
+
+
+@dataclass
+class NewCard:
+    line: int
+    values: dict[str, Any]  # model fields (owner as owner_id)
+    tags: list[str] | None
+
+
+@dataclass
+class CardUpdate:
+    line: int
+    customer_id: int
+    old: dict[str, Any]  # the changed fields' values before (owner as owner_id)
+    changes: dict[str, Any]  # the changed fields' new values (owner as owner_id)
+    old_tags: list[str] | None = None
+    tags: list[str] | None = None  # the new tags, when they change
+
+
+def write_import_chunk(
+    creates: list[NewCard], updates: list[CardUpdate], *, by, file_name: str, tag_ids: dict[str, int], request=None
+) -> None:
+    """Write one checked chunk of an import (inside the import's transaction, its cards locked).
+
+    The caller (customers.imports.operation) has refused every row whose card is not active
+    (:func:`status_refusal`) and every bad value; this writes the cards, their tags and one audit
+    entry per card, naming the file and the line, in a few statements for the whole chunk.
+    """
+    now = timezone.now()
+    new_customers = [
+        Customer(**card.values, phone_rev=_reversed_digits(card.values.get("phone", ""))) for card in creates
+    ]
+    if new_customers:
+        Customer.objects.bulk_create(new_customers, batch_size=2000)
+    groups: dict[frozenset[str], list[tuple[int, dict]]] = {}
+    for update in updates:
+        values = {**update.changes, "updated_at": now}
+        if "phone" in update.changes:
+            values["phone_rev"] = _reversed_digits(update.changes["phone"])
+        groups.setdefault(frozenset(values), []).append((update.customer_id, values))
+    for names, rows in groups.items():
+        _update_rows(rows, sorted(names))
+    _write_tags(new_customers, creates, updates, tag_ids)
+    _audit_import(new_customers, creates, updates, by=by, file_name=file_name, request=request)
+
+
+def _write_tags(new_customers, creates, updates, tag_ids) -> None:
+    Through = Customer.tags.through
+    retagged = [update.customer_id for update in updates if update.tags is not None]
+    if retagged:
+        Through.objects.filter(customer_id__in=retagged).delete()
+    tagged = [(c.pk, card.tags) for c, card in zip(new_customers, creates, strict=True) if card.tags]
+    tagged += [(update.customer_id, update.tags) for update in updates if update.tags]
+    links = [Through(customer_id=pk, tag_id=tag_ids[name]) for pk, tags in tagged for name in tags]
+    if links:
+        Through.objects.bulk_create(links, batch_size=2000)
+
+
+def _audit_import(new_customers, creates, updates, *, by, file_name: str, request=None) -> None:
+    """One audit entry per card, written in batches (a per-row insert would double the import's time)."""
+    owner_ids = {card.values.get("owner_id") for card in creates}
+    for update in updates:
+        owner_ids |= {update.old.get("owner_id"), update.changes.get("owner_id")}
+    usernames = _usernames(owner_ids - {None})
+    ip = audit.client_ip(request)
+    actor_name = by.get_username() if by is not None else ""
+    rows = []
+    for customer, card in zip(new_customers, creates, strict=True):
+        after = _audited(card.values, usernames)
+        if card.tags:
+            after["tags"] = sorted(card.tags)
+        after = {k: v for k, v in after.items() if v not in (None, "", [])}
+        rows.append(
+            _import_entry(
+                "customer.create",
+                customer.pk,
+                customer.customer_no,
+                card.values.get("name", ""),
+                audit.diff({}, after),
+                card.line,
+                by,
+                actor_name,
+                ip,
+                file_name,
+            )
+        )
+    for update in updates:
+        before, after = _audited(update.old, usernames), _audited(update.changes, usernames)
+        if update.tags is not None:
+            before["tags"], after["tags"] = sorted(update.old_tags or []), sorted(update.tags)
+        number = update.old.get("customer_no", "")
+        rows.append(
+            _import_entry(
+                "customer.update",
+                update.customer_id,
+                number,
+                update.changes.get("name", ""),
+                audit.diff(before, after),
+                update.line,
+                by,
+                actor_name,
+                ip,
+                file_name,
+            )
+        )
+    AuditEntry.objects.bulk_create(rows, batch_size=2000)
+
+
+def _import_entry(action, customer_id, number, name, changes, line, by, actor_name, ip, file_name) -> AuditEntry:
+    return AuditEntry(
+        action=action,
+        actor=by,
+        actor_name=actor_name,
+        ip=ip,
+        object_type="customer",
+        object_id=str(customer_id),
+        customer_id=customer_id,
+        summary=f"{number} {name}".strip()[:300],
+        changes=changes,
+        data={"source": Source("import", file_name, line).as_data()},
+    )
+
+
+def _audited(values: dict[str, Any], usernames: dict[int, str]) -> dict[str, Any]:
+    """Model-field values as the audit trail records them (owner_id -> the owner's username)."""
+    out = {name: value for name, value in values.items() if name in CARD_FIELDS}
+    if "owner_id" in values:
+        out["owner"] = usernames.get(values["owner_id"])
+    return out
+
+
+def _usernames(ids) -> dict[int, str]:
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    return dict(User.objects.filter(pk__in=ids).values_list("pk", User.USERNAME_FIELD)) if ids else {}
+
+
+def _reversed_digits(phone: str) -> str:
+    return "".join(ch for ch in reversed(phone or "") if ch.isdigit())
+
+
+def _update_rows(rows: list[tuple[int, dict]], names: list[str]) -> None:
+    """One parameterised UPDATE per customer, sent with executemany through Django's connection.
+
+    Django's ``bulk_update`` builds a CASE WHEN expression per field and row; measured here it
+    spent 190 s of CPU on 100,000 changed customers, where this takes a few seconds. Values
+    are prepared by each model field (dates, decimals, time zones) exactly as a save would,
+    and database triggers (the name-gram index on PostgreSQL) fire as for any UPDATE.
+    """
+    fields = [Customer._meta.get_field(name) for name in names]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+    sql = f"UPDATE {quote(Customer._meta.db_table)} SET {assignments} WHERE {quote('id')} = %s"
+    params = [
+        [f.get_db_prep_save(values[name], connection) for name, f in zip(names, fields, strict=True)] + [pk]
+        for pk, values in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
