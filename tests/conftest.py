@@ -6,6 +6,7 @@ import tempfile
 import pytest
 from django.test import Client
 
+from . import skips
 from .factories import UserFactory
 
 _media_root = tempfile.mkdtemp(prefix="crm-test-media-")
@@ -18,6 +19,11 @@ def pytest_configure(config):
     settings.MEDIA_ROOT = _media_root
     settings.AXES_ENABLED = True
     settings.JOBS_RUN_INLINE = True  # jobs finish inside the request; test_job_threads.py tests the thread
+    skips.register_gate(config)
+
+
+def pytest_collection_modifyitems(config, items):
+    skips.skip_other_database(items)
 
 
 def pytest_unconfigure(config):

@@ -11,6 +11,7 @@ from .history import Filters, expected, local
 
 URL = reverse("analytics:closure_list")
 Q1 = Filters(date(2024, 1, 1), date(2024, 3, 31))
+WIDE = Filters(date(2023, 10, 1), date(2024, 4, 30), include_reverted=True)  # several pages
 
 
 def test_staff_get_403_on_the_closure_list(staff_client):
@@ -65,10 +66,30 @@ def test_sorting_by_customer_number_both_ways(manager_client, history):
     assert up == sorted(up) and down == sorted(down, reverse=True) and len(up) > 2
 
 
-@pytest.mark.parametrize("extra", [{"o": "password"}, {"o": "-__class__"}, {"page": "abc"}, {"page": "999999999"}])
+@pytest.mark.parametrize(
+    "extra", [{"o": "password"}, {"o": "-__class__"}, {"o": ""}, {"page": "abc"}, {"page": "0"}, {"page": "-3"}]
+)
 def test_bad_sort_or_page_values_are_ignored(extra, manager_client, history):
-    response = manager_client.get(URL, {**Q1.query(), **extra})
+    """The page shows what it shows without them: page 1 of every filtered closure, newest first."""
+    want = sorted(expected(history, WIDE)["rows"], key=lambda c: (c.performed_at, c.pk), reverse=True)
+    response = manager_client.get(URL, {**WIDE.query(), **extra})
     assert response.status_code == 200
+    assert [c.pk for c in response.context["closures"]] == [c.pk for c in want[:25]]
+    assert response.context["page_obj"].number == 1 and response.context["total"] == len(want) > 25
+    html = response.content.decode()
+    assert f"{len(want)} closures match these filters." in html and "Showing 1–25." in html
+    assert 'aria-sort="ascending"' not in html and 'aria-sort="descending"' not in html  # no column claims the sort
+
+
+def test_a_page_number_past_the_last_page_lists_nothing_and_still_counts_every_match(manager_client, history):
+    from analytics.listing import MAX_PAGE
+
+    want = expected(history, WIDE)["rows"]
+    response = manager_client.get(URL, {**WIDE.query(), "page": "999999999"})
+    assert response.status_code == 200
+    assert response.context["page_obj"].number == MAX_PAGE  # capped, so the OFFSET stays small
+    assert list(response.context["closures"]) == []
+    assert f"{len(want)} closures match these filters." in response.content.decode()
 
 
 def test_the_count_is_capped_rather_than_counting_everything(manager_client, history, monkeypatch):

@@ -3,7 +3,6 @@
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
 
 from bench import lib
 from bench.management.commands.bench import Command as Bench
@@ -80,9 +79,8 @@ def test_generated_sections_replace_only_their_own_part_of_the_document():
     )
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_the_benchmark_refuses_to_run_on_sqlite():
-    if connection.vendor == "postgresql":
-        pytest.skip("this is the SQLite case")
     with pytest.raises(CommandError, match="PostgreSQL"):
         call_command(Bench(), "--no-seed")

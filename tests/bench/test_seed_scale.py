@@ -19,8 +19,6 @@ from crm.models import ERASED_MARKER, AuditEntry
 from customers.models import Customer, NameGram
 from tests.factories import CustomerFactory
 
-on_postgres = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (DATABASE_URL)")
-
 
 def seed(customers=600, closures=150, **options):
     out = io.StringIO()
@@ -28,16 +26,14 @@ def seed(customers=600, closures=150, **options):
     return out.getvalue()
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_seed_scale_refuses_sqlite_with_a_clear_message():
-    if connection.vendor == "postgresql":
-        pytest.skip("this is the SQLite case")
     with pytest.raises(CommandError, match="needs PostgreSQL"):
         seed()
 
 
 @pytest.mark.postgres
-@on_postgres
 @pytest.mark.django_db
 class TestOnPostgres:
     def test_loads_the_requested_numbers(self):

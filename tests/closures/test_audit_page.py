@@ -1,6 +1,8 @@
 """The audit page: every change, filterable by who, what, when and customer; read-only."""
 
 import datetime as dt
+import html
+import re
 
 import pytest
 from django.urls import reverse
@@ -61,10 +63,31 @@ def test_filter_by_date_range(manager_client, entries):
     assert "No audit entries match these filters." in body
 
 
-@pytest.mark.parametrize("query", [{"since": "not-a-date"}, {"actor": "999999"}, {"page": "abc"}, {"page": "-5"}])
-def test_bad_filter_values_give_a_message_not_a_500(manager_client, entries, query):
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ({"since": "not-a-date"}, "since", "Enter a valid date."),
+        ({"until": "2024-02-30"}, "until", "Enter a valid date."),
+        ({"actor": "999999"}, "actor", "Select a valid choice. That choice is not one of the available choices."),
+        ({"action": "closure.explode"}, "action", "Select a valid choice. closure.explode is not one of the available"),
+    ],
+)
+def test_bad_filter_values_give_a_message_not_a_500(manager_client, entries, query, field, message):
     response = manager_client.get(reverse("closures:audit"), query)
     assert response.status_code == 200
+    body = response.content.decode()
+    error = re.search(rf'<p class="error" id="id_{field}_error">([^<]*)</p>', body)
+    assert error and message in html.unescape(error.group(1))  # next to the field that caused it
+    assert "No audit entries match these filters." in body and "C100001" not in body
+
+
+@pytest.mark.parametrize("page", ["abc", "-5", "0"])
+def test_a_bad_page_value_shows_the_first_page(manager_client, entries, page):
+    response = manager_client.get(reverse("closures:audit"), {"page": page})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "No audit entries match these filters." not in body
+    assert body.index("C100002") < body.index("C100001")  # both entries, newest first
 
 
 def test_staff_cannot_see_the_audit_log(staff_client):

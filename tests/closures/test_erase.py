@@ -5,7 +5,6 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.urls import reverse
@@ -218,7 +217,6 @@ def test_a_manager_cannot_delete_even_by_calling_the_operation(manager_user, per
 
 
 @pytest.mark.postgres
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the append-only trigger exists on PostgreSQL only")
 def test_on_postgresql_erasure_redacts_old_audit_entries_through_the_append_only_trigger(admin_user, person):
     erasure.erase_customer(
         person,

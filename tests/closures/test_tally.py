@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, connections
+from django.db import connections
 from django.utils import timezone
 
 from closures import bulk, erasure, operations, tally, writes
@@ -18,7 +18,6 @@ from closures.rules import ClosureChoice
 from tests.factories import ClosureFactory, ClosureReasonFactory, CustomerFactory, UserFactory
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-on_postgres = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks")
 
 
 def local(*args) -> datetime:
@@ -178,7 +177,6 @@ def test_tenure_bands_counted_in_python_and_in_sql_agree_at_their_limits():
 
 
 @pytest.mark.postgres
-@on_postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_people_closing_cards_at_the_same_moment_are_both_counted():
     reason = ClosureReasonFactory(code="race-close", category="price", for_close=True)

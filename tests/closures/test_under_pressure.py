@@ -10,7 +10,7 @@ import time
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from django.test import Client
 from django.utils import timezone
 
@@ -23,8 +23,6 @@ from customers.models import Customer
 from tests.factories import ClosureReasonFactory, CustomerFactory, UserFactory
 
 from .steps import confirm, messages_of, preview, token_of
-
-on_postgres = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks")
 
 
 @pytest.fixture
@@ -76,7 +74,6 @@ def slow_lock_holder(monkeypatch):
 
 
 @pytest.mark.postgres
-@on_postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_people_confirming_the_same_card_at_once_record_one_closure(churn_reason, slow_lock_holder):
     li = UserFactory(username="li_staff", first_name="Li", last_name="Na", role="Staff")
@@ -104,7 +101,6 @@ def test_two_people_confirming_the_same_card_at_once_record_one_closure(churn_re
 
 
 @pytest.mark.postgres
-@on_postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_double_click_sending_the_same_confirmation_twice_records_one_closure(churn_reason, slow_lock_holder):
     li = UserFactory(username="li_staff", first_name="Li", last_name="Na", role="Staff")
@@ -123,7 +119,6 @@ def test_a_double_click_sending_the_same_confirmation_twice_records_one_closure(
 
 
 @pytest.mark.postgres
-@on_postgres
 @pytest.mark.django_db(transaction=True)
 def test_an_archive_racing_a_close_leaves_exactly_one_of_them(churn_reason):
     manager = UserFactory(username="mgr", first_name="Wang", last_name="Fang", role="Manager")
@@ -143,7 +138,6 @@ def test_an_archive_racing_a_close_leaves_exactly_one_of_them(churn_reason):
 
 
 @pytest.mark.postgres
-@on_postgres
 @pytest.mark.django_db(transaction=True)
 def test_on_postgresql_a_failing_audit_write_leaves_nothing_half_done(churn_reason, monkeypatch):
     manager = UserFactory(username="mgr", role="Manager")

@@ -21,9 +21,6 @@ from crm.models import AuditEntry
 from customers.models import Customer
 from tests.factories import CustomerFactory, InteractionFactory, PurchaseFactory
 
-on_sqlite = pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite path")
-on_postgres = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
-
 AUDIT_COLUMNS = (
     "id, at, actor_id, actor_name, ip, action, object_type, object_id, customer_id, summary, changes, reason, notes"
 )
@@ -82,7 +79,7 @@ def _change_everything(customers, admin_user):
 # --- SQLite ---------------------------------------------------------------------------------
 
 
-@on_sqlite
+@pytest.mark.sqlite
 def test_a_sqlite_restore_brings_back_the_same_rows_and_audit_trail(transactional_db, admin_user, staff_user, tmp_path):
     customers = _some_history(admin_user, staff_user)
     before = _django_state()
@@ -102,14 +99,14 @@ def test_a_sqlite_restore_brings_back_the_same_rows_and_audit_trail(transactiona
     assert len(after[1]) >= 4
 
 
-@on_sqlite
+@pytest.mark.sqlite
 def test_a_backup_file_is_readable_by_its_owner_only(transactional_db, tmp_path):
     path = tmp_path / "b.sqlite3"
     call_command("backup", str(path))
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
 
 
-@on_sqlite
+@pytest.mark.sqlite
 def test_backups_go_to_backup_dir_with_a_timestamped_name(transactional_db, tmp_path, monkeypatch):
     monkeypatch.setenv("BACKUP_DIR", str(tmp_path / "nightly"))
     call_command("backup")
@@ -127,7 +124,7 @@ def test_the_default_backup_directory_is_backups_in_the_project(monkeypatch):
     assert path.suffix == {"sqlite": ".sqlite3", "postgresql": ".dump"}[target.vendor]
 
 
-@on_sqlite
+@pytest.mark.sqlite
 def test_a_backup_never_overwrites_a_file(transactional_db, tmp_path):
     path = tmp_path / "exists.sqlite3"
     path.write_bytes(b"precious")
@@ -136,7 +133,7 @@ def test_a_backup_never_overwrites_a_file(transactional_db, tmp_path):
     assert path.read_bytes() == b"precious"
 
 
-@on_sqlite
+@pytest.mark.sqlite
 def test_a_sqlite_backup_refuses_to_run_inside_a_transaction_instead_of_waiting_forever(db, tmp_path):
     # The per-test transaction holds SQLite's lock; the backup API would retry for ever.
     with pytest.raises(CommandError, match="inside a transaction"):
@@ -144,7 +141,7 @@ def test_a_sqlite_backup_refuses_to_run_inside_a_transaction_instead_of_waiting_
     assert not list(tmp_path.iterdir())
 
 
-@on_sqlite
+@pytest.mark.sqlite
 def test_a_sqlite_backup_gives_up_when_the_database_stays_locked(transactional_db, tmp_path, monkeypatch):
     import sqlite3
 
@@ -191,7 +188,7 @@ def test_restore_refuses_a_missing_file(db, tmp_path):
         call_command("restore", str(tmp_path / "nope.dump"), interactive=False)
 
 
-@on_sqlite
+@pytest.mark.sqlite
 def test_restore_asks_first_and_changes_nothing_without_a_yes(transactional_db, admin_user, tmp_path):
     path = tmp_path / "b.sqlite3"
     call_command("backup", str(path))
@@ -231,7 +228,6 @@ def _scratch_url(name: str, params: dict) -> str:
 
 
 @pytest.mark.postgres
-@on_postgres
 def test_a_postgresql_restore_brings_back_the_same_rows_and_audit_trail(
     transactional_db, admin_user, staff_user, tmp_path, scratch_database
 ):
@@ -274,7 +270,6 @@ def test_a_postgresql_restore_brings_back_the_same_rows_and_audit_trail(
 
 
 @pytest.mark.postgres
-@on_postgres
 def test_a_failed_postgresql_restore_changes_nothing(transactional_db, admin_user, tmp_path, scratch_database):
     name, params = scratch_database
     url = _scratch_url(name, params)

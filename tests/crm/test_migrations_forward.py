@@ -101,7 +101,6 @@ def _populate(apps) -> dict:
     }
 
 
-@pytest.mark.postgres
 def test_migrating_forwards_keeps_every_row_and_runs_the_data_migrations(at_first_migrations):
     ids = _populate(at_first_migrations)
     assert not ClosureReason.objects.filter(code="other").exists()

@@ -12,15 +12,6 @@ from customers.counts import created_before_each
 from customers.models import Customer
 from tests.factories import CustomerFactory
 
-
-def postgres(test):
-    """Mark a test that needs the epoch triggers of PostgreSQL (skipped on SQLite)."""
-    needs = pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="needs PostgreSQL (set DATABASE_URL=postgres://...)"
-    )
-    return pytest.mark.postgres(needs(test))
-
-
 MOMENT = timezone.now() - dt.timedelta(days=100)
 
 
@@ -103,7 +94,7 @@ def test_the_cached_count_equals_a_recount_after_each_kind_of_change(cards, chan
 
 
 # --- PostgreSQL: the epoch token and the cache ------------------------------------------------
-@postgres
+@pytest.mark.postgres
 def test_a_cached_count_costs_one_token_read_and_a_miss_one_more_query(cards):
     moments = [MOMENT, MOMENT - dt.timedelta(days=90)]
     first, miss = queries_of(lambda: created_before_each(moments))
@@ -113,7 +104,7 @@ def test_a_cached_count_costs_one_token_read_and_a_miss_one_more_query(cards):
     assert len(hit) == 1 and "customers_cardepoch" in hit[0] and "customers_customer" not in hit[0]
 
 
-@postgres
+@pytest.mark.postgres
 def test_a_recent_moment_is_counted_every_time_without_reading_the_token(cards):
     recent = timezone.now() - dt.timedelta(minutes=30)
     assert created_before(recent) == 4
@@ -123,7 +114,7 @@ def test_a_recent_moment_is_counted_every_time_without_reading_the_token(cards):
     assert len(sql) == 1 and "customers_cardepoch" not in sql[0]
 
 
-@postgres
+@pytest.mark.postgres
 def test_an_ordinary_create_or_edit_leaves_the_token_alone(cards):
     before = token()
     card = CustomerFactory(created_at=timezone.now())
@@ -133,7 +124,7 @@ def test_an_ordinary_create_or_edit_leaves_the_token_alone(cards):
     assert token() == before
 
 
-@postgres
+@pytest.mark.postgres
 @pytest.mark.parametrize(
     "change",
     [
@@ -152,7 +143,7 @@ def test_a_backdated_create_a_delete_or_a_new_created_at_replaces_the_token(card
     assert token() != before
 
 
-@postgres
+@pytest.mark.postgres
 def test_truncating_the_cards_replaces_the_token(cards):
     before = token()
     with connection.cursor() as cursor:
@@ -162,7 +153,7 @@ def test_truncating_the_cards_replaces_the_token(cards):
     assert created_before(MOMENT) == 0
 
 
-@postgres
+@pytest.mark.postgres
 def test_a_count_cached_inside_a_rolled_back_transaction_is_never_served(cards):
     assert created_before(MOMENT) == 3
     with pytest.raises(RuntimeError), transaction.atomic():
@@ -176,7 +167,7 @@ def test_a_count_cached_inside_a_rolled_back_transaction_is_never_served(cards):
     assert created_before(MOMENT) == 5 == recount()
 
 
-@postgres
+@pytest.mark.postgres
 def test_without_the_epoch_row_every_call_counts(cards):
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM customers_cardepoch")
@@ -186,7 +177,7 @@ def test_without_the_epoch_row_every_call_counts(cards):
 
 
 # --- SQLite: the plain count ------------------------------------------------------------------
-@pytest.mark.skipif(connection.vendor == "postgresql", reason="the SQLite path")
+@pytest.mark.sqlite
 def test_on_sqlite_every_call_counts_without_a_cache(cards):
     count, sql = queries_of(lambda: created_before(MOMENT))
     assert count == 3 == recount() and len(sql) == 1

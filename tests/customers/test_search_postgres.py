@@ -13,7 +13,6 @@ from tests.factories import CustomerFactory, TagFactory
 
 pytestmark = [
     pytest.mark.postgres,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (set DATABASE_URL=postgres://...)"),
     pytest.mark.django_db,
 ]
 

@@ -27,8 +27,6 @@ from tests.factories import ClosureFactory, ClosureReasonFactory, CustomerFactor
 
 # --- A connection lost in the middle of a closure (PostgreSQL) ---------------------------------------
 
-postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="terminates a PostgreSQL backend")
-
 
 def _terminate_own_backend() -> int:
     """Kill the backend serving Django's connection, from a second connection, as a DBA or a crash would."""
@@ -82,7 +80,6 @@ def closing_world(transactional_db):
 
 
 @pytest.mark.postgres
-@postgres_only
 def test_a_connection_lost_during_a_closure_writes_nothing(closing_world, kill_connection_at_audit_write):
     customer, manager = closing_world["customer"], closing_world["manager"]
     killed = kill_connection_at_audit_write()
@@ -95,7 +92,6 @@ def test_a_connection_lost_during_a_closure_writes_nothing(closing_world, kill_c
 
 
 @pytest.mark.postgres
-@postgres_only
 def test_a_connection_lost_during_confirm_shows_an_error_page_and_writes_nothing(
     closing_world, kill_connection_at_audit_write
 ):
