@@ -47,6 +47,31 @@ def test_a_failing_query_answers_503(db):
     with mock.patch("crm.views.connection", broken):
         response = Client().get(URL)
     assert response.status_code == 503
+    assert response.json() == {"status": "unavailable"}
+    assert "server closed" not in response.content.decode()
+
+
+@pytest.fixture
+def unreachable_database(tmp_path):
+    """A real connection of the configured backend to a database that is not there (PostgreSQL: a
+    closed port; SQLite: a file in a folder that does not exist)."""
+    from django.db import connections
+
+    wrapper = connections.create_connection("default")
+    if wrapper.vendor == "postgresql":
+        wrapper.settings_dict = {**wrapper.settings_dict, "HOST": "127.0.0.1", "PORT": "1", "CONN_MAX_AGE": 0}
+    else:
+        wrapper.settings_dict = {**wrapper.settings_dict, "NAME": str(tmp_path / "missing" / "crm.sqlite3")}
+    yield wrapper
+    wrapper.close()
+
+
+def test_a_database_that_cannot_be_reached_answers_503(db, unreachable_database):
+    with mock.patch("crm.views.connection", unreachable_database):
+        response = Client().get(URL)
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable"}
+    assert "Traceback" not in response.content.decode()
 
 
 def test_an_unreachable_broker_answers_503_when_one_is_configured(db, settings):
@@ -63,6 +88,7 @@ def test_the_broker_is_not_checked_when_none_is_configured(db, settings):
     with mock.patch("crm.celery.app.connection_for_write", side_effect=AssertionError("checked")) as check:
         response = Client().get(URL)
     assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
     check.assert_not_called()
 
 
@@ -74,18 +100,38 @@ def _redis_is_up() -> bool:
         return False
 
 
-@pytest.mark.skipif(not _redis_is_up(), reason="no Redis at 127.0.0.1:6379")
-def test_a_reachable_redis_broker_answers_ok(db, settings):
+@pytest.fixture
+def redis_broker(settings):
+    """broker("redis://...") points the health check's Celery app at that broker for one test."""
     from crm.celery import app
 
-    settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/0"
     configured = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:6379/0"
-    try:
+
+    def point_at(url: str):
+        settings.CELERY_BROKER_URL = url
+        app.conf.broker_url = url
+        return app
+
+    yield point_at
+    app.conf.broker_url = configured
+
+
+@pytest.mark.skipif(not _redis_is_up(), reason="no Redis at 127.0.0.1:6379")
+def test_a_reachable_redis_broker_answers_ok(db, redis_broker):
+    app = redis_broker("redis://127.0.0.1:6379/0")
+    with mock.patch.object(app, "connection_for_write", wraps=app.connection_for_write) as check:
         response = Client().get(URL)
-    finally:
-        app.conf.broker_url = configured
     assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    check.assert_called_once()  # the broker was really asked, through a real connection
+
+
+def test_a_redis_broker_that_refuses_connections_answers_503(db, redis_broker):
+    redis_broker("redis://127.0.0.1:1/0")  # nothing listens on port 1: a real refused connection
+    response = Client().get(URL)
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable"}
+    assert "127.0.0.1" not in response.content.decode()
 
 
 def test_the_health_check_is_not_redirected_to_https(db, settings):

@@ -6,17 +6,21 @@ and the analytics pages. Each example either saves something complete and valid 
 page again with errors and leaves the database as it was.
 """
 
+import datetime as dt
+import itertools
+import re
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from closures.models import ACTION_STATUS, Closure, ClosureReason, ClosureRequest
+from closures.models import ACTION_STATUS, Action, Category, Closure, ClosureReason, ClosureRequest
 from crm.models import AuditEntry
 from customers.models import Customer
-from tests.factories import CustomerFactory
+from tests.factories import ClosureFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -177,24 +181,87 @@ query_value = st.one_of(
     st.sampled_from(["active", "closed", "vip", "name", "-total", "-last_interaction", "2", "last", "2024-01-01"]),
 )
 
+# (customer number, status, segment, city): every status, segment and city the filters can ask for.
+SEARCH_CARDS = [
+    ("PS01", "active", "key", "上海"),
+    ("PS02", "active", "regular", "北京"),
+    ("PS03", "active", "potential", "Hong Kong"),
+    ("PS04", "active", "key", ""),
+    ("PS05", "closed", "key", "上海"),
+    ("PS06", "void", "regular", "北京"),
+    ("PS07", "archived", "potential", "上海"),
+    ("PS08", "erased", "regular", ""),
+]
+CARD_NUMBER = re.compile(r'<td class="nowrap"><a href="[^"]*">([^<]*)</a></td>')
+
 
 @pytest.fixture
 def some_customers(db):
-    return CustomerFactory.create_batch(3, name="王小明")
+    return [
+        CustomerFactory(customer_no=number, status=status, segment=segment, city=city, name="王小明")
+        for number, status, segment, city in SEARCH_CARDS
+    ]
 
 
 def query_strings(names):
     return st.dictionaries(st.sampled_from(names), st.lists(query_value, min_size=1, max_size=3), max_size=len(names))
 
 
+@st.composite
+def search_params(draw):
+    """Random parameters, and in most examples a status, segment or city that could match a card."""
+    params = draw(st.one_of(st.just({}), query_strings(SEARCH_PARAMS)))
+    good = {
+        "status": Customer.Status.values,
+        "segment": Customer.Segment.values,
+        "city": ["上海", "北京", " Hong   Kong ", "hong kong", ""],
+    }
+    for name, plausible in good.items():
+        if draw(st.integers(0, 2)):
+            params[name] = draw(st.lists(values(*plausible), min_size=1, max_size=3))
+    return params
+
+
+def search_allows(params: dict[str, list[str]]):
+    """What the status, segment and city filters let through, worked out from the URL alone.
+
+    An invalid value is left out and shown next to its field, so it filters nothing; without a
+    valid status only active cards are listed. A single-valued filter reads the URL's last value.
+    """
+    statuses = params.get("status") or []
+    allowed_statuses = set(statuses) if statuses and set(statuses) <= set(Customer.Status.values) else {"active"}
+    segment = (params.get("segment") or [""])[-1]
+    city = (params.get("city") or [""])[-1].strip()
+    city = " ".join(city.split()) if city and len(city) <= 60 and "\x00" not in city else ""
+
+    def allows(card: Customer) -> bool:
+        return (
+            card.status in allowed_statuses
+            and (segment not in Customer.Segment.values or card.segment == segment)
+            and (not city or card.city == city)
+        )
+
+    return allows
+
+
 @FAST
-@given(params=query_strings(SEARCH_PARAMS), htmx=st.booleans())
-def test_random_search_query_strings_never_fail(manager_client, some_customers, params, htmx):
+@given(params=search_params(), htmx=st.booleans())
+def test_random_search_query_strings_never_fail_and_list_only_what_the_filters_allow(
+    manager_client, some_customers, params, htmx
+):
     headers = {"HX-Request": "true"} if htmx else {}
     response = manager_client.get(reverse("customers:search"), params, headers=headers)
 
     _no_server_error(response)
     assert response.status_code == 200
+    listed = CARD_NUMBER.findall(response.content.decode())
+    cards = {card.customer_no: card for card in Customer.objects.filter(customer_no__in=listed)}
+    assert sorted(cards) == sorted(listed)  # every number on the page is a card, listed once
+    allows = search_allows(params)
+    assert not [number for number, card in cards.items() if not allows(card)], params
+    event(f"search: {len(listed)} listed")
+    if set(params) <= {"status", "segment", "city", "o"}:  # nothing else narrows the list: all of it
+        assert sorted(listed) == sorted(c.customer_no for c in some_customers if allows(c)), params
 
 
 # --- The analytics dashboard and the closure list ---------------------------------------------------
@@ -214,15 +281,60 @@ ANALYTICS_PARAMS = [
     "o",
     "page",
 ]
+CLOSURE_CHOICES = {"action": Action.values, "category": Category.values, "segment": Customer.Segment.values}
+
+
+@st.composite
+def analytics_params(draw):
+    """Random parameters, and in most examples an action, category or segment that could match."""
+    params = draw(st.one_of(st.just({}), query_strings(ANALYTICS_PARAMS)))
+    for name, plausible in CLOSURE_CHOICES.items():
+        if draw(st.integers(0, 2)):
+            params[name] = draw(st.lists(values(*plausible), min_size=1, max_size=2))
+    return params
+
+
+@pytest.fixture
+def some_closures(db):
+    """Recent closures (inside the default period) of every action, category and segment, some reverted."""
+    now = timezone.now()
+    closures = []
+    for n, (action, category, segment) in enumerate(
+        itertools.product(["close", "void", "archive"], ["price", "service"], ["key", "regular"])
+    ):
+        closures.append(
+            ClosureFactory(
+                customer=CustomerFactory(segment=segment, status=ACTION_STATUS[action]),
+                action=action,
+                category=category,
+                segment=segment,
+                performed_at=now - dt.timedelta(days=n + 1),
+                reverted_at=now - dt.timedelta(hours=n) if n % 4 == 0 else None,
+            )
+        )
+    return closures
 
 
 @FAST
-@given(params=query_strings(ANALYTICS_PARAMS), page=st.sampled_from(["analytics:dashboard", "analytics:closure_list"]))
-def test_random_analytics_query_strings_never_fail(manager_client, params, page):
-    response = manager_client.get(reverse(page), params)
+@given(params=analytics_params())
+def test_random_analytics_query_strings_never_fail_and_list_only_what_the_filters_allow(
+    manager_client, some_closures, params
+):
+    dashboard = manager_client.get(reverse("analytics:dashboard"), params)
+    _no_server_error(dashboard)
+    assert dashboard.status_code == 200
 
+    response = manager_client.get(reverse("analytics:closure_list"), params)
     _no_server_error(response)
     assert response.status_code == 200
+    listed = [Closure.objects.get(pk=closure.pk) for closure in response.context["closures"]]
+    event(f"closure list: {len(listed)} listed")
+    for name, choices in CLOSURE_CHOICES.items():
+        value = (params.get(name) or [""])[-1]  # a valid value filters; an invalid one is shown and left out
+        if value in choices:
+            assert all(getattr(closure, name) == value for closure in listed), (name, params)
+    if "reverted" not in params:
+        assert all(closure.reverted_at is None for closure in listed), params
 
 
 # --- The closure flow ------------------------------------------------------------------------------
