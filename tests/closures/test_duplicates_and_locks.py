@@ -17,7 +17,7 @@ from customers.models import Customer
 from tests.factories import ClosureReasonFactory, CustomerFactory, UserFactory
 
 from .steps import confirm, messages_of, preview, reason, token_of
-from .test_under_pressure import on_postgres, run_together, slow_lock_holder  # noqa: F401 (a fixture)
+from .test_under_pressure import run_together, slow_lock_holder  # noqa: F401 (a fixture)
 
 
 def void_as_duplicate_of(survivor, dup_reason) -> ClosureChoice:
@@ -75,7 +75,6 @@ def test_lock_cards_returns_each_existing_card_once_in_primary_key_order():
 
 
 @pytest.mark.postgres
-@on_postgres
 @pytest.mark.django_db
 def test_void_as_duplicate_locks_both_cards_in_one_statement_in_primary_key_order(manager_user):
     survivor, card = CustomerFactory(), CustomerFactory()  # the survivor has the lower primary key
@@ -89,7 +88,6 @@ def test_void_as_duplicate_locks_both_cards_in_one_statement_in_primary_key_orde
 
 
 @pytest.mark.postgres
-@on_postgres
 @pytest.mark.django_db
 def test_deciding_a_request_locks_the_cards_first_then_the_request_alone(staff_user, manager_user):
     ClosureSettings.objects.update_or_create(pk=1, defaults={"approval_required": True, "approval_policy": "all"})
@@ -106,7 +104,6 @@ def test_deciding_a_request_locks_the_cards_first_then_the_request_alone(staff_u
 
 
 @pytest.mark.postgres
-@on_postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_cards_voided_as_duplicates_of_each_other_at_once_leave_one_survivor(slow_lock_holder):  # noqa: F811
     dup = ClosureReasonFactory(code="race-duplicate", category="duplicate", for_void=True)
@@ -128,7 +125,6 @@ def test_two_cards_voided_as_duplicates_of_each_other_at_once_leave_one_survivor
 
 
 @pytest.mark.postgres
-@on_postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_duplicate_requests_of_each_other_approved_at_once_leave_one_survivor(slow_lock_holder):  # noqa: F811
     dup = ClosureReasonFactory(code="race-duplicate", category="duplicate", for_void=True)

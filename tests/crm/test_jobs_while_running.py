@@ -27,7 +27,6 @@ from customers.models import Customer
 from tests.factories import CustomerFactory
 from tests.fixtures.customer_files import good_rows, xlsx_bytes
 
-on_postgres = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks")
 WAIT = 30  # seconds: the longest any step may take before the test fails instead of hanging
 
 
@@ -183,7 +182,6 @@ def paused_import(admin_user, background_jobs, quick_heartbeats, gate, settings,
 
 
 @pytest.mark.postgres
-@on_postgres
 @pytest.mark.django_db(transaction=True)
 def test_while_an_import_runs_another_connection_sees_its_progress_and_a_fresh_heartbeat(paused_import):
     client, job, paused_at, release = paused_import
@@ -201,7 +199,6 @@ def test_while_an_import_runs_another_connection_sees_its_progress_and_a_fresh_h
 
 
 @pytest.mark.postgres
-@on_postgres
 @pytest.mark.django_db(transaction=True)
 def test_while_an_import_runs_its_job_row_is_not_locked_and_a_status_poll_answers_at_once(paused_import):
     client, job, _paused_at, release = paused_import
@@ -227,7 +224,6 @@ def test_while_an_import_runs_its_job_row_is_not_locked_and_a_status_poll_answer
 
 
 @pytest.mark.postgres
-@on_postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_status_poll_skips_a_stale_job_whose_row_someone_holds_and_sweeps_it_once_free(admin_user, gate):
     reached, release = gate
@@ -275,7 +271,6 @@ def test_the_sweep_fails_only_stale_live_jobs(admin_user):
 
 
 @pytest.mark.postgres
-@on_postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_heartbeat_stops_and_closes_its_connection_when_the_job_ends(admin_user, quick_heartbeats, monkeypatch):
     def backends() -> int:
