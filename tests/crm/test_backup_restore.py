@@ -249,8 +249,8 @@ def test_a_postgresql_restore_brings_back_the_same_rows_and_audit_trail(
         # Change the restored copy the way a bad day would, then restore over it.
         cursor.execute("DELETE FROM customers_purchase")
         cursor.execute(
-            "INSERT INTO crm_auditentry (at, actor_name, action, object_type, object_id, summary, changes, reason,"
-            " notes) VALUES (now(), 'x', 'forged', 'x', '', '', '{}', '', '')"
+            "INSERT INTO crm_auditentry (at, actor_name, action, object_type, object_id, summary, changes, data,"
+            " reason, notes) VALUES (now(), 'x', 'forged', 'x', '', '', '{}', '{}', '', '')"
         )
         conn.commit()
         assert _state(cursor) != before

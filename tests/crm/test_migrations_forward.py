@@ -120,7 +120,8 @@ def test_migrating_forwards_keeps_every_row_and_runs_the_data_migrations(at_firs
     assert closure.notes == "<script>alert(1)</script>" and closure.performed_by.username == "old_manager"
     request = ClosureRequest.objects.get(pk=ids["request"])
     assert request.state == "pending" and (request.balance_seen, request.points_seen) == (Decimal("0"), 0)
-    assert AuditEntry.objects.get(pk=ids["entry"]).summary == "Close card"
+    entry = AuditEntry.objects.get(pk=ids["entry"])  # "Close card" read into data (closures 0007)
+    assert (entry.action, entry.summary, entry.customer_id) == ("closure.close", "", ids["closed"])
     assert Job.objects.get(pk=ids["job"]).state == "queued"
 
     # The data migration seeded the default reasons next to the one that already existed.
@@ -134,4 +135,4 @@ def test_migrating_forwards_keeps_every_row_and_runs_the_data_migrations(at_firs
         assert NameGram.objects.filter(customer_id=ids["closed"], gram="li").exists()
         with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("UPDATE crm_auditentry SET summary = 'rewritten' WHERE id = %s", [ids["entry"]])
-        assert AuditEntry.objects.get(pk=ids["entry"]).summary == "Close card"
+        assert AuditEntry.objects.get(pk=ids["entry"]).summary == ""

@@ -35,7 +35,7 @@ def form_data(customer=None, **overrides) -> dict:
 
 
 # --- create ------------------------------------------------------------------------------------
-def test_staff_create_a_card_and_land_on_it(staff_client, staff_user):
+def test_staff_create_a_card_and_land_on_it(staff_client, staff_user, fresh_numbers):
     response = staff_client.post(reverse("customers:create"), form_data(owner=staff_user.pk, tags="VIP"))
     customer = Customer.objects.get(name="陈静")
     assert response.status_code == 302
