@@ -17,10 +17,11 @@ table of columns (customers/columns.py) and the resource's widgets (customers/re
 stay the single definition of the columns and of every cell's validation, and operation.py
 drives those widgets itself: rows are read as a stream, cleaned cell by cell, checked
 against the database 2,000 at a time (one query for the existing customers, one for their
-tags, one for phones on other cards) and written with ``bulk_create`` / ``bulk_update`` per chunk inside the one transaction, which is rolled
-back if any row anywhere is bad. Memory is bounded by the chunk, not the file. The
-PostgreSQL trigger that keeps the name-gram search table in step fires for bulk inserts and
-updates alike (no raw COPY here), so imports need nothing special for search.
+tags, one for phones on other cards) and written with ``bulk_create`` / ``bulk_update`` per
+chunk inside the one transaction, which is rolled back if any row anywhere is bad. Memory is
+bounded by the chunk, not the file. The PostgreSQL trigger that keeps the name-gram search
+table in step fires for bulk inserts and updates alike (no raw COPY here), so imports need
+nothing special for search.
 
 Reading (reading.py): sizes are checked before anything is read; .xlsx files are checked for
 zip bombs, DOCTYPEs and oversized parts before anything parses them, their header row is read
