@@ -20,6 +20,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from customers import imports
 from customers.imports import reading
 from customers.imports.limits import max_shared_string_bytes, max_shared_strings
+from customers.models import Customer
 from tests.fixtures.customer_files import HEADER, csv_bytes
 from tests.fixtures.hostile_workbooks import (
     MAIN,
@@ -287,6 +288,9 @@ def test_a_cell_at_column_zzz_on_every_row_costs_nothing(admin_user):
     assert lines[0] == [1, ["customer_no", "name"]]
     assert lines[-1] == [6001, ["C06001", "客户6001"]]
     assert {len(values) for _line, values in lines} == {2}
+    assert imports.confirm_upload(upload, user=admin_user).written
+    assert Customer.objects.count() == 6000
+    assert Customer.objects.get(customer_no="C06001").name == "客户6001"
 
 
 def test_a_header_past_the_last_column_read_is_refused_naming_the_column():
