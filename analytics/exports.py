@@ -4,26 +4,26 @@ Rows come from one SQL query joined to customers, reasons and users
 (``values_list(...).iterator(chunk_size=...)``: no model instances, no query per row;
 a server-side cursor on PostgreSQL) and go straight into a streaming .xlsx writer
 (crm/xlsx.py, which explains why not openpyxl) or a CSV writer, both of which write
-to a temporary file as they go. Small exports are answered directly; larger ones run as
-a job (crm.jobs) with a progress bar, and the runner here is registered for the
-closures_xlsx and closures_csv job kinds in analytics/apps.py. Every export is recorded
-in the audit trail with its filters and row count.
+to a temporary file as they go. The .xlsx also has a Summary sheet: the filters and the
+dashboard's figures.
+
+What is not particular to closures (answering in the request or as a job, the job's
+runner, the audit entry with the filters and the row count) is crm.exports' pipeline:
+:class:`ClosureExport` says which closures and how they are written, and its runner is
+registered for the closures_xlsx and closures_csv job kinds in analytics/apps.py.
 """
 
-import tempfile
 from collections.abc import Callable, Iterator
 from datetime import date
 
-from django.conf import settings
-from django.core.files import File
-from django.http import FileResponse
+from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from closures.models import Action, Category
-from crm import audit, spreadsheets, xlsx
+from crm import exports, spreadsheets, xlsx
 from crm.models import Job
 from crm.spreadsheets import counting
 from customers.models import Customer
@@ -32,16 +32,6 @@ from . import figures as figures_module
 from .filters import ClosureFilter, person_name
 
 CHUNK_SIZE = 2000
-DEFAULT_DIRECT_MAX_ROWS = 20_000
-
-FORMATS = {
-    "xlsx": {
-        "kind": Job.Kind.CLOSURES_XLSX,
-        "content_type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    },
-    "csv": {"kind": Job.Kind.CLOSURES_CSV, "content_type": "text/csv; charset=utf-8"},
-}
-KIND_FORMATS = {spec["kind"]: fmt for fmt, spec in FORMATS.items()}
 
 # The "Closures" sheet / CSV columns: (header, width in characters).
 COLUMNS = [
@@ -89,16 +79,6 @@ FIELDS = (
     "reverted_by__last_name",
     "revert_note",
 )
-
-
-def direct_max_rows() -> int:
-    """Exports up to this many rows are answered in the request; larger ones run as a job."""
-    return getattr(settings, "ANALYTICS_EXPORT_DIRECT_MAX_ROWS", DEFAULT_DIRECT_MAX_ROWS)
-
-
-def fits_in_request(fs: ClosureFilter) -> bool:
-    limit = direct_max_rows()
-    return fs.qs.order_by().values("pk")[: limit + 1].count() <= limit
 
 
 def headers() -> list[str]:
@@ -207,61 +187,50 @@ def write_csv(fs: ClosureFilter, out, *, progress: Callable | None = None) -> in
 WRITERS = {"xlsx": write_xlsx, "csv": write_csv}
 
 
-def filename(fmt: str) -> str:
-    return f"closures-{timezone.localtime():%Y%m%d-%H%M}.{fmt}"
+class ClosureExport(exports.Export):
+    """The closures a ClosureFilter selects (crm.exports does the rest)."""
 
+    name = "closures"
+    audit_action = "closures.export"
+    job_kinds = {"xlsx": Job.Kind.CLOSURES_XLSX, "csv": Job.Kind.CLOSURES_CSV}
+    max_rows_setting = "ANALYTICS_EXPORT_DIRECT_MAX_ROWS"
+    default_max_rows = 20_000
 
-def record(fs: ClosureFilter, fmt: str, rows: int, *, request=None, actor=None, job=None) -> None:
-    """The audit entry of one export: who (the request's user or the job's), which filters, how many rows."""
-    audit.record(
-        "closures.export",
-        request=request,
-        actor=actor,
-        object_type="job" if job else "closures",
-        object_id=job.pk if job else "",
-        summary=f"{fmt}: {rows} rows",
-        changes={
-            "format": [None, fmt],
-            "rows": [None, rows],
-            "filters": [None, fs.params()],
-            "period": [None, fs.dates.describe()],
-        },
-        notes="; ".join(f"{label}: {text}" for label, text in fs.describe()),
-    )
+    def __init__(self, fs: ClosureFilter):
+        self.fs = fs
 
+    def rows(self) -> QuerySet:
+        return self.fs.qs
 
-def respond(request, fs: ClosureFilter, fmt: str) -> FileResponse:
-    """A small export, written to a temporary file and sent as the response."""
-    handle = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it after sending)
-    rows = WRITERS[fmt](fs, handle)
-    handle.seek(0)
-    record(fs, fmt, rows, request=request)
-    return FileResponse(handle, as_attachment=True, filename=filename(fmt), content_type=FORMATS[fmt]["content_type"])
+    def write(self, fmt: str, out, *, progress: Callable | None = None) -> int:
+        return WRITERS[fmt](self.fs, out, progress=progress)
 
+    def params(self) -> dict:
+        """The filters and the day they were read (a job run tomorrow selects today's "last 30 days")."""
+        return {"filters": self.fs.params(), "today": self.fs.today.isoformat()}
 
-def job_params(fs: ClosureFilter) -> dict:
-    """What a job needs to select the same rows later: the filters, the day they were read, the language."""
-    return {
-        "filters": fs.params(),
-        "today": fs.today.isoformat(),
-        "language": translation.get_language() or settings.LANGUAGE_CODE,
-    }
-
-
-def run_export_job(job: Job, progress: Callable) -> dict:
-    """crm.jobs runner for closures_xlsx / closures_csv: write the file, attach it, audit it."""
-    fmt = KIND_FORMATS[job.kind]
-    params = job.params or {}
-    with translation.override(params.get("language") or settings.LANGUAGE_CODE):
+    @classmethod
+    def from_params(cls, params: dict, user) -> "ClosureExport":
         fs = ClosureFilter(params.get("filters") or {}, today=date.fromisoformat(params["today"]))
         if not fs.is_valid():
             raise ValueError(gettext("The export's filters are not valid: %(errors)s") % {"errors": fs.errors})
-        with tempfile.TemporaryFile() as handle:
-            rows = WRITERS[fmt](fs, handle, progress=progress)
-            handle.seek(0)
-            job.file.save(filename(fmt), File(handle), save=False)
-        record(fs, fmt, rows, actor=job.created_by, job=job)
-        summary = ngettext("%(rows)s closure exported.", "%(rows)s closures exported.", rows) % {
+        return cls(fs)
+
+    def audit_selection(self) -> dict:
+        return {"filters": self.fs.params()}
+
+    def done_message(self, rows: int) -> str:
+        return ngettext("%(rows)s closure exported.", "%(rows)s closures exported.", rows) % {
             "rows": number_format(rows, force_grouping=True)
         }
-    return {"rows": rows, "summary": summary}
+
+
+run_export_job = ClosureExport.run_job
+
+
+def describe_filters(params, entry) -> str:
+    """An export's filters in the reader's language, as they selected on the day it ran."""
+    fs = ClosureFilter(params or {}, today=timezone.localdate(entry.at))
+    if not fs.is_valid():
+        return ", ".join(f"{key}={value}" for key, value in (params or {}).items())
+    return "; ".join(f"{label}: {text}" for label, text in fs.describe())

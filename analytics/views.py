@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crm import jobs
+from crm.exports import FORMATS
 from crm.permissions import require
 
 from . import charts, exports, figures, listing
@@ -45,14 +45,15 @@ def export(request):
     fs = ClosureFilter(request.GET)
     fmt = request.POST.get("format", "")
     back = "analytics:closure_list" if request.POST.get("next") == "list" else "analytics:dashboard"
-    if fmt not in exports.FORMATS:
+    if fmt not in FORMATS:
         messages.error(request, _("Choose Excel or CSV to export."))
         return redirect(f"{reverse(back)}?{request.GET.urlencode()}")
     if not fs.is_valid():
         messages.error(request, _("Correct the filters marked below before exporting."))
         return redirect(f"{reverse(back)}?{request.GET.urlencode()}")
-    if exports.fits_in_request(fs):
-        return exports.respond(request, fs, fmt)
-    job = jobs.start(exports.FORMATS[fmt]["kind"], user=request.user, params=exports.job_params(fs))
+    export = exports.ClosureExport(fs)
+    if not export.runs_as_job(fmt):
+        return export.respond(request, fmt)
+    job = export.start_job(request.user, fmt)
     messages.info(request, _("This export is large, so it runs in the background. Its download link appears here."))
     return redirect("jobs:status", pk=job.pk)

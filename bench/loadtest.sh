@@ -19,7 +19,9 @@ if [ ! -x .venv-locust/bin/locust ]; then
   .venv-locust/bin/pip install -q --disable-pip-version-check "locust==$LOCUST_VERSION"
 fi
 
-.venv/bin/python manage.py bench --no-seed --locust-setup bench/data/locust.json --users 64
+# The bench command is in the development-only bench app (bench.settings); the server runs on crm.settings.
+BENCH=(env DJANGO_SETTINGS_MODULE=bench.settings .venv/bin/python manage.py bench --no-seed)
+"${BENCH[@]}" --locust-setup bench/data/locust.json --users 64
 .venv/bin/python manage.py collectstatic --noinput -v0
 BIND="127.0.0.1:$PORT" .venv/bin/gunicorn --config gunicorn.conf.py >bench/data/gunicorn.log 2>&1 &
 server=$!
@@ -32,7 +34,7 @@ done
 for users in 16 64; do
   echo "== $users users, $DURATION"
   # Each run takes fresh cards for the closure flow: prepare again so none was closed before.
-  [ "$users" = 16 ] || .venv/bin/python manage.py bench --no-seed --locust-setup bench/data/locust.json --users 64
+  [ "$users" = 16 ] || "${BENCH[@]}" --locust-setup bench/data/locust.json --users 64
   LOCUST_HOST="http://127.0.0.1:$PORT" .venv-locust/bin/locust -f bench/locustfile.py --headless \
     -u "$users" -r "$users" -t "$DURATION" --host "http://127.0.0.1:$PORT" --only-summary \
     --csv "bench/data/loadtest_$users" 2>&1 | tail -n 25

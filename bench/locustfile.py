@@ -5,8 +5,8 @@ The mix (by request weight): search 60 % (phone, last 4 digits, customer number,
 fresh card each time), dashboard 5 % (last 12 months), closure list 5 %.
 
 Prepare (sessions and data; needs the seed_scale data set):
-    DATABASE_URL=postgres://... DEBUG=0 SECRET_KEY=... .venv/bin/python manage.py bench \
-        --no-seed --locust-setup bench/data/locust.json --users 64
+    DJANGO_SETTINGS_MODULE=bench.settings DATABASE_URL=postgres://... DEBUG=0 SECRET_KEY=... \
+        .venv/bin/python manage.py bench --no-seed --locust-setup bench/data/locust.json --users 64
 Serve (as behind a TLS proxy, so the production security settings stay on):
     DATABASE_URL=... SECRET_KEY=... ALLOWED_HOSTS=127.0.0.1 BEHIND_TLS_PROXY=1 BIND=127.0.0.1:8765 make serve
 Run, bounded in time:

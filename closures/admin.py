@@ -1,39 +1,23 @@
-"""The Django admin shows closures read-only: statuses change only through the closure operations
-(closures/operations.py, erasure.py, bulk.py).
+"""The Django admin shows closures, requests, reasons and the closure settings read-only.
 
-Reasons and the approval setting are editable here as on the app's own pages (same permissions);
-nothing can be deleted (a retired reason is made inactive instead).
+Statuses change only through the closure operations (closures/operations.py, erasure.py, bulk.py),
+and reasons and the approval setting only on the app's own pages (Reasons, Approval settings),
+which audit every change; an admin form would change them without an audit entry.
 """
 
 from django.contrib import admin
 
+from crm.admin import ReadOnlyAdmin
+
 from .models import Closure, ClosureReason, ClosureRequest, ClosureSettings
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
 @admin.register(ClosureReason)
-class ClosureReasonAdmin(admin.ModelAdmin):
+class ClosureReasonAdmin(ReadOnlyAdmin):
     list_display = ["code", "label_en", "label_zh", "category", "is_active", "display_order", "notes_required"]
     list_filter = ["category", "is_active", "for_close", "for_void", "for_archive", "for_erase"]
     search_fields = ["code", "label_en", "label_zh"]
     ordering = ["display_order", "id"]
-
-    def get_readonly_fields(self, request, obj=None):
-        # The code is what migrations and analytics key on; it never changes once set.
-        return ["code"] if obj is not None else []
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Closure)
@@ -55,11 +39,5 @@ class ClosureRequestAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ClosureSettings)
-class ClosureSettingsAdmin(admin.ModelAdmin):
+class ClosureSettingsAdmin(ReadOnlyAdmin):
     list_display = ["__str__", "approval_required", "approval_policy", "updated_at"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

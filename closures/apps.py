@@ -6,3 +6,8 @@ class ClosuresConfig(AppConfig):
     name = "closures"
     verbose_name = _("Closures")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import history
+
+        history.register()  # reasons, requests and settlements for the audit trail (crm.audit_display)

@@ -1,13 +1,21 @@
 """Bulk closing: many cards closed, voided or archived with one reason (Managers and Admins).
 
-    bulk_close(customer_ids, *, by, action, reason, notes="", settlement_note="",
-               request=None) -> BulkResult
+    bulk_close(customer_ids, choice, *, by, request=None) -> BulkResult
 
-It follows the pattern of closures/operations.py (one transaction, the cards locked, every rule
-checked by closures/rules.py, the writes done by closures/writes.py), but a card that cannot be
-closed is skipped with the reason why instead of refusing the whole selection, and the closures,
-statuses and audit entries are written in batches rather than card by card, so the row locks are
-held for as short a time as possible.
+It follows the pattern of closures/operations.py: one guarded transaction (the cards locked in
+primary-key order, a used confirmation refused, the permission checked) and every card checked
+with the same rule function as the single-card flow (closures.rules.check_closing), so a card is
+skipped for exactly the reasons one card would be refused, in the same words. What differs:
+
+- a card that cannot be closed is skipped with the reason why instead of refusing the whole
+  selection; so is a card whose closure by this user would need a Manager's approval (a bulk
+  closure sends no requests: "close it from its card to send a request");
+- what the rules need is read for all cards at once (pending requests, open closures, the
+  approval settings, the reason), and the closures, statuses and audit entries are written in
+  batches, so the query count does not grow with the selection and the row locks are held briefly;
+- the confirmation's nonce is recorded once, in a BulkClosure with the counts: a replay of the
+  same confirmation is refused as a whole ("already confirmed by NAME at TIME"), and the versions
+  the preview showed (``choice.seen``) make a card changed since then a skipped card.
 """
 
 from __future__ import annotations
@@ -16,41 +24,64 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from customers.models import Customer
 
 from . import rules, writes
-from .models import ACTION_STATUS, Category, Closure, ClosureRequest
-from .rules import CLOSING_ACTIONS
+from .models import ACTION_STATUS, BulkClosure, Category, Closure, ClosureReason, ClosureSettings
+from .rules import CLOSING_ACTIONS, ClosureChoice
 
 BULK_LIMIT = 5000
+NEEDS_APPROVAL = gettext_lazy("needs a Manager's approval: close it from its card to send a request")
 
 
 @dataclass
 class BulkResult:
-    """What a bulk closure did: the closures written, and each card left alone with why."""
+    """What a bulk closure did: the closures written, each card left alone with why, and its record."""
 
     done: list[Closure] = field(default_factory=list)
     skipped: list[tuple[Customer, str]] = field(default_factory=list)
+    run: BulkClosure | None = None
 
 
-def bulk_close(
-    customer_ids: Iterable[int],
-    *,
-    by,
-    action: str,
-    reason,
-    notes: str = "",
-    settlement_note: str = "",
-    request=None,
-) -> BulkResult:
+def bulk_close(customer_ids: Iterable[int], choice: ClosureChoice, *, by, request=None) -> BulkResult:
     """Close, void or archive many cards with one reason, in one transaction (Managers and Admins).
 
-    Cards that cannot be closed are skipped with the reason why (already closed, erased, pending
-    approval, a balance without a settlement note); the others are closed. At most 5,000 cards.
+    Cards that cannot be closed are skipped with the reason why (the single-card flow's refusal:
+    not active, pending approval, changed since the preview, a balance or points without an
+    acknowledged settlement; or needing a Manager's approval); the others are closed. At most
+    5,000 cards.
     """
+    ids = _selection(customer_ids)
+    with rules.guarded(ids, by=by, may="bulk", nonce=choice.nonce) as cards:
+        reason = _reason_for_all(choice)
+        result = BulkResult()
+        to_close = []
+        for card, why in _sorted_out(ids, cards, choice, by=by, reason=reason):
+            if why:
+                result.skipped.append((card, why))
+            else:
+                to_close.append(card)
+        result.done = [writes.new_closure(card, choice, by=by, reason=reason) for card in to_close]
+        writes.write_closures(new=result.done)
+        writes.set_status(to_close, ACTION_STATUS[choice.action])
+        writes.record_bulk_closures(result.done, request=request)
+        result.run = BulkClosure(
+            nonce=choice.nonce or None,
+            action=choice.action,
+            reason=reason,
+            performed_by=by,
+            selected=len(ids),
+            done=len(result.done),
+            skipped=len(result.skipped),
+        )
+        writes.save_bulk_run(result.run)
+    return result
+
+
+def _selection(customer_ids: Iterable[int]) -> list[int]:
     ids = list(dict.fromkeys(int(pk) for pk in customer_ids))
     if not ids:
         raise ValidationError(_("Select at least one customer."), code="empty")
@@ -60,43 +91,43 @@ def bulk_close(
             % {"count": f"{len(ids):,}", "limit": f"{BULK_LIMIT:,}"},
             code="limit",
         )
-    if not (by.has_perm("closures.bulk_close") and by.has_perm("closures.add_closure")):
-        raise ValidationError(_("You are not allowed to close cards in bulk."), code="permission")
-    if action not in CLOSING_ACTIONS:
+    return ids
+
+
+def _reason_for_all(choice: ClosureChoice) -> ClosureReason:
+    """What is wrong for every card alike refuses the whole selection: the action, the reason, the notes."""
+    if choice.action not in CLOSING_ACTIONS:
         raise ValidationError(_("Choose close, void or archive."), code="action")
-    reason = rules.check_reason(reason, action)
+    reason = rules.check_reason(choice.reason_id, choice.action)
     if reason.category == Category.DUPLICATE:
         raise ValidationError(
             _("Voiding as a duplicate needs the surviving card of each record; void duplicates one by one."),
             code="duplicate",
         )
-    rules.check_notes(reason, notes)
-    rules.check_length(settlement_note)
-    notes, settlement_note = notes.strip(), settlement_note.strip()
-    result = BulkResult()
-    with transaction.atomic():
-        customers = {c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
-        pending = set(
-            ClosureRequest.objects.filter(customer_id__in=ids, state=ClosureRequest.State.PENDING).values_list(
-                "customer_id", flat=True
+    rules.check_notes(reason, choice.notes)
+    rules.check_length(choice.settlement_note)
+    return reason
+
+
+def _sorted_out(ids: list[int], cards: dict[int, Customer], choice: ClosureChoice, *, by, reason):
+    """Each selected card that exists, with why it is skipped ("" when it is closed).
+
+    What the rules need is read once for the whole selection; rules.check_closing then checks each
+    card exactly as the single-card flow does.
+    """
+    pending = rules.pending_requests(cards)
+    inactive = [pk for pk, card in cards.items() if not card.is_active and not card.is_erased]
+    closures = rules.open_closures(inactive) if inactive else {}
+    settings = ClosureSettings.load()
+    for pk in ids:
+        card = cards.get(pk)
+        if card is None:
+            continue
+        try:
+            rules.check_closing(
+                card, choice, reason=reason, pending=pending.get(pk), survivor=None, closure=closures.get(pk)
             )
-        )
-        to_close = []
-        for pk in ids:
-            customer = customers.get(pk)
-            if customer is None:
-                continue
-            why = rules.bulk_skip_reason(customer, pending, settlement_note)
-            if why:
-                result.skipped.append((customer, why))
-            else:
-                to_close.append(customer)
-        closures = [
-            writes.new_closure(c, by=by, action=action, reason=reason, notes=notes, settlement_note=settlement_note)
-            for c in to_close
-        ]
-        writes.write_closures(new=closures)
-        writes.set_status(to_close, ACTION_STATUS[action])
-        writes.record_bulk_closures(closures, request=request)
-        result.done = closures
-    return result
+        except ValidationError as exc:
+            yield card, " ".join(exc.messages)
+            continue
+        yield card, str(NEEDS_APPROVAL) if rules.approval_needed(card, by, settings) else ""

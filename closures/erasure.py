@@ -1,19 +1,21 @@
 """Erasure (删除): the one irreversible operation, for Admins only.
 
-    erase_customer(customer, *, by, confirmation, reason, notes="", settlement_note="",
-                   balance_acknowledged=False, seen=None, nonce=None, request=None) -> Closure
+    erase_customer(customer, choice, *, by, confirmation, request=None) -> Closure
 
-It follows the pattern of closures/operations.py (one transaction, the card locked and re-read,
-every rule checked against the locked row by closures/rules.py, the closure and its tallies
-written through closures/writes.py) and adds what erasure alone needs: the personal fields it
-blanks (``PERSONAL_FIELDS``) and every personal value of the card, earlier ones included, so they
-can be replaced with a marker in the card's old audit entries and in the erasure's own notes.
+It follows the pattern of closures/operations.py (one guarded transaction: the card locked and
+re-read, a used confirmation refused, the permission checked; every rule checked against the
+locked row by closures/rules.py; the closure and its tallies written through closures/writes.py)
+and adds what erasure alone needs: the personal fields it blanks (``PERSONAL_FIELDS``) and every
+personal value of the card, earlier ones included, so they can be replaced with a marker in the
+card's old audit entries and in the erasure's own notes. The card's pending requests are
+withdrawn, each with its own audit entry.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from crm import audit
@@ -21,8 +23,8 @@ from crm.models import ERASED_MARKER, AuditEntry
 from customers.models import Customer, Interaction
 
 from . import rules, writes
-from .models import Action, Closure, ClosureRequest
-from .rules import Seen
+from .models import Action, Closure, ClosureReason, ClosureRequest
+from .rules import ClosureChoice
 
 # Fields wiped by erasure, and the blank value each gets.
 PERSONAL_FIELDS = {
@@ -41,19 +43,7 @@ PERSONAL_FIELDS = {
 }
 
 
-def erase_customer(
-    customer,
-    *,
-    by,
-    confirmation: str,
-    reason,
-    notes: str = "",
-    settlement_note: str = "",
-    balance_acknowledged: bool = False,
-    seen: Seen | None = None,
-    nonce: str | None = None,
-    request=None,
-) -> Closure:
+def erase_customer(customer, choice: ClosureChoice, *, by, confirmation: str, request=None) -> Closure:
     """Delete (删除): irreversibly erase the customer's personal data; the closure record survives.
 
     The card keeps its number, segment, money and dates so analytics counts do not change. An
@@ -61,40 +51,22 @@ def erase_customer(
     Personal values are replaced with a marker in the card's old audit entries too. Returns the
     closure that now stands for the card.
     """
-    with transaction.atomic():
-        locked = rules.lock_card(customer)
-        rules.refuse_replay(nonce)
-        if not by.has_perm("closures.erase_customer"):
-            raise ValidationError(_("Only an Admin can delete a card's personal data."), code="permission")
-        if locked.is_erased:
-            raise rules.not_active(locked)
-        if (confirmation or "").strip() != locked.customer_no:
-            raise ValidationError(
-                _("Type the customer number %(number)s exactly to confirm.") % {"number": locked.customer_no},
-                code="confirmation",
-            )
-        rules.check_seen(locked, seen)
-        reason = rules.check_reason(reason, Action.ERASE)
-        rules.check_notes(reason, notes)
-        closure = rules.open_closure(locked)
-        if closure is None and locked.is_active:
-            rules.check_money(locked, settlement_note, balance_acknowledged)
+    with rules.guarded([customer], by=by, may="erase", nonce=choice.nonce) as cards:
+        locked = cards[int(getattr(customer, "pk", customer))]
+        reason, closure = _checked(locked, choice, confirmation)
         old_values = _personal_values(locked)
-        notes = _redacted(notes.strip(), old_values)
-        settlement_note = _redacted(settlement_note.strip(), old_values)
+        choice = replace(
+            choice,
+            action=Action.ERASE,
+            notes=_redacted(choice.notes.strip(), old_values),
+            settlement_note=_redacted(choice.settlement_note.strip(), old_values),
+        )
         if closure is None:
-            closure = writes.close(
-                locked,
-                by=by,
-                action=Action.ERASE,
-                reason=reason,
-                notes=notes,
-                settlement_note=settlement_note,
-                nonce=nonce,
-                request=request,
-                record=False,
-            )
+            closure = writes.close(locked, choice, by=by, reason=reason, request=request, record=False)
         old_status = locked.status
+        writes.withdraw_requests(
+            locked, by=by, why="erased", request=request
+        )
         _erase_personal_data(locked)
         writes.write_closures(erased=[closure])
         AuditEntry.objects.redact_customer(locked.pk, old_values)
@@ -104,12 +76,29 @@ def erase_customer(
             request=request,
             obj=closure,
             customer_id=locked.pk,
-            summary=_("Personal data deleted"),
             changes={"status": [old_status, Customer.Status.ERASED.value]},
-            reason=reason.label,
-            notes=notes,
+            notes=choice.notes,
+            data={"reason": reason.pk},
         )
         return closure
+
+
+def _checked(locked: Customer, choice: ClosureChoice, confirmation: str) -> tuple[ClosureReason, Closure | None]:
+    """Erasure's rules against the locked card: the reason as it is now and the card's open closure."""
+    if locked.is_erased:
+        raise rules.not_active(locked)
+    if (confirmation or "").strip() != locked.customer_no:
+        raise ValidationError(
+            _("Type the customer number %(number)s exactly to confirm.") % {"number": locked.customer_no},
+            code="confirmation",
+        )
+    rules.check_seen(locked, choice.seen)
+    reason = rules.check_reason(choice.reason_id, Action.ERASE)
+    rules.check_notes(reason, choice.notes)
+    closure = rules.open_closure(locked)
+    if closure is None and locked.is_active:
+        rules.check_money(locked, choice.settlement_note, choice.balance_acknowledged)
+    return reason, closure
 
 
 def _personal_values(customer: Customer) -> list[str]:

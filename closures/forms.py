@@ -6,6 +6,7 @@ Several people edit this file: add forms with small, targeted edits, never by re
 from django import forms
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from customers.models import Customer
 
@@ -194,19 +195,26 @@ class DecisionForm(forms.Form):
 
 
 class BulkForm(forms.Form):
-    """One action and one reason for every selected card (the reason list is grouped by action)."""
+    """One action and one reason for every selected card (the reason list is grouped by action).
+
+    ``money`` is how many of the selected cards are active with a balance or points: then the
+    balance acknowledgement is required, as on one card's confirmation, and those cards are closed
+    only with a settlement note (without one they are skipped, with the single-card flow's
+    reason); with none, neither field is shown.
+    """
 
     selection = forms.CharField(widget=forms.HiddenInput)
     choice = forms.ChoiceField(
         label=_("Reason"), help_text=_("Grouped by action: pick the reason under Close card, Void record or Archive.")
     )
     notes = _notes_field(help_text=_("The same notes go on every closure."))
+    acknowledge_balance = forms.BooleanField(required=False)
     settlement_note = _notes_field(
         label=_("Settlement note"),
         help_text=_("Cards with a balance or points are skipped unless you write how they are settled."),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, money: int = 0, **kwargs):
         super().__init__(*args, **kwargs)
         reasons = list(ClosureReason.objects.active().exclude(category=Category.DUPLICATE))
         self.reasons = {r.pk: r for r in reasons}
@@ -216,6 +224,16 @@ class BulkForm(forms.Form):
             if options:
                 groups.append((Action(action).label, options))
         self.fields["choice"].choices = [("", _("Choose…")), *groups]
+        self.money = money
+        if money:
+            self.fields["acknowledge_balance"].label = ngettext(
+                "I understand %(count)s of these cards still holds a balance or points.",
+                "I understand %(count)s of these cards still hold a balance or points.",
+                money,
+            ) % {"count": money}
+        else:
+            del self.fields["acknowledge_balance"]
+            del self.fields["settlement_note"]
 
     def clean(self):
         cleaned = super().clean()
@@ -224,4 +242,6 @@ class BulkForm(forms.Form):
         cleaned["action"], cleaned["reason"] = action, reason
         if reason is not None and reason.requires_notes and not cleaned.get("notes"):
             self.add_error("notes", _("This reason needs notes explaining it."))
+        if self.money and not cleaned.get("acknowledge_balance"):
+            self.add_error("acknowledge_balance", _("Tick this to confirm you have seen the balance and points."))
         return cleaned

@@ -300,6 +300,35 @@ class ClosureRequest(models.Model):
         return f"{self.get_action_display()} {self.customer_id} ({self.get_state_display()})"
 
 
+class BulkClosure(models.Model):
+    """One confirmed bulk closure: who, when, what, and how many cards were done and skipped.
+
+    Its nonce is the one the confirmation page carried, unique: re-posting the same confirmation
+    (a refresh, the back button, a replay within the token's lifetime) is refused as a whole, so
+    cards reinstated in between are never closed again by it (closures/bulk.py).
+    """
+
+    nonce = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    reason = models.ForeignKey(ClosureReason, verbose_name=_("reason"), on_delete=models.PROTECT, related_name="+")
+    performed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("performed by"), on_delete=models.PROTECT, related_name="+"
+    )
+    performed_at = models.DateTimeField(_("performed at"), default=timezone.now)
+    selected = models.PositiveIntegerField(_("cards selected"), default=0)
+    done = models.PositiveIntegerField(_("cards done"), default=0)
+    skipped = models.PositiveIntegerField(_("cards skipped"), default=0)
+
+    class Meta:
+        verbose_name = _("bulk closure")
+        verbose_name_plural = _("bulk closures")
+        ordering = ["-performed_at", "-id"]
+        default_permissions = ()  # written by bulk_close only, read by nobody's page yet
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} x{self.done} {self.performed_at:%Y-%m-%d %H:%M}"
+
+
 class ClosureSettings(models.Model):
     """Singleton (pk=1): whether Staff closures need a Manager's approval, and for which cards."""
 

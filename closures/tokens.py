@@ -3,7 +3,12 @@
 The impact page ("Continue") signs what the user chose and what they saw; "Confirm" posts it
 back. Signing (django.core.signing, with a max age) means nobody can alter the reason, the notes
 or the figures in between, and the random nonce lets the operation recognise a double click, a
-refresh or a replay: the nonce is stored with the closure (or request) under a unique constraint.
+refresh or a replay: the nonce is stored with the closure, the request or the bulk closure
+(BulkClosure) under a unique constraint.
+
+A bulk closure's token is its ClosureChoice, with what the confirmation page listed: each card's
+id and version (closures.rules.version), as ``[[id, version], ...]``, compressed: 5,000 cards
+make about 75 KB in the worst case (versions all different), far below the POST limit.
 """
 
 import secrets
@@ -16,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from customers.models import Customer
 
-from .rules import Seen
+from .rules import ClosureChoice, Seen
 
 PREVIEW_SALT = "closures.preview"
 SELECTION_SALT = "closures.bulk-selection"
@@ -45,8 +50,26 @@ class Preview:
             notes=notes,
             duplicate_of_id=duplicate_of_id,
             seen=Seen.of(customer),
-            nonce=secrets.token_urlsafe(24),
+            nonce=new_nonce(),
         )
+
+    def choice(self, *, settlement_note: str = "", balance_acknowledged: bool = False) -> ClosureChoice:
+        """What the user chose and saw, with what they filled in on the confirmation page."""
+        return ClosureChoice(
+            action=self.action,
+            reason=self.reason_id,
+            notes=self.notes,
+            settlement_note=settlement_note,
+            balance_acknowledged=balance_acknowledged,
+            duplicate_of=self.duplicate_of_id,
+            seen=self.seen,
+            nonce=self.nonce,
+        )
+
+
+def new_nonce() -> str:
+    """A confirmation's one-time number."""
+    return secrets.token_urlsafe(24)
 
 
 def sign_preview(preview: Preview) -> str:
@@ -80,15 +103,35 @@ def read_selection(token: str) -> list[int]:
     return ids
 
 
-def sign_bulk(data: dict) -> str:
+def sign_bulk(choice: ClosureChoice) -> str:
+    """A bulk closure's confirmation: the choice, each listed card's version (``choice.seen``) and its nonce."""
+    data = {
+        "action": choice.action,
+        "reason": choice.reason_id,
+        "notes": choice.notes,
+        "settlement_note": choice.settlement_note,
+        "acknowledged": choice.balance_acknowledged,
+        "seen": [[pk, seen] for pk, seen in choice.seen.items()],
+        "nonce": choice.nonce,
+    }
     return signing.dumps(data, salt=BULK_SALT, compress=True)
 
 
-def read_bulk(token: str) -> dict:
+def read_bulk(token: str) -> ClosureChoice:
+    """The choice in a bulk confirmation; ``seen`` lists the cards to close. ValidationError when not valid."""
     data = _load(token, salt=BULK_SALT)
-    if not isinstance(data, dict):
-        raise ValidationError(_("This confirmation is not valid; nothing was changed. Please start again."))
-    return data
+    try:
+        return ClosureChoice(
+            action=str(data["action"]),
+            reason=int(data["reason"]),
+            notes=str(data["notes"]),
+            settlement_note=str(data["settlement_note"]),
+            balance_acknowledged=bool(data["acknowledged"]),
+            seen={int(pk): int(seen) for pk, seen in data["seen"]},
+            nonce=str(data["nonce"]),
+        )
+    except (TypeError, KeyError, ValueError) as exc:
+        raise ValidationError(_("This confirmation is not valid; nothing was changed. Please start again.")) from exc
 
 
 def _load(token: str, *, salt: str):

@@ -4,12 +4,14 @@ closures.operations, closures.erasure and closures.bulk check their rules (closu
 and then write through these functions, and nothing else: ``write_closures`` writes closure rows
 and the tallies together, ``set_status`` changes card statuses, ``close`` writes one card's
 closure with (unless the caller writes its own) the new status and the audit entry,
-``record_bulk_closures`` writes a bulk closure's audit entries in batches, and ``save_new`` turns
+``save_request`` a closure request with its audit entry, ``withdraw_requests`` withdraws a card's
+pending requests (one audit entry each), ``record_bulk_closures`` writes a bulk closure's audit
+entries in batches, ``save_bulk_run`` records a bulk confirmation's nonce, and ``save_new`` turns
 a lost race on a unique constraint into a readable refusal.
 
-Every function expects to run inside the caller's transaction (``transaction.atomic()``) and on
-a card the caller has locked (closures.rules.lock_card, or ``select_for_update`` for a bulk
-closure); none opens the outer transaction or takes a lock itself.
+Every function expects to run inside the caller's transaction (closures.rules.guarded) and on
+cards the caller has locked (closures.rules.lock_cards); none opens the outer transaction or takes
+a lock itself.
 """
 
 from __future__ import annotations
@@ -24,30 +26,33 @@ from crm.models import AuditEntry
 from customers.models import Customer
 
 from . import rules, tally
-from .models import ACTION_STATUS, Action, Category, Closure, ClosureRequest
+from .models import ACTION_STATUS, BulkClosure, Category, Closure, ClosureRequest
+from .rules import ClosureChoice
 
 
 def new_closure(
     customer: Customer,
+    choice: ClosureChoice,
     *,
     by,
-    action,
     reason,
-    notes="",
-    settlement_note="",
     duplicate_of=None,
     requested_by=None,
     nonce=None,
 ) -> Closure:
-    """An unsaved closure with the card's segment, owner, tenure and money copied as they are now."""
+    """An unsaved closure of ``choice`` with the card's segment, owner, tenure and money copied as they are now.
+
+    ``reason`` is the ClosureReason as checked; ``nonce`` is left to the caller (a bulk closure's
+    closures share one confirmation, recorded once in BulkClosure).
+    """
     now = timezone.now()
     return Closure(
         customer=customer,
-        action=action,
+        action=choice.action,
         reason=reason,
         category=reason.category,
-        notes=(notes or "").strip(),
-        settlement_note=(settlement_note or "").strip(),
+        notes=(choice.notes or "").strip(),
+        settlement_note=(choice.settlement_note or "").strip(),
         duplicate_of=duplicate_of,
         previous_status=customer.status,
         balance_at_closure=customer.balance,
@@ -64,59 +69,107 @@ def new_closure(
 
 def close(
     locked: Customer,
+    choice: ClosureChoice,
     *,
     by,
-    action,
     reason,
-    notes="",
-    settlement_note="",
     duplicate_of=None,
     requested_by=None,
-    nonce=None,
     request=None,
     record=True,
 ) -> Closure:
-    """Write one closure, the new status and (unless the caller writes its own) the audit entry."""
+    """One closure (with the choice's nonce), the new status and (unless the caller writes its own) the audit entry."""
     duplicate_of = duplicate_of if reason.category == Category.DUPLICATE else None
     closure = new_closure(
         locked,
+        choice,
         by=by,
-        action=action,
         reason=reason,
-        notes=notes,
-        settlement_note=settlement_note,
         duplicate_of=duplicate_of,
         requested_by=requested_by,
-        nonce=nonce,
+        nonce=choice.nonce,
     )
     write_closures(new=[closure])
     if record:
-        set_status([locked], ACTION_STATUS[action])
+        set_status([locked], ACTION_STATUS[choice.action])
         _record_closure(closure, request=request)
     return closure
 
 
-def _closure_entry(closure: Closure, *, summary_extra: str = "") -> dict:
-    """The audit entry of one closure, as keyword arguments of crm.audit.record."""
+def save_request(locked: Customer, choice: ClosureChoice, *, by, reason, duplicate_of=None, request=None):
+    """A pending closure request with its audit entry; it keeps the balance and points seen."""
+    closure_request = ClosureRequest(
+        customer=locked,
+        action=choice.action,
+        reason=reason,
+        notes=(choice.notes or "").strip(),
+        settlement_note=(choice.settlement_note or "").strip(),
+        duplicate_of=duplicate_of if reason.category == Category.DUPLICATE else None,
+        requested_by=by,
+        nonce=choice.nonce or None,
+        balance_seen=locked.balance,
+        points_seen=locked.points,
+    )
+    save_new(closure_request)
+    audit.record(
+        "closure.request",
+        actor=by,
+        request=request,
+        obj=closure_request,
+        object_type="closurerequest",
+        customer_id=locked.pk,
+        notes=closure_request.notes,
+        data={"action": choice.action, "reason": reason.pk},
+    )
+    return closure_request
+
+
+def withdraw_requests(locked: Customer, *, by, why: str, request=None) -> list[ClosureRequest]:
+    """Withdraw the card's pending requests, each with its own audit entry saying why (``why``: a code
+    that closures.history puts into words, "erased")."""
+    pending = list(
+        ClosureRequest.objects.filter(customer_id=locked.pk, state=ClosureRequest.State.PENDING).select_related(
+            "reason"
+        )
+    )
+    now = timezone.now()
+    for closure_request in pending:
+        closure_request.state = ClosureRequest.State.WITHDRAWN
+        closure_request.decided_at = now
+        closure_request.save(update_fields=["state", "decided_at"])
+        audit.record(
+            "closure.withdraw",
+            actor=by,
+            request=request,
+            obj=closure_request,
+            object_type="closurerequest",
+            customer_id=locked.pk,
+            changes={"state": [ClosureRequest.State.PENDING.value, ClosureRequest.State.WITHDRAWN.value]},
+            data={"action": closure_request.action, "reason": closure_request.reason_id, "withdrawn_because": why},
+        )
+    return pending
+
+
+def _closure_entry(closure: Closure, *, bulk: bool = False) -> dict:
+    """The audit entry of one closure, as keyword arguments of crm.audit.record: data, not words
+    (closures.history puts them into the reader's language; the notes stay as typed)."""
     changes = {"status": [closure.previous_status, ACTION_STATUS[closure.action].value]}
     if closure.duplicate_of_id:
         changes["duplicate_of"] = [None, closure.duplicate_of.customer_no]
-    summary = Action(closure.action).label
+    data = {"reason": closure.reason_id}
     if closure.requested_by_id:
-        summary = _("%(action)s, requested by %(name)s") % {"action": summary, "name": rules.who(closure.requested_by)}
-    if summary_extra:
-        summary = f"{summary} ({summary_extra})"
-    notes = closure.notes
+        data["requested_by"] = rules.who(closure.requested_by)
+    if bulk:
+        data["bulk"] = True
     if closure.settlement_note:
-        notes = "\n".join(filter(None, [notes, _("Settlement: %(note)s") % {"note": closure.settlement_note}]))
+        data["settlement"] = closure.settlement_note
     return {
         "actor": closure.performed_by,
         "obj": closure,
         "customer_id": closure.customer_id,
-        "summary": str(summary),
         "changes": changes,
-        "reason": closure.reason.label,
-        "notes": notes,
+        "notes": closure.notes,
+        "data": data,
     }
 
 
@@ -132,7 +185,7 @@ def record_bulk_closures(closures: list[Closure], *, request=None) -> None:
     ip = audit.client_ip(request)
     rows = []
     for closure in closures:
-        entry = _closure_entry(closure, summary_extra=_("bulk"))
+        entry = _closure_entry(closure, bulk=True)
         actor = entry.pop("actor")
         closure_obj = entry.pop("obj")
         rows.append(
@@ -143,7 +196,7 @@ def record_bulk_closures(closures: list[Closure], *, request=None) -> None:
                 ip=ip,
                 object_type="closure",
                 object_id=str(closure_obj.pk),
-                **{**entry, "summary": entry["summary"][:300], "reason": entry["reason"][:200]},
+                **entry,
             )
         )
     AuditEntry.objects.bulk_create(rows, batch_size=1000)
@@ -161,6 +214,19 @@ def save_new(obj) -> None:
         ) from exc
 
 
+def save_bulk_run(run: BulkClosure) -> None:
+    """Record a confirmed bulk closure; a second confirmation with the same nonce is refused as a replay."""
+    try:
+        with transaction.atomic():
+            run.save(force_insert=True)
+    except IntegrityError as exc:
+        rules.refuse_replay(run.nonce)  # the same confirmation committed first: say who and when
+        raise ValidationError(
+            _("Someone else changed these cards at the same moment; nothing was changed. Try again."),
+            code="conflict",
+        ) from exc
+
+
 def write_closures(
     *, new: list[Closure] = (), reverted: list[Closure] = (), erased: list[Closure] = ()
 ) -> list[Closure]:
@@ -168,8 +234,9 @@ def write_closures(
 
     ``new`` are inserted (one statement for a bulk closure), ``reverted`` have their reverted_*
     fields saved, ``erased`` are marked customer_erased and every note on their card's closures
-    and requests is wiped. The tallies count new closures and move reverted ones to their
-    reverted month; erasure changes nothing they count. Callers hold the transaction.
+    and requests is wiped (withdraw the card's pending requests first: ``withdraw_requests``).
+    The tallies count new closures and move reverted ones to their reverted month; erasure changes
+    nothing they count. Callers hold the transaction.
     """
     if len(new) == 1:
         save_new(new[0])
@@ -190,11 +257,9 @@ def write_closures(
         closure.notes = closure.settlement_note = ""
         closure.save(update_fields=["customer_erased", "notes", "settlement_note"])
         Closure.objects.filter(customer_id=closure.customer_id).update(notes="", settlement_note="", revert_note="")
-        requests = ClosureRequest.objects.filter(customer_id=closure.customer_id)
-        requests.filter(state=ClosureRequest.State.PENDING).update(
-            state=ClosureRequest.State.WITHDRAWN, decided_at=timezone.now()
+        ClosureRequest.objects.filter(customer_id=closure.customer_id).update(
+            notes="", settlement_note="", decision_note=""
         )
-        requests.update(notes="", settlement_note="", decision_note="")
     return list(new)
 
 

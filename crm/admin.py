@@ -1,7 +1,9 @@
-"""The Django admin: a read-only window on the audit trail and on jobs, nothing more.
+"""The Django admin: a read-only window for superusers (diagnosis), nothing more.
 
 Everything users do goes through the CRM's own pages, which check the role matrix and write
-the audit trail. The admin does neither, so it offers no way to change anything here:
+the audit trail. The admin does neither, so no model in it can be added, changed or deleted
+(customers/admin.py and closures/admin.py use ReadOnlyAdmin too), and only superusers reach it:
+no role makes a user ``is_staff`` (tests/crm/test_admin_site.py states who sees what). Here:
 - audit entries are append-only for everyone, superusers included (the model and, on
   PostgreSQL, a trigger refuse changes as well; this keeps the admin from offering them);
 - jobs are shown to superusers for diagnosis; retries go through the job page;
@@ -10,15 +12,17 @@ the audit trail. The admin does neither, so it offers no way to change anything 
   permissions outside the role matrix, and group permissions are rewritten from
   crm/roles.py on every migrate, so both are taken out of the admin.
 The admin has no log-in page of its own: anonymous visitors go through the CRM's login page,
-with its lockout and its audit entries.
+with its lockout and its audit entries; a logged-in user who is not a superuser gets 403.
 """
 
 import uuid
+from functools import wraps
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -26,7 +30,21 @@ from .models import AuditEntry, Job
 
 admin.site.site_header = _("CRM administration")
 admin.site.site_title = _("CRM administration")
-admin.site.login = login_required(admin.site.login)
+
+
+def _no_admin_login(login_view):
+    """Anonymous: the CRM's own login page. Logged in without admin access: 403, not a second login form."""
+
+    @wraps(login_view)
+    def login(request, extra_context=None):
+        if request.user.is_active and not request.user.is_staff:
+            raise PermissionDenied
+        return login_view(request, extra_context)
+
+    return login_required(login)
+
+
+admin.site.login = _no_admin_login(admin.site.login)
 
 for model in (get_user_model(), Group):
     if admin.site.is_registered(model):

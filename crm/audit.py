@@ -27,6 +27,7 @@ ACTION_LABELS = {
     "closure.request": _("Closure requested"),
     "closure.approve": _("Closure approved"),
     "closure.reject": _("Closure rejected"),
+    "closure.withdraw": _("Closure request withdrawn"),
     "closures.export": _("Closures exported"),
     "job.download": _("Export downloaded"),
     "reason.create": _("Reason created"),
@@ -34,6 +35,7 @@ ACTION_LABELS = {
     "settings.update": _("Settings changed"),
     "user.create": _("User created"),
     "user.update": _("User changed"),
+    "user.reset_link": _("Password-reset link sent"),
     "auth.login": _("Logged in"),
     "auth.login_failed": _("Failed log-in"),
     "auth.locked_out": _("Locked out"),
@@ -81,6 +83,7 @@ def record(
     changes: dict | None = None,
     reason: str = "",
     notes: str = "",
+    data: dict | None = None,
 ) -> AuditEntry:
     """Append one entry. ``actor`` defaults to the request's user."""
     if actor is None and request is not None and request.user.is_authenticated:
@@ -98,6 +101,7 @@ def record(
         customer_id=customer_id,
         summary=summary[:300],
         changes=changes or {},
+        data=data or {},
         reason=str(reason)[:200],
         notes=notes,
     )

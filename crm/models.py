@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 ERASED_MARKER = "[erased]"
+# The columns of an audit entry that may hold personal values (redacted on erasure).
+REDACTED_FIELDS = ("changes", "data", "notes", "summary", "reason")
 
 
 def _now():
@@ -47,13 +49,10 @@ class AuditQuerySet(models.QuerySet):
                 cursor.execute("SET LOCAL crm.audit_redaction = 'on'")
         count = 0
         for entry in self.filter(customer_id=customer_id):
-            changes = _redact(entry.changes, values)
-            notes = _redact(entry.notes, values)
-            summary = _redact(entry.summary, values)
-            if (changes, notes, summary) != (entry.changes, entry.notes, entry.summary):
-                models.QuerySet.update(
-                    AuditEntry.objects.filter(pk=entry.pk), changes=changes, notes=notes, summary=summary
-                )
+            before = {name: getattr(entry, name) for name in REDACTED_FIELDS}
+            after = {name: _redact(value, values) for name, value in before.items()}
+            if after != before:
+                models.QuerySet.update(AuditEntry.objects.filter(pk=entry.pk), **after)
                 count += 1
         return count
 
@@ -88,6 +87,9 @@ class AuditEntry(models.Model):
     customer_id = models.BigIntegerField(_("customer"), null=True, blank=True)
     summary = models.CharField(_("summary"), max_length=300, blank=True)
     changes = models.JSONField(_("changes"), default=dict, blank=True)
+    # What the entry is about, as data rendered in the reader's language when read (crm.audit):
+    # the source of a card change, the reason's id, who requested a closure...
+    data = models.JSONField(_("details"), default=dict, blank=True)
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     notes = models.TextField(_("notes"), blank=True)
 
@@ -128,7 +130,6 @@ class Job(models.Model):
         CUSTOMERS_XLSX = "customers_xlsx", _("Customers export (Excel)")
         CUSTOMERS_CSV = "customers_csv", _("Customers export (CSV)")
         CUSTOMERS_IMPORT = "customers_import", _("Customer import")
-        BULK_CLOSE = "bulk_close", _("Bulk closure")
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")

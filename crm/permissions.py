@@ -36,7 +36,7 @@ def logged_in(view: Callable) -> Callable:
 
 
 def public(view: Callable) -> Callable:
-    """Reachable without logging in: only the login page and /healthz."""
+    """Reachable without logging in: the login page, the password-reset link's pages, /healthz."""
     view.required_permissions = None
     view.is_public = True
     return view

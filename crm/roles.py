@@ -8,11 +8,14 @@ tests/crm/test_roles.py checks that the two agree. Groups are synced after every
 from django.apps import apps as global_apps
 from django.contrib.auth.management import create_permissions
 from django.db import DEFAULT_DB_ALIAS
+from django.utils.translation import gettext_lazy as _
 
 STAFF = "Staff"
 MANAGER = "Manager"
 ADMIN = "Admin"
 ROLE_NAMES = (STAFF, MANAGER, ADMIN)
+# The names people read (the group names above are identifiers and stay English).
+ROLE_LABELS = {STAFF: _("Staff"), MANAGER: _("Manager"), ADMIN: _("Admin")}
 
 STAFF_PERMISSIONS = [
     "customers.view_customer",
@@ -28,6 +31,7 @@ STAFF_PERMISSIONS = [
 ]
 
 MANAGER_PERMISSIONS = STAFF_PERMISSIONS + [
+    "customers.change_balance",
     "closures.view_analytics",
     "closures.reinstate_closure",
     "closures.bulk_close",

@@ -176,12 +176,30 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "customers:search"
 LOGOUT_REDIRECT_URL = "login"
 
+# Admins never set other people's passwords: the Users page mails a one-time link instead
+# (crm.forms.ResetLinkForm), valid this long and spent once used.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_HOURS", 24) * 3600
+
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+
+# --- Email (password-reset links) ---------------------------------------------------------
+# Development prints mail to the console; production sends through SMTP (EMAIL_HOST...).
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend"
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "crm@localhost")
+# A mail server that does not answer must not hold the request past gunicorn's 30 s.
+EMAIL_TIMEOUT = 10
 
 # --- Internationalisation ------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -216,6 +234,11 @@ IMPORT_MAX_SHARED_STRINGS = env_int("IMPORT_MAX_SHARED_STRINGS", 2_000_000)
 IMPORT_MAX_SHARED_STRING_BYTES = env_int("IMPORT_MAX_SHARED_STRINGS_MB", 64) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Export and import files hold personal data: readable by the app's own user only, like backups.
+# FileSystemStorage applies the folder mode to every folder it creates (MEDIA_ROOT itself
+# included) whatever the process umask is, and chmods each file it writes.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 EXPORT_FILE_TTL_HOURS = env_int("EXPORT_FILE_TTL_HOURS", 24)
 # Closure exports up to this many rows download at once; larger ones run as a background job.
 ANALYTICS_EXPORT_DIRECT_MAX_ROWS = env_int("EXPORT_DIRECT_MAX_ROWS", 20_000)
@@ -238,6 +261,9 @@ if os.environ.get("S3_BUCKET"):
 
 # --- Background jobs ------------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+# Without a broker, jobs run in a background thread of the web process (see crm/jobs.py);
+# JOBS_RUN_INLINE=1 runs them inside the request instead (the tests do, to stay synchronous).
+JOBS_RUN_INLINE = env_bool("JOBS_RUN_INLINE", False)
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True

@@ -24,6 +24,16 @@ urlpatterns = [
         logged_in(auth_views.PasswordChangeDoneView.as_view()),
         name="password_change_done",
     ),
+    # The one-time link a user gets by email (the Users page's "Send a password-reset link"):
+    # opened logged out, so public; the token is the check (django.contrib.auth.tokens).
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        public(auth_views.PasswordResetConfirmView.as_view()),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/reset/done/", public(auth_views.PasswordResetCompleteView.as_view()), name="password_reset_complete"
+    ),
     path("i18n/setlang/", public(set_language), name="set_language"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", views.user_list, name="list"),
     path("new/", views.user_create, name="create"),
     path("<int:pk>/", views.user_edit, name="edit"),
+    path("<int:pk>/reset-link/", views.user_reset_link, name="reset_link"),
 ]

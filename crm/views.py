@@ -1,6 +1,9 @@
+import logging
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, JsonResponse
@@ -10,12 +13,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from . import audit, jobs
-from .forms import UserForm
+from .forms import ResetLinkForm, UserForm
 from .models import Job
 from .permissions import logged_in, public, require
 from .roles import ROLE_NAMES
 
 User = get_user_model()
+logger = logging.getLogger(__name__)
 
 
 @public
@@ -50,7 +54,7 @@ def user_list(request):
 
 @require("auth.add_user")
 def user_create(request):
-    form = UserForm(request.POST or None)
+    form = UserForm(request.POST or None, editor=request.user)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             user = form.save()
@@ -66,21 +70,48 @@ def user_create(request):
     return render(request, "users/user_form.html", {"form": form})
 
 
+def _managed_user(pk: int):
+    """A user the Users page may change: superusers are managed outside the CRM (403)."""
+    user = get_object_or_404(User, pk=pk)
+    if user.is_superuser:
+        raise PermissionDenied
+    return user
+
+
 @require("auth.change_user")
 def user_edit(request, pk):
-    user = get_object_or_404(User, pk=pk)
-    form = UserForm(request.POST or None, instance=user)
+    user = _managed_user(pk)
+    form = UserForm(request.POST or None, instance=user, editor=request.user)
     if request.method == "POST" and form.is_valid():
-        before = {name: form.initial.get(name) for name in form.changed_data if name != "password"}
+        before = {name: form.initial.get(name) for name in form.changed_data}
         with transaction.atomic():
             form.save()
             changes = audit.diff(before, {n: form.cleaned_data[n] for n in before})
-            if "password" in form.changed_data and form.cleaned_data.get("password"):
-                changes["password"] = ["***", "***"]
             audit.record("user.update", request=request, obj=user, summary=user.get_username(), changes=changes)
         messages.success(request, _("User %(name)s saved.") % {"name": user.get_username()})
         return redirect("users:list")
     return render(request, "users/user_form.html", {"form": form, "edited_user": user})
+
+
+@require("auth.change_user")
+@require_POST
+def user_reset_link(request, pk):
+    """Mail the user a one-time link to set their own password (Admins never set it for them)."""
+    user = _managed_user(pk)
+    form = ResetLinkForm(user)
+    refusal = form.refusal()
+    if refusal:
+        messages.error(request, refusal)
+        return redirect("users:edit", pk=user.pk)
+    try:
+        form.send(request)
+    except OSError:
+        logger.exception("password-reset link for user %s not sent", user.pk)
+        messages.error(request, _("The email could not be sent; the link was not delivered. Try again later."))
+        return redirect("users:edit", pk=user.pk)
+    audit.record("user.reset_link", request=request, obj=user, summary=user.get_username(), notes=user.email)
+    messages.success(request, _("A password-reset link was sent to %(email)s.") % {"email": user.email})
+    return redirect("users:edit", pk=user.pk)
 
 
 def _own_job(request, pk) -> Job:
@@ -109,7 +140,7 @@ def job_download(request, pk):
     job = _own_job(request, pk)
     if job.state != Job.State.DONE or not job.file or jobs.is_expired(job):
         raise Http404
-    audit.record("job.download", request=request, obj=job, object_type="job", summary=job.get_kind_display())
+    audit.record("job.download", request=request, obj=job, object_type="job", data={"kind": job.kind})
     return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.file.name.rsplit("/", 1)[-1])
 
 

@@ -15,10 +15,13 @@ class CustomersConfig(AppConfig):
         # pg_trgm ignores non-ASCII characters under LC_CTYPE=C: Chinese name search would miss.
         checks.register(check_database_locale, checks.Tags.database)
 
-        from crm import jobs
+        from crm import audit_display, jobs
         from crm.models import Job
 
-        from . import exports, imports
+        from . import exports, history, imports
+
+        history.register()  # the card's fields and choices for the audit trail (crm.audit_display)
+        audit_display.register_value("customer.export", "filters", exports.describe_search)
 
         for kind in (Job.Kind.CUSTOMERS_XLSX, Job.Kind.CUSTOMERS_CSV):
             jobs.register(kind, exports.run_export_job, permission="customers.export_customers")

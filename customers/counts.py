@@ -49,13 +49,9 @@ TIMEOUT = 7 * 24 * 3600
 EPOCH_TABLE = "customers_cardepoch"
 
 
-def created_before(moment: datetime, *, using: str = "default") -> int:
-    """The number of cards whose ``created_at`` lies before ``moment`` (cached when settled)."""
-    return created_before_each([moment], using=using)[0]
-
-
 def created_before_each(moments: Sequence[datetime], *, using: str = "default") -> list[int]:
-    """``created_before`` for several moments, in the order given, in one or two queries:
+    """The number of cards whose ``created_at`` lies before each moment (cached when settled),
+    in the order given, in one or two queries:
     on PostgreSQL one token read when every settled moment is cached, plus one counting query
     otherwise; on SQLite, or for moments too recent to cache, one counting query."""
     if not moments:

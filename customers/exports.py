@@ -16,41 +16,28 @@ crm.xlsx's streaming workbook or a CSV writer that write to a temporary file as 
 - Phones and emails are exported in full: only Admins may export (customers.export_customers).
 - An erased customer keeps its row (so the count matches the search) with its number,
   status and dates only: no personal data leaves the system.
-- Small exports are answered in the request; larger ones run as a job (crm.jobs) with a
-  progress bar when the customers_xlsx / customers_csv job kinds are registered.
-- Every export is audited with its filters and row count.
+- The rest is crm.exports' pipeline, shared with the closure export: small exports are
+  answered in the request; larger ones run as a job with a progress bar (the customers_xlsx /
+  customers_csv job kinds, registered in customers/apps.py); every export is audited with
+  its filters and row count. :class:`CustomerExport` says which customers and how.
 """
 
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 
-from django.conf import settings
-from django.core.files import File
 from django.db.models import QuerySet
-from django.http import FileResponse, QueryDict
-from django.utils import timezone, translation
+from django.http import QueryDict
 from django.utils.formats import number_format
 from django.utils.translation import gettext, ngettext
 
-from crm import audit, jobs, spreadsheets, xlsx
+from crm import exports, spreadsheets, xlsx
 from crm.models import Job
 from crm.spreadsheets import counting
 
 from .models import Customer
 
 CHUNK_SIZE = 2000
-DEFAULT_DIRECT_MAX_ROWS = 10_000
-
-FORMATS = {
-    "xlsx": {
-        "kind": Job.Kind.CUSTOMERS_XLSX,
-        "content_type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    },
-    "csv": {"kind": Job.Kind.CUSTOMERS_CSV, "content_type": "text/csv; charset=utf-8"},
-}
-KIND_FORMATS = {spec["kind"]: fmt for fmt, spec in FORMATS.items()}
 
 
 @dataclass(frozen=True)
@@ -171,81 +158,66 @@ def write_csv(queryset: QuerySet, out, *, progress: Callable | None = None, tota
 WRITERS = {"xlsx": write_xlsx, "csv": write_csv}
 
 
-def filename(fmt: str) -> str:
-    return f"customers-{timezone.localtime():%Y%m%d-%H%M}.{fmt}"
-
-
 def search_params(query: QueryDict) -> dict[str, list[str]]:
     """The search's parameters as JSON (what the audit entry and a job keep): no page, no format."""
     return {key: values for key, values in query.lists() if key not in ("page", "format")}
 
 
-def record(fmt: str, rows: int, params: dict, *, request=None, actor=None, job=None) -> None:
-    """The audit entry of one export: who, which search, how many customers."""
-    audit.record(
-        "customer.export",
-        request=request,
-        actor=actor,
-        object_type="job" if job else "customers",
-        object_id=job.pk if job else "",
-        summary=f"{fmt}: {rows} customers",
-        changes={"format": [None, fmt], "rows": [None, rows], "filters": [None, params]},
-        notes="; ".join(f"{key}={', '.join(values)}" for key, values in params.items()),
-    )
+class CustomerExport(exports.Export):
+    """The customers of a search (customers.filters.filtered_customers); crm.exports does the rest."""
 
+    name = "customers"
+    audit_action = "customer.export"
+    job_kinds = {"xlsx": Job.Kind.CUSTOMERS_XLSX, "csv": Job.Kind.CUSTOMERS_CSV}
+    max_rows_setting = "CUSTOMER_EXPORT_DIRECT_MAX_ROWS"
+    default_max_rows = 10_000
 
-def direct_max_rows() -> int:
-    """Exports up to this many customers are answered in the request; larger ones run as a job."""
-    return getattr(settings, "CUSTOMER_EXPORT_DIRECT_MAX_ROWS", DEFAULT_DIRECT_MAX_ROWS)
+    def __init__(self, queryset: QuerySet, search: dict[str, list[str]]):
+        self.queryset = queryset
+        self.search = search  # the search's parameters (search_params), which selected ``queryset``
 
+    def rows(self) -> QuerySet:
+        return self.queryset
 
-def fits_in_request(queryset: QuerySet) -> bool:
-    limit = direct_max_rows()
-    return queryset.order_by().values("pk")[: limit + 1].count() <= limit
+    def write(self, fmt: str, out, *, progress: Callable | None = None) -> int:
+        total = self.queryset.order_by().count() if progress else None
+        return WRITERS[fmt](self.queryset, out, progress=progress, total=total)
 
+    def params(self) -> dict:
+        return {"filters": self.search}
 
-def jobs_available(fmt: str) -> bool:
-    """True when the job kind for ``fmt`` is registered (customers/apps.py)."""
-    try:
-        jobs.kind_permission(FORMATS[fmt]["kind"])
-    except KeyError:
-        return False
-    return True
+    @classmethod
+    def from_params(cls, params: dict, user) -> "CustomerExport":
+        from .filters import as_querydict, filtered_customers
 
+        search = params.get("filters") or {}
+        _filterset, queryset = filtered_customers(as_querydict(search), user)
+        return cls(queryset, search)
 
-def respond(request, queryset: QuerySet, fmt: str) -> FileResponse:
-    """An export written to a temporary file and sent as the response, then audited."""
-    handle = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it after sending)
-    rows = WRITERS[fmt](queryset, handle)
-    handle.seek(0)
-    record(fmt, rows, search_params(request.GET), request=request)
-    return FileResponse(handle, as_attachment=True, filename=filename(fmt), content_type=FORMATS[fmt]["content_type"])
+    def audit_selection(self) -> dict:
+        return {"filters": self.search}
 
-
-def start_job(request, fmt: str) -> Job:
-    params = {
-        "filters": search_params(request.GET),
-        "language": translation.get_language() or settings.LANGUAGE_CODE,
-    }
-    return jobs.start(FORMATS[fmt]["kind"], user=request.user, params=params)
-
-
-def run_export_job(job: Job, progress: Callable) -> dict:
-    """crm.jobs runner for customers_xlsx / customers_csv: write the file, attach it, audit it."""
-    from .filters import as_querydict, filtered_customers
-
-    fmt = KIND_FORMATS[job.kind]
-    params = job.params or {}
-    filters = params.get("filters") or {}
-    with translation.override(params.get("language") or settings.LANGUAGE_CODE):
-        _filterset, queryset = filtered_customers(as_querydict(filters), job.created_by)
-        total = queryset.order_by().count()
-        with tempfile.TemporaryFile() as handle:
-            rows = WRITERS[fmt](queryset, handle, progress=progress, total=total)
-            handle.seek(0)
-            job.file.save(filename(fmt), File(handle), save=False)
-        record(fmt, rows, filters, actor=job.created_by, job=job)
-        summary = ngettext("%(rows)s customer exported.", "%(rows)s customers exported.", rows) % {
+    def done_message(self, rows: int) -> str:
+        return ngettext("%(rows)s customer exported.", "%(rows)s customers exported.", rows) % {
             "rows": number_format(rows, force_grouping=True)
         }
-    return {"rows": rows, "summary": summary}
+
+
+run_export_job = CustomerExport.run_job
+
+
+def describe_search(params, entry) -> str:
+    """A search's parameters in the reader's language: each filter's label and its values in words."""
+    from .filters import CustomerFilter
+
+    parts = []
+    for key, values in (params or {}).items():
+        found = CustomerFilter.base_filters.get(key)
+        if found is None:
+            continue
+        choices = dict(found.extra.get("choices") or ())
+        words = ", ".join(
+            str(choices.get(value, value)) for value in (values if isinstance(values, list) else [values])
+        )
+        parts.append(f"{found.label}: {words}")
+    return "; ".join(parts)

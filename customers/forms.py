@@ -10,7 +10,6 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -19,12 +18,13 @@ from crm import widgets as crm_widgets  # not `widgets`: ModelForm's Meta has it
 from crm.roles import ROLE_NAMES
 from crm.widgets import FastModelChoiceField
 
+from .gate import CARD_FIELDS, MONEY_FIELDS, MONEY_PERMISSION
 from .models import Customer, Interaction, Purchase, Tag
+from .numbers import clean_customer_no
 from .phones import normalise_phone
 
 User = get_user_model()
 
-CUSTOMER_NO_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9._/-]*")
 TAG_SEPARATORS = re.compile(r"[,，、;；]")
 MAX_TAGS = 20
 MAX_DUPLICATES_SHOWN = 10
@@ -32,39 +32,8 @@ FIELDSETS = [
     (_("Basic information"), ["customer_no", "name", "gender", "birth_date", "occupation", "company", "title"]),
     (_("Contact information"), ["phone", "email", "wechat", "city", "address"]),
     (_("Classification"), ["segment", "stage", "owner", "tags", "preferences"]),
-    (_("Balance and points"), ["balance", "points"]),
+    (_("Balance and points"), list(MONEY_FIELDS)),
 ]
-# What the audit trail records for a card (tags as their names).
-AUDITED_FIELDS = [name for _legend, names in FIELDSETS for name in names]
-
-
-def next_customer_no() -> str:
-    """The next free generated number: "C" and six digits (C000124), more digits after C999999.
-
-    Looks at the highest number of that shape (imported numbers such as C000500 count too,
-    so a generated number never collides with one) through the unique index on customer_no.
-    Two cards created at the same moment may still get the same number: CustomerForm.save
-    retries on the unique constraint.
-    """
-    for width in range(6, 10):
-        highest = (
-            Customer.objects.filter(
-                customer_no__gte="C" + "0" * width,
-                customer_no__lte="C" + "9" * width,
-                customer_no__regex=rf"^C[0-9]{{{width}}}$",
-            )
-            .order_by("-customer_no")
-            .values_list("customer_no", flat=True)
-            .first()
-        )
-        number = int(highest[1:]) + 1 if highest else 1
-        if number < 10**width:
-            candidate = f"C{number:0{width}d}"
-            while Customer.objects.filter(customer_no__iexact=candidate).exists():
-                number += 1
-                candidate = f"C{number:0{width}d}"
-            return candidate
-    raise RuntimeError("customer numbers exhausted")  # a billion cards: not this product's problem
 
 
 def user_label(user) -> str:
@@ -85,16 +54,6 @@ class OwnerField(FastModelChoiceField):
         return user_label(obj)
 
 
-def snapshot(customer: Customer) -> dict:
-    """The audited values of a card, for crm.audit.diff before and after an edit."""
-    values = {name: getattr(customer, name) for name in AUDITED_FIELDS if name not in ("tags", "owner")}
-    values["owner"] = customer.owner.get_username() if customer.owner_id else None
-    values["tags"] = sorted(tag.name for tag in customer.tags.all()) if customer.pk else []
-    if values["balance"] is not None:
-        values["balance"] = Decimal(values["balance"]).quantize(Decimal("0.01"))
-    return values
-
-
 def parse_tags(text: str) -> list[str]:
     """ "VIP, 生日关怀，wholesale" -> ["VIP", "生日关怀", "wholesale"] (duplicates dropped, case-insensitively)."""
     seen, names = set(), []
@@ -104,17 +63,6 @@ def parse_tags(text: str) -> list[str]:
             seen.add(name.casefold())
             names.append(name)
     return names
-
-
-def tags_for(names: list[str]) -> list[Tag]:
-    """The Tag rows for these names, matching existing tags case-insensitively, creating the rest."""
-    tags = []
-    for name in names:
-        tag = Tag.objects.filter(name__iexact=name).first()
-        if tag is None:
-            tag, _created = Tag.objects.get_or_create(name=name)
-        tags.append(tag)
-    return tags
 
 
 class CustomerForm(forms.ModelForm):
@@ -137,7 +85,7 @@ class CustomerForm(forms.ModelForm):
 
     class Meta:
         model = Customer
-        fields = [name for name in AUDITED_FIELDS if name != "tags"]  # tags: a text field of the form
+        fields = [name for name in CARD_FIELDS if name != "tags"]  # tags: a text field of the form
         widgets = {
             "birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "gender": crm_widgets.Select,
@@ -154,9 +102,12 @@ class CustomerForm(forms.ModelForm):
             "points": {"invalid": _("Enter the points as a whole number.")},
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.duplicates: list[Customer] = []
+        if user is not None and not user.has_perm(MONEY_PERMISSION):
+            for name in MONEY_FIELDS:  # until balances are a ledger, only Managers and Admins set them
+                del self.fields[name]
         self.fields["owner"].queryset = owner_choices(self.instance.owner_id)
         self.fields["customer_no"].required = bool(self.instance.pk)
         if not self.instance.pk:
@@ -167,20 +118,13 @@ class CustomerForm(forms.ModelForm):
 
     def fieldsets(self) -> list:
         """(legend, bound fields) groups, in the order the form shows them."""
-        return [(legend, [self[name] for name in names]) for legend, names in FIELDSETS]
+        groups = [(legend, [self[name] for name in names if name in self.fields]) for legend, names in FIELDSETS]
+        return [(legend, fields) for legend, fields in groups if fields]
 
     # --- one field at a time -------------------------------------------------------------
     def clean_customer_no(self) -> str:
-        number = (self.cleaned_data.get("customer_no") or "").strip().upper()
-        if not number:
-            return ""
-        if not CUSTOMER_NO_PATTERN.fullmatch(number):
-            raise forms.ValidationError(
-                _("A customer number may contain only letters, digits, dots, dashes, slashes and underscores."),
-                code="customer_no_characters",
-            )
-        taken = Customer.objects.filter(customer_no__iexact=number).exclude(pk=self.instance.pk)
-        if taken.exists():
+        number = clean_customer_no(self.cleaned_data.get("customer_no"))
+        if number and Customer.objects.filter(customer_no__iexact=number).exclude(pk=self.instance.pk).exists():
             raise forms.ValidationError(
                 _("Customer number %(number)s is already used by another card."),
                 code="customer_no_taken",
@@ -240,15 +184,6 @@ class CustomerForm(forms.ModelForm):
     # --- across fields ---------------------------------------------------------------------
     def clean(self):
         cleaned = super().clean()
-        version = cleaned.get("version")
-        if self.instance.pk and version and version != self.instance.updated_at.isoformat():
-            raise forms.ValidationError(
-                _(
-                    "Someone else changed this card after you opened it. "
-                    "Open the card again to see their change, then make yours."
-                ),
-                code="stale",
-            )
         self.duplicates = self._find_duplicates(cleaned)
         if self.duplicates and not cleaned.get("save_anyway"):
             self.add_error(
@@ -277,25 +212,13 @@ class CustomerForm(forms.ModelForm):
         others = Customer.objects.filter(condition).not_erased().exclude(pk=self.instance.pk)
         return list(others.order_by("customer_no")[:MAX_DUPLICATES_SHOWN])
 
-    # --- saving ------------------------------------------------------------------------------
-    @transaction.atomic
-    def save(self, commit: bool = True) -> Customer:
-        """Save the card and its tags; a generated number that was taken meanwhile is replaced."""
-        customer = super().save(commit=False)
-        generated = not customer.customer_no
-        for attempt in range(5):
-            if generated:
-                customer.customer_no = next_customer_no()
-            try:
-                with transaction.atomic():
-                    customer.save()
-                break
-            except IntegrityError:
-                taken = Customer.objects.filter(customer_no=customer.customer_no).exists()
-                if not (generated and taken) or attempt == 4:
-                    raise
-        customer.tags.set(tags_for(self.cleaned_data.get("tags", [])))
-        return customer
+    # --- what the card gate writes -------------------------------------------------------------
+    def card_values(self) -> dict:
+        """The cleaned card fields for customers.gate (tags as names, the owner as a user or None)."""
+        return {name: self.cleaned_data[name] for name in CARD_FIELDS if name in self.fields}
+
+    def save(self, commit: bool = True):
+        raise NotImplementedError("Cards are written through customers.gate (create_card, update_card).")
 
 
 class InteractionForm(forms.ModelForm):

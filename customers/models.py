@@ -4,8 +4,9 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
-from django.db import models, transaction
-from django.db.models import F, Q
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -22,12 +23,35 @@ class Tag(models.Model):
         return self.name
 
 
-class CustomerQuerySet(models.QuerySet):
-    def active(self) -> "CustomerQuerySet":
-        return self.filter(status=Customer.Status.ACTIVE)
+LOCK_BATCH = 5000
 
+
+class CustomerQuerySet(models.QuerySet):
     def not_erased(self) -> "CustomerQuerySet":
         return self.exclude(status=Customer.Status.ERASED)
+
+    def lock(self, ids) -> list["Customer"]:
+        """These cards, locked until the transaction ends and read as they are now, in primary-key order.
+
+        The one lock order of every operation that locks several cards (the closure operations,
+        bulk closing, import): two of them locking overlapping cards wait for each other instead
+        of deadlocking. Cards that do not exist are left out.
+        """
+        return [card for batch in self._batches(ids) for card in self._locking(batch)]
+
+    def lock_ids(self, ids) -> None:
+        """:meth:`lock` without reading the rows (an import locks up to 200,000 cards)."""
+        for batch in self._batches(ids):
+            list(self._locking(batch).values_list("pk", flat=True))
+
+    def _locking(self, batch: list[int]) -> "CustomerQuerySet":
+        return self.select_for_update().filter(pk__in=batch).order_by("pk")
+
+    @staticmethod
+    def _batches(ids):
+        ordered = sorted({int(pk) for pk in ids})
+        for start in range(0, len(ordered), LOCK_BATCH):
+            yield ordered[start : start + LOCK_BATCH]
 
 
 class Customer(models.Model):
@@ -97,10 +121,10 @@ class Customer(models.Model):
     )
     points = models.IntegerField(_("loyalty points"), default=0, validators=[MinValueValidator(0)])
 
-    # State, changed only by closures.operations
+    # State, changed only by the closure operations (closures/); the other fields only through customers.gate
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
 
-    # Kept current by record_purchase / record_interaction, never recomputed on a page view.
+    # Kept current by customers.gate.record_purchase / record_interaction, never recomputed on a page view.
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     last_interaction_at = models.DateTimeField(_("last interaction"), null=True, blank=True, editable=False)
@@ -120,10 +144,11 @@ class Customer(models.Model):
             ("import_customers", _("Can import customers from files")),
             ("export_customers", _("Can export customers to files")),
             ("view_unmasked_contacts", _("Can see full phone numbers and emails in lists")),
+            ("change_balance", _("Can change a card's balance and points")),
         ]
         indexes = [
             # The last digits of phones (phone_rev LIKE '8765%'); covering, so the ids of the active
-            # cards ending with them are read from the index alone (customers.filters.LastDigits).
+            # cards ending with them are read from the index alone (customers.results.LastDigits).
             models.Index(
                 fields=["phone_rev"],
                 name="customer_phone_rev_covering",
@@ -150,6 +175,9 @@ class Customer(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(balance__gte=0), name="customer_balance_not_negative"),
             models.CheckConstraint(condition=Q(points__gte=0), name="customer_points_not_negative"),
+            # One card per number whatever its case (customers.numbers stores the canonical form;
+            # this also serves the search's case-insensitive lookup).
+            models.UniqueConstraint(Upper("customer_no"), name="customer_no_unique_any_case"),
         ]
 
     def __str__(self) -> str:
@@ -166,40 +194,6 @@ class Customer(models.Model):
     @property
     def is_erased(self) -> bool:
         return self.status == self.Status.ERASED
-
-    @transaction.atomic
-    def record_purchase(self, *, product: str, quantity: int, amount: Decimal, purchased_on, by=None) -> "Purchase":
-        """Add a purchase and keep the card's purchase figures current in the same transaction."""
-        purchase = Purchase.objects.create(
-            customer=self,
-            product=product,
-            quantity=quantity,
-            amount=amount,
-            purchased_on=purchased_on,
-            recorded_by=by,
-        )
-        Customer.objects.filter(pk=self.pk).update(
-            purchase_count=F("purchase_count") + 1,
-            purchase_total=F("purchase_total") + amount,
-            updated_at=timezone.now(),
-        )
-        Customer.objects.filter(pk=self.pk).filter(
-            Q(last_purchase_on__isnull=True) | Q(last_purchase_on__lt=purchased_on)
-        ).update(last_purchase_on=purchased_on)
-        self.refresh_from_db(fields=["purchase_count", "purchase_total", "last_purchase_on", "updated_at"])
-        return purchase
-
-    @transaction.atomic
-    def record_interaction(self, *, kind: str, occurred_at, summary: str, outcome: str = "", by=None) -> "Interaction":
-        """Log an interaction and move the card's "last interaction" forward if it is newer."""
-        interaction = Interaction.objects.create(
-            customer=self, kind=kind, occurred_at=occurred_at, summary=summary, outcome=outcome, by=by
-        )
-        Customer.objects.filter(pk=self.pk).filter(
-            Q(last_interaction_at__isnull=True) | Q(last_interaction_at__lt=occurred_at)
-        ).update(last_interaction_at=occurred_at, updated_at=timezone.now())
-        self.refresh_from_db(fields=["last_interaction_at", "updated_at"])
-        return interaction
 
 
 class Purchase(models.Model):

@@ -6,9 +6,9 @@ or raises ``ValueError`` with a message a user can act on ("This mobile number h
 Chinese mobiles have 11."). ``import_id_fields`` is ``customer_no``, so a row whose number
 exists updates that customer instead of adding one.
 
-customers.imports drives the widgets row by row and writes in bulk (see its docstring for
-why it does not go through ``Resource.import_data`` for large files); the resource also works
-on its own with ``import_data`` for small datasets (admin, shell), with the same validation.
+customers.imports drives the widgets row by row and writes in bulk through the card gate (see
+its docstring for why it does not go through ``Resource.import_data``). The resource's own
+``import_data`` is refused: it would write cards around the gate (no status check, no audit).
 
 Rules every widget follows:
 - An empty cell is ``None``: it never erases data. A new customer gets the field's default,
@@ -32,6 +32,7 @@ from import_export import fields, resources, widgets
 
 from .columns import CHOICE_SYNONYMS, COLUMN_NAMES, COLUMNS, Column, normalise_key
 from .models import Customer, Tag
+from .numbers import clean_customer_no
 from .phones import normalise_phone
 
 BALANCE_MAX = Decimal("9999999999.99")  # max_digits=12, decimal_places=2
@@ -323,24 +324,22 @@ class TagsWidget(widgets.ManyToManyWidget):
         return ", ".join(tag.name for tag in value.all()) if value is not None else ""
 
 
-class TagsField(fields.Field):
-    """Saving through ``import_data``: the listed tags replace the customer's, unknown ones are created."""
+class CustomerNumberWidget(TextWidget):
+    """A customer number in its canonical form (customers.numbers: the card form's rule, any case)."""
 
-    def save(self, instance, row, is_m2m=False, **kwargs):
-        names = self.clean(row, **kwargs)
-        if names is None or not is_m2m:
-            return
-        existing = {t.name: t for t in Tag.objects.filter(name__in=names)}
-        tags = [existing.get(name) or Tag.objects.create(name=name) for name in names]
-        instance.tags.set(tags)
+    def __init__(self):
+        super().__init__(_max_length("customer_no"), required=True)
 
-
-_CUSTOMER_NO_PATTERN = r"[\w\-./]+"
+    def clean(self, value, row=None, **kwargs):
+        text = super().clean(value, row, **kwargs)
+        try:
+            return clean_customer_no(text)
+        except ValidationError as error:
+            raise ValueError(_message(error)) from None
 
 
 def _field(column: Column, widget) -> fields.Field:
-    kind = TagsField if column.name == "tags" else fields.Field
-    return kind(attribute=column.field_name, column_name=column.name, widget=widget, saves_null_values=False)
+    return fields.Field(attribute=column.field_name, column_name=column.name, widget=widget, saves_null_values=False)
 
 
 def _max_length(name: str) -> int:
@@ -351,12 +350,7 @@ def build_widgets() -> dict[str, widgets.Widget]:
     """A fresh widget per column (the owner widget caches users, so one set per import)."""
     text = {name: TextWidget(_max_length(name)) for name in ("occupation", "company", "title", "wechat", "city")}
     return {
-        "customer_no": TextWidget(
-            _max_length("customer_no"),
-            required=True,
-            pattern=_CUSTOMER_NO_PATTERN,
-            pattern_help=_("A customer number may contain only letters, digits, -, _, . and /."),
-        ),
+        "customer_no": CustomerNumberWidget(),
         "name": TextWidget(_max_length("name"), required=True),
         "gender": ChoiceWidget("gender", Customer.Gender.choices),
         "birth_date": BirthDateWidget(),
@@ -393,6 +387,6 @@ class CustomerResource(resources.ModelResource):
     def widgets(self) -> dict[str, widgets.Widget]:
         return {name: self.fields[name].widget for name in COLUMN_NAMES}
 
-    def after_init_instance(self, instance, new, row, **kwargs):
-        if not new and instance.is_erased:
-            raise ValidationError(_("This customer was erased; an erased card cannot be imported again."))
+    def import_data(self, *args, **kwargs):
+        """Never: cards are written through the card gate (customers.imports, customers.gate)."""
+        raise NotImplementedError("Customer files are imported with customers.imports, through the card gate.")

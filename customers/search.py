@@ -25,6 +25,7 @@ from django.db import connections
 from django.db.models import Q
 
 from .models import NameGram
+from .numbers import normalise_customer_no
 from .phones import normalise_phone, phone_digits
 
 GRAM_MAX = 2  # names searched through the NameGram table up to this many characters
@@ -43,7 +44,7 @@ class Terms:
     the whole name. They are kept apart rather than OR-ed into one condition because
     PostgreSQL cannot serve "number = x OR id IN (grams)" from indexes (it scans the table):
     the page reads the exact rows and the other matches with separate queries (see
-    customers.filters.ExactFirst).
+    customers.results.ExactFirst).
     """
 
     text: str
@@ -56,7 +57,7 @@ class Terms:
     # sorted exact-first and counted in the query that reads the page.
     few: bool = False
     # The last digits alone (no full phone): about 100 matches at a million cards, each on its own
-    # page of the table. Their ids can come from the phone_rev index alone (customers.filters.LastDigits).
+    # page of the table. Their ids can come from the phone_rev index alone (customers.results.LastDigits).
     by_suffix: Q | None = None
 
     @property
@@ -74,7 +75,8 @@ def parse(text: str, using: str = "default") -> Terms | None:
     text = clean_text(text)
     if not text:
         return None
-    by_number = Q(customer_no__iexact=text) if _CUSTOMER_NO_LIKE.fullmatch(text.upper()) else None
+    number = normalise_customer_no(text)
+    by_number = Q(customer_no__iexact=number) if _CUSTOMER_NO_LIKE.fullmatch(number) else None
     if "@" in text:
         return _combine(text, [by_number, Q(email__iexact=text)], [by_number, Q(email__iexact=text)])
     digits = phone_digits(text)
@@ -108,14 +110,6 @@ def _any(conditions: list[Q | None]) -> Q | None:
 
 def _combine(text: str, match: list[Q | None], exact: list[Q | None]) -> Terms:
     return Terms(text=text, match=_any(match), exact=_any(exact), few=True)
-
-
-def name_grams(name: str) -> set[str]:
-    """What the database trigger stores for a name: each character and each pair, lower-cased,
-    leaving out any containing whitespace (a stripped 1- or 2-character query never has any)."""
-    lowered = (name or "").lower()
-    grams = {lowered[i : i + size] for size in (1, 2) for i in range(len(lowered) - size + 1)}
-    return {gram for gram in grams if not any(ch.isspace() for ch in gram)}
 
 
 def database_locale_problem(using: str = "default") -> str | None:

@@ -17,6 +17,7 @@ def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = _media_root
     settings.AXES_ENABLED = True
+    settings.JOBS_RUN_INLINE = True  # jobs finish inside the request; test_job_threads.py tests the thread
 
 
 def pytest_unconfigure(config):
@@ -31,6 +32,19 @@ def _empty_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture
+def fresh_numbers(db):
+    """Generated customer numbers start again at C000001 (on PostgreSQL they come from a sequence,
+    which a test's rollback does not rewind)."""
+    from django.db import connection
+
+    from customers.numbers import SEQUENCE
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER SEQUENCE {SEQUENCE} RESTART WITH 1")
 
 
 @pytest.fixture

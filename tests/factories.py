@@ -34,9 +34,6 @@ class UserFactory(factory.django.DjangoModelFactory):
         """UserFactory(role="Staff") puts the user in that group (created by the roles sync)."""
         if create and extracted:
             self.groups.add(Group.objects.get(name=extracted))
-            if extracted == "Admin":
-                self.is_staff = True
-                self.save(update_fields=["is_staff"])
 
 
 class TagFactory(factory.django.DjangoModelFactory):

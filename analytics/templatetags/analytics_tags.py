@@ -4,7 +4,6 @@ from django import template
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from analytics.filters import person_name
 from analytics.rows import closure_rows as write_closure_rows
 
 register = template.Library()
@@ -42,13 +41,6 @@ def trend_class(value) -> str:
     if not value:
         return ""
     return "up" if value > 0 else "down"
-
-
-@register.filter
-def who(user) -> str:
-    if user is None:
-        return ""
-    return person_name(user.first_name, user.last_name, user.get_username())
 
 
 @register.simple_tag

@@ -1,9 +1,16 @@
-"""The audit log page (Manager, Admin): read-only, filterable, never counting the whole table."""
+"""The audit log page (Manager, Admin): read-only, filterable, never counting the whole table,
+every entry in the reader's language (crm.audit_display), contacts masked for those who see them
+masked in lists (a Manager paging through the log must not collect every phone number edited).
+
+Paged by keyset ("Newer" / "Older" carry the (at, id) of the page's edge), so the oldest entry
+is as cheap to reach as the newest; see crm.pagination.keyset_page.
+"""
 
 from django.shortcuts import render
 
+from crm.audit_display import describe
 from crm.models import AuditEntry
-from crm.pagination import page_of
+from crm.pagination import keyset_page
 from crm.permissions import require
 from customers.models import Customer
 
@@ -17,9 +24,11 @@ def audit_log(request):
         entries = AuditEntry.objects.none()
     else:
         entries = filterset.qs
-    page = page_of(request, entries.order_by("-at", "-id"), per_page=50)
+    page = keyset_page(entries, request.GET, per_page=50)
     customer_ids = {e.customer_id for e in page.object_list if e.customer_id}
     numbers = dict(Customer.objects.filter(pk__in=customer_ids).values_list("pk", "customer_no"))
     for entry in page.object_list:
         entry.customer_no = numbers.get(entry.customer_id, "")
-    return render(request, "closures/audit_log.html", {"filter": filterset, "page_obj": page})
+    # In the reader's language; phones and emails masked as in lists, unless the reader sees them in full.
+    shown = describe(page.object_list, unmasked=request.user.has_perm("customers.view_unmasked_contacts"))
+    return render(request, "closures/audit_log.html", {"filter": filterset, "page_obj": page, "shown": shown})

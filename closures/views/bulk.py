@@ -2,11 +2,13 @@
 
 Three steps: choose one action and one reason ("Continue"), read how many and which cards
 ("Confirm"), see what was done and what was skipped and why. The selection travels signed, so it
-cannot be widened by hand between the steps; closures/bulk.py re-checks every card.
+cannot be widened by hand between the steps; the confirmation carries a nonce and each listed
+card's version, and closures/bulk.py re-checks every card with the single-card flow's rules.
 """
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -15,10 +17,11 @@ from crm.permissions import require
 from customers.filters import filtered_customers
 from customers.models import Customer
 
-from .. import tokens
+from .. import rules, tokens
 from ..bulk import BULK_LIMIT, bulk_close
 from ..forms import BulkForm
-from ..models import Action
+from ..models import Action, ClosureSettings
+from ..rules import ClosureChoice
 
 
 def _selected_ids(request) -> list[int]:
@@ -39,43 +42,53 @@ def _selected_ids(request) -> list[int]:
 
 @require("closures.bulk_close")
 def bulk(request):
-    if request.method == "POST":
-        form = BulkForm(request.POST)
-        if form.is_valid():
-            try:
-                ids = tokens.read_selection(form.cleaned_data["selection"])
-            except ValidationError as exc:
-                messages.error(request, " ".join(exc.messages))
-                return redirect("customers:search")
-            return _confirm_page(request, ids, form.cleaned_data)
-        count = None
-    else:
+    if request.method != "POST":
         ids = _selected_ids(request)
-        count = len(ids)
-        form = BulkForm(initial={"selection": tokens.sign_selection(ids)}) if ids else None
-    context = {"form": form, "count": count, "limit": BULK_LIMIT}
-    return render(request, "closures/bulk.html", context)
+        form = BulkForm(initial={"selection": tokens.sign_selection(ids)}, money=_money(ids)) if ids else None
+        return render(request, "closures/bulk.html", {"form": form, "count": len(ids), "limit": BULK_LIMIT})
+    try:
+        ids = tokens.read_selection(request.POST.get("selection", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("customers:search")
+    form = BulkForm(request.POST, money=_money(ids))
+    if form.is_valid():
+        return _confirm_page(request, ids, form.cleaned_data)
+    return render(request, "closures/bulk.html", {"form": form, "count": None, "limit": BULK_LIMIT})
+
+
+def _money(ids: list[int]) -> int:
+    """How many of the cards are active with a balance or points (they need an acknowledged settlement)."""
+    if len(ids) > BULK_LIMIT:
+        return 0
+    active = Customer.objects.filter(pk__in=ids, status=Customer.Status.ACTIVE)
+    return active.filter(Q(balance__gt=0) | Q(points__gt=0)).count()
 
 
 def _confirm_page(request, ids: list[int], data: dict):
-    customers = Customer.objects.filter(pk__in=ids).only("pk", "customer_no", "name", "status", "balance", "points")
-    token = tokens.sign_bulk(
-        {
-            "ids": ids,
-            "action": data["action"],
-            "reason": data["reason"].pk,
-            "notes": data["notes"],
-            "settlement_note": data["settlement_note"],
-        }
+    """The cards as they are now, and the token that carries the choice and what this page shows."""
+    fields = ("pk", "customer_no", "name", "status", "balance", "points", "segment", "updated_at")
+    customers = list(Customer.objects.filter(pk__in=ids).only(*fields).order_by("customer_no"))
+    choice = ClosureChoice(
+        action=data["action"],
+        reason=data["reason"].pk,
+        notes=data["notes"],
+        settlement_note=data.get("settlement_note") or "",
+        balance_acknowledged=bool(data.get("acknowledge_balance")),
+        seen={c.pk: rules.version(c) for c in customers},
+        nonce=tokens.new_nonce(),
     )
+    active = [c for c in customers if c.is_active]
+    settings = ClosureSettings.load()
     context = {
-        "customers": customers.order_by("customer_no"),
+        "customers": customers,
         "count": len(ids),
         "action_label": Action(data["action"]).label,
         "reason": data["reason"],
-        "notes": data["notes"],
-        "settlement_note": data["settlement_note"],
-        "token": token,
+        "choice": choice,
+        "money": sum(1 for c in active if c.balance > 0 or c.points > 0),
+        "approval": sum(1 for c in active if rules.approval_needed(c, request.user, settings)),
+        "token": tokens.sign_bulk(choice),
     }
     return render(request, "closures/bulk_confirm.html", context)
 
@@ -84,22 +97,14 @@ def _confirm_page(request, ids: list[int], data: dict):
 @require_POST
 def bulk_confirm(request):
     try:
-        data = tokens.read_bulk(request.POST.get("token", ""))
-        result = bulk_close(
-            data["ids"],
-            by=request.user,
-            action=data["action"],
-            reason=data["reason"],
-            notes=data["notes"],
-            settlement_note=data["settlement_note"],
-            request=request,
-        )
-    except (ValidationError, KeyError) as exc:
-        messages.error(request, " ".join(getattr(exc, "messages", [_("This confirmation is not valid.")])))
+        choice = tokens.read_bulk(request.POST.get("token", ""))
+        result = bulk_close(list(choice.seen), choice, by=request.user, request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
         return redirect("customers:search")
     messages.success(
         request,
         _("%(done)s cards done, %(skipped)s skipped.") % {"done": len(result.done), "skipped": len(result.skipped)},
     )
-    context = {"result": result, "action_label": Action(data["action"]).label}
+    context = {"result": result, "action_label": Action(choice.action).label}
     return render(request, "closures/bulk_result.html", context)

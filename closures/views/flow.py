@@ -118,34 +118,30 @@ def confirm(request, pk: int, action: str):
     form = ClosureConfirmForm(request.POST, customer=customer, action=action, money=_money(preview))
     if not form.is_valid():
         return _confirm_page(request, customer, preview, form)
+    return _performed(request, customer, preview, form.cleaned_data)
+
+
+def _performed(request, customer: Customer, preview: tokens.Preview, data: dict):
+    """Hand the confirmed choice to the one operation that does it; say what happened on the card."""
+    choice = preview.choice(
+        settlement_note=data.get("settlement_note") or "",
+        balance_acknowledged=bool(data.get("acknowledge_balance")),
+    )
     try:
-        outcome = _perform(request, customer, preview, form.cleaned_data)
+        if preview.action == Action.ERASE:
+            outcome = erasure.erase_customer(
+                customer, choice, by=request.user, confirmation=data["confirmation"], request=request
+            )
+        else:
+            outcome = operations.confirm_closure(customer, choice, by=request.user, request=request)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-        return redirect("customers:card", pk=customer.pk)
-    if isinstance(outcome, ClosureRequest):
-        messages.success(request, _("Your request was sent to a Manager for approval; the card stays active."))
     else:
-        messages.success(request, str(SUCCESS[action]) % {"number": customer.customer_no})
+        if isinstance(outcome, ClosureRequest):
+            messages.success(request, _("Your request was sent to a Manager for approval; the card stays active."))
+        else:
+            messages.success(request, str(SUCCESS[preview.action]) % {"number": customer.customer_no})
     return redirect("customers:card", pk=customer.pk)
-
-
-def _perform(request, customer: Customer, preview: tokens.Preview, data: dict):
-    """Hand the confirmed choice to the one operation that does it."""
-    choice = {
-        "reason": preview.reason_id,
-        "notes": preview.notes,
-        "settlement_note": data.get("settlement_note") or "",
-        "balance_acknowledged": bool(data.get("acknowledge_balance")),
-        "seen": preview.seen,
-        "nonce": preview.nonce,
-        "request": request,
-    }
-    if preview.action == Action.ERASE:
-        return erasure.erase_customer(customer, by=request.user, confirmation=data["confirmation"], **choice)
-    return operations.confirm_closure(
-        customer, by=request.user, action=preview.action, duplicate_of=preview.duplicate_of_id, **choice
-    )
 
 
 @require("closures.reinstate_closure")

@@ -37,8 +37,8 @@ def reason_create(request):
                 "reason.create",
                 request=request,
                 obj=reason,
-                summary=reason.label_en,
                 changes=audit.diff({}, _snapshot(reason, REASON_FIELDS)),
+                data={"reason": reason.pk},
             )
         messages.success(request, _("Reason “%(label)s” created.") % {"label": reason.label})
         return redirect("closures:reason_list")
@@ -57,8 +57,8 @@ def reason_edit(request, pk):
                 "reason.update",
                 request=request,
                 obj=reason,
-                summary=reason.label_en,
                 changes=audit.diff(before, _snapshot(reason, REASON_FIELDS)),
+                data={"reason": reason.pk},
             )
         messages.success(request, _("Reason “%(label)s” saved.") % {"label": reason.label})
         return redirect("closures:reason_list")

@@ -29,19 +29,7 @@ def decide(request, pk: int):
     closure_request = get_object_or_404(ClosureRequest.objects.select_related(*related), pk=pk)
     form = DecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        approving = form.cleaned_data["decision"] == "approve"
-        operation = operations.approve if approving else operations.reject
-        try:
-            operation(closure_request, by=request.user, note=form.cleaned_data["note"], request=request)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-            return redirect("closures:request_decide", pk=closure_request.pk)
-        number = closure_request.customer.customer_no
-        if approving:
-            messages.success(request, _("Approved: card %(number)s was closed.") % {"number": number})
-        else:
-            messages.success(request, _("Rejected: card %(number)s stays active.") % {"number": number})
-        return redirect("closures:request_queue")
+        return _decided(request, closure_request, approving=form.cleaned_data["decision"] == "approve", form=form)
     context = {
         "req": closure_request,
         "customer": closure_request.customer,
@@ -50,3 +38,19 @@ def decide(request, pk: int):
         "form": form,
     }
     return render(request, "closures/request_decide.html", context)
+
+
+def _decided(request, closure_request: ClosureRequest, *, approving: bool, form):
+    """Approve or reject through the operation; back to the request when it is refused, to the queue when done."""
+    operation = operations.approve if approving else operations.reject
+    try:
+        operation(closure_request, by=request.user, note=form.cleaned_data["note"], request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("closures:request_decide", pk=closure_request.pk)
+    number = closure_request.customer.customer_no
+    if approving:
+        messages.success(request, _("Approved: card %(number)s was closed.") % {"number": number})
+    else:
+        messages.success(request, _("Rejected: card %(number)s stays active.") % {"number": number})
+    return redirect("closures:request_queue")

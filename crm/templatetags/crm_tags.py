@@ -1,7 +1,5 @@
 """Small template helpers shared by every app."""
 
-from functools import cache
-
 from django import template
 from django.utils.translation import gettext as _
 
@@ -91,32 +89,3 @@ def audit_label(action: str) -> str:
     from crm.audit import ACTION_LABELS
 
     return ACTION_LABELS.get(action, action)
-
-
-@cache
-def _choice_labels(model, field_name: str) -> dict:
-    return dict(model._meta.get_field(field_name).flatchoices)
-
-
-@register.filter
-def display(obj, field_name: str):
-    """``obj.get_<field>_display()`` for a list's rows: the same label, without Django building
-    a dict of every choice (hashing each lazy label) at each call."""
-    value = getattr(obj, field_name)
-    return _choice_labels(type(obj), field_name).get(value, value)
-
-
-@register.filter(expects_localtime=True)
-def ymd(value) -> str:
-    """``value|date:"Y-m-d"`` for a list's rows (in local time, like ``date``), a fifth of the cost."""
-    if not value:
-        return ""
-    return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
-
-
-@register.filter(expects_localtime=True)
-def ymd_hm(value) -> str:
-    """``value|date:"Y-m-d H:i"`` for a list's rows (in local time, like ``date``)."""
-    if not value:
-        return ""
-    return f"{value.year:04d}-{value.month:02d}-{value.day:02d} {value.hour:02d}:{value.minute:02d}"

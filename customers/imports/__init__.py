@@ -29,9 +29,14 @@ first with only the shared strings it holds, and every row is built only as wide
 (see reading.py and the xlsx_*.py modules); formulas are never evaluated, a formula cell is
 refused with a plain message. CSV is UTF-8 with or without a BOM, or GB18030/GBK.
 
-Auditing: one ``customer.import`` entry per import with the file name and the counts, not one
-per row: 100,000 entries would double the write time and bury the trail; the cards' own
-history starts with their first edit after the import.
+Writing goes through the card gate (customers/gate.py): a row whose card is closed, void or
+archived is a problem like any bad cell ("Card C000123 is closed: reinstate it first to change
+it. Or remove the row."), an erased card's row too, and every card created or changed gets its
+own audit entry naming the file and the line, inserted in batches (gate.write_import_chunk), so
+its history shows the import and erasure finds every value it ever had. The file gets one
+``customer.import`` entry more, with its counts. Before the first chunk is written, every existing
+card the file names is locked in primary-key order (operation.lock_existing_cards), the order
+bulk closing locks in, so the two never deadlock.
 """
 
 from .background import latest_job, load_report, run_import_job, runs_as_job, start_job

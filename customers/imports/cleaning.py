@@ -107,7 +107,7 @@ class Chunk:
     rows: int  # data rows read so far, blank rows excluded
 
 
-def _blank_row(values: list) -> bool:
+def blank_row(values: list) -> bool:
     return all(value is None or (isinstance(value, str) and not value.strip()) for value in values)
 
 
@@ -201,7 +201,7 @@ def cleaned(rows: Iterator[tuple[int, list]]) -> Iterator[ColumnMap | Chunk]:
         physical += 1
         if physical > physical_limit:
             raise ImportFileError(_row_cap_message(limit))
-        if _blank_row(values):
+        if blank_row(values):
             continue
         if columns is None:
             columns = map_columns(values)

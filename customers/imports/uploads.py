@@ -99,7 +99,7 @@ def confirm_upload(upload: StoredUpload, *, user, request=None, progress=None) -
     options = {"user": user, "commit": True, "request": request, "upload_id": upload.upload_id, "progress": progress}
     if default_storage.exists(upload.rows_path):
         with default_storage.open(upload.rows_path, "rb") as handle:
-            return run_import(lambda: _kept_rows(handle), upload.file_name, **options)
+            return run_import(lambda: _kept_rows(handle), upload.file_name, **options)  # rewinds: read twice
     with upload.open() as handle:
         return run_import(lambda: read_rows(handle, upload.file_name), upload.file_name, **options)
 
@@ -135,6 +135,7 @@ def _tee_rows(rows, out) -> Iterator[tuple[int, list]]:
 
 
 def _kept_rows(handle) -> Iterator[tuple[int, list]]:
+    handle.seek(0)
     for raw in handle:
         line, values = json.loads(raw, object_hook=_decode_cell)
         yield line, values

@@ -1,21 +1,10 @@
-"""Customer pages' helpers: field labels for the card's history timeline, the search results' rows."""
+"""Customer pages' helpers: the search results' rows."""
 
 from django import template
-from django.core.exceptions import FieldDoesNotExist
 
-from customers.models import Customer
 from customers.rows import customer_rows as write_rows
 
 register = template.Library()
-
-
-@register.filter
-def field_label(name: str) -> str:
-    """A customer field's verbose name ("city" -> "City"), or the name itself."""
-    try:
-        return str(Customer._meta.get_field(name).verbose_name).capitalize()
-    except FieldDoesNotExist:
-        return name
 
 
 @register.simple_tag(takes_context=True)

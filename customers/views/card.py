@@ -1,17 +1,18 @@
 """The customer card: view, create, edit, log interactions and purchases."""
 
 from django.contrib import messages
-from django.db import transaction
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Window
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from crm import audit
+from crm.audit_display import describe
 from crm.models import AuditEntry
 from crm.permissions import require
 
-from ..forms import CustomerForm, InteractionForm, PurchaseForm, snapshot
+from .. import gate
+from ..forms import CustomerForm, InteractionForm, PurchaseForm
 from ..models import Customer
 
 LATEST_PURCHASES = 10
@@ -19,21 +20,18 @@ LATEST_INTERACTIONS = 10
 TIMELINE_ENTRIES = 100
 
 
-def _customer(pk: int, *, lock: bool = False) -> Customer:
-    """The card, locked for the rest of the transaction when about to change it."""
-    queryset = Customer.objects.select_for_update() if lock else Customer.objects.all()
-    return get_object_or_404(queryset, pk=pk)
-
-
 def _refuse_unless_active(request, customer: Customer) -> HttpResponse | None:
-    """Closed, void, archived and erased cards keep their history but take no new changes."""
-    if customer.is_active:
+    """Closed, void, archived and erased cards keep their history but take no new changes (customers.gate)."""
+    refusal = gate.status_refusal(customer.status, customer.customer_no)
+    if not refusal:
         return None
-    messages.error(
-        request,
-        _("This card is %(status)s: only active cards can be edited or have interactions and purchases added.")
-        % {"status": customer.get_status_display().lower()},
-    )
+    messages.error(request, refusal)
+    return redirect("customers:card", pk=customer.pk)
+
+
+def _refused(request, customer: Customer, error: ValidationError) -> HttpResponse:
+    """The gate refused the change (the card was closed meanwhile, say): its message, on the card."""
+    messages.error(request, " ".join(error.messages))
     return redirect("customers:card", pk=customer.pk)
 
 
@@ -49,7 +47,8 @@ def card(request, pk: int):
         "purchases": list(customer.purchases.select_related("recorded_by")[:LATEST_PURCHASES]),
         "interactions": latest,
         "interaction_count": latest[0].of_all if latest else 0,
-        "timeline": list(AuditEntry.objects.for_customer(customer.pk)[:TIMELINE_ENTRIES]),
+        # In the reader's language, contacts in full: the card shows them to whoever may read it.
+        "timeline": describe(AuditEntry.objects.for_customer(customer.pk)[:TIMELINE_ENTRIES], unmasked=True),
         "timeline_cap": TIMELINE_ENTRIES,
     }
     return render(request, "customers/card.html", context)
@@ -57,95 +56,67 @@ def card(request, pk: int):
 
 @require("customers.add_customer")
 def create(request):
-    form = CustomerForm(request.POST or None)
+    form = CustomerForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            customer = form.save()
-            values = {k: v for k, v in snapshot(customer).items() if v not in (None, "", [])}
-            audit.record(
-                "customer.create",
-                request=request,
-                obj=customer,
-                customer_id=customer.pk,
-                summary=f"{customer.customer_no} {customer.name}",
-                changes=audit.diff({}, values),
-            )
-        messages.success(request, _("Customer %(number)s created.") % {"number": customer.customer_no})
-        return redirect("customers:card", pk=customer.pk)
+        try:
+            customer = gate.create_card(form.card_values(), by=request.user, source=gate.FORM, request=request)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Customer %(number)s created.") % {"number": customer.customer_no})
+            return redirect("customers:card", pk=customer.pk)
     return render(request, "customers/customer_form.html", {"form": form})
 
 
 @require("customers.change_customer")
 def edit(request, pk: int):
-    with transaction.atomic():
-        customer = _customer(pk, lock=request.method == "POST")
-        if refused := _refuse_unless_active(request, customer):
-            return refused
-        before = snapshot(customer)
-        form = CustomerForm(request.POST or None, instance=customer)
-        if request.method == "POST" and form.is_valid():
-            form.save()
-            customer.refresh_from_db()
-            changes = audit.diff(before, snapshot(customer))
-            if changes:
-                audit.record(
-                    "customer.update",
-                    request=request,
-                    obj=customer,
-                    customer_id=customer.pk,
-                    summary=f"{customer.customer_no} {customer.name}",
-                    changes=changes,
-                )
-                messages.success(request, _("Changes to %(number)s saved.") % {"number": customer.customer_no})
-            else:
-                messages.info(request, _("Nothing was changed."))
+    customer = get_object_or_404(Customer.objects.select_related("owner"), pk=pk)
+    if refused := _refuse_unless_active(request, customer):
+        return refused
+    form = CustomerForm(request.POST or None, instance=customer, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            change = gate.update_card(
+                customer, form.card_values(), by=request.user, source=gate.FORM, seen=form.cleaned_data["version"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            saved = _("Changes to %(number)s saved.") % {"number": customer.customer_no}
+            messages.success(request, saved) if change.changes else messages.info(request, _("Nothing was changed."))
             return redirect("customers:card", pk=customer.pk)
     return render(request, "customers/customer_form.html", {"form": form, "customer": customer})
 
 
 @require("customers.add_interaction")
 def add_interaction(request, pk: int):
-    with transaction.atomic():
-        customer = _customer(pk, lock=request.method == "POST")
-        if refused := _refuse_unless_active(request, customer):
-            return refused
-        form = InteractionForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            interaction = customer.record_interaction(**form.cleaned_data, by=request.user)
-            audit.record(
-                "interaction.create",
-                request=request,
-                obj=interaction,
-                customer_id=customer.pk,
-                summary=f"{interaction.get_kind_display()}: {interaction.summary}",
-                changes=audit.diff({}, form.cleaned_data),
-            )
-            messages.success(request, _("Interaction logged."))
-            return redirect("customers:card", pk=customer.pk)
-    return render(
-        request, "customers/record_form.html", {"form": form, "customer": customer, "title": _("Log interaction")}
-    )
+    customer = get_object_or_404(Customer, pk=pk)
+    if refused := _refuse_unless_active(request, customer):
+        return refused
+    form = InteractionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            gate.record_interaction(customer, by=request.user, request=request, **form.cleaned_data)
+        except ValidationError as error:
+            return _refused(request, customer, error)
+        messages.success(request, _("Interaction logged."))
+        return redirect("customers:card", pk=customer.pk)
+    context = {"form": form, "customer": customer, "title": _("Log interaction")}
+    return render(request, "customers/record_form.html", context)
 
 
 @require("customers.add_purchase")
 def add_purchase(request, pk: int):
-    with transaction.atomic():
-        customer = _customer(pk, lock=request.method == "POST")
-        if refused := _refuse_unless_active(request, customer):
-            return refused
-        form = PurchaseForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            purchase = customer.record_purchase(**form.cleaned_data, by=request.user)
-            audit.record(
-                "purchase.create",
-                request=request,
-                obj=purchase,
-                customer_id=customer.pk,
-                summary=f"{purchase.product} × {purchase.quantity}: {purchase.amount}",
-                changes=audit.diff({}, form.cleaned_data),
-            )
-            messages.success(request, _("Purchase added."))
-            return redirect("customers:card", pk=customer.pk)
-    return render(
-        request, "customers/record_form.html", {"form": form, "customer": customer, "title": _("Add purchase")}
-    )
+    customer = get_object_or_404(Customer, pk=pk)
+    if refused := _refuse_unless_active(request, customer):
+        return refused
+    form = PurchaseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            gate.record_purchase(customer, by=request.user, request=request, **form.cleaned_data)
+        except ValidationError as error:
+            return _refused(request, customer, error)
+        messages.success(request, _("Purchase added."))
+        return redirect("customers:card", pk=customer.pk)
+    context = {"form": form, "customer": customer, "title": _("Add purchase")}
+    return render(request, "customers/record_form.html", context)

@@ -10,16 +10,13 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
 from crm import jobs
+from crm.exports import FORMATS
 from crm.models import Job
 from crm.permissions import require
 
 from .. import exports, imports
 from ..filters import filtered_customers
 
-TEMPLATE_TYPES = {
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "csv": "text/csv; charset=utf-8",
-}
 UPLOAD_PAGE = "customers/import_upload.html"
 PREVIEW_PAGE = "customers/import_preview.html"
 STATUS_PAGE = "customers/import_status.html"
@@ -29,14 +26,15 @@ STATUS_PAGE = "customers/import_status.html"
 def export(request):
     """The current search (box, filters, sort) as .xlsx or CSV; a large one runs as a job."""
     fmt = request.GET.get("format", "xlsx")
-    if fmt not in exports.FORMATS:
+    if fmt not in FORMATS:
         return HttpResponseBadRequest(_("Unknown export format."))
     _filterset, queryset = filtered_customers(request.GET, request.user)
-    if exports.jobs_available(fmt) and not exports.fits_in_request(queryset):
-        job = exports.start_job(request, fmt)
+    export = exports.CustomerExport(queryset, exports.search_params(request.GET))
+    if export.runs_as_job(fmt):
+        job = export.start_job(request.user, fmt)
         messages.info(request, _("This export is large; it is being prepared and will be ready to download here."))
         return redirect("jobs:status", pk=job.pk)
-    return exports.respond(request, queryset, fmt)
+    return export.respond(request, fmt)
 
 
 @require("customers.import_customers")
@@ -123,7 +121,7 @@ def _upload_status(request, upload_id: str):
 def import_template(request, fmt):
     if fmt not in imports.FORMATS:
         raise Http404
-    response = HttpResponse(imports.template_bytes(fmt), content_type=TEMPLATE_TYPES[fmt])
+    response = HttpResponse(imports.template_bytes(fmt), content_type=FORMATS[fmt])
     response["Content-Disposition"] = f'attachment; filename="customer-import-template.{fmt}"'
     return response
 

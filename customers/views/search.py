@@ -6,8 +6,9 @@ from django.utils.cache import patch_vary_headers
 
 from crm.permissions import require
 
-from ..filters import CustomerFilter, SearchPaginator, search_results, with_tag_names
+from ..filters import CustomerFilter, search_results
 from ..models import Customer
+from ..results import SearchPaginator, with_tag_names
 
 
 @require("customers.view_customer")

@@ -1,7 +1,8 @@
 """Objects the URL walk needs for closures:* routes."""
 
-from closures import operations, tokens
+from closures import operations, rules, tokens
 from closures.models import Action, ClosureRequest
+from closures.rules import ClosureChoice
 from tests.factories import ClosureReasonFactory, CustomerFactory
 
 
@@ -9,7 +10,7 @@ def extend(world) -> None:
     world.close_reason = ClosureReasonFactory(code="walk-close", for_close=True, for_erase=True)
     world.closed_customer = CustomerFactory()
     operations.close_customer(
-        world.closed_customer, by=world.manager_user, action=Action.CLOSE, reason=world.close_reason
+        world.closed_customer, ClosureChoice(Action.CLOSE, world.close_reason), by=world.manager_user
     )
     world.requested_customer = CustomerFactory()
     world.closure_request = ClosureRequest.objects.create(
@@ -34,12 +35,5 @@ def erase_preview_token(world) -> str:
 
 
 def bulk_token(world) -> str:
-    return tokens.sign_bulk(
-        {
-            "ids": [world.customer.pk],
-            "action": Action.CLOSE.value,
-            "reason": world.close_reason.pk,
-            "notes": "",
-            "settlement_note": "",
-        }
-    )
+    seen = {world.customer.pk: rules.version(world.customer)}
+    return tokens.sign_bulk(ClosureChoice(Action.CLOSE, world.close_reason.pk, seen=seen, nonce=tokens.new_nonce()))

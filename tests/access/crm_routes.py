@@ -10,6 +10,10 @@ ROUTES = [
     Route("users:list", ADMINS),
     Route("users:create", ADMINS),
     Route("users:edit", ADMINS, kwargs=lambda w: {"pk": w.staff_user.pk}),
+    Route("users:reset_link", ADMINS, method="POST", kwargs=lambda w: {"pk": w.staff_user.pk}, ok=(302,)),
+    # The emailed link is opened logged out: a bad token shows "this link is not valid".
+    Route("password_reset_confirm", EVERYONE, kwargs=lambda w: {"uidb64": "MQ", "token": "not-a-token"}, public=True),
+    Route("password_reset_complete", EVERYONE, public=True),
     # The world's job is an Admin's finished closures export: only that Admin may see it.
     Route("jobs:status", ADMINS, kwargs=lambda w: {"pk": w.job.pk}, denied=404),
     Route("jobs:download", ADMINS, kwargs=lambda w: {"pk": w.job.pk}, denied=404),

@@ -12,11 +12,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import load_workbook
 
 from analytics import exports
 from analytics.filters import ClosureFilter
 from crm import jobs, spreadsheets
+from crm.audit_display import describe
 from crm.models import AuditEntry, Job
 from tests.factories import ClosureFactory
 
@@ -189,7 +191,13 @@ def test_every_export_is_audited_with_who_the_filters_and_the_row_count(admin_cl
     assert entry.changes["rows"] == [None, want]
     assert entry.changes["format"] == [None, "csv"]
     assert entry.changes["filters"][1]["action"] == "close"
-    assert "Close card" in entry.notes and "2024-01-01 – 2024-03-31" in entry.notes
+    (shown,) = describe([entry], unmasked=True)
+    filters = next(change.new for change in shown.changes if change.label == "Filters")
+    assert "Close card" in filters and "2024-01-01 – 2024-03-31" in filters
+    with translation.override("zh-hans"):
+        (shown,) = describe([entry], unmasked=True)
+    filters = next(change.new for change in shown.changes if change.label == "筛选条件")
+    assert "销卡" in filters and "Close card" not in filters
 
 
 def test_rows_are_read_in_one_query_whatever_their_number(db):
@@ -250,7 +258,7 @@ def test_the_job_shows_progress_while_it_runs(admin_user, history, small_limit, 
 
     monkeypatch.setattr(exports, "counting", watching)
     fs = ClosureFilter(ALL.query())
-    job = Job.objects.create(kind="closures_xlsx", created_by=admin_user, params=exports.job_params(fs))
+    job = Job.objects.create(kind="closures_xlsx", created_by=admin_user, params=exports.ClosureExport(fs).job_params())
     jobs.run(str(job.pk))
     want = expected(history, ALL)["total"]
     assert seen[0] == (10, want) and seen[-1] == (want, want)
@@ -274,7 +282,9 @@ def test_a_failing_runner_marks_the_job_failed_and_a_retry_can_finish_it(
 
     monkeypatch.setitem(exports.WRITERS, "xlsx", broken)
     job = Job.objects.create(
-        kind="closures_xlsx", created_by=admin_user, params=exports.job_params(ClosureFilter(Q1.query()))
+        kind="closures_xlsx",
+        created_by=admin_user,
+        params=exports.ClosureExport(ClosureFilter(Q1.query())).job_params(),
     )
     jobs.run(str(job.pk))
     job.refresh_from_db()

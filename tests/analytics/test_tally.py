@@ -19,6 +19,7 @@ from analytics import figures
 from analytics.filters import ClosureFilter
 from closures import operations
 from closures.models import ClosureReason, ClosureStaffTally, ClosureTally
+from closures.rules import ClosureChoice
 from tests.factories import ClosureFactory, CustomerFactory
 
 from .history import local
@@ -178,7 +179,7 @@ def test_a_closure_reinstated_through_the_operations_leaves_no_trace_in_the_peri
     reason = ClosureReason.objects.get(code="price")
     card = CustomerFactory(created_at=local(2023, 1, 1))
     monkeypatch.setattr(timezone, "now", lambda: local(2024, 2, 10, 12))
-    operations.close_customer(card, by=staff_user, action="close", reason=reason)
+    operations.close_customer(card, ClosureChoice("close", reason), by=staff_user)
     monkeypatch.setattr(timezone, "now", lambda: local(2024, 3, 5, 12))
     operations.reinstate(card, by=manager_user, note="客户回来了")
     monkeypatch.undo()

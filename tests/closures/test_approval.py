@@ -3,13 +3,16 @@
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from closures import operations
 from closures.models import Closure, ClosureRequest, ClosureSettings
+from closures.rules import ClosureChoice
 from crm.models import AuditEntry
 from customers.models import Customer
 from tests.factories import CustomerFactory
@@ -151,16 +154,16 @@ def test_managers_and_admins_are_not_subject_to_approval(manager_client, admin_u
 
 def test_a_card_with_a_pending_request_cannot_be_closed_by_someone_else(staff_user, manager_user, customer):
     approval(ClosureSettings.Policy.ALL)
-    operations.request_closure(customer, by=staff_user, action="close", reason=reason("price"))
+    operations.request_closure(customer, ClosureChoice("close", reason("price")), by=staff_user)
     with pytest.raises(ValidationError, match="waiting for a Manager's approval"):
-        operations.close_customer(customer, by=manager_user, action="archive", reason=reason("long-inactive"))
+        operations.close_customer(customer, ClosureChoice("archive", reason("long-inactive")), by=manager_user)
     customer.refresh_from_db()
     assert customer.status == "active"
 
 
 def test_approving_refuses_when_the_balance_changed_since_the_request(staff_user, manager_user, customer):
     approval(ClosureSettings.Policy.ALL)
-    pending = operations.request_closure(customer, by=staff_user, action="close", reason=reason("price"))
+    pending = operations.request_closure(customer, ClosureChoice("close", reason("price")), by=staff_user)
     Customer.objects.filter(pk=customer.pk).update(balance=Decimal("20.00"))
 
     with pytest.raises(ValidationError, match="balance or points changed since the request"):
@@ -174,7 +177,7 @@ def test_approving_refuses_when_the_balance_changed_since_the_request(staff_user
 
 def test_a_request_is_decided_once(staff_user, manager_user, admin_user, customer):
     approval(ClosureSettings.Policy.ALL)
-    pending = operations.request_closure(customer, by=staff_user, action="close", reason=reason("price"))
+    pending = operations.request_closure(customer, ClosureChoice("close", reason("price")), by=staff_user)
     operations.reject(pending, by=manager_user, note="不同意")
     with pytest.raises(ValidationError, match="already decided"):
         operations.approve(pending, by=admin_user)
@@ -193,3 +196,37 @@ def test_a_replayed_request_confirmation_records_one_request(staff_client, custo
     second = staff_client.post(url, {"token": token})
     assert ClosureRequest.objects.count() == 1
     assert any("already sent by Li Na" in m for m in messages_of(second))
+
+
+@pytest.mark.parametrize("decision", ["approve", "reject"])
+def test_a_requester_made_a_manager_cannot_decide_their_own_request(staff_user, customer, decision):
+    approval(ClosureSettings.Policy.ALL)
+    pending = operations.request_closure(customer, ClosureChoice("close", reason("price")), by=staff_user)
+    staff_user.groups.set([Group.objects.get(name="Manager")])
+    promoted = get_user_model().objects.get(pk=staff_user.pk)  # a fresh permission cache
+    promoted_client = Client()
+    promoted_client.force_login(promoted)
+
+    response = promoted_client.post(
+        reverse("closures:request_decide", kwargs={"pk": pending.pk}), {"decision": decision, "note": "我自己批"}
+    )
+
+    assert "You asked for this closure; another Manager must decide it." in messages_of(response)
+    with pytest.raises(ValidationError, match="another Manager must decide it"):
+        getattr(operations, decision)(pending, by=promoted, note="我自己批")
+    pending.refresh_from_db()
+    assert (pending.state, pending.decided_by) == ("pending", None)
+    customer.refresh_from_db()
+    assert customer.status == "active"
+    assert not AuditEntry.objects.filter(action__in=["closure.approve", "closure.reject"]).exists()
+
+
+def test_another_manager_can_still_decide_it(staff_user, manager_user, customer):
+    approval(ClosureSettings.Policy.ALL)
+    pending = operations.request_closure(customer, ClosureChoice("close", reason("price")), by=staff_user)
+    staff_user.groups.set([Group.objects.get(name="Manager")])
+
+    operations.approve(pending, by=manager_user)
+
+    customer.refresh_from_db()
+    assert customer.status == "closed"

@@ -8,6 +8,8 @@ from django.urls import reverse
 
 from closures import bulk
 from closures.models import Closure, ClosureRequest
+from closures.rules import ClosureChoice
+from crm.audit_display import describe
 from crm.models import AuditEntry
 from customers.models import Customer
 from tests.factories import CustomerFactory
@@ -36,17 +38,18 @@ def mixed(staff_user):
 
 def test_bulk_close_closes_what_it_can_and_says_why_it_skipped_the_rest(manager_user, mixed):
     result = bulk.bulk_close(
-        [c.pk for c in mixed.values()], by=manager_user, action="archive", reason=reason("long-inactive")
+        [c.pk for c in mixed.values()], ClosureChoice("archive", reason("long-inactive")), by=manager_user
     )
 
     assert sorted(c.customer.customer_no for c in result.done) == ["B000001", "B000002"]
     why = {customer.customer_no: str(reason_) for customer, reason_ in result.skipped}
-    assert why == {
-        "B000003": "already closed",
-        "B000004": "erased",
-        "B000005": "pending approval",
-        "B000006": "has a balance or points and no settlement note",
-    }
+    assert why.keys() == {"B000003", "B000004", "B000005", "B000006"}
+    assert why["B000003"] == "This card is not active (status: Closed); nothing was changed."
+    assert why["B000004"] == "This card's personal data has already been deleted; nothing was changed."
+    assert why["B000005"].startswith("A closure of this card, requested by Li Na at ")
+    assert why["B000006"] == (
+        "This card still has a balance of 9.90 and 0 points: acknowledge it and write how it is settled."
+    )
     assert set(Customer.objects.filter(status="archived").values_list("customer_no", flat=True)) == {
         "B000001",
         "B000002",
@@ -55,9 +58,11 @@ def test_bulk_close_closes_what_it_can_and_says_why_it_skipped_the_rest(manager_
     assert all(c.performed_by == manager_user for c in Closure.objects.all())
 
 
-def test_a_settlement_note_lets_bulk_close_cards_with_money(manager_user, mixed):
+def test_an_acknowledged_settlement_note_lets_bulk_close_cards_with_money(manager_user, mixed):
     result = bulk.bulk_close(
-        [mixed["money"].pk], by=manager_user, action="close", reason=reason("business-closed"), settlement_note="已退款"
+        [mixed["money"].pk],
+        ClosureChoice("close", reason("business-closed"), settlement_note="已退款", balance_acknowledged=True),
+        by=manager_user,
     )
     assert len(result.done) == 1
     assert Closure.objects.get().settlement_note == "已退款"
@@ -65,14 +70,14 @@ def test_a_settlement_note_lets_bulk_close_cards_with_money(manager_user, mixed)
 
 def test_bulk_close_takes_at_most_5000_cards(manager_user):
     with pytest.raises(ValidationError, match="at most 5,000"):
-        bulk.bulk_close(range(1, 5002), by=manager_user, action="close", reason=reason("service"))
+        bulk.bulk_close(range(1, 5002), ClosureChoice("close", reason("service")), by=manager_user)
 
 
 def test_bulk_close_refuses_duplicate_reasons_and_missing_notes(manager_user, mixed):
     with pytest.raises(ValidationError, match="one by one"):
-        bulk.bulk_close([mixed["ok1"].pk], by=manager_user, action="void", reason=reason("duplicate"))
+        bulk.bulk_close([mixed["ok1"].pk], ClosureChoice("void", reason("duplicate")), by=manager_user)
     with pytest.raises(ValidationError, match="needs notes"):
-        bulk.bulk_close([mixed["ok1"].pk], by=manager_user, action="close", reason=reason("other"))
+        bulk.bulk_close([mixed["ok1"].pk], ClosureChoice("close", reason("other")), by=manager_user)
     assert not Closure.objects.exists()
 
 
@@ -82,20 +87,27 @@ def test_bulk_close_is_one_transaction(manager_user, mixed, monkeypatch):
 
     monkeypatch.setattr(AuditEntry.objects, "bulk_create", failing_bulk_create)
     with pytest.raises(RuntimeError):
-        bulk.bulk_close([mixed["ok1"].pk, mixed["ok2"].pk], by=manager_user, action="close", reason=reason("service"))
+        bulk.bulk_close([mixed["ok1"].pk, mixed["ok2"].pk], ClosureChoice("close", reason("service")), by=manager_user)
     assert not Closure.objects.exists()
     assert Customer.objects.filter(status="closed").count() == 1  # only the fixture's own closed card
     assert not AuditEntry.objects.filter(action="closure.close").exists()
 
 
 def test_bulk_audit_entries_say_who_what_and_why(manager_client, manager_user, mixed):
-    bulk.bulk_close([mixed["ok1"].pk], by=manager_user, action="close", reason=reason("service"), notes="清理")
+    bulk.bulk_close([mixed["ok1"].pk], ClosureChoice("close", reason("service"), notes="清理"), by=manager_user)
     entry = AuditEntry.objects.get(action="closure.close")
     closure = Closure.objects.get()
     assert (entry.actor, entry.actor_name, entry.customer_id) == (manager_user, "manager_wang", mixed["ok1"].pk)
     assert (entry.object_type, entry.object_id) == ("closure", str(closure.pk))
     assert entry.changes == {"status": ["active", "closed"]}
-    assert (entry.reason, entry.notes, entry.summary) == (reason("service").label_en, "清理", "Close card (bulk)")
+    assert entry.notes == "清理"
+    assert entry.data == {"reason": reason("service").pk, "bulk": True}
+    (shown,) = describe([entry], unmasked=False)
+    assert (shown.title, shown.reason, shown.details) == (
+        "Card closed",
+        reason("service").label_en,
+        ["Part of a bulk closure"],
+    )
 
 
 def test_bulk_close_of_many_cards_takes_a_fixed_number_of_queries(django_assert_max_num_queries, manager_user):
@@ -103,7 +115,7 @@ def test_bulk_close_of_many_cards_takes_a_fixed_number_of_queries(django_assert_
     inactive = reason("long-inactive")
     # Batched inserts: SQLite's 999-parameter limit makes small batches, still far from one query per card.
     with django_assert_max_num_queries(40):
-        result = bulk.bulk_close(ids, by=manager_user, action="archive", reason=inactive)
+        result = bulk.bulk_close(ids, ClosureChoice("archive", inactive), by=manager_user)
     assert len(result.done) == 300
 
 
@@ -115,7 +127,12 @@ def test_bulk_pages_select_confirm_and_report(manager_client, mixed):
 
     preview = manager_client.post(
         reverse("closures:bulk"),
-        {"selection": selection, "choice": f"close:{reason('service').pk}", "notes": "批量清理"},
+        {
+            "selection": selection,
+            "choice": f"close:{reason('service').pk}",
+            "notes": "批量清理",
+            "acknowledge_balance": "on",
+        },
     )
     page = preview.content.decode()
     assert preview.status_code == 200
@@ -127,17 +144,21 @@ def test_bulk_pages_select_confirm_and_report(manager_client, mixed):
     assert result.status_code == 200
     assert "2 cards done, 4 skipped." in messages_of(result)
     body = result.content.decode()
-    assert "already closed" in body and "pending approval" in body
+    assert "This card is not active (status: Closed)" in body
+    assert "is waiting for a Manager&#x27;s approval" in body
     assert Customer.objects.filter(status="closed").count() == 3
     assert set(Closure.objects.values_list("notes", flat=True)) == {"批量清理"}
 
 
-def test_a_second_bulk_confirmation_skips_everything(manager_client, manager_user, mixed):
+def test_a_second_bulk_closure_of_the_same_cards_skips_everything(manager_client, manager_user, mixed):
     args = ([mixed["ok1"].pk, mixed["ok2"].pk],)
-    bulk.bulk_close(*args, by=manager_user, action="close", reason=reason("service"))
-    again = bulk.bulk_close(*args, by=manager_user, action="close", reason=reason("service"))
+    bulk.bulk_close(*args, ClosureChoice("close", reason("service")), by=manager_user)
+    again = bulk.bulk_close(*args, ClosureChoice("close", reason("service")), by=manager_user)
     assert again.done == []
-    assert [str(why) for _c, why in again.skipped] == ["already closed", "already closed"]
+    assert [why.startswith("This card was already closed by Wang Fang at ") for _c, why in again.skipped] == [
+        True,
+        True,
+    ]
     assert Closure.objects.count() == 2
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from closures import erasure, operations
 from closures.models import ClosureRequest, ClosureSettings
+from closures.rules import ClosureChoice
 from closures.templatetags.closure_tags import closure_state
 from tests.factories import ClosureFactory, CustomerFactory
 
@@ -42,7 +43,7 @@ def test_only_admins_see_delete(admin_client, manager_client):
 
 def test_a_closed_card_offers_reinstate_to_managers_and_no_closing(manager_client, staff_client, manager_user):
     customer = CustomerFactory()
-    operations.close_customer(customer, by=manager_user, action="close", reason=reason("price"))
+    operations.close_customer(customer, ClosureChoice("close", reason("price")), by=manager_user)
     manager_page = menu_of(manager_client, customer)
     assert reverse("closures:reinstate", kwargs={"pk": customer.pk}) in manager_page
     assert start_url(customer, "close") not in manager_page
@@ -86,7 +87,7 @@ def test_the_closure_panel_and_menu_cost_a_query_or_two_however_long_the_history
     for _ in range(5):
         ClosureFactory(customer=customer, reverted_at=customer.created_at)
     if closed:
-        operations.close_customer(customer, by=manager_user, action="close", reason=reason("price"))
+        operations.close_customer(customer, ClosureChoice("close", reason("price")), by=manager_user)
         customer.refresh_from_db()
     request = RequestFactory().get("/")
     request.user = staff_user
@@ -103,7 +104,9 @@ def test_the_erased_card_page_shows_no_personal_data(admin_client, admin_user):
     customer = CustomerFactory(
         customer_no="K000002", name="钱多多", phone="+8613712345678", email="qdd@example.cn", address="北京路1号"
     )
-    erasure.erase_customer(customer, by=admin_user, confirmation="K000002", reason=reason("erasure-request"))
+    erasure.erase_customer(
+        customer, ClosureChoice("erase", reason("erasure-request")), by=admin_user, confirmation="K000002"
+    )
 
     html = menu_of(admin_client, customer)
     for value in ("钱多多", "+8613712345678", "137 1234 5678", "qdd@example.cn", "北京路1号"):

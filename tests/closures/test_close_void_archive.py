@@ -61,7 +61,7 @@ def test_each_action_changes_status_records_the_closure_and_audits_it(
     assert entry.customer_id == customer.pk
     assert entry.actor == staff_user
     assert entry.changes == {"status": ["active", status]}
-    assert entry.reason == reason(code).label_en
+    assert entry.data == {"reason": reason(code).pk}
     assert entry.notes == "客户电话告知"
 
 
@@ -154,7 +154,7 @@ def test_closing_with_a_balance_needs_an_acknowledgement_and_a_settlement_note(s
     assert closure.balance_at_closure == Decimal("300.00")
     assert closure.points_at_closure == 50
     assert closure.settlement_note == "余额已退回原卡"
-    assert "余额已退回原卡" in AuditEntry.objects.get(action="closure.close").notes
+    assert AuditEntry.objects.get(action="closure.close").data["settlement"] == "余额已退回原卡"
 
 
 def test_void_as_duplicate_links_the_record_to_the_surviving_card(staff_client, customer):

@@ -8,10 +8,13 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.template.loader import render_to_string
 from django.test import RequestFactory
+from django.urls import reverse
 
 from closures import erasure, operations
-from closures.models import Closure
+from closures.models import Closure, ClosureRequest, ClosureSettings
+from closures.rules import ClosureChoice
 from crm import audit
+from crm.audit_display import describe
 from crm.models import ERASED_MARKER, AuditEntry
 from customers.models import Customer
 from tests.factories import ClosureReasonFactory, CustomerFactory, InteractionFactory, TagFactory, UserFactory
@@ -153,7 +156,9 @@ def test_deleting_a_closed_card_keeps_its_closure_so_analytics_do_not_change(sta
     )
     before = Closure.objects.values("action", "reason", "category", "segment", "owner", "tenure_days").get()
 
-    erasure.erase_customer(person, by=admin_user, confirmation="E000001", reason=reason("erasure-request"))
+    erasure.erase_customer(
+        person, ClosureChoice("erase", reason("erasure-request")), by=admin_user, confirmation="E000001"
+    )
 
     closure = Closure.objects.get(customer=person)
     after = Closure.objects.values("action", "reason", "category", "segment", "owner", "tenure_days").get()
@@ -170,11 +175,9 @@ def test_deleting_a_closed_card_keeps_its_closure_so_analytics_do_not_change(sta
 def test_the_erased_card_panel_shows_no_personal_data(admin_user, person):
     erasure.erase_customer(
         person,
+        ClosureChoice("erase", reason("erasure-request"), balance_acknowledged=True, settlement_note="余额已退"),
         by=admin_user,
         confirmation="E000001",
-        reason=reason("erasure-request"),
-        balance_acknowledged=True,
-        settlement_note="余额已退",
     )
     person.refresh_from_db()  # as the card view loads it
     request = RequestFactory().get("/")
@@ -190,24 +193,26 @@ def test_the_erased_card_panel_shows_no_personal_data(admin_user, person):
 def test_an_erased_card_cannot_be_deleted_again_or_closed(admin_client, admin_user, person):
     erasure.erase_customer(
         person,
+        ClosureChoice("erase", reason("test-entry"), balance_acknowledged=True, settlement_note="测试卡"),
         by=admin_user,
         confirmation="E000001",
-        reason=reason("test-entry"),
-        balance_acknowledged=True,
-        settlement_note="测试卡",
     )
     response = admin_client.get(start_url(person, "erase"))
     assert response.status_code == 302
     with pytest.raises(ValidationError, match="already been deleted"):
-        erasure.erase_customer(person, by=admin_user, confirmation="E000001", reason=reason("test-entry"))
+        erasure.erase_customer(
+            person, ClosureChoice("erase", reason("test-entry")), by=admin_user, confirmation="E000001"
+        )
     with pytest.raises(ValidationError, match="already been deleted"):
-        operations.close_customer(person, by=admin_user, action="close", reason=reason("service"))
+        operations.close_customer(person, ClosureChoice("close", reason("service")), by=admin_user)
     assert Closure.objects.filter(customer=person).count() == 1
 
 
 def test_a_manager_cannot_delete_even_by_calling_the_operation(manager_user, person):
     with pytest.raises(ValidationError, match="Only an Admin"):
-        erasure.erase_customer(person, by=manager_user, confirmation="E000001", reason=reason("test-entry"))
+        erasure.erase_customer(
+            person, ClosureChoice("erase", reason("test-entry")), by=manager_user, confirmation="E000001"
+        )
     person.refresh_from_db()
     assert person.name == "王小明"
 
@@ -217,11 +222,14 @@ def test_a_manager_cannot_delete_even_by_calling_the_operation(manager_user, per
 def test_on_postgresql_erasure_redacts_old_audit_entries_through_the_append_only_trigger(admin_user, person):
     erasure.erase_customer(
         person,
+        ClosureChoice(
+            "erase",
+            ClosureReasonFactory(for_close=False, for_erase=True),
+            balance_acknowledged=True,
+            settlement_note="余额已退",
+        ),
         by=admin_user,
         confirmation="E000001",
-        reason=ClosureReasonFactory(for_close=False, for_erase=True),
-        balance_acknowledged=True,
-        settlement_note="余额已退",
     )
     entry = AuditEntry.objects.get(action="customer.update", customer_id=person.pk)
     assert entry.changes["phone"] == [ERASED_MARKER, ERASED_MARKER]
@@ -230,26 +238,24 @@ def test_on_postgresql_erasure_redacts_old_audit_entries_through_the_append_only
 
 
 def test_deleting_withdraws_a_pending_request_and_wipes_its_notes(staff_user, admin_user, person):
-    from closures.models import ClosureRequest, ClosureSettings
-
     ClosureSettings.objects.update_or_create(pk=1, defaults={"approval_required": True, "approval_policy": "all"})
     operations.request_closure(
         person,
+        ClosureChoice(
+            "close",
+            reason("moved-away"),
+            notes="王先生说要出国",
+            balance_acknowledged=True,
+            settlement_note="退款到 13812345678",
+        ),
         by=staff_user,
-        action="close",
-        reason=reason("moved-away"),
-        notes="王先生说要出国",
-        balance_acknowledged=True,
-        settlement_note="退款到 13812345678",
     )
 
     erasure.erase_customer(
         person,
+        ClosureChoice("erase", reason("erasure-request"), balance_acknowledged=True, settlement_note="余额已退"),
         by=admin_user,
         confirmation="E000001",
-        reason=reason("erasure-request"),
-        balance_acknowledged=True,
-        settlement_note="余额已退",
     )
 
     withdrawn = ClosureRequest.objects.get(customer=person)
@@ -258,6 +264,41 @@ def test_deleting_withdraws_a_pending_request_and_wipes_its_notes(staff_user, ad
     text = all_text_about(person)
     for value in PERSONAL:
         assert value not in text, value
+
+
+def test_each_request_withdrawn_by_deleting_gets_its_own_audit_entry(staff_user, admin_user, admin_client, person):
+    ClosureSettings.objects.update_or_create(pk=1, defaults={"approval_required": True, "approval_policy": "all"})
+    pending = operations.request_closure(
+        person,
+        ClosureChoice(
+            "archive", reason("long-inactive"), balance_acknowledged=True, settlement_note="退款到 13812345678"
+        ),
+        by=staff_user,
+    )
+
+    erasure.erase_customer(
+        person,
+        ClosureChoice("erase", reason("erasure-request"), balance_acknowledged=True, settlement_note="余额已退"),
+        by=admin_user,
+        confirmation="E000001",
+    )
+
+    entry = AuditEntry.objects.get(action="closure.withdraw")
+    assert (entry.customer_id, entry.object_type, entry.object_id) == (person.pk, "closurerequest", str(pending.pk))
+    assert entry.actor == admin_user
+    assert entry.data == {"action": "archive", "reason": reason("long-inactive").pk, "withdrawn_because": "erased"}
+    assert entry.changes == {"state": ["pending", "withdrawn"]}
+    (shown,) = describe([entry], unmasked=True)
+    assert (shown.title, shown.summary, shown.reason) == (
+        "Closure request withdrawn",
+        "Archive",
+        reason("long-inactive").label_en,
+    )
+    assert shown.details == ["Withdrawn because the card's personal data was deleted"]
+    timeline = admin_client.get(reverse("customers:card", args=[person.pk])).content.decode()
+    assert (
+        "Closure request withdrawn" in timeline and "Withdrawn because the card&#x27;s personal data was deleted" in timeline
+    )
 
 
 def test_deleting_a_closed_card_through_the_pages_says_it_was_deleted(staff_client, admin_client, person):

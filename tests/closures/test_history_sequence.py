@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from closures import erasure, operations
 from closures.models import ClosureReason
+from closures.rules import ClosureChoice
 from crm.models import AuditEntry
 from customers.models import Customer
 from tests.factories import CustomerFactory, InteractionFactory
@@ -26,11 +27,14 @@ def lived(staff_user, manager_user, admin_user):
         name="欧阳娜娜", phone="+8613512348888", email="nana@example.cn", address="上海市静安区南京西路 1 号"
     )
     InteractionFactory(customer=card, summary="欧阳娜娜来电，留下新地址")
-    operations.close_customer(card, by=staff_user, action="close", reason=_reason("close"), notes="客户搬去外地")
+    operations.close_customer(card, ClosureChoice("close", _reason("close"), notes="客户搬去外地"), by=staff_user)
     operations.reinstate(card, by=manager_user, note="客户回来了")
-    operations.close_customer(card, by=staff_user, action="archive", reason=_reason("archive"), notes="长期未活跃")
+    operations.close_customer(card, ClosureChoice("archive", _reason("archive"), notes="长期未活跃"), by=staff_user)
     erasure.erase_customer(
-        card, by=admin_user, confirmation=card.customer_no, reason=_reason("erase"), notes="客户要求删除"
+        card,
+        ClosureChoice("erase", _reason("erase"), notes="客户要求删除"),
+        by=admin_user,
+        confirmation=card.customer_no,
     )
     card.refresh_from_db()
     return card
@@ -44,7 +48,7 @@ def test_every_step_is_in_the_audit_trail_with_who_and_why(lived, staff_user, ma
     assert [e.action for e in entries] == STEPS
     assert [e.actor for e in entries] == [staff_user, manager_user, staff_user, admin_user]
     assert all(e.at for e in entries)
-    assert entries[0].reason and entries[2].reason and entries[3].reason
+    assert entries[0].data["reason"] and entries[2].data["reason"] and entries[3].data["reason"]
 
 
 def test_the_timeline_and_the_audit_page_show_the_sequence(lived, manager_client):

@@ -35,3 +35,24 @@ def closure_modules_imported_by(name: str) -> set[str]:
 @pytest.mark.parametrize("name", sorted(ALLOWED))
 def test_each_closure_module_imports_only_the_ones_below_it(name):
     assert closure_modules_imported_by(name) <= ALLOWED[name]
+
+
+def _views() -> list[tuple[str, ast.FunctionDef]]:
+    """The view functions of closures/views/: those the URLconf routes to."""
+    from closures.urls import urlpatterns
+
+    routed = {(p.callback.__module__.rsplit(".", 1)[-1], p.callback.__name__) for p in urlpatterns}
+    found = []
+    for path in sorted((Path(closures.__file__).parent / "views").glob("*.py")):
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.FunctionDef) and (path.stem, node.name) in routed:
+                found.append((f"{path.stem}.{node.name}", node))
+    assert len(found) == len(routed)
+    return found
+
+
+@pytest.mark.parametrize(("name", "node"), _views(), ids=lambda v: v if isinstance(v, str) else "")
+def test_each_view_is_at_most_25_lines_and_declares_its_permission(name, node):
+    assert node.end_lineno - node.lineno + 1 <= 25, f"{name} has {node.end_lineno - node.lineno + 1} lines"
+    decorators = [d.func.id for d in node.decorator_list if isinstance(d, ast.Call) and isinstance(d.func, ast.Name)]
+    assert "require" in decorators, name

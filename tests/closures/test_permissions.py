@@ -4,8 +4,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from closures import bulk, operations, tokens
+from closures import bulk, operations, rules, tokens
 from closures.models import Closure, ClosureRequest, ClosureSettings
+from closures.rules import ClosureChoice
 from crm.models import AuditEntry
 from customers.models import Customer
 from tests.factories import CustomerFactory
@@ -48,7 +49,7 @@ def test_only_admins_see_delete_and_managers_get_403_too(request, client_name):
 
 def test_staff_cannot_reinstate_a_card(staff_client, manager_user):
     customer = CustomerFactory()
-    operations.close_customer(customer, by=manager_user, action="close", reason=reason("service"))
+    operations.close_customer(customer, ClosureChoice("close", reason("service")), by=manager_user)
 
     response = staff_client.post(reverse("closures:reinstate", kwargs={"pk": customer.pk}), {"note": "hand-made"})
 
@@ -62,7 +63,7 @@ def test_staff_cannot_reinstate_a_card(staff_client, manager_user):
 def test_staff_cannot_approve_or_reject_requests(staff_client, staff_user):
     ClosureSettings.objects.update_or_create(pk=1, defaults={"approval_required": True, "approval_policy": "all"})
     customer = CustomerFactory()
-    pending = operations.request_closure(customer, by=staff_user, action="close", reason=reason("price"))
+    pending = operations.request_closure(customer, ClosureChoice("close", reason("price")), by=staff_user)
     url = reverse("closures:request_decide", kwargs={"pk": pending.pk})
 
     assert staff_client.get(reverse("closures:request_queue")).status_code == 403
@@ -79,9 +80,8 @@ def test_staff_cannot_approve_or_reject_requests(staff_client, staff_user):
 def test_staff_cannot_bulk_close(staff_client):
     customers = [CustomerFactory(), CustomerFactory()]
     ids = [c.pk for c in customers]
-    token = tokens.sign_bulk(
-        {"ids": ids, "action": "close", "reason": reason("service").pk, "notes": "", "settlement_note": ""}
-    )
+    seen = {c.pk: rules.version(c) for c in customers}
+    token = tokens.sign_bulk(ClosureChoice("close", reason("service").pk, seen=seen, nonce=tokens.new_nonce()))
 
     assert staff_client.get(reverse("closures:bulk") + f"?ids={ids[0]}").status_code == 403
     assert (
@@ -101,6 +101,6 @@ def test_the_operations_refuse_staff_too(staff_user):
     with pytest.raises(ValidationError):
         operations.reinstate(customer, by=staff_user, note="x")
     with pytest.raises(ValidationError):
-        bulk.bulk_close([customer.pk], by=staff_user, action="close", reason=reason("service"))
+        bulk.bulk_close([customer.pk], ClosureChoice("close", reason("service")), by=staff_user)
     customer.refresh_from_db()
     assert customer.status == "archived"

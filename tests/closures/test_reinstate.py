@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from closures import erasure, operations
 from closures.models import Closure
+from closures.rules import ClosureChoice
 from crm.models import AuditEntry
 from tests.factories import CustomerFactory
 
@@ -79,7 +80,9 @@ def test_an_active_card_is_not_reinstated(manager_client, manager_user):
 
 
 def test_an_erased_card_cannot_be_reinstated(admin_client, admin_user, closed):
-    erasure.erase_customer(closed, by=admin_user, confirmation="R000001", reason=reason("erasure-request"))
+    erasure.erase_customer(
+        closed, ClosureChoice("erase", reason("erasure-request")), by=admin_user, confirmation="R000001"
+    )
 
     response = admin_client.post(reinstate_url(closed), {"note": "想恢复"})
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from closures import bulk, erasure, operations, tally, writes
 from closures.models import Closure, ClosureSettings, ClosureStaffTally, ClosureTally
+from closures.rules import ClosureChoice
 from tests.factories import ClosureFactory, ClosureReasonFactory, CustomerFactory, UserFactory
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -72,13 +73,13 @@ def test_the_tallies_equal_a_recount_after_every_kind_of_operation(at, reasons, 
     assert_tallies_match_a_recount()
 
     at(local(2023, 12, 31, 23, 30))  # the last half hour of a year, local time
-    operations.close_customer(cards[0], by=staff_user, action="close", reason=reasons["close"])
-    operations.close_customer(cards[1], by=staff_user, action="void", reason=reasons["void"])
-    operations.close_customer(cards[2], by=staff_user, action="archive", reason=reasons["archive"])
+    operations.close_customer(cards[0], ClosureChoice("close", reasons["close"]), by=staff_user)
+    operations.close_customer(cards[1], ClosureChoice("void", reasons["void"]), by=staff_user)
+    operations.close_customer(cards[2], ClosureChoice("archive", reasons["archive"]), by=staff_user)
     assert_tallies_match_a_recount()
 
     at(local(2024, 1, 1, 0, 30))
-    result = bulk.bulk_close([c.pk for c in cards[3:8]], by=manager_user, action="close", reason=reasons["close"])
+    result = bulk.bulk_close([c.pk for c in cards[3:8]], ClosureChoice("close", reasons["close"]), by=manager_user)
     assert len(result.done) == 5
     assert_tallies_match_a_recount()
 
@@ -88,14 +89,18 @@ def test_the_tallies_equal_a_recount_after_every_kind_of_operation(at, reasons, 
     assert_tallies_match_a_recount()
 
     at(local(2024, 3, 1, 9))
-    operations.close_customer(cards[0], by=staff_user, action="archive", reason=reasons["close"])  # closed again
-    erasure.erase_customer(cards[1], by=admin_user, confirmation=cards[1].customer_no, reason=reasons["erase"])
-    erasure.erase_customer(cards[8], by=admin_user, confirmation=cards[8].customer_no, reason=reasons["erase"])
+    operations.close_customer(cards[0], ClosureChoice("archive", reasons["close"]), by=staff_user)  # closed again
+    erasure.erase_customer(
+        cards[1], ClosureChoice("erase", reasons["erase"]), by=admin_user, confirmation=cards[1].customer_no
+    )
+    erasure.erase_customer(
+        cards[8], ClosureChoice("erase", reasons["erase"]), by=admin_user, confirmation=cards[8].customer_no
+    )
     assert_tallies_match_a_recount()
 
     ClosureSettings.objects.update_or_create(pk=1, defaults={"approval_required": True, "approval_policy": "all"})
-    approved = operations.request_closure(cards[9], by=staff_user, action="close", reason=reasons["close"])
-    rejected = operations.request_closure(cards[10], by=staff_user, action="close", reason=reasons["close"])
+    approved = operations.request_closure(cards[9], ClosureChoice("close", reasons["close"]), by=staff_user)
+    rejected = operations.request_closure(cards[10], ClosureChoice("close", reasons["close"]), by=staff_user)
     assert_tallies_match_a_recount()  # a request alone closes nothing
     at(local(2024, 4, 2, 10))
     operations.approve(approved, by=manager_user)
@@ -115,7 +120,7 @@ def test_the_tallies_equal_a_recount_after_every_kind_of_operation(at, reasons, 
 def test_a_reinstatement_moves_the_closure_to_its_reverted_month(at, reasons, staff_user, manager_user):
     card = CustomerFactory(created_at=local(2023, 1, 1), segment="key")
     at(local(2024, 1, 31, 23, 30))
-    operations.close_customer(card, by=staff_user, action="close", reason=reasons["close"])
+    operations.close_customer(card, ClosureChoice("close", reasons["close"]), by=staff_user)
     at(local(2024, 2, 1, 0, 30))
     operations.reinstate(card, by=manager_user, note="客户回心转意")
 
@@ -130,7 +135,7 @@ def test_an_operation_that_fails_after_counting_leaves_the_tallies_as_they_were(
 ):
     """The tallies are written in the operation's transaction, so they roll back with it."""
     cards = [CustomerFactory() for _ in range(3)]
-    operations.close_customer(cards[0], by=staff_user, action="close", reason=reasons["close"])
+    operations.close_customer(cards[0], ClosureChoice("close", reasons["close"]), by=staff_user)
     before = stored(ClosureTally, tally.MAIN_KEY), stored(ClosureStaffTally, tally.STAFF_KEY)
 
     def audit_down(*args, **kwargs):
@@ -138,7 +143,7 @@ def test_an_operation_that_fails_after_counting_leaves_the_tallies_as_they_were(
 
     monkeypatch.setattr(writes, "record_bulk_closures", audit_down)
     with pytest.raises(RuntimeError):
-        bulk.bulk_close([c.pk for c in cards[1:]], by=manager_user, action="close", reason=reasons["close"])
+        bulk.bulk_close([c.pk for c in cards[1:]], ClosureChoice("close", reasons["close"]), by=manager_user)
 
     assert (stored(ClosureTally, tally.MAIN_KEY), stored(ClosureStaffTally, tally.STAFF_KEY)) == before
     assert Closure.objects.count() == 1
@@ -148,7 +153,7 @@ def test_an_operation_that_fails_after_counting_leaves_the_tallies_as_they_were(
 @pytest.mark.django_db
 def test_rebuild_recounts_tallies_that_went_wrong(reasons, staff_user):
     for _ in range(3):
-        operations.close_customer(CustomerFactory(), by=staff_user, action="close", reason=reasons["close"])
+        operations.close_customer(CustomerFactory(), ClosureChoice("close", reasons["close"]), by=staff_user)
     ClosureTally.objects.update(n=99)
     ClosureStaffTally.objects.all().delete()
     out = io.StringIO()
@@ -184,7 +189,7 @@ def test_two_people_closing_cards_at_the_same_moment_are_both_counted():
     def close(i):
         try:
             barrier.wait()
-            operations.close_customer(cards[i], by=people[i], action="close", reason=reason)
+            operations.close_customer(cards[i], ClosureChoice("close", reason), by=people[i])
         except Exception as exc:  # reported below
             errors.append(exc)
         finally:

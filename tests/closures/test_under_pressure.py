@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from closures import erasure, operations, rules
 from closures.models import ACTION_STATUS, Closure
+from closures.rules import ClosureChoice
 from crm import audit
 from crm.models import AuditEntry
 from customers.models import Customer
@@ -130,8 +131,8 @@ def test_an_archive_racing_a_close_leaves_exactly_one_of_them(churn_reason):
     customer = CustomerFactory()
 
     results = run_together(
-        lambda: operations.close_customer(customer.pk, by=manager, action="close", reason=churn_reason.pk),
-        lambda: operations.close_customer(customer.pk, by=admin, action="archive", reason=churn_reason.pk),
+        lambda: operations.close_customer(customer.pk, ClosureChoice("close", churn_reason.pk), by=manager),
+        lambda: operations.close_customer(customer.pk, ClosureChoice("archive", churn_reason.pk), by=admin),
     )
 
     assert sum(isinstance(r, Closure) for r in results) == 1
@@ -150,7 +151,7 @@ def test_on_postgresql_a_failing_audit_write_leaves_nothing_half_done(churn_reas
     monkeypatch.setattr(audit, "record", _failing_record)
 
     with pytest.raises(RuntimeError):
-        operations.close_customer(customer, by=manager, action="close", reason=churn_reason)
+        operations.close_customer(customer, ClosureChoice("close", churn_reason), by=manager)
 
     customer.refresh_from_db()
     assert customer.status == "active"
@@ -171,13 +172,13 @@ def test_a_failing_audit_write_leaves_status_closure_and_audit_unchanged(staff_u
     monkeypatch.setattr(audit, "record", _failing_record)
 
     with pytest.raises(RuntimeError):
-        operations.close_customer(customer, by=staff_user, action="close", reason=churn_reason)
+        operations.close_customer(customer, ClosureChoice("close", churn_reason), by=staff_user)
     with pytest.raises(RuntimeError):
         erasure.erase_customer(
             customer,
+            ClosureChoice("erase", ClosureReasonFactory(for_erase=True)),
             by=UserFactory(role="Admin"),
             confirmation=customer.customer_no,
-            reason=ClosureReasonFactory(for_erase=True),
         )
 
     customer.refresh_from_db()
@@ -219,7 +220,7 @@ def test_a_replay_after_reinstatement_does_not_close_the_card_again(staff_client
 def test_a_card_archived_by_someone_else_after_the_preview_is_refused(staff_client, manager_user, churn_reason):
     customer = CustomerFactory()
     token = token_of(preview(staff_client, customer, "close", reason=churn_reason))
-    operations.close_customer(customer, by=manager_user, action="archive", reason=churn_reason)
+    operations.close_customer(customer, ClosureChoice("archive", churn_reason), by=manager_user)
 
     response = confirm(staff_client, customer, "close", token)
 

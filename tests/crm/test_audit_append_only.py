@@ -45,9 +45,8 @@ def _snapshot(pk):
 # --- the admin --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("who", ["admin_client", "superuser_client"])
-def test_the_admin_lists_and_shows_audit_entries(who, entry, request):
-    client = request.getfixturevalue(who)
+def test_the_admin_lists_and_shows_audit_entries_to_superusers(superuser_client, entry):
+    client = superuser_client
     listing = client.get(ADMIN_URL)
     assert listing.status_code == 200
     assert "customer.update" in listing.content.decode()
@@ -57,9 +56,8 @@ def test_the_admin_lists_and_shows_audit_entries(who, entry, request):
     assert 'name="_save"' not in detail.content.decode()
 
 
-@pytest.mark.parametrize("who", ["admin_client", "superuser_client"])
-def test_the_admin_refuses_to_add_change_or_delete_audit_entries(who, entry, request):
-    client = request.getfixturevalue(who)
+def test_the_admin_refuses_to_add_change_or_delete_audit_entries(superuser_client, entry):
+    client = superuser_client
     before = _snapshot(entry.pk)
     assert client.get(f"{ADMIN_URL}add/").status_code == 403
     assert client.post(f"{ADMIN_URL}add/", {"action": "forged", "object_type": "x"}).status_code == 403
@@ -76,22 +74,24 @@ def test_the_admin_offers_no_delete_action(superuser_client, entry):
     assert "delete_selected" not in response.content.decode()
 
 
-@pytest.mark.parametrize("who", ["staff_client", "manager_client"])
-def test_staff_and_managers_cannot_open_the_admin(who, entry, request):
+@pytest.mark.parametrize("who", ["staff_client", "manager_client", "admin_client"])
+def test_no_role_opens_the_admin(who, entry, request):
     client = request.getfixturevalue(who)
-    response = client.get(ADMIN_URL)
-    assert response.status_code == 302
-    assert "/admin/login/" in response["Location"]
+    response = client.get(ADMIN_URL, follow=True)
+    assert response.status_code == 403
+    assert "customer.update" not in response.content.decode()
 
 
-def test_the_admin_filters_audit_entries_by_action(admin_client, entry, admin_user):
+def test_the_admin_filters_audit_entries_by_action(superuser_client, entry, admin_user):
+    admin_client = superuser_client
     audit.record("closure.close", actor=admin_user, object_type="closure", object_id=9, customer_id=88)
     response = admin_client.get(ADMIN_URL, {"action": "closure.close"})
     assert response.status_code == 200
     assert list(response.context["cl"].result_list) == list(AuditEntry.objects.filter(action="closure.close"))
 
 
-def test_the_admin_filters_audit_entries_by_actor_and_date(admin_client, entry, admin_user, staff_user):
+def test_the_admin_filters_audit_entries_by_actor_and_date(superuser_client, entry, admin_user, staff_user):
+    admin_client = superuser_client
     audit.record("customer.create", actor=staff_user, object_type="customer", object_id=5, customer_id=5)
     by_actor = admin_client.get(ADMIN_URL, {"actor__id__exact": staff_user.pk})
     assert [e.actor_id for e in by_actor.context["cl"].result_list] == [staff_user.pk]
@@ -104,14 +104,16 @@ def test_the_admin_filters_audit_entries_by_actor_and_date(admin_client, entry, 
 
 
 @pytest.mark.parametrize("term", ["4711", " 4711 "])
-def test_the_admin_finds_entries_by_object_or_customer_id(admin_client, entry, admin_user, term):
+def test_the_admin_finds_entries_by_object_or_customer_id(superuser_client, entry, admin_user, term):
+    admin_client = superuser_client
     audit.record("customer.update", actor=admin_user, object_type="customer", object_id=1, customer_id=1)
     response = admin_client.get(ADMIN_URL, {"q": term})
     assert [e.pk for e in response.context["cl"].result_list] == [entry.pk]
 
 
 @pytest.mark.parametrize("term", ["abc", "' OR 1=1 --", "9" * 40, "<script>x</script>"])
-def test_an_odd_search_in_the_admin_finds_nothing_and_never_fails(admin_client, entry, term):
+def test_an_odd_search_in_the_admin_finds_nothing_and_never_fails(superuser_client, entry, term):
+    admin_client = superuser_client
     response = admin_client.get(ADMIN_URL, {"q": term})
     assert response.status_code == 200
     assert list(response.context["cl"].result_list) == []

@@ -51,3 +51,24 @@ def test_a_page_past_the_end_counts_with_a_query(django_assert_num_queries):
     with django_assert_num_queries(2):
         page = pages.page(3)
         assert len(page) == 0 and pages.count == 4
+
+
+def test_a_page_past_the_capped_count_links_back_to_the_page_before_it():
+    # The count stops at the cap (26 rows -> "3 pages" of 10), yet page 5 exists: Django's own
+    # Page checked "Previous" (page 4) against those 3 pages and raised EmptyPage, a 500 on the
+    # audit log and the request queue from page 23 on, and on search from page 43 on.
+    CustomerFactory.create_batch(60)
+    page = paginator().page(5)
+
+    assert [page.number, page.previous_page_number(), page.next_page_number()] == [5, 4, 6]
+    assert page.has_previous() and page.has_next() and page.paginator.count_is_capped
+    assert (page.start_index(), page.end_index()) == (41, 50)
+
+
+def test_the_pagination_links_render_for_a_page_past_the_cap(rf):
+    from django.template.loader import render_to_string
+
+    CustomerFactory.create_batch(60)
+    html = render_to_string("includes/pagination.html", {"page_obj": paginator().page(5)}, request=rf.get("/?page=5"))
+
+    assert 'href="?page=4" rel="prev"' in html and 'href="?page=6" rel="next"' in html

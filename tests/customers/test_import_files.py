@@ -188,7 +188,7 @@ def test_an_update_changes_the_phone_and_its_reversed_digits(admin_user):
     assert existing.phone_rev == "8613700001234"[::-1]
 
 
-def test_the_import_is_audited_once_with_the_file_name_and_counts(admin_user):
+def test_the_import_is_audited_with_the_file_name_and_counts_and_once_per_card(admin_user):
     run(xlsx_bytes(good_rows(4)), "april.xlsx", admin_user)
 
     entry = AuditEntry.objects.get(action="customer.import")
@@ -196,7 +196,12 @@ def test_the_import_is_audited_once_with_the_file_name_and_counts(admin_user):
     assert "april.xlsx" in entry.summary
     assert entry.changes["created"] == [None, 4]
     assert entry.changes["file"] == [None, "april.xlsx"]
-    assert AuditEntry.objects.count() == 1
+    created = AuditEntry.objects.filter(action="customer.create").order_by("customer_id")
+    assert [e.customer_id for e in created] == list(Customer.objects.order_by("pk").values_list("pk", flat=True))
+    assert [e.data["source"] for e in created] == [
+        {"kind": "import", "file": "april.xlsx", "line": line} for line in (2, 3, 4, 5)
+    ]
+    assert AuditEntry.objects.count() == 5
 
 
 def test_an_erased_customer_cannot_be_imported_again(admin_user):
@@ -206,7 +211,7 @@ def test_an_erased_customer_cannot_be_imported_again(admin_user):
 
     assert not report.written
     assert problems(report) == [
-        "Line 2, customer_no: Customer IMP0001 was erased; an erased card cannot be imported again."
+        "Line 2, customer_no: The personal data of card IMP0001 was deleted; the card can never be changed again."
     ]
     assert Customer.objects.get(customer_no="IMP0001").name == ""
     assert not Customer.objects.filter(customer_no="IMP0002").exists()

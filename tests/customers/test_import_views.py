@@ -176,7 +176,7 @@ def test_a_confirmation_rechecks_the_data_as_it_is_now(admin_client):
 
     assert failed.status_code == 200
     assert "no longer passes the checks" in failed.content.decode()
-    assert "Customer IMP0002 was erased" in failed.content.decode()
+    assert "The personal data of card IMP0002 was deleted" in failed.content.decode()
     assert list(Customer.objects.values_list("customer_no", flat=True)) == ["IMP0002"]
 
 

@@ -9,8 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from customers.filters import SearchPaginator, filtered_customers, search_results
+from customers.filters import filtered_customers, search_results
 from customers.models import Customer
+from customers.results import SearchPaginator
 from tests.factories import CustomerFactory, TagFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -19,6 +19,7 @@ from django.utils import timezone
 from analytics import exports
 from closures import operations
 from closures.models import Closure
+from closures.rules import ClosureChoice
 from crm import audit, jobs
 from crm.models import AuditEntry, Job
 from customers.models import Customer
@@ -87,7 +88,7 @@ def test_a_connection_lost_during_a_closure_writes_nothing(closing_world, kill_c
     killed = kill_connection_at_audit_write()
 
     with pytest.raises((DatabaseError, InterfaceError)):
-        operations.close_customer(customer, by=manager, action="close", reason=closing_world["reason"])
+        operations.close_customer(customer, ClosureChoice("close", closing_world["reason"]), by=manager)
 
     assert killed, "the fault was never injected"
     _assert_nothing_written(customer.pk)

@@ -135,6 +135,7 @@ def seed_closures(customers: list[Customer], users: dict, rng: random.Random) ->
 
     from closures import erasure, operations
     from closures.models import Action, Category, ClosureReason
+    from closures.rules import ClosureChoice
 
     now = timezone.now()
     reasons = {
@@ -157,12 +158,14 @@ def seed_closures(customers: list[Customer], users: dict, rng: random.Random) ->
         with mock.patch("django.utils.timezone.now", return_value=min(when, now)):
             operations.close_customer(
                 customer,
+                ClosureChoice(
+                    action,
+                    reason,
+                    notes=str(DEMO_NOTES[action]) if reason.requires_notes or rng.random() < 0.4 else "",
+                    balance_acknowledged=True,
+                    settlement_note="余额已退还 / balance refunded" if customer.balance or customer.points else "",
+                ),
                 by=rng.choice(staff),
-                action=action,
-                reason=reason,
-                notes=str(DEMO_NOTES[action]) if reason.requires_notes or rng.random() < 0.4 else "",
-                balance_acknowledged=True,
-                settlement_note="余额已退还 / balance refunded" if customer.balance or customer.points else "",
             )
         if rng.random() < 0.06 and when < now - dt.timedelta(days=10):
             with mock.patch("django.utils.timezone.now", return_value=when + dt.timedelta(days=rng.randint(2, 9))):
@@ -170,22 +173,27 @@ def seed_closures(customers: list[Customer], users: dict, rng: random.Random) ->
     for customer in [c for c in customers if c not in picked][:2]:
         erasure.erase_customer(
             customer,
+            ClosureChoice(
+                Action.ERASE,
+                reasons[Action.ERASE][0],
+                notes="",
+                balance_acknowledged=True,
+                settlement_note="余额已退还" if customer.balance else "",
+            ),
             by=users[ADMIN],
             confirmation=customer.customer_no,
-            reason=reasons[Action.ERASE][0],
-            notes="",
-            balance_acknowledged=True,
-            settlement_note="余额已退还" if customer.balance else "",
         )
     for customer in [c for c in customers if c not in picked][2:5]:
         operations.request_closure(
             customer,
+            ClosureChoice(
+                Action.CLOSE,
+                reasons[Action.CLOSE][0],
+                notes="客户来电要求销卡",
+                balance_acknowledged=True,
+                settlement_note="余额待退" if customer.balance or customer.points else "",
+            ),
             by=users[STAFF],
-            action=Action.CLOSE,
-            reason=reasons[Action.CLOSE][0],
-            notes="客户来电要求销卡",
-            balance_acknowledged=True,
-            settlement_note="余额待退" if customer.balance or customer.points else "",
         )
 
 
@@ -229,7 +237,6 @@ class Command(BaseCommand):
             if user is None:
                 user = User(username=username, first_name=first, last_name=last, email=f"{username}@example.com")
                 user.password = hashed = hashed or make_password(DEMO_PASSWORD)
-                user.is_staff = role == ADMIN
                 user.save()
                 user.groups.add(Group.objects.get(name=role))
             users[role] = user

@@ -5,7 +5,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from analytics.management.commands import _bench_lib as lib
+from bench import lib
+from bench.management.commands.bench import Command as Bench
 
 FULL_SCAN = """Aggregate  (cost=1.00..2.00 rows=1 width=8) (actual time=200.0..200.0 rows=1 loops=1)
   ->  Seq Scan on closures_closure  (cost=0.00..9036.42 rows=233480) (actual time=0.03..150.0 rows=233098 loops=1)
@@ -84,4 +85,4 @@ def test_the_benchmark_refuses_to_run_on_sqlite():
     if connection.vendor == "postgresql":
         pytest.skip("this is the SQLite case")
     with pytest.raises(CommandError, match="PostgreSQL"):
-        call_command("bench", "--no-seed")
+        call_command(Bench(), "--no-seed")

@@ -1,9 +1,7 @@
 """The benchmark's exports and import, each run in a child process (``bench --child ...``) so that
-its peak memory is its own (not a command: the leading underscore keeps Django from listing it).
-"""
+its peak memory is its own."""
 
 import json
-import os
 import random
 import subprocess
 import sys
@@ -17,9 +15,10 @@ from django.urls import reverse
 
 from customers.models import Customer
 
-from . import _bench_lib as lib
-from . import _scale_data as vocab
-from ._bench_lib import Unavailable, admin_user, client_for, stub
+from . import lib
+from .database import child_env
+from .lib import Unavailable, admin_user, client_for, stub
+from .scale import vocab
 
 DATA_DIR = Path(settings.BASE_DIR) / "bench" / "data"
 IMPORT_ROWS = 100_000
@@ -28,7 +27,7 @@ IMPORT_PREFIX = "IMP"
 
 def child(what: str) -> dict:
     """Run ``bench --child WHAT`` in a new process (its own peak memory) and read its JSON line."""
-    env = dict(os.environ, CELERY_BROKER_URL="")  # jobs run in-process, inside the measured process
+    env = child_env(CELERY_BROKER_URL="")  # jobs run in-process, inside the measured process
     command = [sys.executable, "manage.py", "bench", "--child", what]
     done = subprocess.run(command, cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, check=False)  # noqa: S603
     for line in reversed(done.stdout.strip().splitlines()):

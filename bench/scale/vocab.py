@@ -1,5 +1,4 @@
-"""Vocabulary and skewed distributions for ``seed_scale`` (not a command: the leading
-underscore keeps Django from listing it).
+"""Vocabulary and skewed distributions for ``seed_scale``.
 
 Names follow real frequencies: Chinese surnames with Faker's zh_CN weights (王, 李, 张, 刘,
 陈 ... about a third of all people), given names composed from common characters with a

@@ -1,8 +1,6 @@
-"""Helpers for ``manage.py bench`` (not a command: the leading underscore keeps Django from listing it).
-
-Percentiles, the database and machine facts the report needs, HTML form reading for the
-closure flow, EXPLAIN ANALYZE of captured queries, and the generated parts of
-docs/benchmarks.md.
+"""Helpers for ``manage.py bench``: percentiles, the database and machine facts the report
+needs, HTML form reading for the closure flow, EXPLAIN ANALYZE of captured queries, and the
+generated parts of docs/benchmarks.md.
 """
 
 import os
@@ -106,6 +104,11 @@ def percentile(samples: list[float], pct: int) -> float | None:
         return round(samples[0], 1)
     cuts = statistics.quantiles(samples, n=100, method="inclusive")
     return round(cuts[pct - 1], 1)
+
+
+def fmt(value) -> str:
+    """A figure for the table: one decimal, thousands grouped; nothing for a missing one."""
+    return "" if value is None else f"{value:,.1f}"
 
 
 def machine() -> dict:

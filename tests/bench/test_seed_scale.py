@@ -1,6 +1,8 @@
 """seed_scale: a large data set that is consistent the way the app's own operations leave it.
 
-Loaded small here (a few hundred cards); the benchmark loads a million with the same code.
+Loaded small here (a few hundred cards); the benchmark loads a million with the same code. The
+command is called as an object: production's settings, which the tests use, do not install the
+bench app (tests/bench/test_not_in_production.py).
 """
 
 import io
@@ -10,6 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
+from bench.management.commands.seed_scale import Command as SeedScale
 from closures import tally
 from closures.models import ACTION_STATUS, Closure, ClosureStaffTally, ClosureTally
 from crm.models import ERASED_MARKER, AuditEntry
@@ -21,7 +24,7 @@ on_postgres = pytest.mark.skipif(connection.vendor != "postgresql", reason="need
 
 def seed(customers=600, closures=150, **options):
     out = io.StringIO()
-    call_command("seed_scale", customers=customers, closures=closures, nice=0, stdout=out, **options)
+    call_command(SeedScale(), customers=customers, closures=closures, nice=0, stdout=out, **options)
     return out.getvalue()
 
 

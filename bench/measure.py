@@ -1,0 +1,274 @@
+"""What ``manage.py bench`` times: each page through Django's test client in this process, the
+confirm-closure POST through its real flow, and the exports and the import in child processes."""
+
+import os
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext, override_settings
+from django.urls import reverse
+
+from closures.models import Action, Category, ClosureReason
+from customers.models import Customer
+
+from . import lib
+from .database import fresh_cards, name_terms, sample
+from .files import DATA_DIR, IMPORT_ROWS, child, write_import_file
+from .lib import Unavailable, admin_user, client_for, fmt, stub
+
+BUDGET_S = 45  # seconds of timed runs per figure at most (slow pages get fewer runs, never under 10)
+TARGETS = {
+    "search_phone": 25,
+    "search_last4": 25,
+    "search_customer_no": 25,
+    "search_name_3char": 40,
+    "search_name_2char": 40,
+    "search_name_1char": 40,
+    "search_page": 40,
+    "card": 40,
+    "close_confirm": 50,
+    "dashboard_12m": 150,
+    "dashboard_all": 150,
+    "closure_list": 50,
+}
+
+
+class Bench:
+    """One run: the figures asked for (``--only``), each a :class:`lib.Measure`; bench.report writes them."""
+
+    def __init__(self, stdout, options):
+        self.out = stdout
+        self.runs = options["runs"]
+        self.warmup = options["warmup"]
+        self.only = [part.strip() for part in options["only"].split(",") if part.strip()]
+        self.skip_files = options["skip_files"]
+        self.want_explain = options["explain"]
+        self.want_docs = options["docs"]
+        self.output = Path(options["output"])
+        self.measures: list[lib.Measure] = []
+        self.extra: dict = {}
+
+    def wanted(self, key: str) -> bool:
+        return not self.only or any(part in key for part in self.only)
+
+    def say(self, message: str) -> None:
+        self.out.write(message)
+        self.out.flush()
+
+    # --- the figures -----------------------------------------------------------------------------
+    def run(self) -> None:
+        self.load_at_start = round(os.getloadavg()[0], 2)
+        self.user = admin_user()
+        self.client = client_for(self.user)
+        self.started = datetime.now(UTC)
+        count = self.runs + self.warmup + 2
+        people = sample(
+            """SELECT id, customer_no, phone FROM customers_customer TABLESAMPLE SYSTEM (1)
+               WHERE status = 'active' AND phone LIKE '+86%%'""",
+            limit=max(count, 200),
+        )
+        if not people:
+            raise CommandError("No active customers with phones: is the data set loaded?")
+        pick = lambda i, column: people[i % len(people)][column]  # noqa: E731
+        with override_settings(ROOT_URLCONF="bench.reference"):
+            reference = reverse("bench_reference")
+            measure = self.timed(
+                "reference_page",
+                "Reference: session auth, 1 indexed lookup, 25-row table",
+                lambda i: self.get(reference, **{"from": pick(i, 0)}),
+            )
+        if measure:
+            measure.note = "the issue's machine: 12 ms p50, 17 ms p95 (see bench/reference.py)"
+        search = reverse("customers:search")
+        self.timed("search_phone", "Search by phone (11 digits)", lambda i: self.get(search, q=pick(i, 2)[3:]))
+        self.timed("search_last4", "Search by last 4 digits", lambda i: self.get(search, q=pick(i, 2)[-4:]))
+        self.timed("search_customer_no", "Search by customer number", lambda i: self.get(search, q=pick(i, 1)))
+        if any(self.wanted(f"search_name_{n}char") for n in (1, 2, 3)):
+            terms = name_terms()
+            self.extra.update({f"search_name_{k}_term": v for k, v in terms.items()})
+            for size in (3, 2, 1):
+                for kind in ("frequent", "rare"):
+                    term = terms[f"{size}char_{kind}"]
+                    self.timed(
+                        f"search_name_{size}char_{kind}",
+                        f"Search by {size}-char name, {kind} ({term})",
+                        lambda i, term=term: self.get(search, q=term),
+                        target=TARGETS[f"search_name_{size}char"],
+                    )
+        filters = {"segment": "key", "city": "上海", "o": "-total"}
+        self.timed(
+            "search_page", "Filtered search page (key accounts, 上海, by total)", lambda i: self.get(search, **filters)
+        )
+        self.timed("card", "Customer card", lambda i: self.get(reverse("customers:card", args=[pick(i, 0)])))
+        if self.wanted("close_confirm"):
+            self.close_confirm(count)
+        dashboard = reverse("analytics:dashboard")
+        self.timed("dashboard_12m", "Dashboard, last 12 months", lambda i: self.get(dashboard, period="12m"))
+        self.timed("dashboard_all", "Dashboard, all time", lambda i: self.get(dashboard, period="all"))
+        listing = reverse("analytics:closure_list")
+        self.timed("closure_list", "Closure list (first page)", lambda i: self.get(listing))
+        self.worse_of_names()
+        if not self.skip_files:
+            self.files()
+
+    def get(self, path: str, **params):
+        return lambda: self.client.get(path, params, secure=True)
+
+    def timed(self, key: str, label: str, make, *, target=None, expect=(200,)) -> lib.Measure | None:
+        """Warm up, then time ``runs`` calls of ``make(i)()``; ``make`` does untimed preparation."""
+        if not self.wanted(key):
+            return None
+        measure = lib.Measure(key, label, target if target is not None else TARGETS.get(key))
+        self.measures.append(measure)
+        try:
+            call = make(0)
+            began = time.perf_counter()
+            response = call()
+            first = time.perf_counter() - began
+            problem = trouble(response, expect)
+            if problem:
+                raise Unavailable(problem)
+            # A slow page gets fewer runs (at least 10), so one figure never takes more than about a minute.
+            runs = min(self.runs, max(10, int(BUDGET_S / max(first, 0.001))))
+            if runs < self.runs:
+                measure.note = f"{runs} runs (slow page)"
+            for i in range(1, self.warmup + 1):
+                make(i)()
+            for i in range(self.warmup + 1, self.warmup + 1 + runs):
+                call = make(i)
+                began, cpu = time.perf_counter(), time.process_time()
+                response = call()
+                elapsed = (time.perf_counter() - began) * 1000
+                measure.cpu.append((time.process_time() - cpu) * 1000)
+                problem = trouble(response, expect)
+                if problem:
+                    raise Unavailable(f"run {i}: {problem}")
+                measure.samples.append(elapsed)
+            call = make(self.warmup + runs + 1)
+            with CaptureQueriesContext(connection) as captured:
+                call()
+            measure.queries = len(captured.captured_queries)
+            if self.want_explain:
+                self.explain(measure, captured.captured_queries)
+        except Unavailable as exc:
+            measure.samples, measure.cpu = [], []
+            measure.reason = str(exc)
+        cpu = fmt(lib.percentile(measure.cpu, 50)) if measure.cpu else ""
+        self.say(f"  {label:<58} p50 {fmt(measure.p50):>8}  p95 {fmt(measure.p95):>8}  cpu {cpu:>6}  {measure.reason}")
+        return measure
+
+    def explain(self, measure: lib.Measure, queries: list[dict]) -> None:
+        for query in queries:
+            sql = query["sql"]
+            head = sql.lstrip().upper()
+            if head.startswith(("SELECT", "WITH")) and lib.touches_big_table(sql):
+                plan, scanned = lib.explain(sql)
+                measure.plans.append((sql, plan, scanned))
+
+    def close_confirm(self, count: int) -> None:
+        """The confirm POST of the real flow: the start page, "Continue" (untimed), then "Confirm" (timed)."""
+        reason = (
+            ClosureReason.objects.active()
+            .for_action(Action.CLOSE)
+            .filter(category=Category.PRICE, notes_required=False)
+            .first()
+        )
+        cards = iter(fresh_cards(count + 5))
+
+        def make(i):
+            try:
+                pk = next(cards)
+            except StopIteration:
+                raise Unavailable("ran out of fresh active cards to close") from None
+            start = reverse("closures:start", kwargs={"pk": pk, "action": Action.CLOSE})
+            page = self.client.get(start, secure=True)
+            if page.status_code != 200:
+                raise Unavailable(f"the closure start page answered HTTP {page.status_code}{stub(page)}")
+            form = next((f for f in lib.read_forms(page.content.decode()) if "reason" in f["fields"]), None)
+            if form is None or "reason" not in form["fields"]:
+                raise Unavailable("the closure start page has no form with a reason")
+            data = dict(form["fields"], reason=str(reason.pk) if reason else form["fields"]["reason"], notes="")
+            preview = self.client.post(form["action"] or start, data, secure=True)
+            confirm = next((f for f in lib.read_forms(preview.content.decode()) if "token" in f["fields"]), None)
+            if preview.status_code != 200 or confirm is None:
+                raise Unavailable(f"“Continue” gave no confirmation form (HTTP {preview.status_code})")
+            url = confirm["action"] or reverse("closures:confirm", kwargs={"pk": pk, "action": Action.CLOSE})
+            return lambda: self.client.post(url, confirm["fields"], secure=True)
+
+        measure = self.timed("close_confirm", "Confirm closure (POST, through the preview token)", make, expect=(302,))
+        if measure and measure.samples:
+            closed = Customer.objects.filter(status=Customer.Status.CLOSED, closures__performed_at__gte=self.started)
+            done = closed.distinct().count()
+            measure.note = "; ".join(filter(None, [measure.note, f"{done} cards closed by this run"]))
+            if done < len(measure.samples):
+                measure.reason = f"only {done} of {len(measure.samples)} confirmations closed their card"
+                measure.samples = []
+
+    def worse_of_names(self) -> None:
+        """The required name figures: the worse of the frequent and the rare term."""
+        by_key = {m.key: m for m in self.measures}
+        for size in (3, 2, 1):
+            pair = [by_key.get(f"search_name_{size}char_{kind}") for kind in ("frequent", "rare")]
+            if not all(pair):
+                continue
+            combined = lib.Measure(f"search_name_{size}char", f"Search by {size}-char name (worse of the two)",
+                                   TARGETS[f"search_name_{size}char"])  # fmt: skip
+            if all(m.samples for m in pair):
+                worse = max(pair, key=lambda m: m.p95)
+                combined.samples, combined.cpu = worse.samples, worse.cpu
+                combined.queries = max(m.queries or 0 for m in pair)
+            else:
+                combined.reason = "; ".join(m.reason for m in pair if m.reason)
+            self.measures.append(combined)
+
+    # --- exports and import, each in a child process ------------------------------------------------------
+    def files(self) -> None:
+        if self.wanted("export"):
+            # Warm-up, as for the pages: the export reads every closure and its card; the first read
+            # after a load or a restart comes from disk and would measure the disk, not the export.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(*), sum(length(c.name)) FROM closures_closure k "
+                    "JOIN customers_customer c ON c.id = k.customer_id"
+                )
+        for kind, label, target in (("xlsx", "Excel", 20), ("csv", "CSV", None)):
+            if not self.wanted(f"export_{kind}"):
+                continue
+            self.say(f"  Export of all closures to {label} (child process) ...")
+            result = child(f"export-{kind}")
+            self.single(f"export_{kind}_250k_s", f"Export closures to {label}", result, "seconds", target, "s")
+            self.single(f"export_{kind}_250k_peak_rss_mb", "  peak RSS of that process", result, "peak_rss_mb",
+                        150 if kind == "xlsx" else None, "MB")  # fmt: skip
+            self.extra[f"export_{kind}_250k_rows"] = result.get("rows")
+            self.extra[f"export_{kind}_250k_rows_per_s"] = result.get("rows_per_s")
+            self.extra[f"export_{kind}_250k_bytes"] = result.get("bytes")
+            self.extra[f"export_{kind}_250k_process_cpu_s"] = result.get("cpu_seconds")
+        if self.wanted("import"):
+            path = DATA_DIR / "import_100k.xlsx"
+            if not path.exists():
+                self.say(f"  Writing {path} ({IMPORT_ROWS:,} new customers) ...")
+                write_import_file(path)
+            self.say("  Import of 100,000 customers from .xlsx (child process) ...")
+            result = child("import")
+            self.single("import_100k_s", "Import 100,000 customers (.xlsx, confirmed)", result, "seconds", 60, "s")
+            self.single("import_100k_preview_s", "  its preview (dry run)", result, "preview_seconds", None, "s")
+            self.single("import_100k_peak_rss_mb", "  peak RSS of that process", result, "peak_rss_mb", None, "MB")
+            self.extra["import_100k_process_cpu_s"] = result.get("cpu_seconds")
+
+    def single(self, key, label, result, field, target, unit) -> None:
+        reason = result.get("reason", "")[:300]
+        measure = lib.Measure(key, label, target, unit=unit, value=result.get(field), reason=reason)
+        measure.note = result.get("note", "") if field == "seconds" else ""
+        self.measures.append(measure)
+        self.say(f"  {label:<58} {fmt(measure.value):>8} {unit}  {measure.reason}")
+
+
+def trouble(response, expect) -> str:
+    """Why a response is not what a working view gives, or ""."""
+    if response.status_code in expect:
+        return ""
+    where = f" to {response.get('Location')}" if response.status_code in (301, 302) else ""
+    return f"HTTP {response.status_code}{where}{stub(response)}"

@@ -1,0 +1,515 @@
+"""The card gate: the one way a customer card's fields change.
+
+Whatever changes a card — the card form, an import, a purchase or an interaction recorded on it,
+and every later feature — goes through these functions, and statuses change only through the
+closure operations (closures/operations.py, erasure.py, bulk.py). So the rules live in one place:
+
+- the card row is locked (``select_for_update``) and re-read before anything is checked, so two
+  changes of the same card are served one after the other and none overwrites the other unseen;
+- only active cards change: a closed, void or archived card is refused ("reinstate it first"), an
+  erased card always ("its personal data was deleted");
+- where the editor saw a version of the card (its ``updated_at`` when the form was opened), a card
+  changed since is refused, not silently merged;
+- balance and points change only for users allowed to (``customers.change_balance``): until they
+  become a ledger, a closure's approval rule reads them, so Staff must not be able to zero them;
+- every change writes one audit entry per card with its old and new values and its source (the
+  form, an import file and its line), so the card's history shows it and erasure can find every
+  value the card ever had.
+
+    create_card(values, *, by, source, request=None) -> Customer
+    update_card(customer, changes, *, by, source, seen=None, request=None) -> CardChange
+    record_purchase(customer, *, by, product, quantity, amount, purchased_on, request=None) -> Purchase
+    record_interaction(customer, *, by, kind, occurred_at, summary, outcome="", request=None) -> Interaction
+
+Imports write thousands of cards per statement through :func:`write_import_chunk`, after checking
+each existing card with :func:`status_refusal` (the same rule as :func:`lock_for_change`).
+``by=None`` means the system itself (a data migration): no permission is checked, the audit entry
+names no user.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm import audit
+from crm.models import AuditEntry
+
+from .models import Customer, Interaction, Purchase, Tag
+from .numbers import clean_customer_no, next_customer_no
+
+# The card's own fields, in the order the form shows them; the audit trail records these.
+CARD_FIELDS = (
+    "customer_no",
+    "name",
+    "gender",
+    "birth_date",
+    "occupation",
+    "company",
+    "title",
+    "phone",
+    "email",
+    "wechat",
+    "city",
+    "address",
+    "segment",
+    "stage",
+    "owner",
+    "tags",
+    "preferences",
+    "balance",
+    "points",
+)
+MONEY_FIELDS = ("balance", "points")
+MONEY_PERMISSION = "customers.change_balance"
+NEW_NUMBER_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a change comes from, as the card's history names it: the form, an import file's line..."""
+
+    kind: str
+    file: str = ""
+    line: int | None = None
+
+    def as_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"kind": self.kind}
+        if self.file:
+            data["file"] = self.file
+        if self.line is not None:
+            data["line"] = self.line
+        return data
+
+
+FORM = Source("form")
+
+
+@dataclass
+class CardChange:
+    """What :func:`update_card` did: the card as it is now and ``{field: [old, new]}`` (empty: nothing)."""
+
+    customer: Customer
+    changes: dict[str, list] = field(default_factory=dict)
+
+
+# --- The rules -------------------------------------------------------------------------------------
+
+
+def status_refusal(status: str, number: str) -> str:
+    """Why a card in ``status`` cannot be changed ("" when it can): the one wording of the rule."""
+    if status == Customer.Status.ACTIVE:
+        return ""
+    if status == Customer.Status.ERASED:
+        return _("The personal data of card %(number)s was deleted; the card can never be changed again.") % {
+            "number": number
+        }
+    label = Customer.Status(status).label.lower()
+    return _("Card %(number)s is %(status)s: reinstate it first to change it.") % {"number": number, "status": label}
+
+
+def lock_for_change(customer) -> Customer:
+    """The card, locked until the transaction ends and re-read; ValidationError unless it is active."""
+    pk = getattr(customer, "pk", customer)
+    locked = Customer.objects.select_for_update().get(pk=pk)
+    refusal = status_refusal(locked.status, locked.customer_no)
+    if refusal:
+        raise ValidationError(refusal, code="erased" if locked.is_erased else "not_active")
+    return locked
+
+
+def check_allowed(by, names, *, adding: bool) -> None:
+    """The user may create (or change) cards, and touch balance and points if ``names`` include them."""
+    if by is None:
+        return
+    if not by.has_perm("customers.add_customer" if adding else "customers.change_customer"):
+        raise ValidationError(_("You are not allowed to change customer cards."), code="permission")
+    if set(names) & set(MONEY_FIELDS) and not by.has_perm(MONEY_PERMISSION):
+        raise ValidationError(
+            _("Only a Manager or an Admin can change a card's balance and points."), code="permission"
+        )
+
+
+def check_seen(locked: Customer, seen: str | None) -> None:
+    """Refuse when the card changed after the editor opened it (``seen`` is its ``updated_at`` then)."""
+    if seen and seen != locked.updated_at.isoformat():
+        raise ValidationError(
+            _(
+                "Someone else changed this card after you opened it. "
+                "Open the card again to see their change, then make yours."
+            ),
+            code="stale",
+        )
+
+
+def snapshot(customer: Customer) -> dict[str, Any]:
+    """The card's own values as the audit trail records them (the owner by username, tags by name)."""
+    values = {name: getattr(customer, name) for name in CARD_FIELDS if name not in ("tags", "owner")}
+    values["owner"] = customer.owner.get_username() if customer.owner_id else None
+    values["tags"] = sorted(tag.name for tag in customer.tags.all()) if customer.pk else []
+    if values["balance"] is not None:
+        values["balance"] = Decimal(values["balance"]).quantize(Decimal("0.01"))
+    return values
+
+
+def tags_for(names: list[str]) -> list[Tag]:
+    """The Tag rows for these names, matching existing tags case-insensitively, creating the rest."""
+    tags = []
+    for name in names:
+        tag = Tag.objects.filter(name__iexact=name).first()
+        if tag is None:
+            tag, _created = Tag.objects.get_or_create(name=name)
+        tags.append(tag)
+    return tags
+
+
+def _number_taken(number: str) -> ValidationError:
+    return ValidationError(
+        {
+            "customer_no": ValidationError(
+                _("Customer number %(number)s is already used by another card."),
+                code="customer_no_taken",
+                params={"number": number},
+            )
+        }
+    )
+
+
+def _record(action: str, customer: Customer, changes: dict, *, by, source: Source, request=None) -> None:
+    audit.record(
+        action,
+        actor=by,
+        request=request,
+        obj=customer,
+        customer_id=customer.pk,
+        summary=f"{customer.customer_no} {customer.name}",
+        changes=changes,
+        data={"source": source.as_data()},
+    )
+
+
+# --- One card --------------------------------------------------------------------------------------
+
+
+def create_card(values: dict[str, Any], *, by, source: Source, request=None) -> Customer:
+    """A new active card from ``values`` (card fields; ``tags`` as names, ``owner`` as a user or None).
+
+    Without a customer number the next generated one is given (customers.numbers); a number typed
+    in any case is stored in its canonical form and refused when another card has it.
+    """
+    unknown = set(values) - set(CARD_FIELDS)
+    if unknown:
+        raise ValueError(f"not card fields: {sorted(unknown)}")
+    with transaction.atomic():
+        check_allowed(by, [name for name in values if values[name] not in (None, 0, Decimal(0))], adding=True)
+        number = clean_customer_no(values.get("customer_no"))
+        customer = Customer(**{k: v for k, v in values.items() if k not in ("customer_no", "tags")})
+        for attempt in range(NEW_NUMBER_ATTEMPTS):
+            customer.customer_no = number or next_customer_no()
+            try:
+                with transaction.atomic():
+                    customer.save(force_insert=True)
+                break
+            except IntegrityError:
+                if not Customer.objects.filter(customer_no__iexact=customer.customer_no).exists():
+                    raise
+                if number or attempt == NEW_NUMBER_ATTEMPTS - 1:
+                    raise _number_taken(customer.customer_no) from None
+                customer.pk = None
+        if values.get("tags"):
+            customer.tags.set(tags_for(values["tags"]))
+        after = {k: v for k, v in snapshot(customer).items() if v not in (None, "", [])}
+        _record("customer.create", customer, audit.diff({}, after), by=by, source=source, request=request)
+    return customer
+
+
+def update_card(
+    customer, changes: dict[str, Any], *, by, source: Source, seen: str | None = None, request=None
+) -> CardChange:
+    """Change an active card's fields (``changes``: card fields to their new values, as create_card).
+
+    Values equal to the card's are left alone; when nothing differs, nothing is written. Returns
+    the card as it is now with ``{field: [old, new]}`` of what changed, also in its audit entry.
+    """
+    unknown = set(changes) - set(CARD_FIELDS)
+    if unknown:
+        raise ValueError(f"not card fields: {sorted(unknown)}")
+    with transaction.atomic():
+        locked = lock_for_change(customer)
+        check_seen(locked, seen)
+        before = snapshot(locked)
+        if "customer_no" in changes:
+            changes = {**changes, "customer_no": clean_customer_no(changes["customer_no"]) or locked.customer_no}
+        for name, value in changes.items():
+            if name != "tags":
+                setattr(locked, name, value)
+        after = snapshot(locked)
+        if "tags" in changes:
+            after["tags"] = sorted(changes["tags"] or [])
+        diff = audit.diff(before, after)
+        if not diff:
+            return CardChange(locked)
+        check_allowed(by, diff, adding=False)
+        _save_fields(locked, [name for name in diff if name != "tags"])
+        if "tags" in diff:
+            locked.tags.set(tags_for(changes["tags"] or []))
+        _record("customer.update", locked, diff, by=by, source=source, request=request)
+    return CardChange(locked, diff)
+
+
+def _save_fields(locked: Customer, names: list[str]) -> None:
+    columns = ["owner" if name == "owner" else name for name in names]
+    if "phone" in columns:
+        columns.append("phone_rev")
+    try:
+        with transaction.atomic():
+            locked.save(update_fields=[*columns, "updated_at"])
+    except IntegrityError:
+        if (
+            "customer_no" in names
+            and Customer.objects.filter(customer_no__iexact=locked.customer_no).exclude(pk=locked.pk).exists()
+        ):
+            raise _number_taken(locked.customer_no) from None
+        raise
+
+
+def record_purchase(
+    customer, *, by, product: str, quantity: int, amount: Decimal, purchased_on, request=None
+) -> Purchase:
+    """Add a purchase to an active card and keep its purchase figures current, audited, in one transaction."""
+    with transaction.atomic():
+        locked = lock_for_change(customer)
+        if by is not None and not by.has_perm("customers.add_purchase"):
+            raise ValidationError(_("You are not allowed to record purchases."), code="permission")
+        purchase = Purchase.objects.create(
+            customer=locked,
+            product=product,
+            quantity=quantity,
+            amount=amount,
+            purchased_on=purchased_on,
+            recorded_by=by,
+        )
+        cards = Customer.objects.filter(pk=locked.pk)
+        cards.update(
+            purchase_count=F("purchase_count") + 1,
+            purchase_total=F("purchase_total") + amount,
+            updated_at=timezone.now(),
+        )
+        cards.filter(Q(last_purchase_on__isnull=True) | Q(last_purchase_on__lt=purchased_on)).update(
+            last_purchase_on=purchased_on
+        )
+        values = {"product": product, "quantity": quantity, "amount": amount, "purchased_on": purchased_on}
+        audit.record(
+            "purchase.create",
+            actor=by,
+            request=request,
+            obj=purchase,
+            customer_id=locked.pk,
+            summary=f"{product} × {quantity}: {amount}",
+            changes=audit.diff({}, values),
+        )
+    _refresh(customer, ["purchase_count", "purchase_total", "last_purchase_on", "updated_at"])
+    return purchase
+
+
+def record_interaction(
+    customer, *, by, kind: str, occurred_at, summary: str, outcome: str = "", request=None
+) -> Interaction:
+    """Log an interaction on an active card and move its "last interaction" forward if newer, audited."""
+    with transaction.atomic():
+        locked = lock_for_change(customer)
+        if by is not None and not by.has_perm("customers.add_interaction"):
+            raise ValidationError(_("You are not allowed to log interactions."), code="permission")
+        interaction = Interaction.objects.create(
+            customer=locked, kind=kind, occurred_at=occurred_at, summary=summary, outcome=outcome, by=by
+        )
+        Customer.objects.filter(pk=locked.pk).filter(
+            Q(last_interaction_at__isnull=True) | Q(last_interaction_at__lt=occurred_at)
+        ).update(last_interaction_at=occurred_at, updated_at=timezone.now())
+        values = {"kind": kind, "occurred_at": occurred_at, "summary": summary, "outcome": outcome}
+        audit.record(
+            "interaction.create",
+            actor=by,
+            request=request,
+            obj=interaction,
+            customer_id=locked.pk,
+            summary=summary[:300],  # as typed; the kind is in the changes, shown in the reader's language
+            changes=audit.diff({}, values),
+        )
+    _refresh(customer, ["last_interaction_at", "updated_at"])
+    return interaction
+
+
+def _refresh(customer, fields: list[str]) -> None:
+    if isinstance(customer, Customer):
+        customer.refresh_from_db(fields=fields)
+
+
+# --- Many cards at once (import) -------------------------------------------------------------------
+
+
+@dataclass
+class NewCard:
+    line: int
+    values: dict[str, Any]  # model fields (owner as owner_id)
+    tags: list[str] | None
+
+
+@dataclass
+class CardUpdate:
+    line: int
+    customer_id: int
+    old: dict[str, Any]  # the changed fields' values before (owner as owner_id)
+    changes: dict[str, Any]  # the changed fields' new values (owner as owner_id)
+    old_tags: list[str] | None = None
+    tags: list[str] | None = None  # the new tags, when they change
+
+
+def write_import_chunk(
+    creates: list[NewCard], updates: list[CardUpdate], *, by, file_name: str, tag_ids: dict[str, int], request=None
+) -> None:
+    """Write one checked chunk of an import (inside the import's transaction, its cards locked).
+
+    The caller (customers.imports.operation) has refused every row whose card is not active
+    (:func:`status_refusal`) and every bad value; this writes the cards, their tags and one audit
+    entry per card, naming the file and the line, in a few statements for the whole chunk.
+    """
+    now = timezone.now()
+    new_customers = [
+        Customer(**card.values, phone_rev=_reversed_digits(card.values.get("phone", ""))) for card in creates
+    ]
+    if new_customers:
+        Customer.objects.bulk_create(new_customers, batch_size=2000)
+    groups: dict[frozenset[str], list[tuple[int, dict]]] = {}
+    for update in updates:
+        values = {**update.changes, "updated_at": now}
+        if "phone" in update.changes:
+            values["phone_rev"] = _reversed_digits(update.changes["phone"])
+        groups.setdefault(frozenset(values), []).append((update.customer_id, values))
+    for names, rows in groups.items():
+        _update_rows(rows, sorted(names))
+    _write_tags(new_customers, creates, updates, tag_ids)
+    _audit_import(new_customers, creates, updates, by=by, file_name=file_name, request=request)
+
+
+def _write_tags(new_customers, creates, updates, tag_ids) -> None:
+    Through = Customer.tags.through
+    retagged = [update.customer_id for update in updates if update.tags is not None]
+    if retagged:
+        Through.objects.filter(customer_id__in=retagged).delete()
+    tagged = [(c.pk, card.tags) for c, card in zip(new_customers, creates, strict=True) if card.tags]
+    tagged += [(update.customer_id, update.tags) for update in updates if update.tags]
+    links = [Through(customer_id=pk, tag_id=tag_ids[name]) for pk, tags in tagged for name in tags]
+    if links:
+        Through.objects.bulk_create(links, batch_size=2000)
+
+
+def _audit_import(new_customers, creates, updates, *, by, file_name: str, request=None) -> None:
+    """One audit entry per card, written in batches (a per-row insert would double the import's time)."""
+    owner_ids = {card.values.get("owner_id") for card in creates}
+    for update in updates:
+        owner_ids |= {update.old.get("owner_id"), update.changes.get("owner_id")}
+    usernames = _usernames(owner_ids - {None})
+    ip = audit.client_ip(request)
+    actor_name = by.get_username() if by is not None else ""
+    rows = []
+    for customer, card in zip(new_customers, creates, strict=True):
+        after = _audited(card.values, usernames)
+        if card.tags:
+            after["tags"] = sorted(card.tags)
+        after = {k: v for k, v in after.items() if v not in (None, "", [])}
+        rows.append(
+            _import_entry(
+                "customer.create",
+                customer.pk,
+                customer.customer_no,
+                card.values.get("name", ""),
+                audit.diff({}, after),
+                card.line,
+                by,
+                actor_name,
+                ip,
+                file_name,
+            )
+        )
+    for update in updates:
+        before, after = _audited(update.old, usernames), _audited(update.changes, usernames)
+        if update.tags is not None:
+            before["tags"], after["tags"] = sorted(update.old_tags or []), sorted(update.tags)
+        number = update.old.get("customer_no", "")
+        rows.append(
+            _import_entry(
+                "customer.update",
+                update.customer_id,
+                number,
+                update.changes.get("name", ""),
+                audit.diff(before, after),
+                update.line,
+                by,
+                actor_name,
+                ip,
+                file_name,
+            )
+        )
+    AuditEntry.objects.bulk_create(rows, batch_size=2000)
+
+
+def _import_entry(action, customer_id, number, name, changes, line, by, actor_name, ip, file_name) -> AuditEntry:
+    return AuditEntry(
+        action=action,
+        actor=by,
+        actor_name=actor_name,
+        ip=ip,
+        object_type="customer",
+        object_id=str(customer_id),
+        customer_id=customer_id,
+        summary=f"{number} {name}".strip()[:300],
+        changes=changes,
+        data={"source": Source("import", file_name, line).as_data()},
+    )
+
+
+def _audited(values: dict[str, Any], usernames: dict[int, str]) -> dict[str, Any]:
+    """Model-field values as the audit trail records them (owner_id -> the owner's username)."""
+    out = {name: value for name, value in values.items() if name in CARD_FIELDS}
+    if "owner_id" in values:
+        out["owner"] = usernames.get(values["owner_id"])
+    return out
+
+
+def _usernames(ids) -> dict[int, str]:
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    return dict(User.objects.filter(pk__in=ids).values_list("pk", User.USERNAME_FIELD)) if ids else {}
+
+
+def _reversed_digits(phone: str) -> str:
+    return "".join(ch for ch in reversed(phone or "") if ch.isdigit())
+
+
+def _update_rows(rows: list[tuple[int, dict]], names: list[str]) -> None:
+    """One parameterised UPDATE per customer, sent with executemany through Django's connection.
+
+    Django's ``bulk_update`` builds a CASE WHEN expression per field and row; measured here it
+    spent 190 s of CPU on 100,000 changed customers, where this takes a few seconds. Values
+    are prepared by each model field (dates, decimals, time zones) exactly as a save would,
+    and database triggers (the name-gram index on PostgreSQL) fire as for any UPDATE.
+    """
+    fields = [Customer._meta.get_field(name) for name in names]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+    sql = f"UPDATE {quote(Customer._meta.db_table)} SET {assignments} WHERE {quote('id')} = %s"
+    params = [
+        [f.get_db_prep_save(values[name], connection) for name, f in zip(names, fields, strict=True)] + [pk]
+        for pk, values in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)

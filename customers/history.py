@@ -1,0 +1,46 @@
+"""What the audit trail needs from customers to show a card's history in the reader's language:
+the card's field labels, its choices in words, and which fields are contacts (masked for readers
+who see them masked in lists). Registered with crm.audit_display in CustomersConfig.ready()."""
+
+from django.utils.translation import gettext_lazy as _
+
+from crm import audit_display
+from crm.templatetags.crm_tags import mask_email, mask_phone
+
+from .models import Customer, Interaction, Purchase
+
+
+def _labels(model, names) -> dict:
+    return {name: _capitalised(model._meta.get_field(name).verbose_name) for name in names}
+
+
+def _capitalised(label):
+    from django.utils.functional import lazy
+
+    return lazy(lambda: str(label)[:1].upper() + str(label)[1:], str)()
+
+
+def _choices(choices):
+    def words(value):
+        return str(dict(choices).get(value, value))
+
+    return words
+
+
+def register() -> None:
+    card_fields = [f.name for f in Customer._meta.get_fields() if getattr(f, "verbose_name", None) and f.concrete]
+    labels = _labels(Customer, [name for name in card_fields if name not in ("id", "phone_rev")])
+    labels |= _labels(Purchase, ["product", "quantity", "amount", "purchased_on"])
+    labels |= _labels(Interaction, ["kind", "occurred_at", "outcome"])
+    labels["summary"] = _("Summary")
+    audit_display.register_fields(
+        labels,
+        values={
+            "status": _choices(Customer.Status.choices),
+            "segment": _choices(Customer.Segment.choices),
+            "stage": _choices(Customer.Stage.choices),
+            "gender": _choices(Customer.Gender.choices),
+            "kind": _choices(Interaction.Kind.choices),
+        },
+        contacts={"phone": mask_phone, "email": mask_email},
+    )
