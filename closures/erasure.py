@@ -15,11 +15,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.translation import gettext as _
 
-from crm import audit
+from crm import audit, forget
 from crm.models import ERASED_MARKER, AuditEntry
+from customers.imports import uploads
 from customers.models import Customer, Interaction
 
 from . import rules, writes
@@ -55,6 +59,7 @@ def erase_customer(customer, choice: ClosureChoice, *, by, confirmation: str, re
         locked = cards[int(getattr(customer, "pk", customer))]
         reason, closure = _checked(locked, choice, confirmation)
         old_values = _personal_values(locked)
+        identifying = _identifying_values(locked, old_values)  # read before the card's history is redacted
         choice = replace(
             choice,
             action=Action.ERASE,
@@ -64,12 +69,11 @@ def erase_customer(customer, choice: ClosureChoice, *, by, confirmation: str, re
         if closure is None:
             closure = writes.close(locked, choice, by=by, reason=reason, request=request, record=False)
         old_status = locked.status
-        writes.withdraw_requests(
-            locked, by=by, why="erased", request=request
-        )
+        writes.withdraw_requests(locked, by=by, why="erased", request=request)
         _erase_personal_data(locked)
         writes.write_closures(erased=[closure])
         AuditEntry.objects.redact_customer(locked.pk, old_values)
+        _forget_elsewhere(locked, identifying)
         audit.record(
             "closure.erase",
             actor=by,
@@ -126,6 +130,33 @@ def _personal_values(customer: Customer) -> list[str]:
             if name in personal and isinstance(pair, list):
                 values += [str(v) for v in pair if v]
     return [v for v in values if v and v != ERASED_MARKER and len(v) >= 2]
+
+
+IDENTIFYING_FIELDS = ("name", "phone", "email", "wechat", "address")
+
+
+def _identifying_values(locked: Customer, personal: list[str]) -> list[str]:
+    """The values that identify this customer wherever they appear (names, phones, emails, handles,
+    addresses, earlier ones included): redacted outside the card's own records too, where generic
+    values of the card (a tag, an occupation) would wrongly take other people's text with them."""
+    identifying = set()
+    for changes in AuditEntry.objects.for_customer(locked.pk).values_list("changes", flat=True):
+        for name, pair in (changes or {}).items():
+            if name in IDENTIFYING_FIELDS and isinstance(pair, list):
+                identifying |= {str(v) for v in pair if v}
+    phones = [v for v in personal if v.lstrip("+").isdigit() and len(v.lstrip("+")) >= 7]
+    return [v for v in identifying | set(phones) if v != ERASED_MARKER and len(v) >= 2]
+
+
+def _forget_elsewhere(locked: Customer, values: list[str]) -> None:
+    """Every other copy: audit entries and jobs that quote the card (now), files that name it (once
+    the erasure has committed: a deleted file cannot come back with a rollback), Django's admin log."""
+    forget.forget_values(values)
+    LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(Customer), object_id=str(locked.pk)).update(
+        object_repr=ERASED_MARKER, change_message=""
+    )
+    number = locked.customer_no
+    transaction.on_commit(lambda: (forget.forget_files(number), uploads.forget_customer(number)))
 
 
 def _redacted(text: str, values: list[str]) -> str:

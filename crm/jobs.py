@@ -42,6 +42,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection, connections, transaction
 from django.utils import timezone
 
+from .forget import purge_expired_files
 from .models import Job
 
 logger = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ def start(kind: str, *, user, params: dict) -> Job:
     """Create the job and queue it once the surrounding transaction commits."""
     if kind not in _KINDS:
         raise KeyError(f"no runner registered for job kind {kind!r}")
+    purge_expired_files()  # a download that expired leaves no file behind
     job = Job.objects.create(kind=kind, created_by=user, params=params)
     transaction.on_commit(lambda: _enqueue(job))
     return job

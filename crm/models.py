@@ -37,35 +37,42 @@ class AuditQuerySet(models.QuerySet):
         return self.filter(customer_id=customer_id)
 
     def redact_customer(self, customer_id: int, personal_values: list[str]) -> int:
-        """Replace every personal value of an erased customer in its entries with a marker.
+        """Replace every personal value of an erased customer in its entries with a marker."""
+        return self.filter(customer_id=customer_id).redact(personal_values)
 
-        The one sanctioned change to audit rows, used only by the erase operation inside
-        its transaction. On PostgreSQL the append-only trigger lets it through only while
-        ``crm.audit_redaction`` is set for the current transaction.
+    def redact(self, personal_values: list[str]) -> int:
+        """Replace these personal values with a marker in these entries; returns how many changed.
+
+        The one sanctioned change to audit rows, used only by erasure inside its transaction
+        (closures.erasure for the card's own entries, crm.forget for entries that quote a card
+        without being tied to it). On PostgreSQL the append-only trigger lets it through only
+        while ``crm.audit_redaction`` is set for the current transaction.
         """
-        values = sorted({v for v in personal_values if v and len(str(v)) >= 2}, key=len, reverse=True)
+        values = sorted({str(v) for v in personal_values if v and len(str(v)) >= 2}, key=len, reverse=True)
+        if not values:
+            return 0
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL crm.audit_redaction = 'on'")
         count = 0
-        for entry in self.filter(customer_id=customer_id):
+        for entry in self.only("pk", *REDACTED_FIELDS).iterator(chunk_size=500):
             before = {name: getattr(entry, name) for name in REDACTED_FIELDS}
-            after = {name: _redact(value, values) for name, value in before.items()}
+            after = {name: redact_value(value, values) for name, value in before.items()}
             if after != before:
                 models.QuerySet.update(AuditEntry.objects.filter(pk=entry.pk), **after)
                 count += 1
         return count
 
 
-def _redact(value, personal_values):
+def redact_value(value, personal_values):
     if isinstance(value, str):
         for personal in personal_values:
             value = value.replace(str(personal), ERASED_MARKER)
         return value
     if isinstance(value, list):
-        return [_redact(v, personal_values) for v in value]
+        return [redact_value(v, personal_values) for v in value]
     if isinstance(value, dict):
-        return {k: _redact(v, personal_values) for k, v in value.items()}
+        return {k: redact_value(v, personal_values) for k, v in value.items()}
     return value
 
 

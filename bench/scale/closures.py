@@ -26,7 +26,6 @@ class ClosureRows:
         )
         closure_copier, audit_copier = self.copier(cursor, Closure), self.copier(cursor, AuditEntry)
         closures, audits = [], []
-        labels = {"close": "Close card", "void": "Void record", "archive": "Archive", "erase": "Delete"}
         for closure_id, (when, cid, action, reverted) in enumerate(events, 1):
             story = self.stories[cid]
             segment, owner, balance, points, created = self.snapshots[cid]
@@ -71,20 +70,17 @@ class ClosureRows:
             }
             closures.append(closure_copier.line(row))
             status = status_of(action)
-            entry = self.audit(len(audits) + 1, when, performer, f"closure.{action}", closure_id, cid, labels[action])
-            entry.update(
-                changes=json.dumps({"status": ["active", status]}), reason=reason.label_en, notes=redacted(notes)
-            )
+            entry = self.audit(len(audits) + 1, when, performer, f"closure.{action}", closure_id, cid, reason)
+            entry.update(changes=json.dumps({"status": ["active", status]}), notes=redacted(notes))
             audits.append(audit_copier.line(entry))
             if reverted:
-                entry = self.audit(len(audits) + 1, reverted, reverter, "closure.reinstate", closure_id, cid, "")
-                entry.update(summary="Card reinstated", changes=json.dumps({"status": [status, "active"]}))
-                entry.update(reason=reason.label_en, notes=redacted(revert_note))
+                entry = self.audit(len(audits) + 1, reverted, reverter, "closure.reinstate", closure_id, cid, reason)
+                entry.update(changes=json.dumps({"status": [status, "active"]}), notes=redacted(revert_note))
                 audits.append(audit_copier.line(entry))
             if story.erased and action != "erase" and not reverted:  # closed first, personal data deleted later
                 admin = rng.choice(self.admin_ids)
-                entry = self.audit(len(audits) + 1, story.erased_at, admin, "closure.erase", closure_id, cid, "")
-                entry.update(summary="Personal data deleted", changes=json.dumps({"status": [status, "erased"]}))
+                entry = self.audit(len(audits) + 1, story.erased_at, admin, "closure.erase", closure_id, cid, reason)
+                entry.update(changes=json.dumps({"status": [status, "erased"]}))
                 audits.append(audit_copier.line(entry))
         closure_copier.write(closures)
         audit_copier.write(audits)
@@ -120,8 +116,8 @@ class ClosureRows:
             f"closures {closure_copier.rows:,}, audit entries {audit_copier.rows:,}, pending requests {requests.rows}"
         )
 
-    def audit(self, pk, when, actor, action, closure_id, cid, summary) -> dict:
-        """An audit entry as the closure operations write it (crm.audit.record)."""
+    def audit(self, pk, when, actor, action, closure_id, cid, reason) -> dict:
+        """An audit entry as the closure operations write it (crm.audit.record): data, not words."""
         return {
             "id": str(pk),
             "at": ts(when),
@@ -132,6 +128,7 @@ class ClosureRows:
             "object_type": "closure",
             "object_id": str(closure_id),
             "customer_id": str(cid),
-            "summary": summary,
+            "summary": "",
             "changes": "{}",
+            "data": json.dumps({"reason": reason.pk}),
         }

@@ -23,6 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from crm.forget import names_customer
+
 from .operation import run_import
 from .reading import (
     CellError,
@@ -195,6 +197,25 @@ def discard_upload(upload_id: str) -> None:
         default_storage.delete(f"{folder}/{name}")
     with contextlib.suppress(OSError):
         default_storage.delete(folder)  # FileSystemStorage removes the empty folder
+
+
+def forget_customer(number: str) -> int:
+    """Discard every kept upload that names the customer ``number`` (the file, its decoded rows or its
+    report of problems): erasure leaves no copy of an erased card in a file waiting for confirmation."""
+    try:
+        folders, _files = default_storage.listdir(UPLOAD_DIR)
+    except (FileNotFoundError, NotImplementedError):
+        return 0
+    discarded = 0
+    for folder in folders:
+        try:
+            _dirs, files = default_storage.listdir(f"{UPLOAD_DIR}/{folder}")
+        except (FileNotFoundError, NotImplementedError):
+            continue
+        if any(names_customer(f"{UPLOAD_DIR}/{folder}/{name}", number) for name in files if name != "meta.json"):
+            discard_upload(folder)
+            discarded += 1
+    return discarded
 
 
 def purge_stale_uploads() -> None:

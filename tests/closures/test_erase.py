@@ -296,9 +296,8 @@ def test_each_request_withdrawn_by_deleting_gets_its_own_audit_entry(staff_user,
     )
     assert shown.details == ["Withdrawn because the card's personal data was deleted"]
     timeline = admin_client.get(reverse("customers:card", args=[person.pk])).content.decode()
-    assert (
-        "Closure request withdrawn" in timeline and "Withdrawn because the card&#x27;s personal data was deleted" in timeline
-    )
+    assert "Closure request withdrawn" in timeline
+    assert "Withdrawn because the card&#x27;s personal data was deleted" in timeline
 
 
 def test_deleting_a_closed_card_through_the_pages_says_it_was_deleted(staff_client, admin_client, person):
