@@ -228,6 +228,10 @@ STORAGES = {
 # Uploaded files (imports) are capped; see customers/imports/uploads.py.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_MB", 20) * 1024 * 1024
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000)
+# What an .xlsx may make the reader hold (the reasons for each default: customers/imports/limits.py).
+IMPORT_MAX_COLUMNS = env_int("IMPORT_MAX_COLUMNS", 100)
+IMPORT_MAX_SHARED_STRINGS = env_int("IMPORT_MAX_SHARED_STRINGS", 2_000_000)
+IMPORT_MAX_SHARED_STRING_BYTES = env_int("IMPORT_MAX_SHARED_STRINGS_MB", 64) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Export and import files hold personal data: readable by the app's own user only, like backups.

@@ -13,20 +13,21 @@ django-import-export's per-row path costs about 5 ms of CPU per row (a query to 
 instance, ``full_clean`` with a unique check, a save per row), about 500 s for 100,000 rows;
 with ``use_bulk``, a cached instance loader and ``batch_size=2000`` still about 2.5 ms per
 row (255 s), and ``use_bulk`` skips many-to-many fields (tags). The budget is 60 s. So the
-resource (customers/resources.py) stays the single definition of the columns and of every
-cell's validation (its widgets), and operation.py drives those widgets itself: rows are read
-as a stream, cleaned cell by cell, checked against the database 2,000 at a time (one query
-for the existing customers, one for their tags, one for phones on other cards) and written
-with ``bulk_create`` / ``bulk_update`` per chunk inside the one transaction, which is rolled
-back if any row anywhere is bad. Memory is bounded by the chunk, not the file. The
-PostgreSQL trigger that keeps the name-gram search table in step fires for bulk inserts and
-updates alike (no raw COPY here), so imports need nothing special for search.
+table of columns (customers/columns.py) and the resource's widgets (customers/resources.py)
+stay the single definition of the columns and of every cell's validation, and operation.py
+drives those widgets itself: rows are read as a stream, cleaned cell by cell, checked
+against the database 2,000 at a time (one query for the existing customers, one for their
+tags, one for phones on other cards) and written with ``bulk_create`` / ``bulk_update`` per
+chunk inside the one transaction, which is rolled back if any row anywhere is bad. Memory is
+bounded by the chunk, not the file. The PostgreSQL trigger that keeps the name-gram search
+table in step fires for bulk inserts and updates alike (no raw COPY here), so imports need
+nothing special for search.
 
 Reading (reading.py): sizes are checked before anything is read; .xlsx files are checked for
-zip bombs in the central directory, opened by openpyxl (package, shared strings, styles) and
-their sheet parsed with expat, three times faster than openpyxl's own row iteration; formulas
-are never evaluated, a formula cell is refused with a plain message (see reading.py). CSV is
-UTF-8 with or without a BOM, or GB18030/GBK.
+zip bombs, DOCTYPEs and oversized parts before anything parses them, their header row is read
+first with only the shared strings it holds, and every row is built only as wide as the header
+(see reading.py and the xlsx_*.py modules); formulas are never evaluated, a formula cell is
+refused with a plain message. CSV is UTF-8 with or without a BOM, or GB18030/GBK.
 
 Writing goes through the card gate (customers/gate.py): a row whose card is closed, void or
 archived is a problem like any bad cell ("Card C000123 is closed: reinstate it first to change

@@ -13,16 +13,16 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from ..models import Customer
-from ..resources import (
+from ..columns import (
     COLUMNS,
     EXAMPLE_CUSTOMER_NO,
     EXPORT_ONLY_ALIASES,
     EXPORT_ONLY_COLUMNS,
     REQUIRED_COLUMNS,
-    build_widgets,
     normalise_key,
 )
+from ..models import Customer
+from ..resources import build_widgets
 from .reading import CellError, Formula, ImportFileError, max_rows
 from .report import short_value
 

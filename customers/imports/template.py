@@ -5,7 +5,7 @@ import datetime as dt
 import io
 from decimal import Decimal
 
-from ..resources import COLUMNS
+from ..columns import COLUMNS
 
 HELP_HEADERS = ["Column 列名", "Required 必填", "Also accepted 其他列名", "What to enter", "填写说明", "Example 示例"]
 

@@ -10,9 +10,10 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from crm.models import AuditEntry
 from customers import imports
+from customers.columns import COLUMN_NAMES
 from customers.models import Customer
 from customers.phones import normalise_phone
-from customers.resources import COLUMN_NAMES, CustomerResource, PhoneWidget
+from customers.resources import CustomerResource, PhoneWidget
 from tests.fixtures.customer_files import csv_bytes, xlsx_bytes
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,8 @@ from openpyxl import load_workbook
 
 from crm.models import AuditEntry
 from customers import imports
+from customers.columns import COLUMN_NAMES
 from customers.models import Customer
-from customers.resources import COLUMN_NAMES
 from tests.factories import UserFactory
 from tests.fixtures.customer_files import csv_bytes, good_rows, row, xlsx_bytes
 
