@@ -90,33 +90,27 @@ def edit(request, pk: int):
 
 @require("customers.add_interaction")
 def add_interaction(request, pk: int):
-    customer = get_object_or_404(Customer, pk=pk)
-    if refused := _refuse_unless_active(request, customer):
-        return refused
-    form = InteractionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            gate.record_interaction(customer, by=request.user, request=request, **form.cleaned_data)
-        except ValidationError as error:
-            return _refused(request, customer, error)
-        messages.success(request, _("Interaction logged."))
-        return redirect("customers:card", pk=customer.pk)
-    context = {"form": form, "customer": customer, "title": _("Log interaction")}
-    return render(request, "customers/record_form.html", context)
+    return _record_on_card(
+        request, pk, InteractionForm, gate.record_interaction, _("Log interaction"), _("Interaction logged.")
+    )
 
 
 @require("customers.add_purchase")
 def add_purchase(request, pk: int):
+    return _record_on_card(request, pk, PurchaseForm, gate.record_purchase, _("Add purchase"), _("Purchase added."))
+
+
+def _record_on_card(request, pk: int, form_class, record, title: str, done: str) -> HttpResponse:
+    """A purchase or an interaction added to an active card through the card gate."""
     customer = get_object_or_404(Customer, pk=pk)
     if refused := _refuse_unless_active(request, customer):
         return refused
-    form = PurchaseForm(request.POST or None)
+    form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            gate.record_purchase(customer, by=request.user, request=request, **form.cleaned_data)
+            record(customer, by=request.user, request=request, **form.cleaned_data)
         except ValidationError as error:
             return _refused(request, customer, error)
-        messages.success(request, _("Purchase added."))
+        messages.success(request, done)
         return redirect("customers:card", pk=customer.pk)
-    context = {"form": form, "customer": customer, "title": _("Add purchase")}
-    return render(request, "customers/record_form.html", context)
+    return render(request, "customers/record_form.html", {"form": form, "customer": customer, "title": title})

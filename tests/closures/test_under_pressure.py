@@ -5,12 +5,10 @@ own connection and closes it. Transactional tests flush the database, which remo
 migration-seeded reasons, so these tests make their own.
 """
 
-import threading
 import time
 from decimal import Decimal
 
 import pytest
-from django.db import connections
 from django.test import Client
 from django.utils import timezone
 
@@ -20,6 +18,7 @@ from closures.rules import ClosureChoice
 from crm import audit
 from crm.models import AuditEntry
 from customers.models import Customer
+from tests.concurrency import run_together
 from tests.factories import ClosureReasonFactory, CustomerFactory, UserFactory
 
 from .steps import confirm, messages_of, preview, token_of
@@ -34,28 +33,6 @@ def logged_in(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
-
-
-def run_together(*calls):
-    """Run the calls in threads released at the same instant; each thread closes its connection."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as exc:  # reported by the test, not swallowed
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 @pytest.fixture

@@ -6,10 +6,8 @@ they locked rows in different orders.
 """
 
 import io
-import threading
 
 import pytest
-from django.db import connections
 from django.test import Client
 from django.urls import reverse
 
@@ -18,6 +16,7 @@ from closures.models import Closure
 from closures.rules import ClosureChoice
 from customers import imports
 from customers.models import Customer
+from tests.concurrency import run_together
 from tests.factories import ClosureReasonFactory, CustomerFactory, UserFactory
 from tests.fixtures.customer_files import csv_bytes
 
@@ -25,28 +24,6 @@ pytestmark = [
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True),
 ]
-
-
-def run_together(*calls):
-    """Run the calls in threads released at the same instant; each thread closes its connection."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as exc:  # reported by the test, not swallowed
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def test_ten_new_customers_created_at_the_same_moment_all_get_their_own_number():
