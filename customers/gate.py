@@ -250,15 +250,16 @@ def update_card(
             if name != "tags":
                 setattr(locked, name, value)
         after = snapshot(locked)
-        if "tags" in changes:
-            after["tags"] = sorted(changes["tags"] or [])
+        tags = tags_for(changes["tags"] or []) if "tags" in changes else None
+        if tags is not None:  # as stored: "vip" typed is the existing tag "VIP"
+            after["tags"] = sorted(tag.name for tag in tags)
         diff = audit.diff(before, after)
         if not diff:
             return CardChange(locked)
         check_allowed(by, diff, adding=False)
         _save_fields(locked, [name for name in diff if name != "tags"])
         if "tags" in diff:
-            locked.tags.set(tags_for(changes["tags"] or []))
+            locked.tags.set(tags)
         _record("customer.update", locked, diff, by=by, source=source, request=request)
     return CardChange(locked, diff)
 

@@ -190,3 +190,11 @@ def test_purchases_and_interactions_keep_the_cards_figures_and_are_audited(staff
     assert (customer.purchase_count, customer.purchase_total, customer.last_purchase_on) == (1, Decimal("50"), day)
     assert customer.last_interaction_at is not None
     assert sorted(AuditEntry.objects.values_list("action", flat=True)) == ["interaction.create", "purchase.create"]
+
+
+def test_retyping_a_tag_in_another_case_changes_nothing(manager_user):
+    customer = CustomerFactory()
+    customer.tags.add(TagFactory(name="VIP"))
+    change = gate.update_card(customer, {"tags": ["vip"]}, by=manager_user, source=gate.FORM)
+    assert change.changes == {}
+    assert not AuditEntry.objects.exists()
