@@ -74,7 +74,7 @@ def test_no_name_the_card_ever_had_is_left_in_the_audit_trail(migrated, admin_us
 
 
 def test_the_export_that_named_the_card_loses_its_file_and_its_search(
-    migrated, admin_user, django_capture_on_commit_callbacks
+    migrated, admin_user, admin_client, django_capture_on_commit_callbacks
 ):
     job, empty = Job.objects.get(kind=Job.Kind.CUSTOMERS_CSV), Job.objects.get(kind=Job.Kind.CUSTOMERS_XLSX)
     path = job.file.name
@@ -89,6 +89,8 @@ def test_the_export_that_named_the_card_loses_its_file_and_its_search(
 
     job.refresh_from_db()
     assert not job.file and job.result["file_removed"] == "erased"
+    page = admin_client.get(reverse("jobs:status", args=[job.pk])).content.decode()
+    assert "This file was deleted because it held the personal data of a customer who has since been erased" in page
     assert not forget.default_storage.exists(path)
     empty.refresh_from_db()
     assert "Secretname" not in str(job.params) + str(empty.params)
