@@ -93,3 +93,12 @@ def test_a_number_in_another_case_updates_the_existing_card(admin_user):
 def test_new_numbers_are_stored_in_their_canonical_form(admin_user):
     run([["brk-0005", "甲", "0"]], admin_user)
     assert list(Customer.objects.values_list("customer_no", flat=True)) == ["BRK-0005"]
+
+
+@pytest.mark.postgres
+def test_imported_names_are_found_by_one_and_two_characters(admin_client, admin_user):
+    """Cards go in with COPY on PostgreSQL: the name-gram trigger must still index them."""
+    run([["GRAM-1", "欧阳娜娜", "0"]], admin_user)
+    page = admin_client.get(reverse("customers:search"), {"q": "娜娜"}).content.decode()
+    assert "GRAM-1" in page
+    assert "GRAM-1" in admin_client.get(reverse("customers:search"), {"q": "欧"}).content.decode()
