@@ -67,7 +67,7 @@ def bulk_close(customer_ids: Iterable[int], choice: ClosureChoice, *, by, reques
         result.done = [writes.new_closure(card, choice, by=by, reason=reason) for card in to_close]
         writes.write_closures(new=result.done)
         writes.set_status(to_close, ACTION_STATUS[choice.action])
-        writes.record_bulk_closures(result.done, request=request)
+        writes.record_bulk_closures(result.done, by=by, request=request)
         result.run = BulkClosure(
             nonce=choice.nonce or None,
             action=choice.action,

@@ -9,6 +9,7 @@ from django.urls import reverse
 from closures import bulk
 from closures.models import Closure, ClosureRequest
 from closures.rules import ClosureChoice
+from crm import audit
 from crm.audit_display import describe
 from crm.models import AuditEntry
 from customers.models import Customer
@@ -82,10 +83,10 @@ def test_bulk_close_refuses_duplicate_reasons_and_missing_notes(manager_user, mi
 
 
 def test_bulk_close_is_one_transaction(manager_user, mixed, monkeypatch):
-    def failing_bulk_create(*args, **kwargs):
+    def failing_audit(*args, **kwargs):
         raise RuntimeError("audit store down")
 
-    monkeypatch.setattr(AuditEntry.objects, "bulk_create", failing_bulk_create)
+    monkeypatch.setattr(audit, "record_many", failing_audit)
     with pytest.raises(RuntimeError):
         bulk.bulk_close([mixed["ok1"].pk, mixed["ok2"].pk], ClosureChoice("close", reason("service")), by=manager_user)
     assert not Closure.objects.exists()
