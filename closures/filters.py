@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.audit import ACTION_LABELS
 from crm.models import AuditEntry
 from customers.models import Customer
+from customers.numbers import normalise_customer_no
 
 
 class AuditFilter(django_filters.FilterSet):
@@ -25,6 +26,6 @@ class AuditFilter(django_filters.FilterSet):
         fields = ["actor", "action", "since", "until", "customer"]
 
     def filter_customer(self, queryset, name, value):
-        number = value.strip().upper()
+        number = normalise_customer_no(value)
         customer_id = Customer.objects.filter(customer_no=number).values_list("pk", flat=True).first()
         return queryset.filter(customer_id=customer_id) if customer_id else queryset.none()

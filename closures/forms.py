@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from customers.models import Customer
+from customers.numbers import normalise_customer_no
 
 from .models import Action, Category, ClosureReason, ClosureSettings
 from .rules import CLOSING_ACTIONS, MAX_NOTES
@@ -102,7 +103,7 @@ class ClosureStartForm(forms.Form):
             del self.fields["duplicate_of"]
 
     def clean_duplicate_of(self):
-        number = self.cleaned_data["duplicate_of"].strip()
+        number = normalise_customer_no(self.cleaned_data["duplicate_of"])
         if not number:
             return None
         survivor = Customer.objects.filter(customer_no=number).first()

@@ -159,7 +159,7 @@ def test_closing_with_a_balance_needs_an_acknowledgement_and_a_settlement_note(s
 
 def test_void_as_duplicate_links_the_record_to_the_surviving_card(staff_client, customer):
     survivor = CustomerFactory(customer_no="C000007")
-    page = preview(staff_client, customer, "void", reason=reason("duplicate"), duplicate_of=" C000007 ")
+    page = preview(staff_client, customer, "void", reason=reason("duplicate"), duplicate_of=" c000007 ")
     assert "C000007" in page.content.decode()
 
     response = confirm(staff_client, customer, "void", token_of(page))
