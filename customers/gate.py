@@ -285,9 +285,7 @@ def record_purchase(
 ) -> Purchase:
     """Add a purchase to an active card and keep its purchase figures current, audited, in one transaction."""
     with transaction.atomic():
-        locked = lock_for_change(customer)
-        if by is not None and not by.has_perm("customers.add_purchase"):
-            raise ValidationError(_("You are not allowed to record purchases."), code="permission")
+        locked = _locked_for(customer, by, "customers.add_purchase", _("You are not allowed to record purchases."))
         purchase = Purchase.objects.create(
             customer=locked,
             product=product,
@@ -324,9 +322,7 @@ def record_interaction(
 ) -> Interaction:
     """Log an interaction on an active card and move its "last interaction" forward if newer, audited."""
     with transaction.atomic():
-        locked = lock_for_change(customer)
-        if by is not None and not by.has_perm("customers.add_interaction"):
-            raise ValidationError(_("You are not allowed to log interactions."), code="permission")
+        locked = _locked_for(customer, by, "customers.add_interaction", _("You are not allowed to log interactions."))
         interaction = Interaction.objects.create(
             customer=locked, kind=kind, occurred_at=occurred_at, summary=summary, outcome=outcome, by=by
         )
@@ -345,6 +341,14 @@ def record_interaction(
         )
     _refresh(customer, ["last_interaction_at", "updated_at"])
     return interaction
+
+
+def _locked_for(customer, by, permission: str, refusal: str) -> Customer:
+    """The active card, locked (lock_for_change), once ``by`` may do what ``permission`` allows."""
+    locked = lock_for_change(customer)
+    if by is not None and not by.has_perm(permission):
+        raise ValidationError(refusal, code="permission")
+    return locked
 
 
 def _refresh(customer, fields: list[str]) -> None:

@@ -2,6 +2,7 @@
 the card's field labels, its choices in words, and which fields are contacts (masked for readers
 who see them masked in lists). Registered with crm.audit_display in CustomersConfig.ready()."""
 
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from crm import audit_display
@@ -15,8 +16,6 @@ def _labels(model, names) -> dict:
 
 
 def _capitalised(label):
-    from django.utils.functional import lazy
-
     return lazy(lambda: str(label)[:1].upper() + str(label)[1:], str)()
 
 

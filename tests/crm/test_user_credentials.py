@@ -14,6 +14,7 @@ from django.test import Client
 from django.urls import reverse
 
 from crm.models import AuditEntry
+from tests.crm.user_forms import edit_form
 from tests.factories import TEST_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -42,20 +43,6 @@ def _reset(user) -> str:
     return reverse("users:reset_link", args=[user.pk])
 
 
-def _form(user, **overrides) -> dict:
-    role = user.groups.values_list("name", flat=True).first() or ""
-    data = {
-        "username": user.username,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "email": user.email,
-        "is_active": "on" if user.is_active else None,
-        "role": role,
-    }
-    data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}
-
-
 def _can_log_in(username: str, password: str) -> bool:
     response = Client().post(reverse("login"), {"username": username, "password": password})
     return response.status_code == 302
@@ -70,7 +57,7 @@ def _messages(response) -> list[str]:
 
 def test_an_admin_cannot_set_a_superusers_password_and_log_in_as_it(admin_client, superuser):
     # The reproduction: the edit form took a password for any user, superusers included.
-    response = admin_client.post(_edit(superuser), _form(superuser, password=TAKEOVER_PASSWORD, role="Admin"))
+    response = admin_client.post(_edit(superuser), edit_form(superuser, password=TAKEOVER_PASSWORD, role="Admin"))
 
     assert response.status_code == 403
     superuser.refresh_from_db()
@@ -81,7 +68,7 @@ def test_an_admin_cannot_set_a_superusers_password_and_log_in_as_it(admin_client
 
 
 def test_an_admin_cannot_change_anything_of_a_superuser(admin_client, superuser):
-    response = admin_client.post(_edit(superuser), _form(superuser, email="mine@example.com", is_active=None))
+    response = admin_client.post(_edit(superuser), edit_form(superuser, email="mine@example.com", is_active=None))
 
     assert response.status_code == 403
     superuser.refresh_from_db()
@@ -115,7 +102,7 @@ def test_an_admin_cannot_set_a_password_on_any_edit(admin_client, request, targe
     user = request.getfixturevalue(target)
 
     page = admin_client.get(_edit(user)).content.decode()
-    response = admin_client.post(_edit(user), _form(user, password=TAKEOVER_PASSWORD, first_name="Renamed"))
+    response = admin_client.post(_edit(user), edit_form(user, password=TAKEOVER_PASSWORD, first_name="Renamed"))
 
     assert 'name="password"' not in page
     assert response.status_code == 302
@@ -137,7 +124,7 @@ def test_the_new_user_form_asks_for_an_initial_password(admin_client):
 def test_an_admin_cannot_change_another_admins_email_or_username(admin_client, other_admin, mailoutbox):
     # Otherwise: put your own address on their record, then send yourself their reset link.
     response = admin_client.post(
-        _edit(other_admin), _form(other_admin, email="admin_zhao@example.com", username="hijacked")
+        _edit(other_admin), edit_form(other_admin, email="admin_zhao@example.com", username="hijacked")
     )
 
     assert response.status_code == 302
@@ -158,7 +145,7 @@ def test_another_admins_username_and_email_are_shown_read_only(admin_client, oth
 
 
 def test_an_admin_can_still_change_another_admins_role_and_deactivate_them(admin_client, other_admin):
-    response = admin_client.post(_edit(other_admin), _form(other_admin, role="Manager", is_active=None))
+    response = admin_client.post(_edit(other_admin), edit_form(other_admin, role="Manager", is_active=None))
 
     assert response.status_code == 302
     other_admin.refresh_from_db()
@@ -167,8 +154,8 @@ def test_an_admin_can_still_change_another_admins_role_and_deactivate_them(admin
 
 
 def test_an_admin_changes_their_own_email_and_a_staff_users(admin_client, admin_user, staff_user):
-    admin_client.post(_edit(admin_user), _form(admin_user, email="zhao.new@example.com"))
-    admin_client.post(_edit(staff_user), _form(staff_user, email="li.new@example.com"))
+    admin_client.post(_edit(admin_user), edit_form(admin_user, email="zhao.new@example.com"))
+    admin_client.post(_edit(staff_user), edit_form(staff_user, email="li.new@example.com"))
 
     admin_user.refresh_from_db()
     staff_user.refresh_from_db()
@@ -187,7 +174,7 @@ def test_an_admin_changes_their_own_email_and_a_staff_users(admin_client, admin_
     ],
 )
 def test_an_admin_cannot_demote_or_deactivate_themselves(admin_client, admin_user, change, field, message):
-    response = admin_client.post(_edit(admin_user), _form(admin_user, first_name="Changed", **change))
+    response = admin_client.post(_edit(admin_user), edit_form(admin_user, first_name="Changed", **change))
 
     assert response.status_code == 200
     page = response.content.decode()

@@ -6,6 +6,7 @@ from django.test import Client
 from django.urls import reverse
 
 from crm.models import AuditEntry
+from tests.crm.user_forms import edit_form
 from tests.factories import TEST_PASSWORD, UserFactory
 
 User = get_user_model()
@@ -21,20 +22,6 @@ def _form(**overrides) -> dict:
         "is_active": "on",
         "role": "Staff",
         "password": GOOD_PASSWORD,
-    }
-    data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}
-
-
-def _edit_form(user, **overrides) -> dict:
-    role = user.groups.values_list("name", flat=True).first() or ""
-    data = {
-        "username": user.username,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "email": user.email,
-        "is_active": "on" if user.is_active else None,
-        "role": role,
     }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
@@ -138,7 +125,7 @@ def test_an_unknown_role_is_refused(admin_client):
 
 
 def test_an_admin_changes_a_users_role_and_it_is_audited(admin_client, admin_user, staff_user):
-    response = admin_client.post(reverse("users:edit", args=[staff_user.pk]), _edit_form(staff_user, role="Manager"))
+    response = admin_client.post(reverse("users:edit", args=[staff_user.pk]), edit_form(staff_user, role="Manager"))
     assert response.status_code == 302
     staff_user.refresh_from_db()
     assert _roles(staff_user) == ["Manager"]
@@ -152,12 +139,12 @@ def test_the_new_role_applies_to_the_users_next_request(admin_client, staff_user
     their_client = Client()
     their_client.force_login(staff_user)
     assert their_client.get(reverse("users:list")).status_code == 403
-    admin_client.post(reverse("users:edit", args=[staff_user.pk]), _edit_form(staff_user, role="Admin"))
+    admin_client.post(reverse("users:edit", args=[staff_user.pk]), edit_form(staff_user, role="Admin"))
     assert their_client.get(reverse("users:list")).status_code == 200
 
 
 def test_removing_every_role_leaves_a_user_who_can_do_nothing(admin_client, staff_user):
-    admin_client.post(reverse("users:edit", args=[staff_user.pk]), _edit_form(staff_user, role=""))
+    admin_client.post(reverse("users:edit", args=[staff_user.pk]), edit_form(staff_user, role=""))
     staff_user.refresh_from_db()
     assert _roles(staff_user) == []
     assert not staff_user.has_perm("customers.view_customer")
@@ -166,7 +153,7 @@ def test_removing_every_role_leaves_a_user_who_can_do_nothing(admin_client, staf
 def test_an_admin_deactivates_a_user_who_is_then_logged_out(admin_client, staff_user):
     their_client = Client()
     their_client.force_login(staff_user)
-    response = admin_client.post(reverse("users:edit", args=[staff_user.pk]), _edit_form(staff_user, is_active=None))
+    response = admin_client.post(reverse("users:edit", args=[staff_user.pk]), edit_form(staff_user, is_active=None))
     assert response.status_code == 302
     staff_user.refresh_from_db()
     assert not staff_user.is_active
@@ -179,7 +166,7 @@ def test_an_admin_deactivates_a_user_who_is_then_logged_out(admin_client, staff_
 
 
 def test_an_edit_keeps_the_password(admin_client, staff_user):
-    admin_client.post(reverse("users:edit", args=[staff_user.pk]), _edit_form(staff_user, first_name="Na"))
+    admin_client.post(reverse("users:edit", args=[staff_user.pk]), edit_form(staff_user, first_name="Na"))
     staff_user.refresh_from_db()
     assert staff_user.first_name == "Na"
     assert staff_user.check_password(TEST_PASSWORD)
@@ -188,7 +175,7 @@ def test_an_edit_keeps_the_password(admin_client, staff_user):
 
 def test_an_invalid_edit_changes_nothing(admin_client, staff_user):
     response = admin_client.post(
-        reverse("users:edit", args=[staff_user.pk]), _edit_form(staff_user, role="Manager", email="not-an-email")
+        reverse("users:edit", args=[staff_user.pk]), edit_form(staff_user, role="Manager", email="not-an-email")
     )
     assert response.status_code == 200
     assert 'id="id_email_error"' in response.content.decode()
@@ -231,8 +218,6 @@ def test_staff_and_managers_are_refused_the_users_pages(who, method, name, needs
 
 
 def test_a_manager_cannot_promote_themselves(manager_client, manager_user):
-    response = manager_client.post(
-        reverse("users:edit", args=[manager_user.pk]), _edit_form(manager_user, role="Admin")
-    )
+    response = manager_client.post(reverse("users:edit", args=[manager_user.pk]), edit_form(manager_user, role="Admin"))
     assert response.status_code == 403
     assert _roles(manager_user) == ["Manager"]
