@@ -208,9 +208,11 @@ class _Heartbeat(threading.Thread):
 
 def run(job_id: str) -> None:
     """Run one job to the end, recording progress, success or failure. Called by the task or thread."""
-    job = Job.objects.get(pk=job_id)
-    claimed = Job.objects.filter(pk=job.pk, state__in=[Job.State.QUEUED, Job.State.FAILED]).update(
-        state=Job.State.RUNNING, heartbeat_at=timezone.now(), attempts=job.attempts + 1
+    job = _retrying(lambda: Job.objects.get(pk=job_id))
+    claimed = _retrying(
+        lambda: Job.objects.filter(pk=job.pk, state__in=[Job.State.QUEUED, Job.State.FAILED]).update(
+            state=Job.State.RUNNING, heartbeat_at=timezone.now(), attempts=job.attempts + 1
+        )
     )
     if not claimed:  # running or finished already (a second delivery of the same task)
         return
@@ -238,17 +240,23 @@ def run(job_id: str) -> None:
     )
 
 
-def _finish(job: Job, *, attempts: int = 5, **fields) -> None:
+def _finish(job: Job, **fields) -> None:
     """The job's outcome, written even when the database is briefly locked (SQLite: another writer),
     so a finished job never stays "running" until the dead-job sweep calls it failed."""
+    _retrying(lambda: Job.objects.filter(pk=job.pk).update(**fields))
+
+
+def _retrying(statement: Callable, *, attempts: int = 5):
+    """A job's own bookkeeping statement, tried again while the database is briefly locked (SQLite
+    answers "database table is locked" at once instead of waiting); never inside a transaction."""
     for attempt in range(attempts):
         try:
-            Job.objects.filter(pk=job.pk).update(**fields)
-            return
+            return statement()
         except DatabaseError:
             if attempt == attempts - 1 or connection.in_atomic_block:
                 raise
             time.sleep(0.2 * (attempt + 1))
+    return None
 
 
 def _progress(job: Job, heartbeat: _Heartbeat) -> Callable:

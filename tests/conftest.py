@@ -31,6 +31,18 @@ def pytest_unconfigure(config):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request in Chinese activates Chinese in its thread
+    (LocaleMiddleware), and that stayed active for whatever test ran next in the same thread."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache: a value cached by one test (a card count under an
     epoch token, see customers/counts.py) must not answer for another, whose rolled-back data
