@@ -128,6 +128,8 @@ class Closure(models.Model):
         related_name="+",
     )
     tenure_days = models.PositiveIntegerField(_("tenure (days)"), default=0)
+    # The card's "customer since" at closing: the cohort the closure belongs to.
+    customer_since = models.DateField(_("customer since"), null=True, blank=True)
 
     performed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("performed by"), on_delete=models.PROTECT, related_name="+"
@@ -142,6 +144,18 @@ class Closure(models.Model):
         related_name="+",
     )
     nonce = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    # Historical closures brought in by an import: the file, and the performer's name as the
+    # file gave it when no such user exists (performed_by is then the importing user).
+    import_batch = models.ForeignKey(
+        "customers.ImportBatch",
+        verbose_name=_("import batch"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="closures",
+        editable=False,
+    )
+    performed_by_name = models.CharField(_("performed by (as imported)"), max_length=150, blank=True)
 
     reverted_at = models.DateTimeField(_("reverted at"), null=True, blank=True)
     reverted_by = models.ForeignKey(

@@ -38,13 +38,16 @@ def new_closure(
     duplicate_of=None,
     requested_by=None,
     nonce=None,
+    performed_at=None,
 ) -> Closure:
     """An unsaved closure of ``choice`` with the card's segment, owner, tenure and money copied as they are now.
 
     ``reason`` is the ClosureReason as checked; ``nonce`` is left to the caller (a bulk closure's
-    closures share one confirmation, recorded once in BulkClosure).
+    closures share one confirmation, recorded once in BulkClosure). ``performed_at`` is now unless
+    a historical closure is being imported. Tenure counts local days from the card's "customer since".
     """
-    now = timezone.now()
+    now = performed_at or timezone.now()
+    closed_on = timezone.localtime(now, timezone.get_default_timezone()).date()
     return Closure(
         customer=customer,
         action=choice.action,
@@ -58,7 +61,8 @@ def new_closure(
         points_at_closure=customer.points,
         segment=customer.segment,
         owner_id=customer.owner_id,
-        tenure_days=max((now - customer.created_at).days, 0),
+        tenure_days=max((closed_on - customer.customer_since).days, 0),
+        customer_since=customer.customer_since,
         performed_by=by,
         performed_at=now,
         requested_by=requested_by,

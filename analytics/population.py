@@ -1,0 +1,87 @@
+"""Which customers a figure is about: the population filters (tag, city, source, import batch,
+segment, owner) as conditions on cards and on their closures.
+
+A churn rate divides closures of some cards by the cards themselves, so a filter that narrows one
+side must narrow the other the same way (issue 17: "performed by" narrowed only the numerator).
+These filters describe the *card* (its current values), so each one is one condition that applies
+to the customers table (``card_q``) and, through ``customer__``, to the closure table
+(``closure_q``). Filters that describe a closure (action, reason, category, performed by, tenure
+at closing) are not population filters; ``CLOSURE_ONLY`` names them for the figures that must
+leave them out or say so.
+"""
+
+from django.core.cache import cache
+from django.db.models import Q
+
+from customers.models import Customer
+
+# Card attributes, in the order the filter form shows them.
+PARAMS = ("segment", "owner", "tag", "city", "source", "batch")
+# Filters that describe the closure, not the card: a population cannot be narrowed by them.
+CLOSURE_ONLY = ("action", "category", "reason", "by", "tenure")
+
+CITY_CACHE_SECONDS = 600
+
+
+def _conditions(data: dict, using: str) -> dict:
+    found = {}
+    if data.get("segment"):
+        found["segment"] = data["segment"]
+    if data.get("owner"):
+        found["owner"] = data["owner"]
+    if data.get("tag"):
+        found["tags"] = data["tag"]
+    if data.get("source"):
+        found["source"] = data["source"]
+    if data.get("batch"):
+        found["import_batch"] = data["batch"]
+    if data.get("city"):
+        found["city__in"] = matching_cities(data["city"], using=using)
+    return found
+
+
+def card_q(data: dict, *, using: str = "default") -> Q | None:
+    """The population filters in ``data`` (a filter form's cleaned data) as a condition on
+    customers, or None when none is set."""
+    found = _conditions(data, using)
+    return Q(**found) if found else None
+
+
+def closure_q(data: dict, *, using: str = "default") -> Q | None:
+    """The same population as a condition on closures (through the closed card)."""
+    found = _conditions(data, using)
+    return Q(**{f"customer__{name}": value for name, value in found.items()}) if found else None
+
+
+def is_filtered(data: dict) -> bool:
+    return any(data.get(name) not in (None, "") for name in PARAMS)
+
+
+def known_cities(*, using: str = "default") -> list[str]:
+    """Every distinct city on a card, cached for a few minutes (a distinct scan of the city index)."""
+    key = f"analytics.cities:{using}"
+    cities = cache.get(key)
+    if cities is None:
+        cities = sorted(
+            c for c in Customer.objects.using(using).order_by().values_list("city", flat=True).distinct() if c
+        )
+        cache.set(key, cities, CITY_CACHE_SECONDS)
+    return cities
+
+
+def matching_cities(text: str, *, using: str = "default") -> list[str]:
+    """The cities containing ``text`` (case-insensitive, any part: "测试城市 Testville" is found by
+    "Testville" and by "测试"), so the filter is an indexed ``city IN (...)`` rather than a scan."""
+    needle = text.strip().casefold()
+    return [city for city in known_cities(using=using) if needle in city.casefold()]
+
+
+def known_sources(*, using: str = "default") -> list[str]:
+    key = f"analytics.sources:{using}"
+    sources = cache.get(key)
+    if sources is None:
+        sources = sorted(
+            s for s in Customer.objects.using(using).order_by().values_list("source", flat=True).distinct() if s
+        )
+        cache.set(key, sources, CITY_CACHE_SECONDS)
+    return sources
