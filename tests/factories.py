@@ -58,6 +58,8 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     balance = Decimal("0.00")
     points = 0
     created_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=400))
+    # A customer since the day the card was created, unless a test says otherwise.
+    customer_since = factory.LazyAttribute(lambda card: timezone.localtime(card.created_at).date())
 
 
 class PurchaseFactory(factory.django.DjangoModelFactory):

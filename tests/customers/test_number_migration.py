@@ -38,9 +38,9 @@ def before_0010():
 def test_numbers_in_another_form_are_rewritten_and_audited(before_0010):
     old = before_0010.get_model("customers", "Customer").objects.create(customer_no=" tel-0002-orfbo", name="甲")
     _migrate(AFTER)
-    card = Customer.objects.get(pk=old.pk)
-    assert card.customer_no == "TEL-0002-ORFBO"
-    entry = AuditEntry.objects.get(customer_id=card.pk)
+    # Only the number: the table is at 0010, without the columns later migrations add.
+    assert Customer.objects.values_list("customer_no", flat=True).get(pk=old.pk) == "TEL-0002-ORFBO"
+    entry = AuditEntry.objects.get(customer_id=old.pk)
     assert entry.changes == {"customer_no": [" tel-0002-orfbo", "TEL-0002-ORFBO"]}
     assert entry.data == {"source": {"kind": "migration"}}
 
