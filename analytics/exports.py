@@ -123,6 +123,26 @@ def closure_rows(fs: ClosureFilter) -> Iterator[list]:
 
 
 # --- .xlsx --------------------------------------------------------------------------------
+def _churn_rows(sheet, churn) -> None:
+    """The churn rate with its numerator and the parts of its denominator, or why it is not shown."""
+    if churn.blocked_by:
+        why = gettext("Not shown when filtering by %(filters)s (they describe closures, not customers).")
+        sheet.append([gettext("Churn rate"), why % {"filters": ", ".join(churn.blocked_by)}])
+        return
+    for label, part in (
+        (gettext("Churn rate"), churn.current),
+        (gettext("Churn rate in the comparison period"), churn.comparison),
+    ):
+        if part is None:
+            continue
+        sheet.append([label, part.rate], style=[None, xlsx.PERCENT2])
+        sheet.append([gettext("Cards closed (%(action)s)") % {"action": churn.action_label}, part.churned])
+        sheet.append([gettext("Cards active at the start"), part.active_at_start])
+        sheet.append([gettext("Cards that became customers in the period"), part.new])
+        sheet.append([gettext("Cards reinstated in the period"), part.reactivated])
+        sheet.append([gettext("Cards active during the period"), part.population])
+
+
 def _summary_sheet(book: xlsx.Workbook, fs: ClosureFilter, figures) -> None:
     sheet = book.add_sheet(SUMMARY_SHEET, widths=(36, 40, 12, 10))
     heading = [xlsx.BOLD]
@@ -137,15 +157,10 @@ def _summary_sheet(book: xlsx.Workbook, fs: ClosureFilter, figures) -> None:
     sheet.append([gettext("Closures"), figures.total])
     for s in figures.by_action:
         sheet.append([s.label, s.count])
-    sheet.append([gettext("Cards closed"), figures.closed_cards])
-    sheet.append([gettext("Cards active at the start"), figures.active_at_start])
-    sheet.append([gettext("Churn rate"), figures.churn_rate], style=[None, xlsx.PERCENT2])
-    sheet.append([gettext("Closures in the previous period"), figures.previous_total])
+    _churn_rows(sheet, figures.churn)
+    sheet.append([gettext("Closures in the comparison period"), figures.previous_total])
     change = None if figures.total_change is None else figures.total_change / 100
-    sheet.append([gettext("Change against the previous period"), change], style=[None, xlsx.SIGNED_PERCENT])
-    sheet.append(
-        [gettext("Churn rate in the previous period"), figures.previous_churn_rate], style=[None, xlsx.PERCENT2]
-    )
+    sheet.append([gettext("Change against the comparison period"), change], style=[None, xlsx.SIGNED_PERCENT])
     leading = figures.leading_reason
     sheet.append([gettext("Leading reason"), leading.label if leading else "", leading.count if leading else None])
     sheet.append([gettext("Reinstated"), figures.reinstated])

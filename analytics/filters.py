@@ -26,14 +26,16 @@ from closures.models import Action, Category, Closure, ClosureReason
 from crm import widgets
 from crm.routers import reporting_db
 from crm.widgets import FastModelChoiceField
-from customers.models import Customer
+from customers.models import Customer, ImportBatch, Tag
+
+from . import population
 
 DEFAULT_PERIOD = "12m"
 PERIOD_CHOICES = [
     ("30d", _("Last 30 days")),
     ("90d", _("Last 90 days")),
     ("year", _("This year")),
-    ("12m", _("Last 12 months")),
+    ("12m", _("Last 12 months (up to today)")),
     ("all", _("All time")),
     ("custom", _("Custom dates")),
 ]
@@ -54,7 +56,32 @@ TENURE_LABELS = {key: label for key, label, _lo, _hi in TENURE_BANDS}
 FIRST_YEAR, LAST_YEAR = 1900, 2999
 
 # The filter parameters that belong in a link or a job; page and sort stay with the list.
-PARAMS = ("period", "start", "end", "action", "category", "reason", "segment", "owner", "by", "tenure", "reverted")
+PARAMS = (
+    "period",
+    "start",
+    "end",
+    "compare",
+    "action",
+    "category",
+    "reason",
+    "segment",
+    "owner",
+    "tag",
+    "city",
+    "source",
+    "batch",
+    "by",
+    "tenure",
+    "reverted",
+)
+
+# The filters the heading and the export's Summary sheet describe, in this order.
+DESCRIBED = ("action", "category", "reason", "segment", "owner", "tag", "city", "source", "batch", "by", "tenure")
+
+COMPARE_CHOICES = [
+    ("previous", _("The period just before")),
+    ("year", _("The same period a year earlier")),
+]
 
 
 def local_midnight(day: date) -> datetime:
@@ -92,11 +119,25 @@ class Period:
         last = self.first - timedelta(days=1)
         return Period(first=last - timedelta(days=self.days - 1), last=last)
 
+    def year_earlier(self) -> "Period | None":
+        """The same dates a year earlier (29 February becomes the 28th; None for all time):
+        churn is seasonal, so this is the comparison that means something for a short period."""
+        if self.first is None:
+            return None
+        return Period(first=_year_before(self.first), last=_year_before(self.last))
+
     def describe(self) -> str:
         last = date_format(self.last, "Y-m-d")
         if self.first is None:
             return gettext("up to %(last)s") % {"last": last}
         return f"{date_format(self.first, 'Y-m-d')} – {last}"
+
+
+def _year_before(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
 
 
 def resolve_period(key: str, *, today: date, first: date | None = None, last: date | None = None) -> Period:
@@ -112,9 +153,9 @@ def resolve_period(key: str, *, today: date, first: date | None = None, last: da
     if key == "custom":
         last = last or max(today, first or today)
         return Period(first, last)
-    # Last 12 months: this month and the 11 before it, whole months, so the trend has 12 bars.
-    month_index = today.year * 12 + today.month - 1 - 11
-    return Period(date(month_index // 12, month_index % 12 + 1, 1), today)
+    # Last 12 months: the twelve months up to and including today (on 5 December 2026:
+    # 6 December 2025 to 5 December 2026), not "this year".
+    return Period(_year_before(today) + timedelta(days=1), today)
 
 
 def person_name(first: str, last: str, username: str) -> str:
@@ -206,6 +247,25 @@ class ClosureFilter(django_filters.FilterSet):
         widget=widgets.Select,
     )
     owner = PersonFilter(label=_("Owner"), queryset=_people(), empty_label=_("All owners"))
+    tag = django_filters.ModelChoiceFilter(
+        label=_("Tag"), queryset=Tag.objects.order_by("name"), empty_label=_("All tags"), method="filter_card"
+    )
+    city = django_filters.CharFilter(
+        label=_("City"), method="filter_card", help_text=_("Any part of the name."), widget=widgets.TextInput
+    )
+    source = django_filters.ChoiceFilter(
+        label=_("Source"),
+        choices=lambda: [(s, s) for s in population.known_sources(using=reporting_db())],
+        empty_label=_("All sources"),
+        method="filter_card",
+        widget=widgets.Select,
+    )
+    batch = django_filters.ModelChoiceFilter(
+        label=_("Import batch"),
+        queryset=ImportBatch.objects.order_by("-created_at", "-id"),
+        empty_label=_("All cards"),
+        method="filter_card",
+    )
     by = PersonFilter(label=_("Performed by"), field_name="performed_by", queryset=_people(), empty_label=_("Everyone"))
     tenure = django_filters.ChoiceFilter(
         label=_("Tenure"),
@@ -215,6 +275,9 @@ class ClosureFilter(django_filters.FilterSet):
         widget=widgets.Select,
     )
     reverted = CheckboxFilter(label=_("Include reverted closures"), method=_keep, widget=widgets.CheckboxInput)
+    compare = django_filters.ChoiceFilter(
+        label=_("Compare with"), choices=COMPARE_CHOICES, method=_keep, empty_label=None, widget=widgets.Select
+    )
 
     class Meta:
         model = Closure
@@ -254,6 +317,17 @@ class ClosureFilter(django_filters.FilterSet):
     @property
     def include_reverted(self) -> bool:
         return bool(self.cleaned.get("reverted"))
+
+    @property
+    def comparison(self) -> Period | None:
+        """The period the figures are compared with: the one just before, or a year earlier."""
+        if self.cleaned.get("compare") == "year":
+            return self.dates.year_earlier()
+        return self.dates.previous()
+
+    def filter_card(self, queryset, name, value):
+        """A population filter (the closed card's current tag, city, source or import batch)."""
+        return queryset.filter(population.closure_q({name: value}, using=queryset.db))
 
     def filter_tenure(self, queryset, name, value):
         for key, _label, low, high in TENURE_BANDS:
@@ -313,21 +387,36 @@ class ClosureFilter(django_filters.FilterSet):
                 params[name] = str(value)
         return urlencode(params)
 
+    def _describe(self, name: str) -> str:
+        value = self.cleaned.get(name)
+        field = self.form.fields[name]
+        if value in (None, ""):
+            return str(getattr(field, "empty_label", None) or gettext("All"))
+        if hasattr(field, "label_from_instance"):
+            return field.label_from_instance(value)
+        if name == "city":
+            return value
+        return str(dict(field.choices).get(value, value))
+
+    @property
+    def population_text(self) -> str:
+        """The card filters in words ("Tag: VIP; Import batch: telco.csv"), empty for every card."""
+        return "; ".join(
+            f"{self.form.fields[name].label}: {self._describe(name)}"
+            for name in population.PARAMS
+            if self.cleaned.get(name) not in (None, "")
+        )
+
     def describe(self) -> list[tuple[str, str]]:
         """The filters in words, for the dashboard heading and the export's Summary sheet."""
-        data = self.cleaned
         period = self.dates
         rows = [(gettext("Period"), f"{dict(PERIOD_CHOICES)[self.period_key]} ({period.describe()})")]
-        for name in ("action", "category", "reason", "segment", "owner", "by", "tenure"):
-            value = data.get(name)
-            field = self.form.fields[name]
-            if value in (None, ""):
-                text = str(getattr(field, "empty_label", None) or gettext("All"))
-            elif hasattr(field, "label_from_instance"):
-                text = field.label_from_instance(value)
-            else:
-                text = str(dict(field.choices).get(value, value))
-            rows.append((str(field.label), text))
+        for name in DESCRIBED:
+            rows.append((str(self.form.fields[name].label), self._describe(name)))
         reverted = gettext("Included") if self.include_reverted else gettext("Excluded")
         rows.append((gettext("Reverted closures"), reverted))
+        comparison = self.comparison
+        if comparison is not None:
+            compare = dict(COMPARE_CHOICES)[self.cleaned.get("compare") or "previous"]
+            rows.append((gettext("Compared with"), f"{compare} ({comparison.describe()})"))
         return rows

@@ -1,20 +1,26 @@
-"""How many cards were created before a moment, without recounting the past on every dashboard.
+"""How many cards had become customers before a day, without recounting the past on every dashboard.
 
-The churn rate's denominator needs the cards created before the period's start: for the last
-twelve months an index-only count over about 650,000 ``created_at`` entries (55 ms at a million
-cards), the largest database cost of the dashboard. Yet for a moment safely in the past that
-number almost never changes:
+The churn rate's population and the cohorts start at each card's ``customer_since`` (客户起始日期:
+the creation date unless an import or an edit says otherwise). For the last twelve months the
+count of cards that were customers before the period's first day is an index-only count over about
+650,000 entries at a million cards (55 ms), the largest database cost of the dashboard. Yet for a
+day safely in the past that number almost never changes:
 
-- the app stamps ``created_at`` with the time of the insert (``default=timezone.now``,
-  ``editable=False``; imports leave it alone), so an ordinary new card lies after the moment;
+- a new card becomes a customer today (``customer_since`` defaults to the local date), so an
+  ordinary new card lies after every settled day;
 - the app never deletes a card (erasure blanks its personal data and keeps the row).
 
-Only a backdated insert (seeds, tests, the benchmark), a delete, a change of ``created_at`` or a
-TRUNCATE can change it, and on PostgreSQL each of those replaces the random token in
-``customers_cardepoch`` (triggers of migration 0007; an insert bumps only when one of its cards
-is stamped over an hour before its transaction began, so ordinary creates and long imports never
-touch the epoch row or wait on its lock). A count is cached under (database alias, moment,
-token): one tiny query reads the token, and the count runs again only after the token changed.
+Only an insert with an old ``customer_since`` (a migration's import, seeds, tests, the
+benchmark), a delete, a change of ``customer_since`` or a TRUNCATE can change it, and on
+PostgreSQL each of those replaces the random token in ``customers_cardepoch`` (triggers of
+migrations 0007 and 0012; an insert bumps only when one of its cards is a customer since more
+than ``BUMP_DAYS`` before the database's current date, so ordinary creates never touch the epoch
+row or wait on its lock). A count is cached under (database alias, day, token): one tiny query
+reads the token, and the count runs again only after the token changed.
+
+A day that is not settled (less than ``SETTLED_DAYS`` ago) is counted as the cached count up to
+the last settled day plus an index range count over the few days after it, so the churn rate
+never scans the whole index for "cards that are customers by today".
 
 Why the pieces are as they are:
 
@@ -23,19 +29,16 @@ Why the pieces are as they are:
   A counter would come back to the same number after the rollback and serve the wrong count.
 - On a miss the count and the token are read in one statement (one snapshot), so the stored
   value is exactly the count the token stands for, even if a change commits meanwhile.
-- Only moments at least ``SETTLED`` (two hours) old are cached. A card is stamped when it is
-  inserted but counted by others only once its transaction commits; a transaction still open
-  two hours after stamping a card could change a cached count without a bump (the insert
-  trigger lets cards stamped within an hour of the transaction's start through). The margin
-  also absorbs a modest clock skew between the app servers and the database.
-- SQLite (development and the fast tests) has no triggers here, and recent or future moments
-  change all the time: both keep the plain count.
+- Settled days lie more than ``BUMP_DAYS`` + 1 days before today in any time zone: the trigger
+  compares with the database's ``current_date``, which is at most a day away from the local date,
+  so an insert that does not bump can never hold a card before a settled day.
+- SQLite (development and the fast tests) has no triggers here: it keeps the plain count.
 - Values expire after ``TIMEOUT`` only so that entries under tokens that will never return
   leave a cache without an eviction policy; a recount a week costs nothing.
 """
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import date, timedelta
 
 from django.core.cache import cache
 from django.db import connections
@@ -44,38 +47,50 @@ from django.utils import timezone
 
 from .models import Customer
 
-SETTLED = timedelta(hours=2)
+BUMP_DAYS = 3  # the insert trigger bumps for a card that is a customer since before current_date - 3
+SETTLED_DAYS = BUMP_DAYS + 2
 TIMEOUT = 7 * 24 * 3600
 EPOCH_TABLE = "customers_cardepoch"
 
 
-def created_before_each(moments: Sequence[datetime], *, using: str = "default") -> list[int]:
-    """The number of cards whose ``created_at`` lies before each moment (cached when settled),
-    in the order given, in one or two queries:
-    on PostgreSQL one token read when every settled moment is cached, plus one counting query
-    otherwise; on SQLite, or for moments too recent to cache, one counting query."""
-    if not moments:
+def settled_day() -> date:
+    """The latest day whose "customers before it" count may be cached."""
+    return timezone.localdate(timezone=timezone.get_default_timezone()) - timedelta(days=SETTLED_DAYS)
+
+
+def since_before_each(days: Sequence[date], *, using: str = "default") -> list[int]:
+    """The number of cards whose ``customer_since`` lies before each day, in the order given.
+
+    On PostgreSQL: one token read when every settled day is cached, plus one counting query
+    otherwise; a recent day is the last settled day's cached count plus a short index range.
+    On SQLite: one counting query.
+    """
+    if not days:
         return []
-    counts: dict[datetime, int] = {}
-    keys: dict[datetime, str] = {}
-    if connections[using].vendor == "postgresql":
-        settled = [m for m in moments if m <= timezone.now() - SETTLED]
-        token = _token(using) if settled else None
-        if token is not None:
-            keys = {m: _key(using, m, token) for m in settled}
-            found = cache.get_many(list(keys.values()))
-            counts = {m: found[key] for m, key in keys.items() if key in found}
-    missing = [m for m in dict.fromkeys(moments) if m not in counts]
+    if connections[using].vendor != "postgresql":
+        return [_plain_counts(list(dict.fromkeys(days)), using)[day] for day in days]
+    settled = settled_day()
+    wanted = sorted({min(day, settled) for day in days})
+    token = _token(using)
+    counts: dict[date, int] = {}
+    keys: dict[date, str] = {}
+    if token is not None:
+        keys = {day: _key(using, day, token) for day in wanted}
+        found = cache.get_many(list(keys.values()))
+        counts = {day: found[key] for day, key in keys.items() if key in found}
+    missing = [day for day in wanted if day not in counts]
     if missing:
-        fresh, token = _count(missing, using=using, with_token=bool(keys))
+        fresh, token = _count(missing, using=using, with_token=token is not None)
         counts.update(fresh)
         if token is not None:
-            cache.set_many({_key(using, m, token): fresh[m] for m in missing if m in keys}, TIMEOUT)
-    return [counts[m] for m in moments]
+            cache.set_many({_key(using, day, token): fresh[day] for day in missing}, TIMEOUT)
+    recent = sorted({day for day in days if day > settled})
+    extra = _recent_counts(settled, recent, using) if recent else {}
+    return [counts[min(day, settled)] + extra.get(day, 0) for day in days]
 
 
-def _key(using: str, moment: datetime, token: str) -> str:
-    return f"customers.created_before:{using}:{moment.astimezone(UTC).isoformat()}:{token}"
+def _key(using: str, day: date, token: str) -> str:
+    return f"customers.since_before:{using}:{day.isoformat()}:{token}"
 
 
 def _token(using: str) -> str | None:
@@ -86,20 +101,31 @@ def _token(using: str) -> str | None:
     return row[0] if row else None
 
 
-def _count(moments: list[datetime], *, using: str, with_token: bool) -> tuple[dict[datetime, int], str | None]:
-    """Count the cards created before each moment in one index-only aggregate; with
-    ``with_token`` (PostgreSQL), read the epoch token in the same statement, so in the same
-    snapshot as the counts."""
+def _plain_counts(days: list[date], using: str) -> dict[date, int]:
+    aggregates = {f"before_{i}": Count("id", filter=Q(customer_since__lt=day)) for i, day in enumerate(days)}
+    row = Customer.objects.using(using).order_by().filter(customer_since__lt=max(days)).aggregate(**aggregates)
+    return {day: row[f"before_{i}"] for i, day in enumerate(days)}
+
+
+def _recent_counts(settled: date, days: list[date], using: str) -> dict[date, int]:
+    """Cards that became customers on or after ``settled`` and before each day: a short index range."""
+    aggregates = {f"before_{i}": Count("id", filter=Q(customer_since__lt=day)) for i, day in enumerate(days)}
+    cards = Customer.objects.using(using).order_by()
+    row = cards.filter(customer_since__gte=settled, customer_since__lt=max(days)).aggregate(**aggregates)
+    return {day: row[f"before_{i}"] for i, day in enumerate(days)}
+
+
+def _count(days: list[date], *, using: str, with_token: bool) -> tuple[dict[date, int], str | None]:
+    """Count the cards that were customers before each day in one index-only aggregate; with
+    ``with_token``, read the epoch token in the same statement, so in the same snapshot."""
     if not with_token:
-        aggregates = {f"before_{i}": Count("created_at", filter=Q(created_at__lt=m)) for i, m in enumerate(moments)}
-        row = Customer.objects.using(using).order_by().filter(created_at__lt=max(moments)).aggregate(**aggregates)
-        return {m: row[f"before_{i}"] for i, m in enumerate(moments)}, None
-    counts = ", ".join(["COUNT(*) FILTER (WHERE created_at < %s)"] * len(moments))
+        return _plain_counts(days, using), None
+    counts = ", ".join(["COUNT(*) FILTER (WHERE customer_since < %s)"] * len(days))
     with connections[using].cursor() as cursor:
         cursor.execute(
             f"SELECT (SELECT token::text FROM {EPOCH_TABLE} WHERE id = 1), {counts}"
-            f" FROM {Customer._meta.db_table} WHERE created_at < %s",
-            [*moments, max(moments)],
+            f" FROM {Customer._meta.db_table} WHERE customer_since < %s",
+            [*days, max(days)],
         )
         token, *row = cursor.fetchone()
-    return dict(zip(moments, row, strict=True)), token
+    return dict(zip(days, row, strict=True)), token

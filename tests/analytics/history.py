@@ -197,23 +197,46 @@ def count_by(rows, key) -> dict:
     return out
 
 
-def active_at(h: History, moment: datetime, f: Filters) -> int:
+def in_population(customer, f: Filters) -> bool:
+    """The card filters, on the card's current values (they narrow both sides of the churn rate)."""
+    return (not f.segment or customer.segment == f.segment) and (f.owner is None or customer.owner_id == f.owner.pk)
+
+
+def active_during(h: History, f: Filters, first: date | None, last: date) -> int:
+    """Cards that were customers, and not closed, void, archived or erased, at some moment of the days."""
+    start, end = (midnight(first) if first else None), midnight(last + timedelta(days=1))
     n = 0
     for customer in h.customers:
-        if customer.created_at >= moment:
+        if not in_population(customer, f) or customer.customer_since > last:
             continue
-        if f.segment and customer.segment != f.segment:
-            continue
-        if f.owner is not None and customer.owner_id != f.owner.pk:
-            continue
-        in_force = any(
-            c.customer_id == customer.pk
-            and c.performed_at < moment
-            and (c.reverted_at is None or c.reverted_at >= moment)
+        inactive_throughout = start is not None and any(
+            c.customer_id == customer.pk and c.performed_at < start and (c.reverted_at is None or c.reverted_at >= end)
             for c in h.closures
         )
-        n += not in_force
+        n += not inactive_throughout
     return n
+
+
+def churned(h: History, f: Filters, first: date | None, last: date) -> int:
+    cards = {customer.pk: customer for customer in h.customers}
+    return len(
+        {
+            c.customer_id
+            for c in h.closures
+            if c.action == (f.action or "close")
+            and (f.include_reverted or c.reverted_at is None)
+            and f.in_days(c.performed_at, first, last)
+            and in_population(cards[c.customer_id], f)
+        }
+    )
+
+
+def churn_rate(h: History, f: Filters, first: date | None, last: date) -> float | None:
+    """Cards closed in the days ÷ cards active at any time in them; None with a closure filter."""
+    if f.category or f.reason is not None or f.by is not None or f.tenure:
+        return None
+    population = active_during(h, f, first, last)
+    return churned(h, f, first, last) / population if population else None
 
 
 def expected(h: History, f: Filters) -> dict:
@@ -237,16 +260,11 @@ def expected(h: History, f: Filters) -> dict:
         ),
         "rows": rows,
     }
+    out.update(churn=churn_rate(h, f, f.first, f.last), population=active_during(h, f, f.first, f.last))
     if f.first:
-        active = active_at(h, midnight(f.first), f)
         prev_first, prev_last = f.previous()
-        prev_rows = f.select(h.closures, prev_first, prev_last)
-        prev_closed = len({c.customer_id for c in prev_rows if c.action == "close"})
-        prev_active = active_at(h, midnight(prev_first), f)
         out.update(
-            active=active,
-            churn=closed_cards / active if active else None,
-            previous_total=len(prev_rows),
-            previous_churn=prev_closed / prev_active if prev_active else None,
+            previous_total=len(f.select(h.closures, prev_first, prev_last)),
+            previous_churn=churn_rate(h, f, prev_first, prev_last),
         )
     return out

@@ -156,4 +156,6 @@ def test_the_number_of_queries_does_not_grow_with_closures_reasons_or_staff(url,
     manager_client.get(url)  # the new cards were backdated: on PostgreSQL this recounts and caches them
     many = _queries(manager_client, url)
     assert many == few
-    assert few <= 16
+    # 16 before the card filters and the new churn rate: + the tags and the import batches offered
+    # by the filter form, + the churn numerator counted per card (reverted closures included).
+    assert few <= 19

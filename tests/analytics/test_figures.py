@@ -57,13 +57,13 @@ def test_figures_match_an_independent_count_of_the_raw_rows(case, history):
     assert {(m.first, cat): n for m in got.months for cat, n in m.counts.items() if n} == want["by_month"]
     assert sum(s.share for s in got.by_reason) == pytest.approx(1.0)
     assert got.leading_reason.count == max(want["by_reason"].values())
-    assert got.closed_cards == want["closed_cards"]
     assert got.reinstated == want["reinstated"]
+    assert got.churn_rate == pytest.approx(want["churn"])
+    if want["churn"] is not None:
+        assert got.churn.current.population == want["population"]
     if f.first is None:
-        assert got.churn_rate is None and got.previous is None
+        assert got.previous is None
     else:
-        assert got.active_at_start == want["active"]
-        assert got.churn_rate == pytest.approx(want["churn"])
         assert got.previous_total == want["previous_total"]
         assert got.previous_churn_rate == pytest.approx(want["previous_churn"])
         if want["previous_total"]:
@@ -79,7 +79,7 @@ def test_the_history_covers_the_awkward_cases(history):
     assert any(c.reason.code == "retired-one" for c in closures)
     assert len({c.performed_by_id for c in closures}) > 1
     want = expected(history, Filters(date(2024, 1, 1), date(2024, 3, 31)))
-    assert want["active"] > 0 and want["closed_cards"] > 0 and want["reinstated"] > 0 and want["previous_total"] > 0
+    assert want["population"] > 0 and want["closed_cards"] > 0 and want["reinstated"] > 0 and want["previous_total"] > 0
 
 
 def test_a_closure_at_2330_local_on_31_january_counts_in_january_and_0030_in_february(db):
@@ -96,11 +96,11 @@ def test_a_closure_at_2330_local_on_31_january_counts_in_january_and_0030_in_feb
     assert [(m.first, m.total) for m in both.months] == [(date(2024, 1, 1), 1), (date(2024, 2, 1), 1)]
 
 
-def test_churn_rate_is_cards_closed_over_cards_active_at_the_start(db):
-    start = local(2024, 3, 1)
+def test_churn_rate_is_cards_closed_over_cards_active_at_any_time_in_the_period(db):
     old = [CustomerFactory(created_at=local(2023, 1, 1)) for _ in range(10)]
-    CustomerFactory(created_at=local(2024, 3, 5))  # created during the period: not in the base
-    ClosureFactory(customer=old[0], performed_at=local(2024, 2, 20))  # closed before the start: not active
+    CustomerFactory(created_at=local(2024, 3, 5))  # a customer since 5 March: active during the period
+    CustomerFactory(created_at=local(2024, 4, 1))  # a customer since after the period: not counted
+    ClosureFactory(customer=old[0], performed_at=local(2024, 2, 20))  # closed before the start and since: not active
     ClosureFactory(
         customer=old[1], performed_at=local(2024, 2, 1), reverted_at=local(2024, 2, 10)
     )  # reverted before the start: active again
@@ -108,16 +108,27 @@ def test_churn_rate_is_cards_closed_over_cards_active_at_the_start(db):
     ClosureFactory(customer=old[3], performed_at=local(2024, 3, 31, 23, 59))
     ClosureFactory(customer=old[4], performed_at=local(2024, 3, 3), action="void")  # not a card closure
     ClosureFactory(customer=old[5], performed_at=local(2024, 3, 4), reverted_at=local(2024, 3, 6))  # reverted
+    ClosureFactory(
+        customer=old[6], performed_at=local(2024, 1, 4), reverted_at=local(2024, 3, 20)
+    )  # closed at the start, reinstated during the period: active during it
 
     got = _compute(Filters(date(2024, 3, 1), date(2024, 3, 31)))
 
-    assert start == local(2024, 3, 1)
-    assert got.active_at_start == 9
-    assert got.closed_cards == 2
-    assert got.churn_rate == pytest.approx(2 / 9)
-    assert got.reinstated == 1
+    churn = got.churn.current
+    assert (churn.active_at_start, churn.new, churn.reactivated) == (8, 1, 1)
+    assert churn.population == 10
+    assert churn.churned == 2
+    assert got.churn_rate == pytest.approx(2 / 10)
+    assert got.reinstated == 2
     with_reverted = _compute(Filters(date(2024, 3, 1), date(2024, 3, 31), include_reverted=True))
-    assert with_reverted.closed_cards == 3
+    assert with_reverted.churn.current.churned == 3
+    voids = _compute(Filters(date(2024, 3, 1), date(2024, 3, 31), action="void"))
+    assert voids.churn.current.churned == 1 and voids.churn.action == "void"
+
+
+def test_a_filter_that_describes_closures_hides_the_churn_rate_and_says_why(db):
+    got = _compute(Filters(date(2024, 3, 1), date(2024, 3, 31), category="price"))
+    assert got.churn_rate is None and got.churn.blocked_by == ["Reason category"]
 
 
 def test_change_is_measured_against_the_previous_period_of_equal_length(db):

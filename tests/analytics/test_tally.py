@@ -1,7 +1,7 @@
 """Figures served by the closure tallies equal the same figures read from the closure table alone.
 
 Every figure is computed twice: as the dashboard does (whole months from the tallies, partial
-months from the closure table) and with no tally at all (``figures.TALLIES`` emptied, so every
+months from the closure table) and with no tally at all (``tallied.TALLIES`` emptied, so every
 query reads the closure table, as before the tallies existed). The independent oracle of
 test_figures.py checks the figures themselves; these tests check that the split into whole and
 partial months loses or doubles nothing, wherever the period starts and ends.
@@ -15,7 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from analytics import figures
+from analytics import figures, tallied
 from analytics.filters import ClosureFilter
 from closures import operations
 from closures.models import ClosureReason, ClosureStaffTally, ClosureTally
@@ -87,7 +87,7 @@ def _compute(query: dict, today: date | None = TODAY):
 def _both(monkeypatch, query: dict, today: date | None = TODAY):
     via_tally, tally_reads, n_queries = _compute(query, today)
     with monkeypatch.context() as m:
-        m.setattr(figures, "TALLIES", ())
+        m.setattr(tallied, "TALLIES", ())
         via_rows, rows_tally_reads, n_raw_queries = _compute(query, today)
     assert rows_tally_reads == 0
     assert n_queries == n_raw_queries, "the tallies change where numbers come from, not how many queries run"
@@ -144,8 +144,8 @@ def test_the_current_month_up_to_now_is_read_from_the_tally(db, monkeypatch):
         via_tally, via_rows, _reads = _both(monkeypatch, {"period": period}, today=None)
         assert via_tally == via_rows, period
     twelve = _compute({"period": "12m"}, today=None)[0]
-    assert (twelve.total, twelve.reinstated, twelve.closed_cards) == (3, 1, 2)
-    assert twelve.active_at_start == 5
+    assert (twelve.total, twelve.reinstated, twelve.churn.current.churned) == (3, 1, 2)
+    assert twelve.churn.current.active_at_start == 5
     # Read from the tally, not the closure table: a miscounted current month shows.
     ClosureTally.objects.filter(month=now.year * 12 + now.month - 1, reverted_month=0).update(n=0)
     assert _compute({"period": "12m"}, today=None)[0].total == 1
@@ -168,7 +168,7 @@ def test_active_cards_at_a_mid_month_start_from_the_tally_equal_the_closure_tabl
     via_tally, via_rows, _reads = _both(monkeypatch, {"period": "custom", "start": "2024-03-10", "end": "2024-03-31"})
 
     assert via_tally == via_rows
-    assert via_tally.active_at_start == 8 - 3  # cards 0, 2 and 3 were closed at the start
+    assert via_tally.churn.current.active_at_start == 8 - 3  # cards 0, 2 and 3 were closed at the start
     assert via_tally.reinstated == 1  # card 2, on the 12th
 
 
