@@ -32,6 +32,9 @@ TARGETS = {
     "close_confirm": 50,
     "dashboard_12m": 150,
     "dashboard_all": 150,
+    "dashboard_tag": 150,
+    "dashboard_batch": 150,
+    "dashboard_city": 150,
     "closure_list": 50,
 }
 
@@ -108,6 +111,13 @@ class Bench:
         dashboard = reverse("analytics:dashboard")
         self.timed("dashboard_12m", "Dashboard, last 12 months", lambda i: self.get(dashboard, period="12m"))
         self.timed("dashboard_all", "Dashboard, all time", lambda i: self.get(dashboard, period="all"))
+        self.timed("dashboard_tag", "Dashboard, one tag", lambda i: self.get(dashboard, period="12m", tag=1))
+        self.timed(
+            "dashboard_batch", "Dashboard, one import batch", lambda i: self.get(dashboard, period="all", batch=1)
+        )
+        self.timed(
+            "dashboard_city", "Dashboard, one city by part of its name", lambda i: self.get(dashboard, city="上")
+        )
         listing = reverse("analytics:closure_list")
         self.timed("closure_list", "Closure list (first page)", lambda i: self.get(listing))
         self.worse_of_names()

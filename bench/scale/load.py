@@ -21,7 +21,7 @@ from closures import tally
 from closures.models import Closure, ClosureReason, ClosureRequest
 from crm.models import AuditEntry, Job
 from crm.roles import ADMIN, MANAGER, STAFF
-from customers.models import Customer, Interaction, NameGram, Purchase, Tag
+from customers.models import Customer, ImportBatch, Interaction, NameGram, Purchase, Tag
 
 from . import vocab
 from .cards import CardRows
@@ -139,7 +139,17 @@ class Loader(Planning, CardRows, ClosureRows):
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         cursor.execute("SET LOCAL work_mem = '128MB'")
         cursor.execute("SET LOCAL synchronous_commit = off")
-        models = (Tag, Customer, Customer.tags.through, Purchase, Interaction, NameGram, Closure, ClosureRequest)
+        models = (
+            Tag,
+            ImportBatch,
+            Customer,
+            Customer.tags.through,
+            Purchase,
+            Interaction,
+            NameGram,
+            Closure,
+            ClosureRequest,
+        )
         self.tables = [m._meta.db_table for m in models] + [AuditEntry._meta.db_table, Job._meta.db_table]
         cursor.execute(f"TRUNCATE {', '.join(self.tables)} RESTART IDENTITY CASCADE")
         if superuser:
@@ -206,6 +216,8 @@ class Loader(Planning, CardRows, ClosureRows):
         )
         for table, sequence in cursor.fetchall():
             cursor.execute(f"SELECT setval(%s, GREATEST((SELECT max(id) FROM {table}), 1))", [sequence])
+        # The epoch triggers were off during the load: counts cached before it must not be served.
+        cursor.execute("UPDATE customers_cardepoch SET token = gen_random_uuid() WHERE id = 1")
         marker = dict(self.wanted, loaded_at=datetime.now(UTC).isoformat(timespec="seconds"))
         comment = MARKER + json.dumps(marker)
         # COMMENT takes no bind parameters; Django's client-side binding quotes the literal.
