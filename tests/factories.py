@@ -44,6 +44,14 @@ class TagFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"tag{n}")
 
 
+class ImportBatchFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "customers.ImportBatch"
+
+    file_name = factory.Sequence(lambda n: f"migration-{n}.xlsx")
+    created_by = factory.SubFactory(UserFactory)
+
+
 class CustomerFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Customer
