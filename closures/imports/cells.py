@@ -6,6 +6,7 @@ problem list. The reason, category and performer readers work on tables read onc
 """
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections import defaultdict
@@ -51,23 +52,32 @@ def _labels(choice) -> list[str]:
     return words
 
 
+@functools.cache
+def _action_words() -> dict[str, str]:
+    """Every word for an action (its key, English and Chinese words, its labels in both languages) -> the action."""
+    return {
+        normalise_key(word): str(action)
+        for action in (*CLOSING_ACTIONS, Action.ERASE)
+        for word in (*_ACTION_WORDS[action], *_labels(action))
+    }
+
+
 def action_of(value) -> str:
     """close, void or archive, from a key or a word in English or Chinese; deletion is refused."""
-    wanted = normalise_key(text(value))
-    for action in (*CLOSING_ACTIONS, Action.ERASE):
-        if wanted in {normalise_key(w) for w in (*_ACTION_WORDS[action], *_labels(action))}:
-            if action == Action.ERASE:
-                raise ValueError(
-                    _(
-                        "Deleting a card's personal data is not history and cannot be imported; "
-                        "delete it on its card. Choose close, void or archive."
-                    )
-                )
-            return str(action)
-    raise ValueError(
-        _("“%(value)s” is not an action; write close, void or archive (or 销卡, 作废, 归档).")
-        % {"value": text(value)[:40]}
-    )
+    action = _action_words().get(normalise_key(text(value)))
+    if action == Action.ERASE:
+        raise ValueError(
+            _(
+                "Deleting a card's personal data is not history and cannot be imported; "
+                "delete it on its card. Choose close, void or archive."
+            )
+        )
+    if action is None:
+        raise ValueError(
+            _("“%(value)s” is not an action; write close, void or archive (or 销卡, 作废, 归档).")
+            % {"value": text(value)[:40]}
+        )
+    return action
 
 
 def moment_of(value, *, now: dt.datetime | None = None) -> dt.datetime:
