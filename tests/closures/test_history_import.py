@@ -12,7 +12,7 @@ from closures import operations
 from closures.models import Closure, ClosureReason, ClosureRequest
 from closures.rules import ClosureChoice
 from customers.models import Customer
-from tests.factories import ClosureReasonFactory, CustomerFactory
+from tests.factories import ClosureReasonFactory, CustomerFactory, UserFactory
 
 from .history_files import csv_bytes, problems, run, xlsx_bytes
 
@@ -256,3 +256,28 @@ def test_a_preview_writes_nothing(card, admin_user):
     card.refresh_from_db()
     assert card.status == "active"
     assert not Closure.objects.exists()
+
+
+def test_a_name_two_users_share_is_kept_as_written_with_a_warning(card, admin_user):
+    UserFactory(username="wang1", first_name="Fang", last_name="Wang")
+    UserFactory(username="wang2", first_name="Fang", last_name="Wang")
+    data = csv_bytes(["H000001", "close", "price", "2021-03-05", "", "Fang Wang"])
+
+    report = run(admin_user, data, commit=True)
+
+    assert report.written
+    assert [(w.line, w.column) for w in report.warnings] == [(2, "performed_by")]
+    closure = Closure.objects.get()
+    assert (closure.performed_by, closure.performed_by_name) == (admin_user, "Fang Wang")
+
+
+def test_a_username_in_another_case_and_a_chinese_full_name_find_their_users(admin_user):
+    li = UserFactory(username="Li01", first_name="伟", last_name="李")
+    CustomerFactory(customer_no="H1", customer_since=SINCE)
+    CustomerFactory(customer_no="H2", customer_since=SINCE)
+    data = csv_bytes(
+        ["H1", "close", "price", "2021-03-05", "", "li01"], ["H2", "close", "price", "2021-03-05", "", "李伟"]
+    )
+
+    assert run(admin_user, data, commit=True).written
+    assert set(Closure.objects.values_list("performed_by", "performed_by_name")) == {(li.pk, "")}
