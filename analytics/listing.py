@@ -92,6 +92,7 @@ def closure_page(fs: ClosureFilter, *, sort: str = "", page=1) -> ClosurePage:
             "customer",
             "reason",
             "performed_by",
+            "performed_by_name",
             "reverted_by",
             "customer__customer_no",
             "customer__name",

@@ -28,6 +28,13 @@ def _who(user) -> str:
     return "" if user is None else escape(person_name(user.first_name, user.last_name, user.get_username()))
 
 
+def _performer(closure: Closure) -> str:
+    """Who performed it; an imported closure's performer who is no user shows as the file named them."""
+    if closure.performed_by_name:
+        return escape(gettext("%(name)s (imported)") % {"name": closure.performed_by_name})
+    return _who(closure.performed_by)
+
+
 def _time(value, zone) -> str:
     """``<time>`` with the ISO date-time and "YYYY-MM-DD HH:MM", both in ``zone``."""
     local = value.astimezone(zone)
@@ -65,7 +72,7 @@ def closure_rows(closures: list[Closure]) -> SafeString:
             f"  <td>{categories.get(closure.category) or escape(closure.category)}</td>\n"
             f"  <td>{escape(reason.label)}{'' if reason.is_active else retired}</td>\n"
             f'  <td class="notes">{escape(notes)}</td>\n'
-            f"  <td>{_who(closure.performed_by)}</td>\n"
+            f"  <td>{_performer(closure)}</td>\n"
             f"  <td>{_time(closure.performed_at, zone)}</td>\n"
             f"  <td>{reverted}</td>\n"
             "</tr>\n"

@@ -1,7 +1,8 @@
 """What the audit trail needs from closures to show it in the reader's language: reasons by id (a
-reason's label in whatever language reads it), who asked for a closure, bulk closures, settlement
-notes, the action a request was for, and the fields of reasons and closure settings. Registered
-with crm.audit_display in ClosuresConfig.ready()."""
+reason's label in whatever language reads it), who asked for a closure, bulk closures, imported
+historical closures (their own date and performer), settlement notes, the action a request was
+for, and the fields of reasons and closure settings. Registered with crm.audit_display in
+ClosuresConfig.ready()."""
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -33,7 +34,23 @@ def _choices(choices):
     return words
 
 
+def _historical(moment, _loaded) -> str:
+    """An imported closure's own date (the entry's time is the import's)."""
+    return _("Happened on %(date)s (imported history)") % {
+        "date": audit_display.value_text("at", moment, unmasked=False)
+    }
+
+
+def _import_summary(entry) -> str:
+    changes = entry.changes or {}
+    counts = {name: (changes.get(name) or [None, 0])[-1] for name in ("file", "rows", "closed")}
+    return _("%(file)s: %(closed)s closures from %(rows)s rows") % counts
+
+
 def register() -> None:
+    audit_display.register_detail("performed_at", _historical)
+    audit_display.register_detail("performed_by", lambda name, _l: _("Performed by %(name)s") % {"name": name})
+    audit_display.register_summary("closures.import", _import_summary)
     audit_display.register_detail("reason", _reason, load=_load_reasons)
     audit_display.register_detail("requested_by", lambda name, _l: _("Requested by %(name)s") % {"name": name})
     audit_display.register_detail("bulk", lambda _value, _l: _("Part of a bulk closure"))

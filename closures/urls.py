@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import audit, bulk, flow, reasons, requests
+from .views import audit, bulk, flow, imports, reasons, requests
 
 app_name = "closures"
 
@@ -19,4 +19,8 @@ urlpatterns = [
     path("reasons/<int:pk>/", reasons.reason_edit, name="reason_edit"),
     path("settings/", reasons.closure_settings, name="settings"),
     path("audit/", audit.audit_log, name="audit"),
+    # Historical closures brought in by a migration (Admin)
+    path("import/", imports.history_import, name="import"),
+    path("import/confirm/", imports.history_import_confirm, name="import_confirm"),
+    path("import/template.<str:fmt>", imports.history_import_template, name="import_template"),
 ]

@@ -6,8 +6,9 @@ and the tallies together, ``set_status`` changes card statuses, ``close`` writes
 closure with (unless the caller writes its own) the new status and the audit entry,
 ``save_request`` a closure request with its audit entry, ``withdraw_requests`` withdraws a card's
 pending requests (one audit entry each), ``record_bulk_closures`` writes a bulk closure's audit
-entries in batches, ``save_bulk_run`` records a bulk confirmation's nonce, and ``save_new`` turns
-a lost race on a unique constraint into a readable refusal.
+entries in batches (``record_imported_closures`` an import's), ``save_bulk_run`` records a bulk
+confirmation's nonce, and ``save_new`` turns a lost race on a unique constraint into a readable
+refusal.
 
 Every function expects to run inside the caller's transaction (closures.rules.guarded) and on
 cards the caller has locked (closures.rules.lock_cards); none opens the outer transaction or takes
@@ -22,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm import audit
+from customers.gate import Source
 from customers.models import Customer
 
 from . import rules, tally
@@ -187,6 +189,29 @@ def record_bulk_closures(closures: list[Closure], *, by, request=None) -> None:
     for closure in closures:
         entry = _closure_entry(closure, bulk=True)
         del entry["actor"], entry["obj"]
+        entries.append(
+            {**entry, "action": f"closure.{closure.action}", "object_type": "closure", "object_id": closure.pk}
+        )
+    audit.record_many(entries, actor=by, request=request)
+
+
+def record_imported_closures(
+    closures: list[Closure], *, by, file_name: str, lines: dict[int, int], request=None
+) -> None:
+    """The audit entries of historical closures imported from a file, one per card, written at once.
+
+    The entry's actor is the importing user and its time the import's; its data names the file and
+    the line (``lines``: card pk -> line), the historical moment, and who performed the closure when
+    that was someone else (a user, or the name the file gave: ``performed_by_name``).
+    """
+    entries = []
+    for closure in closures:
+        entry = _closure_entry(closure)
+        del entry["actor"], entry["obj"]
+        entry["data"]["source"] = Source("import", file_name, lines.get(closure.customer_id)).as_data()
+        entry["data"]["performed_at"] = closure.performed_at.isoformat()
+        if closure.performed_by_name or closure.performed_by_id != by.pk:
+            entry["data"]["performed_by"] = closure.performed_by_name or rules.who(closure.performed_by)
         entries.append(
             {**entry, "action": f"closure.{closure.action}", "object_type": "closure", "object_id": closure.pk}
         )

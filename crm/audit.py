@@ -34,6 +34,7 @@ ACTION_LABELS = {
     "closure.reject": _("Closure rejected"),
     "closure.withdraw": _("Closure request withdrawn"),
     "closures.export": _("Closures exported"),
+    "closures.import": _("Historical closures imported"),
     "job.download": _("Export downloaded"),
     "reason.create": _("Reason created"),
     "reason.update": _("Reason changed"),

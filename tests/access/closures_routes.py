@@ -1,8 +1,8 @@
 """Who may use each closures:* route (world objects in closures_world.py).
 
 Staff close, void and archive (closures.add_closure); only Admins delete; Managers and Admins
-reinstate, decide requests and bulk-close; reasons and settings are Admin pages; the audit log
-is for Managers and Admins.
+reinstate, decide requests and bulk-close; reasons, settings and the import of historical closures
+are Admin pages; the audit log is for Managers and Admins.
 """
 
 from closures import tokens
@@ -90,4 +90,10 @@ ROUTES = [
     Route("closures:reason_edit", ADMINS, kwargs=lambda w: {"pk": w.reason_to_edit.pk}),
     Route("closures:settings", ADMINS),
     Route("closures:audit", MANAGERS),
+    # The import of historical closures (Admin).
+    Route("closures:import", ADMINS),
+    Route("closures:import", ADMINS, method="POST", data=lambda w: {}),
+    Route("closures:import_template", ADMINS, kwargs=lambda w: {"fmt": "csv"}),
+    Route("closures:import_template", ADMINS, kwargs=lambda w: {"fmt": "xlsx"}),
+    Route("closures:import_confirm", ADMINS, method="POST", data=lambda w: {"upload": "0" * 32}, ok=(302,)),
 ]
