@@ -78,6 +78,7 @@ FIELDS = (
     "reverted_by__first_name",
     "reverted_by__last_name",
     "revert_note",
+    "performed_by_name",
 )
 
 
@@ -93,6 +94,7 @@ def closure_rows(fs: ClosureFilter) -> Iterator[list]:
     segments = {k: str(v) for k, v in Customer.Segment.choices}
     erased = Customer.Status.ERASED
     names: dict[tuple, str] = {}
+    imported = gettext("%(name)s (imported)")
 
     def name(first, last, username):
         if not username:
@@ -114,7 +116,7 @@ def closure_rows(fs: ClosureFilter) -> Iterator[list]:
             categories.get(r[10], r[10]),
             (r[12] if zh and r[12] else r[11]) or "",
             r[13],
-            name(r[15], r[16], r[14]),
+            imported % {"name": r[23]} if r[23] else name(r[15], r[16], r[14]),
             r[17],
             r[18],
             name(r[20], r[21], r[19]),

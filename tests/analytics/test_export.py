@@ -333,3 +333,12 @@ def test_libreoffice_opens_the_workbook(admin_client, history, tmp_path):
     summary = (tmp_path / "closures-Summary.csv").read_text(encoding="utf-8")
     assert "Key figures" in summary
     print(f"LibreOffice read {len(rows) - 1} closure rows and the Summary sheet back from the exported .xlsx")  # CI log
+
+
+def test_an_imported_closure_exports_the_performer_the_file_named(db):
+    from analytics.exports import closure_rows, headers
+
+    ClosureFactory(performed_by_name="老王", performed_at=local(2024, 3, 5))
+    fs = ClosureFilter({"period": "custom", "start": "2024-03-01", "end": "2024-03-31"})
+    (row,) = list(closure_rows(fs))
+    assert row[headers().index("Performed by")] == "老王 (imported)"
