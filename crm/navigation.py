@@ -19,6 +19,7 @@ MENU = [
     ("crm.view_auditentry", "closures:audit", _("Audit log")),
     ("closures.change_closurereason", "closures:reason_list", _("Reasons")),
     ("customers.import_customers", "customers:import", _("Import")),
+    ("customers.view_importbatch", "customers:import_batches", _("Import batches")),
     ("auth.view_user", "users:list", _("Users")),
 ]
 

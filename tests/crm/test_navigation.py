@@ -24,7 +24,17 @@ def labels(user) -> list[str]:
         ("Manager", ["Customers", "New customer", "Closure analytics", "Approvals", "Audit log"]),
         (
             "Admin",
-            ["Customers", "New customer", "Closure analytics", "Approvals", "Audit log", "Reasons", "Import", "Users"],
+            [
+                "Customers",
+                "New customer",
+                "Closure analytics",
+                "Approvals",
+                "Audit log",
+                "Reasons",
+                "Import",
+                "Import batches",
+                "Users",
+            ],
         ),
     ],
 )
