@@ -235,8 +235,7 @@ def create_card(values: dict[str, Any], *, by, source: Source, request=None) -> 
         if values.get("tags"):
             customer.tags.set(tags_for(values["tags"]))
         after = {k: v for k, v in snapshot(customer).items() if v not in (None, "", [])}
-        if customer.city or customer.source:
-            places.forget()
+        places.note(city=customer.city, source=customer.source)
         _record("customer.create", customer, audit.diff({}, after), by=by, source=source, request=request)
     return customer
 
@@ -271,8 +270,7 @@ def update_card(
         check_allowed(by, diff, adding=False)
         if "customer_since" in diff:  # not after the card's first closure: tenure cannot be negative
             since.check(locked.customer_since, locked.pk)
-        if {"city", "source"} & set(diff):
-            places.forget()
+        places.note(city=locked.city if "city" in diff else "", source=locked.source if "source" in diff else "")
         _save_fields(locked, [name for name in diff if name != "tags"])
         if "tags" in diff:
             locked.tags.set(tags)

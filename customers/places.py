@@ -6,8 +6,10 @@ condition on the city column (``LIKE '%x%'``) reads every card. The distinct cit
 at most, against a million cards), so they are read once (a distinct scan of the city index), kept in
 the cache for a few minutes, matched in Python, and the filter becomes an indexed ``city IN (...)``.
 The search page (customers.filters) and the dashboards' population filters (analytics.population)
-use the same lists. A committed change of a card's city or source (the card gate, an import) forgets
-them, so a new value is found at once on this server's cache (the shared cache in production).
+use the same lists. Once a change commits, a city or source the card gate wrote is added to the
+cached lists (:func:`note`: a card created in a new city is found at once, without another distinct
+scan for every card saved) and an import forgets them (:func:`forget`: one scan after a whole file).
+A value no card has any more may stay listed until the lists expire; it matches nothing.
 """
 
 from django.core.cache import cache
@@ -47,6 +49,20 @@ def matching_cities(text: str, *, using: str = "default") -> list[str]:
 def known_sources(*, using: str = "default") -> list[str]:
     """Every distinct source on a card ("旧系统 Legacy CRM", "门店 Store"...), sorted, cached."""
     return _distinct("source", using)
+
+
+def note(*, city: str = "", source: str = "", using: str = "default") -> None:
+    """Add a card's new city and source to the cached lists once the current transaction commits."""
+    values = {"city": city, "source": source}
+
+    def add() -> None:
+        for kind, value in values.items():
+            listed = cache.get(_key(kind, using)) if value else None
+            if listed is not None and value not in listed:
+                cache.set(_key(kind, using), sorted([*listed, value]), CACHE_SECONDS)
+
+    if city or source:
+        transaction.on_commit(add, using=using)
 
 
 def forget(*, using: str = "default") -> None:

@@ -151,3 +151,13 @@ def test_a_batch_of_more_than_a_thousand_cards_is_counted_exactly(staff_client, 
 
     assert "1203 customers" in in_batch and "More than" not in in_batch
     assert "More than 1,000 customers" in everyone
+
+
+def test_a_source_given_on_the_card_form_is_offered_once_the_card_is_saved(
+    manager_user, django_capture_on_commit_callbacks
+):
+    CustomerFactory(customer_no="X1", source="门店 Store")
+    assert found({"source": "门店 Store"}) == ["X1"]  # the list of sources is now cached
+    with django_capture_on_commit_callbacks(execute=True):
+        gate.create_card({"name": "新客", "source": "展会 Fair"}, by=manager_user, source=gate.FORM)
+    assert [c.name for c in filtered_customers({"source": "展会 Fair"}, user=None)[1]] == ["新客"]
