@@ -118,6 +118,7 @@ class CustomerForm(forms.ModelForm):
         self.fields["owner"].queryset = owner_choices(self.instance.owner_id)
         self.fields["customer_no"].required = bool(self.instance.pk)
         self.fields["customer_since"].required = False  # empty: today (a new card) or as it was
+        self.fields["customer_since"].show_hidden_initial = False  # Django's extra input for a callable default
         if not self.instance.pk:
             self.fields["customer_no"].help_text = _("Leave empty to get the next number (C000123).")
         else:
