@@ -10,17 +10,15 @@ at closing) are not population filters; ``CLOSURE_ONLY`` names them for the figu
 leave them out or say so.
 """
 
-from django.core.cache import cache
 from django.db.models import Q
 
-from customers.models import Customer
+# The cached lists live with the cards (customers.places); re-exported for analytics' filters.
+from customers.places import known_cities, known_sources, matching_cities  # noqa: F401
 
 # Card attributes, in the order the filter form shows them.
 PARAMS = ("segment", "owner", "tag", "city", "source", "batch")
 # Filters that describe the closure, not the card: a population cannot be narrowed by them.
 CLOSURE_ONLY = ("action", "category", "reason", "by", "tenure")
-
-CITY_CACHE_SECONDS = 600
 
 
 def _conditions(data: dict, using: str) -> dict:
@@ -55,33 +53,3 @@ def closure_q(data: dict, *, using: str = "default") -> Q | None:
 
 def is_filtered(data: dict) -> bool:
     return any(data.get(name) not in (None, "") for name in PARAMS)
-
-
-def known_cities(*, using: str = "default") -> list[str]:
-    """Every distinct city on a card, cached for a few minutes (a distinct scan of the city index)."""
-    key = f"analytics.cities:{using}"
-    cities = cache.get(key)
-    if cities is None:
-        cities = sorted(
-            c for c in Customer.objects.using(using).order_by().values_list("city", flat=True).distinct() if c
-        )
-        cache.set(key, cities, CITY_CACHE_SECONDS)
-    return cities
-
-
-def matching_cities(text: str, *, using: str = "default") -> list[str]:
-    """The cities containing ``text`` (case-insensitive, any part: "测试城市 Testville" is found by
-    "Testville" and by "测试"), so the filter is an indexed ``city IN (...)`` rather than a scan."""
-    needle = text.strip().casefold()
-    return [city for city in known_cities(using=using) if needle in city.casefold()]
-
-
-def known_sources(*, using: str = "default") -> list[str]:
-    key = f"analytics.sources:{using}"
-    sources = cache.get(key)
-    if sources is None:
-        sources = sorted(
-            s for s in Customer.objects.using(using).order_by().values_list("source", flat=True).distinct() if s
-        )
-        cache.set(key, sources, CITY_CACHE_SECONDS)
-    return sources

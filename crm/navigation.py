@@ -20,6 +20,7 @@ MENU = [
     ("closures.change_closurereason", "closures:reason_list", _("Reasons")),
     ("customers.import_customers", "customers:import", _("Import")),
     ("customers.import_customers", "closures:import", _("Import past closures")),
+    ("customers.view_importbatch", "customers:import_batches", _("Import batches")),
     ("auth.view_user", "users:list", _("Users")),
 ]
 

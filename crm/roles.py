@@ -42,6 +42,7 @@ MANAGER_PERMISSIONS = STAFF_PERMISSIONS + [
 
 ADMIN_PERMISSIONS = MANAGER_PERMISSIONS + [
     "customers.import_customers",
+    "customers.view_importbatch",
     "customers.export_customers",
     "customers.view_unmasked_contacts",
     "closures.erase_customer",

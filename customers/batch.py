@@ -10,7 +10,7 @@ read and an insert per row: minutes for 100,000 rows, against the import's one-m
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import connection
@@ -41,15 +41,26 @@ class CardUpdate:
 
 
 def write_import_chunk(
-    creates: list[NewCard], updates: list[CardUpdate], *, by, file_name: str, tag_ids: dict[str, int], request=None
+    creates: list[NewCard],
+    updates: list[CardUpdate],
+    *,
+    by,
+    file_name: str,
+    tag_ids: dict[str, int],
+    request=None,
+    batch_id: int | None = None,
 ) -> None:
     """Write one checked chunk of an import (inside the import's transaction, its cards locked).
 
     The caller (customers.imports.operation) has refused every row whose card is not active
     (:func:`status_refusal`) and every bad value; this writes the cards, their tags and one audit
-    entry per card, naming the file and the line, in a few statements for the whole chunk.
+    entry per card, naming the file, the line and the import batch, in a few statements for the
+    whole chunk. The cards created remember the batch (``import_batch``); cards only changed do not.
     """
     now = timezone.now()
+    if batch_id is not None:
+        for card in creates:
+            card.values["import_batch_id"] = batch_id
     _insert_cards(creates, now)
     groups: dict[frozenset[str], list[tuple[int, dict]]] = {}
     for update in updates:
@@ -60,7 +71,7 @@ def write_import_chunk(
     for names, rows in groups.items():
         _update_rows(rows, sorted(names))
     _write_tags(creates, updates, tag_ids)
-    _audit_import(creates, updates, by=by, file_name=file_name, request=request)
+    _audit_import(creates, updates, by=by, source=Source("import", file_name, batch=batch_id), request=request)
 
 
 def _insert_cards(cards: list[NewCard], now) -> None:
@@ -108,7 +119,7 @@ def _write_tags(creates, updates, tag_ids) -> None:
         Through.objects.bulk_create(links, batch_size=2000)
 
 
-def _audit_import(creates, updates, *, by, file_name: str, request=None) -> None:
+def _audit_import(creates, updates, *, by, source: Source, request=None) -> None:
     """One audit entry per card, naming the file and the line, written at once (crm.audit.record_many)."""
     owner_ids = {card.values.get("owner_id") for card in creates}
     for update in updates:
@@ -122,18 +133,18 @@ def _audit_import(creates, updates, *, by, file_name: str, request=None) -> None
         after = {k: v for k, v in after.items() if v not in (None, "", [])}
         changes = audit.diff({}, after)
         number = card.values["customer_no"]
-        entries.append(_entry("customer.create", card.pk, number, card, changes, file_name))
+        entries.append(_entry("customer.create", card.pk, number, card, changes, source))
     for update in updates:
         before, after = _audited(update.old, usernames), _audited(update.changes, usernames)
         if update.tags is not None:
             before["tags"], after["tags"] = sorted(update.old_tags or []), sorted(update.tags)
         changes = audit.diff(before, after)
         number = update.old.get("customer_no", "")
-        entries.append(_entry("customer.update", update.customer_id, number, update, changes, file_name))
+        entries.append(_entry("customer.update", update.customer_id, number, update, changes, source))
     audit.record_many(entries, actor=by, request=request)
 
 
-def _entry(action: str, customer_id: int, number: str, row, changes: dict, file_name: str) -> dict:
+def _entry(action: str, customer_id: int, number: str, row, changes: dict, source: Source) -> dict:
     values = row.values if isinstance(row, NewCard) else row.changes
     return {
         "action": action,
@@ -142,7 +153,7 @@ def _entry(action: str, customer_id: int, number: str, row, changes: dict, file_
         "customer_id": customer_id,
         "summary": f"{number} {values.get('name', '')}".strip(),
         "changes": changes,
-        "data": {"source": Source("import", file_name, row.line).as_data()},
+        "data": {"source": replace(source, line=row.line).as_data()},
     }
 
 

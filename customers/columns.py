@@ -143,9 +143,40 @@ COLUMNS: tuple[Column, ...] = (
         350,
         ("积分", "loyalty points"),
     ),
+    Column(
+        "customer_since",
+        "The date the customer became one (tenure is counted from it): 2019-03-21, 2019/3/21, 2019年3月21日 "
+        "or an Excel date cell; not in the future, not before 1900. Empty: the import date for a new customer.",
+        "客户起始日期（客户在网时长从此日算起）：2019-03-21、2019/3/21、2019年3月21日，或 Excel 日期单元格；"
+        "不能晚于今天，不能早于 1900 年。新客户留空为导入当天。",
+        dt.date(2019, 3, 21),
+        ("客户起始日期", "起始日期", "客户起始日", "成为客户日期", "开户日期", "入会日期", "customer start date"),
+    ),
+    Column(
+        "source",
+        "Where the customer came from: the system migrated from, a store, a campaign (at most 60 characters).",
+        "客户来源：迁移前的系统、门店、活动等（最多 60 个字符）。",
+        "旧系统",
+        ("来源", "客户来源", "渠道", "来源渠道", "customer source", "channel"),
+    ),
+)
+# Columns a file may hold instead of one of the template's: the telecom data sets give a customer's
+# tenure in whole months, which becomes "customer since" (today less that many months).
+ALTERNATIVE_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "tenure_months",
+        "Instead of customer_since: how many whole months the customer has been one (0 or more); "
+        "customer_since becomes today less that many months.",
+        "可代替 customer_since：成为客户的整月数（不小于 0）；客户起始日期按今天减去该月数计算。",
+        24,
+        ("在网时长", "在网月数", "客户时长", "客户月数", "tenure", "tenure in months"),
+        model_field="customer_since",
+    ),
 )
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
 REQUIRED_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.required)
+# Column name -> the model field (and the import record's key) it fills.
+FIELD_OF: dict[str, str] = {c.name: c.field_name for c in COLUMNS + ALTERNATIVE_COLUMNS}
 
 # Columns an export carries that an import reads past (so an export can be edited and re-imported).
 EXPORT_ONLY_COLUMNS: tuple[str, ...] = (

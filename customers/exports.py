@@ -6,7 +6,7 @@ username joined in (``.iterator(chunk_size=2000)``: no model instances, a server
 on PostgreSQL) plus one query per 2,000 rows for their tags, and go straight into
 crm.xlsx's streaming workbook or a CSV writer that write to a temporary file as they go.
 
-- The columns are the import template's (customer_no ... points), so an export can be
+- The columns are the import template's (customer_no ... source), so an export can be
   edited and imported again, followed by the read-only ones (status, dates, purchase
   figures) that the import reads past.
 - .xlsx: bold frozen header, autofilter, column widths, dates as real dates in the
@@ -69,6 +69,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("preferences", "preferences", 30),
     Column("balance", "balance", 12, "money"),
     Column("points", "points", 10, "int"),
+    Column("customer_since", "customer_since", 12, "date", personal=False),
+    Column("source", "source", 16, personal=False),
     Column("status", "status", 10, "choice", personal=False),
     Column("created_at", "created_at", 17, "datetime", personal=False),
     Column("updated_at", "updated_at", 17, "datetime", personal=False),

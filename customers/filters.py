@@ -19,10 +19,10 @@ from django.utils.translation import gettext_lazy as _
 from crm import widgets
 from crm.widgets import FastFilterModelChoiceField, FastFilterModelMultipleChoiceField
 
-from . import search
+from . import places, search
 from .forms import owner_choices, user_label
-from .models import Customer, Tag
-from .results import ExactFirst, LastDigits, reading_tag_names
+from .models import Customer, ImportBatch, Tag
+from .results import COUNT_CAP, ExactFirst, LastDigits, reading_tag_names
 
 # Without ?o=, newest cards first: the order of the primary key and of the name-gram index,
 # so a page of the most frequent surname is read without sorting all its matches.
@@ -64,6 +64,11 @@ def _start_of_day(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
+def source_choices() -> list[tuple[str, str]]:
+    """The sources cards have (customers.places, cached), as the select's choices."""
+    return [(source, source) for source in places.known_sources()]
+
+
 class CustomerFilterForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
@@ -83,6 +88,10 @@ class CustomerFilterForm(forms.Form):
 
 
 class OwnerFilter(django_filters.ModelChoiceFilter):
+    field_class = FastFilterModelChoiceField
+
+
+class BatchFilter(django_filters.ModelChoiceFilter):
     field_class = FastFilterModelChoiceField
 
 
@@ -109,7 +118,23 @@ class CustomerFilter(django_filters.FilterSet):
         label=_("Lifecycle stage"), choices=Customer.Stage.choices, empty_label=_("Any"), widget=widgets.Select
     )
     owner = OwnerFilter(label=_("Owner"), queryset=owner_choices(), empty_label=_("Anyone"))
-    city = django_filters.CharFilter(label=_("City"), method="filter_city", max_length=60, widget=widgets.TextInput)
+    city = django_filters.CharFilter(
+        label=_("City"),
+        method="filter_city",
+        max_length=60,
+        widget=widgets.TextInput,
+        help_text=_("Any part of the city's name."),
+    )
+    source = django_filters.ChoiceFilter(
+        label=_("Source"), choices=source_choices, empty_label=_("Any"), widget=widgets.Select
+    )
+    batch = BatchFilter(
+        label=_("Import batch"),
+        field_name="import_batch",
+        queryset=ImportBatch.objects.filter(kind=ImportBatch.Kind.CUSTOMERS),
+        empty_label=_("Any"),
+        help_text=_("The customers an import created."),
+    )
     tag = TagFilter(
         label=_("Tags"),
         field_name="tags",
@@ -167,7 +192,9 @@ class CustomerFilter(django_filters.FilterSet):
         return queryset
 
     def filter_city(self, queryset, name, value):
-        return queryset.filter(city=" ".join(value.split()))
+        """Cards whose city contains the text: an indexed ``city IN (...)`` of the matching cities
+        (customers.places), never a substring scan of the table."""
+        return queryset.filter(city__in=places.matching_cities(value, using=queryset.db))
 
     def filter_tags(self, queryset, name, value):
         if not value:  # an empty queryset of tags is not "empty" to django-filter
@@ -319,3 +346,17 @@ def search_results(params, user) -> tuple["CustomerFilter | SearchBox", "QuerySe
     # Part of a name: its matches may be many (王: 5% of all cards), see ExactFirst.
     newest_first, by_name = filterset.sort == DEFAULT_SORT, filterset.sort.lstrip("-") == "name"
     return filterset, ExactFirst(queryset, terms, order, newest_first=newest_first, by_name_column=by_name)
+
+
+def count_cap(filterset: "CustomerFilter | SearchBox") -> int:
+    """How many results the search page counts before it says "More than ...": COUNT_CAP, or for
+    the cards of one import batch all of them (at most the batch's ``created_count``: only the
+    cards an import created join its batch), so "did all 7,043 arrive?" gets an exact answer. The
+    count then reads the (import_batch, customer_since) index over at most that many entries; the
+    unfiltered search keeps its cap. (A search by a phone's last digits keeps it too: its ids are
+    read capped, customers.results.LastDigits.)"""
+    batch = filterset.cleaned.get("batch")
+    terms = filterset.terms
+    if batch is None or (terms is not None and terms.by_suffix is not None):
+        return COUNT_CAP
+    return max(COUNT_CAP, batch.created_count)

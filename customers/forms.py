@@ -18,8 +18,9 @@ from crm import widgets as crm_widgets  # not `widgets`: ModelForm's Meta has it
 from crm.roles import ROLE_NAMES
 from crm.widgets import FastModelChoiceField
 
+from . import since
 from .gate import CARD_FIELDS, MONEY_FIELDS, MONEY_PERMISSION
-from .models import Customer, Interaction, Purchase, Tag
+from .models import Customer, Interaction, Purchase, Tag, local_today
 from .numbers import clean_customer_no
 from .phones import normalise_phone
 
@@ -31,7 +32,7 @@ MAX_DUPLICATES_SHOWN = 10
 FIELDSETS = [
     (_("Basic information"), ["customer_no", "name", "gender", "birth_date", "occupation", "company", "title"]),
     (_("Contact information"), ["phone", "email", "wechat", "city", "address"]),
-    (_("Classification"), ["segment", "stage", "owner", "tags", "preferences"]),
+    (_("Classification"), ["segment", "stage", "owner", "customer_since", "source", "tags", "preferences"]),
     (_("Balance and points"), list(MONEY_FIELDS)),
 ]
 
@@ -88,6 +89,7 @@ class CustomerForm(forms.ModelForm):
         fields = [name for name in CARD_FIELDS if name != "tags"]  # tags: a text field of the form
         widgets = {
             "birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "customer_since": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "gender": crm_widgets.Select,
             "segment": crm_widgets.Select,
             "stage": crm_widgets.Select,
@@ -100,6 +102,11 @@ class CustomerForm(forms.ModelForm):
             "email": {"invalid": _("Enter a valid email address, such as name@example.com.")},
             "balance": {"invalid": _("Enter the balance as a number, such as 120.50.")},
             "points": {"invalid": _("Enter the points as a whole number.")},
+            "customer_since": {"invalid": _("Enter the date as YYYY-MM-DD, for example 2019-03-21.")},
+        }
+        help_texts = {
+            "customer_since": _("When they became a customer: tenure is counted from this date."),
+            "source": _("Where the customer came from: a system migrated from, a store, a campaign."),
         }
 
     def __init__(self, *args, user=None, **kwargs):
@@ -110,6 +117,8 @@ class CustomerForm(forms.ModelForm):
                 del self.fields[name]
         self.fields["owner"].queryset = owner_choices(self.instance.owner_id)
         self.fields["customer_no"].required = bool(self.instance.pk)
+        self.fields["customer_since"].required = False  # empty: today (a new card) or as it was
+        self.fields["customer_since"].show_hidden_initial = False  # Django's extra input for a callable default
         if not self.instance.pk:
             self.fields["customer_no"].help_text = _("Leave empty to get the next number (C000123).")
         else:
@@ -145,6 +154,20 @@ class CustomerForm(forms.ModelForm):
         if born and born < dt.date(1900, 1, 1):
             raise forms.ValidationError(_("Enter a birth date after 1 January 1900."), code="birth_too_old")
         return born
+
+    def clean_customer_since(self):
+        day = self.cleaned_data.get("customer_since")
+        if day is None:
+            return self.instance.customer_since if self.instance.pk else local_today()
+        problem = since.date_problem(day)
+        if not problem and self.instance.pk and day != self.instance.customer_since:
+            problem = since.closure_problem(day, since.first_closed_on([self.instance.pk]).get(self.instance.pk))
+        if problem:
+            raise forms.ValidationError(problem, code="customer_since")
+        return day
+
+    def clean_source(self) -> str:
+        return " ".join((self.cleaned_data.get("source") or "").split())
 
     def clean_phone(self) -> str:
         return normalise_phone(self.cleaned_data.get("phone", ""))

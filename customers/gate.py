@@ -8,6 +8,8 @@ closure operations (closures/operations.py, erasure.py, bulk.py). So the rules l
   changes of the same card are served one after the other and none overwrites the other unseen;
 - only active cards change: a closed, void or archived card is refused ("reinstate it first"), an
   erased card always ("its personal data was deleted");
+- "customer since" is a date the customer can have had: not in the future, not before 1900, not
+  after the card's first closure (customers.since, the card form's and the import's rule too);
 - where the editor saw a version of the card (its ``updated_at`` when the form was opened), a card
   changed since is refused, not silently merged;
 - balance and points change only for users allowed to (``customers.change_balance``): until they
@@ -41,6 +43,7 @@ from django.utils.translation import gettext as _
 
 from crm import audit
 
+from . import places, since
 from .models import Customer, Interaction, Purchase, Tag
 from .numbers import clean_customer_no, next_customer_no
 
@@ -61,6 +64,8 @@ CARD_FIELDS = (
     "segment",
     "stage",
     "owner",
+    "customer_since",
+    "source",
     "tags",
     "preferences",
     "balance",
@@ -78,6 +83,7 @@ class Source:
     kind: str
     file: str = ""
     line: int | None = None
+    batch: int | None = None  # the ImportBatch of an import
 
     def as_data(self) -> dict[str, Any]:
         data: dict[str, Any] = {"kind": self.kind}
@@ -85,6 +91,8 @@ class Source:
             data["file"] = self.file
         if self.line is not None:
             data["line"] = self.line
+        if self.batch is not None:
+            data["batch"] = self.batch
         return data
 
 
@@ -208,6 +216,8 @@ def create_card(values: dict[str, Any], *, by, source: Source, request=None) -> 
         raise ValueError(f"not card fields: {sorted(unknown)}")
     with transaction.atomic():
         check_allowed(by, [name for name in values if values[name] not in (None, 0, Decimal(0))], adding=True)
+        if values.get("customer_since") is not None:
+            since.check(values["customer_since"])
         number = clean_customer_no(values.get("customer_no"))
         customer = Customer(**{k: v for k, v in values.items() if k not in ("customer_no", "tags")})
         for attempt in range(NEW_NUMBER_ATTEMPTS):
@@ -225,6 +235,7 @@ def create_card(values: dict[str, Any], *, by, source: Source, request=None) -> 
         if values.get("tags"):
             customer.tags.set(tags_for(values["tags"]))
         after = {k: v for k, v in snapshot(customer).items() if v not in (None, "", [])}
+        places.note(city=customer.city, source=customer.source)
         _record("customer.create", customer, audit.diff({}, after), by=by, source=source, request=request)
     return customer
 
@@ -257,6 +268,9 @@ def update_card(
         if not diff:
             return CardChange(locked)
         check_allowed(by, diff, adding=False)
+        if "customer_since" in diff:  # not after the card's first closure: tenure cannot be negative
+            since.check(locked.customer_since, locked.pk)
+        places.note(city=locked.city if "city" in diff else "", source=locked.source if "source" in diff else "")
         _save_fields(locked, [name for name in diff if name != "tags"])
         if "tags" in diff:
             locked.tags.set(tags)

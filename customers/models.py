@@ -7,7 +7,9 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 
@@ -58,6 +60,11 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} ({timezone.localtime(self.created_at):%Y-%m-%d %H:%M})"
+
+    def get_absolute_url(self) -> str:
+        """The customer search showing the cards this import created, whatever their status now."""
+        statuses = [("status", status) for status in Customer.Status.values]
+        return f"{reverse('customers:search')}?{urlencode([('batch', self.pk), *statuses])}"
 
 
 LOCK_BATCH = 5000

@@ -34,6 +34,7 @@ from .columns import CHOICE_SYNONYMS, COLUMN_NAMES, COLUMNS, Column, normalise_k
 from .models import Customer, Tag
 from .numbers import clean_customer_no
 from .phones import normalise_phone
+from .since import EARLIEST, months_before
 
 BALANCE_MAX = Decimal("9999999999.99")  # max_digits=12, decimal_places=2
 POINTS_MAX = 2_147_483_647  # the largest IntegerField value on every database
@@ -41,7 +42,7 @@ TAG_SEPARATORS = re.compile(r"[,，;；、]")
 
 
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M")
-_EARLIEST_BIRTH = dt.date(1900, 1, 1)
+_EARLIEST = EARLIEST
 
 
 def _as_text(value) -> str:
@@ -184,8 +185,9 @@ class ChoiceWidget(widgets.Widget):
         return value or ""
 
 
-class BirthDateWidget(widgets.DateWidget):
-    """An Excel date cell or text in one of the unambiguous year-first formats; never in the future."""
+class PastDateWidget(widgets.DateWidget):
+    """An Excel date cell or text in one of the unambiguous year-first formats; never in the future,
+    never before 1900 (a birth date, "customer since")."""
 
     def __init__(self):
         super().__init__()
@@ -217,8 +219,30 @@ class BirthDateWidget(widgets.DateWidget):
                 )
         if day > self.today:
             raise ValueError(_("%(date)s is in the future.") % {"date": day.isoformat()})
-        if day < _EARLIEST_BIRTH:
+        if day < _EARLIEST:
             raise ValueError(_("%(date)s is before 1900.") % {"date": day.isoformat()})
+        return day
+
+
+class TenureMonthsWidget(widgets.Widget):
+    """A tenure in whole months (0 or more) read as "customer since": today less that many months."""
+
+    def __init__(self):
+        super().__init__()
+        self.today = timezone.localdate()
+
+    def clean(self, value, row=None, **kwargs):
+        if _blank(value):
+            return None
+        text = re.sub(r"\s", "", _as_text(value))
+        if not re.fullmatch(r"\+?\d{1,5}", text):
+            raise ValueError(_("“%(value)s” is not a whole number of months of 0 or more.") % {"value": text[:40]})
+        try:
+            day = months_before(self.today, int(text))
+        except ValueError:
+            day = None
+        if day is None or day < _EARLIEST:
+            raise ValueError(_("%(months)s months before today is before 1900.") % {"months": text})
         return day
 
 
@@ -353,7 +377,7 @@ def build_widgets() -> dict[str, widgets.Widget]:
         "customer_no": CustomerNumberWidget(),
         "name": TextWidget(_max_length("name"), required=True),
         "gender": ChoiceWidget("gender", Customer.Gender.choices),
-        "birth_date": BirthDateWidget(),
+        "birth_date": PastDateWidget(),
         **text,
         "phone": PhoneWidget(),
         "email": EmailWidget(),
@@ -365,6 +389,9 @@ def build_widgets() -> dict[str, widgets.Widget]:
         "preferences": TextWidget(_max_length("preferences")),
         "balance": BalanceWidget(),
         "points": PointsWidget(),
+        "customer_since": PastDateWidget(),
+        "source": TextWidget(_max_length("source")),
+        "tenure_months": TenureMonthsWidget(),
     }
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import card, io, search
+from .views import batches, card, io, search
 
 app_name = "customers"
 
@@ -16,4 +16,5 @@ urlpatterns = [
     path("customers/import/", io.import_upload, name="import"),
     path("customers/import/template.<str:fmt>", io.import_template, name="import_template"),
     path("customers/import/confirm/", io.import_confirm, name="import_confirm"),
+    path("customers/imports/", batches.import_batches, name="import_batches"),
 ]

@@ -14,10 +14,12 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from ..columns import (
+    ALTERNATIVE_COLUMNS,
     COLUMNS,
     EXAMPLE_CUSTOMER_NO,
     EXPORT_ONLY_ALIASES,
     EXPORT_ONLY_COLUMNS,
+    FIELD_OF,
     REQUIRED_COLUMNS,
     normalise_key,
 )
@@ -32,8 +34,12 @@ CHUNK_SIZE = 2000
 def _header_aliases() -> dict[str, str]:
     """Normalised header text -> column name: the names, their aliases and the model's labels in both languages."""
     table: dict[str, str] = {}
-    for column in COLUMNS:
+    for column in COLUMNS + ALTERNATIVE_COLUMNS:
         names = [column.name, *column.aliases]
+        if column in ALTERNATIVE_COLUMNS:  # its own names only: the field's label is the main column's
+            for name in names:
+                table.setdefault(normalise_key(name), column.name)
+            continue
         model_field = Customer._meta.get_field(column.field_name)
         for language in ("en", "zh-hans"):
             with translation.override(language):
@@ -48,6 +54,9 @@ def _header_aliases() -> dict[str, str]:
 
 @dataclass(frozen=True)
 class ColumnMap:
+    """Where each column is. A record's values are keyed by the field a column fills (FIELD_OF:
+    tenure_months fills customer_since), so two columns that fill one field are a file error."""
+
     positions: list[tuple[int, str, str]]  # (index in the row, column name, header as written)
     ignored: list[str]
 
@@ -67,13 +76,13 @@ def map_columns(headers: list) -> ColumnMap:
             unknown.append(header)
         elif name.startswith("-"):
             ignored.append(header)
-        elif name in seen:
+        elif FIELD_OF[name] in seen:
             errors.append(
                 _("The columns “%(first)s” and “%(second)s” both mean %(name)s; keep only one.")
-                % {"first": seen[name], "second": header, "name": name}
+                % {"first": seen[FIELD_OF[name]], "second": header, "name": FIELD_OF[name]}
             )
         else:
-            seen[name] = header
+            seen[FIELD_OF[name]] = header
             positions.append((index, name, header))
     missing = [name for name in REQUIRED_COLUMNS if name not in seen]
     if missing:
@@ -90,7 +99,7 @@ def map_columns(headers: list) -> ColumnMap:
             )
             % {
                 "columns": ", ".join(f"“{h[:40]}”" for h in unknown[:10]),
-                "accepted": ", ".join(c.name for c in COLUMNS),
+                "accepted": ", ".join(c.name for c in COLUMNS + ALTERNATIVE_COLUMNS),
             }
         )
     if errors:
@@ -117,8 +126,9 @@ class RowCleaner:
     def __init__(self, columns: ColumnMap):
         widgets = build_widgets()
         self.owners = widgets["owner"]
-        self.cells = [(index, name, header, widgets[name]) for index, name, header in columns.positions]
-        self.headers = {name: header for _index, name, header in columns.positions}
+        # (index, the field the column fills, header, widget)
+        self.cells = [(index, FIELD_OF[name], header, widgets[name]) for index, name, header in columns.positions]
+        self.headers = {FIELD_OF[name]: header for _index, name, header in columns.positions}
         self.seen_numbers: dict[str, int] = {}
         self.seen_phones: dict[str, int] = {}
 

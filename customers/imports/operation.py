@@ -13,8 +13,9 @@ from django.utils.translation import gettext as _
 
 from crm import audit
 
-from .. import batch, gate
-from ..models import Customer, Tag
+from .. import batch, gate, places, since
+from ..columns import FIELD_OF
+from ..models import Customer, ImportBatch, Tag
 from ..resources import OwnerWidget, build_widgets
 from .cleaning import CHUNK_SIZE, Chunk, ColumnMap, blank_row, cleaned, map_columns
 from .reading import ImportFileError, read_rows
@@ -27,13 +28,16 @@ Progress = Callable[[int], None]
 class _Importer:
     """Checks clean records against the database a chunk at a time and, when committing, writes them."""
 
-    def __init__(self, report: ImportReport, columns: ColumnMap, *, commit: bool, user=None, request=None):
+    def __init__(
+        self, report: ImportReport, columns: ColumnMap, *, commit: bool, user=None, request=None, batch_id=None
+    ):
         self.report = report
+        self.batch_id = batch_id  # the ImportBatch the created cards join (committing only)
         self.commit = commit
         self.user = user
         self.request = request
         self.owners = OwnerWidget()  # usernames -> users, cached
-        self.headers = {name: header for _index, name, header in columns.positions}
+        self.headers = {FIELD_OF[name]: header for _index, name, header in columns.positions}
         self.present = set(self.headers)
         # Model fields read from the database to compare (owner as its id, tags separately).
         self.compare_fields = [
@@ -95,12 +99,28 @@ class _Importer:
                 updates.append(batch.CardUpdate(line, row["id"], old, changes, sorted(before), tags))
             else:
                 updates.append(batch.CardUpdate(line, row["id"], old, changes))
+        updates = self._since_allowed(updates)
         report.created += len(creates)
         report.updated += len(updates)
         self._note_new_tags(card.tags for card in creates)
         self._note_new_tags(update.tags for update in updates)
         if self.commit and not report.problem_count:
             self._write(creates, updates)
+
+    def _since_allowed(self, updates: list[batch.CardUpdate]) -> list[batch.CardUpdate]:
+        """The updates whose new "customer since" is not after their card's first closure (the card
+        gate's rule, customers.since); the others are problems of their line, in one query a chunk."""
+        moved = [update for update in updates if "customer_since" in update.changes]
+        first_closed = since.first_closed_on(update.customer_id for update in moved)
+        kept = []
+        for update in updates:
+            day = update.changes.get("customer_since")
+            problem = since.closure_problem(day, first_closed.get(update.customer_id)) if day else ""
+            if problem:
+                self.report.add_problem(update.line, self.headers["customer_since"], problem, day.isoformat())
+            else:
+                kept.append(update)
+        return kept
 
     def _existing(self, numbers: list[str]) -> tuple[dict[str, dict], dict[int, set[str]]]:
         """The chunk's customers already in the database (locked when committing) and their tags."""
@@ -156,6 +176,7 @@ class _Importer:
             file_name=self.report.file_name,
             tag_ids=self.tag_ids,
             request=self.request,
+            batch_id=self.batch_id,
         )
 
 
@@ -216,9 +237,13 @@ def run_import(
         if commit:
             with transaction.atomic():
                 lock_existing_cards(rows())
-                _run(report, rows(), commit=True, progress=progress, user=user, request=request)
+                import_batch = _new_batch(file_name, user)
+                batch_id = import_batch.pk if import_batch else None
+                _run(report, rows(), commit=True, progress=progress, user=user, request=request, batch_id=batch_id)
                 if report.ok:
+                    _close_batch(import_batch, report)
                     _audit(report, user=user, request=request, upload_id=upload_id)
+                    places.forget()
                     report.written = True
                 else:
                     transaction.set_rollback(True)
@@ -239,8 +264,32 @@ def run_import(
     return report
 
 
+def _new_batch(file_name: str, user) -> ImportBatch | None:
+    """The import's batch, made first so the cards it creates can name it; rolled back with a failed import."""
+    if user is None:  # a data migration's import: no one to name
+        return None
+    return ImportBatch.objects.create(kind=ImportBatch.Kind.CUSTOMERS, file_name=file_name[:255], created_by=user)
+
+
+def _close_batch(import_batch: ImportBatch | None, report: ImportReport) -> None:
+    """The batch's exact counts, once every row is written."""
+    if import_batch is None:
+        return
+    import_batch.rows = report.rows
+    import_batch.created_count, import_batch.updated_count = report.created, report.updated
+    import_batch.save(update_fields=["rows", "created_count", "updated_count"])
+    report.batch_id = import_batch.pk
+
+
 def _run(
-    report: ImportReport, rows: Iterator[tuple[int, list]], *, commit: bool, progress=None, user=None, request=None
+    report: ImportReport,
+    rows: Iterator[tuple[int, list]],
+    *,
+    commit: bool,
+    progress=None,
+    user=None,
+    request=None,
+    batch_id: int | None = None,
 ) -> None:
     """Clean records (cleaning.py) are checked and written a chunk at a time."""
     importer = None
@@ -248,7 +297,7 @@ def _run(
         if isinstance(item, ColumnMap):
             report.columns = [name for _index, name, _header in item.positions]
             report.ignored_columns = item.ignored
-            importer = _Importer(report, item, commit=commit, user=user, request=request)
+            importer = _Importer(report, item, commit=commit, user=user, request=request, batch_id=batch_id)
             continue
         assert isinstance(item, Chunk)
         for problem in item.problems:
@@ -276,5 +325,5 @@ def _audit(report: ImportReport, *, user, request, upload_id: str) -> None:
             "updated": [None, report.updated],
             "unchanged": [None, report.unchanged],
         },
-        data={"columns": report.columns, "new_tags": sorted(report.new_tags)},
+        data={"columns": report.columns, "new_tags": sorted(report.new_tags), "batch": report.batch_id},
     )

@@ -44,6 +44,7 @@ class ImportReport:
     ignored_columns: list[str] = field(default_factory=list)
     new_tags: set[str] = field(default_factory=set)
     written: bool = False
+    batch_id: int | None = None  # the ImportBatch of a written import
 
     @property
     def ok(self) -> bool:
@@ -69,11 +70,12 @@ class ImportReport:
             "warnings": [list(astuple(w)) for w in self.warnings],
             "bad_lines": sorted(self.bad_lines),
             "new_tags": sorted(self.new_tags),
+            "batch_id": self.batch_id,
         }
 
     @classmethod
     def from_dict(cls, data: dict) -> "ImportReport":
-        report = cls(**{name: data[name] for name in _REPORT_SCALARS})
+        report = cls(**{name: data[name] for name in _REPORT_SCALARS}, batch_id=data.get("batch_id"))
         report.problems = [Problem(*p) for p in data["problems"]]
         report.warnings = [Problem(*w) for w in data["warnings"]]
         report.bad_lines = set(data["bad_lines"])

@@ -1,11 +1,12 @@
-"""The import template: a header row and one example row; the .xlsx also explains every column."""
+"""The import template: a header row and one example row; the .xlsx also explains every column
+(and the columns a file may hold instead of one of them, such as tenure_months)."""
 
 import csv
 import datetime as dt
 import io
 from decimal import Decimal
 
-from ..columns import COLUMNS
+from ..columns import ALTERNATIVE_COLUMNS, COLUMNS
 
 HELP_HEADERS = ["Column 列名", "Required 必填", "Also accepted 其他列名", "What to enter", "填写说明", "Example 示例"]
 
@@ -54,7 +55,7 @@ def _template_xlsx() -> bytes:
     help_sheet.append(
         ["Column 列名", "Required 必填", "Also accepted 其他列名", "What to enter", "填写说明", "Example 示例"]
     )
-    for column in COLUMNS:
+    for column in COLUMNS + ALTERNATIVE_COLUMNS:  # the alternatives explained, not in the header row
         help_sheet.append(
             [
                 column.name,

@@ -38,7 +38,8 @@ def _refused(request, customer: Customer, error: ValidationError) -> HttpRespons
 @require("customers.view_customer")
 def card(request, pk: int):
     """The whole card in a fixed number of queries, whatever its history."""
-    customer = get_object_or_404(Customer.objects.select_related("owner").prefetch_related("tags"), pk=pk)
+    cards = Customer.objects.select_related("owner", "import_batch").prefetch_related("tags")
+    customer = get_object_or_404(cards, pk=pk)
     # The latest interactions and how many there are in all, in one query (COUNT(*) OVER ()).
     interactions = customer.interactions.select_related("by").annotate(of_all=Window(Count("pk")))
     latest = list(interactions[:LATEST_INTERACTIONS])

@@ -6,7 +6,7 @@ from django.utils.cache import patch_vary_headers
 
 from crm.permissions import require
 
-from ..filters import CustomerFilter, search_results
+from ..filters import CustomerFilter, count_cap, search_results
 from ..models import Customer
 from ..results import SearchPaginator, with_tag_names
 
@@ -15,7 +15,7 @@ from ..results import SearchPaginator, with_tag_names
 def search(request):
     """The box, the advanced filters and 25 results a page; htmx gets only the results."""
     filterset, customers = search_results(request.GET, request.user)
-    paginator = SearchPaginator(customers)
+    paginator = SearchPaginator(customers, cap=count_cap(filterset))
     page = paginator.page(request.GET.get("page", "1"))
     context = {
         "filterset": filterset,

@@ -1,7 +1,7 @@
 """Who may use each customers:* route.
 
 Every role searches, reads, creates and edits cards and logs interactions and purchases;
-import and export are for Admins only. world.customer is an active card owned by the staff user.
+import, export and the import batches are for Admins only. world.customer is an active card owned by the staff user.
 """
 
 from .routes import ADMINS, EVERYONE, Route
@@ -74,4 +74,7 @@ ROUTES = [
     Route("customers:import", ADMINS, query="upload=" + "0" * 32, ok=(302,)),
     Route("customers:import_confirm", ADMINS, ok=(405,)),
     Route("customers:import_confirm", ADMINS, method="POST", data=lambda w: {"upload": "0" * 32}, ok=(302,)),
+    Route("customers:import_batches", ADMINS),
+    Route("customers:import_batches", ADMINS, query="page=2"),
+    Route("customers:search", EVERYONE, query="batch=1&source=x&city=%E6%B5%8B"),
 ]

@@ -33,6 +33,7 @@ def labels(user) -> list[str]:
                 "Reasons",
                 "Import",
                 "Import past closures",
+                "Import batches",
                 "Users",
             ],
         ),

@@ -11,7 +11,7 @@ import pytest
 
 from crm.models import AuditEntry
 from customers import imports
-from customers.models import Customer, Tag
+from customers.models import Customer, ImportBatch, Tag
 from tests.factories import CustomerFactory, UserFactory
 from tests.fixtures.customer_files import (
     CHINESE_HEADER,
@@ -198,9 +198,11 @@ def test_the_import_is_audited_with_the_file_name_and_counts_and_once_per_card(a
     assert entry.changes["file"] == [None, "april.xlsx"]
     created = AuditEntry.objects.filter(action="customer.create").order_by("customer_id")
     assert [e.customer_id for e in created] == list(Customer.objects.order_by("pk").values_list("pk", flat=True))
+    batch = ImportBatch.objects.get()
     assert [e.data["source"] for e in created] == [
-        {"kind": "import", "file": "april.xlsx", "line": line} for line in (2, 3, 4, 5)
+        {"kind": "import", "file": "april.xlsx", "line": line, "batch": batch.pk} for line in (2, 3, 4, 5)
     ]
+    assert entry.data["batch"] == batch.pk
     assert AuditEntry.objects.count() == 5
 
 
@@ -397,7 +399,7 @@ def test_unknown_and_doubled_columns_are_named(admin_user):
         "The columns “手机” and “phone” both mean phone; keep only one.",
         "These columns are not recognised: “shoe size”. The accepted columns are customer_no, name, gender, "
         "birth_date, occupation, company, title, phone, email, wechat, city, address, segment, stage, owner, tags, "
-        "preferences, balance, points (or their Chinese names).",
+        "preferences, balance, points, customer_since, source, tenure_months (or their Chinese names).",
     ]
 
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from crm.models import AuditEntry
 from customers import imports
-from customers.models import Customer
+from customers.models import Customer, ImportBatch
 from tests.factories import CustomerFactory
 from tests.fixtures.customer_files import csv_bytes
 
@@ -61,7 +61,8 @@ def test_each_changed_card_gets_its_own_history_entry_with_old_and_new_values(ad
     entry = AuditEntry.objects.get(customer_id=card.pk)
     assert (entry.action, entry.actor) == ("customer.update", admin_user)
     assert entry.changes == {"name": ["张伟", "张伟伟"], "balance": ["10.00", "12.50"]}
-    assert entry.data == {"source": {"kind": "import", "file": "cards.csv", "line": 2}}
+    batch = ImportBatch.objects.get()
+    assert entry.data == {"source": {"kind": "import", "file": "cards.csv", "line": 2, "batch": batch.pk}}
     assert not AuditEntry.objects.filter(customer_id=unchanged.pk).exists()
     new = Customer.objects.get(customer_no="TEL-0003")
     created = AuditEntry.objects.get(customer_id=new.pk)

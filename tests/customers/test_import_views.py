@@ -40,10 +40,12 @@ def test_the_excel_template_opens_with_the_headers_an_example_and_explanations(a
     assert customers["A2"].value == "EXAMPLE-0001"
     assert customers["B2"].value == "张伟"
     assert customers.freeze_panes == "A2"
-    assert [c.value for c in columns["A"][1:20]] == list(COLUMN_NAMES)
+    assert [c.value for c in columns["A"][1 : len(COLUMN_NAMES) + 2]] == [*COLUMN_NAMES, "tenure_months"]
     explanations = {r[0].value: (r[3].value, r[4].value) for r in columns.iter_rows(min_row=2) if r[0].value}
     assert explanations["phone"][0].startswith("Mobile phone: 11 digits for China")
     assert explanations["phone"][1].startswith("手机号")
+    assert explanations["tenure_months"][0].startswith("Instead of customer_since")
+    assert explanations["customer_since"][1].startswith("客户起始日期")
 
 
 def test_the_csv_template_is_utf8_with_a_bom_and_has_the_headers(admin_client):

@@ -67,6 +67,16 @@ def test_seed_demo_creates_logins_and_2000_consistent_customers_once(settings, s
     assert set(customers.exclude(owner=None).values_list("owner__username", flat=True)) == {"staff", "manager"}
     assert customers.filter(tags__isnull=False).distinct().count() > 500
     assert customers.filter(balance__gt=0).exists() and customers.filter(points__gt=0).exists()
+    # Where they came from: some migrated from an older system, customers for years before their card.
+    sources = dict(customers.values("source").annotate(n=Count("id")).values_list("source", "n"))
+    assert set(sources) == {"", "旧系统 Legacy CRM", "门店 Store"}
+    assert 350 <= sources["旧系统 Legacy CRM"] <= 650 and 150 <= sources["门店 Store"] <= 450
+    for customer in customers.filter(source="旧系统 Legacy CRM")[:100]:
+        assert customer.customer_since < timezone.localtime(customer.created_at).date()
+    for customer in customers.exclude(source="旧系统 Legacy CRM")[:100]:
+        assert customer.customer_since == timezone.localtime(customer.created_at).date()
+    years = {day.year for day in customers.values_list("customer_since", flat=True)}
+    assert len(years) >= 8
 
     # Purchases and interactions over the last 18 months, and card figures that agree with them.
     assert Purchase.objects.count() > 2000 and Interaction.objects.count() > 2000
@@ -120,6 +130,10 @@ def test_seed_demo_leaves_closure_history_made_by_the_operations(settings):
     assert oldest.performed_at < timezone.now() - dt.timedelta(days=180)
     entry = AuditEntry.objects.get(action=f"closure.{oldest.action}", customer_id=oldest.customer_id)
     assert entry.at == oldest.performed_at
+    # Tenure at closing counts from "customer since", never negative.
+    for closure in closures.select_related("customer")[:50]:
+        closed_on = timezone.localtime(closure.performed_at).date()
+        assert closure.tenure_days == (closed_on - closure.customer.customer_since).days
     # Statuses agree with the open closures.
     for closure in closures.filter(reverted_at__isnull=True).select_related("customer")[:50]:
         expected = {"close": "closed", "void": "void", "archive": "archived", "erase": "erased"}[closure.action]

@@ -223,7 +223,8 @@ def search_params(draw):
 
 
 def search_allows(params: dict[str, list[str]]):
-    """What the status, segment and city filters let through, worked out from the URL alone.
+    """What the status, segment and city filters let through, worked out from the URL alone (a city
+    by any part of its name, in any case).
 
     An invalid value is left out and shown next to its field, so it filters nothing; without a
     valid status only active cards are listed. A single-valued filter reads the URL's last value.
@@ -238,7 +239,7 @@ def search_allows(params: dict[str, list[str]]):
         return (
             card.status in allowed_statuses
             and (segment not in Customer.Segment.values or card.segment == segment)
-            and (not city or card.city == city)
+            and (not city or city.casefold() in card.city.casefold())  # any part of the name
         )
 
     return allows

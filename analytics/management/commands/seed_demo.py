@@ -40,6 +40,8 @@ SEED = 2026
 FIRST_NO, LAST_NO = "C000001", f"C{DEMO_CUSTOMERS:06d}"
 CHINESE_SHARE = 0.7
 HISTORY_DAYS = 548  # about 18 months
+LEGACY_SOURCE = "旧系统 Legacy CRM"
+STORE_SOURCE = "门店 Store"
 
 CITIES = [
     "上海",
@@ -310,6 +312,7 @@ class Command(BaseCommand):
             balance=Decimal(rng.choice([0, 0, 0, 50, 100, 200, 500, 1000])) + Decimal(rng.randint(0, 99)) / 100,
             points=rng.choice([0, 0, 120, 300, 800, 1500, 4200]),
             created_at=created,
+            **self.origin(n, created),
         )
         card = Card(customer=customer, tags=rng.sample(TAGS, k=rng.choice([0, 0, 1, 1, 2, 3])))
         days = max((now - created).days, 1)
@@ -342,6 +345,21 @@ class Command(BaseCommand):
             )
         self.set_figures(card)
         return card
+
+    @staticmethod
+    def origin(n: int, created) -> dict:
+        """Where the demo customer came from: a quarter were migrated from an older system, as
+        customers for up to eight years before their card was created here; some came through a
+        store; the rest became customers the day their card was made. A random stream of its own,
+        so the rest of the demo is the same as before these fields existed."""
+        rng = random.Random(SEED * 10_000 + n)
+        created_on = timezone.localtime(created).date()
+        draw = rng.random()
+        if draw < 0.25:
+            return {"source": LEGACY_SOURCE, "customer_since": created_on - dt.timedelta(days=rng.randint(90, 8 * 365))}
+        if draw < 0.4:
+            return {"source": STORE_SOURCE, "customer_since": created_on}
+        return {"customer_since": created_on}
 
     @staticmethod
     def phone(rng: random.Random, chinese: bool, taken: set[str]) -> str:

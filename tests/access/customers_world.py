@@ -1,0 +1,11 @@
+"""An import batch with one card of its own, for the import batches page and the search by batch."""
+
+from customers.models import ImportBatch
+from tests.factories import CustomerFactory
+
+
+def extend(world) -> None:
+    world.import_batch = ImportBatch.objects.create(
+        file_name="客户.xlsx", created_by=world.admin_user, rows=1, created_count=1
+    )
+    world.batch_customer = CustomerFactory(import_batch=world.import_batch, source="旧系统 Legacy CRM")
