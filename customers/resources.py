@@ -263,12 +263,13 @@ class BalanceWidget(widgets.DecimalWidget):
             raise ValueError(_("“%(value)s” is not an amount; write it like 1200.50.") % {"value": text[:40]})
         if amount < 0:
             raise ValueError(_("The balance cannot be negative."))
-        if amount != amount.quantize(Decimal("0.01")):
-            raise ValueError(_("%(value)s has more than 2 decimal places.") % {"value": text[:40]})
+        # The maximum first: quantizing a 27-digit amount overflows the decimal context.
         if amount > BALANCE_MAX:
             raise ValueError(
                 _("%(value)s is larger than the maximum, %(max)s.") % {"value": text[:40], "max": BALANCE_MAX}
             )
+        if amount != amount.quantize(Decimal("0.01")):
+            raise ValueError(_("%(value)s has more than 2 decimal places.") % {"value": text[:40]})
         return amount.quantize(Decimal("0.01"))
 
 

@@ -95,3 +95,11 @@ def test_the_resource_never_writes_cards_around_the_card_gate(admin_user):
     with pytest.raises(NotImplementedError):
         CustomerResource().import_data(dataset)
     assert Customer.objects.count() == 0
+
+
+@pytest.mark.parametrize("text", ["100000000000000000000000000", "1e30", "99999999999999999999999999.999"])
+def test_an_enormous_balance_is_a_problem_of_its_cell_not_a_crash(text):
+    from customers.resources import BalanceWidget
+
+    with pytest.raises(ValueError, match="larger than the maximum"):
+        BalanceWidget().clean(text)
