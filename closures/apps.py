@@ -8,6 +8,6 @@ class ClosuresConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import history
+        from . import categories, history  # noqa: F401 (categories: its request cache's signal receivers)
 
         history.register()  # reasons, requests and settlements for the audit trail (crm.audit_display)

@@ -4,6 +4,7 @@ Several people edit this file: add forms with small, targeted edits, never by re
 """
 
 from django import forms
+from django.db.models import Q
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -11,13 +12,62 @@ from django.utils.translation import ngettext
 from customers.models import Customer
 from customers.numbers import normalise_customer_no
 
-from .models import Action, Category, ClosureReason, ClosureSettings
+from . import categories
+from .models import Action, ClosureReason, ClosureSettings, ReasonCategory
 from .rules import CLOSING_ACTIONS, MAX_NOTES
 
 # --- Reason management and settings (Admin) -------------------------------------------
 
+ACTIONS = ("close", "void", "archive", "erase")
+NOTES_NEEDED = _("This reason needs notes explaining it.")
+
+
+def same_label(text: str) -> str:
+    """A label as two labels are compared: case and spacing ignored."""
+    return " ".join((text or "").split()).casefold()
+
+
+def check_labels(form: forms.ModelForm, others) -> None:
+    """One language is enough, two equal labels are not: ``form`` needs a label in English or
+    Chinese, and neither may read like one of ``others`` (objects with label_en and label_zh) in
+    the same language, where a missing label reads as the other language's (as it is shown)."""
+    cleaned = form.cleaned_data
+    if form.has_error("label_en") or form.has_error("label_zh"):
+        return
+    en, zh = cleaned.get("label_en") or "", cleaned.get("label_zh") or ""
+    if not en and not zh:
+        form.add_error("label_en", _("Give a label in English or in Chinese (or both)."))
+        return
+    mine = (same_label(en or zh), same_label(zh or en))
+    for other in others:
+        theirs = (same_label(other.label_en or other.label_zh), same_label(other.label_zh or other.label_en))
+        for name, my_label, their_label in zip(("label_en", "label_zh"), mine, theirs, strict=True):
+            field = name if cleaned.get(name) else _other(name)  # a missing label clashes through the other
+            if my_label == their_label and not form.has_error(field):
+                form.add_error(field, _duplicate_message(other))
+
+
+def _other(name: str) -> str:
+    return "label_zh" if name == "label_en" else "label_en"
+
+
+def _duplicate_message(other) -> str:
+    if other.is_active:
+        return _("“%(label)s” already has this label.") % {"label": other.label}
+    return _("“%(label)s” (retired) already has this label: reactivate it instead, or choose another label.") % {
+        "label": other.label
+    }
+
 
 class ReasonForm(forms.ModelForm):
+    """A reason: its labels (one language is enough), category, actions, and whether it needs notes.
+
+    Two reasons for a common action may not share a label: nobody choosing from the list could
+    tell them apart, nor could the dashboard's reader.
+    """
+
+    category = forms.ChoiceField(label=_("Category"))
+
     class Meta:
         model = ClosureReason
         fields = [
@@ -32,17 +82,37 @@ class ReasonForm(forms.ModelForm):
             "is_active",
             "display_order",
         ]
+        help_texts = {
+            "notes_required": _(
+                "Closing with this reason asks for notes explaining it. Nothing else makes notes required, "
+                "not even the category “Other”."
+            ),
+            "label_zh": _("One language is enough: a missing label shows the other language's."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = (self.instance.category,) if self.instance.pk else ()
+        self.fields["category"].choices = [
+            ("", _("Choose…")),
+            *categories.choices(include_retired=False, keep=current),
+        ]
 
     def clean(self):
         cleaned = super().clean()
-        if not any(cleaned.get(f"for_{action}") for action in ("close", "void", "archive", "erase")):
+        chosen = [action for action in ACTIONS if cleaned.get(f"for_{action}")]
+        if not chosen:
             raise forms.ValidationError(_("Choose at least one action this reason applies to."))
+        overlapping = Q()
+        for action in chosen:
+            overlapping |= Q(**{f"for_{action}": True})
+        check_labels(self, ClosureReason.objects.filter(overlapping).exclude(pk=self.instance.pk))
         return cleaned
 
     def save(self, commit=True):
         reason = super().save(commit=False)
         if not reason.code:
-            reason.code = self._unique_code(slugify(reason.label_en)[:30] or "reason")
+            reason.code = self._unique_code(slugify(reason.label_en or reason.label_zh)[:30] or "reason")
         if commit:
             reason.save()
         return reason
@@ -54,6 +124,70 @@ class ReasonForm(forms.ModelForm):
             n += 1
             code = f"{base}-{n}"
         return code
+
+
+class CategoryForm(forms.ModelForm):
+    """A reason category: its labels (one language is enough, none shared with another category),
+    order and whether it is offered. The key is chosen once, at creation."""
+
+    class Meta:
+        model = ReasonCategory
+        fields = ["key", "label_en", "label_zh", "display_order", "is_active"]
+        help_texts = {
+            "key": _(
+                "How exports and links name the category: lowercase letters, digits, - and _. Left empty, "
+                "it is made from the label. It never changes."
+            ),
+            "label_zh": _("One language is enough: a missing label shows the other language's."),
+            "is_active": _("Retired categories are not offered for reasons; old closures keep them."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            del self.fields["key"]
+        else:
+            self.fields["key"].required = False
+
+    def clean_key(self):
+        key = (self.cleaned_data.get("key") or "").lower()
+        if key and ReasonCategory.objects.filter(key=key).exists():
+            raise forms.ValidationError(_("Another category already has the key “%(key)s”.") % {"key": key})
+        return key
+
+    def clean(self):
+        cleaned = super().clean()
+        check_labels(self, ReasonCategory.objects.exclude(pk=self.instance.pk))
+        return cleaned
+
+    def save(self, commit=True):
+        category = super().save(commit=False)
+        if not category.key:
+            base = slugify(category.label_en or category.label_zh).replace("-", "_")[:34] or "category"
+            category.key, n = base, 1
+            while ReasonCategory.objects.filter(key=category.key).exists():
+                n += 1
+                category.key = f"{base}_{n}"
+        if commit:
+            category.save()
+        return category
+
+
+class MergeForm(forms.Form):
+    """Merge one category into another (closures.category_ops.merge_categories re-checks it)."""
+
+    target = forms.ModelChoiceField(
+        label=_("Merge into"),
+        queryset=ReasonCategory.objects.none(),
+        empty_label=_("Choose…"),
+        help_text=_("Every reason and every closure in this category moves there; this category is retired."),
+    )
+
+    def __init__(self, *args, source: ReasonCategory, **kwargs):
+        super().__init__(*args, **kwargs)
+        targets = ReasonCategory.objects.filter(is_active=True).exclude(pk=source.pk)
+        self.fields["target"].queryset = targets.exclude(key=categories.DUPLICATE)
+        self.fields["target"].label_from_instance = lambda category: category.label
 
 
 class ClosureSettingsForm(forms.ModelForm):
@@ -71,6 +205,21 @@ class ReasonChoiceField(forms.ModelChoiceField):
         return obj.label
 
 
+def mark_notes_required(form: forms.Form, values, *, chosen) -> None:
+    """Say on the form which reasons need notes, before anyone posts it: the reason select lists
+    them in ``data-notes-required`` (static/js/app.js marks the notes field required and shows
+    the hint as one is chosen), and ``form.notes_required`` tells the template whether the reason
+    chosen in a posted form needs them (the page asked again shows it without JavaScript)."""
+    values = [str(value) for value in values]
+    select = form.fields["reason" if "reason" in form.fields else "choice"]
+    select.widget.attrs["data-notes-required"] = " ".join(values)
+    form.notes_required = chosen is not None and str(chosen) in values
+    if form.notes_required:
+        notes = form.fields["notes"]
+        notes.required = True
+        notes.error_messages = {**notes.error_messages, "required": NOTES_NEEDED}
+
+
 def _notes_field(label=None, required=False, help_text=None) -> forms.CharField:
     return forms.CharField(
         label=label or _("Notes"),
@@ -86,7 +235,7 @@ class ClosureStartForm(forms.Form):
     """Step one of close / void / archive / delete: the reason and the notes."""
 
     reason = ReasonChoiceField(label=_("Reason"), queryset=ClosureReason.objects.none(), empty_label=_("Choose…"))
-    notes = _notes_field(help_text=_("Up to 1,000 characters. Some reasons need notes (always “Other”)."))
+    notes = _notes_field(help_text=_("Up to 1,000 characters."))
     duplicate_of = forms.CharField(
         label=_("Surviving card (customer number)"),
         required=False,
@@ -98,7 +247,10 @@ class ClosureStartForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.customer = customer
         self.action = action
-        self.fields["reason"].queryset = ClosureReason.objects.active().for_action(action)
+        reasons = ClosureReason.objects.active().for_action(action)
+        self.fields["reason"].queryset = reasons
+        needs_notes = reasons.filter(notes_required=True).values_list("pk", flat=True)
+        mark_notes_required(self, needs_notes, chosen=self.data.get("reason") if self.is_bound else None)
         if action != Action.VOID:
             del self.fields["duplicate_of"]
 
@@ -123,12 +275,13 @@ class ClosureStartForm(forms.Form):
         reason = cleaned.get("reason")
         if reason is None:
             return cleaned
-        if reason.requires_notes and not cleaned.get("notes"):
-            self.add_error("notes", _("This reason needs notes explaining it."))
-        if reason.category == Category.DUPLICATE and "duplicate_of" in self.fields and not cleaned.get("duplicate_of"):
+        if reason.requires_notes and not cleaned.get("notes") and not self.has_error("notes"):
+            self.add_error("notes", NOTES_NEEDED)
+        duplicate = reason.category == categories.DUPLICATE
+        if duplicate and "duplicate_of" in self.fields and not cleaned.get("duplicate_of"):
             if not self.has_error("duplicate_of"):
                 self.add_error("duplicate_of", _("Give the customer number of the card this one duplicates."))
-        elif reason.category != Category.DUPLICATE:
+        elif not duplicate:
             cleaned["duplicate_of"] = None
         return cleaned
 
@@ -217,7 +370,7 @@ class BulkForm(forms.Form):
 
     def __init__(self, *args, money: int = 0, **kwargs):
         super().__init__(*args, **kwargs)
-        reasons = list(ClosureReason.objects.active().exclude(category=Category.DUPLICATE))
+        reasons = list(ClosureReason.objects.active().exclude(category=categories.DUPLICATE))
         self.reasons = {r.pk: r for r in reasons}
         groups = []
         for action in CLOSING_ACTIONS:
@@ -225,6 +378,8 @@ class BulkForm(forms.Form):
             if options:
                 groups.append((Action(action).label, options))
         self.fields["choice"].choices = [("", _("Choose…")), *groups]
+        needs_notes = [f"{a}:{r.pk}" for r in reasons if r.requires_notes for a in CLOSING_ACTIONS if r.applies_to(a)]
+        mark_notes_required(self, needs_notes, chosen=self.data.get("choice") if self.is_bound else None)
         self.money = money
         if money:
             self.fields["acknowledge_balance"].label = ngettext(
@@ -241,8 +396,8 @@ class BulkForm(forms.Form):
         action, _sep, reason_id = (cleaned.get("choice") or "").partition(":")
         reason = self.reasons.get(int(reason_id)) if reason_id.isdigit() else None
         cleaned["action"], cleaned["reason"] = action, reason
-        if reason is not None and reason.requires_notes and not cleaned.get("notes"):
-            self.add_error("notes", _("This reason needs notes explaining it."))
+        if reason is not None and reason.requires_notes and not cleaned.get("notes") and not self.has_error("notes"):
+            self.add_error("notes", NOTES_NEEDED)
         if self.money and not cleaned.get("acknowledge_balance"):
             self.add_error("acknowledge_balance", _("Tick this to confirm you have seen the balance and points."))
         return cleaned

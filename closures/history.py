@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy
 
 from crm import audit_display
 
-from .models import Action, Category, ClosureReason, ClosureSettings
+from . import categories
+from .models import Action, ClosureReason, ClosureSettings
 
 
 def _load_reasons(ids: set) -> dict:
@@ -25,6 +26,16 @@ def _reason(pk, reasons: dict) -> str:
 def _action(entry) -> str:
     action = (entry.data or {}).get("action")
     return str(Action(action).label) if action in Action.values else entry.summary
+
+
+def _merge(entry) -> str:
+    data = entry.data or {}
+    return _("“%(source)s” into “%(target)s”. Reasons moved: %(reasons)s; closures moved: %(closures)s.") % {
+        "source": categories.label(data.get("category", "")),
+        "target": categories.label(data.get("into", "")),
+        "reasons": data.get("reasons", 0),
+        "closures": data.get("closures", 0),
+    }
 
 
 def _choices(choices):
@@ -61,6 +72,7 @@ def register() -> None:
     )
     for action in ("closure.request", "closure.approve", "closure.reject", "closure.withdraw"):
         audit_display.register_summary(action, _action)
+    audit_display.register_summary("category.merge", _merge)
     audit_display.register_fields(
         {
             "duplicate_of": gettext_lazy("Duplicate of"),
@@ -75,11 +87,13 @@ def register() -> None:
             "is_active": gettext_lazy("Active"),
             "display_order": gettext_lazy("Display order"),
             "notes_required": gettext_lazy("Notes required"),
+            "key": gettext_lazy("Key"),
+            "merged_into": gettext_lazy("Merged into"),
             "approval_required": gettext_lazy("Staff closures need a Manager's approval"),
             "approval_policy": gettext_lazy("Cards that need approval"),
         },
         values={
-            "category": _choices(Category.choices),
+            "category": categories.label,
             "approval_policy": _choices(ClosureSettings.Policy.choices),
         },
     )

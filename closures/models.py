@@ -30,6 +30,13 @@ ACTION_STATUS = {
 
 
 class Category(models.TextChoices):
+    """The categories every installation starts with (migration 0010 makes them ReasonCategory rows).
+
+    Categories are data now (closures/categories.py reads them); this class keeps the default keys
+    for the code that names one (``DUPLICATE`` asks for the surviving card) and for the modules
+    that have not moved to closures.categories yet.
+    """
+
     COMPETITOR = "competitor", _("Competitor")
     PRICE = "price", _("Price")
     SERVICE = "service", _("Service")
@@ -41,6 +48,47 @@ class Category(models.TextChoices):
     DATA_ERROR = "data_error", _("Data error")
     CUSTOMER_REQUEST = "customer_request", _("Customer request")
     OTHER = "other", _("Other")
+
+
+def in_language(label_en: str, label_zh: str) -> str:
+    """A label in the active language, or in the other one when it has none (one language is enough)."""
+    lang = translation.get_language() or ""
+    first, second = (label_zh, label_en) if lang.lower().startswith("zh") else (label_en, label_zh)
+    return first or second
+
+
+class ReasonCategory(models.Model):
+    """A reason category (原因类别): what churn analytics group reasons by. Admins manage them on the
+    Reasons page (closures/category_ops.py); closures/categories.py reads them.
+
+    Reasons and closures store the key (ClosureReason.category, Closure.category), not a foreign
+    key: the dashboard's tallies key on it, and a key never changes once created, so old closures,
+    exports and links keep their meaning. A category is retired rather than deleted; a merged one
+    is retired and remembers where its reasons and closures went.
+    """
+
+    key = models.SlugField(_("key"), max_length=40, unique=True)
+    label_en = models.CharField(_("label (English)"), max_length=120, blank=True)
+    label_zh = models.CharField(_("label (Chinese)"), max_length=120, blank=True)
+    display_order = models.PositiveIntegerField(_("display order"), default=100)
+    is_active = models.BooleanField(_("active"), default=True)
+    merged_into = models.ForeignKey(
+        "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("reason category")
+        verbose_name_plural = _("reason categories")
+        ordering = ["display_order", "id"]
+        default_permissions = ()  # managed with the reasons' permissions (closures.change_closurereason)
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The label in the active language (the other language's when this one is empty)."""
+        return in_language(self.label_en, self.label_zh) or self.key
 
 
 class ClosureReasonQuerySet(models.QuerySet):
@@ -55,9 +103,9 @@ class ClosureReason(models.Model):
     """A predefined reason (销卡原因). Retired reasons stay on old closures and in analytics."""
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
-    label_en = models.CharField(_("label (English)"), max_length=120)
-    label_zh = models.CharField(_("label (Chinese)"), max_length=120)
-    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    label_en = models.CharField(_("label (English)"), max_length=120, blank=True)
+    label_zh = models.CharField(_("label (Chinese)"), max_length=120, blank=True)
+    category = models.CharField(_("category"), max_length=40)  # a ReasonCategory key
     for_close = models.BooleanField(_("for closing cards"), default=False)
     for_void = models.BooleanField(_("for voiding records"), default=False)
     for_archive = models.BooleanField(_("for archiving"), default=False)
@@ -78,13 +126,13 @@ class ClosureReason(models.Model):
 
     @property
     def label(self) -> str:
-        """The label in the active language."""
-        lang = translation.get_language() or ""
-        return self.label_zh if lang.lower().startswith("zh") and self.label_zh else self.label_en
+        """The label in the active language (the other language's when this one is empty)."""
+        return in_language(self.label_en, self.label_zh) or self.code
 
     @property
     def requires_notes(self) -> bool:
-        return self.notes_required or self.category == Category.OTHER
+        """Whether closing with this reason needs notes: what the Admin ticked, nothing implied."""
+        return self.notes_required
 
     def applies_to(self, action: str) -> bool:
         return bool(getattr(self, f"for_{action}", False))
@@ -108,7 +156,7 @@ class Closure(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="closures")
     action = models.CharField(_("action"), max_length=10, choices=Action.choices)
     reason = models.ForeignKey(ClosureReason, verbose_name=_("reason"), on_delete=models.PROTECT, related_name="+")
-    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    category = models.CharField(_("category"), max_length=40)  # the reason's ReasonCategory key
     notes = models.TextField(_("notes"), max_length=1000, blank=True)
     duplicate_of = models.ForeignKey(
         Customer, verbose_name=_("duplicate of"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -218,7 +266,7 @@ class ClosureTally(models.Model):
     reverted_month = models.IntegerField(default=0)
     action = models.CharField(max_length=10, choices=Action.choices)
     reason = models.ForeignKey(ClosureReason, on_delete=models.PROTECT, related_name="+", db_index=False)
-    category = models.CharField(max_length=20, choices=Category.choices)
+    category = models.CharField(max_length=40)
     segment = models.CharField(max_length=16, choices=Customer.Segment.choices)
     band = models.CharField(max_length=8)  # tenure band key (closures.tally.TENURE_BANDS)
     n = models.IntegerField(default=0)
@@ -243,7 +291,7 @@ class ClosureStaffTally(models.Model):
     reverted_month = models.IntegerField(default=0)
     action = models.CharField(max_length=10, choices=Action.choices)
     reason = models.ForeignKey(ClosureReason, on_delete=models.PROTECT, related_name="+", db_index=False)
-    category = models.CharField(max_length=20, choices=Category.choices)
+    category = models.CharField(max_length=40)
     performed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import audit, bulk, flow, imports, reasons, requests
+from .views import audit, bulk, categories, flow, imports, reasons, requests
 
 app_name = "closures"
 
@@ -17,6 +17,9 @@ urlpatterns = [
     path("reasons/", reasons.reason_list, name="reason_list"),
     path("reasons/new/", reasons.reason_create, name="reason_create"),
     path("reasons/<int:pk>/", reasons.reason_edit, name="reason_edit"),
+    path("reasons/categories/new/", categories.category_create, name="category_create"),
+    path("reasons/categories/<int:pk>/", categories.category_edit, name="category_edit"),
+    path("reasons/categories/<int:pk>/merge/", categories.category_merge, name="category_merge"),
     path("settings/", reasons.closure_settings, name="settings"),
     path("audit/", audit.audit_log, name="audit"),
     # Historical closures brought in by a migration (Admin)

@@ -18,7 +18,7 @@ a lock itself.
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -288,3 +288,18 @@ def set_status(customers: list[Customer], status: str) -> None:
     for customer in customers:
         customer.status = status
         customer.updated_at = now
+
+
+def recategorise(old: str, new: str) -> int:
+    """Move every closure of category ``old`` to ``new`` and recount the tallies (a category merge,
+    closures.category_ops.merge_categories). Returns how many closures moved.
+
+    On PostgreSQL the closure table is locked against writes first (reads go on), so no closure of
+    the old category lands between the move and the recount; other closures wait for the commit.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {Closure._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
+    moved = Closure.objects.filter(category=old).update(category=new)
+    tally.rebuild(using=connection.alias)
+    return moved

@@ -54,7 +54,7 @@ def bulk(request):
     form = BulkForm(request.POST, money=_money(ids))
     if form.is_valid():
         return _confirm_page(request, ids, form.cleaned_data)
-    return render(request, "closures/bulk.html", {"form": form, "count": None, "limit": BULK_LIMIT})
+    return render(request, "closures/bulk.html", {"form": form, "count": len(ids), "limit": BULK_LIMIT})
 
 
 def _money(ids: list[int]) -> int:

@@ -3,6 +3,8 @@
 Reasons are never deleted: a retired reason (inactive) stays on old closures and in analytics.
 """
 
+from collections import Counter
+
 from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,8 +13,9 @@ from django.utils.translation import gettext as _
 from crm import audit
 from crm.permissions import require
 
+from .. import categories
 from ..forms import ClosureSettingsForm, ReasonForm
-from ..models import ClosureReason, ClosureSettings
+from ..models import ClosureReason, ClosureSettings, ReasonCategory
 
 REASON_FIELDS = ReasonForm.Meta.fields
 
@@ -23,8 +26,16 @@ def _snapshot(obj, fields) -> dict:
 
 @require("closures.change_closurereason")
 def reason_list(request):
-    reasons = ClosureReason.objects.order_by("-is_active", "display_order", "id")
-    return render(request, "closures/reason_list.html", {"reasons": reasons})
+    reasons = list(ClosureReason.objects.order_by("-is_active", "display_order", "id"))
+    labels = categories.labels()
+    for reason in reasons:
+        reason.category_label = labels.get(reason.category, reason.category)
+    in_use = Counter(reason.category for reason in reasons)
+    found = list(ReasonCategory.objects.select_related("merged_into").order_by("-is_active", "display_order", "id"))
+    for category in found:
+        category.reason_count, category.mergeable = in_use[category.key], category.key != categories.DUPLICATE
+    context = {"reasons": reasons, "categories": found}
+    return render(request, "closures/reason_list.html", context)
 
 
 @require("closures.add_closurereason")

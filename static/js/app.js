@@ -17,6 +17,34 @@
       });
     }
   });
+  // A reason that needs notes says so as it is chosen: <select data-notes-required="3 7"> lists the
+  // options that need them; the form's notes field is marked required and its hint shown.
+  function notesRequired(select) {
+    var form = select.form;
+    if (!form) {
+      return;
+    }
+    var needed = select.value !== "" && (" " + select.dataset.notesRequired + " ").indexOf(" " + select.value + " ") !== -1;
+    var notes = form.querySelector('[name="notes"]');
+    var hint = form.querySelector("[data-notes-hint]");
+    if (notes) {
+      notes.required = needed;
+      var field = notes.closest(".field");
+      if (field) {
+        field.classList.toggle("required", needed);
+      }
+    }
+    if (hint) {
+      hint.hidden = !needed;
+    }
+  }
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target.dataset && target.dataset.notesRequired !== undefined) {
+      notesRequired(target);
+    }
+  });
+  document.querySelectorAll("select[data-notes-required]").forEach(notesRequired);
   // Confirm dialogs for links/buttons carrying data-confirm.
   document.addEventListener("submit", function (event) {
     var form = event.target;

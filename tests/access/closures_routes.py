@@ -1,8 +1,8 @@
 """Who may use each closures:* route (world objects in closures_world.py).
 
 Staff close, void and archive (closures.add_closure); only Admins delete; Managers and Admins
-reinstate, decide requests and bulk-close; reasons, settings and the import of historical closures
-are Admin pages; the audit log is for Managers and Admins.
+reinstate, decide requests and bulk-close; reasons, their categories, settings and the import of
+historical closures are Admin pages; the audit log is for Managers and Admins.
 """
 
 from closures import tokens
@@ -88,6 +88,24 @@ ROUTES = [
     Route("closures:reason_list", ADMINS),
     Route("closures:reason_create", ADMINS),
     Route("closures:reason_edit", ADMINS, kwargs=lambda w: {"pk": w.reason_to_edit.pk}),
+    Route("closures:category_create", ADMINS),
+    Route(
+        "closures:category_create",
+        ADMINS,
+        method="POST",
+        data=lambda w: {"label_en": "Walked in", "label_zh": "", "display_order": "5", "is_active": "on"},
+        ok=(302,),
+    ),
+    Route("closures:category_edit", ADMINS, kwargs=lambda w: {"pk": w.category.pk}),
+    Route("closures:category_merge", ADMINS, kwargs=lambda w: {"pk": w.category.pk}),
+    Route(
+        "closures:category_merge",
+        ADMINS,
+        method="POST",
+        kwargs=lambda w: {"pk": w.category.pk},
+        data=lambda w: {"target": w.merge_target.pk},
+        ok=(302,),
+    ),
     Route("closures:settings", ADMINS),
     Route("closures:audit", MANAGERS),
     # The import of historical closures (Admin).

@@ -1,7 +1,7 @@
 """Objects the URL walk needs for closures:* routes."""
 
 from closures import operations, rules, tokens
-from closures.models import Action, ClosureRequest
+from closures.models import Action, ClosureRequest, ReasonCategory
 from closures.rules import ClosureChoice
 from tests.factories import ClosureReasonFactory, CustomerFactory
 
@@ -21,6 +21,8 @@ def extend(world) -> None:
         requested_by=world.staff_user,
     )
     world.reason_to_edit = world.close_reason
+    world.category = ReasonCategory.objects.create(key="walk", label_en="Walk", label_zh="走访")
+    world.merge_target = ReasonCategory.objects.get(key="price")
 
 
 def close_preview_token(world) -> str:

@@ -38,12 +38,13 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(autouse=True)
 def default_reasons(transactional_db):
     """Browser tests need committed data (the live server reads it), so they are transactional,
-    and a flush before them removes what migrations seeded: put the default reasons back."""
+    and a flush before them removes what migrations seeded: put the default reasons and categories back."""
     import importlib
 
     from django.apps import apps
 
     importlib.import_module("closures.migrations.0002_default_reasons").seed(apps, None)
+    importlib.import_module("closures.migrations.0010_default_categories").forward(apps, None)
 
 
 @pytest.fixture(scope="session")

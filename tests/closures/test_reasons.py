@@ -58,11 +58,11 @@ def test_a_reason_must_apply_to_at_least_one_action(admin_client):
     assert not ClosureReason.objects.filter(label_en="Nothing").exists()
 
 
-def test_missing_labels_are_reported_next_to_the_fields(admin_client):
+def test_a_reason_without_any_label_is_refused_next_to_the_english_label(admin_client):
     response = admin_client.post(reverse("closures:reason_create"), {"category": "price", "for_close": "on"})
     assert response.status_code == 200
     form = response.context["form"]
-    assert "label_en" in form.errors and "label_zh" in form.errors
+    assert form.errors["label_en"] == ["Give a label in English or in Chinese (or both)."]
     assert 'id="id_label_en_error"' in response.content.decode()
 
 
