@@ -334,7 +334,7 @@ def test_the_grain_stays_in_the_url_and_in_the_filter_form(manager_client, cases
 
 def test_the_dashboard_in_chinese_shows_the_table(manager_client, cases):
     html = manager_client.get(URL, {"period": "all"}, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
-    assert 'id="cohorts"' in html and "无效记录" in html
+    assert "客户群组：按成为客户的时间" in html and "作废的记录（重复等无效记录）不计入" in html
 
 
 def test_the_export_has_a_cohorts_sheet_with_the_tables_numbers(admin_client, cases):
