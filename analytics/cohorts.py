@@ -27,18 +27,23 @@ Where the numbers come from, in three small queries whatever the size:
   PostgreSQL a cached grouped count, recounted only after the card epoch token changed, plus the
   two most recent months) and closures from the cohort tally (closures/tally.py), which also gives
   the voids to take out of the sizes;
-- with one, both from the raw tables through the customer_since indexes, restricted to the
-  cohorts shown (a filtered population is a fraction of the cards).
+- with the segment alone, sizes from a grouped count over the (segment, customer_since) index and
+  closures from the cohort tally's segment column;
+- with any other population filter, both from the raw tables in one query (the filtered cards,
+  restricted to the cohorts the period touches, each joined to its closure in force): a filtered
+  population is a fraction of the cards.
 """
 
 import calendar
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Count, Sum
+from django.db.models import Count, FilteredRelation, Q, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from closures import tally
-from closures.models import Action, Closure, CohortTally
+from closures.models import Action, CohortTally
 from customers.counts import cards_by_since_month
 from customers.models import Customer
 
@@ -115,32 +120,67 @@ def _bounds(fs, grain: str) -> tuple[int | None, int]:
 
 
 def _counts(fs, first: int | None, last: int) -> tuple[dict[int, int], dict[tuple, int], bool]:
-    """Cards by since month and closures in force by (since month, months to close, action)."""
+    """Cards by since month, and closures in force by (since month, months to close, action)."""
     data = fs.cleaned
     db = fs.queryset.db
     cards_q = population.card_q(data, using=db)
-    in_range = lambda m: (first is None or m >= first) and m <= last  # noqa: E731
-    closures: dict[tuple, int] = {}
-    if cards_q is None:
-        sizes = {m: n for m, n in cards_by_since_month(using=db).items() if in_range(m)}
-        rows = CohortTally.objects.using(db).order_by().filter(cohort__lte=last, action__in=COUNTED)
-        if first is not None:
-            rows = rows.filter(cohort__gte=first)
-        for cohort, months, action, n in rows.values_list("cohort", "months", "action").annotate(n=Sum("n")):
-            closures[(cohort, months, action)] = n
-        return sizes, closures, False
-    since = {"customer_since__lte": _month_last(last)}
+    if {name for name in population.PARAMS if data.get(name) not in (None, "")} - {"segment"}:
+        return (*_joined(fs, cards_q, first, last), True)
+    tallied = CohortTally.objects.using(db).order_by().filter(cohort__lte=last, action__in=COUNTED)
     if first is not None:
-        since["customer_since__gte"] = _month_first(first)
-    cards = Customer.objects.using(db).filter(cards_q, **since).order_by()
-    sizes = {}
-    for since_day, n in cards.values_list("customer_since").annotate(n=Count("*")):
-        month = tally.cohort_of(since_day)
+        tallied = tallied.filter(cohort__gte=first)
+    if cards_q is None:
+        sizes = {m: n for m, n in cards_by_since_month(using=db).items() if (first is None or m >= first) and m <= last}
+    else:
+        # The segment alone: the cards through the (segment, customer_since) index, and the tally's
+        # segment, which is the card's own while a closure is in force (a closed card is not edited).
+        tallied = tallied.filter(segment=data["segment"])
+        cards = Customer.objects.using(db).filter(cards_q, **_since_range("customer_since", first, last))
+        sizes = _by_month(cards.order_by().values_list("customer_since").annotate(n=Count("*")))
+    closures = {(c, m, a): n for c, m, a, n in tallied.values_list("cohort", "months", "action").annotate(n=Sum("n"))}
+    return sizes, closures, cards_q is not None
+
+
+def _since_range(column: str, first: int | None, last: int) -> dict:
+    found = {f"{column}__lte": _month_last(last)}
+    if first is not None:
+        found[f"{column}__gte"] = _month_first(first)
+    return found
+
+
+def _by_month(rows) -> dict[int, int]:
+    counts: dict[int, int] = {}
+    for since, n in rows:
+        counts[tally.cohort_of(since)] = counts.get(tally.cohort_of(since), 0) + n
+    return counts
+
+
+def _joined(fs, cards_q, first: int | None, last: int) -> tuple[dict[int, int], dict[tuple, int]]:
+    """Both sides for a filtered population in one query: the filtered cards, each joined to its
+    closure in force (close or void) if any, grouped by (customer since, local closing date,
+    action). The card's own "customer since" places the closure (it is the closure's snapshot:
+    a closed card is not edited); whole months are counted in Python, as closures.tally does."""
+    in_force = FilteredRelation(
+        "closures", condition=Q(closures__reverted_at__isnull=True, closures__action__in=COUNTED)
+    )
+    rows = (
+        Customer.objects.using(fs.queryset.db)
+        .filter(cards_q, **_since_range("customer_since", first, last))
+        .order_by()
+        .alias(in_force=in_force)
+        .annotate(closed_on=TruncDate("in_force__performed_at", tzinfo=timezone.get_default_timezone()))
+        .values_list("customer_since", "in_force__action", "closed_on")
+        .annotate(n=Count("*"))
+    )
+    sizes: dict[int, int] = {}
+    closures: dict[tuple, int] = {}
+    for since, action, closed_on, n in rows:
+        month = tally.cohort_of(since)
         sizes[month] = sizes.get(month, 0) + n
-    raw = Closure.objects.using(db).filter(population.closure_q(data, using=db), action__in=COUNTED, **since)
-    for (cohort, months, action, _segment), n in tally.counted_cohorts(raw).items():
-        closures[(cohort, months, action)] = closures.get((cohort, months, action), 0) + n
-    return sizes, closures, True
+        if action is not None:
+            key = (month, tally.months_between(since, closed_on), action)
+            closures[key] = closures.get(key, 0) + n
+    return sizes, closures
 
 
 def cohort_table(fs, *, grain: str = "month", limit: int = DEFAULT_LIMIT) -> CohortTable:

@@ -12,7 +12,7 @@ from crm.models import ERASED_MARKER as ERASED
 from customers.models import Customer, Interaction, Purchase, Tag
 
 from . import vocab
-from .pgcopy import money, ts
+from .pgcopy import local_day, money, ts
 from .plan import YEAR
 
 TAG_NAMES = ["VIP", "团购", "企业客户", "线上", "门店", "老客户推荐", "高潜力", "投诉过", "Newsletter", "生日月"]
@@ -76,6 +76,7 @@ class CardRows:
             "points": str(points),
             "status": story.status if story else Customer.Status.ACTIVE,
             "created_at": ts(created),
+            "customer_since": local_day(created),  # a customer since the card was created
         }
         if erased:
             row.update(

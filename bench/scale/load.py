@@ -71,7 +71,7 @@ class Loader(Planning, CardRows, ClosureRows):
             # The dashboard's tallies, recounted from the closures just loaded (DELETE, not TRUNCATE:
             # a second load in one test transaction would find the first one's deferred FK checks).
             written = tally.rebuild()
-            self.say(f"closure tallies: {written['main']:,} + {written['staff']:,} rows")
+            self.say(f"closure tallies: {written['main']:,} + {written['staff']:,} + {written['cohorts']:,} cohort rows")
         self.say("committed")
         self.vacuum()
         minutes, seconds = divmod(time.monotonic() - self.started, 60)

@@ -16,6 +16,7 @@ import pytest
 from dateutil.relativedelta import relativedelta
 from django.core.cache import cache
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -28,7 +29,7 @@ from closures.rules import ClosureChoice
 from customers.counts import cards_by_since_month
 from customers.models import Customer, Tag
 from tests.closures.steps import reason
-from tests.factories import ClosureFactory, CustomerFactory
+from tests.factories import ClosureFactory, CustomerFactory, UserFactory
 
 from .history import local, local_day
 
@@ -40,6 +41,7 @@ URL = reverse("analytics:dashboard")
 class World:
     cards: list = field(default_factory=list)
     closures: list = field(default_factory=list)
+    owners: list = field(default_factory=list)
 
 
 def _card(world: World, since: date, **extra) -> Customer:
@@ -59,10 +61,11 @@ def build_world(seed: int = 11, n: int = 160) -> World:
     (then closed again), closed, voided, archived or erased, at every tenure."""
     rng = random.Random(seed)
     world = World()
+    world.owners = [UserFactory(username=f"owner{i}") for i in range(3)]
     first = date(2021, 1, 1)
     for i in range(n):
         since = first + timedelta(days=rng.randrange((TODAY - first).days))
-        card = _card(world, since, segment="key" if i % 3 == 0 else "regular")
+        card = _card(world, since, segment="key" if i % 3 == 0 else "regular", owner=world.owners[i % 4 % 3])
         when = local(since.year, since.month, since.day, 10) + timedelta(
             days=rng.randrange(0, 1100), hours=rng.randrange(14)
         )
@@ -173,6 +176,20 @@ def test_a_population_filter_narrows_both_the_cohorts_and_their_closures(world, 
     assert table.filtered
     everyone = expected(world, first=first, last=last)
     assert sum(s for s, _r in want.values()) < sum(s for s, _r in everyone.values())
+
+
+@pytest.mark.parametrize("with_segment", [False, True], ids=["an owner", "an owner and a segment"])
+def test_other_population_filters_read_cards_and_closures_in_one_joined_query(world, with_segment):
+    owner = world.owners[1]
+    query = {"period": "all", "owner": owner.pk, **({"segment": "key"} if with_segment else {})}
+    members = [c for c in world.cards if c.owner_id == owner.pk and (not with_segment or c.segment == "key")]
+    fs = ClosureFilter(query, today=TODAY)
+    assert fs.is_valid(), fs.errors
+    with CaptureQueriesContext(connection) as queries:
+        table = cohorts.cohort_table(fs, limit=100)
+    assert shown(table) == expected(world, cards=members)
+    assert table.filtered and len(queries) == 1
+    assert "closures_cohorttally" not in queries[0]["sql"]
 
 
 @pytest.mark.skipif("tag" not in ClosureFilter.base_filters, reason="the tag filter is not on ClosureFilter yet")
