@@ -30,20 +30,20 @@ Where the numbers come from, in three small queries whatever the size:
 - with the segment alone, sizes from a grouped count over the (segment, customer_since) index and
   closures from the cohort tally's segment column;
 - with any other population filter, both from the raw tables in one query (the filtered cards,
-  restricted to the cohorts the period touches, each joined to its closure in force): a filtered
-  population is a fraction of the cards.
+  restricted to the cohorts the period touches, each with its closure in force looked up through
+  the one-open-closure-per-card index): a filtered population is a fraction of the cards.
 """
 
 import calendar
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Count, FilteredRelation, Q, Sum
+from django.db.models import Count, OuterRef, Subquery, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from closures import tally
-from closures.models import Action, CohortTally
+from closures.models import Action, Closure, CohortTally
 from customers.counts import cards_by_since_month
 from customers.models import Customer
 
@@ -156,29 +156,36 @@ def _by_month(rows) -> dict[int, int]:
 
 
 def _joined(fs, cards_q, first: int | None, last: int) -> tuple[dict[int, int], dict[tuple, int]]:
-    """Both sides for a filtered population in one query: the filtered cards, each joined to its
-    closure in force (close or void) if any, grouped by (customer since, local closing date,
-    action). The card's own "customer since" places the closure (it is the closure's snapshot:
-    a closed card is not edited); whole months are counted in Python, as closures.tally does."""
-    in_force = FilteredRelation(
-        "closures", condition=Q(closures__reverted_at__isnull=True, closures__action__in=COUNTED)
-    )
+    """Both sides for a filtered population in one query: the filtered cards (restricted to the
+    cohorts the period touches), each with its closure in force (close or void) if any, grouped by
+    (customer since, action, local closing date). The card's own "customer since" places the
+    closure (it is the closure's snapshot: a closed card is not edited); whole months are counted
+    in Python, as closures.tally does.
+
+    The closure is looked up per card by correlated subqueries on the one-open-closure-per-card
+    index, so the cost follows the filtered cards, never the closure table: a join let PostgreSQL
+    hash or merge all ~40,000 closures in force of a 200,000-card set for a batch of 7,000 cards.
+    """
+    in_force = Closure.objects.filter(customer=OuterRef("pk"), reverted_at__isnull=True, action__in=COUNTED)
+    closed_on = TruncDate("performed_at", tzinfo=timezone.get_default_timezone())
     rows = (
         Customer.objects.using(fs.queryset.db)
         .filter(cards_q, **_since_range("customer_since", first, last))
         .order_by()
-        .alias(in_force=in_force)
-        .annotate(closed_on=TruncDate("in_force__performed_at", tzinfo=timezone.get_default_timezone()))
-        .values_list("customer_since", "in_force__action", "closed_on")
+        .annotate(
+            action=Subquery(in_force.values("action")[:1]),
+            closed_on=Subquery(in_force.annotate(day=closed_on).values("day")[:1]),
+        )
+        .values_list("customer_since", "action", "closed_on")
         .annotate(n=Count("*"))
     )
     sizes: dict[int, int] = {}
     closures: dict[tuple, int] = {}
-    for since, action, closed_on, n in rows:
+    for since, action, day, n in rows:
         month = tally.cohort_of(since)
         sizes[month] = sizes.get(month, 0) + n
         if action is not None:
-            key = (month, tally.months_between(since, closed_on), action)
+            key = (month, tally.months_between(since, day), action)
             closures[key] = closures.get(key, 0) + n
     return sizes, closures
 
