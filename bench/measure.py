@@ -32,6 +32,7 @@ TARGETS = {
     "close_confirm": 50,
     "dashboard_12m": 150,
     "dashboard_all": 150,
+    "dashboard_cohorts_quarter": 150,
     "closure_list": 50,
 }
 
@@ -108,6 +109,11 @@ class Bench:
         dashboard = reverse("analytics:dashboard")
         self.timed("dashboard_12m", "Dashboard, last 12 months", lambda i: self.get(dashboard, period="12m"))
         self.timed("dashboard_all", "Dashboard, all time", lambda i: self.get(dashboard, period="all"))
+        self.timed(
+            "dashboard_cohorts_quarter",
+            "Dashboard, all time, cohorts by quarter",
+            lambda i: self.get(dashboard, period="all", grain="quarter"),
+        )
         listing = reverse("analytics:closure_list")
         self.timed("closure_list", "Closure list (first page)", lambda i: self.get(listing))
         self.worse_of_names()

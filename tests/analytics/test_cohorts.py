@@ -365,7 +365,7 @@ def test_the_export_has_a_cohorts_sheet_with_the_tables_numbers(admin_client, ca
     assert young[1:3] == (2, 2)
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the card epoch token exists on PostgreSQL only")
+@pytest.mark.postgres  # the card epoch token exists on PostgreSQL only
 def test_on_postgresql_the_settled_months_are_cached_until_the_card_epoch_changes(db, django_assert_num_queries):
     march = 2022 * 12 + 2
     CustomerFactory(customer_since=date(2022, 3, 3))
