@@ -4,8 +4,8 @@ Rows come from one SQL query joined to customers, reasons and users
 (``values_list(...).iterator(chunk_size=...)``: no model instances, no query per row;
 a server-side cursor on PostgreSQL) and go straight into a streaming .xlsx writer
 (crm/xlsx.py, which explains why not openpyxl) or a CSV writer, both of which write
-to a temporary file as they go. The .xlsx also has a Summary sheet: the filters and the
-dashboard's figures.
+to a temporary file as they go. The .xlsx also has a Summary sheet (the filters and the
+dashboard's figures) and a Cohorts sheet (the dashboard's cohort table by month).
 
 What is not particular to closures (answering in the request or as a job, the job's
 runner, the audit entry with the filters and the row count) is crm.exports' pipeline:
@@ -28,6 +28,7 @@ from crm.models import Job
 from crm.spreadsheets import counting
 from customers.models import Customer
 
+from . import cohorts as cohorts_module
 from . import figures as figures_module
 from .filters import ClosureFilter, person_name
 
@@ -51,7 +52,7 @@ COLUMNS = [
     (_("Reinstatement note"), 30),
 ]
 # Sheet names stay English in every language, so formulas and macros that refer to them keep working.
-SUMMARY_SHEET, CLOSURES_SHEET = "Summary", "Closures"
+SUMMARY_SHEET, CLOSURES_SHEET, COHORTS_SHEET = "Summary", "Closures", "Cohorts"
 
 # One query: the closure joined to its customer, reason, owner, performer and reverter.
 FIELDS = (
@@ -178,10 +179,33 @@ def _summary_sheet(book: xlsx.Workbook, fs: ClosureFilter, figures) -> None:
     sheet.close()
 
 
+def _cohorts_sheet(book: xlsx.Workbook, fs: ClosureFilter) -> None:
+    """The dashboard's cohort table by month (analytics/cohorts.py): counts and shares, the cells
+    of cohorts too young to say left empty."""
+    table = cohorts_module.cohort_table(fs, grain="month")
+    sheet = book.add_sheet(COHORTS_SHEET, widths=(12, 12) + (12, 10) * len(table.horizons), freeze_header=True)
+    header = [gettext("Started"), gettext("Customers")]
+    for months in table.horizons:
+        header += [
+            ngettext("Closed within %(n)s month", "Closed within %(n)s months", months) % {"n": months},
+            gettext("Share"),
+        ]
+    sheet.append(header, style=xlsx.BOLD)
+    for row in table.rows:
+        values, styles = [row.label, row.size], [None, None]
+        for cell in row.cells:
+            values += [cell.closed, cell.share]
+            styles += [None, xlsx.PERCENT]
+        sheet.append(values, style=styles)
+    sheet.append([])
+    sheet.append([gettext("Empty cells: the cohort is not that old yet. Void records are not counted.")])
+    sheet.close()
+
+
 def write_xlsx(fs: ClosureFilter, out, *, progress: Callable | None = None) -> int:
     """Write the Summary and Closures sheets to the binary file ``out``; return the row count."""
     figures = figures_module.compute(fs)
-    book = xlsx.Workbook(out, [SUMMARY_SHEET, CLOSURES_SHEET])
+    book = xlsx.Workbook(out, [SUMMARY_SHEET, CLOSURES_SHEET, COHORTS_SHEET])
     _summary_sheet(book, fs, figures)
     sheet = book.add_sheet(CLOSURES_SHEET, widths=[width for _header, width in COLUMNS], freeze_header=True)
     sheet.append(headers(), style=xlsx.BOLD)
@@ -190,6 +214,7 @@ def write_xlsx(fs: ClosureFilter, out, *, progress: Callable | None = None) -> i
         sheet.append(row)
         count += 1
     sheet.close(autofilter=True)
+    _cohorts_sheet(book, fs)
     book.close()
     return count
 

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from crm.exports import FORMATS
 from crm.permissions import require
 
-from . import charts, exports, figures, listing
+from . import charts, cohorts, exports, figures, listing
 from .filters import ClosureFilter
 
 
@@ -26,6 +26,7 @@ def dashboard(request):
         "charts": charts.build(numbers, fs),
         "query": fs.query(),
         "list_url": charts.list_url(fs),
+        "cohorts": cohorts.cohort_table(fs, grain=request.GET.get("grain", "")),
     }
     return render(request, "analytics/dashboard.html", context)
 

@@ -35,6 +35,7 @@ TARGETS = {
     "dashboard_tag": 150,
     "dashboard_batch": 150,
     "dashboard_city": 150,
+    "dashboard_cohorts_quarter": 150,
     "closure_list": 50,
 }
 
@@ -117,6 +118,11 @@ class Bench:
         )
         self.timed(
             "dashboard_city", "Dashboard, one city by part of its name", lambda i: self.get(dashboard, city="上")
+        )
+        self.timed(
+            "dashboard_cohorts_quarter",
+            "Dashboard, all time, cohorts by quarter",
+            lambda i: self.get(dashboard, period="all", grain="quarter"),
         )
         listing = reverse("analytics:closure_list")
         self.timed("closure_list", "Closure list (first page)", lambda i: self.get(listing))

@@ -309,6 +309,27 @@ class ClosureStaffTally(models.Model):
         return f"{self.month} {self.reverted_month} {self.action} {self.reason_id} {self.performed_by_id}: {self.n}"
 
 
+class CohortTally(models.Model):
+    """Closures in force (not reverted) counted by the card's cohort (the local month of its
+    "customer since"), whole months from that day to the closing date (capped: ``COHORT_MONTHS``
+    and more count as ``COHORT_MONTHS``), action and segment: the cohort table's closure side;
+    kept in step by closures/tally.py."""
+
+    cohort = models.IntegerField()  # year * 12 + month - 1 of the customer_since snapshot
+    months = models.IntegerField()  # whole months from customer_since to the local closing date
+    action = models.CharField(max_length=10, choices=Action.choices)
+    segment = models.CharField(max_length=16, choices=Customer.Segment.choices)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cohort", "months", "action", "segment"], name="cohorttally_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cohort} +{self.months} {self.action} {self.segment}: {self.n}"
+
+
 class ClosureRequest(models.Model):
     """A Staff closure waiting for a Manager's approval (when approval is switched on)."""
 

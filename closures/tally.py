@@ -7,6 +7,15 @@ rows as a small closure table (adding the performer to the main key multiplies i
 - ``ClosureTally``: (month, reverted month, action, reason, category, segment, tenure band);
 - ``ClosureStaffTally``: (month, reverted month, action, reason, category, performed by).
 
+And one for the cohort table (analytics/cohorts.py), which asks a different question (of the
+customers who started in a month, how many left within N months?):
+
+- ``CohortTally``: closures *in force* (not reverted) by (cohort, whole months to closing,
+  action, segment). The cohort is the local month of the closure's ``customer_since`` snapshot,
+  which is the card's own: a card's fields change only while it is active (customers.gate), so
+  not while a closure is in force. A reinstatement takes the closure out (its cohort row counts
+  down); closures without a snapshot (none after closures migration 0008) belong to no cohort.
+
 Months are integer keys ``year * 12 + month - 1`` of the *local* month (settings.TIME_ZONE) in
 which the closure was performed and reverted (0 = not reverted), so a key never holds NULL and
 ``INSERT ... ON CONFLICT`` always finds the row it adds to. Changing TIME_ZONE moves month
@@ -19,15 +28,16 @@ Writers:
   seed_scale's COPY load, and ``manage.py rebuild_closure_tally`` for recovery.
 """
 
+import calendar
 from collections import Counter
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db import connections, router
 from django.db.models import Case, CharField, Count, IntegerField, Value, When
-from django.db.models.functions import Cast, ExtractMonth, ExtractYear
+from django.db.models.functions import Cast, ExtractMonth, ExtractYear, TruncDate
 from django.utils import timezone
 
-from .models import Closure, ClosureStaffTally, ClosureTally
+from .models import Closure, ClosureStaffTally, ClosureTally, CohortTally
 
 # (key, lowest tenure in days, first tenure in days no longer in the band); labels live in analytics.
 TENURE_BANDS = [
@@ -83,7 +93,42 @@ def reverted_month_of(field: str = "reverted_at"):
     return Case(When(**{f"{field}__isnull": True}, then=Value(0)), default=month_of(field), output_field=IntegerField())
 
 
+# --- cohorts ---------------------------------------------------------------------------------------
+# Whole months to closing are counted exactly up to this; closures later than that count here.
+COHORT_MONTHS = 24
+
+
+def cohort_of(since: date) -> int:
+    """The cohort key of a "customer since" date: ``year * 12 + month - 1`` of its month."""
+    return since.year * 12 + since.month - 1
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` moved by whole months, kept in the target month (31 January + 1 month = 28 or 29 February)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def months_between(since: date, closed_on: date) -> int:
+    """Whole months from ``since`` to ``closed_on``: the largest n with since + n months <= closed_on
+    (0 for a closing before ``since``), capped at ``COHORT_MONTHS``. So a card closed on day d
+    was closed "within N months" exactly when d < since + N months, i.e. when this is below N."""
+    months = (closed_on.year - since.year) * 12 + closed_on.month - since.month
+    if months > 0 and add_months(since, months) > closed_on:
+        months -= 1
+    return max(0, min(months, COHORT_MONTHS))
+
+
+def cohort_key(closure: Closure) -> tuple:
+    """The cohort tally key of a closure with a customer_since snapshot."""
+    closed_on = timezone.localtime(closure.performed_at, timezone.get_default_timezone()).date()
+    since = closure.customer_since
+    return (cohort_of(since), months_between(since, closed_on), str(closure.action), str(closure.segment))
+
+
 # --- keeping the tallies in step ------------------------------------------------------------------
+COHORT_KEY = ("cohort", "months", "action", "segment")
 MAIN_KEY = ("month", "reverted_month", "action", "reason_id", "category", "segment", "band")
 STAFF_KEY = ("month", "reverted_month", "action", "reason_id", "category", "performed_by_id")
 
@@ -106,17 +151,22 @@ def apply(*, new=(), reverted=(), using: str = "default") -> None:
     deadlock; a concurrent writer of the same row waits for the first one to commit and then adds
     its own delta to the committed count.
     """
-    main, staff = Counter(), Counter()
+    main, staff, cohorts = Counter(), Counter(), Counter()
     for closure in new:
         for counter, key in zip((main, staff), _keys(closure, month_key(closure.reverted_at)), strict=True):
             counter[key] += 1
+        if closure.reverted_at is None and closure.customer_since is not None:
+            cohorts[cohort_key(closure)] += 1
     for closure in reverted:
         for counter, key in zip((main, staff), _keys(closure, 0), strict=True):
             counter[key] -= 1
         for counter, key in zip((main, staff), _keys(closure, month_key(closure.reverted_at)), strict=True):
             counter[key] += 1
+        if closure.customer_since is not None:
+            cohorts[cohort_key(closure)] -= 1  # no longer in force
     _upsert(ClosureTally, MAIN_KEY, main, using)
     _upsert(ClosureStaffTally, STAFF_KEY, staff, using)
+    _upsert(CohortTally, COHORT_KEY, cohorts, using)
 
 
 def _upsert(model, key_columns: tuple[str, ...], deltas: Counter, using: str) -> None:
@@ -148,13 +198,16 @@ def counted(closures):
 
 
 def rebuild(*, using: str | None = None, closure_model=Closure, tally_models=None) -> dict[str, int]:
-    """Recount both tallies from the closure table (one DELETE and one INSERT ... SELECT each).
+    """Recount the tallies from the closure table (one DELETE and one INSERT ... SELECT each; the
+    cohort tally as ``rebuild_cohorts`` does).
 
-    For the data migration (pass the historical models), seed_scale's load and recovery. Run it
-    in a transaction. On PostgreSQL the closure table is locked in SHARE mode first, so closures
-    written meanwhile wait for the rebuild to commit instead of being lost between the DELETE
-    and the INSERT (reads go on). Returns the rows written per tally.
+    For the data migrations (pass the historical models: then only the two given are rebuilt),
+    seed_scale's load and recovery. Run it in a transaction. On PostgreSQL the closure table is
+    locked in SHARE mode first, so closures written meanwhile wait for the rebuild to commit
+    instead of being lost between the DELETE and the INSERT (reads go on). Returns the rows
+    written per tally.
     """
+    with_cohorts = tally_models is None
     main_model, staff_model = tally_models or (ClosureTally, ClosureStaffTally)
     using = using or router.db_for_write(main_model)
     recount = counted(closure_model.objects.using(using))
@@ -175,4 +228,40 @@ def rebuild(*, using: str | None = None, closure_model=Closure, tally_models=Non
             written[name] = cursor.rowcount
             if connections[using].vendor == "postgresql":
                 cursor.execute(f"ANALYZE {model._meta.db_table}")  # the planner's row estimates
+    if with_cohorts:
+        written["cohorts"] = rebuild_cohorts(using=using, closure_model=closure_model)
     return written
+
+
+def counted_cohorts(closures) -> Counter:
+    """The cohort tally's rows recounted from a closure queryset: {key: n} (zero rows left out).
+
+    The database groups the closures in force by (customer since, local closing date, action,
+    segment); whole months between the two dates are counted here, by the same function as
+    ``apply``, so a recount cannot disagree with the counting kept in step on calendar details.
+    """
+    rows = (
+        closures.filter(reverted_at__isnull=True, customer_since__isnull=False)
+        .order_by()
+        .annotate(closed_on=TruncDate("performed_at", tzinfo=timezone.get_default_timezone()))
+        .values_list("customer_since", "closed_on", "action", "segment")
+        .annotate(n=Count("id"))
+    )
+    counts = Counter()
+    for since, closed_on, action, segment, n in rows.iterator(chunk_size=5000):
+        counts[(cohort_of(since), months_between(since, closed_on), action, segment)] += n
+    return counts
+
+
+def rebuild_cohorts(*, using: str | None = None, closure_model=Closure, tally_model=CohortTally) -> int:
+    """Recount the cohort tally (a DELETE and batched inserts of ``counted_cohorts``); for
+    ``rebuild``, and closures migration 0009 with the historical models. Returns the rows written."""
+    using = using or router.db_for_write(tally_model)
+    counts = counted_cohorts(closure_model.objects.using(using))
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"DELETE FROM {tally_model._meta.db_table}")
+    _upsert(tally_model, COHORT_KEY, counts, using)
+    if connections[using].vendor == "postgresql":
+        with connections[using].cursor() as cursor:
+            cursor.execute(f"ANALYZE {tally_model._meta.db_table}")
+    return sum(1 for n in counts.values() if n)

@@ -45,7 +45,7 @@ from django.db import connections
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from .models import Customer
+from .models import Customer, local_today
 
 BUMP_DAYS = 3  # the insert trigger bumps for a card that is a customer since before current_date - 3
 SETTLED_DAYS = BUMP_DAYS + 2
@@ -129,3 +129,79 @@ def _count(days: list[date], *, using: str, with_token: bool) -> tuple[dict[date
         )
         token, *row = cursor.fetchone()
     return dict(zip(days, row, strict=True)), token
+
+
+# --- cards by the month of their "customer since" (the cohort table's sizes) ------------------------
+def cards_by_since_month(*, using: str = "default") -> dict[int, int]:
+    """The number of cards by the local month their ``customer_since`` falls in, as
+    ``{year * 12 + month - 1: count}``, every card included (whatever its status).
+
+    The months before the previous one (customer_since before ``settled_since()``) change only
+    when a card with an old "customer since" is inserted, deleted or given another one: on
+    PostgreSQL their counts (one index-only grouped count over every card) are cached under the
+    epoch token, which those changes replace (the triggers of migrations 0007 and 0012: an insert
+    with a since more than three days before the current date, any change of a since, a delete;
+    ``settled_since()`` is always further back). The previous and the current month, where
+    ordinary new cards land, are counted on every call, in the statement that reads the token:
+    one query when the settled months are cached. SQLite counts everything in one query.
+    """
+    if connections[using].vendor != "postgresql":
+        return _by_month(Customer.objects.using(using).values_list("customer_since").annotate(n=Count("*")))
+    settled = settled_since()
+    with connections[using].cursor() as cursor:
+        # The token and the recent months in one snapshot; the epoch row is there even without cards.
+        cursor.execute(
+            f"SELECT epoch.token::text, recent.customer_since, recent.n FROM {EPOCH_TABLE} epoch"
+            f" LEFT JOIN (SELECT customer_since, COUNT(*) AS n FROM {Customer._meta.db_table}"
+            f" WHERE customer_since >= %s GROUP BY customer_since) recent ON true WHERE epoch.id = 1",
+            [settled],
+        )
+        rows = cursor.fetchall()
+    token = rows[0][0] if rows else None
+    counts = cache.get(_since_key(using, settled, token)) if token else None
+    if counts is None:
+        counts, fresh_token = _since_counts_with_token(settled, using)
+        if fresh_token is not None:
+            cache.set(_since_key(using, settled, fresh_token), counts, TIMEOUT)
+    recent = [(since, n) for _token_value, since, n in rows if since is not None]
+    if not rows:  # no epoch row (deleted by hand): nothing is cached, the recent months counted apart
+        recent = Customer.objects.using(using).filter(customer_since__gte=settled).values_list("customer_since")
+        recent = recent.order_by().annotate(n=Count("*"))
+    merged = dict(counts)
+    for month, n in _by_month(recent).items():
+        merged[month] = merged.get(month, 0) + n
+    return merged
+
+
+def settled_since() -> date:
+    """The first day of the previous local month: counts of earlier months may be cached."""
+    today = local_today()
+    return (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+def _since_key(using: str, settled: date, token: str) -> str:
+    return f"customers.since_months:{using}:{settled.isoformat()}:{token}"
+
+
+def _by_month(rows) -> dict[int, int]:
+    """(customer_since, count) rows folded into months."""
+    counts: dict[int, int] = {}
+    for since, n in rows:
+        month = since.year * 12 + since.month - 1
+        counts[month] = counts.get(month, 0) + n
+    return counts
+
+
+def _since_counts_with_token(settled: date, using: str) -> tuple[dict[int, int], str | None]:
+    """The settled months' counts and the epoch token, in one statement (one snapshot); grouped by
+    day, which PostgreSQL reads in index order without sorting, and folded into months here."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT token::text FROM {EPOCH_TABLE} WHERE id = 1), customer_since, COUNT(*)"
+            f" FROM {Customer._meta.db_table} WHERE customer_since < %s GROUP BY customer_since",
+            [settled],
+        )
+        rows = cursor.fetchall()
+    counts = _by_month((since, n) for _token_value, since, n in rows)
+    # No rows, no token read in this snapshot: nothing is cached (an empty count costs nothing).
+    return counts, (rows[0][0] if rows else None)

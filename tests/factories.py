@@ -127,6 +127,7 @@ class ClosureFactory(factory.django.DjangoModelFactory):
     segment = factory.LazyAttribute(lambda c: c.customer.segment)
     owner = factory.LazyAttribute(lambda c: c.customer.owner)
     tenure_days = 400
+    customer_since = factory.LazyAttribute(lambda c: c.customer.customer_since)  # the card's, as the operations copy it
     performed_by = factory.SubFactory(UserFactory)
     performed_at = factory.LazyFunction(timezone.now)
 

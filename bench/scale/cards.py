@@ -7,19 +7,13 @@ The random draws happen in a fixed order, so the same seed gives the same data s
 
 import math
 import time
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
-from django.conf import settings
 
 from crm.models import ERASED_MARKER as ERASED
 from customers.models import Customer, ImportBatch, Interaction, Purchase, Tag
 
 from . import vocab
-from .pgcopy import money, ts
+from .pgcopy import local_day, money, ts
 from .plan import YEAR
-
-LOCAL = ZoneInfo(settings.TIME_ZONE)
 
 TAG_NAMES = ["VIP", "团购", "企业客户", "线上", "门店", "老客户推荐", "高潜力", "投诉过", "Newsletter", "生日月"]
 # Chinese surname → a plausible pinyin for e-mail addresses (others get a generic word).
@@ -33,11 +27,6 @@ PINYIN = {"王": "wang", "李": "li", "张": "zhang", "刘": "liu", "陈": "chen
 BATCH_EVERY = 142
 SOURCE_EVERY = 10
 SOURCE = "旧系统 Legacy CRM"
-
-
-def local_day(seconds: int) -> str:
-    """The local date (settings.TIME_ZONE) of a moment: the card's "customer since"."""
-    return datetime.fromtimestamp(seconds, LOCAL).date().isoformat()
 
 
 class CardRows:

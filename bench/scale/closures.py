@@ -13,8 +13,7 @@ from crm.models import AuditEntry
 from customers.models import Customer
 
 from . import vocab
-from .cards import local_day
-from .pgcopy import esc, ts
+from .pgcopy import esc, local_day, ts
 from .plan import DAY, status_of
 
 
@@ -60,7 +59,7 @@ class ClosureRows:
                 "segment": segment,
                 "owner_id": str(owner) if owner else r"\N",
                 "tenure_days": str(max(0, (when - created) // DAY)),
-                "customer_since": local_day(created),
+                "customer_since": local_day(created),  # the card's, as the operations copy it
                 "performed_by_id": str(performer),
                 "performed_at": ts(when),
                 "requested_by_id": r"\N",

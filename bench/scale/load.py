@@ -71,7 +71,8 @@ class Loader(Planning, CardRows, ClosureRows):
             # The dashboard's tallies, recounted from the closures just loaded (DELETE, not TRUNCATE:
             # a second load in one test transaction would find the first one's deferred FK checks).
             written = tally.rebuild()
-            self.say(f"closure tallies: {written['main']:,} + {written['staff']:,} rows")
+            main, staff, cohorts = written["main"], written["staff"], written["cohorts"]
+            self.say(f"closure tallies: {main:,} + {staff:,} rows, cohort tally: {cohorts:,} rows")
         self.say("committed")
         self.vacuum()
         minutes, seconds = divmod(time.monotonic() - self.started, 60)

@@ -2,6 +2,10 @@
 
 import json
 import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
 
 
 class Copier:
@@ -51,6 +55,11 @@ _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 def esc(text: str) -> str:
     return text.translate(_ESCAPES)
+
+
+def local_day(seconds: int) -> str:
+    """The local date (settings.TIME_ZONE) of a Unix time, as COPY text: a card's customer since."""
+    return datetime.fromtimestamp(seconds, ZoneInfo(settings.TIME_ZONE)).date().isoformat()
 
 
 def ts(seconds: int) -> str:

@@ -21,6 +21,7 @@ class Command(BaseCommand):
             written = tally.rebuild(using=database)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Closure tallies rebuilt: {written['main']:,} summary rows, {written['staff']:,} staff rows."
+                f"Closure tallies rebuilt: {written['main']:,} summary rows, {written['staff']:,} staff rows, "
+                f"{written['cohorts']:,} cohort rows."
             )
         )

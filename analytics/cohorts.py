@@ -1,0 +1,226 @@
+"""The cohort table: customers by the month (or quarter) they started, and the share of each
+cohort closed within 3, 6, 12 and 24 months (a retention triangle).
+
+Definitions (the dashboard states them too):
+
+- A **cohort** is the cards whose "customer since" falls in the month or quarter, whatever their
+  status now (active, closed, archived, erased: a customer who left still started then), except
+  cards whose closure in force is a void: a voided card was an invalid record (a duplicate, a
+  test), never a customer.
+- A card was **closed within N months** when its closure in force is a "close card" (not
+  reverted) performed on a local date before its customer-since date plus N whole months (31
+  January + 1 month = 28 or 29 February). A card closed, reinstated and closed again counts at its
+  last closing. Archived and erased-while-active cards are not closed.
+- **Share** = cards closed within N months / cohort size. A cell is shown only when every card of
+  the cohort has been a customer for N months (the cohort's last day + N months <= today);
+  otherwise it is blank ("not yet"): the cohort is too young to say.
+- **Which cohorts**: the whole months (quarters) the dashboard's period touches, by customer
+  since (not by closing date); at most ``limit``, the latest ones; shares as of today.
+- **Filters**: the population filters (segment, owner, tag, city, source, import batch;
+  analytics/population.py) narrow the cohort and its closures alike. The filters that describe a
+  closure (action, reason, category, performed by, tenure, include reverted) do not apply: the
+  table always counts the closures in force of the "close card" action.
+
+Where the numbers come from, in three small queries whatever the size:
+
+- without a population filter, cohort sizes from ``customers.counts.cards_by_since_month`` (on
+  PostgreSQL a cached grouped count, recounted only after the card epoch token changed, plus the
+  two most recent months) and closures from the cohort tally (closures/tally.py), which also gives
+  the voids to take out of the sizes;
+- with the segment alone, sizes from a grouped count over the (segment, customer_since) index and
+  closures from the cohort tally's segment column;
+- with any other population filter, both from the raw tables in one query (the filtered cards,
+  restricted to the cohorts the period touches, each with its closure in force looked up through
+  the one-open-closure-per-card index): a filtered population is a fraction of the cards.
+"""
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Count, OuterRef, Subquery, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from closures import tally
+from closures.models import Action, Closure, CohortTally
+from customers.counts import cards_by_since_month
+from customers.models import Customer
+
+from . import population
+
+GRAINS = ("month", "quarter")
+HORIZONS = (3, 6, 12, 24)  # months; the largest is at most closures.tally.COHORT_MONTHS
+DEFAULT_LIMIT = 24
+COUNTED = (Action.CLOSE, Action.VOID)
+
+
+@dataclass
+class Cell:
+    """Cards of a cohort closed within ``months`` months; ``closed`` and ``share`` are None while
+    the cohort is too young to say."""
+
+    months: int
+    closed: int | None
+    share: float | None
+
+    @property
+    def ready(self) -> bool:
+        return self.closed is not None
+
+
+@dataclass
+class Cohort:
+    first: date  # the cohort's first and last day
+    last: date
+    size: int
+    cells: list[Cell]
+    grain: str = "month"
+
+    @property
+    def label(self) -> str:
+        if self.grain == "quarter":
+            return f"{self.first.year} Q{(self.first.month - 1) // 3 + 1}"
+        return f"{self.first:%Y-%m}"
+
+
+@dataclass
+class CohortTable:
+    grain: str
+    today: date
+    rows: list[Cohort] = field(default_factory=list)
+    horizons: tuple[int, ...] = HORIZONS
+    filtered: bool = False  # a population filter: read from the raw tables
+    earlier: int = 0  # cohorts of the period left out by the limit (the oldest)
+
+
+def grain_of(value) -> str:
+    """A ``grain`` URL parameter as a known grain (anything else is the month)."""
+    return value if value in GRAINS else GRAINS[0]
+
+
+def _month_first(key: int) -> date:
+    return date(key // 12, key % 12 + 1, 1)
+
+
+def _month_last(key: int) -> date:
+    first = _month_first(key)
+    return first.replace(day=calendar.monthrange(first.year, first.month)[1])
+
+
+def _bounds(fs, grain: str) -> tuple[int | None, int]:
+    """The first and last month keys of the cohorts the period touches, widened to whole quarters."""
+    period = fs.dates
+    first = tally.cohort_of(period.first) if period.first else None
+    last = tally.cohort_of(min(period.last, fs.today))
+    if grain == "quarter":
+        first = None if first is None else first - first % 3
+        last = last - last % 3 + 2
+    return first, last
+
+
+def _counts(fs, first: int | None, last: int) -> tuple[dict[int, int], dict[tuple, int], bool]:
+    """Cards by since month, and closures in force by (since month, months to close, action)."""
+    data = fs.cleaned
+    db = fs.queryset.db
+    cards_q = population.card_q(data, using=db)
+    if {name for name in population.PARAMS if data.get(name) not in (None, "")} - {"segment"}:
+        return (*_joined(fs, cards_q, first, last), True)
+    tallied = CohortTally.objects.using(db).order_by().filter(cohort__lte=last, action__in=COUNTED)
+    if first is not None:
+        tallied = tallied.filter(cohort__gte=first)
+    if cards_q is None:
+        sizes = {m: n for m, n in cards_by_since_month(using=db).items() if (first is None or m >= first) and m <= last}
+    else:
+        # The segment alone: the cards through the (segment, customer_since) index, and the tally's
+        # segment, which is the card's own while a closure is in force (a closed card is not edited).
+        tallied = tallied.filter(segment=data["segment"])
+        cards = Customer.objects.using(db).filter(cards_q, **_since_range("customer_since", first, last))
+        sizes = _by_month(cards.order_by().values_list("customer_since").annotate(n=Count("*")))
+    closures = {(c, m, a): n for c, m, a, n in tallied.values_list("cohort", "months", "action").annotate(n=Sum("n"))}
+    return sizes, closures, cards_q is not None
+
+
+def _since_range(column: str, first: int | None, last: int) -> dict:
+    found = {f"{column}__lte": _month_last(last)}
+    if first is not None:
+        found[f"{column}__gte"] = _month_first(first)
+    return found
+
+
+def _by_month(rows) -> dict[int, int]:
+    counts: dict[int, int] = {}
+    for since, n in rows:
+        counts[tally.cohort_of(since)] = counts.get(tally.cohort_of(since), 0) + n
+    return counts
+
+
+def _joined(fs, cards_q, first: int | None, last: int) -> tuple[dict[int, int], dict[tuple, int]]:
+    """Both sides for a filtered population in one query: the filtered cards (restricted to the
+    cohorts the period touches), each with its closure in force (close or void) if any, grouped by
+    (customer since, action, local closing date). The card's own "customer since" places the
+    closure (it is the closure's snapshot: a closed card is not edited); whole months are counted
+    in Python, as closures.tally does.
+
+    The closure is looked up per card by correlated subqueries on the one-open-closure-per-card
+    index, so the cost follows the filtered cards, never the closure table: a join let PostgreSQL
+    hash or merge all ~40,000 closures in force of a 200,000-card set for a batch of 7,000 cards.
+    """
+    in_force = Closure.objects.filter(customer=OuterRef("pk"), reverted_at__isnull=True, action__in=COUNTED)
+    closed_on = TruncDate("performed_at", tzinfo=timezone.get_default_timezone())
+    rows = (
+        Customer.objects.using(fs.queryset.db)
+        .filter(cards_q, **_since_range("customer_since", first, last))
+        .order_by()
+        .annotate(
+            action=Subquery(in_force.values("action")[:1]),
+            closed_on=Subquery(in_force.annotate(day=closed_on).values("day")[:1]),
+        )
+        .values_list("customer_since", "action", "closed_on")
+        .annotate(n=Count("*"))
+    )
+    sizes: dict[int, int] = {}
+    closures: dict[tuple, int] = {}
+    for since, action, day, n in rows:
+        month = tally.cohort_of(since)
+        sizes[month] = sizes.get(month, 0) + n
+        if action is not None:
+            key = (month, tally.months_between(since, day), action)
+            closures[key] = closures.get(key, 0) + n
+    return sizes, closures
+
+
+def cohort_table(fs, *, grain: str = "month", limit: int = DEFAULT_LIMIT) -> CohortTable:
+    """The cohort table of what the filter set ``fs`` selects (see the module's docstring)."""
+    grain = grain_of(grain)
+    first, last = _bounds(fs, grain)
+    sizes, closures, filtered = _counts(fs, first, last)
+    group = (lambda m: m // 3) if grain == "quarter" else (lambda m: m)  # noqa: E731
+    cards: dict[int, int] = {}
+    closed: dict[int, list[int]] = {}  # cohort -> closes by months to close (0..COHORT_MONTHS)
+    for month, n in sizes.items():
+        cards[group(month)] = cards.get(group(month), 0) + n
+    for (month, months, action), n in closures.items():
+        key = group(month)
+        if action == Action.VOID:
+            cards[key] = cards.get(key, 0) - n
+        else:
+            closed.setdefault(key, [0] * (tally.COHORT_MONTHS + 1))[months] += n
+    keys = sorted(key for key, n in cards.items() if n > 0)
+    table = CohortTable(grain=grain, today=fs.today, filtered=filtered, earlier=max(0, len(keys) - limit))
+    for key in keys[-limit:] if limit else []:
+        first_month, last_month = (key * 3, key * 3 + 2) if grain == "quarter" else (key, key)
+        cohort_last = _month_last(last_month)
+        size = cards[key]
+        by_months = closed.get(key, [0] * (tally.COHORT_MONTHS + 1))
+        cells = []
+        for months in HORIZONS:
+            if tally.add_months(cohort_last, months) > fs.today:
+                cells.append(Cell(months=months, closed=None, share=None))
+                continue
+            count = sum(by_months[:months])
+            cells.append(Cell(months=months, closed=count, share=count / size))
+        table.rows.append(
+            Cohort(first=_month_first(first_month), last=cohort_last, size=size, cells=cells, grain=grain)
+        )
+    return table
