@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from tests.browser.sample import LONG_NAME, shop
+from tests.factories import TEST_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -135,3 +136,24 @@ def test_the_closure_list_fits(page, login, sample):
     page.goto(f"{reverse('analytics:closure_list')}?period=all")
     assert page.locator(".closure-table tbody tr").count() == 24
     assert_no_sideways_scroll(page)
+
+
+def test_at_1366_px_the_search_results_show_every_column(browser, live_server, sample):
+    context = browser.new_context(locale="en-US", base_url=live_server.url, viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    try:
+        page.goto("/accounts/login/")
+        user = UserFactory(username="wide_admin", role="Admin")
+        page.get_by_label("Username").fill(user.username)
+        page.get_by_label("Password").fill(TEST_PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_load_state()  # the widest results: a checkbox column and full phones and emails
+        page.goto("/?o=customer_no")
+        last = box(page.locator("#results thead th").last)
+        if os.environ.get("CRM_SCREENSHOTS"):
+            page.screenshot(path=f"{os.environ['CRM_SCREENSHOTS']}/desktop-search.png")
+            page.goto(f"{reverse('analytics:dashboard')}?period=all&segment=regular")
+            page.screenshot(path=f"{os.environ['CRM_SCREENSHOTS']}/desktop-dashboard.png", full_page=True)
+        assert last["x"] + last["width"] <= 1366
+    finally:
+        context.close()
