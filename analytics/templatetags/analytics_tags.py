@@ -57,6 +57,7 @@ def active_filters(fs) -> int:
     params = fs.params()
     params.pop("start", None)  # the dates belong to the custom period, counted once as the period
     params.pop("end", None)
+    params.pop("compare", None)  # what the figures are compared with narrows nothing
     if params.get("period") == DEFAULT_PERIOD:
         del params["period"]
     return len(params)
