@@ -8,6 +8,11 @@ The charts' plots and tables (the monthly trend: 12 to 120 months times up to 11
 six bar charts of up to 45 bars; a link, a title and a shape each) are written here by
 :func:`trend_markup` and :func:`bar_markup`, every text through ``escape``: through the
 template they cost about 35 ms of a 60 ms page. Headings and captions stay in the templates.
+
+Each plot also comes in a compact form for a phone's width (``compact_markup``; the CSS shows one
+or the other): an SVG scales to its container, and the 640-unit bar chart or the 960-unit trend
+shrunk to a phone's 350 px would write its labels at 4 to 6 px. The compact bar chart writes each
+label above its bar, across the whole width; the compact trend is narrower, with fewer month labels.
 """
 
 import calendar
@@ -47,6 +52,12 @@ CATEGORY_FILLS = {
 }
 BAR_FILL = "#1d5fbf"
 
+# The compact bar chart: a label line above each bar, the bar and its value below.
+COMPACT_WIDTH = 360
+COMPACT_BAR_SPACE = 250
+COMPACT_ROW = 38
+COMPACT_BAR_HEIGHT = 14
+
 
 def clip(text: str, width: int = 26) -> str:
     """Shorten a label to about ``width`` columns (Chinese characters count double)."""
@@ -84,6 +95,7 @@ class BarChart:
     bar_start: int = BAR_START
     fill: str = BAR_FILL
     show_note: bool = False
+    compact_width: int = COMPACT_WIDTH
 
     @property
     def plot_markup(self) -> SafeString:
@@ -92,6 +104,36 @@ class BarChart:
     @property
     def table_markup(self) -> SafeString:
         return bar_markup(self)[1]
+
+    @property
+    def compact_height(self) -> int:
+        return max(len(self.bars), 1) * COMPACT_ROW + 4
+
+    @property
+    def compact_markup(self) -> SafeString:
+        return compact_bar_markup(self)
+
+
+def compact_bar_markup(chart: BarChart) -> SafeString:
+    """The bar chart's SVG body for a phone: each label on its own line above its bar."""
+    cached = getattr(chart, "_compact", None)
+    if cached is not None:
+        return cached
+    retired = escape(gettext("(retired)"))
+    svg = []
+    for i, bar in enumerate(chart.bars):
+        top = i * COMPACT_ROW
+        width = round(bar.width * COMPACT_BAR_SPACE / BAR_SPACE, 1)
+        share, mark = escape(pct(bar.share)), f" {retired}" if bar.retired else ""
+        svg.append(
+            f'<a href="{escape(bar.url)}" tabindex="-1"><title>{escape(bar.label)}{mark}: {bar.count} ({share})</title>'
+            f'<text x="0" y="{top + 13}">{escape(clip(bar.label, 50))}</text>'
+            f'<rect class="bar" x="0" y="{top + 18}" width="{width}" height="{COMPACT_BAR_HEIGHT}" '
+            f'fill="{escape(chart.fill)}"></rect>'
+            f'<text class="value" x="{width + 6}" y="{top + 30}">{bar.count} · {share}</text></a>'
+        )
+    chart._compact = mark_safe("".join(svg))  # noqa: S308 (every text escaped above)
+    return chart._compact
 
 
 def bar_markup(chart: BarChart) -> tuple[SafeString, SafeString]:
@@ -154,6 +196,7 @@ def bar_chart(key: str, slices: list[Slice], fs: ClosureFilter, *, show_note=Fal
 
 # --- the monthly trend, stacked by category ------------------------------------------------
 TREND_WIDTH, PLOT_LEFT, PLOT_TOP, PLOT_BOTTOM, TREND_HEIGHT = 960, 44, 12, 222, 250
+COMPACT_TREND_WIDTH, COMPACT_PLOT_LEFT, COMPACT_MONTH_LABELS = 420, 30, 5
 
 
 @dataclass
@@ -199,6 +242,7 @@ class Trend:
     plot_bottom: int = PLOT_BOTTOM
     label_y: int = PLOT_BOTTOM + 16
     totals: list[int] = field(default_factory=list)
+    compact_width: int = COMPACT_TREND_WIDTH
 
     @property
     def plot_markup(self) -> SafeString:
@@ -207,6 +251,45 @@ class Trend:
     @property
     def table_markup(self) -> SafeString:
         return trend_markup(self)[1]
+
+    @property
+    def compact_markup(self) -> SafeString:
+        return compact_trend_markup(self)
+
+
+def compact_trend_markup(trend: Trend) -> SafeString:
+    """The trend's SVG body for a phone: the same stacks on a narrower plot, at most five month labels.
+
+    The vertical geometry is the wide chart's; each column's x is recomputed for the narrower plot.
+    """
+    cached = getattr(trend, "_compact", None)
+    if cached is not None:
+        return cached
+    left, width = COMPACT_PLOT_LEFT, COMPACT_TREND_WIDTH
+    svg = [
+        f'<line class="grid" x1="{left}" x2="{width}" y1="{tick["y"]}" y2="{tick["y"]}" stroke="#d9dee5"></line>'
+        f'<text x="{left - 4}" y="{tick["y"]}" text-anchor="end" dominant-baseline="middle">{tick["value"]}</text>'
+        for tick in trend.ticks
+    ]
+    count = len(trend.columns)
+    step = (width - left - 4) / max(count, 1)
+    bar_width = round(max(step * 0.7, 1), 1)
+    every = max(1, -(-count // COMPACT_MONTH_LABELS))
+    for i, column in enumerate(trend.columns):
+        x = round(left + i * step + (step - bar_width) / 2, 1)
+        month = escape(column.label)
+        for s in column.segments:
+            svg.append(
+                f'<a href="{escape(s.url)}" tabindex="-1"><title>{month} · {escape(s.label)}: {s.count}</title>'
+                f'<rect class="segment cat-{escape(s.key)}" x="{x}" y="{s.y}" width="{bar_width}" '
+                f'height="{s.height}" fill="{escape(s.fill)}"></rect></a>'
+            )
+        if i % every == 0:
+            svg.append(
+                f'<text x="{round(x + bar_width / 2, 1)}" y="{trend.label_y}" text-anchor="middle">{month}</text>'
+            )
+    trend._compact = mark_safe("".join(svg))  # noqa: S308 (every text escaped above)
+    return trend._compact
 
 
 def trend_markup(trend: Trend) -> tuple[SafeString, SafeString]:

@@ -4,6 +4,7 @@ from django import template
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from analytics.filters import DEFAULT_PERIOD
 from analytics.rows import closure_rows as write_closure_rows
 
 register = template.Library()
@@ -47,3 +48,16 @@ def trend_class(value) -> str:
 def closure_rows(closures):
     """The closure list's rows (analytics.rows: written in Python, a fraction of a template's cost)."""
     return write_closure_rows(closures)
+
+
+@register.filter
+def active_filters(fs) -> int:
+    """How many filters narrow the view, a period other than the default counting as one (the phone's
+    Filters button shows it). Read from the filter set's URL parameters, so a new filter counts too."""
+    params = fs.params()
+    params.pop("start", None)  # the dates belong to the custom period, counted once as the period
+    params.pop("end", None)
+    params.pop("compare", None)  # what the figures are compared with narrows nothing
+    if params.get("period") == DEFAULT_PERIOD:
+        del params["period"]
+    return len(params)

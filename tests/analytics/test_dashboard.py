@@ -160,3 +160,37 @@ def test_the_number_of_queries_does_not_grow_with_closures_reasons_or_staff(url,
     # form, + the churn numerator counted per card (reverted closures included); the dashboard: + the
     # cohort table's two.
     assert few <= (21 if url.split("?")[0] == URL else 19)
+
+
+
+@pytest.mark.parametrize(
+    ("query", "shown"),
+    [
+        ({}, None),  # the default period, nothing else
+        ({"period": "12m", "compare": "year"}, None),  # the comparison narrows nothing
+        ({"period": "all", "segment": "regular"}, "2 active"),
+        ({"period": "custom", "start": "2024-01-01", "end": "2024-03-31", "tenure": "lt3m"}, "2 active"),
+    ],
+)
+def test_the_filters_button_counts_the_filters_that_narrow_the_view(manager_client, query, shown):
+    html = manager_client.get(URL, query).content.decode()
+    button = re.search(r'<button type="button" class="button filter-toggle".*?</button>', html, re.S).group(0)
+    badge = re.search(r'<span class="badge count">(.*?)</span>', button)
+    assert (badge.group(1) if badge else None) == shown
+
+
+def test_the_compact_plots_for_a_phone_link_and_title_every_bar_and_segment(manager_client, history):
+    charts = manager_client.get(URL, Q1.query()).context["charts"]
+    for key in ("reasons", "categories", "staff", "segments", "tenure", "actions"):
+        compact = str(charts[key].compact_markup)
+        assert compact.count("<a href=") == len(charts[key].bars)
+        for bar in charts[key].bars:
+            assert f'<a href="{bar.url.replace("&", "&amp;")}"' in compact, (key, bar.label)
+    trend = charts["trend"]
+    compact = str(trend.compact_markup)
+    for column in trend.columns:
+        for segment in column.segments:
+            assert f'<a href="{segment.url.replace("&", "&amp;")}"' in compact
+    # the five month labels at most that fit a phone's width
+    assert 1 <= len(re.findall(r'<text [^>]*text-anchor="middle">\d{4}-\d{2}</text>', compact)) <= 5
+    assert "&lt;b&gt;Rude&lt;/b&gt;" in str(charts["reasons"].compact_markup)
