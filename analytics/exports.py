@@ -22,7 +22,8 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from closures.models import Action, Category
+from closures import categories as reason_categories
+from closures.models import Action
 from crm import exports, spreadsheets, xlsx
 from crm.models import Job
 from crm.spreadsheets import counting
@@ -91,7 +92,7 @@ def closure_rows(fs: ClosureFilter) -> Iterator[list]:
     """Every selected closure as a list of cell values (labels in the active language)."""
     zh = (translation.get_language() or "").lower().startswith("zh")
     actions = {k: str(v) for k, v in Action.choices}
-    categories = {k: str(v) for k, v in Category.choices}
+    categories = reason_categories.labels(using=fs.queryset.db)
     segments = {k: str(v) for k, v in Customer.Segment.choices}
     erased = Customer.Status.ERASED
     names: dict[tuple, str] = {}

@@ -24,7 +24,8 @@ from datetime import date
 from django.db.models import Count, Q, Sum
 from django.utils import translation
 
-from closures.models import Action, Category, ClosureReason, ClosureRequest
+from closures import categories as reason_categories
+from closures.models import Action, ClosureReason, ClosureRequest
 from closures.tally import month_of, tenure_band
 from customers.models import Customer
 
@@ -232,7 +233,8 @@ def compute(fs: ClosureFilter) -> Figures:
     total = holder[0]
     months, per_category = _months(fs)
     reasons = grouped["reasons"]
-    actions, categories, segments = dict(Action.choices), dict(Category.choices), dict(Customer.Segment.choices)
+    actions, segments = dict(Action.choices), dict(Customer.Segment.choices)
+    categories = reason_categories.labels(using=fs.queryset.db)
     action = fs.cleaned.get("action") or Action.CLOSE
     counts = _closure_counts(fs, period, previous, action)
     closed = {period: counts["closed_cards"]}

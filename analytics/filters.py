@@ -21,8 +21,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from closures import tally
-from closures.models import Action, Category, Closure, ClosureReason
+from closures import categories, tally
+from closures.models import Action, Closure, ClosureReason
 from crm import widgets
 from crm.routers import reporting_db
 from crm.widgets import FastModelChoiceField
@@ -233,7 +233,10 @@ class ClosureFilter(django_filters.FilterSet):
         label=_("Action"), choices=Action.choices, empty_label=_("All actions"), widget=widgets.Select
     )
     category = django_filters.ChoiceFilter(
-        label=_("Reason category"), choices=Category.choices, empty_label=_("All categories"), widget=widgets.Select
+        label=_("Reason category"),
+        choices=lambda: categories.choices(using=reporting_db()),
+        empty_label=_("All categories"),
+        widget=widgets.Select,
     )
     reason = ReasonFilter(
         label=_("Reason"),

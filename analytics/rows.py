@@ -15,7 +15,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext
 
-from closures.models import Action, Category, Closure
+from closures import categories as reason_categories
+from closures.models import Action, Closure
 from customers.models import Customer
 from customers.rows import card_url_format
 
@@ -47,7 +48,7 @@ def closure_rows(closures: list[Closure]) -> SafeString:
     card_url = card_url_format()
     zone = timezone.get_current_timezone()
     actions = {value: escape(str(label)) for value, label in Action.choices}
-    categories = {value: escape(str(label)) for value, label in Category.choices}
+    categories = {value: escape(label) for value, label in reason_categories.labels().items()}
     # The labels outside the f-strings: makemessages does not look inside them.
     erased_text, retired_text = escape(gettext("Erased")), escape(gettext("(retired)"))
     erased = f'<span class="badge erased">{erased_text}</span>'

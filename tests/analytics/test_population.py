@@ -117,3 +117,19 @@ def test_the_comparison_can_be_the_same_period_a_year_earlier(db):
     just_before = compute(MARCH)
     assert just_before.previous == Period(date(2024, 1, 30), date(2024, 2, 29))
     assert just_before.previous_total == 0
+
+
+def test_a_category_an_admin_created_is_read_from_the_table_in_both_languages(db):
+    from django.utils import translation
+
+    from closures.models import ReasonCategory
+    from tests.factories import ClosureReasonFactory
+
+    ReasonCategory.objects.create(key="attitude", label_en="Attitude", label_zh="态度", display_order=1)
+    rude = ClosureReasonFactory(category="attitude")
+    ClosureFactory(reason=rude, category="attitude", performed_at=local(2024, 3, 5))
+    got = compute(MARCH | {"category": "attitude"})
+    assert got.total == 1
+    assert [(s.key, s.label) for s in got.by_category] == [("attitude", "Attitude")]
+    with translation.override("zh-hans"):
+        assert compute(MARCH).by_category[0].label == "态度"
