@@ -210,7 +210,7 @@ def test_rows_are_read_in_one_query_whatever_their_number(db):
     ClosureFactory.create_batch(3)
     few = queries()
     ClosureFactory.create_batch(40)
-    assert queries() == few == 1
+    assert queries() == few == 2  # the rows, and the reason categories' labels
 
 
 # --- large exports run as jobs ----------------------------------------------------------------
