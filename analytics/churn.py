@@ -102,7 +102,7 @@ def compute(fs: ClosureFilter, *, tally_counts=None) -> ChurnFigures:
     periods = [p for p in (fs.dates, fs.comparison) if p is not None]
     db = fs.queryset.db
     cards = population.card_q(data, using=db)
-    closures = population.closure_q(data, using=db)
+    closures = fs.card_closures(population.PARAMS)
     founded = _customers_before(periods, cards, db)
     in_force = _in_force(periods, closures, db)
     results = []

@@ -329,8 +329,21 @@ class ClosureFilter(django_filters.FilterSet):
         return self.dates.previous()
 
     def filter_card(self, queryset, name, value):
-        """A population filter (the closed card's current tag, city, source or import batch)."""
-        return queryset.filter(population.closure_q({name: value}, using=queryset.db))
+        """Tag, city, source and import batch are applied together (``card_closures``)."""
+        return queryset
+
+    def card_closures(self, params=population.CARD_ONLY):
+        """The closures of the cards the card filters in ``params`` select, as one condition (None
+        without such a filter), worked out once per filter set: every figure of a page reuses it."""
+        cache = self.__dict__.setdefault("_card_closures", {})
+        if params not in cache:
+            data = {name: self.cleaned.get(name) for name in params}
+            cache[params] = population.closures_of(data, using=self.queryset.db)
+        return cache[params]
+
+    def _with_cards(self, queryset):
+        q = self.card_closures()
+        return queryset if q is None else queryset.filter(q)
 
     def filter_tenure(self, queryset, name, value):
         for key, _label, low, high in TENURE_BANDS:
@@ -342,10 +355,10 @@ class ClosureFilter(django_filters.FilterSet):
     def slice_qs(self):
         """Every filter except the period and the reverted rule (for previous periods and reinstatements)."""
         self.form.is_valid()
-        return super().filter_queryset(self.queryset.all())
+        return self._with_cards(super().filter_queryset(self.queryset.all()))
 
     def filter_queryset(self, queryset):
-        queryset = super().filter_queryset(queryset)
+        queryset = self._with_cards(super().filter_queryset(queryset))
         if not self.include_reverted:
             queryset = queryset.filter(reverted_at__isnull=True)
         period = self.dates

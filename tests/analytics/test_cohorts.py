@@ -179,7 +179,7 @@ def test_a_population_filter_narrows_both_the_cohorts_and_their_closures(world, 
 
 
 @pytest.mark.parametrize("with_segment", [False, True], ids=["an owner", "an owner and a segment"])
-def test_other_population_filters_read_cards_and_closures_in_one_joined_query(world, with_segment):
+def test_other_population_filters_read_the_cards_and_the_populations_closures(world, with_segment):
     owner = world.owners[1]
     query = {"period": "all", "owner": owner.pk, **({"segment": "key"} if with_segment else {})}
     members = [c for c in world.cards if c.owner_id == owner.pk and (not with_segment or c.segment == "key")]
@@ -188,11 +188,11 @@ def test_other_population_filters_read_cards_and_closures_in_one_joined_query(wo
     with CaptureQueriesContext(connection) as queries:
         table = cohorts.cohort_table(fs, limit=100)
     assert shown(table) == expected(world, cards=members)
-    assert table.filtered and len(queries) == 1
-    assert "closures_cohorttally" not in queries[0]["sql"]
+    # The cards by since, the population's closures (and on PostgreSQL their ids, read once first).
+    assert table.filtered and len(queries) == (3 if connection.vendor == "postgresql" else 2)
+    assert not any("closures_cohorttally" in q["sql"] for q in queries)
 
 
-@pytest.mark.skipif("tag" not in ClosureFilter.base_filters, reason="the tag filter is not on ClosureFilter yet")
 def test_a_tag_filter_reads_the_raw_tables_for_the_tagged_cards(world):
     tag = Tag.objects.create(name="迁移")
     tagged = world.cards[::4]
