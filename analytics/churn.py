@@ -38,7 +38,6 @@ from django.db.models.functions import Coalesce
 
 from closures.models import Action, Closure
 from customers.counts import since_before_each
-from customers.models import Customer
 
 from . import population, tallied
 from .filters import ClosureFilter, Period
@@ -101,9 +100,9 @@ def compute(fs: ClosureFilter, *, tally_counts=None) -> ChurnFigures:
         return ChurnFigures(action=action, current=None, comparison=None, blocked_by=blocked)
     periods = [p for p in (fs.dates, fs.comparison) if p is not None]
     db = fs.queryset.db
-    cards = population.card_q(data, using=db)
-    closures = fs.card_closures(population.PARAMS)
-    founded = _customers_before(periods, cards, db)
+    people = fs.population(population.PARAMS)
+    cards, closures = people.cards, people.closures
+    founded = _customers_before(periods, people, db)
     in_force = _in_force(periods, closures, db)
     results = []
     for period in periods:
@@ -126,18 +125,13 @@ def compute(fs: ClosureFilter, *, tally_counts=None) -> ChurnFigures:
     return ChurnFigures(action=action, current=results[0], comparison=results[1] if len(results) > 1 else None)
 
 
-def _customers_before(periods: list[Period], cards: Q | None, db: str) -> dict[date, int]:
-    """Cards that were customers before each period's first day and before the day after its last."""
+def _customers_before(periods: list[Period], people: population.Population, db: str) -> dict[date, int]:
+    """Cards that were customers before each period's first day and before the day after its last:
+    every card from the cached counts, a filtered population from its own "customer since" list."""
     days = sorted({d for p in periods for d in (p.first, p.last + timedelta(days=1)) if d is not None})
-    if cards is None:
+    if people.cards is None:
         return dict(zip(days, since_before_each(days, using=db), strict=True))
-    row = (
-        Customer.objects.using(db)
-        .order_by()
-        .filter(cards, customer_since__lt=max(days))
-        .aggregate(**{f"d{i}": Count("id", filter=Q(customer_since__lt=day)) for i, day in enumerate(days)})
-    )
-    return {day: row[f"d{i}"] for i, day in enumerate(days)}
+    return {day: people.customers_before(day) for day in days}
 
 
 def _in_force(periods: list[Period], closures: Q | None, db: str) -> dict[Period, tuple[int, int]]:

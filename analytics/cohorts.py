@@ -166,11 +166,12 @@ def _joined(fs, cards_q, first: int | None, last: int) -> tuple[dict[int, int], 
     never the closure table.
     """
     db = fs.queryset.db
-    cards = Customer.objects.using(db).filter(cards_q, **_since_range("customer_since", first, last)).order_by()
-    sizes = _by_month(cards.values_list("customer_since").annotate(n=Count("*")))
+    people = fs.population(population.PARAMS)
+    low, high = _since_range("customer_since", first, last).get("customer_since__gte"), _month_last(last)
+    sizes = _by_month((since, 1) for since in people.since if (low is None or since >= low) and since <= high)
     in_force = (
         Closure.objects.using(db)
-        .filter(fs.card_closures(population.PARAMS), reverted_at__isnull=True, action__in=COUNTED)
+        .filter(people.closures, reverted_at__isnull=True, action__in=COUNTED)
         .filter(**_since_range("customer_since", first, last))
         .order_by()
         .annotate(day=TruncDate("performed_at", tzinfo=timezone.get_default_timezone()))

@@ -332,17 +332,17 @@ class ClosureFilter(django_filters.FilterSet):
         """Tag, city, source and import batch are applied together (``card_closures``)."""
         return queryset
 
-    def card_closures(self, params=population.CARD_ONLY):
-        """The closures of the cards the card filters in ``params`` select, as one condition (None
-        without such a filter), worked out once per filter set: every figure of a page reuses it."""
-        cache = self.__dict__.setdefault("_card_closures", {})
+    def population(self, params=population.CARD_ONLY) -> population.Population:
+        """The cards the card filters in ``params`` select (their closures, their "customer since"),
+        worked out once per filter set: every figure of a page reuses it."""
+        cache = self.__dict__.setdefault("_populations", {})
         if params not in cache:
             data = {name: self.cleaned.get(name) for name in params}
-            cache[params] = population.closures_of(data, using=self.queryset.db)
+            cache[params] = population.Population(data, using=self.queryset.db)
         return cache[params]
 
     def _with_cards(self, queryset):
-        q = self.card_closures()
+        q = self.population().closures
         return queryset if q is None else queryset.filter(q)
 
     def filter_tenure(self, queryset, name, value):

@@ -10,8 +10,11 @@ at closing) are not population filters; ``CLOSURE_ONLY`` names them for the figu
 leave them out or say so.
 """
 
+from bisect import bisect_left
+from datetime import date
+
 from django.db import connections
-from django.db.models import Q
+from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 
 # The cached lists live with the cards (customers.places); re-exported for analytics' filters.
@@ -57,23 +60,52 @@ def closure_q(data: dict, *, using: str = "default") -> Q | None:
     return Q(**{f"customer__{name}": value for name, value in found.items()}) if found else None
 
 
-def closures_of(data: dict, *, using: str = "default") -> Q | None:
-    """The closures of the cards ``data`` selects, as one condition on closures (None for every card).
+class Population:
+    """The cards some population filters select, worked out once per page.
 
-    On PostgreSQL the ids of those closures are read once (a semi-join from the filtered cards
-    through the closures' customer index: a tag's 26,000 cards have about 6,500 closures at a
-    million cards) and every figure then selects ``id IN (unnest(array))``, instead of each of a
-    page's dozen queries joining the closure table to the cards, their tags and their cities
-    again. Elsewhere (SQLite, small data) the join itself.
+    ``closures`` is a condition on closures: on PostgreSQL the ids of the population's closures,
+    read once (a semi-join from the filtered cards through the closures' customer index: a tag's
+    26,000 cards have about 6,500 closures at a million cards), selected by ``id = ANY(array)``
+    through the primary key, instead of each of a page's dozen queries joining the closure table
+    to the cards, their tags and their cities again; elsewhere (SQLite, small data) the join.
+    ``since`` is the sorted "customer since" of every card of the population (read once, through
+    the covering (id, customer_since) index), from which the churn rate's denominators and the
+    cohort sizes are counted in Python.
     """
-    cards = card_q(data, using=using)
-    if cards is None:
-        return None
-    if connections[using].vendor != "postgresql":
-        return closure_q(data, using=using)
-    chosen = Customer.objects.using(using).filter(cards).values("pk")
-    ids = list(Closure.objects.using(using).filter(customer__in=chosen).values_list("pk", flat=True))
-    return Q(pk__in=RawSQL("SELECT unnest(%s::bigint[])", (ids,)))
+
+    def __init__(self, data: dict, *, using: str = "default"):
+        self.using = using
+        self.cards = card_q(data, using=using)
+        self.data = data
+        self._closures = self._since = None
+
+    @property
+    def closures(self) -> Q | None:
+        if self.cards is None:
+            return None
+        if self._closures is None:
+            if connections[self.using].vendor != "postgresql":
+                self._closures = closure_q(self.data, using=self.using)
+            else:
+                chosen = Customer.objects.using(self.using).filter(self.cards).order_by().values("pk")
+                closures = Closure.objects.using(self.using).filter(customer__in=chosen).order_by()
+                ids = list(closures.values_list("pk", flat=True))
+                is_one = RawSQL('"closures_closure"."id" = ANY(%s)', (ids,), output_field=BooleanField())
+                self._closures = Q(is_one)
+        return self._closures
+
+    @property
+    def since(self) -> list[date]:
+        if self._since is None:
+            cards = Customer.objects.using(self.using).order_by()
+            if self.cards is not None:
+                cards = cards.filter(self.cards)
+            self._since = sorted(cards.values_list("customer_since", flat=True))
+        return self._since
+
+    def customers_before(self, day: date) -> int:
+        """Cards of the population that were customers before ``day``."""
+        return bisect_left(self.since, day)
 
 
 def is_filtered(data: dict) -> bool:

@@ -231,6 +231,8 @@ class Customer(models.Model):
             models.Index(fields=["segment", "customer_since"], name="customer_segment_since"),
             models.Index(fields=["source", "customer_since"], name="customer_source_since"),
             models.Index(fields=["import_batch", "customer_since"], name="customer_batch_since"),
+            # A filtered population's "customer since" (a tag's cards, by id) read from the index alone.
+            models.Index(fields=["id"], name="customer_id_since", include=["customer_since"]),
             # The search page filtered by segment and city, sorted by purchase total (the key
             # accounts of a city): without it the count walked the (status, total) index and
             # filtered 56,000 rows away to find 1,001 matches (190 ms at a million cards).
