@@ -133,18 +133,22 @@ def _churn_rows(sheet, churn) -> None:
         why = gettext("Not shown when filtering by %(filters)s (they describe closures, not customers).")
         sheet.append([gettext("Churn rate"), why % {"filters": ", ".join(churn.blocked_by)}])
         return
-    for label, part in (
-        (gettext("Churn rate"), churn.current),
-        (gettext("Churn rate in the comparison period"), churn.comparison),
-    ):
+    rows = (
+        (gettext("Churn rate"), lambda p: p.rate),
+        (gettext("Cards closed (%(action)s)") % {"action": churn.action_label}, lambda p: p.churned),
+        (gettext("Cards active at the start"), lambda p: p.active_at_start),
+        (gettext("Cards that became customers in the period"), lambda p: p.new),
+        (gettext("Cards reinstated in the period"), lambda p: p.reactivated),
+        (gettext("Cards active during the period"), lambda p: p.population),
+    )
+    for part, in_comparison in ((churn.current, False), (churn.comparison, True)):
         if part is None:
             continue
-        sheet.append([label, part.rate], style=[None, xlsx.PERCENT2])
-        sheet.append([gettext("Cards closed (%(action)s)") % {"action": churn.action_label}, part.churned])
-        sheet.append([gettext("Cards active at the start"), part.active_at_start])
-        sheet.append([gettext("Cards that became customers in the period"), part.new])
-        sheet.append([gettext("Cards reinstated in the period"), part.reactivated])
-        sheet.append([gettext("Cards active during the period"), part.population])
+        for label, value in rows:
+            if in_comparison:
+                label = gettext("%(figure)s (comparison period)") % {"figure": label}
+            style = [None, xlsx.PERCENT2] if value is rows[0][1] else None
+            sheet.append([label, value(part)], style=style)
 
 
 def _summary_sheet(book: xlsx.Workbook, fs: ClosureFilter, figures) -> None:

@@ -1,7 +1,7 @@
 """A company moves in: the public telecom churn data set's shape, imported and read on day one.
 
 7,043 customers with their tenure in months, 1,869 of whom left for 20 reasons in 5 categories
-an Admin created (the counts per category are the data set's: 841 competitor, 321
+(two of them an Admin creates, three exist already) (the counts per category are the data set's: 841 competitor, 321
 dissatisfaction, 314 attitude, 211 price, 182 other). The rows are generated with those counts;
 the file itself is not shipped. Imported through the customer import (tenure as months) and the
 import of past closures, then read on Closure analytics for the import batch and exported: the
@@ -36,13 +36,7 @@ CATEGORIES = {  # label: (closures, reasons)
     "Price": (211, 4),
     "Other": (182, 4),
 }
-CHINESE = {
-    "Competitor": "竞争对手",
-    "Dissatisfaction": "不满意",
-    "Attitude": "态度",
-    "Price": "价格",
-    "Other": "其他原因",
-}
+CHINESE = {"Dissatisfaction": "不满意", "Attitude": "态度"}
 
 pytestmark = pytest.mark.django_db
 
@@ -64,11 +58,12 @@ def migration(admin_client):
     admin = UserFactory(username="migrator", role="Admin")
     reasons = {}  # code: (category key, closures)
     for order, (label, (closed, n_reasons)) in enumerate(CATEGORIES.items()):
-        response = admin_client.post(
-            reverse("closures:category_create"),
-            {"label_en": label, "label_zh": CHINESE[label], "display_order": str(order), "is_active": "on"},
-        )
-        assert response.status_code == 302, response.content.decode()[:2000]
+        if not ReasonCategory.objects.filter(label_en=label).exists():  # Competitor, Price and Other exist
+            response = admin_client.post(
+                reverse("closures:category_create"),
+                {"label_en": label, "label_zh": CHINESE[label], "display_order": str(order), "is_active": "on"},
+            )
+            assert response.status_code == 302, response.content.decode()[:2000]
         key = ReasonCategory.objects.get(label_en=label).key
         shares = [closed // n_reasons + (1 if i < closed % n_reasons else 0) for i in range(n_reasons)]
         for i, share in enumerate(shares):
@@ -138,8 +133,11 @@ def test_the_migrated_population_reads_right_on_day_one(migration, manager_clien
     out = io.BytesIO()
     assert exports.write_xlsx(fs, out) == 1_869
     workbook = load_workbook(io.BytesIO(out.getvalue()), read_only=True)
-    assert workbook["Closures"].max_row == 1 + 1_869
-    summary = {row[0]: row[1] for row in workbook["Summary"].iter_rows(values_only=True) if row and row[0]}
+    assert sum(1 for _row in workbook["Closures"].iter_rows(values_only=True)) == 1 + 1_869
+    summary = {}  # the first row of each label: this period's (the comparison period's come after)
+    for row in workbook["Summary"].iter_rows(values_only=True):
+        if len(row) > 1 and row[0]:
+            summary.setdefault(row[0], row[1])
     assert summary["Churn rate"] == pytest.approx(1_869 / 7_043)
     assert summary["Cards active during the period"] == CUSTOMERS
     assert summary["Import batch"].startswith("telco.csv")
