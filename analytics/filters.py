@@ -336,10 +336,11 @@ class ClosureFilter(django_filters.FilterSet):
         """The cards the card filters in ``params`` select (their closures, their "customer since"),
         worked out once per filter set: every figure of a page reuses it."""
         cache = self.__dict__.setdefault("_populations", {})
-        if params not in cache:
-            data = {name: self.cleaned.get(name) for name in params}
-            cache[params] = population.Population(data, using=self.queryset.db)
-        return cache[params]
+        data = {name: self.cleaned.get(name) for name in params if self.cleaned.get(name) not in (None, "")}
+        key = tuple(sorted(data))  # the same cards whichever list asked for them
+        if key not in cache:
+            cache[key] = population.Population(data, using=self.queryset.db)
+        return cache[key]
 
     def _with_cards(self, queryset):
         q = self.population().closures
