@@ -41,6 +41,7 @@ from customers.counts import since_before_each
 
 from . import population, tallied
 from .filters import ClosureFilter, Period
+from .held import for_churn
 from .tallied import Split, sum_rows, union
 
 # Closure filters the rate cannot honour on both sides (the action filter chooses what counts as churn).
@@ -103,7 +104,11 @@ def compute(fs: ClosureFilter, *, tally_counts=None) -> ChurnFigures:
     people = fs.population(population.PARAMS)
     cards, closures = people.cards, people.closures
     founded = _customers_before(periods, people, db)
-    in_force = _in_force(periods, closures, db)
+    held = for_churn(fs)
+    if held is not None:
+        in_force = {p: held.in_force(p) for p in periods if p.start is not None}
+    else:
+        in_force = _in_force(periods, closures, db)
     results = []
     for period in periods:
         first_day = period.first
@@ -112,7 +117,7 @@ def compute(fs: ClosureFilter, *, tally_counts=None) -> ChurnFigures:
         forced, reactivated = in_force.get(period, (0, 0))
         churned = (tally_counts or {}).get(period) if cards is None else None
         if churned is None:
-            churned = _churned(fs, period, action, closures)
+            churned = held.churned(period, action) if held is not None else _churned(fs, period, action, closures)
         results.append(
             Churn(
                 period=period,

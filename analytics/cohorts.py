@@ -48,6 +48,7 @@ from customers.counts import cards_by_since_month
 from customers.models import Customer
 
 from . import population
+from .held import for_churn
 
 GRAINS = ("month", "quarter")
 HORIZONS = (3, 6, 12, 24)  # months; the largest is at most closures.tally.COHORT_MONTHS
@@ -161,23 +162,35 @@ def _joined(fs, cards_q, first: int | None, last: int) -> tuple[dict[int, int], 
     "customer since" snapshot (the card's own: a closed card is not edited), action and local
     closing date; whole months are counted in Python, as closures.tally does.
 
-    The closures come from the filter set's ``card_closures``: on PostgreSQL the ids of the
-    population's closures, read once for the whole page, so the cost follows the population,
+    The closures are those the page already holds in memory (analytics/held.py), or else the
+    filter set's population's closures (on PostgreSQL by id), so the cost follows the population,
     never the closure table.
     """
     db = fs.queryset.db
     people = fs.population(population.PARAMS)
     low, high = _since_range("customer_since", first, last).get("customer_since__gte"), _month_last(last)
     sizes = _by_month((since, 1) for since in people.since if (low is None or since >= low) and since <= high)
-    in_force = (
-        Closure.objects.using(db)
-        .filter(people.closures, reverted_at__isnull=True, action__in=COUNTED)
-        .filter(**_since_range("customer_since", first, last))
-        .order_by()
-        .annotate(day=TruncDate("performed_at", tzinfo=timezone.get_default_timezone()))
-        .values_list("customer_since", "action", "day")
-        .annotate(n=Count("*"))
-    )
+    held = for_churn(fs)
+    if held is not None:  # the population's closures, already read for the page's other figures
+        zone = timezone.get_default_timezone()
+        in_force = [
+            (r.customer_since, r.action, timezone.localtime(r.performed_at, zone).date(), 1)
+            for r in held.rows
+            if r.reverted_at is None
+            and r.action in COUNTED
+            and (low is None or r.customer_since >= low)
+            and r.customer_since <= high
+        ]
+    else:
+        in_force = (
+            Closure.objects.using(db)
+            .filter(people.closures, reverted_at__isnull=True, action__in=COUNTED)
+            .filter(**_since_range("customer_since", first, last))
+            .order_by()
+            .annotate(day=TruncDate("performed_at", tzinfo=timezone.get_default_timezone()))
+            .values_list("customer_since", "action", "day")
+            .annotate(n=Count("*"))
+        )
     closures: dict[tuple, int] = {}
     for since, action, day, n in in_force:
         key = (tally.cohort_of(since), tally.months_between(since, day), action)

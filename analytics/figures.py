@@ -31,6 +31,7 @@ from customers.models import Customer
 
 from . import churn
 from .filters import TENURE_BANDS, TENURE_LABELS, ClosureFilter, Period, person_name
+from .held import Held
 from .tallied import Split, counted, sum_rows, tally_for, union
 
 MAX_TREND_MONTHS = 120
@@ -191,6 +192,9 @@ def _closure_counts(fs: ClosureFilter, period: Period, previous: Period | None, 
     Without reverted closures a card has at most one closure in the set, so cards are closures
     and the tally can count them; with them, counting distinct cards needs the closure table.
     """
+    held = Held.of(fs)
+    if held is not None:
+        return held.closure_counts(period, previous, action)
     tally = None if fs.include_reverted else tally_for(fs)
     now = Split.of(period.start, period.end, tally=tally is not None)
     before = previous and Split.of(previous.start, previous.end, tally=tally is not None)

@@ -122,7 +122,13 @@ def union(tally_part, raw_part) -> list[dict]:
 
 def counted(fs: ClosureFilter, columns: tuple[str, ...], *, needs: set[str] = frozenset(), **annotations):
     """``fs``'s closures counted by ``columns`` (annotations computed on the closure table, e.g. the
-    month, are given as expressions; tallies hold them as columns): a list of dicts with ``n``."""
+    month, are given as expressions; tallies hold them as columns): a list of dicts with ``n``.
+    A population held in memory (analytics/held.py) is counted there."""
+    from .held import Held  # held.py reads the same filters; imported here to keep the modules flat
+
+    held = Held.of(fs)
+    if held is not None:
+        return held.counted(columns)
     tally = tally_for(fs, needs)
     split = Split.of(fs.dates.start, fs.dates.end, tally=tally is not None)
     tally_part = None
