@@ -102,9 +102,10 @@ def compute(fs: ClosureFilter, *, tally_counts=None) -> ChurnFigures:
     periods = [p for p in (fs.dates, fs.comparison) if p is not None]
     db = fs.queryset.db
     people = fs.population(population.PARAMS)
-    cards, closures = people.cards, people.closures
+    cards = people.cards
     founded = _customers_before(periods, people, db)
     held = for_churn(fs)
+    closures = None if held is not None else people.closures  # read only for the SQL path
     if held is not None:
         in_force = {p: held.in_force(p) for p in periods if p.start is not None}
     else:

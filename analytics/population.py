@@ -60,6 +60,12 @@ def closure_q(data: dict, *, using: str = "default") -> Q | None:
     return Q(**{f"customer__{name}": value for name, value in found.items()}) if found else None
 
 
+def _array(ids: list[int]) -> str:
+    """A PostgreSQL array literal of integers: tens of thousands are sent as one short string
+    (psycopg's list adapter takes 20 ms for 26,000)."""
+    return "{" + ",".join(map(str, ids)) + "}"
+
+
 class Population:
     """The cards some population filters select, worked out once per page.
 
@@ -87,22 +93,31 @@ class Population:
             self._rows = list(cards.values_list("pk", "customer_since"))
         return self._rows
 
+    def of_cards(self) -> Q | None:
+        """The population's closures as "closed card is one of these", for one read of them."""
+        if self.cards is None:
+            return None
+        if connections[self.using].vendor != "postgresql":
+            return closure_q(self.data, using=self.using)
+        # Through the closures' customer index, card by card: PostgreSQL would rather hash the
+        # whole closure table against a subquery of a few thousand cards.
+        cards = _array(sorted(pk for pk, _since in self._cards()))
+        return Q(RawSQL('"closures_closure"."customer_id" = ANY(%s::bigint[])', (cards,), output_field=BooleanField()))
+
     @property
     def closures(self) -> Q | None:
+        """The population's closures as one condition for the many queries of a list or a figure."""
         if self.cards is None:
             return None
         if self._closures is None:
             if connections[self.using].vendor != "postgresql":
                 self._closures = closure_q(self.data, using=self.using)
             else:
-                # Through the closures' customer index, card by card: PostgreSQL would rather hash
-                # the whole closure table against a subquery of a few thousand cards.
-                cards = sorted(pk for pk, _since in self._cards())
-                of_cards = RawSQL('"closures_closure"."customer_id" = ANY(%s)', (cards,), output_field=BooleanField())
-                closures = Closure.objects.using(self.using).filter(of_cards).order_by()
-                ids = sorted(closures.values_list("pk", flat=True))  # in index order: fewer pages read
-                is_one = RawSQL('"closures_closure"."id" = ANY(%s)', (ids,), output_field=BooleanField())
-                self._closures = Q(is_one)
+                closures = Closure.objects.using(self.using).filter(self.of_cards()).order_by()
+                ids = _array(sorted(closures.values_list("pk", flat=True)))  # in index order: fewer pages read
+                self._closures = Q(
+                    RawSQL('"closures_closure"."id" = ANY(%s::bigint[])', (ids,), output_field=BooleanField())
+                )
         return self._closures
 
     @property
