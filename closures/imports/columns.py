@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from customers.columns import EXAMPLE_CUSTOMER_NO, normalise_key
 from customers.imports import ImportFileError
+from customers.imports.template import cell_text, write_help_sheet
 
 
 @dataclass(frozen=True)
@@ -180,24 +181,20 @@ TEMPLATE_NOTES = (
 )
 
 
-def _cell_text(value) -> str:
-    return value.isoformat() if isinstance(value, dt.date) else str(value or "")
-
-
 def template_bytes(fmt: str) -> bytes:
     """The template: a header row and one example row; the .xlsx also explains every column in both languages."""
     if fmt == "csv":
         text = io.StringIO(newline="")
         writer = csv.writer(text)
         writer.writerow([column.name for column in COLUMNS])
-        writer.writerow([_cell_text(column.example) for column in COLUMNS])
+        writer.writerow([cell_text(column.example) for column in COLUMNS])
         return text.getvalue().encode("utf-8-sig")
     return _template_xlsx()
 
 
 def _template_xlsx() -> bytes:
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
+    from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
     workbook = Workbook()
@@ -213,32 +210,7 @@ def _template_xlsx() -> bytes:
         example.number_format = "yyyy-mm-dd" if isinstance(column.example, dt.date) else "@"
     sheet.freeze_panes = "A2"
 
-    help_sheet = workbook.create_sheet("Columns 说明")
-    help_sheet.append(
-        ["Column 列名", "Required 必填", "Also accepted 其他列名", "What to enter", "填写说明", "Example 示例"]
-    )
-    for column in COLUMNS:
-        help_sheet.append(
-            [
-                column.name,
-                "yes 是" if column.required else "",
-                ", ".join(column.aliases),
-                column.help_en,
-                column.help_zh,
-                _cell_text(column.example),
-            ]
-        )
-    help_sheet.append([])
-    for english, chinese in TEMPLATE_NOTES:
-        help_sheet.append(["", "", "", english, chinese])
-    for cell in help_sheet[1]:
-        cell.font = bold
-    for letter, width in zip("ABCDEF", (16, 12, 30, 60, 50, 22), strict=True):
-        help_sheet.column_dimensions[letter].width = width
-    wrap = Alignment(wrap_text=True, vertical="top")
-    for row in help_sheet.iter_rows(min_row=2):
-        for cell in row:
-            cell.alignment = wrap
+    write_help_sheet(workbook, COLUMNS, TEMPLATE_NOTES)
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

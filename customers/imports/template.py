@@ -17,20 +17,56 @@ def template_bytes(fmt: str) -> bytes:
         text = io.StringIO(newline="")
         writer = csv.writer(text)
         writer.writerow([column.name for column in COLUMNS])
-        writer.writerow([_as_cell_text(column.example) for column in COLUMNS])
+        writer.writerow([cell_text(column.example) for column in COLUMNS])
         return text.getvalue().encode("utf-8-sig")
     return _template_xlsx()
 
 
-def _as_cell_text(value) -> str:
+def cell_text(value) -> str:
+    """An example value as a CSV cell or help text."""
     if isinstance(value, dt.date):
         return value.isoformat()
     return "" if value is None else str(value)
 
 
+def write_help_sheet(workbook, columns, notes) -> None:
+    """The template's "Columns 说明" sheet: each column (name, required, other accepted headers, what
+    to enter in English and Chinese, an example), then the notes; for every import's template."""
+    from openpyxl.styles import Alignment, Font
+
+    help_sheet = workbook.create_sheet("Columns 说明")
+    help_sheet.append(
+        ["Column 列名", "Required 必填", "Also accepted 其他列名", "What to enter", "填写说明", "Example 示例"]
+    )
+    for column in columns:
+        help_sheet.append(
+            [
+                column.name,
+                "yes 是" if column.required else "",
+                ", ".join(column.aliases),
+                column.help_en,
+                column.help_zh,
+                cell_text(column.example),
+            ]
+        )
+    help_sheet.append([])
+    for english, chinese in notes:
+        help_sheet.append(["", "", "", english, chinese])
+    bold = Font(bold=True)
+    for cell in help_sheet[1]:
+        cell.font = bold
+    for letter, width in zip("ABCDEF", (16, 12, 30, 60, 50, 22), strict=True):
+        help_sheet.column_dimensions[letter].width = width
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for row in help_sheet.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = wrap
+    help_sheet.freeze_panes = "A2"
+
+
 def _template_xlsx() -> bytes:
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
+    from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
     workbook = Workbook()
@@ -51,33 +87,7 @@ def _template_xlsx() -> bytes:
             example.number_format = "@"  # text: Excel keeps phone numbers and codes as typed
     sheet.freeze_panes = "A2"
 
-    help_sheet = workbook.create_sheet("Columns 说明")
-    help_sheet.append(
-        ["Column 列名", "Required 必填", "Also accepted 其他列名", "What to enter", "填写说明", "Example 示例"]
-    )
-    for column in COLUMNS + ALTERNATIVE_COLUMNS:  # the alternatives explained, not in the header row
-        help_sheet.append(
-            [
-                column.name,
-                "yes 是" if column.required else "",
-                ", ".join(column.aliases),
-                column.help_en,
-                column.help_zh,
-                _as_cell_text(column.example),
-            ]
-        )
-    help_sheet.append([])
-    for english, chinese in TEMPLATE_NOTES:
-        help_sheet.append(["", "", "", english, chinese])
-    for cell in help_sheet[1]:
-        cell.font = bold
-    for letter, width in zip("ABCDEF", (16, 12, 30, 60, 50, 22), strict=True):
-        help_sheet.column_dimensions[letter].width = width
-    wrap = Alignment(wrap_text=True, vertical="top")
-    for row in help_sheet.iter_rows(min_row=2):
-        for cell in row:
-            cell.alignment = wrap
-    help_sheet.freeze_panes = "A2"
+    write_help_sheet(workbook, COLUMNS + ALTERNATIVE_COLUMNS, TEMPLATE_NOTES)  # alternatives explained too
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
