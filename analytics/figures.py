@@ -15,7 +15,8 @@ reasons or staff, and never one query per row or per bar:
 10. pending approvals.
 
 Closure counts read the closure tallies for whole months and the closure table for the rest
-(analytics/tallied.py).
+(analytics/tallied.py). With a card filter no tally counts by (tag, city, source, import batch),
+the population's closures are read once and counted in memory instead (analytics/held.py).
 """
 
 from dataclasses import dataclass, field

@@ -6,8 +6,10 @@ side must narrow the other the same way (issue 17: "performed by" narrowed only 
 These filters describe the *card* (its current values), so each one is one condition that applies
 to the customers table (``card_q``) and, through ``customer__``, to the closure table
 (``closure_q``). Filters that describe a closure (action, reason, category, performed by, tenure
-at closing) are not population filters; ``CLOSURE_ONLY`` names them for the figures that must
-leave them out or say so.
+at closing) are not population filters (analytics/churn.py hides the rate with them).
+
+A page works out its population once (``Population``, kept by the filter set): the cards' ids and
+"customer since", and their closures; analytics/held.py counts a card-filtered page from them.
 """
 
 from bisect import bisect_left
@@ -17,17 +19,18 @@ from django.db import connections
 from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 
-# The cached lists live with the cards (customers.places); re-exported for analytics' filters.
 from closures.models import Closure
 from customers.models import Customer
-from customers.places import known_cities, known_sources, matching_cities  # noqa: F401
+
+# The cached lists live with the cards (customers.places); re-exported for analytics' filters.
+from customers.places import known_sources, matching_cities
+
+__all__ = ["CARD_ONLY", "PARAMS", "Population", "card_q", "closure_q", "known_sources"]
 
 # Card attributes, in the order the filter form shows them.
 PARAMS = ("segment", "owner", "tag", "city", "source", "batch")
 # ... of which a closure keeps no copy of its own (it copies the segment and owner at closing).
 CARD_ONLY = ("tag", "city", "source", "batch")
-# Filters that describe the closure, not the card: a population cannot be narrowed by them.
-CLOSURE_ONLY = ("action", "category", "reason", "by", "tenure")
 
 
 def _conditions(data: dict, using: str) -> dict:
@@ -129,7 +132,3 @@ class Population:
     def customers_before(self, day: date) -> int:
         """Cards of the population that were customers before ``day``."""
         return bisect_left(self.since, day)
-
-
-def is_filtered(data: dict) -> bool:
-    return any(data.get(name) not in (None, "") for name in PARAMS)

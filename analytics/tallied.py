@@ -23,6 +23,7 @@ from closures.models import ClosureStaffTally, ClosureTally
 from closures.tally import month_key, month_start
 
 from .filters import ClosureFilter
+from .held import Held
 
 # The filters, and the tally column each one selects on.
 TALLY_COLUMNS = {
@@ -124,8 +125,6 @@ def counted(fs: ClosureFilter, columns: tuple[str, ...], *, needs: set[str] = fr
     """``fs``'s closures counted by ``columns`` (annotations computed on the closure table, e.g. the
     month, are given as expressions; tallies hold them as columns): a list of dicts with ``n``.
     A population held in memory (analytics/held.py) is counted there."""
-    from .held import Held  # held.py reads the same filters; imported here to keep the modules flat
-
     held = Held.of(fs)
     if held is not None:
         return held.counted(columns)
