@@ -11,11 +11,13 @@ rules as the SQL (analytics/filters.py, tallied.py, churn.py), in Python.
 """
 
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
 
 from django.contrib.auth import get_user_model
+from django.db import connections
 
 from closures.models import Closure
 from closures.tally import band_of, month_key
@@ -62,6 +64,25 @@ class Row:
         return month_key(self.performed_at)
 
 
+@contextmanager
+def _index_scan(db: str):
+    """On PostgreSQL, read the population's closures through the closures' customer index.
+
+    PostgreSQL estimates one closure per card of ``customer_id = ANY(...)`` (a batch of 7,000
+    cards has 1,800) and so prefers a parallel scan of the whole closure table: 59 ms, against
+    21 ms for the bitmap index scan at a million cards. Switched off for this one statement only.
+    """
+    if connections[db].vendor != "postgresql":
+        yield
+        return
+    with connections[db].cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        try:
+            yield
+        finally:
+            cursor.execute("RESET enable_seqscan")
+
+
 def _between(moment, start, end) -> bool:
     return moment is not None and (start is None or moment >= start) and moment < end
 
@@ -85,8 +106,10 @@ class Held:
         closures = fs.population().of_cards()  # the card-only filters
         if closures is None:
             return None
-        query = Closure.objects.using(fs.queryset.db).filter(closures).order_by().values_list(*FIELDS)
-        rows = list(query[: LIMIT + 1])
+        db = fs.queryset.db
+        query = Closure.objects.using(db).filter(closures).order_by().values_list(*FIELDS)
+        with _index_scan(db):
+            rows = list(query[: LIMIT + 1])
         if len(rows) > LIMIT:
             return None
         return cls(fs, [Row(*row) for row in rows])
