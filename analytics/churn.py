@@ -147,6 +147,9 @@ def _in_force(periods: list[Period], closures: Q | None, db: str) -> dict[Period
 
     In force at a moment = performed before it less reverted before it. Without a card filter the
     months wholly before the start come from the closure tally; the rest from the closure table.
+    Those reverted within the period are counted apart, from the reinstatements' own index alone
+    (``closure_reverted_at`` holds performed_at): in one query with the rest they made PostgreSQL
+    read 16,000 closure rows at a million cards.
     """
     with_start = [p for p in periods if p.start is not None]
     if not with_start:
@@ -159,23 +162,25 @@ def _in_force(periods: list[Period], closures: Q | None, db: str) -> dict[Period
     window = Q(pk__in=[])
     aggregates = {}
     tally_aggregates = {}
-    for i, (p, split) in enumerate(splits.items()):
-        window |= split.moments() | split.moments("reverted_at") | Q(reverted_at__gte=p.start, reverted_at__lt=p.end)
+    for i, (_p, split) in enumerate(splits.items()):
+        window |= split.moments() | split.moments("reverted_at")
         performed, reverted = split.moments(), split.moments("reverted_at")
         aggregates[f"forced{i}"] = Count("id", filter=performed) - Count("id", filter=reverted)
-        aggregates[f"back{i}"] = Count(
-            "id", filter=Q(performed_at__lt=p.start, reverted_at__gte=p.start, reverted_at__lt=p.end)
-        )
         tally_aggregates[f"forced{i}"] = Coalesce(Sum("n", filter=split.months()), 0) - Coalesce(
             Sum("n", filter=split.months("reverted_month")), 0
         )
-        tally_aggregates[f"back{i}"] = Coalesce(Sum("n", filter=Q(pk__in=[])), 0)
     tally_part = None
     if use_tally:
         tally_part = tallied.TALLIES[0][0].objects.using(db).order_by().values("action").annotate(**tally_aggregates)
     raw_part = rows.filter(window).values("action").annotate(**aggregates)
     summed = sum_rows(union(tally_part, raw_part), list(aggregates))
-    return {p: (summed[f"forced{i}"], summed[f"back{i}"]) for i, p in enumerate(splits)}
+    back_window, backs = Q(pk__in=[]), {}
+    for i, p in enumerate(splits):
+        back_window |= Q(reverted_at__gte=p.start, reverted_at__lt=p.end)
+        reinstated = Q(performed_at__lt=p.start, reverted_at__gte=p.start, reverted_at__lt=p.end)
+        backs[f"back{i}"] = Count("reverted_at", filter=reinstated)
+    back = rows.filter(back_window).aggregate(**backs)
+    return {p: (summed[f"forced{i}"], back[f"back{i}"]) for i, p in enumerate(splits)}
 
 
 def _churned(fs: ClosureFilter, period: Period, action: str, closures: Q | None) -> int:

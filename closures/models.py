@@ -242,7 +242,14 @@ class Closure(models.Model):
             models.Index(fields=["category", "performed_at"], name="closure_category_at"),
             models.Index(fields=["performed_by", "performed_at"], name="closure_by_at"),
             # Reinstatements in the partial months at a period's ends (analytics/figures.py).
-            models.Index(fields=["reverted_at"], name="closure_reverted_at", condition=Q(reverted_at__isnull=False)),
+            # ... and the churn rate's cards reinstated in a period after being closed before it,
+            # counted from this index alone (analytics/churn.py).
+            models.Index(
+                fields=["reverted_at"],
+                name="closure_reverted_at",
+                include=["performed_at"],
+                condition=Q(reverted_at__isnull=False),
+            ),
             # The closure list and the export leave reverted closures out unless asked: their capped
             # count and newest-first page read this instead of the whole table.
             models.Index(
