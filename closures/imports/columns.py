@@ -8,24 +8,12 @@ the customer import's way (case, spaces, ``_`` and ``-`` do not matter), in Engl
 import csv
 import datetime as dt
 import io
-from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from customers.columns import EXAMPLE_CUSTOMER_NO, normalise_key
+from customers.columns import EXAMPLE_CUSTOMER_NO, Column, normalise_key
 from customers.imports import ImportFileError
 from customers.imports.template import cell_text, write_help_sheet
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    help_en: str
-    help_zh: str
-    example: object = ""
-    aliases: tuple[str, ...] = ()
-    required: bool = False
-
 
 COLUMNS: tuple[Column, ...] = (
     Column(
