@@ -25,6 +25,8 @@ STAFF_PERMISSIONS = [
     "customers.add_purchase",
     "customers.view_interaction",
     "customers.add_interaction",
+    "customers.view_ledgerentry",
+    "customers.add_ledgerentry",  # top-ups and payments from the balance; adjustments need change_balance
     "closures.view_closure",
     "closures.add_closure",  # close card, void record, archive (maybe through approval)
     "closures.view_closurereason",

@@ -11,6 +11,7 @@ read and an insert per row: minutes for 100,000 rows, against the import's one-m
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection
@@ -19,7 +20,7 @@ from django.utils import timezone
 from crm import audit
 
 from .gate import CARD_FIELDS, Source
-from .models import Customer
+from .models import Customer, LedgerEntry
 
 
 @dataclass
@@ -71,6 +72,7 @@ def write_import_chunk(
     for names, rows in groups.items():
         _update_rows(rows, sorted(names))
     _write_tags(creates, updates, tag_ids)
+    _write_ledger(creates, updates, by=by, file_name=file_name)
     _audit_import(creates, updates, by=by, source=Source("import", file_name, batch=batch_id), request=request)
 
 
@@ -117,6 +119,47 @@ def _write_tags(creates, updates, tag_ids) -> None:
     links = [Through(customer_id=pk, tag_id=tag_ids[name]) for pk, tags in tagged for name in tags]
     if links:
         Through.objects.bulk_create(links, batch_size=2000)
+
+
+def _write_ledger(creates, updates, *, by, file_name: str) -> None:
+    """The balance entries of the chunk (customers.ledger): an opening entry for each new card with a
+    balance or points, an adjustment for each card whose balance or points the file changed."""
+    Entry = LedgerEntry
+    by = by if by is not None and by.pk else None
+    note = "%(file)s:%(line)s"  # data, not words: the entry's kind says what it is in the reader's language
+    entries = []
+    for card in creates:
+        balance, points = card.values.get("balance") or Decimal(0), card.values.get("points") or 0
+        if balance or points:
+            entries.append(
+                Entry(
+                    customer_id=card.pk,
+                    kind=Entry.Kind.OPENING,
+                    amount=balance,
+                    points=points,
+                    balance_after=balance,
+                    points_after=points,
+                    by=by,
+                    note=note % {"file": file_name, "line": card.line},
+                )
+            )
+    moved = {u.customer_id: u for u in updates if {"balance", "points"} & set(u.changes)}
+    now = Customer.objects.filter(pk__in=moved).values_list("pk", "balance", "points") if moved else []
+    for pk, balance, points in now:
+        update = moved[pk]
+        entries.append(
+            Entry(
+                customer_id=pk,
+                kind=Entry.Kind.ADJUSTMENT,
+                amount=balance - update.old.get("balance", balance),
+                points=points - update.old.get("points", points),
+                balance_after=balance,
+                points_after=points,
+                by=by,
+                note=note % {"file": file_name, "line": update.line},
+            )
+        )
+    Entry.objects.bulk_create(entries, batch_size=2000)
 
 
 def _audit_import(creates, updates, *, by, source: Source, request=None) -> None:

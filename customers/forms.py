@@ -18,9 +18,9 @@ from crm import widgets as crm_widgets  # not `widgets`: ModelForm's Meta has it
 from crm.roles import ROLE_NAMES
 from crm.widgets import FastModelChoiceField
 
-from . import since
+from . import ledger, since
 from .gate import CARD_FIELDS, MONEY_FIELDS, MONEY_PERMISSION
-from .models import Customer, Interaction, Purchase, Tag, local_today
+from .models import Customer, Interaction, LedgerEntry, Purchase, Tag, local_today
 from .numbers import clean_customer_no
 from .phones import normalise_phone
 
@@ -112,8 +112,8 @@ class CustomerForm(forms.ModelForm):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.duplicates: list[Customer] = []
-        if user is not None and not user.has_perm(MONEY_PERMISSION):
-            for name in MONEY_FIELDS:  # until balances are a ledger, only Managers and Admins set them
+        if self.instance.pk or (user is not None and not user.has_perm(MONEY_PERMISSION)):
+            for name in MONEY_FIELDS:  # a ledger (customers.ledger): only a new card's opening balance is typed
                 del self.fields[name]
         self.fields["owner"].queryset = owner_choices(self.instance.owner_id)
         self.fields["customer_no"].required = bool(self.instance.pk)
@@ -324,3 +324,42 @@ class PurchaseForm(forms.ModelForm):
         if day and day > timezone.localdate():
             raise forms.ValidationError(_("The purchase date cannot be in the future."), code="future")
         return day
+
+
+class LedgerEntryForm(forms.Form):
+    """A top-up, a payment from the balance or an adjustment (with why), recorded through customers.ledger."""
+
+    kind = forms.ChoiceField(label=_("Type"), widget=crm_widgets.Select)
+    amount = forms.DecimalField(
+        label=_("Amount"),
+        required=False,
+        max_digits=12,
+        decimal_places=2,
+        error_messages={"invalid": _("Enter the amount as a number, such as 120.50.")},
+    )
+    points = forms.IntegerField(
+        label=_("Points"), required=False, error_messages={"invalid": _("Enter the points as a whole number.")}
+    )
+    method = forms.ChoiceField(
+        label=_("Paid by"), required=False, choices=LedgerEntry.Method.choices, widget=crm_widgets.Select
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [
+            (kind.value, kind.label) for kind, permission in ledger.USER_KINDS.items() if user.has_perm(permission)
+        ]
+        self.fields["amount"].help_text = _("An adjustment may be negative (−20.00 takes 20.00 away).")
+
+    def clean(self):
+        cleaned = super().clean()
+        kind = cleaned.get("kind")
+        amount, points = cleaned.get("amount") or Decimal(0), cleaned.get("points") or 0
+        if not amount and not points and "amount" not in self.errors and "points" not in self.errors:
+            self.add_error("amount", _("Enter an amount or a number of points."))
+        elif kind != LedgerEntry.Kind.ADJUSTMENT and (amount < 0 or points < 0):
+            self.add_error("amount", _("Enter the amount and points as positive numbers."))
+        if kind == LedgerEntry.Kind.ADJUSTMENT and not (cleaned.get("note") or "").strip():
+            self.add_error("note", _("Write why the balance or points are adjusted."))
+        return cleaned

@@ -12,8 +12,10 @@ closure operations (closures/operations.py, erasure.py, bulk.py). So the rules l
   after the card's first closure (customers.since, the card form's and the import's rule too);
 - where the editor saw a version of the card (its ``updated_at`` when the form was opened), a card
   changed since is refused, not silently merged;
-- balance and points change only for users allowed to (``customers.change_balance``): until they
-  become a ledger, a closure's approval rule reads them, so Staff must not be able to zero them;
+- balance and points are a ledger (customers.ledger): an existing card's change only through
+  entries (top-up, payment, adjustment with a reason, settlement, transfer), never by setting them
+  here; a new card may start with a balance (an opening entry), set by users allowed to
+  (``customers.change_balance``);
 - every change writes one audit entry per card with its old and new values and its source (the
   form, an import file and its line), so the card's history shows it and erasure can find every
   value the card ever had.
@@ -43,8 +45,8 @@ from django.utils.translation import gettext as _
 
 from crm import audit
 
-from . import places, since
-from .models import Customer, Interaction, Purchase, Tag
+from . import ledger, places, since
+from .models import Customer, Interaction, LedgerEntry, Purchase, Tag
 from .numbers import clean_customer_no, next_customer_no
 
 # The card's own fields, in the order the form shows them; the audit trail records these.
@@ -234,6 +236,7 @@ def create_card(values: dict[str, Any], *, by, source: Source, request=None) -> 
                 customer.pk = None
         if values.get("tags"):
             customer.tags.set(tags_for(values["tags"]))
+        LedgerEntry.objects.bulk_create(ledger.opening_entries([customer], by=by, note=""))
         after = {k: v for k, v in snapshot(customer).items() if v not in (None, "", [])}
         places.note(city=customer.city, source=customer.source)
         _record("customer.create", customer, audit.diff({}, after), by=by, source=source, request=request)
@@ -253,6 +256,7 @@ def update_card(
         raise ValueError(f"not card fields: {sorted(unknown)}")
     with transaction.atomic():
         locked = lock_for_change(customer)
+        _refuse_money_changes(locked, changes)
         check_seen(locked, seen)
         before = snapshot(locked)
         if "customer_no" in changes:
@@ -276,6 +280,20 @@ def update_card(
             locked.tags.set(tags)
         _record("customer.update", locked, diff, by=by, source=source, request=request)
     return CardChange(locked, diff)
+
+
+def _refuse_money_changes(locked: Customer, changes: dict[str, Any]) -> None:
+    """Balance and points of an existing card move only through the ledger (customers.ledger)."""
+    for name in MONEY_FIELDS:
+        if name in changes and changes[name] is not None and changes[name] != getattr(locked, name):
+            raise ValidationError(
+                {
+                    name: ValidationError(
+                        _("The balance and points change only through balance entries (top-up, payment, adjustment)."),
+                        code="ledger",
+                    )
+                }
+            )
 
 
 def _save_fields(locked: Customer, names: list[str]) -> None:

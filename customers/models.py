@@ -318,6 +318,72 @@ class Interaction(models.Model):
         return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d}"
 
 
+class LedgerEntry(models.Model):
+    """One change of a card's stored-value balance or loyalty points (储值 and 积分), kept for good.
+
+    The card's ``balance`` and ``points`` are the running totals of its entries: they change only
+    by writing an entry (customers.ledger), in the same transaction, under the card's lock, so
+    the card and its ledger always agree (a test recounts). Each entry records what happened
+    (a top-up, money spent, an adjustment and why, a settlement on closure, a transfer between
+    cards), the amounts as signed changes and the totals after it, who did it and when.
+    """
+
+    class Kind(models.TextChoices):
+        OPENING = "opening", _("Opening balance")
+        TOP_UP = "top_up", _("Top-up")
+        SPEND = "spend", _("Paid from balance")
+        ADJUSTMENT = "adjustment", _("Adjustment")
+        REFUND = "refund", _("Refunded")
+        FORFEIT = "forfeit", _("Forfeited")
+        TRANSFER_OUT = "transfer_out", _("Transferred to another card")
+        TRANSFER_IN = "transfer_in", _("Transferred from another card")
+
+    class Method(models.TextChoices):
+        NONE = "", _("Not stated")
+        CASH = "cash", _("Cash")
+        BANK = "bank", _("Bank transfer")
+        ORIGINAL = "original", _("Original payment method")
+        WECHAT = "wechat", _("WeChat Pay")
+        ALIPAY = "alipay", _("Alipay")
+        OTHER = "other", _("Other")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="ledger")
+    kind = models.CharField(_("type"), max_length=16, choices=Kind.choices)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    points = models.IntegerField(_("points"), default=0)
+    balance_after = models.DecimalField(_("balance after"), max_digits=12, decimal_places=2)
+    points_after = models.IntegerField(_("points after"))
+    method = models.CharField(_("method"), max_length=10, choices=Method.choices, blank=True, default="")
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    counterpart = models.ForeignKey(
+        Customer,
+        verbose_name=_("other card"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("when"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("balance entry")
+        verbose_name_plural = _("balance entries")
+        ordering = ["-created_at", "-id"]
+        default_permissions = ("add", "view")
+        indexes = [models.Index(fields=["customer", "-id"], name="ledger_customer_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount} / {self.points}"
+
+
 class NameGram(models.Model):
     """Every character and every two-character run of each customer's name (lower-cased).
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import batches, card, io, search
+from .views import batches, card, io, ledger, search
 
 app_name = "customers"
 
@@ -12,6 +12,8 @@ urlpatterns = [
     path("customers/<int:pk>/edit/", card.edit, name="edit"),
     path("customers/<int:pk>/interactions/new/", card.add_interaction, name="add_interaction"),
     path("customers/<int:pk>/purchases/new/", card.add_purchase, name="add_purchase"),
+    path("customers/<int:pk>/balance/", ledger.entries, name="ledger"),
+    path("customers/<int:pk>/balance/new/", ledger.add_entry, name="add_ledger_entry"),
     path("customers/export/", io.export, name="export"),
     path("customers/import/", io.import_upload, name="import"),
     path("customers/import/template.<str:fmt>", io.import_template, name="import_template"),

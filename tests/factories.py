@@ -10,7 +10,8 @@ from django.utils import timezone
 from faker import Faker
 
 from closures import tally
-from customers.models import Customer, Interaction, Purchase, Tag
+from customers import ledger
+from customers.models import Customer, Interaction, LedgerEntry, Purchase, Tag
 
 fake_zh = Faker("zh_CN")
 fake_en = Faker("en_US")
@@ -55,6 +56,7 @@ class ImportBatchFactory(factory.django.DjangoModelFactory):
 class CustomerFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Customer
+        skip_postgeneration_save = True
 
     customer_no = factory.Sequence(lambda n: f"T{n:06d}")
     name = factory.LazyFunction(fake_zh.name)
@@ -68,6 +70,12 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     created_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=400))
     # A customer since the day the card was created, unless a test says otherwise.
     customer_since = factory.LazyAttribute(lambda card: timezone.localtime(card.created_at).date())
+
+    @factory.post_generation
+    def opening_entry(card, create, extracted, **kwargs):
+        """A card made with a balance or points has its ledger's opening entry, as the gate writes it."""
+        if create and (card.balance or card.points):
+            LedgerEntry.objects.bulk_create(ledger.opening_entries([card], by=None, note=""))
 
 
 class PurchaseFactory(factory.django.DjangoModelFactory):

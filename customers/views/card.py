@@ -11,12 +11,13 @@ from crm.audit_display import describe
 from crm.models import AuditEntry
 from crm.permissions import require
 
-from .. import gate
+from .. import gate, ledger
 from ..forms import CustomerForm, InteractionForm, PurchaseForm
 from ..models import Customer
 
 LATEST_PURCHASES = 10
 LATEST_INTERACTIONS = 10
+LATEST_LEDGER_ENTRIES = 10
 TIMELINE_ENTRIES = 100
 
 
@@ -46,6 +47,7 @@ def card(request, pk: int):
     context = {
         "customer": customer,
         "purchases": list(customer.purchases.select_related("recorded_by")[:LATEST_PURCHASES]),
+        "ledger": ledger.recent(customer, LATEST_LEDGER_ENTRIES),
         "interactions": latest,
         "interaction_count": latest[0].of_all if latest else 0,
         # In the reader's language, contacts in full: the card shows them to whoever may read it.

@@ -64,6 +64,17 @@ ROUTES = [
         data=lambda w: {"product": "会员年卡", "quantity": "1", "amount": "199", "purchased_on": "2026-01-05"},
         ok=(302,),
     ),
+    # The balance ledger: everyone reads it and records top-ups and payments; adjustments need a Manager.
+    Route("customers:ledger", EVERYONE, kwargs=_card),
+    Route("customers:add_ledger_entry", EVERYONE, kwargs=_card),
+    Route(
+        "customers:add_ledger_entry",
+        EVERYONE,
+        method="POST",
+        kwargs=_card,
+        data=lambda w: {"kind": "top_up", "amount": "50", "method": "cash"},
+        ok=(302,),
+    ),
     # Import and export (built by customers/views/io.py): Admins only.
     Route("customers:export", ADMINS, query="format=csv", ok=(200, 302)),
     Route("customers:export", ADMINS, query="format=xlsx&q=C", ok=(200, 302)),

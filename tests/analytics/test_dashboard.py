@@ -163,7 +163,6 @@ def test_the_number_of_queries_does_not_grow_with_closures_reasons_or_staff(url,
     assert few <= (23 if url.split("?")[0] == URL else 20)
 
 
-
 @pytest.mark.parametrize(
     ("query", "shown"),
     [
