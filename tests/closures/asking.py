@@ -12,9 +12,7 @@ from .steps import reason
 def ask(by, customer=None, *, notes: str = "客户要求销卡") -> ClosureRequest:
     """``by`` asks a Manager to close ``customer`` (a new card when None)."""
     customer = customer or CustomerFactory()
-    return operations.request_closure(
-        customer, ClosureChoice("close", reason("customer-request"), notes=notes), by=by
-    )
+    return operations.request_closure(customer, ClosureChoice("close", reason("customer-request"), notes=notes), by=by)
 
 
 def header_count(html: str) -> int | None:

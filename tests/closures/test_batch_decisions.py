@@ -25,9 +25,7 @@ def levels(response) -> list[str]:
 def test_batch_approval_of_three_requests_writes_three_decisions(manager_client, manager_user, staff_user):
     requests = [ask(staff_user, CustomerFactory(customer_no=f"B00000{n}")) for n in (1, 2, 3)]
 
-    response = manager_client.post(
-        BATCH, {"ids": [r.pk for r in requests], "decision": "approve", "note": "月底清理"}
-    )
+    response = manager_client.post(BATCH, {"ids": [r.pk for r in requests], "decision": "approve", "note": "月底清理"})
 
     assert response.status_code == 200
     page = response.content.decode()
@@ -35,7 +33,8 @@ def test_batch_approval_of_three_requests_writes_three_decisions(manager_client,
     assert "0 requests refused." in page
     assert levels(response) == ["success"]
     assert Closure.objects.filter(requested_by=staff_user, performed_by=manager_user).count() == 3
-    assert ClosureRequest.objects.filter(state="approved", decided_by=manager_user, decision_note="月底清理").count() == 3
+    approved = ClosureRequest.objects.filter(state="approved", decided_by=manager_user, decision_note="月底清理")
+    assert approved.count() == 3
     assert AuditEntry.objects.filter(action="closure.approve").count() == 3
     assert set(Customer.objects.filter(customer_no__startswith="B").values_list("status", flat=True)) == {"closed"}
 

@@ -16,7 +16,8 @@ pytestmark = pytest.mark.django_db
 
 
 def decide(client, pending, decision: str, note: str):
-    return client.post(reverse("closures:request_decide", kwargs={"pk": pending.pk}), {"decision": decision, "note": note})
+    url = reverse("closures:request_decide", kwargs={"pk": pending.pk})
+    return client.post(url, {"decision": decision, "note": note})
 
 
 def test_the_requester_is_mailed_the_rejection_with_the_note(
