@@ -5,7 +5,8 @@ e-mail is for those not looking at the app, sent only when the requester has an 
 after the decision commits (``transaction.on_commit``), so a decision rolled back mails nobody and a
 slow or failing mail server never holds the row locks nor undoes a decision: a failure is logged.
 It is written in the language the requester used when asking (ClosureRequest.language; the site's
-language for older requests), through the configured EMAIL_BACKEND.
+language for older requests), through the configured EMAIL_BACKEND, by a Celery task (a worker
+when CELERY_BROKER_URL is set, in-process otherwise: closures/tasks.py).
 """
 
 from __future__ import annotations
@@ -25,10 +26,17 @@ logger = logging.getLogger(__name__)
 
 
 def tell_requester_after_commit(closure_request: ClosureRequest, *, request=None) -> None:
-    """Mail the requester the outcome once the current transaction commits (now, outside one)."""
+    """Mail the requester the outcome once the current transaction commits (now, outside one).
+
+    Through a Celery task, so with a broker (CELERY_BROKER_URL) a batch of decisions does not wait
+    for the mail server; without one the task runs in-process. ``robust``: a broker that cannot be
+    reached is logged, and the decision stands.
+    """
+    from . import tasks  # the task module imports this one
+
     link = request.build_absolute_uri(reverse("closures:my_requests")) if request is not None else ""
     pk = closure_request.pk
-    transaction.on_commit(lambda: tell_requester(pk, link=link))
+    transaction.on_commit(lambda: tasks.tell_requester.delay(pk, link), robust=True)
 
 
 def tell_requester(pk: int, *, link: str = "") -> bool:
