@@ -42,12 +42,14 @@ def inbox_badge(user) -> SafeString:
     """The link to the inbox, with the number of items waiting for ``user`` (crm.inbox: cached counts).
 
     Empty for a user who has no inbox source (no role). The number is in the link's accessible
-    name ("3 items waiting for you") and shown as a badge, also on a phone.
+    name ("Inbox: 3 items waiting for you") and shown as a badge, also on a phone.
     """
     if not user.is_authenticated or not inbox.sources_for(user):
         return mark_safe("")  # noqa: S308 (empty)
     waiting = inbox.total(user)
-    label = ngettext("%(count)s item waiting for you", "%(count)s items waiting for you", waiting) % {"count": waiting}
+    items = ngettext("%(count)s item waiting for you", "%(count)s items waiting for you", waiting) % {"count": waiting}
+    # The visible word is part of the link's name (WCAG 2.5.3): "Inbox: 3 items waiting for you".
+    label = _("Inbox: %(waiting)s") % {"waiting": items}
     badge = f'<span class="inbox-count">{waiting}</span>' if waiting else ""
     return mark_safe(  # noqa: S308 (the label escaped, the number an int, the URL from reverse())
         f'<a class="inbox-link" data-inbox-count="{waiting}" href="{reverse("inbox")}" '
