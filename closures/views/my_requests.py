@@ -4,6 +4,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -37,4 +38,7 @@ def withdraw(request, pk: int):
     else:
         number = withdrawn.customer.customer_no
         messages.success(request, _("Request withdrawn: card %(number)s stays as it is.") % {"number": number})
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return redirect(back)  # the card the request was withdrawn from
     return redirect("closures:my_requests")

@@ -139,3 +139,30 @@ def test_the_audit_trail_shows_the_withdrawal_in_both_languages(staff_user):
     assert expected[0] != "Closure request withdrawn"
     assert chinese.title == expected[0]
     assert chinese.changes[0].new == expected[1]
+
+
+def test_the_requester_withdraws_from_the_card_and_returns_to_it(staff_client, staff_user):
+    pending = ask(staff_user)
+    card = reverse("customers:card", kwargs={"pk": pending.customer_id})
+    page = staff_client.get(card).content.decode()
+    assert withdraw_url(pending) in page
+    assert "Withdraw my request" in page
+
+    response = staff_client.post(withdraw_url(pending), {"next": card})
+
+    assert response["Location"] == card
+    pending.refresh_from_db()
+    assert pending.state == "withdrawn"
+
+
+def test_withdrawing_never_sends_to_another_site(staff_client, staff_user):
+    response = staff_client.post(withdraw_url(ask(staff_user)), {"next": "https://evil.example/"})
+    assert response["Location"] == MINE
+
+
+def test_a_colleague_sees_no_withdraw_button_on_the_card(client, staff_user):
+    pending = ask(staff_user)
+    client.force_login(UserFactory(username="staff_zhou", role="Staff"))
+    page = client.get(reverse("customers:card", kwargs={"pk": pending.customer_id})).content.decode()
+    assert "Pending approval" in page
+    assert withdraw_url(pending) not in page
