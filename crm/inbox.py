@@ -158,7 +158,8 @@ def counts(user) -> dict[str, int]:
 
 
 def changed(key: str, *, users: Iterable[int] | None = None) -> None:
-    """What source ``key`` counts changed: for every user, or only for ``users`` (their ids).
+    """What source ``key`` counts changed for every user; with ``users`` (their ids), the counts of
+    those users alone are read again (every source of theirs: one version per user).
 
     The version changes now and again after the commit (see the module docstring).
     """
