@@ -8,6 +8,7 @@ class ClosuresConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import categories, history  # noqa: F401 (categories: its request cache's signal receivers)
+        from . import categories, history, inbox  # noqa: F401 (categories: its request cache's signal receivers)
 
         history.register()  # reasons, requests and settlements for the audit trail (crm.audit_display)
+        inbox.register()  # approvals to decide and my decided requests in the to-do inbox (crm.inbox)

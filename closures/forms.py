@@ -401,3 +401,18 @@ class BulkForm(forms.Form):
         if self.money and not cleaned.get("acknowledge_balance"):
             self.add_error("acknowledge_balance", _("Tick this to confirm you have seen the balance and points."))
         return cleaned
+
+
+class RequestIdsField(forms.Field):
+    """The ticked requests of the approval queue (``ids``, one value per checkbox), as primary keys."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        return list(dict.fromkeys(int(v) for v in (value or []) if str(v).isdigit()))
+
+
+class BatchDecisionForm(DecisionForm):
+    """Approve or reject every ticked request of the queue with one note (closures/batch.py)."""
+
+    ids = RequestIdsField(error_messages={"required": _("Tick the requests to approve or reject.")})

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 from crm import audit_display
 
 from . import categories
-from .models import Action, ClosureReason, ClosureSettings
+from .models import Action, ClosureReason, ClosureRequest, ClosureSettings
 
 
 def _load_reasons(ids: set) -> dict:
@@ -73,6 +73,10 @@ def register() -> None:
     for action in ("closure.request", "closure.approve", "closure.reject", "closure.withdraw"):
         audit_display.register_summary(action, _action)
     audit_display.register_summary("category.merge", _merge)
+    # A withdrawn request (by its requester, or because the card was deleted): "State: Withdrawn".
+    audit_display.register_value(
+        "closure.withdraw", "state", lambda state, _entry: _choices(ClosureRequest.State.choices)(state)
+    )
     audit_display.register_fields(
         {
             "duplicate_of": gettext_lazy("Duplicate of"),
@@ -91,6 +95,7 @@ def register() -> None:
             "merged_into": gettext_lazy("Merged into"),
             "approval_required": gettext_lazy("Staff closures need a Manager's approval"),
             "approval_policy": gettext_lazy("Cards that need approval"),
+            "state": gettext_lazy("State"),
         },
         values={
             "category": categories.label,

@@ -374,6 +374,9 @@ class ClosureRequest(models.Model):
     # What the requester saw: approving refuses when the card's money changed since the request.
     balance_seen = models.DecimalField(_("balance when requested"), max_digits=12, decimal_places=2, default=0)
     points_seen = models.IntegerField(_("points when requested"), default=0)
+    # The language the requester used when asking: the e-mail telling them the outcome is written in it
+    # (closures/notify.py); empty for requests made before it was kept (the site's language then).
+    language = models.CharField(max_length=10, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("closure request")
@@ -384,6 +387,22 @@ class ClosureRequest(models.Model):
             models.UniqueConstraint(
                 fields=["customer"], condition=Q(state="pending"), name="closurerequest_one_pending_per_customer"
             ),
+        ]
+        indexes = [
+            # The approval queue (oldest first) and the inbox's "approvals to decide" count, on every
+            # page for Managers: the pending requests alone, with the requester to leave one's own out.
+            models.Index(
+                fields=["requested_at", "id"],
+                include=["requested_by"],
+                condition=Q(state="pending"),
+                name="closurerequest_pending_at",
+            ),
+            # The inbox's "my requests decided since I last looked", on every page for Staff.
+            models.Index(
+                fields=["requested_by", "decided_at"], include=["decided_by"], name="closurerequest_by_decided"
+            ),
+            # "My requests", newest first.
+            models.Index(fields=["requested_by", "requested_at"], name="closurerequest_by_at"),
         ]
 
     def __str__(self) -> str:

@@ -32,12 +32,17 @@ reason, notes, settlement_note, balance_acknowledged, duplicate_of, seen, nonce)
     request_closure(customer, choice, *, by, request=None) -> ClosureRequest
     approve(closure_request, *, by, note="", request=None) -> Closure
     reject(closure_request, *, by, note, request=None) -> ClosureRequest
+    withdraw(closure_request, *, by, note="", request=None) -> ClosureRequest
     reinstate(customer, *, by, note, request=None) -> Closure | None
 
 and, in their own modules:
 
     erasure.erase_customer(customer, choice, *, by, confirmation, request=None) -> Closure
     bulk.bulk_close(customer_ids, choice, *, by, request=None) -> BulkResult
+    batch.decide_many(ids, *, by, approving, note, request=None) -> BatchResult
+
+A decided request tells its requester: the inbox's count in every page's header (crm/inbox.py,
+closures/inbox.py) and, once the decision is committed, an e-mail (closures/notify.py).
 
 ``customer`` may be a Customer or its primary key; ``closure_request`` a ClosureRequest or its
 primary key.
@@ -52,10 +57,10 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm import audit
+from crm import audit, inbox
 from customers.models import Customer
 
-from . import rules, writes
+from . import notify, rules, writes
 from .models import Closure, ClosureReason, ClosureRequest
 from .rules import REINSTATABLE, ClosureChoice, LockedCards, approval_needed
 
@@ -68,6 +73,7 @@ __all__ = [
     "reinstate",
     "reject",
     "request_closure",
+    "withdraw",
 ]
 
 
@@ -140,6 +146,19 @@ def reject(closure_request: ClosureRequest | int, *, by, note: str, request=None
         return pending
 
 
+def withdraw(closure_request: ClosureRequest | int, *, by, note: str = "", request=None) -> ClosureRequest:
+    """The requester takes back their pending request: the card stays as it is, nobody needs to decide,
+    and a new request of the card may be made (only a pending request blocks one).
+
+    Locked as approve and reject lock (the cards, then the request), so a withdrawal and a decision
+    of the same request are served one after the other and the second one is refused.
+    """
+    with _deciding(closure_request, by=by, may="close") as (pending, _cards):
+        rules.check_withdrawal(pending, by=by, note=note)
+        _decide(pending, ClosureRequest.State.WITHDRAWN, by=by, note=note, request=request)
+        return pending
+
+
 def reinstate(customer, *, by, note: str, request=None) -> Closure | None:
     """A closed, void or archived card returns to active; its closure is kept and marked reverted.
 
@@ -192,15 +211,15 @@ def _checked(cards: LockedCards, pk: int, choice: ClosureChoice) -> tuple[Custom
 
 
 @contextmanager
-def _deciding(closure_request, *, by) -> Iterator[tuple[ClosureRequest, LockedCards]]:
-    """The head of approve and reject: the request's card (and surviving card) locked, then the request.
+def _deciding(closure_request, *, by, may: str = "decide") -> Iterator[tuple[ClosureRequest, LockedCards]]:
+    """The head of approve, reject and withdraw: the request's card (and surviving card) locked, then the request.
 
     Cards before the request, as every operation locks (closures/rules.py); the request is locked
     alone (``of=("self",)``), not the users and reason read with it.
     """
     pk = getattr(closure_request, "pk", closure_request)
     card_ids = ClosureRequest.objects.values_list("customer_id", "duplicate_of_id").get(pk=pk)
-    with rules.guarded(card_ids, by=by, may="decide") as cards:
+    with rules.guarded(card_ids, by=by, may=may) as cards:
         related = ("requested_by", "decided_by", "reason")
         pending = ClosureRequest.objects.select_for_update(of=("self",)).select_related(*related).get(pk=pk)
         yield pending, cards
@@ -238,20 +257,32 @@ def _reinstatable(locked: Customer, note: str) -> str:
 
 
 def _decide(pending: ClosureRequest, state, *, by, note, closure=None, request=None) -> None:
+    """Record the outcome (approved, rejected, or withdrawn by its requester), audit it, tell the inbox
+    and, for a decision, the requester by e-mail after the commit."""
     pending.state = state
     pending.decided_by = by
     pending.decided_at = timezone.now()
     pending.decision_note = (note or "").strip()
     pending.closure = closure
     pending.save(update_fields=["state", "decided_by", "decided_at", "decision_note", "closure"])
-    approved = state == ClosureRequest.State.APPROVED
+    action = {
+        ClosureRequest.State.APPROVED: "closure.approve",
+        ClosureRequest.State.REJECTED: "closure.reject",
+        ClosureRequest.State.WITHDRAWN: "closure.withdraw",
+    }[state]
+    withdrawn = state == ClosureRequest.State.WITHDRAWN
     audit.record(
-        "closure.approve" if approved else "closure.reject",
+        action,
         actor=by,
         request=request,
         obj=pending,
         object_type="closurerequest",
         customer_id=pending.customer_id,
+        changes={"state": [ClosureRequest.State.PENDING.value, state.value]} if withdrawn else None,
         notes=pending.decision_note,
         data={"action": pending.action, "reason": pending.reason_id},
     )
+    inbox.changed("closures.approvals")
+    inbox.changed("closures.decided", users=[pending.requested_by_id])
+    if not withdrawn:
+        notify.tell_requester_after_commit(pending, request=request)

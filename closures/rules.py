@@ -437,6 +437,27 @@ def check_money(locked: Customer, settlement_note: str, acknowledged: bool) -> N
 
 def check_decision(pending: ClosureRequest, *, by, note: str, rejecting: bool) -> None:
     """A request is decided once, by someone other than its requester; a rejection says why."""
+    _check_still_pending(pending)
+    if pending.requested_by_id == by.pk:
+        raise ValidationError(_("You asked for this closure; another Manager must decide it."), code="own")
+    if rejecting and not (note or "").strip():
+        raise ValidationError(_("Write why the request is rejected; the requester will see it."), code="notes")
+    check_length(note)
+
+
+def check_withdrawal(pending: ClosureRequest, *, by, note: str) -> None:
+    """Only the requester withdraws a request, and only while it waits for a decision."""
+    if pending.requested_by_id != by.pk:
+        raise ValidationError(
+            _("Only %(name)s, who asked for this closure, can withdraw the request.")
+            % {"name": who(pending.requested_by)},
+            code="not_yours",
+        )
+    _check_still_pending(pending)
+    check_length(note)
+
+
+def _check_still_pending(pending: ClosureRequest) -> None:
     if pending.state != ClosureRequest.State.PENDING:
         raise ValidationError(
             _("This request was already decided (%(state)s by %(name)s at %(time)s).")
@@ -447,8 +468,3 @@ def check_decision(pending: ClosureRequest, *, by, note: str, rejecting: bool) -
             },
             code="already",
         )
-    if pending.requested_by_id == by.pk:
-        raise ValidationError(_("You asked for this closure; another Manager must decide it."), code="own")
-    if rejecting and not (note or "").strip():
-        raise ValidationError(_("Write why the request is rejected; the requester will see it."), code="notes")
-    check_length(note)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import audit, bulk, categories, flow, imports, reasons, requests
+from .views import audit, bulk, categories, flow, imports, my_requests, reasons, requests
 
 app_name = "closures"
 
@@ -12,6 +12,9 @@ urlpatterns = [
     path("customer/<int:pk>/<str:action>/confirm/", flow.confirm, name="confirm"),
     path("requests/", requests.queue, name="request_queue"),
     path("requests/<int:pk>/", requests.decide, name="request_decide"),
+    path("requests/decide/", requests.batch, name="request_batch"),
+    path("requests/mine/", my_requests.my_requests, name="my_requests"),
+    path("requests/<int:pk>/withdraw/", my_requests.withdraw, name="request_withdraw"),
     path("bulk/", bulk.bulk, name="bulk"),
     path("bulk/confirm/", bulk.bulk_confirm, name="bulk_confirm"),
     path("reasons/", reasons.reason_list, name="reason_list"),

@@ -5,10 +5,10 @@ and then write through these functions, and nothing else: ``write_closures`` wri
 and the tallies together, ``set_status`` changes card statuses, ``close`` writes one card's
 closure with (unless the caller writes its own) the new status and the audit entry,
 ``save_request`` a closure request with its audit entry, ``withdraw_requests`` withdraws a card's
-pending requests (one audit entry each), ``record_bulk_closures`` writes a bulk closure's audit
-entries in batches (``record_imported_closures`` an import's), ``save_bulk_run`` records a bulk
-confirmation's nonce, and ``save_new`` turns a lost race on a unique constraint into a readable
-refusal.
+pending requests (one audit entry each; both tell the inbox, crm/inbox.py, what changed),
+``record_bulk_closures`` writes a bulk closure's audit entries in batches
+(``record_imported_closures`` an import's), ``save_bulk_run`` records a bulk confirmation's nonce,
+and ``save_new`` turns a lost race on a unique constraint into a readable refusal.
 
 Every function expects to run inside the caller's transaction (closures.rules.guarded) and on
 cards the caller has locked (closures.rules.lock_cards); none opens the outer transaction or takes
@@ -19,10 +19,10 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from crm import audit
+from crm import audit, inbox
 from customers.gate import Source
 from customers.models import Customer
 
@@ -114,8 +114,10 @@ def save_request(locked: Customer, choice: ClosureChoice, *, by, reason, duplica
         nonce=choice.nonce or None,
         balance_seen=locked.balance,
         points_seen=locked.points,
+        language=translation.get_language() or "",
     )
     save_new(closure_request)
+    inbox.changed("closures.approvals")
     audit.record(
         "closure.request",
         actor=by,
@@ -152,6 +154,9 @@ def withdraw_requests(locked: Customer, *, by, why: str, request=None) -> list[C
             changes={"state": [ClosureRequest.State.PENDING.value, ClosureRequest.State.WITHDRAWN.value]},
             data={"action": closure_request.action, "reason": closure_request.reason_id, "withdrawn_because": why},
         )
+    if pending:
+        inbox.changed("closures.approvals")
+        inbox.changed("closures.decided", users=[r.requested_by_id for r in pending])
     return pending
 
 

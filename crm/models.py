@@ -175,3 +175,19 @@ class Job(models.Model):
         if not self.total:
             return 0
         return min(99, int(self.progress * 100 / self.total))
+
+
+class InboxSeen(models.Model):
+    """When a user last looked at one source of their inbox (crm/inbox.py): what was decided,
+    assigned or raised after it counts as new. One row per user and source key."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=60)
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        default_permissions = ()
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="inboxseen_user_key")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.key} {self.seen_at:%Y-%m-%d %H:%M}"

@@ -10,6 +10,9 @@ from html import escape
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from . import inbox
 
 MENU = [
     ("customers.view_customer", "customers:search", _("Customers")),
@@ -33,3 +36,23 @@ def menu_items(user) -> SafeString:
         if user.has_perm(permission)
     ]
     return mark_safe("\n".join(items))  # noqa: S308 (labels escaped, URLs from reverse())
+
+
+def inbox_badge(user) -> SafeString:
+    """The link to the inbox, with the number of items waiting for ``user`` (crm.inbox: cached counts).
+
+    Empty for a user who has no inbox source (no role). The number is in the link's accessible
+    name ("Inbox: 3 items waiting for you") and shown as a badge, also on a phone.
+    """
+    if not user.is_authenticated or not inbox.sources_for(user):
+        return mark_safe("")  # noqa: S308 (empty)
+    waiting = inbox.total(user)
+    items = ngettext("%(count)s item waiting for you", "%(count)s items waiting for you", waiting) % {"count": waiting}
+    # The visible word is part of the link's name (WCAG 2.5.3): "Inbox: 3 items waiting for you".
+    label = _("Inbox: %(waiting)s") % {"waiting": items}
+    badge = f'<span class="inbox-count">{waiting}</span>' if waiting else ""
+    return mark_safe(  # noqa: S308 (the label escaped, the number an int, the URL from reverse())
+        f'<a class="inbox-link" data-inbox-count="{waiting}" href="{reverse("inbox")}" '
+        f'aria-label="{escape(label)}" title="{escape(label)}">'
+        f'<span aria-hidden="true">{escape(str(_("Inbox")))}</span>{badge}</a>'
+    )

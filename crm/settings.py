@@ -160,6 +160,8 @@ else:
 # while the user keeps working (one session write per half window, not one per request).
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30) * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# How long the header's inbox count is kept per user (crm/inbox.py); 0 counts on every page.
+INBOX_CACHE_SECONDS = env_int("INBOX_CACHE_SECONDS", 30)
 
 # --- Authentication -------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

@@ -35,6 +35,7 @@ urlpatterns = [
         "accounts/reset/done/", public(auth_views.PasswordResetCompleteView.as_view()), name="password_reset_complete"
     ),
     path("i18n/setlang/", public(set_language), name="set_language"),
+    path("inbox/", views.inbox_page, name="inbox"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from . import audit, jobs
+from . import audit, inbox, jobs
 from .forms import ResetLinkForm, UserForm
 from .models import Job
 from .permissions import logged_in, public, require
@@ -156,3 +156,24 @@ def job_retry(request, pk):
         jobs.retry(job)
         messages.info(request, _("The job was queued again."))
     return redirect("jobs:status", pk=job.pk)
+
+
+@logged_in
+@never_cache
+def inbox_page(request):
+    """What waits for the user, one section per inbox source they have (crm/inbox.py).
+
+    Each section is drawn before its source is marked seen, so what is new shows as new this
+    once; from the next page on the header no longer counts it. A user with no source (no role)
+    has no inbox: 403, like every page of a role they lack.
+    """
+    sources = inbox.sources_for(request.user)
+    if not sources:
+        raise PermissionDenied
+    seen = inbox.seen_times(request.user, sources)
+    sections = [
+        {"source": source, "panel": source.panel(request, seen.get(source.key)) if source.panel else ""}
+        for source in sources
+    ]
+    inbox.mark_seen(request.user, sources)
+    return render(request, "inbox/inbox.html", {"sections": sections})

@@ -3,6 +3,7 @@
 from django import template
 from django.utils.translation import gettext as _
 
+from crm.navigation import inbox_badge as inbox_badge_html
 from crm.navigation import menu_items
 
 register = template.Library()
@@ -12,6 +13,12 @@ register = template.Library()
 def main_menu(context) -> str:
     """The header's menu entries for the user (crm.navigation)."""
     return menu_items(context["user"])
+
+
+@register.simple_tag(takes_context=True)
+def inbox_badge(context) -> str:
+    """The header's link to the inbox with the number of items waiting (crm.inbox); empty without sources."""
+    return inbox_badge_html(context["user"])
 
 
 @register.simple_tag(takes_context=True)

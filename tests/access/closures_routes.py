@@ -70,6 +70,22 @@ ROUTES = [
         data=lambda w: {"decision": "reject", "note": "Keep the customer"},
         ok=(302,),
     ),
+    # Several requests at once, one note: the result page lists what was decided and refused.
+    Route(
+        "closures:request_batch",
+        MANAGERS,
+        method="POST",
+        data=lambda w: {"ids": [w.closure_request.pk], "decision": "reject", "note": "Keep the customer"},
+    ),
+    # The requester's own requests; withdrawing someone else's is refused with a message (302 to the list).
+    Route("closures:my_requests", EVERYONE),
+    Route(
+        "closures:request_withdraw",
+        EVERYONE,
+        method="POST",
+        kwargs=lambda w: {"pk": w.closure_request.pk},
+        ok=(302,),
+    ),
     Route("closures:bulk", MANAGERS),
     Route("closures:bulk", MANAGERS, query="ids=1&ids=2"),
     Route(
