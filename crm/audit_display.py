@@ -243,6 +243,7 @@ register_fields(
         "created": gettext_lazy("New customers"),
         "updated": gettext_lazy("Updated customers"),
         "unchanged": gettext_lazy("Unchanged"),
+        "generated": gettext_lazy("Generated customer numbers"),
         "format": gettext_lazy("Format"),
         "filters": gettext_lazy("Filters"),
         "period": gettext_lazy("Period"),

@@ -6,6 +6,7 @@ One file for every environment: development (`make run`, DEBUG=1, SQLite), tests
 """
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -226,6 +227,17 @@ STORAGES = {
     },
 }
 # Uploaded files (imports) are capped; see customers/imports/uploads.py.
+# Generated customer numbers (the card form without a number; an import with "generate numbers"):
+# the prefix and at least this many digits, drawn from one sequence (customers.numbers).
+CUSTOMER_NO_PREFIX = os.environ.get("CUSTOMER_NO_PREFIX", "C").strip().upper()
+if not re.fullmatch(r"[A-Z][A-Z_-]{0,9}", CUSTOMER_NO_PREFIX):
+    raise ImproperlyConfigured(
+        "CUSTOMER_NO_PREFIX must be 1 to 10 letters (A-Z, and - or _ after the first), no digits; "
+        f"got {CUSTOMER_NO_PREFIX!r}"
+    )
+CUSTOMER_NO_DIGITS = env_int("CUSTOMER_NO_DIGITS", 6)
+if not 3 <= CUSTOMER_NO_DIGITS <= 12:
+    raise ImproperlyConfigured(f"CUSTOMER_NO_DIGITS must be between 3 and 12; got {CUSTOMER_NO_DIGITS}")
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_MB", 20) * 1024 * 1024
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000)
 # What an .xlsx may make the reader hold (the reasons for each default: customers/imports/limits.py).

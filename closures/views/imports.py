@@ -29,6 +29,7 @@ class HistoryUploadForm(uploads.UploadForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        del self.fields["generate_numbers"]  # closures name existing cards
         self.fields["file"].label = gettext_lazy("Closures file (.xlsx or .csv)")
         self.fields["file"].help_text = _(
             "Up to %(size)s and %(rows)s rows; split a longer history into several files. "

@@ -1,7 +1,9 @@
 """Uploads kept between the preview and the confirmation, the upload form and the size guard.
 
 An upload lives in MEDIA_ROOT/imports/<uuid>/ (through the default storage) with a small
-meta.json naming its uploader: only that user may confirm it, within UPLOAD_TTL, once.
+meta.json naming its uploader and the options chosen with it: only that user may confirm it,
+within UPLOAD_TTL, once. A file with problems is kept as long, with its problems
+(problems.json), for the copy with the problems marked (marked.py).
 """
 
 import contextlib
@@ -56,10 +58,15 @@ class StoredUpload:
     upload_id: str
     file_name: str
     path: str
+    generate_numbers: bool = False  # new rows without a customer number get a generated one
 
     @property
     def rows_path(self) -> str:
         return f"{UPLOAD_DIR}/{self.upload_id}/rows.jsonl"
+
+    @property
+    def problems_path(self) -> str:
+        return f"{UPLOAD_DIR}/{self.upload_id}/problems.json"
 
     @property
     def report_path(self) -> str:
@@ -88,7 +95,13 @@ def preview_upload(upload: StoredUpload, *, user, progress=None) -> ImportReport
             return _tee_rows(source, copy) if keep else source
 
         report = run_import(
-            rows, upload.file_name, user=user, commit=False, upload_id=upload.upload_id, progress=progress
+            rows,
+            upload.file_name,
+            user=user,
+            commit=False,
+            upload_id=upload.upload_id,
+            progress=progress,
+            generate_numbers=upload.generate_numbers,
         )
         if keep and report.ok:
             copy.seek(0)
@@ -99,6 +112,7 @@ def preview_upload(upload: StoredUpload, *, user, progress=None) -> ImportReport
 def confirm_upload(upload: StoredUpload, *, user, request=None, progress=None) -> ImportReport:
     """Import a stored upload for real: everything in one transaction, or nothing."""
     options = {"user": user, "commit": True, "request": request, "upload_id": upload.upload_id, "progress": progress}
+    options["generate_numbers"] = upload.generate_numbers
     if default_storage.exists(upload.rows_path):
         with default_storage.open(upload.rows_path, "rb") as handle:
             return run_import(lambda: _kept_rows(handle), upload.file_name, **options)  # rewinds: read twice
@@ -147,7 +161,7 @@ def _meta_path(upload_id: str) -> str:
     return f"{UPLOAD_DIR}/{upload_id}/meta.json"
 
 
-def save_upload(uploaded, user) -> StoredUpload:
+def save_upload(uploaded, user, *, generate_numbers: bool = False) -> StoredUpload:
     """Keep the uploaded file (already size-checked) for the confirmation, tagged with its uploader."""
     check_size(uploaded)
     file_name = PurePath(uploaded.name or "upload").name[:200]
@@ -157,11 +171,12 @@ def save_upload(uploaded, user) -> StoredUpload:
     path = f"{UPLOAD_DIR}/{upload_id}/upload.{fmt}"
     # The description first, so a purge running meanwhile never sees a folder without one.
     meta = {"user": user.pk, "file_name": file_name, "path": path, "at": timezone.now().isoformat()}
+    meta["generate_numbers"] = bool(generate_numbers)
     default_storage.save(_meta_path(upload_id), ContentFile(json.dumps(meta).encode()))
     uploaded.seek(0)
     if default_storage.save(path, uploaded) != path:
         raise ImportFileError(_("The upload could not be stored; try again."))
-    return StoredUpload(upload_id, file_name, path)
+    return StoredUpload(upload_id, file_name, path, bool(generate_numbers))
 
 
 def open_upload(upload_id: str, user, *, need_file: bool = True) -> StoredUpload:
@@ -182,7 +197,7 @@ def open_upload(upload_id: str, user, *, need_file: bool = True) -> StoredUpload
         raise UploadNotFound
     if need_file and not default_storage.exists(meta["path"]):
         raise UploadNotFound
-    return StoredUpload(upload_id, meta["file_name"], meta["path"])
+    return StoredUpload(upload_id, meta["file_name"], meta["path"], bool(meta.get("generate_numbers")))
 
 
 def discard_upload(upload_id: str) -> None:
@@ -242,6 +257,14 @@ class UploadForm(forms.Form):
         label=_lazy("Customer file (.xlsx or .csv)"),
         required=False,  # checked in clean_file, after the size, so a cut-off upload says why
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv", "required": True}),
+    )
+    generate_numbers = forms.BooleanField(
+        label=_lazy("Generate customer numbers"),
+        required=False,
+        help_text=_lazy(
+            "New customers whose customer number is left empty (or a file without that column) get the next "
+            "generated number. Without this, every row needs a customer number."
+        ),
     )
 
     def __init__(self, *args, too_large: bool = False, **kwargs):

@@ -58,7 +58,9 @@ def _upload(request):
     if too_large:
         return _upload_refused(request, form)
     if request.method == "POST" and form.is_valid():
-        upload = imports.save_upload(form.cleaned_data["file"], request.user)
+        upload = imports.save_upload(
+            form.cleaned_data["file"], request.user, generate_numbers=form.cleaned_data["generate_numbers"]
+        )
         if imports.runs_as_job(upload):
             imports.start_job(upload, request.user, "preview")
             return redirect(_status_url(upload))
