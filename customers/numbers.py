@@ -10,8 +10,9 @@ cards. The database backs this up with a unique index on ``UPPER(customer_no)``
 
 New numbers come from :func:`next_customer_no` (one, the card form) and :func:`next_customer_nos`
 (many, an import's rows without a number): the prefix ``CUSTOMER_NO_PREFIX`` (default "C") and
-``CUSTOMER_NO_DIGITS`` digits (default 6: C000124), more digits after C999999. On PostgreSQL they are drawn from a sequence, so any number of cards created at the same
-moment get different numbers without retrying; when the number drawn is already taken by an
+``CUSTOMER_NO_DIGITS`` digits (default 6: C000124), more digits after C999999. On PostgreSQL
+they are drawn from a sequence, so any number of cards created at the same moment (two imports
+running at once included) get different numbers without retrying; when the number drawn is already taken by an
 imported card (C000500), the sequence jumps past the highest number of that shape in use. SQLite,
 which serialises writers, takes the number after the highest of that shape.
 """
