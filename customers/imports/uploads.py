@@ -69,6 +69,10 @@ class StoredUpload:
         return f"{UPLOAD_DIR}/{self.upload_id}/problems.json"
 
     @property
+    def marked_path(self) -> str:
+        return f"{UPLOAD_DIR}/{self.upload_id}/marked.xlsx"
+
+    @property
     def report_path(self) -> str:
         return f"{UPLOAD_DIR}/{self.upload_id}/report.json"
 
@@ -106,7 +110,22 @@ def preview_upload(upload: StoredUpload, *, user, progress=None) -> ImportReport
         if keep and report.ok:
             copy.seek(0)
             default_storage.save(upload.rows_path, File(copy))
+    keep_problems(upload, report)
     return report
+
+
+def keep_problems(upload: StoredUpload, report: ImportReport) -> None:
+    """Keep a check's problems and warnings beside its upload, for the copy with them marked (marked.py)."""
+    for path in (upload.problems_path, upload.marked_path):
+        if default_storage.exists(path):
+            default_storage.delete(path)
+    if not report.problem_count:
+        return
+    data = {
+        "problems": [[p.line, p.column, p.message, p.value] for p in report.problems],
+        "warnings": [[w.line, w.column, w.message, w.value] for w in report.warnings],
+    }
+    default_storage.save(upload.problems_path, ContentFile(json.dumps(data, ensure_ascii=False).encode()))
 
 
 def confirm_upload(upload: StoredUpload, *, user, request=None, progress=None) -> ImportReport:
