@@ -16,8 +16,8 @@ size caps (the import runs in the request): limits.py.
 from django.utils.translation import gettext as _
 
 from customers.imports import StoredUpload, read_rows
-from customers.imports.uploads import keep_problems
 from customers.imports.limits import megabytes
+from customers.imports.uploads import keep_problems
 
 from .columns import COLUMNS, template_bytes
 from .limits import max_bytes, max_rows

@@ -91,9 +91,7 @@ def _write_rows(sheet, rows: Iterator[tuple[int, list]], kept: dict) -> list[str
             index = header.index(column) if header and column in header else 0
             positions.setdefault(index, []).extend(found)
         width = max([len(values), *(index + 1 for index in positions)])
-        sheet.append(
-            [_cell(sheet, values[i] if i < len(values) else None, positions.get(i)) for i in range(width)]
-        )
+        sheet.append([_cell(sheet, values[i] if i < len(values) else None, positions.get(i)) for i in range(width)])
         written += 1
     return header or []
 

@@ -15,8 +15,8 @@ from crm.models import Job
 from crm.permissions import require
 
 from .. import exports, imports
-from ..imports import marked
 from ..filters import filtered_customers
+from ..imports import marked
 
 UPLOAD_PAGE = "customers/import_upload.html"
 PREVIEW_PAGE = "customers/import_preview.html"
