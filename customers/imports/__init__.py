@@ -43,7 +43,7 @@ from .background import latest_job, load_report, run_import_job, runs_as_job, st
 from .cleaning import map_columns
 from .operation import import_customers
 from .reading import FORMATS, ImportFileError, max_bytes, max_rows, read_rows, too_large_message
-from .report import ImportReport, Problem
+from .report import ImportReport, Problem, generated_message
 from .template import template_bytes
 from .uploads import (
     StoredUpload,
@@ -75,6 +75,7 @@ __all__ = [
     "UploadNotFound",
     "confirm_upload",
     "discard_upload",
+    "generated_message",
     "import_customers",
     "map_columns",
     "max_bytes",

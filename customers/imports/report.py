@@ -3,6 +3,7 @@
 from dataclasses import astuple, dataclass, field
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 # Every problem is counted; the first MAX_PROBLEMS_KEPT are kept for the marked copy of the file
 # (marked.py), the first MAX_PROBLEMS_SHOWN listed on the page (and kept in a job's report.json).
@@ -144,3 +145,14 @@ def short_value(value) -> str:
         return ""
     text = str(value)
     return text if len(text) <= 60 else text[:57] + "…"
+
+
+def generated_message(report: ImportReport, listed: int = 20) -> str:
+    """ "3 customer numbers were generated: C000124, C000125, C000126." (the first ``listed``)."""
+    shown = report.generated_numbers[:listed]
+    text = ", ".join(shown) + (" …" if report.generated > len(shown) else "")
+    return ngettext(
+        "%(count)d customer number was generated: %(numbers)s.",
+        "%(count)d customer numbers were generated: %(numbers)s.",
+        report.generated,
+    ) % {"count": report.generated, "numbers": text}

@@ -165,4 +165,7 @@ def import_confirm(request):
         _("Imported %(file)s: %(created)d new and %(updated)d updated customers.")
         % {"file": report.file_name, "created": report.created, "updated": report.updated},
     )
-    return redirect("customers:search")
+    if not report.generated:
+        return redirect("customers:search")
+    messages.info(request, imports.generated_message(report))
+    return redirect(f"{reverse('customers:search')}?batch={report.batch_id}")  # the new cards, numbers and all
