@@ -177,8 +177,8 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "customers:search"
 LOGOUT_REDIRECT_URL = "login"
 
-# Admins never set other people's passwords: the Users page mails a one-time link instead
-# (crm.forms.ResetLinkForm), valid this long and spent once used.
+# Admins never set other people's passwords: the Users page gives a one-time link instead (an
+# invitation for a new user, a reset link later; crm.invitations), valid this long and spent once used.
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_HOURS", 24) * 3600
 
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
@@ -201,6 +201,10 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "crm@localhost")
 # A mail server that does not answer must not hold the request past gunicorn's 30 s.
 EMAIL_TIMEOUT = 10
+# Whether the CRM emails people (invitations, password-reset links; crm.invitations.mail_enabled):
+# unset, yes unless EMAIL_BACKEND is the console, dummy or file backend; without mail the Admin is
+# shown the one-time link to hand over.
+CRM_MAIL_ENABLED = None if os.environ.get("CRM_MAIL_ENABLED", "").strip() == "" else env_bool("CRM_MAIL_ENABLED", True)
 
 # --- Internationalisation ------------------------------------------------------------
 LANGUAGE_CODE = "en"
