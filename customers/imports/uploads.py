@@ -23,7 +23,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from crm.forget import names_customer
 
@@ -273,14 +273,14 @@ class UploadForm(forms.Form):
     """The file to import. ``too_large`` is set when the upload was cut off at the size limit."""
 
     file = forms.FileField(
-        label=_lazy("Customer file (.xlsx or .csv)"),
+        label=gettext_lazy("Customer file (.xlsx or .csv)"),
         required=False,  # checked in clean_file, after the size, so a cut-off upload says why
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv", "required": True}),
     )
     generate_numbers = forms.BooleanField(
-        label=_lazy("Generate customer numbers"),
+        label=gettext_lazy("Generate customer numbers"),
         required=False,
-        help_text=_lazy(
+        help_text=gettext_lazy(
             "New customers whose customer number is left empty (or a file without that column) get the next "
             "generated number. Without this, every row needs a customer number."
         ),
