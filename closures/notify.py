@@ -1,7 +1,8 @@
 """Telling a requester the outcome of their closure request by e-mail.
 
 The app tells them anyway (the inbox count in every page's header, the inbox and the card); the
-e-mail is for those not looking at the app, sent only when the requester has an address. It goes
+e-mail is for those not looking at the app, sent only when the requester has an address and mail
+is configured (crm.invitations.mail_enabled: CRM_MAIL_ENABLED, or a backend that delivers). It goes
 after the decision commits (``transaction.on_commit``), so a decision rolled back mails nobody and a
 slow or failing mail server never holds the row locks nor undoes a decision: a failure is logged.
 It is written in the language the requester used when asking (ClosureRequest.language; the site's
@@ -19,6 +20,8 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+
+from crm import invitations
 
 from .models import ClosureRequest
 
@@ -45,7 +48,7 @@ def tell_requester(pk: int, *, link: str = "") -> bool:
         related = ("requested_by", "decided_by", "customer", "reason")
         closure_request = ClosureRequest.objects.select_related(*related).get(pk=pk)
         requester = closure_request.requested_by
-        if not requester.email or not requester.is_active:
+        if not requester.email or not requester.is_active or not invitations.mail_enabled():
             return False
         with translation.override(closure_request.language or settings.LANGUAGE_CODE):
             context = {"req": closure_request, "link": link}

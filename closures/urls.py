@@ -28,5 +28,6 @@ urlpatterns = [
     # Historical closures brought in by a migration (Admin)
     path("import/", imports.history_import, name="import"),
     path("import/confirm/", imports.history_import_confirm, name="import_confirm"),
+    path("import/<str:upload_id>/marked.xlsx", imports.history_import_marked, name="import_marked"),
     path("import/template.<str:fmt>", imports.history_import_template, name="import_template"),
 ]

@@ -216,6 +216,13 @@ def _export_summary(entry: AuditEntry) -> str:
     return ngettext("%(format)s, %(rows)s row", "%(format)s, %(rows)s rows", rows or 0) % {"format": fmt, "rows": rows}
 
 
+def _delivery(how: str) -> str:
+    """How an invitation or a reset link reached its user (crm.invitations); the address is the entry's notes."""
+    if how == "email":
+        return _("By email")
+    return _("Shown to the Admin to hand over")
+
+
 def _names(values) -> str:
     return ", ".join(map(str, values)) if isinstance(values, list) else str(values)
 
@@ -226,6 +233,7 @@ register_detail(
     lambda names, _loaded: _("Columns: %(names)s") % {"names": _names([field_label(name) for name in names or []])},
 )
 register_detail("new_tags", lambda value, _loaded: _("New tags: %(names)s") % {"names": _names(value)})
+register_detail("delivery", lambda how, _loaded: _delivery(how))
 register_summary("job.download", _job_kind)
 register_summary("customer.import", _import_summary)
 for _action in ("customer.export", "closures.export"):
@@ -243,6 +251,7 @@ register_fields(
         "created": gettext_lazy("New customers"),
         "updated": gettext_lazy("Updated customers"),
         "unchanged": gettext_lazy("Unchanged"),
+        "generated": gettext_lazy("Generated customer numbers"),
         "format": gettext_lazy("Format"),
         "filters": gettext_lazy("Filters"),
         "period": gettext_lazy("Period"),

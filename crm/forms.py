@@ -1,10 +1,11 @@
 """The Users page's forms: who an Admin may manage, and how far.
 
-Rules (issue 16: an Admin set a superuser's password, then logged in as it):
+Rules (issue 16: an Admin set a superuser's password, then logged in as it; issue 18: no Admin
+types another person's password at all):
 - Superusers are not managed in the CRM at all (the views answer 403 for them).
-- Nobody sets another person's password: the password field exists on *create* only (the
-  initial password); afterwards a user sets their own, through a one-time reset link sent
-  to the address on their record (ResetLinkForm).
+- Nobody sets another person's password: neither form has a password field. A new user is
+  created without a usable password and gets an invitation, a one-time link to set their own;
+  later an Admin can issue a reset link (crm.invitations: by email, or shown to hand over).
 - Another Admin's credentials (username, email) are read-only: otherwise an Admin could
   put their own address on another Admin's record and send the reset link to themselves.
 - An Admin cannot remove their own Admin role or deactivate themselves (someone must be
@@ -12,12 +13,8 @@ Rules (issue 16: an Admin set a superuser's password, then logged in as it):
 """
 
 from django import forms
-from django.contrib.auth import get_user_model, password_validation
-from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .roles import ADMIN, ROLE_NAMES
@@ -33,15 +30,10 @@ def is_admin(user) -> bool:
 
 
 class UserForm(forms.ModelForm):
-    """A new user (with an initial password) or an existing one (no password field), as ``editor`` may change it."""
+    """A new user (who then sets their own password through an invitation) or an existing one, as
+    ``editor`` may change it. There is no password field: posted passwords are ignored."""
 
     role = forms.ChoiceField(label=_("Role"), choices=ROLE_CHOICES, required=False)
-    password = forms.CharField(
-        label=_("Initial password"),
-        widget=forms.PasswordInput(render_value=False),
-        strip=False,
-        help_text=_("Give it to the user in person; they can change it under “Change password”."),
-    )
 
     class Meta:
         model = User
@@ -51,8 +43,11 @@ class UserForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.editor = editor
         if not self.instance.pk:
+            self.fields["email"].help_text = _(
+                "The invitation to set a password goes to this address when the CRM can send email; "
+                "otherwise you are shown a one-time link to give them."
+            )
             return
-        del self.fields["password"]
         current = self.instance.groups.filter(name__in=ROLE_NAMES).values_list("name", flat=True).first()
         self.initial["role"] = current or ""
         if current == ADMIN and not self.is_self:
@@ -73,76 +68,12 @@ class UserForm(forms.ModelForm):
                 self.add_error("is_active", _("You cannot deactivate your own account; another Admin can."))
         return cleaned
 
-    def _post_clean(self):
-        # After the model fields are on the instance, so the similarity check sees the username.
-        super()._post_clean()
-        password = self.cleaned_data.get("password")
-        if password:
-            try:
-                password_validation.validate_password(password, self.instance)
-            except forms.ValidationError as error:
-                self.add_error("password", error)
-
     def save(self, commit=True):
         user = super().save(commit=False)
-        if self.cleaned_data.get("password"):
-            user.set_password(self.cleaned_data["password"])
+        if user.pk is None:
+            user.set_unusable_password()  # they choose one through the invitation's link
         user.save()
         user.groups.remove(*Group.objects.filter(name__in=ROLE_NAMES))
         if self.cleaned_data.get("role"):
             user.groups.add(Group.objects.get(name=self.cleaned_data["role"]))
         return user
-
-
-class ResetLinkForm(PasswordResetForm):
-    """Django's password reset (default_token_generator, password_reset_confirm), for one user.
-
-    The link goes to the address on ``user``'s record and to nobody else: Django's form would
-    mail every active user sharing that address. The token is single-use (it is derived from
-    the password hash and last login) and expires after PASSWORD_RESET_TIMEOUT.
-    """
-
-    subject_template = "registration/reset_link_subject.txt"
-    body_template = "registration/reset_link_email.txt"
-
-    def __init__(self, user):
-        super().__init__({"email": user.email or ""})
-        self.user = user
-
-    def refusal(self) -> str | None:
-        """Why no link can be sent (a message for the Admin), or None."""
-        name = self.user.get_username()
-        if not self.user.email:
-            return gettext("%(name)s has no email address. Add one, save, then send the link.") % {"name": name}
-        if not self.user.is_active:
-            return gettext("%(name)s is inactive. Tick “Active” and save first, then send the link.") % {"name": name}
-        if not self.is_valid():
-            return gettext("%(name)s’s email address is not valid. Correct it, save, then send the link.") % {
-                "name": name
-            }
-        return None
-
-    def get_users(self, email):
-        return [self.user]
-
-    def send(self, request) -> None:
-        """Mail the link (in the requester's language). Raises OSError when the mail server refuses."""
-        self.save(
-            request=request,
-            use_https=request.is_secure(),
-            subject_template_name=self.subject_template,
-            email_template_name=self.body_template,
-            extra_email_context={"valid_hours": _valid_hours()},
-        )
-
-    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, **kwargs):
-        # Django's own logs a failure and carries on; the Admin must know the link did not go.
-        subject = "".join(render_to_string(subject_template_name, context).splitlines())
-        body = render_to_string(email_template_name, context)
-        EmailMultiAlternatives(subject, body, from_email, [to_email]).send()
-
-
-def _valid_hours() -> int:
-    from django.conf import settings
-
-    return max(1, settings.PASSWORD_RESET_TIMEOUT // 3600)

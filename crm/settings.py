@@ -6,6 +6,7 @@ One file for every environment: development (`make run`, DEBUG=1, SQLite), tests
 """
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -178,8 +179,8 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "customers:search"
 LOGOUT_REDIRECT_URL = "login"
 
-# Admins never set other people's passwords: the Users page mails a one-time link instead
-# (crm.forms.ResetLinkForm), valid this long and spent once used.
+# Admins never set other people's passwords: the Users page gives a one-time link instead (an
+# invitation for a new user, a reset link later; crm.invitations), valid this long and spent once used.
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_HOURS", 24) * 3600
 
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
@@ -202,6 +203,10 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "crm@localhost")
 # A mail server that does not answer must not hold the request past gunicorn's 30 s.
 EMAIL_TIMEOUT = 10
+# Whether the CRM emails people (invitations, password-reset links; crm.invitations.mail_enabled):
+# unset, yes unless EMAIL_BACKEND is the console, dummy or file backend; without mail the Admin is
+# shown the one-time link to hand over.
+CRM_MAIL_ENABLED = None if os.environ.get("CRM_MAIL_ENABLED", "").strip() == "" else env_bool("CRM_MAIL_ENABLED", True)
 
 # --- Internationalisation ------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -228,6 +233,17 @@ STORAGES = {
     },
 }
 # Uploaded files (imports) are capped; see customers/imports/uploads.py.
+# Generated customer numbers (the card form without a number; an import with "generate numbers"):
+# the prefix and at least this many digits, drawn from one sequence (customers.numbers).
+CUSTOMER_NO_PREFIX = os.environ.get("CUSTOMER_NO_PREFIX", "C").strip().upper()
+if not re.fullmatch(r"[A-Z][A-Z_-]{0,9}", CUSTOMER_NO_PREFIX):
+    raise ImproperlyConfigured(
+        "CUSTOMER_NO_PREFIX must be 1 to 10 letters (A-Z, and - or _ after the first), no digits; "
+        f"got {CUSTOMER_NO_PREFIX!r}"
+    )
+CUSTOMER_NO_DIGITS = env_int("CUSTOMER_NO_DIGITS", 6)
+if not 3 <= CUSTOMER_NO_DIGITS <= 12:
+    raise ImproperlyConfigured(f"CUSTOMER_NO_DIGITS must be between 3 and 12; got {CUSTOMER_NO_DIGITS}")
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_MB", 20) * 1024 * 1024
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000)
 # What an .xlsx may make the reader hold (the reasons for each default: customers/imports/limits.py).

@@ -8,12 +8,13 @@ from django.db import connection, transaction
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from . import audit, inbox, jobs
-from .forms import ResetLinkForm, UserForm
+from . import audit, inbox, invitations, jobs
+from .forms import UserForm
 from .models import Job
 from .permissions import logged_in, public, require
 from .roles import ROLE_NAMES
@@ -54,6 +55,7 @@ def user_list(request):
 
 @require("auth.add_user")
 def user_create(request):
+    """A new user without a password, and their invitation to set one (crm.invitations)."""
     form = UserForm(request.POST or None, editor=request.user)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
@@ -66,8 +68,10 @@ def user_create(request):
                 changes={"role": [None, form.cleaned_data.get("role") or None]},
             )
         messages.success(request, _("User %(name)s created.") % {"name": user.get_username()})
-        return redirect("users:list")
-    return render(request, "users/user_form.html", {"form": form})
+        if invitations.refusal(user):  # created inactive: the invitation waits for "Active"
+            return redirect("users:edit", pk=user.pk)
+        return _hand_over(request, user, invitations.INVITATION)
+    return render(request, "users/user_form.html", {"form": form, "mail_enabled": invitations.mail_enabled()})
 
 
 def _managed_user(pk: int):
@@ -90,28 +94,44 @@ def user_edit(request, pk):
             audit.record("user.update", request=request, obj=user, summary=user.get_username(), changes=changes)
         messages.success(request, _("User %(name)s saved.") % {"name": user.get_username()})
         return redirect("users:list")
-    return render(request, "users/user_form.html", {"form": form, "edited_user": user})
+    context = {"form": form, "edited_user": user, "mail_enabled": invitations.mail_enabled()}
+    return render(request, "users/user_form.html", context)
 
 
 @require("auth.change_user")
 @require_POST
 def user_reset_link(request, pk):
-    """Mail the user a one-time link to set their own password (Admins never set it for them)."""
+    """A one-time link for the user to set a new password (Admins never set it for them)."""
     user = _managed_user(pk)
-    form = ResetLinkForm(user)
-    refusal = form.refusal()
+    refusal = invitations.refusal(user)
     if refusal:
         messages.error(request, refusal)
         return redirect("users:edit", pk=user.pk)
-    try:
-        form.send(request)
-    except OSError:
-        logger.exception("password-reset link for user %s not sent", user.pk)
-        messages.error(request, _("The email could not be sent; the link was not delivered. Try again later."))
+    return _hand_over(request, user, invitations.RESET)
+
+
+def _hand_over(request, user, kind: str):
+    """Email the link (crm.invitations.deliver), or show it once; audited either way, never the link."""
+    delivery = invitations.deliver(request, user, kind)
+    action = "user.invite" if kind == invitations.INVITATION else "user.reset_link"
+    audit.record(
+        action,
+        request=request,
+        obj=user,
+        summary=user.get_username(),
+        notes=delivery.emailed_to,
+        data={"delivery": delivery.how},
+    )
+    if delivery.emailed_to and kind == invitations.INVITATION:
+        messages.success(request, _("An invitation was sent to %(email)s.") % {"email": delivery.emailed_to})
+        return redirect("users:list")
+    if delivery.emailed_to:
+        messages.success(request, _("A password-reset link was sent to %(email)s.") % {"email": delivery.emailed_to})
         return redirect("users:edit", pk=user.pk)
-    audit.record("user.reset_link", request=request, obj=user, summary=user.get_username(), notes=user.email)
-    messages.success(request, _("A password-reset link was sent to %(email)s.") % {"email": user.email})
-    return redirect("users:edit", pk=user.pk)
+    context = {"edited_user": user, "link": delivery.link, "kind": kind, "mail_failed": delivery.mail_failed}
+    response = render(request, "users/user_link.html", {**context, "valid_hours": invitations.valid_hours()})
+    add_never_cache_headers(response)  # the link is in no cache, no history to come back to
+    return response
 
 
 def _own_job(request, pk) -> Job:

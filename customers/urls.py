@@ -18,5 +18,6 @@ urlpatterns = [
     path("customers/import/", io.import_upload, name="import"),
     path("customers/import/template.<str:fmt>", io.import_template, name="import_template"),
     path("customers/import/confirm/", io.import_confirm, name="import_confirm"),
+    path("customers/import/<str:upload_id>/marked.xlsx", io.import_marked, name="import_marked"),
     path("customers/imports/", batches.import_batches, name="import_batches"),
 ]

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from customers.imports import StoredUpload, read_rows
 from customers.imports.limits import megabytes
+from customers.imports.uploads import keep_problems
 
 from .columns import COLUMNS, template_bytes
 from .limits import max_bytes, max_rows
@@ -37,11 +38,13 @@ __all__ = [
 
 
 def preview_upload(upload: StoredUpload, *, user) -> HistoryReport:
-    """The dry run of a stored upload: every problem, nothing written."""
+    """The dry run of a stored upload: every problem (kept beside the upload), nothing written."""
     if upload.size > max_bytes():
         return too_large(upload)
     with upload.open() as handle:
-        return import_history(lambda: read_rows(handle, upload.file_name), upload.file_name, user=user, commit=False)
+        report = import_history(lambda: read_rows(handle, upload.file_name), upload.file_name, user=user, commit=False)
+    keep_problems(upload, report)  # for the copy with the problems marked (customers.imports.marked)
+    return report
 
 
 def confirm_upload(upload: StoredUpload, *, user, request=None) -> HistoryReport:

@@ -85,6 +85,7 @@ class Row:
     settlement_note: str = ""
     performer: object = None
     performer_name: str = ""
+    bad: bool = False  # a cell has a problem: only its card's existence is still checked, never written
 
 
 def import_history(rows: Callable[[], Iterator], file_name: str, *, user, commit: bool, request=None) -> HistoryReport:
@@ -210,6 +211,10 @@ class _Import:
             bad = True
         reason = self.reason(line, values, cleaned, reasons)
         if bad or reason is None:
+            # Its card is still looked up (every problem in one pass), when the number itself is good.
+            number = cleaned.get("customer_no")
+            if number and number != EXAMPLE_CUSTOMER_NO:
+                return Row(line, number, cleaned.get("action", ""), reason, cleaned.get("closed_at"), bad=True)
             return None
         performer, name, shared = cleaned.get("performed_by", (None, "", False))
         if shared:
@@ -299,6 +304,8 @@ class _Import:
                 )
                 continue
             seen[row.number] = row.line
+            if row.bad:
+                continue
             if self.check_card(row, card, pending.get(card.pk), closures.get(card.pk), latest.get(card.pk)):
                 fine.append((row, card))
                 self.report.by_action[row.action] = self.report.by_action.get(row.action, 0) + 1

@@ -6,8 +6,9 @@ The work is in closures.imports; the upload is kept between the steps the custom
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_POST
 from crm.exports import FORMATS
 from crm.permissions import require
 from customers import imports as uploads
+from customers.imports import marked
 from customers.imports.limits import megabytes
 
 from .. import imports
@@ -29,6 +31,7 @@ class HistoryUploadForm(uploads.UploadForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        del self.fields["generate_numbers"]  # closures name existing cards
         self.fields["file"].label = gettext_lazy("Closures file (.xlsx or .csv)")
         self.fields["file"].help_text = _(
             "Up to %(size)s and %(rows)s rows; split a longer history into several files. "
@@ -63,8 +66,8 @@ def _upload(request):
     if request.method == "POST" and form.is_valid():
         upload = uploads.save_upload(form.cleaned_data["file"], request.user)
         report = imports.preview_upload(upload, user=request.user)
-        if not report.file_errors:
-            return _show(request, upload, report, discard=not report.ok)
+        if not report.file_errors:  # a file with problems is kept for the copy with them marked
+            return _show(request, upload, report, discard=not report.ok and not report.problem_count)
         uploads.discard_upload(upload.upload_id)
         for error in report.file_errors:
             form.add_error("file", error)
@@ -82,7 +85,21 @@ def _show(request, upload, report, *, discard: bool, failed: bool = False):
         uploads.discard_upload(upload.upload_id)
     confirmable = report.ok and not report.written and not discard
     context = {"report": report, "upload": upload if confirmable else None, "failed": failed}
+    if report.problem_count and not discard and marked.has_marked_copy(upload):
+        context["marked_url"] = reverse("closures:import_marked", args=[upload.upload_id])
     return render(request, PREVIEW_PAGE, context)
+
+
+@require(*imports.PERMISSIONS)
+def history_import_marked(request, upload_id):
+    """The uploader's file as .xlsx with every problem cell marked and explained (customers.imports.marked)."""
+    try:
+        upload = uploads.open_upload(upload_id, request.user)
+    except uploads.UploadNotFound:
+        raise Http404 from None
+    if not marked.has_marked_copy(upload):
+        raise Http404
+    return FileResponse(marked.marked_copy(upload), as_attachment=True, filename=marked.download_name(upload))
 
 
 @require(*imports.PERMISSIONS)

@@ -1,9 +1,13 @@
 """Importing customers from .xlsx and .csv: read safely, validate every row, then write all or nothing.
 
 The flow (customers/views/io.py): the upload is stored under MEDIA_ROOT/imports/<uuid>/ with
-its uploader's id (uploads.py); a dry run lists every bad row ("Line 7, phone: This mobile
-number has 10 digits; Chinese mobiles have 11.") with the counts of new, updated and
-unchanged customers. Only a valid file can be confirmed, only by its uploader; the
+its uploader's id (uploads.py); a dry run lists every problem of every row ("Line 7, phone:
+This mobile number has 10 digits; Chinese mobiles have 11.") with the counts of new, updated and
+unchanged customers: a row with a bad cell still goes through the checks against the database, so
+one pass finds everything. A file with problems is kept (for its uploader, UPLOAD_TTL) so it can
+be downloaded with every problem cell marked (marked.py). With "Generate customer numbers" a new
+row without a number gets one (customers.numbers.next_customer_nos, when the chunk is written).
+Only a valid file can be confirmed, only by its uploader; the
 confirmation reads the stored upload again, validates every row again against the database
 as it is now, and writes everything in one transaction, or nothing. Large uploads do both
 steps in a background job (background.py) so no request outlives the proxy's timeout.
@@ -43,7 +47,7 @@ from .background import latest_job, load_report, run_import_job, runs_as_job, st
 from .cleaning import map_columns
 from .operation import import_customers
 from .reading import FORMATS, ImportFileError, max_bytes, max_rows, read_rows, too_large_message
-from .report import ImportReport, Problem
+from .report import ImportReport, Problem, generated_message
 from .template import template_bytes
 from .uploads import (
     StoredUpload,
@@ -75,6 +79,7 @@ __all__ = [
     "UploadNotFound",
     "confirm_upload",
     "discard_upload",
+    "generated_message",
     "import_customers",
     "map_columns",
     "max_bytes",

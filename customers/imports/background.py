@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from crm import jobs
 from crm.models import Job
 
+from .marked import has_marked_copy, marked_copy
 from .report import ImportReport
 from .uploads import StoredUpload, UploadNotFound, confirm_upload, open_upload, preview_upload
 
@@ -83,6 +84,8 @@ def run_import_job(job: Job, progress) -> dict:
 
     if stage == "preview":
         report = preview_upload(upload, user=job.created_by, progress=step)
+        if report.problem_count and has_marked_copy(upload):
+            marked_copy(upload).close()  # built here: too long for the request that downloads it
     else:
         report = confirm_upload(upload, user=job.created_by, progress=step)
         retire_upload(upload)

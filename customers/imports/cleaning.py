@@ -61,8 +61,11 @@ class ColumnMap:
     ignored: list[str]
 
 
-def map_columns(headers: list) -> ColumnMap:
-    """Which cell holds which column; missing required, unknown and doubled columns are file errors."""
+def map_columns(headers: list, *, generate_numbers: bool = False) -> ColumnMap:
+    """Which cell holds which column; missing required, unknown and doubled columns are file errors.
+
+    With ``generate_numbers`` the customer-number column may be left out (every row is then a new
+    customer with a generated number)."""
     aliases = _header_aliases()
     positions: list[tuple[int, str, str]] = []
     seen: dict[str, str] = {}
@@ -84,7 +87,7 @@ def map_columns(headers: list) -> ColumnMap:
         else:
             seen[FIELD_OF[name]] = header
             positions.append((index, name, header))
-    missing = [name for name in REQUIRED_COLUMNS if name not in seen]
+    missing = [name for name in required_columns(generate_numbers) if name not in seen]
     if missing:
         errors.insert(
             0,
@@ -116,6 +119,10 @@ class Chunk:
     rows: int  # data rows read so far, blank rows excluded
 
 
+def required_columns(generate_numbers: bool) -> tuple[str, ...]:
+    return tuple(name for name in REQUIRED_COLUMNS if not (generate_numbers and name == "customer_no"))
+
+
 def blank_row(values: list) -> bool:
     return all(value is None or (isinstance(value, str) and not value.strip()) for value in values)
 
@@ -123,8 +130,9 @@ def blank_row(values: list) -> bool:
 class RowCleaner:
     """Cleans one row's cells with the resource's widgets and checks what spans rows (duplicates)."""
 
-    def __init__(self, columns: ColumnMap):
+    def __init__(self, columns: ColumnMap, *, generate_numbers: bool = False):
         widgets = build_widgets()
+        self.required = required_columns(generate_numbers)
         self.owners = widgets["owner"]
         # (index, the field the column fills, header, widget)
         self.cells = [(index, FIELD_OF[name], header, widgets[name]) for index, name, header in columns.positions]
@@ -132,8 +140,12 @@ class RowCleaner:
         self.seen_numbers: dict[str, int] = {}
         self.seen_phones: dict[str, int] = {}
 
-    def clean(self, line: int, values: list, problems: list) -> dict | None:
-        """The row's values by column name, or None (its problems appended to ``problems``)."""
+    def clean(self, line: int, values: list, problems: list) -> dict:
+        """The row's good values by field name; its problems are appended to ``problems``.
+
+        Every cell is checked, and every rule across rows, whatever else is wrong with the row, so
+        one pass reports all of a file's problems; a row with a problem still goes on to the checks
+        against the database (the importer's), which report theirs too, and is never written."""
         record: dict = {}
         failed: list[str] = []
         width = len(values)
@@ -161,29 +173,24 @@ class RowCleaner:
                     continue
             problems.append((line, header, message, raw))
             failed.append(name)
-        for name in REQUIRED_COLUMNS:
+        for name in self.required:
             if name not in record and name not in failed:
-                problems.append((line, self.headers[name], _("This column is required; the cell is empty."), ""))
-                failed.append(name)
-        if self._duplicate(line, record, problems):
-            failed.append("customer_no")
-        return None if failed else record
+                problems.append((line, self.headers[name], _required_message(name), ""))
+        self._duplicate(line, record, problems)
+        return record
 
-    def _duplicate(self, line: int, record: dict, problems: list) -> bool:
+    def _duplicate(self, line: int, record: dict, problems: list) -> None:
         """The template's example row, or a customer number or phone already seen higher up."""
-        bad = False
         number = record.get("customer_no")
         if number == EXAMPLE_CUSTOMER_NO:
             message = _("This is the template's example row; delete it before importing.")
             problems.append((line, self.headers["customer_no"], message, number))
-            bad = True
         elif number is not None and number in self.seen_numbers:
             message = _("%(number)s is also on line %(line)d; each customer number may appear once.") % {
                 "number": number,
                 "line": self.seen_numbers[number],
             }
             problems.append((line, self.headers["customer_no"], message, number))
-            bad = True
         elif number is not None:
             self.seen_numbers[number] = line
         phone = record.get("phone")
@@ -193,14 +200,14 @@ class RowCleaner:
                 "line": self.seen_phones[phone],
             }
             problems.append((line, self.headers["phone"], message, phone))
-            bad = True
         elif phone is not None:
             self.seen_phones[phone] = line
-        return bad
 
 
-def cleaned(rows: Iterator[tuple[int, list]]) -> Iterator[ColumnMap | Chunk]:
-    """The file's columns (first), then its rows cleaned, a chunk at a time. No database access."""
+def cleaned(rows: Iterator[tuple[int, list]], *, generate_numbers: bool = False) -> Iterator[ColumnMap | Chunk]:
+    """The file's columns (first), then its rows cleaned, a chunk at a time. No database access.
+
+    Every row's record is in its chunk, those with problems too (the problems name their lines)."""
     columns = cleaner = None
     limit = max_rows()
     physical_limit = 2 * limit + 10_000
@@ -214,16 +221,14 @@ def cleaned(rows: Iterator[tuple[int, list]]) -> Iterator[ColumnMap | Chunk]:
         if blank_row(values):
             continue
         if columns is None:
-            columns = map_columns(values)
-            cleaner = RowCleaner(columns)
+            columns = map_columns(values, generate_numbers=generate_numbers)
+            cleaner = RowCleaner(columns, generate_numbers=generate_numbers)
             yield columns
             continue
         count += 1
         if count > limit:
             raise ImportFileError(_row_cap_message(limit))
-        record = cleaner.clean(line, values, problems)
-        if record is not None:
-            records.append((line, record))
+        records.append((line, cleaner.clean(line, values, problems)))
         if count % CHUNK_SIZE == 0:
             yield Chunk(records, problems, count)
             records, problems = [], []
@@ -233,6 +238,15 @@ def cleaned(rows: Iterator[tuple[int, list]]) -> Iterator[ColumnMap | Chunk]:
         raise ImportFileError(_("The file has a header row but no customers."))
     if records or problems or count % CHUNK_SIZE:
         yield Chunk(records, problems, count)
+
+
+def _required_message(name: str) -> str:
+    if name == "customer_no":
+        return _(
+            "This column is required; the cell is empty. To give new customers generated numbers, "
+            "tick “Generate customer numbers” when uploading the file."
+        )
+    return _("This column is required; the cell is empty.")
 
 
 def _row_cap_message(limit: int) -> str:

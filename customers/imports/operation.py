@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from crm import audit
 
-from .. import batch, gate, places, since
+from .. import batch, gate, numbers, places, since
 from ..columns import FIELD_OF
 from ..models import Customer, ImportBatch, Tag
 from ..resources import OwnerWidget, build_widgets
@@ -29,9 +29,18 @@ class _Importer:
     """Checks clean records against the database a chunk at a time and, when committing, writes them."""
 
     def __init__(
-        self, report: ImportReport, columns: ColumnMap, *, commit: bool, user=None, request=None, batch_id=None
+        self,
+        report: ImportReport,
+        columns: ColumnMap,
+        *,
+        commit: bool,
+        user=None,
+        request=None,
+        batch_id=None,
+        reserved: frozenset[str] = frozenset(),
     ):
         self.report = report
+        self.reserved = reserved  # the file's own customer numbers: never generated for another row
         self.batch_id = batch_id  # the ImportBatch the created cards join (committing only)
         self.commit = commit
         self.user = user
@@ -45,41 +54,43 @@ class _Importer:
         ]
         self.tag_ids: dict[str, int] = {}
 
-    def _resolve_owners(self, chunk: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
-        """Usernames to user ids, in one query per chunk; a row with an unknown user is a problem."""
+    def _resolve_owners(self, chunk: list[tuple[int, dict]]) -> None:
+        """Usernames to user ids, in one query per chunk; an unknown user is a problem of the row."""
         if "owner" not in self.present:
-            return chunk
+            return
         self.owners.prime({record["owner"] for _line, record in chunk if "owner" in record})
-        kept = []
         for line, record in chunk:
             if "owner" in record:
                 try:
                     record["owner"] = self.owners.clean(record["owner"])
                 except ValueError as error:
-                    self.report.add_problem(line, self.headers["owner"], str(error), record["owner"])
-                    continue
-            kept.append((line, record))
-        return kept
+                    self.report.add_problem(line, self.headers["owner"], str(error), record.pop("owner"))
 
     def flush(self, chunk: list[tuple[int, dict]]) -> None:
-        chunk = self._resolve_owners(chunk)
+        """Check a chunk's records against the database and, when committing, write them.
+
+        Rows that already have a problem (report.bad_lines) are checked too, so the file's every
+        problem is found in one pass, but are neither counted nor written."""
         if not chunk:
             return
+        self._resolve_owners(chunk)
         report = self.report
-        numbers = [record["customer_no"] for _line, record in chunk]
+        numbers = [record["customer_no"] for _line, record in chunk if record.get("customer_no")]
         existing, old_tags = self._existing(numbers)
         self._warn_shared_phones(chunk, numbers)
 
         creates: list[batch.NewCard] = []
         updates: list[batch.CardUpdate] = []
         for line, record in chunk:
-            row = existing.get(record["customer_no"])
+            bad = line in report.bad_lines
+            row = existing.get(record["customer_no"]) if record.get("customer_no") else None
             tags = record.pop("tags", None)
             owner = record.pop("owner", None)
             if owner is not None:
                 record["owner_id"] = owner.pk
             if row is None:
-                creates.append(batch.NewCard(line, record, tags))
+                if not bad:
+                    creates.append(batch.NewCard(line, record, tags))
                 continue
             refusal = gate.status_refusal(row["status"], row["customer_no"])
             if refusal:
@@ -91,7 +102,7 @@ class _Importer:
             before = old_tags.get(row["id"], set())
             tags_changed = tags is not None and set(tags) != before
             if not changes and not tags_changed:
-                report.unchanged += 1
+                report.unchanged += 0 if bad else 1
                 continue
             old = {name: row[name] for name in changes}
             old["customer_no"] = row["customer_no"]
@@ -99,7 +110,9 @@ class _Importer:
                 updates.append(batch.CardUpdate(line, row["id"], old, changes, sorted(before), tags))
             else:
                 updates.append(batch.CardUpdate(line, row["id"], old, changes))
-        updates = self._since_allowed(updates)
+        updates = [update for update in self._since_allowed(updates) if update.line not in report.bad_lines]
+        creates = [card for card in creates if card.line not in report.bad_lines]  # a later check's problem
+        report.generated += sum(1 for card in creates if not card.values.get("customer_no"))
         report.created += len(creates)
         report.updated += len(updates)
         self._note_new_tags(card.tags for card in creates)
@@ -169,6 +182,12 @@ class _Importer:
             missing = sorted(self.report.new_tags - set(self.tag_ids))
             Tag.objects.bulk_create([Tag(name=name) for name in missing], ignore_conflicts=True)
             self.tag_ids.update(dict(Tag.objects.filter(name__in=missing).values_list("name", "id")))
+        blank = [card for card in creates if not card.values.get("customer_no")]
+        if blank:
+            generated = numbers.next_customer_nos(len(blank), reserved=self.reserved)
+            for card, number in zip(blank, generated, strict=True):
+                card.values["customer_no"] = number
+            self.report.note_generated(generated)
         batch.write_import_chunk(
             creates,
             updates,
@@ -180,13 +199,14 @@ class _Importer:
         )
 
 
-def lock_existing_cards(rows: Iterator[tuple[int, list]]) -> None:
+def lock_existing_cards(rows: Iterator[tuple[int, list]], *, generate_numbers: bool = False) -> frozenset[str]:
     """Lock every existing card the file names, in primary-key order, before the import touches any.
 
     Bulk closing locks its cards in primary-key order too (closures.rules), so an import and a
     bulk closure of overlapping cards wait for each other instead of deadlocking, whichever
     starts first. Reads only the customer-number column, through its widget; bad rows are
-    skipped here (the import proper reports them).
+    skipped here (the import proper reports them). Returns the file's customer numbers (the
+    numbers generated for its rows without one must not be among them).
     """
     widget = build_widgets()["customer_no"]
     position = None
@@ -196,10 +216,12 @@ def lock_existing_cards(rows: Iterator[tuple[int, list]]) -> None:
             continue
         if position is None:
             try:
-                columns = map_columns(values)
+                columns = map_columns(values, generate_numbers=generate_numbers)
             except ImportFileError:
-                return
-            position = next(index for index, name, _header in columns.positions if name == "customer_no")
+                return frozenset()
+            position = next((index for index, name, _header in columns.positions if name == "customer_no"), None)
+            if position is None:  # no customer-number column: every row is a new card
+                return frozenset()
             continue
         try:
             number = widget.clean(values[position] if position < len(values) else None)
@@ -212,34 +234,56 @@ def lock_existing_cards(rows: Iterator[tuple[int, list]]) -> None:
     for start in range(0, len(ordered), CHUNK_SIZE):
         ids += Customer.objects.filter(customer_no__in=ordered[start : start + CHUNK_SIZE]).values_list("pk", flat=True)
     Customer.objects.lock_ids(ids)
+    return frozenset(numbers)
 
 
-def import_customers(fileobj, file_name: str, *, user, commit: bool, request=None) -> ImportReport:
+def import_customers(
+    fileobj, file_name: str, *, user, commit: bool, request=None, generate_numbers: bool = False
+) -> ImportReport:
     """Validate every row of the file and, when ``commit`` is set and nothing is wrong, write them all.
 
     Returns the report either way. With ``commit`` everything happens in one transaction
     that is rolled back if any row is bad, a database check fails or the file turns out to
     be unreadable half way: a customer file is imported completely or not at all.
     """
-    return run_import(lambda: read_rows(fileobj, file_name), file_name, user=user, commit=commit, request=request)
+    return run_import(
+        lambda: read_rows(fileobj, file_name),
+        file_name,
+        user=user,
+        commit=commit,
+        request=request,
+        generate_numbers=generate_numbers,
+    )
 
 
 def run_import(
-    rows, file_name: str, *, user, commit: bool, request=None, upload_id: str = "", progress: Progress | None = None
+    rows,
+    file_name: str,
+    *,
+    user,
+    commit: bool,
+    request=None,
+    upload_id: str = "",
+    progress: Progress | None = None,
+    generate_numbers: bool = False,
 ) -> ImportReport:
     """``rows`` is called (inside the transaction) for the (line, values) rows to import; when
     committing it is called twice (first to lock the existing cards in primary-key order).
 
-    ``progress(rows_done)`` is called every CHUNK_SIZE rows (a job's progress bar).
+    ``progress(rows_done)`` is called every CHUNK_SIZE rows (a job's progress bar). With
+    ``generate_numbers`` a row without a customer number is a new card with a generated number
+    (customers.numbers.next_customer_nos); without it such a row is a problem.
     """
-    report = ImportReport(file_name=file_name)
+    report = ImportReport(file_name=file_name, generate_numbers=generate_numbers)
+    options = {"progress": progress, "generate_numbers": generate_numbers}
     try:
         if commit:
             with transaction.atomic():
-                lock_existing_cards(rows())
+                reserved = lock_existing_cards(rows(), generate_numbers=generate_numbers)
                 import_batch = _new_batch(file_name, user)
                 batch_id = import_batch.pk if import_batch else None
-                _run(report, rows(), commit=True, progress=progress, user=user, request=request, batch_id=batch_id)
+                importer = {"user": user, "request": request, "batch_id": batch_id, "reserved": reserved}
+                _run(report, rows(), commit=True, importer=importer, **options)
                 if report.ok:
                     _close_batch(import_batch, report)
                     _audit(report, user=user, request=request, upload_id=upload_id)
@@ -248,7 +292,7 @@ def run_import(
                 else:
                     transaction.set_rollback(True)
         else:
-            _run(report, rows(), commit=False, progress=progress)
+            _run(report, rows(), commit=False, **options)
     except ImportFileError as error:
         report.file_errors = error.messages
     except IntegrityError:
@@ -261,6 +305,7 @@ def run_import(
         report.file_errors = [_("The database refused the import; nothing was written. Try again later.")]
     if report.file_errors or not report.ok:
         report.written = False
+        report.generated_numbers = []
     return report
 
 
@@ -287,23 +332,24 @@ def _run(
     *,
     commit: bool,
     progress=None,
-    user=None,
-    request=None,
-    batch_id: int | None = None,
+    generate_numbers: bool = False,
+    importer: dict | None = None,
 ) -> None:
-    """Clean records (cleaning.py) are checked and written a chunk at a time."""
-    importer = None
-    for item in cleaned(rows):
+    """Clean records (cleaning.py) are checked and written a chunk at a time.
+
+    ``importer`` holds the committing importer's user, request, batch_id and reserved numbers."""
+    checker = None
+    for item in cleaned(rows, generate_numbers=generate_numbers):
         if isinstance(item, ColumnMap):
             report.columns = [name for _index, name, _header in item.positions]
             report.ignored_columns = item.ignored
-            importer = _Importer(report, item, commit=commit, user=user, request=request, batch_id=batch_id)
+            checker = _Importer(report, item, commit=commit, **(importer or {}))
             continue
         assert isinstance(item, Chunk)
         for problem in item.problems:
             report.add_problem(*problem)
         report.rows = item.rows
-        importer.flush(item.records)
+        checker.flush(item.records)
         if progress is not None:
             progress(report.rows)
     report.problems.sort(key=lambda problem: problem.line)
@@ -324,6 +370,7 @@ def _audit(report: ImportReport, *, user, request, upload_id: str) -> None:
             "created": [None, report.created],
             "updated": [None, report.updated],
             "unchanged": [None, report.unchanged],
+            "generated": [None, report.generated],
         },
         data={"columns": report.columns, "new_tags": sorted(report.new_tags), "batch": report.batch_id},
     )

@@ -1,7 +1,9 @@
 """Uploads kept between the preview and the confirmation, the upload form and the size guard.
 
 An upload lives in MEDIA_ROOT/imports/<uuid>/ (through the default storage) with a small
-meta.json naming its uploader: only that user may confirm it, within UPLOAD_TTL, once.
+meta.json naming its uploader and the options chosen with it: only that user may confirm it,
+within UPLOAD_TTL, once. A file with problems is kept as long, with its problems
+(problems.json), for the copy with the problems marked (marked.py).
 """
 
 import contextlib
@@ -21,7 +23,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from crm.forget import names_customer
 
@@ -56,10 +58,19 @@ class StoredUpload:
     upload_id: str
     file_name: str
     path: str
+    generate_numbers: bool = False  # new rows without a customer number get a generated one
 
     @property
     def rows_path(self) -> str:
         return f"{UPLOAD_DIR}/{self.upload_id}/rows.jsonl"
+
+    @property
+    def problems_path(self) -> str:
+        return f"{UPLOAD_DIR}/{self.upload_id}/problems.json"
+
+    @property
+    def marked_path(self) -> str:
+        return f"{UPLOAD_DIR}/{self.upload_id}/marked.xlsx"
 
     @property
     def report_path(self) -> str:
@@ -88,17 +99,39 @@ def preview_upload(upload: StoredUpload, *, user, progress=None) -> ImportReport
             return _tee_rows(source, copy) if keep else source
 
         report = run_import(
-            rows, upload.file_name, user=user, commit=False, upload_id=upload.upload_id, progress=progress
+            rows,
+            upload.file_name,
+            user=user,
+            commit=False,
+            upload_id=upload.upload_id,
+            progress=progress,
+            generate_numbers=upload.generate_numbers,
         )
         if keep and report.ok:
             copy.seek(0)
             default_storage.save(upload.rows_path, File(copy))
+    keep_problems(upload, report)
     return report
+
+
+def keep_problems(upload: StoredUpload, report: ImportReport) -> None:
+    """Keep a check's problems and warnings beside its upload, for the copy with them marked (marked.py)."""
+    for path in (upload.problems_path, upload.marked_path):
+        if default_storage.exists(path):
+            default_storage.delete(path)
+    if not report.problem_count:
+        return
+    data = {
+        "problems": [[p.line, p.column, p.message, p.value] for p in report.problems],
+        "warnings": [[w.line, w.column, w.message, w.value] for w in report.warnings],
+    }
+    default_storage.save(upload.problems_path, ContentFile(json.dumps(data, ensure_ascii=False).encode()))
 
 
 def confirm_upload(upload: StoredUpload, *, user, request=None, progress=None) -> ImportReport:
     """Import a stored upload for real: everything in one transaction, or nothing."""
     options = {"user": user, "commit": True, "request": request, "upload_id": upload.upload_id, "progress": progress}
+    options["generate_numbers"] = upload.generate_numbers
     if default_storage.exists(upload.rows_path):
         with default_storage.open(upload.rows_path, "rb") as handle:
             return run_import(lambda: _kept_rows(handle), upload.file_name, **options)  # rewinds: read twice
@@ -147,7 +180,7 @@ def _meta_path(upload_id: str) -> str:
     return f"{UPLOAD_DIR}/{upload_id}/meta.json"
 
 
-def save_upload(uploaded, user) -> StoredUpload:
+def save_upload(uploaded, user, *, generate_numbers: bool = False) -> StoredUpload:
     """Keep the uploaded file (already size-checked) for the confirmation, tagged with its uploader."""
     check_size(uploaded)
     file_name = PurePath(uploaded.name or "upload").name[:200]
@@ -157,11 +190,12 @@ def save_upload(uploaded, user) -> StoredUpload:
     path = f"{UPLOAD_DIR}/{upload_id}/upload.{fmt}"
     # The description first, so a purge running meanwhile never sees a folder without one.
     meta = {"user": user.pk, "file_name": file_name, "path": path, "at": timezone.now().isoformat()}
+    meta["generate_numbers"] = bool(generate_numbers)
     default_storage.save(_meta_path(upload_id), ContentFile(json.dumps(meta).encode()))
     uploaded.seek(0)
     if default_storage.save(path, uploaded) != path:
         raise ImportFileError(_("The upload could not be stored; try again."))
-    return StoredUpload(upload_id, file_name, path)
+    return StoredUpload(upload_id, file_name, path, bool(generate_numbers))
 
 
 def open_upload(upload_id: str, user, *, need_file: bool = True) -> StoredUpload:
@@ -182,7 +216,7 @@ def open_upload(upload_id: str, user, *, need_file: bool = True) -> StoredUpload
         raise UploadNotFound
     if need_file and not default_storage.exists(meta["path"]):
         raise UploadNotFound
-    return StoredUpload(upload_id, meta["file_name"], meta["path"])
+    return StoredUpload(upload_id, meta["file_name"], meta["path"], bool(meta.get("generate_numbers")))
 
 
 def discard_upload(upload_id: str) -> None:
@@ -239,9 +273,17 @@ class UploadForm(forms.Form):
     """The file to import. ``too_large`` is set when the upload was cut off at the size limit."""
 
     file = forms.FileField(
-        label=_lazy("Customer file (.xlsx or .csv)"),
+        label=gettext_lazy("Customer file (.xlsx or .csv)"),
         required=False,  # checked in clean_file, after the size, so a cut-off upload says why
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv", "required": True}),
+    )
+    generate_numbers = forms.BooleanField(
+        label=gettext_lazy("Generate customer numbers"),
+        required=False,
+        help_text=gettext_lazy(
+            "New customers whose customer number is left empty (or a file without that column) get the next "
+            "generated number. Without this, every row needs a customer number."
+        ),
     )
 
     def __init__(self, *args, too_large: bool = False, **kwargs):

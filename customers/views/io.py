@@ -1,7 +1,7 @@
 """Import and export of customers (Admin). The work is in customers.imports and customers.exports."""
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -16,6 +16,7 @@ from crm.permissions import require
 
 from .. import exports, imports
 from ..filters import filtered_customers
+from ..imports import marked
 
 UPLOAD_PAGE = "customers/import_upload.html"
 PREVIEW_PAGE = "customers/import_preview.html"
@@ -58,13 +59,15 @@ def _upload(request):
     if too_large:
         return _upload_refused(request, form)
     if request.method == "POST" and form.is_valid():
-        upload = imports.save_upload(form.cleaned_data["file"], request.user)
+        upload = imports.save_upload(
+            form.cleaned_data["file"], request.user, generate_numbers=form.cleaned_data["generate_numbers"]
+        )
         if imports.runs_as_job(upload):
             imports.start_job(upload, request.user, "preview")
             return redirect(_status_url(upload))
         report = imports.preview_upload(upload, user=request.user)
-        if not report.file_errors:
-            return _show_report(request, upload, report, discard=not report.ok)
+        if not report.file_errors:  # a file with problems is kept for the copy with them marked
+            return _show_report(request, upload, report, discard=not report.ok and not report.problem_count)
         imports.discard_upload(upload.upload_id)
         for error in report.file_errors:
             form.add_error("file", error)
@@ -82,6 +85,8 @@ def _show_report(request, upload, report, *, discard: bool, failed: bool = False
         imports.discard_upload(upload.upload_id)
     confirmable = report.ok and not report.written and not discard
     context = {"report": report, "upload": upload if confirmable else None, "failed": failed}
+    if report.problem_count and not discard and marked.has_marked_copy(upload):
+        context["marked_url"] = reverse("customers:import_marked", args=[upload.upload_id])
     return render(request, PREVIEW_PAGE, context)
 
 
@@ -118,6 +123,18 @@ def _upload_status(request, upload_id: str):
 
 
 @require("customers.import_customers")
+def import_marked(request, upload_id):
+    """The uploader's file as .xlsx with every problem cell marked and explained (customers.imports.marked)."""
+    try:
+        upload = imports.open_upload(upload_id, request.user)
+    except imports.UploadNotFound:
+        raise Http404 from None
+    if not marked.has_marked_copy(upload):
+        raise Http404
+    return FileResponse(marked.marked_copy(upload), as_attachment=True, filename=marked.download_name(upload))
+
+
+@require("customers.import_customers")
 def import_template(request, fmt):
     if fmt not in imports.FORMATS:
         raise Http404
@@ -148,4 +165,7 @@ def import_confirm(request):
         _("Imported %(file)s: %(created)d new and %(updated)d updated customers.")
         % {"file": report.file_name, "created": report.created, "updated": report.updated},
     )
-    return redirect("customers:search")
+    if not report.generated:
+        return redirect("customers:search")
+    messages.info(request, imports.generated_message(report))
+    return redirect(f"{reverse('customers:search')}?batch={report.batch_id}")  # the new cards, numbers and all

@@ -2,12 +2,8 @@
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
-  document.addEventListener("change", function (event) {
-    var target = event.target;
-    if (target.classList && target.classList.contains("js-autosubmit") && target.form) {
-      target.form.submit();
-    }
-  });
+  // No control submits its form on "change": a select changes as arrow keys move through it, and
+  // a page that navigates then is a change of context the user did not ask for (WCAG 3.2.2).
   // "Select all" checkboxes for bulk actions: <input type="checkbox" data-select-all="name">
   document.addEventListener("click", function (event) {
     var target = event.target;

@@ -130,4 +130,5 @@ ROUTES = [
     Route("closures:import_template", ADMINS, kwargs=lambda w: {"fmt": "csv"}),
     Route("closures:import_template", ADMINS, kwargs=lambda w: {"fmt": "xlsx"}),
     Route("closures:import_confirm", ADMINS, method="POST", data=lambda w: {"upload": "0" * 32}, ok=(302,)),
+    Route("closures:import_marked", ADMINS, kwargs=lambda w: {"upload_id": "0" * 32}, ok=(404,)),
 ]

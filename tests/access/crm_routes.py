@@ -11,6 +11,13 @@ ROUTES = [
     Route("inbox", EVERYONE),
     Route("users:list", ADMINS),
     Route("users:create", ADMINS),
+    # A new user without an email address: the page shows their one-time invitation link.
+    Route(
+        "users:create",
+        ADMINS,
+        method="POST",
+        data=lambda w: {"username": "route_new", "role": "Staff", "is_active": "on"},
+    ),
     Route("users:edit", ADMINS, kwargs=lambda w: {"pk": w.staff_user.pk}),
     Route("users:reset_link", ADMINS, method="POST", kwargs=lambda w: {"pk": w.staff_user.pk}, ok=(302,)),
     # The emailed link is opened logged out: a bad token shows "this link is not valid".

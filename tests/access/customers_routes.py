@@ -85,6 +85,8 @@ ROUTES = [
     Route("customers:import", ADMINS, query="upload=" + "0" * 32, ok=(302,)),
     Route("customers:import_confirm", ADMINS, ok=(405,)),
     Route("customers:import_confirm", ADMINS, method="POST", data=lambda w: {"upload": "0" * 32}, ok=(302,)),
+    # The uploader's own kept file only: an unknown (or someone else's) upload is not found.
+    Route("customers:import_marked", ADMINS, kwargs=lambda w: {"upload_id": "0" * 32}, ok=(404,)),
     Route("customers:import_batches", ADMINS),
     Route("customers:import_batches", ADMINS, query="page=2"),
     Route("customers:search", EVERYONE, query="batch=1&source=x&city=%E6%B5%8B"),

@@ -82,8 +82,9 @@ def test_the_dashboard_with_its_filters_open_has_no_violations(page, login, samp
 @pytest.mark.parametrize("name", ["search", "dashboard"])
 def test_a_key_page_in_chinese_has_no_violations(page, login, sample, name):
     login("Manager")
+    page.get_by_label("Language").select_option("zh-hans")
     with page.expect_navigation():
-        page.get_by_label("Language").select_option("zh-hans")
+        page.get_by_role("button", name="Switch").click()
     page.goto(key_pages(sample)[name])
     assert page.locator("html").get_attribute("lang") == "zh-hans"
     assert violations(page) == []

@@ -40,13 +40,30 @@ def test_wrong_password_shows_an_error(page):
 
 def test_switching_to_chinese_and_back(page, login):
     login("Staff")
+    page.get_by_label("Language").select_option("zh-hans")
     with page.expect_navigation():
-        page.get_by_label("Language").select_option("zh-hans")
+        page.get_by_role("button", name="Switch").click()
     assert page.locator("html").get_attribute("lang") == "zh-hans"
     assert page.get_by_role("link", name="客户", exact=True).count() >= 1
+    page.get_by_label("语言").select_option("en")
     with page.expect_navigation():
-        page.get_by_label("语言").select_option("en")
+        page.get_by_role("button", name="切换").click()
     assert page.locator("html").get_attribute("lang") == "en"
+
+
+def test_moving_through_the_languages_with_the_arrow_keys_does_not_change_the_page(page, login):
+    # WCAG 3.2.2: changing a select's value must not change the context; only the button does.
+    login("Staff")
+    url = page.url
+    select = page.get_by_label("Language")
+    select.focus()
+    page.keyboard.press("ArrowDown")
+    select.dispatch_event("change")  # what a browser fires as the arrow moves the choice
+    page.wait_for_timeout(300)
+    assert page.url == url
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Switch"
 
 
 def test_a_search_typed_after_the_session_ended_goes_to_the_login_page_then_back(page, login):

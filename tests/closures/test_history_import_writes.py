@@ -265,3 +265,22 @@ def test_the_closure_list_names_an_imported_performer(cards, admin_user, admin_c
 def test_the_menu_links_the_import_for_admins_only(admin_client, manager_client):
     assert IMPORT in admin_client.get(reverse("customers:search")).content.decode()
     assert IMPORT not in manager_client.get(reverse("customers:search")).content.decode()
+
+
+def test_a_file_with_problems_comes_back_with_every_problem_cell_marked(cards, admin_client):
+    import io as _io
+
+    from openpyxl import load_workbook
+
+    data = csv_bytes(["H1", "shut", "price", "2021-03-05", "", ""], ["NOPE", "close", "price", "someday", "", ""])
+    response = admin_client.post(IMPORT, {"file": SimpleUploadedFile("past.csv", data)})
+
+    assert response.context["upload"] is None
+    marked = admin_client.get(response.context["marked_url"])
+    workbook = load_workbook(_io.BytesIO(b"".join(marked.streaming_content)))
+    sheet = workbook["past"]
+    assert sheet["B2"].value == "shut" and "is not an action" in sheet["B2"].comment.text
+    assert sheet["A2"].comment is None
+    assert sheet["A3"].comment is not None and sheet["D3"].comment is not None  # the unknown card and the date
+    listed = {(r[0].value, r[1].value) for r in workbook["Problems"].iter_rows(min_row=2)}
+    assert listed == {(2, "action"), (3, "customer_no"), (3, "closed_at")}

@@ -132,3 +132,25 @@ def test_without_the_job_kind_registered_a_large_upload_is_checked_in_the_reques
     assert response.status_code == 200
     assert response.context["report"].created == 2
     assert not Job.objects.exists()
+
+
+def test_a_large_upload_with_problems_gets_its_marked_copy_built_by_the_job(
+    admin_client, import_jobs, django_capture_on_commit_callbacks
+):
+    import io
+
+    from django.core.files.storage import default_storage
+    from openpyxl import load_workbook
+
+    from tests.fixtures.customer_files import row
+
+    data = xlsx_bytes([row(1), row(2, points="-1")])
+    response = upload_and_run(admin_client, data, "big.xlsx", django_capture_on_commit_callbacks)
+    upload_id = response["Location"].split("=")[-1]
+
+    assert default_storage.exists(f"imports/{upload_id}/marked.xlsx")  # built in the job, not the request
+    page = admin_client.get(response["Location"])
+    assert page.context["upload"] is None
+    marked = admin_client.get(page.context["marked_url"])
+    workbook = load_workbook(io.BytesIO(b"".join(marked.streaming_content)))
+    assert workbook["big"]["S3"].comment is not None  # points: the 19th column, line 3

@@ -214,9 +214,23 @@ def test_a_refused_preview_leaves_no_stored_upload(admin_client):
 
     before = folders()
     upload(admin_client, b"junk", "x.xlsx")
-    upload(admin_client, xlsx_bytes([row(1, phone="1")]), "y.xlsx")
 
     assert folders() == before
+
+
+def test_a_preview_with_problems_keeps_the_upload_only_for_the_marked_copy(admin_client):
+    from django.core.files.storage import default_storage
+
+    def folders() -> set[str]:
+        return set(default_storage.listdir("imports")[0]) if default_storage.exists("imports") else set()
+
+    before = folders()
+    response = upload(admin_client, xlsx_bytes([row(1, phone="1")]), "y.xlsx")
+
+    (kept,) = folders() - before
+    assert sorted(default_storage.listdir(f"imports/{kept}")[1]) == ["meta.json", "problems.json", "upload.xlsx"]
+    assert response.context["upload"] is None  # nothing to confirm
+    assert response.context["marked_url"].endswith(f"/{kept}/marked.xlsx")
 
 
 def test_staff_cannot_reach_the_import_pages(staff_client):
