@@ -7,6 +7,7 @@ from django.utils.cache import patch_vary_headers
 from crm.permissions import require
 
 from ..filters import CustomerFilter, count_cap, search_results
+from ..highlight import Marks
 from ..models import Customer
 from ..results import SearchPaginator, with_tag_names
 
@@ -26,6 +27,7 @@ def search(request):
         "searching": filterset.terms is not None or filterset.has_filters,
         "show_filters": filterset.has_filters or bool(filterset.form.errors) or "filters" in request.GET,
         "marks_exact": filterset.terms is not None,
+        "marks": Marks.for_terms(filterset.terms),
     }
     partial = request.htmx and not request.htmx.history_restore_request
     response = render(request, "customers/search.html#results" if partial else "customers/search.html", context)
