@@ -7,6 +7,7 @@ app_name = "customers"
 urlpatterns = [
     path("", search.search, name="search"),
     path("customers/filters/", search.search_filters, name="search_filters"),
+    path("customers/also/", search.search_also, name="search_also"),
     path("customers/new/", card.create, name="create"),
     path("customers/<int:pk>/", card.card, name="card"),
     path("customers/<int:pk>/edit/", card.edit, name="edit"),

@@ -6,7 +6,8 @@ from django.utils.cache import patch_vary_headers
 
 from crm.permissions import require
 
-from ..filters import CustomerFilter, count_cap, search_results
+from .. import also
+from ..filters import CustomerFilter, also_matching, count_cap, hides_matches, search_results
 from ..highlight import Marks
 from ..models import Customer
 from ..results import SearchPaginator, with_tag_names
@@ -28,6 +29,8 @@ def search(request):
         "show_filters": filterset.has_filters or bool(filterset.form.errors) or "filters" in request.GET,
         "marks_exact": filterset.terms is not None,
         "marks": Marks.for_terms(filterset.terms),
+        "also_url": _without_page(reverse("customers:search_also"), request) if hides_matches(filterset) else "",
+        "every_status": also.including(request.GET, [], also.ALL),
     }
     partial = request.htmx and not request.htmx.history_restore_request
     response = render(request, "customers/search.html#results" if partial else "customers/search.html", context)
@@ -43,3 +46,21 @@ def search_filters(request):
         return redirect(f"{reverse('customers:search')}?filters=open")
     form = CustomerFilter(queryset=Customer.objects.none()).form
     return render(request, "customers/search.html#filters", {"form": form})
+
+
+@require("customers.view_customer")
+def search_also(request):
+    """How many cards the statuses the search hides also match, with a link that shows them too:
+    fetched by the search page after its results (htmx), one capped count (customers.also)."""
+    filterset, found = also_matching(request.GET, request.user)
+    context = {}
+    if found is not None and found.counts:
+        more = also.hidden_statuses(filterset.statuses) if found.capped else list(found.counts)
+        context = {"sentence": found.sentence(), "show_query": also.including(request.GET, filterset.statuses, more)}
+    return render(request, "customers/search.html#also", context)
+
+
+def _without_page(url: str, request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return f"{url}?{query.urlencode()}"

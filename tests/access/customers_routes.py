@@ -41,6 +41,8 @@ ROUTES = [
     Route("customers:search", EVERYONE),
     Route("customers:search", EVERYONE, query="q=C&status=closed&o=-total&page=2"),
     Route("customers:search_filters", EVERYONE, ok=(302,)),  # htmx gets the fields (test_search_filters)
+    Route("customers:search_also", EVERYONE, query="q=C&status=active"),
+    Route("customers:search_also", EVERYONE),
     Route("customers:create", EVERYONE),
     Route("customers:create", EVERYONE, method="POST", data=_new_customer, ok=(302,)),
     Route("customers:card", EVERYONE, kwargs=_card),
