@@ -124,6 +124,10 @@ def bulk_confirm(request):
             messages.error(request, " ".join(exc.messages))
             return redirect("customers:search")
         return _ask_again(request, choice, " ".join(exc.messages))
+    return _result_page(request, choice, result)
+
+
+def _result_page(request, choice: ClosureChoice, result):
     summary = _("%(done)s cards done, %(skipped)s skipped.") % {
         "done": len(result.done),
         "skipped": len(result.skipped),

@@ -9,8 +9,10 @@ from crm.permissions import require
 from .. import also
 from ..filters import CustomerFilter, also_matching, count_cap, hides_matches, search_results
 from ..highlight import Marks
-from ..models import Customer
+from ..models import Customer, SavedView
 from ..results import SearchPaginator, with_tag_names
+
+SAVED_VIEWS_SHOWN = 50
 
 
 @require("customers.view_customer")
@@ -28,14 +30,24 @@ def search(request):
         "searching": filterset.terms is not None or filterset.has_filters,
         "show_filters": filterset.has_filters or bool(filterset.form.errors) or "filters" in request.GET,
         "marks_exact": filterset.terms is not None,
-        "marks": Marks.for_terms(filterset.terms),
-        "also_url": _without_page(reverse("customers:search_also"), request) if hides_matches(filterset) else "",
-        "every_status": also.including(request.GET, [], also.ALL),
+        **_feedback(request, filterset),
     }
     partial = request.htmx and not request.htmx.history_restore_request
     response = render(request, "customers/search.html#results" if partial else "customers/search.html", context)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def _feedback(request, filterset) -> dict:
+    """What the page adds around the results: marks for what matched, the hidden statuses' matches
+    (fetched after the results), saving the search, the saved views (read only by the whole page)."""
+    return {
+        "marks": Marks.for_terms(filterset.terms),
+        "also_url": _without_page(reverse("customers:search_also"), request) if hides_matches(filterset) else "",
+        "every_status": also.including(request.GET, [], also.ALL),
+        "save_url": _without_page(reverse("customers:saved_view_create"), request),
+        "saved_views": SavedView.objects.visible_to(request.user).select_related("owner")[:SAVED_VIEWS_SHOWN],
+    }
 
 
 @require("customers.view_customer")
