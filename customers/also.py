@@ -71,6 +71,17 @@ def hidden_statuses(shown: list[str]) -> list[str]:
 def count_by_status(queryset: QuerySet, terms: search.Terms, statuses: list[str], cap: int = COUNT_CAP) -> AlsoMatch:
     """The matches of ``terms`` in ``queryset`` (its other filters applied, no status) among
     ``statuses``, counted per status in one query that reads at most ``cap + 1`` rows a part."""
+    sql, params = statement(queryset, terms, statuses, cap)
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        found = dict(cursor.fetchall())
+    counts = {status: found[status] for status in statuses if found.get(status)}
+    capped = sum(counts.values()) > cap or any(n > cap for n in counts.values())
+    return AlsoMatch(counts=counts, capped=capped, cap=cap)
+
+
+def statement(queryset: QuerySet, terms: search.Terms, statuses: list[str], cap: int) -> tuple[str, list]:
+    """The counting query's SQL and parameters (see the module's docstring)."""
     base = queryset.order_by()
     if terms.in_id_order:
         parts = [base.filter(terms.match, status=status).order_by("-pk") for status in statuses]
@@ -82,12 +93,7 @@ def count_by_status(queryset: QuerySet, terms: search.Terms, statuses: list[str]
     compiled = [_sql(part.values_list("pk", "status")[: cap + 1]) for part in parts]
     union = " UNION ".join(f"({sql})" if len(compiled) > 1 else sql for sql, _params in compiled)
     params = [value for _sql_text, part_params in compiled for value in part_params]
-    with connections[queryset.db].cursor() as cursor:
-        cursor.execute(f"SELECT found.status, COUNT(*) FROM ({union}) found GROUP BY found.status", params)
-        found = dict(cursor.fetchall())
-    counts = {status: found[status] for status in statuses if found.get(status)}
-    capped = sum(counts.values()) > cap or any(n > cap for n in counts.values())
-    return AlsoMatch(counts=counts, capped=capped, cap=cap)
+    return f"SELECT found.status, COUNT(*) FROM ({union}) found GROUP BY found.status", params
 
 
 def _sql(queryset: QuerySet) -> tuple[str, tuple]:
