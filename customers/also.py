@@ -11,7 +11,14 @@ The query: ``SELECT status, COUNT(*) FROM (<the matches among the hidden statuse
 statuses, LIMIT 1001>) GROUP BY status``. For 1 or 2 characters of a name on PostgreSQL, whose
 matches come from the name-gram index (customers.search: "grams OR exact" cannot be one bitmap),
 each hidden status gets its own capped part read in id order along the (status, id) index, united
-with the capped exact matches.
+with the capped exact matches. (One part over all the hidden statuses, "grams JOIN cards WHERE
+status IN (...) ORDER BY id DESC LIMIT 1001", is planned as a hash join over every hidden card:
+110 ms for 王 at 300,000 cards, against 46 ms in parts.)
+
+Measured on 300,000 seeded cards (23% of them closed, void, archived or erased; seed_scale): the
+most frequent surnames (王, 伟: capped) and two-character names 40–60 ms, a name of three or more
+characters 8–12 ms, the last digits of a phone 6 ms, a customer number 3–7 ms; in a request of its
+own, after the results are on screen.
 """
 
 from dataclasses import dataclass
