@@ -28,8 +28,13 @@ def _selected_ids(request) -> list[int]:
     """The cards to close: ticked in the search results, or the whole filtered result.
 
     ``?ids=1&ids=2`` or ``?ids=1,2`` for ticked rows; ``?all=1&<the search's own parameters>``
-    for everything the search finds (read one past the limit, so a result too big is refused).
+    for everything the search finds (read one past the limit, so a result too big is refused). The
+    result page's "retry" posts the skipped cards' ids the same way (in the body: up to 5,000 ids
+    would not fit in a URL); like ticked rows, they are only the start of a new preview.
     """
+    if request.method == "POST":
+        values = (v.strip() for item in request.POST.getlist("ids") for v in item.split(","))
+        return list(dict.fromkeys(int(v) for v in values if v.isdigit()))
     if request.GET.get("all"):
         params = request.GET.copy()
         for key in ("all", "ids", "page"):
@@ -43,24 +48,28 @@ def _selected_ids(request) -> list[int]:
 @require("closures.bulk_close")
 def bulk(request):
     """Choose the action and the reason for the selection (GET: from the search; POST "retry": the
-    cards a bulk closure skipped, signed by its result page; POST: the chosen reason, to the preview)."""
-    if request.method != "POST":
-        ids = _selected_ids(request)
-        form = BulkForm(initial={"selection": tokens.sign_selection(ids)}, money=_money(ids)) if ids else None
-        return _chooser(request, form, ids)
+    cards a bulk closure skipped, from its result page; POST: the chosen reason, to the preview)."""
+    if request.method != "POST" or request.POST.get("retry"):
+        return _start(request)
     try:
         ids = tokens.read_selection(request.POST.get("selection", ""))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("customers:search")
-    if request.POST.get("retry"):
-        initial = {"selection": tokens.sign_selection(ids), "choice": request.POST.get("choice", "")}
-        return _chooser(
-            request, BulkForm(initial={**initial, "notes": request.POST.get("notes", "")}, money=_money(ids)), ids
-        )
     form = BulkForm(request.POST, money=_money(ids))
     if form.is_valid():
         return _confirm_page(request, ids, form.cleaned_data)
+    return _chooser(request, form, ids)
+
+
+def _start(request):
+    """The first step, unbound: the selection signed for the next steps; a retry starts from the
+    action, reason and notes the skipped run used."""
+    ids = _selected_ids(request)
+    initial = {"selection": tokens.sign_selection(ids)}
+    if request.method == "POST":
+        initial.update(choice=request.POST.get("choice", ""), notes=request.POST.get("notes", ""))
+    form = BulkForm(initial=initial, money=_money(ids)) if ids else None
     return _chooser(request, form, ids)
 
 
@@ -138,7 +147,7 @@ def _result_page(request, choice: ClosureChoice, result):
         "action_label": Action(choice.action).label,
         "count": len(choice.seen),
         "choice": choice,
-        "retry": tokens.sign_selection(result.retryable_ids) if result.retryable_ids else "",
+        "retry": ",".join(str(pk) for pk in result.retryable_ids),
     }
     return render(request, "closures/bulk_result.html", context)
 
