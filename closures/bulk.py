@@ -36,14 +36,60 @@ from .rules import CLOSING_ACTIONS, ClosureChoice
 BULK_LIMIT = 5000
 NEEDS_APPROVAL = gettext_lazy("needs a Manager's approval: close it from its card to send a request")
 
+# The kinds of skip the result page groups cards by (the ValidationError codes of closures.rules,
+# plus "approval"), in the order it shows them, with the group's heading.
+SKIP_KINDS = {
+    "balance": gettext_lazy("A balance or points without a settlement note"),
+    "pending": gettext_lazy("Waiting for a Manager's approval of a request"),
+    "approval": gettext_lazy("Needing a Manager's approval"),
+    "stale": gettext_lazy("Changed after the preview"),
+    "already": gettext_lazy("Already closed, voided or archived"),
+    "status": gettext_lazy("Not active"),
+    "erased": gettext_lazy("Personal data deleted"),
+    "other": gettext_lazy("Other reasons"),
+}
+# Skipped cards that no change can make closable again: left out of "retry the skipped ones".
+NEVER_CLOSABLE = frozenset({"erased"})
+
+
+@dataclass
+class SkipGroup:
+    """Skipped cards that share a kind of reason, each with its own words (a balance, a name, a time)."""
+
+    kind: str
+    title: str
+    cards: list[tuple[Customer, str]]
+
 
 @dataclass
 class BulkResult:
-    """What a bulk closure did: the closures written, each card left alone with why, and its record."""
+    """What a bulk closure did: the closures written, each card left alone with why, and its record.
+
+    ``kinds`` holds the kind of each skipped card's reason (a key of SKIP_KINDS) by card id, so the
+    result page can group them and offer the ones worth another try.
+    """
 
     done: list[Closure] = field(default_factory=list)
     skipped: list[tuple[Customer, str]] = field(default_factory=list)
     run: BulkClosure | None = None
+    kinds: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def needs_attention(self) -> bool:
+        """Nothing was done, or some cards were skipped: a warning, not a success."""
+        return bool(self.skipped) or not self.done
+
+    def skipped_by_kind(self) -> list[SkipGroup]:
+        """The skipped cards grouped by the kind of reason, in SKIP_KINDS' order."""
+        groups: dict[str, list[tuple[Customer, str]]] = {}
+        for card, why in self.skipped:
+            groups.setdefault(self.kinds.get(card.pk, "other"), []).append((card, why))
+        return [SkipGroup(kind, str(title), groups[kind]) for kind, title in SKIP_KINDS.items() if kind in groups]
+
+    @property
+    def retryable_ids(self) -> list[int]:
+        """The skipped cards a change (a settled balance, a decided request) may let through next time."""
+        return [card.pk for card, _why in self.skipped if self.kinds.get(card.pk) not in NEVER_CLOSABLE]
 
 
 def bulk_close(customer_ids: Iterable[int], choice: ClosureChoice, *, by, request=None) -> BulkResult:
@@ -59,9 +105,10 @@ def bulk_close(customer_ids: Iterable[int], choice: ClosureChoice, *, by, reques
         reason = _reason_for_all(choice)
         result = BulkResult()
         to_close = []
-        for card, why in _sorted_out(ids, cards, choice, by=by, reason=reason):
+        for card, why, kind in _sorted_out(ids, cards, choice, by=by, reason=reason):
             if why:
                 result.skipped.append((card, why))
+                result.kinds[card.pk] = kind
             else:
                 to_close.append(card)
         result.done = [writes.new_closure(card, choice, by=by, reason=reason) for card in to_close]
@@ -110,7 +157,8 @@ def _reason_for_all(choice: ClosureChoice) -> ClosureReason:
 
 
 def _sorted_out(ids: list[int], cards: dict[int, Customer], choice: ClosureChoice, *, by, reason):
-    """Each selected card that exists, with why it is skipped ("" when it is closed).
+    """Each selected card that exists, with why it is skipped ("" when it is closed) and the kind of
+    that reason (a key of SKIP_KINDS).
 
     What the rules need is read once for the whole selection; rules.check_closing then checks each
     card exactly as the single-card flow does.
@@ -128,6 +176,14 @@ def _sorted_out(ids: list[int], cards: dict[int, Customer], choice: ClosureChoic
                 card, choice, reason=reason, pending=pending.get(pk), survivor=None, closure=closures.get(pk)
             )
         except ValidationError as exc:
-            yield card, " ".join(exc.messages)
+            yield card, " ".join(exc.messages), _kind(exc)
             continue
-        yield card, str(NEEDS_APPROVAL) if rules.approval_needed(card, by, settings) else ""
+        if rules.approval_needed(card, by, settings):
+            yield card, str(NEEDS_APPROVAL), "approval"
+        else:
+            yield card, "", ""
+
+
+def _kind(error: ValidationError) -> str:
+    code = getattr(error, "code", None) or next((e.code for e in error.error_list if e.code), None)
+    return code if code in SKIP_KINDS else "other"

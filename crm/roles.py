@@ -47,6 +47,7 @@ ADMIN_PERMISSIONS = MANAGER_PERMISSIONS + [
     "customers.view_importbatch",
     "customers.export_customers",
     "customers.view_unmasked_contacts",
+    "customers.delete_shared_savedview",
     "closures.erase_customer",
     "closures.add_closurereason",
     "closures.change_closurereason",

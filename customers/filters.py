@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from crm import widgets
 from crm.widgets import FastFilterModelChoiceField, FastFilterModelMultipleChoiceField
 
-from . import places, search
+from . import also, places, search
 from .forms import owner_choices, user_label
 from .models import Customer, ImportBatch, Tag
 from .results import COUNT_CAP, ExactFirst, LastDigits, reading_tag_names
@@ -291,10 +291,29 @@ def as_querydict(params) -> QueryDict:
     return query
 
 
+def _filterset(query: QueryDict) -> "CustomerFilter | SearchBox":
+    return SearchBox.for_params(query) or CustomerFilter(query, queryset=Customer.objects.all())
+
+
+def hides_matches(filterset: "CustomerFilter | SearchBox") -> bool:
+    """True when the box has text and the status filter hides some status: then the page asks
+    how many cards the hidden statuses hold (customers.also), else it never runs that count."""
+    return filterset.terms is not None and bool(also.hidden_statuses(filterset.statuses))
+
+
+def also_matching(params, user) -> tuple["CustomerFilter | SearchBox", "also.AlsoMatch | None"]:
+    """The search's matches among the statuses it hides, counted per status (customers.also), or
+    None when there is no text in the box or no status is hidden."""
+    filterset = _filterset(as_querydict(params))
+    if not hides_matches(filterset):
+        return filterset, None
+    hidden = also.hidden_statuses(filterset.statuses)
+    return filterset, also.count_by_status(filterset.qs, filterset.terms, hidden, cap=COUNT_CAP)
+
+
 def _filtered(params) -> tuple["CustomerFilter | SearchBox", QuerySet, list]:
     """The filterset, the filtered queryset (box not applied yet) and the sort's ORDER BY terms."""
-    query = as_querydict(params)
-    filterset = SearchBox.for_params(query) or CustomerFilter(query, queryset=Customer.objects.all())
+    filterset = _filterset(as_querydict(params))
     statuses = filterset.statuses
     queryset = (
         filterset.qs.filter(status=statuses[0]) if len(statuses) == 1 else filterset.qs.filter(status__in=statuses)

@@ -403,3 +403,43 @@ class NameGram(models.Model):
 
     def __str__(self) -> str:
         return self.gram
+
+
+class SavedViewQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "SavedViewQuerySet":
+        """The user's own saved searches and everyone's shared ones."""
+        return self.filter(Q(owner=user) | Q(shared=True))
+
+
+class SavedView(models.Model):
+    """A named search (the search page's query string), private to its owner or shared with everyone.
+
+    ``query`` holds only the search's own parameters (customers.saved.clean_query), so opening a
+    saved view is opening the search page with them. Owners rename and delete their own; Admins
+    (``customers.delete_shared_savedview``) may delete a shared one that has outlived its use.
+    """
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.CASCADE, related_name="+"
+    )
+    name = models.CharField(_("name"), max_length=80)
+    query = models.CharField(_("search"), max_length=2000)
+    shared = models.BooleanField(_("shared with everyone"), default=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    objects = SavedViewQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        ordering = ["name", "pk"]
+        default_permissions = ()
+        permissions = [("delete_shared_savedview", "Delete anyone's shared saved view")]
+        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="savedview_owner_name")]
+        indexes = [models.Index(fields=["name"], condition=Q(shared=True), name="savedview_shared_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return f"{reverse('customers:search')}?{self.query}"

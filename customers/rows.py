@@ -20,6 +20,7 @@ from django.utils.translation import gettext
 
 from crm.templatetags.crm_tags import mask_email, mask_phone, pretty_phone
 
+from .highlight import Marks
 from .models import Customer
 
 _PLACEHOLDER = 987654321
@@ -46,9 +47,13 @@ def _owner(customer: Customer) -> str:
     return owner.get_full_name() or owner.get_username()
 
 
-def customer_rows(customers, *, can_bulk: bool, unmasked: bool, marks_exact: bool) -> SafeString:
+def customer_rows(
+    customers, *, can_bulk: bool, unmasked: bool, marks_exact: bool, marks: Marks | None = None
+) -> SafeString:
     """The ``<tr>`` of each customer of a page of results (each with ``tag_names``, see
-    customers.results.with_tag_names; ``exact_match`` when ``marks_exact``)."""
+    customers.results.with_tag_names; ``exact_match`` when ``marks_exact``). With ``marks``, what
+    the search box matched in a name, number, phone or email is marked (customers.highlight)."""
+    marks = marks or Marks()
     card_url = card_url_format()
     zone = timezone.get_current_timezone()
     statuses = {value: escape(str(label)) for value, label in Customer.Status.choices}
@@ -59,7 +64,7 @@ def customer_rows(customers, *, can_bulk: bool, unmasked: bool, marks_exact: boo
     select = gettext("Select %(number)s")
     out = []
     for c in customers:
-        number = escape(c.customer_no)
+        number = marks.in_number(c.customer_no)
         url = card_url.format(c.pk)
         cells = ["<tr>\n"]
         if can_bulk:
@@ -76,8 +81,8 @@ def customer_rows(customers, *, can_bulk: bool, unmasked: bool, marks_exact: boo
             else:
                 phone, email = mask_phone(c.phone), mask_email(c.email)
             cells.append(
-                f'  <td><a href="{url}">{escape(c.name)}</a>{exact}</td>\n  {status}\n'
-                f'  <td class="nowrap">{escape(phone)}</td>\n  <td>{escape(email)}</td>\n'
+                f'  <td><a href="{url}">{marks.in_name(c.name)}</a>{exact}</td>\n  {status}\n'
+                f'  <td class="nowrap">{marks.in_phone(phone)}</td>\n  <td>{marks.in_email(email)}</td>\n'
                 f"  <td>{escape(c.city)}</td>\n"
             )
         tags = "" if c.is_erased else "".join(f'<span class="badge tag">{escape(n)}</span> ' for n in c.tag_names)

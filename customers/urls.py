@@ -1,12 +1,17 @@
 from django.urls import path
 
-from .views import batches, card, io, ledger, search
+from .views import batches, card, io, ledger, saved, search
 
 app_name = "customers"
 
 urlpatterns = [
     path("", search.search, name="search"),
     path("customers/filters/", search.search_filters, name="search_filters"),
+    path("customers/also/", search.search_also, name="search_also"),
+    path("customers/views/new/", saved.saved_view_create, name="saved_view_create"),
+    path("customers/views/<int:pk>/", saved.saved_view_open, name="saved_view_open"),
+    path("customers/views/<int:pk>/edit/", saved.saved_view_edit, name="saved_view_edit"),
+    path("customers/views/<int:pk>/delete/", saved.saved_view_delete, name="saved_view_delete"),
     path("customers/new/", card.create, name="create"),
     path("customers/<int:pk>/", card.card, name="card"),
     path("customers/<int:pk>/edit/", card.edit, name="edit"),

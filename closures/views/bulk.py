@@ -28,8 +28,13 @@ def _selected_ids(request) -> list[int]:
     """The cards to close: ticked in the search results, or the whole filtered result.
 
     ``?ids=1&ids=2`` or ``?ids=1,2`` for ticked rows; ``?all=1&<the search's own parameters>``
-    for everything the search finds (read one past the limit, so a result too big is refused).
+    for everything the search finds (read one past the limit, so a result too big is refused). The
+    result page's "retry" posts the skipped cards' ids the same way (in the body: up to 5,000 ids
+    would not fit in a URL); like ticked rows, they are only the start of a new preview.
     """
+    if request.method == "POST":
+        values = (v.strip() for item in request.POST.getlist("ids") for v in item.split(","))
+        return list(dict.fromkeys(int(v) for v in values if v.isdigit()))
     if request.GET.get("all"):
         params = request.GET.copy()
         for key in ("all", "ids", "page"):
@@ -42,10 +47,10 @@ def _selected_ids(request) -> list[int]:
 
 @require("closures.bulk_close")
 def bulk(request):
-    if request.method != "POST":
-        ids = _selected_ids(request)
-        form = BulkForm(initial={"selection": tokens.sign_selection(ids)}, money=_money(ids)) if ids else None
-        return render(request, "closures/bulk.html", {"form": form, "count": len(ids), "limit": BULK_LIMIT})
+    """Choose the action and the reason for the selection (GET: from the search; POST "retry": the
+    cards a bulk closure skipped, from its result page; POST: the chosen reason, to the preview)."""
+    if request.method != "POST" or request.POST.get("retry"):
+        return _start(request)
     try:
         ids = tokens.read_selection(request.POST.get("selection", ""))
     except ValidationError as exc:
@@ -54,7 +59,24 @@ def bulk(request):
     form = BulkForm(request.POST, money=_money(ids))
     if form.is_valid():
         return _confirm_page(request, ids, form.cleaned_data)
-    return render(request, "closures/bulk.html", {"form": form, "count": len(ids), "limit": BULK_LIMIT})
+    return _chooser(request, form, ids)
+
+
+def _start(request):
+    """The first step, unbound: the selection signed for the next steps; a retry starts from the
+    action, reason and notes the skipped run used."""
+    ids = _selected_ids(request)
+    initial = {"selection": tokens.sign_selection(ids)}
+    if request.method == "POST":
+        initial.update(choice=request.POST.get("choice", ""), notes=request.POST.get("notes", ""))
+    form = BulkForm(initial=initial, money=_money(ids)) if ids else None
+    return _chooser(request, form, ids)
+
+
+def _chooser(request, form, ids: list[int], *, problem: str = ""):
+    """The first step (and the step that asks again): the selection's count, the action and reason."""
+    context = {"form": form, "count": len(ids), "limit": BULK_LIMIT, "problem": problem}
+    return render(request, "closures/bulk.html", context)
 
 
 def _money(ids: list[int]) -> int:
@@ -96,15 +118,42 @@ def _confirm_page(request, ids: list[int], data: dict):
 @require("closures.bulk_close")
 @require_POST
 def bulk_confirm(request):
+    """Close the previewed cards. A result with skipped cards (or none done) is a warning that lists
+    why, grouped, with the skipped cards signed for another try; a refusal of the whole selection
+    that a new choice can mend (a reason retired since the preview) asks again for the same cards."""
     try:
         choice = tokens.read_bulk(request.POST.get("token", ""))
-        result = bulk_close(list(choice.seen), choice, by=request.user, request=request)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("customers:search")
-    messages.success(
-        request,
-        _("%(done)s cards done, %(skipped)s skipped.") % {"done": len(result.done), "skipped": len(result.skipped)},
-    )
-    context = {"result": result, "action_label": Action(choice.action).label}
+    try:
+        result = bulk_close(list(choice.seen), choice, by=request.user, request=request)
+    except ValidationError as exc:
+        if getattr(exc, "code", None) in ("already", "permission", "limit"):
+            messages.error(request, " ".join(exc.messages))
+            return redirect("customers:search")
+        return _ask_again(request, choice, " ".join(exc.messages))
+    return _result_page(request, choice, result)
+
+
+def _result_page(request, choice: ClosureChoice, result):
+    summary = _("%(done)s cards done, %(skipped)s skipped.") % {
+        "done": len(result.done),
+        "skipped": len(result.skipped),
+    }
+    (messages.warning if result.needs_attention else messages.success)(request, summary)
+    context = {
+        "result": result,
+        "action_label": Action(choice.action).label,
+        "count": len(choice.seen),
+        "choice": choice,
+        "retry": ",".join(str(pk) for pk in result.retryable_ids),
+    }
     return render(request, "closures/bulk_result.html", context)
+
+
+def _ask_again(request, choice: ClosureChoice, problem: str):
+    ids = sorted(choice.seen)
+    initial = {"selection": tokens.sign_selection(ids), "choice": f"{choice.action}:{choice.reason_id}"}
+    form = BulkForm(initial={**initial, "notes": choice.notes}, money=_money(ids))
+    return _chooser(request, form, ids, problem=problem)

@@ -13,6 +13,23 @@
       });
     }
   });
+  // The number of ticked rows, kept in view beside the bulk actions:
+  // <span data-selection-count="name" data-template="Selected: %(count)s">.
+  function countSelection() {
+    document.querySelectorAll("[data-selection-count]").forEach(function (counter) {
+      var name = counter.dataset.selectionCount;
+      var ticked = document.querySelectorAll('input[type="checkbox"][name="' + name + '"]:checked').length;
+      counter.textContent = counter.dataset.template.replace("%(count)s", String(ticked));
+    });
+  }
+  document.addEventListener("change", countSelection);
+  document.addEventListener("click", function (event) {
+    if (event.target.dataset && event.target.dataset.selectAll) {
+      countSelection();
+    }
+  });
+  document.addEventListener("htmx:afterSwap", countSelection);
+  countSelection();
   // A reason that needs notes says so as it is chosen: <select data-notes-required="3 7"> lists the
   // options that need them; the form's notes field is marked required and its hint shown.
   function notesRequired(select) {

@@ -99,6 +99,8 @@ ROUTES = [
             "settlement_note": "",
         },
     ),
+    # "Retry the skipped cards" on a bulk result: their ids back into a new first step.
+    Route("closures:bulk", MANAGERS, method="POST", data=lambda w: {"ids": str(w.customer.pk), "retry": "1"}),
     Route("closures:bulk_confirm", MANAGERS, method="POST", data=lambda w: {"token": bulk_token(w)}),
     # The lead's pages (reason management, settings, audit log).
     Route("closures:reason_list", ADMINS),

@@ -1,10 +1,17 @@
 """Who may use each customers:* route.
 
+Saved views: everyone saves searches and opens their own and shared ones; only the owner (here
+the Staff user) edits one; the owner deletes it, and Admins delete shared ones; someone else's
+private view is not found (404).
+
 Every role searches, reads, creates and edits cards and logs interactions and purchases;
 import, export and the import batches are for Admins only. world.customer is an active card owned by the staff user.
 """
 
 from .routes import ADMINS, EVERYONE, Route
+
+STAFF = frozenset({"staff"})
+STAFF_AND_ADMINS = frozenset({"staff", "admin"})
 
 
 def _card(w) -> dict:
@@ -41,6 +48,38 @@ ROUTES = [
     Route("customers:search", EVERYONE),
     Route("customers:search", EVERYONE, query="q=C&status=closed&o=-total&page=2"),
     Route("customers:search_filters", EVERYONE, ok=(302,)),  # htmx gets the fields (test_search_filters)
+    Route("customers:search_also", EVERYONE, query="q=C&status=active"),
+    Route("customers:search_also", EVERYONE),
+    Route("customers:saved_view_create", EVERYONE, query="q=张&page=2"),
+    Route(
+        "customers:saved_view_create",
+        EVERYONE,
+        method="POST",
+        data=lambda w: {"name": "新", "query": "q=李"},
+        ok=(302,),
+    ),
+    Route("customers:saved_view_open", EVERYONE, kwargs=lambda w: {"pk": w.shared_view.pk}, ok=(302,), denied=404),
+    Route("customers:saved_view_open", STAFF, kwargs=lambda w: {"pk": w.private_view.pk}, ok=(302,), denied=404),
+    Route("customers:saved_view_edit", STAFF, kwargs=lambda w: {"pk": w.shared_view.pk}, denied=404),
+    Route(
+        "customers:saved_view_edit",
+        STAFF,
+        method="POST",
+        kwargs=lambda w: {"pk": w.shared_view.pk},
+        data=lambda w: {"name": "上海重点客户", "shared": "on"},
+        ok=(302,),
+        denied=404,
+    ),
+    Route("customers:saved_view_delete", STAFF_AND_ADMINS, kwargs=lambda w: {"pk": w.shared_view.pk}, denied=404),
+    Route(
+        "customers:saved_view_delete",
+        STAFF_AND_ADMINS,
+        method="POST",
+        kwargs=lambda w: {"pk": w.shared_view.pk},
+        ok=(302,),
+        denied=404,
+    ),
+    Route("customers:saved_view_delete", STAFF, kwargs=lambda w: {"pk": w.private_view.pk}, denied=404),
     Route("customers:create", EVERYONE),
     Route("customers:create", EVERYONE, method="POST", data=_new_customer, ok=(302,)),
     Route("customers:card", EVERYONE, kwargs=_card),
