@@ -1,4 +1,4 @@
-"""Voiding a duplicate and merging it into the surviving card (合并): the operation, the pages, approval, reinstating."""
+"""Voiding a duplicate and merging it into the surviving card (合并): operation, pages, approval, reinstating."""
 
 import re
 from decimal import Decimal
@@ -311,3 +311,16 @@ def test_two_cards_merged_into_each_other_at_once_leave_one_card_with_every_purc
     assert all(isinstance(r, Closure | ValidationError) for r in results), results  # not a deadlock
     (active,) = Customer.objects.filter(status="active")
     assert Purchase.objects.filter(customer=active).count() == 5
+
+
+@pytest.mark.django_db
+def test_the_manager_deciding_a_merge_request_sees_what_will_move(cards, staff_user, manager_client):
+    ClosureSettings.objects.update_or_create(pk=1, defaults={"approval_required": True, "approval_policy": "all"})
+    dup, survivor = cards
+    pending = operations.confirm_closure(dup, merge_into(survivor), by=staff_user)
+
+    page = manager_client.get(reverse("closures:request_decide", kwargs={"pk": pending.pk})).content.decode()
+
+    text = re.sub(r"\s+", " ", page)
+    assert "Approving moves the duplicate's records onto the surviving card." in text
+    assert "3 purchases (300.00)" in text
