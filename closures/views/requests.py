@@ -7,7 +7,6 @@ from django.utils.translation import gettext as _
 
 from crm.pagination import page_of
 from crm.permissions import require
-
 from customers import merge
 
 from .. import operations
