@@ -242,6 +242,15 @@ class ClosureStartForm(forms.Form):
         max_length=32,
         help_text=_("Only when voiding a duplicate record: the number of the card that stays."),
     )
+    merge = forms.BooleanField(
+        label=_("Merge this record into the surviving card"),
+        required=False,
+        initial=True,
+        help_text=_(
+            "Moves its purchases, interactions, tags, balance and points, and fills contact details the "
+            "surviving card lacks. The next page shows what moves; nothing changes before you confirm."
+        ),
+    )
 
     def __init__(self, *args, customer: Customer, action: str, **kwargs):
         super().__init__(*args, **kwargs)
@@ -253,6 +262,7 @@ class ClosureStartForm(forms.Form):
         mark_notes_required(self, needs_notes, chosen=self.data.get("reason") if self.is_bound else None)
         if action != Action.VOID:
             del self.fields["duplicate_of"]
+            del self.fields["merge"]
 
     def clean_duplicate_of(self):
         number = normalise_customer_no(self.cleaned_data["duplicate_of"])
@@ -283,6 +293,8 @@ class ClosureStartForm(forms.Form):
                 self.add_error("duplicate_of", _("Give the customer number of the card this one duplicates."))
         elif not duplicate:
             cleaned["duplicate_of"] = None
+        if not cleaned.get("duplicate_of"):
+            cleaned["merge"] = False
         return cleaned
 
 

@@ -65,6 +65,10 @@ def register() -> None:
     audit_display.register_detail("reason", _reason, load=_load_reasons)
     audit_display.register_detail("requested_by", lambda name, _l: _("Requested by %(name)s") % {"name": name})
     audit_display.register_detail("bulk", lambda _value, _l: _("Part of a bulk closure"))
+    audit_display.register_detail(
+        "merged", lambda _value, _l: _("Merged: its records were moved onto the surviving card")
+    )
+    audit_display.register_detail("merge", lambda _value, _l: _("Merge into the surviving card"))
     audit_display.register_detail("settlement", lambda text, _l: _("Settlement: %(note)s") % {"note": text})
     audit_display.register_detail(
         "withdrawn_because",

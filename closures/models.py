@@ -161,6 +161,9 @@ class Closure(models.Model):
     duplicate_of = models.ForeignKey(
         Customer, verbose_name=_("duplicate of"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    merged = models.BooleanField(
+        _("merged"), default=False, help_text=_("The duplicate's records were moved onto the surviving card.")
+    )
     previous_status = models.CharField(max_length=10, choices=Customer.Status.choices)
     balance_at_closure = models.DecimalField(_("balance at closure"), max_digits=12, decimal_places=2, default=0)
     points_at_closure = models.IntegerField(_("points at closure"), default=0)
@@ -353,6 +356,11 @@ class ClosureRequest(models.Model):
     settlement_note = models.TextField(_("settlement note"), max_length=1000, blank=True)
     duplicate_of = models.ForeignKey(
         Customer, verbose_name=_("duplicate of"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    merge = models.BooleanField(
+        _("merge into the surviving card"),
+        default=False,
+        help_text=_("Approving moves the duplicate's records onto the surviving card."),
     )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+"

@@ -24,7 +24,10 @@ card (partial unique constraints), and a unique nonce per confirmation, so a rep
 confirmation can never record a second closure.
 
 What the user chose and saw travels as one frozen ``ClosureChoice`` (closures/rules.py: action,
-reason, notes, settlement_note, balance_acknowledged, duplicate_of, seen, nonce). Signatures:
+reason, notes, settlement_note, balance_acknowledged, duplicate_of, seen, nonce, merge). Voiding a
+duplicate with ``merge`` first moves its purchases, interactions, tags, missing contact fields,
+balance and points onto the surviving card (customers.merge.merge_into), under the same locks and
+in the same transaction; approving a request that asked for a merge performs it. Signatures:
 
     approval_needed(customer, user, settings=None) -> bool
     confirm_closure(customer, choice, *, by, request=None) -> Closure | ClosureRequest
@@ -58,6 +61,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm import audit, inbox
+from customers import merge
 from customers.models import Customer
 
 from . import notify, rules, writes
@@ -99,7 +103,7 @@ def close_customer(customer, choice: ClosureChoice, *, by, request=None) -> Clos
         locked, reason, survivor = _checked(cards, _pk(customer), choice)
         if approval_needed(locked, by):
             raise ValidationError(_("Closing this card needs a Manager's approval."), code="approval")
-        return writes.close(locked, choice, by=by, reason=reason, duplicate_of=survivor, request=request)
+        return _close(locked, choice, by=by, reason=reason, survivor=survivor, request=request)
 
 
 def request_closure(customer, choice: ClosureChoice, *, by, request=None) -> ClosureRequest:
@@ -127,12 +131,18 @@ def approve(closure_request: ClosureRequest | int, *, by, note: str = "", reques
         reason = rules.check_reason(pending.reason_id, pending.action)
         rules.check_notes(reason, pending.notes)
         survivor = rules.check_duplicate(locked, reason, pending.duplicate_of_id, cards.get(pending.duplicate_of_id))
+        rules.check_merge(pending.merge, survivor)
         choice = ClosureChoice(
-            pending.action, reason, notes=pending.notes, settlement_note=pending.settlement_note, duplicate_of=survivor
+            pending.action,
+            reason,
+            notes=pending.notes,
+            settlement_note=pending.settlement_note,
+            duplicate_of=survivor,
+            merge=pending.merge,
         )
         asked_by = pending.requested_by
-        closure = writes.close(
-            locked, choice, by=by, reason=reason, duplicate_of=survivor, requested_by=asked_by, request=request
+        closure = _close(
+            locked, choice, by=by, reason=reason, survivor=survivor, requested_by=asked_by, request=request
         )
         _decide(pending, ClosureRequest.State.APPROVED, by=by, note=note, closure=closure, request=request)
         return closure
@@ -193,6 +203,23 @@ def reinstate(customer, *, by, note: str, request=None) -> Closure | None:
 
 def _pk(customer) -> int:
     return int(getattr(customer, "pk", customer))
+
+
+def _close(locked: Customer, choice: ClosureChoice, *, by, reason, survivor, requested_by=None, request=None):
+    """The closure itself; a merge first moves the duplicate's records onto the survivor (both locked)."""
+    merged = bool(choice.merge and survivor is not None)
+    if merged:
+        merge.merge_into(locked, survivor, by=by, request=request)
+    return writes.close(
+        locked,
+        choice,
+        by=by,
+        reason=reason,
+        duplicate_of=survivor,
+        requested_by=requested_by,
+        request=request,
+        merged=merged,
+    )
 
 
 def _checked(cards: LockedCards, pk: int, choice: ClosureChoice) -> tuple[Customer, ClosureReason, Customer | None]:

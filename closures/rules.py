@@ -80,6 +80,8 @@ class ClosureChoice:
     - ``reason``: a ClosureReason or its primary key; ``notes`` as typed;
     - ``settlement_note`` and ``balance_acknowledged``: how a balance or points are settled;
     - ``duplicate_of``: the surviving card (or its primary key) of a record voided as a duplicate;
+    - ``merge``: with ``duplicate_of``, move the record's purchases, interactions, tags, missing
+      contact fields, balance and points onto the surviving card first (customers.merge);
     - ``seen``: what the preview showed — a :class:`Seen` for one card, or for a bulk closure
       ``{card pk: version}`` (:func:`version`) of every card listed;
     - ``nonce``: the confirmation's one-time number, stored under a unique constraint.
@@ -93,6 +95,7 @@ class ClosureChoice:
     duplicate_of: object = None
     seen: Seen | Mapping[int, int] | None = None
     nonce: str | None = None
+    merge: bool = False
 
     @property
     def reason_id(self) -> int | None:
@@ -303,8 +306,19 @@ def check_closing(
     reason = check_reason_fits(reason, choice.action)
     check_notes(reason, choice.notes)
     survivor = check_duplicate(locked, reason, choice.duplicate_of_id, survivor)
-    check_money(locked, choice.settlement_note, choice.balance_acknowledged)
+    check_merge(choice.merge, survivor)
+    # MERGE (issue 18, branch `merge`): a merge transfers the balance and points to the survivor,
+    # which settles them; the coordinator reconciles this with the settlement choice (branch `settle`).
+    check_money(locked, choice.settlement_note, choice.balance_acknowledged, merging=choice.merge)
     return survivor
+
+
+def check_merge(merge: bool, survivor: Customer | None) -> None:
+    """Merging needs the surviving card of a duplicate (check_duplicate has checked it is active)."""
+    if merge and survivor is None:
+        raise ValidationError(
+            _("Only a record voided as a duplicate of another card can be merged into it."), code="merge"
+        )
 
 
 def check_seen(locked: Customer, seen: Seen | Mapping[int, int] | None) -> None:
@@ -419,9 +433,14 @@ def check_duplicate(
     return survivor
 
 
-def check_money(locked: Customer, settlement_note: str, acknowledged: bool) -> None:
-    """A card with a stored-value balance or points closes only with an acknowledgement and a settlement note."""
+def check_money(locked: Customer, settlement_note: str, acknowledged: bool, *, merging: bool = False) -> None:
+    """A card with a stored-value balance or points closes only with an acknowledgement and a settlement note.
+
+    ``merging``: the merge into the surviving card transfers them (customers.merge), which settles them.
+    """
     check_length(settlement_note)
+    if merging:  # MERGE: the ledger transfer to the survivor is the settlement
+        return
     if locked.balance <= 0 and locked.points <= 0:
         return
     if not acknowledged or not (settlement_note or "").strip():

@@ -40,9 +40,12 @@ class Preview:
     duplicate_of_id: int | None
     seen: Seen
     nonce: str
+    merge: bool = False
 
     @classmethod
-    def new(cls, customer: Customer, *, action: str, reason_id: int, notes: str, duplicate_of_id=None) -> "Preview":
+    def new(
+        cls, customer: Customer, *, action: str, reason_id: int, notes: str, duplicate_of_id=None, merge=False
+    ) -> "Preview":
         return cls(
             customer_id=customer.pk,
             action=action,
@@ -51,6 +54,7 @@ class Preview:
             duplicate_of_id=duplicate_of_id,
             seen=Seen.of(customer),
             nonce=new_nonce(),
+            merge=bool(merge and duplicate_of_id),
         )
 
     def choice(self, *, settlement_note: str = "", balance_acknowledged: bool = False) -> ClosureChoice:
@@ -64,6 +68,7 @@ class Preview:
             duplicate_of=self.duplicate_of_id,
             seen=self.seen,
             nonce=self.nonce,
+            merge=self.merge,
         )
 
 

@@ -82,8 +82,12 @@ def close(
     requested_by=None,
     request=None,
     record=True,
+    merged=False,
 ) -> Closure:
-    """One closure (with the choice's nonce), the new status and (unless the caller writes its own) the audit entry."""
+    """One closure (with the choice's nonce), the new status and (unless the caller writes its own) the audit entry.
+
+    ``merged``: the card's records were just moved onto ``duplicate_of`` (customers.merge).
+    """
     duplicate_of = duplicate_of if reason.category == Category.DUPLICATE else None
     closure = new_closure(
         locked,
@@ -94,6 +98,7 @@ def close(
         requested_by=requested_by,
         nonce=choice.nonce,
     )
+    closure.merged = bool(merged and duplicate_of)
     write_closures(new=[closure])
     if record:
         set_status([locked], ACTION_STATUS[choice.action])
@@ -110,6 +115,7 @@ def save_request(locked: Customer, choice: ClosureChoice, *, by, reason, duplica
         notes=(choice.notes or "").strip(),
         settlement_note=(choice.settlement_note or "").strip(),
         duplicate_of=duplicate_of if reason.category == Category.DUPLICATE else None,
+        merge=bool(choice.merge and duplicate_of and reason.category == Category.DUPLICATE),
         requested_by=by,
         nonce=choice.nonce or None,
         balance_seen=locked.balance,
@@ -126,7 +132,7 @@ def save_request(locked: Customer, choice: ClosureChoice, *, by, reason, duplica
         object_type="closurerequest",
         customer_id=locked.pk,
         notes=closure_request.notes,
-        data={"action": choice.action, "reason": reason.pk},
+        data={"action": choice.action, "reason": reason.pk, **({"merge": True} if closure_request.merge else {})},
     )
     return closure_request
 
@@ -171,6 +177,8 @@ def _closure_entry(closure: Closure, *, bulk: bool = False) -> dict:
         data["requested_by"] = rules.who(closure.requested_by)
     if bulk:
         data["bulk"] = True
+    if closure.merged:
+        data["merged"] = True
     if closure.settlement_note:
         data["settlement"] = closure.settlement_note
     return {

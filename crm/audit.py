@@ -20,6 +20,8 @@ __all__ = ["ACTION_LABELS", "client_ip", "diff", "record", "record_many"]
 ACTION_LABELS = {
     "customer.create": _("Card created"),
     "customer.update": _("Card edited"),
+    "customer.merge_in": _("Duplicate merged into this card"),
+    "customer.merge_out": _("Merged into the surviving card"),
     "customer.import": _("Customers imported"),
     "customer.export": _("Customers exported"),
     "interaction.create": _("Interaction logged"),

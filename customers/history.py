@@ -3,6 +3,7 @@ the card's field labels, its choices in words, and which fields are contacts (ma
 who see them masked in lists). Registered with crm.audit_display in CustomersConfig.ready()."""
 
 from django.utils.functional import lazy
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from crm import audit_display
@@ -26,7 +27,37 @@ def _choices(choices):
     return words
 
 
+def _moved(moved: dict, _loaded) -> str:
+    """What a merge moved (customers.merge), in the reader's language."""
+    parts = [
+        ngettext("%(count)s purchase (%(total)s)", "%(count)s purchases (%(total)s)", moved.get("purchases", 0))
+        % {"count": moved.get("purchases", 0), "total": moved.get("purchase_total", "0.00")},
+        ngettext("%(count)s interaction", "%(count)s interactions", moved.get("interactions", 0))
+        % {"count": moved.get("interactions", 0)},
+    ]
+    if moved.get("tags"):
+        parts.append(gettext("tags %(names)s") % {"names": ", ".join(moved["tags"])})
+    if moved.get("fields"):
+        parts.append(
+            gettext("contact details: %(fields)s")
+            % {"fields": ", ".join(map(audit_display.field_label, moved["fields"]))}
+        )
+    if "balance" in moved:
+        parts.append(
+            gettext("balance %(balance)s and %(points)s points")
+            % {"balance": moved["balance"], "points": moved.get("points", 0)}
+        )
+    return gettext("Moved: %(what)s") % {"what": "; ".join(parts)}
+
+
 def register() -> None:
+    audit_display.register_detail(
+        "merged_from", lambda number, _l: gettext("Merged from %(number)s") % {"number": number}
+    )
+    audit_display.register_detail(
+        "merged_into", lambda number, _l: gettext("Merged into %(number)s") % {"number": number}
+    )
+    audit_display.register_detail("moved", _moved)
     card_fields = [f.name for f in Customer._meta.get_fields() if getattr(f, "verbose_name", None) and f.concrete]
     labels = _labels(Customer, [name for name in card_fields if name not in ("id", "phone_rev")])
     labels |= _labels(Purchase, ["product", "quantity", "amount", "purchased_on"])

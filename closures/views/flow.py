@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.permissions import require
+from customers import merge
 from customers.models import Customer
 
 from .. import erasure, operations, tokens
@@ -53,20 +54,23 @@ def _refusal(customer: Customer, action: str) -> str:
 
 
 def _money(preview: tokens.Preview) -> bool:
-    """Whether confirming needs the balance acknowledgement and a settlement note."""
+    """Whether confirming needs the balance acknowledgement and a settlement note (not for a merge:
+    its transfer to the surviving card settles them)."""
     seen = preview.seen
-    return seen.status == Customer.Status.ACTIVE and (seen.balance > 0 or seen.points > 0)
+    return not preview.merge and seen.status == Customer.Status.ACTIVE and (seen.balance > 0 or seen.points > 0)
 
 
 def _confirm_page(request, customer: Customer, preview: tokens.Preview, form):
     action = preview.action
+    duplicate_of = Customer.objects.filter(pk=preview.duplicate_of_id).first()
     context = {
         "customer": customer,
         "action": action,
         "action_label": Action(action).label,
         "preview": preview,
         "reason": get_object_or_404(ClosureReason, pk=preview.reason_id),
-        "duplicate_of": Customer.objects.filter(pk=preview.duplicate_of_id).first(),
+        "duplicate_of": duplicate_of,
+        "merge_plan": merge.plan(customer, duplicate_of) if preview.merge and duplicate_of else None,
         "old_status": Customer.Status(preview.seen.status).label,
         "new_status": Customer.Status(ACTION_STATUS[action]).label,
         "new_status_code": ACTION_STATUS[action].value,
@@ -95,6 +99,7 @@ def start(request, pk: int, action: str):
             reason_id=form.cleaned_data["reason"].pk,
             notes=form.cleaned_data["notes"],
             duplicate_of_id=survivor.pk if survivor else None,
+            merge=form.cleaned_data.get("merge", False),
         )
         confirm_form = ClosureConfirmForm(
             initial={"token": tokens.sign_preview(preview)}, customer=customer, action=action, money=_money(preview)

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from crm.pagination import page_of
 from crm.permissions import require
+from customers import merge
 
 from .. import operations
 from ..batch import decide_many
@@ -65,9 +66,11 @@ def decide(request, pk: int):
     form = DecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         return _decided(request, closure_request, approving=form.cleaned_data["decision"] == "approve", form=form)
+    pending_merge = closure_request.merge and closure_request.state == ClosureRequest.State.PENDING
     context = {
         "req": closure_request,
         "customer": closure_request.customer,
+        "merge_plan": merge.plan(closure_request.customer, closure_request.duplicate_of) if pending_merge else None,
         "new_status": ACTION_STATUS[closure_request.action].label,
         "new_status_code": ACTION_STATUS[closure_request.action].value,
         "form": form,

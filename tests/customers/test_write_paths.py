@@ -23,6 +23,8 @@ ALLOWED = {
     "customers/gate.py": "the card gate itself",
     "customers/batch.py": "the card gate's rules for many cards at once (an import's chunks)",
     "customers/ledger.py": "the balance ledger: balance and points move with their entries, under the gate's lock",
+    "customers/merge.py": "the merge of a duplicate: tags and the recounted purchase figures, filled empty "
+    "contact fields, on both cards locked by the closure operation, with the gate's rules and audit",
     "closures/writes.py": "the one place statuses and closures are written",
     "closures/erasure.py": "erasure blanks the personal fields under the closure operation's lock",
     "analytics/management/commands/seed_demo.py": "demo cards for `make run`, into an empty database only",
