@@ -53,6 +53,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm import audit
+from crm.formatting import money
 from customers.models import Customer
 
 from . import rules, writes
@@ -215,9 +216,9 @@ def _check_money_unchanged(locked: Customer, pending: ClosureRequest) -> None:
                 "and ask for a new one."
             )
             % {
-                "old_balance": pending.balance_seen,
+                "old_balance": money(pending.balance_seen),
                 "old_points": pending.points_seen,
-                "balance": locked.balance,
+                "balance": money(locked.balance),
                 "points": locked.points,
             },
             code="stale",

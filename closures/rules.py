@@ -35,6 +35,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from crm.formatting import money
 from customers.models import Customer
 
 from .models import Action, BulkClosure, Category, Closure, ClosureReason, ClosureRequest, ClosureSettings
@@ -330,9 +331,9 @@ def check_seen(locked: Customer, seen: Seen | Mapping[int, int] | None) -> None:
                 "review the card and start again."
             )
             % {
-                "old_balance": seen.balance,
+                "old_balance": money(seen.balance),
                 "old_points": seen.points,
-                "balance": locked.balance,
+                "balance": money(locked.balance),
                 "points": locked.points,
             },
             code="stale",
@@ -430,7 +431,7 @@ def check_money(locked: Customer, settlement_note: str, acknowledged: bool) -> N
                 "This card still has a balance of %(balance)s and %(points)s points: acknowledge it and write "
                 "how it is settled."
             )
-            % {"balance": locked.balance, "points": locked.points},
+            % {"balance": money(locked.balance), "points": locked.points},
             code="balance",
         )
 

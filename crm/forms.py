@@ -20,11 +20,11 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .roles import ADMIN, ROLE_NAMES
+from .roles import ADMIN, ROLE_LABELS, ROLE_NAMES
 
 User = get_user_model()
 
-ROLE_CHOICES = [("", _("No role (cannot use the CRM)"))] + [(name, _(name)) for name in ROLE_NAMES]
+ROLE_CHOICES = [("", _("No role (cannot use the CRM)"))] + [(name, ROLE_LABELS[name]) for name in ROLE_NAMES]
 CREDENTIALS = ("username", "email")
 
 
