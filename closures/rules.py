@@ -128,10 +128,10 @@ class LockedCards(dict):
 
 # Who may do what: (the permissions needed, the refusal when one is missing).
 MAY = {
-    "close": (("closures.add_closure",), gettext_lazy("You are not allowed to close cards.")),
+    "close": (("closures.add_closure",), gettext_lazy("You are not allowed to close, void or archive cards.")),
     "bulk": (
         ("closures.bulk_close", "closures.add_closure"),
-        gettext_lazy("You are not allowed to close cards in bulk."),
+        gettext_lazy("You are not allowed to close, void or archive cards in bulk."),
     ),
     "erase": (("closures.erase_customer",), gettext_lazy("Only an Admin can delete a card's personal data.")),
     "reinstate": (("closures.reinstate_closure",), gettext_lazy("You are not allowed to reinstate cards.")),
