@@ -21,7 +21,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from crm.forget import names_customer
 
@@ -239,7 +239,7 @@ class UploadForm(forms.Form):
     """The file to import. ``too_large`` is set when the upload was cut off at the size limit."""
 
     file = forms.FileField(
-        label=_lazy("Customer file (.xlsx or .csv)"),
+        label=gettext_lazy("Customer file (.xlsx or .csv)"),
         required=False,  # checked in clean_file, after the size, so a cut-off upload says why
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv", "required": True}),
     )
