@@ -28,7 +28,8 @@ pytestmark = pytest.mark.django_db
 # the language menu.
 ALLOWED = frozenset({"CSV", "Excel", "ID", "IP", "MB", "GBK", "UTF", "VIP", "xlsx", "csv", "English", "CRM"})
 # Words a page quotes as what a file may hold (the import of past closures reads close, void, archive).
-PAGE_ALLOWED = {"closures:import": frozenset({"close", "void", "archive"})}
+_ACTION_CODES = frozenset({"close", "void", "archive"})
+PAGE_ALLOWED = {"closures:import": _ACTION_CODES, "closures:import_confirm": _ACTION_CODES}  # (back on its page)
 
 # The fields whose values are user data (shown as typed, in any language).
 DATA_FIELDS = {
@@ -115,33 +116,35 @@ def user_data_words() -> set[str]:
     return words
 
 
-def _get(client: Client, route: Route, world):
+def _call(client: Client, route: Route, world):
     url = reverse(route.name, kwargs=route.kwargs(world))
-    return client.get(f"{url}?{route.query}" if route.query else url)
+    url = f"{url}?{route.query}" if route.query else url
+    return client.post(url, route.data(world), follow=True) if route.method == "POST" else client.get(url)
 
 
 def _untranslated_pages(role: str, world) -> tuple[int, dict[str, list[str]]]:
-    """(pages rendered, {page: untranslated words}) of every GET page ``role`` may see, in Chinese."""
+    """(pages rendered, {page: untranslated words}) of every page ``role`` may see, in Chinese."""
     client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
     client.force_login(getattr(world, f"{role}_user"))
-    data = user_data_words()
+    before = user_data_words()
     pages = []
-    for route in ROUTES:
-        if route.method == "GET" and role in route.allowed:
-            pages.append(
-                (f"{route.name}?{route.query}", _get(client, route, world), data | PAGE_ALLOWED.get(route.name, set()))
-            )
+    # Every GET page, then the pages a POST answers with (a preview, a form with its errors, or the
+    # page it redirects to with its message); the POSTs come last: they change the world the GETs show.
+    for route in sorted((r for r in ROUTES if role in r.allowed), key=lambda r: r.method != "GET"):
+        pages.append((f"{route.method} {route.name}?{route.query}", _call(client, route, world), route.name))
     for name in EXTRA_CARDS:  # the cards in their other states
-        pages.append((f"card of {name}", client.get(reverse("customers:card", args=[getattr(world, name).pk])), data))
-    pages.append(("a page not found", client.get(reverse("customers:card", args=[0])), data))
+        card = reverse("customers:card", args=[getattr(world, name).pk])
+        pages.append((f"card of {name}", client.get(card), ""))
+    pages.append(("a page not found", client.get(reverse("customers:card", args=[0])), ""))
     if role != "admin":
-        pages.append(("a page refused", client.get(reverse("users:list")), data))
+        pages.append(("a page refused", client.get(reverse("users:list")), ""))
+    data = before | user_data_words()  # what the POSTs wrote is user data too
     rendered, found = 0, {}
-    for page, response, allowed in pages:
+    for page, response, name in pages:
         if response.status_code not in (200, 403, 404) or not response["Content-Type"].startswith("text/html"):
             continue
         rendered += 1
-        words = latin_words(visible_text(response.content.decode()), allowed)
+        words = latin_words(visible_text(response.content.decode()), data | PAGE_ALLOWED.get(name, set()))
         if words:
             found[page] = sorted(set(words))
     return rendered, found
@@ -215,7 +218,7 @@ def test_the_walk_fails_on_a_page_with_a_string_nobody_translated(world, monkeyp
 
     _rendered, found = _untranslated_pages("staff", world)
 
-    assert {"Search", "customers"} <= set(found["customers:search?"])
+    assert {"Search", "customers"} <= set(found["GET customers:search?"])
 
 
 def _untranslating(msgid: str):

@@ -10,8 +10,8 @@ SHORT_DATE_FORMAT = "Y-m-d"
 TIME_FORMAT = "H:i"
 DATETIME_FORMAT = "Y-m-d H:i"
 SHORT_DATETIME_FORMAT = "Y-m-d H:i"
-YEAR_MONTH_FORMAT = "Y年n月"
-MONTH_DAY_FORMAT = "n月j日"
+YEAR_MONTH_FORMAT = "Y-m"  # as the cohort table's months
+MONTH_DAY_FORMAT = "m-d"
 FIRST_DAY_OF_WEEK = 1
 
 DECIMAL_SEPARATOR = "."
