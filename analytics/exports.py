@@ -5,7 +5,9 @@ Rows come from one SQL query joined to customers, reasons and users
 a server-side cursor on PostgreSQL) and go straight into a streaming .xlsx writer
 (crm/xlsx.py, which explains why not openpyxl) or a CSV writer, both of which write
 to a temporary file as they go. The .xlsx also has a Summary sheet (the filters and the
-dashboard's figures) and a Cohorts sheet (the dashboard's cohort table by month).
+dashboard's figures) and a Cohorts sheet (the dashboard's cohort table by month). The closures'
+headers are in the exporter's language, or machine names (``customer_no``, ``performed_at``) when
+they tick "Machine column names" (crm.exports.MACHINE_NAMES).
 
 What is not particular to closures (answering in the request or as a job, the job's
 runner, the audit entry with the filters and the row count) is crm.exports' pipeline:
