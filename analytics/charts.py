@@ -376,7 +376,7 @@ def trend_chart(figures: Figures, fs: ClosureFilter) -> Trend:
             )
         columns.append(
             Column(
-                label=date_format(month.first, "Y-m"),
+                label=date_format(month.first, "YEAR_MONTH_FORMAT"),
                 first=month.first,
                 total=month.total,
                 url=list_url(fs, **month_params),

@@ -5,7 +5,9 @@ Rows come from one SQL query joined to customers, reasons and users
 a server-side cursor on PostgreSQL) and go straight into a streaming .xlsx writer
 (crm/xlsx.py, which explains why not openpyxl) or a CSV writer, both of which write
 to a temporary file as they go. The .xlsx also has a Summary sheet (the filters and the
-dashboard's figures) and a Cohorts sheet (the dashboard's cohort table by month).
+dashboard's figures) and a Cohorts sheet (the dashboard's cohort table by month). The closures'
+headers are in the exporter's language, or machine names (``customer_no``, ``performed_at``) when
+they tick "Machine column names" (crm.exports.MACHINE_NAMES).
 
 What is not particular to closures (answering in the request or as a job, the job's
 runner, the audit entry with the filters and the row count) is crm.exports' pipeline:
@@ -35,22 +37,22 @@ from .filters import ClosureFilter, person_name
 
 CHUNK_SIZE = 2000
 
-# The "Closures" sheet / CSV columns: (header, width in characters).
+# The "Closures" sheet / CSV columns: (header in the exporter's language, machine name, width in characters).
 COLUMNS = [
-    (_("Customer number"), 16),
-    (_("Name"), 16),
-    (_("Segment"), 13),
-    (_("Owner"), 16),
-    (_("Tenure (days)"), 10),
-    (_("Action"), 12),
-    (_("Category"), 16),
-    (_("Reason"), 26),
-    (_("Notes"), 40),
-    (_("Performed by"), 16),
-    (_("Performed at"), 17),
-    (_("Reverted at"), 17),
-    (_("Reverted by"), 16),
-    (_("Reinstatement note"), 30),
+    (_("Customer number"), "customer_no", 16),
+    (_("Name"), "name", 16),
+    (_("Segment"), "segment", 13),
+    (_("Owner"), "owner", 16),
+    (_("Tenure (days)"), "tenure_days", 10),
+    (_("Action"), "action", 12),
+    (_("Category"), "category", 16),
+    (_("Reason"), "reason", 26),
+    (_("Notes"), "notes", 40),
+    (_("Performed by"), "performed_by", 16),
+    (_("Performed at"), "performed_at", 17),
+    (_("Reverted at"), "reverted_at", 17),
+    (_("Reverted by"), "reverted_by", 16),
+    (_("Reinstatement note"), "revert_note", 30),
 ]
 # Sheet names stay English in every language, so formulas and macros that refer to them keep working.
 SUMMARY_SHEET, CLOSURES_SHEET, COHORTS_SHEET = "Summary", "Closures", "Cohorts"
@@ -84,8 +86,9 @@ FIELDS = (
 )
 
 
-def headers() -> list[str]:
-    return [str(header) for header, _width in COLUMNS]
+def headers(machine: bool = False) -> list[str]:
+    """The header row: in the active language, or the machine names (``customer_no``) for integrations."""
+    return [name if machine else str(header) for header, name, _width in COLUMNS]
 
 
 def closure_rows(fs: ClosureFilter) -> Iterator[list]:
@@ -207,13 +210,13 @@ def _cohorts_sheet(book: xlsx.Workbook, fs: ClosureFilter) -> None:
     sheet.close()
 
 
-def write_xlsx(fs: ClosureFilter, out, *, progress: Callable | None = None) -> int:
+def write_xlsx(fs: ClosureFilter, out, *, progress: Callable | None = None, machine: bool = False) -> int:
     """Write the Summary and Closures sheets to the binary file ``out``; return the row count."""
     figures = figures_module.compute(fs)
     book = xlsx.Workbook(out, [SUMMARY_SHEET, CLOSURES_SHEET, COHORTS_SHEET])
     _summary_sheet(book, fs, figures)
-    sheet = book.add_sheet(CLOSURES_SHEET, widths=[width for _header, width in COLUMNS], freeze_header=True)
-    sheet.append(headers(), style=xlsx.BOLD)
+    sheet = book.add_sheet(CLOSURES_SHEET, widths=[width for _header, _name, width in COLUMNS], freeze_header=True)
+    sheet.append(headers(machine), style=xlsx.BOLD)
     count = 0
     for row in counting(closure_rows(fs), progress, figures.total):
         sheet.append(row)
@@ -225,10 +228,10 @@ def write_xlsx(fs: ClosureFilter, out, *, progress: Callable | None = None) -> i
 
 
 # --- CSV ----------------------------------------------------------------------------------
-def write_csv(fs: ClosureFilter, out, *, progress: Callable | None = None) -> int:
+def write_csv(fs: ClosureFilter, out, *, progress: Callable | None = None, machine: bool = False) -> int:
     """UTF-8 with a byte-order mark, so Excel shows Chinese correctly; return the row count."""
     total = fs.qs.order_by().count() if progress else None
-    return spreadsheets.write_csv(out, headers(), closure_rows(fs), progress=progress, total=total)
+    return spreadsheets.write_csv(out, headers(machine), closure_rows(fs), progress=progress, total=total)
 
 
 WRITERS = {"xlsx": write_xlsx, "csv": write_csv}
@@ -250,7 +253,7 @@ class ClosureExport(exports.Export):
         return self.fs.qs
 
     def write(self, fmt: str, out, *, progress: Callable | None = None) -> int:
-        return WRITERS[fmt](self.fs, out, progress=progress)
+        return WRITERS[fmt](self.fs, out, progress=progress, machine=self.machine_names)
 
     def params(self) -> dict:
         """The filters and the day they were read (a job run tomorrow selects today's "last 30 days")."""

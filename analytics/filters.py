@@ -127,10 +127,10 @@ class Period:
         return Period(first=_year_before(self.first), last=_year_before(self.last))
 
     def describe(self) -> str:
-        last = date_format(self.last, "Y-m-d")
+        last = date_format(self.last, "SHORT_DATE_FORMAT")
         if self.first is None:
             return gettext("up to %(last)s") % {"last": last}
-        return f"{date_format(self.first, 'Y-m-d')} – {last}"
+        return f"{date_format(self.first, 'SHORT_DATE_FORMAT')} – {last}"
 
 
 def _year_before(day: date) -> date:

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crm.exports import FORMATS
+from crm.exports import FORMATS, wants_machine_names
 from crm.permissions import require
 
 from . import charts, cohorts, exports, figures, listing
@@ -53,6 +53,7 @@ def export(request):
         messages.error(request, _("Correct the filters marked below before exporting."))
         return redirect(f"{reverse(back)}?{request.GET.urlencode()}")
     export = exports.ClosureExport(fs)
+    export.machine_names = wants_machine_names(request.POST)
     if not export.runs_as_job(fmt):
         return export.respond(request, fmt)
     job = export.start_job(request.user, fmt)

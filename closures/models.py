@@ -100,7 +100,7 @@ class ClosureReasonQuerySet(models.QuerySet):
 
 
 class ClosureReason(models.Model):
-    """A predefined reason (销卡原因). Retired reasons stay on old closures and in analytics."""
+    """A predefined reason (注销原因). Retired reasons stay on old closures and in analytics."""
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
     label_en = models.CharField(_("label (English)"), max_length=120, blank=True)

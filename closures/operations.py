@@ -61,6 +61,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm import audit, inbox
+from crm.formatting import money
 from customers import merge
 from customers.models import Customer
 
@@ -261,9 +262,9 @@ def _check_money_unchanged(locked: Customer, pending: ClosureRequest) -> None:
                 "and ask for a new one."
             )
             % {
-                "old_balance": pending.balance_seen,
+                "old_balance": money(pending.balance_seen),
                 "old_points": pending.points_seen,
-                "balance": locked.balance,
+                "balance": money(locked.balance),
                 "points": locked.points,
             },
             code="stale",

@@ -35,6 +35,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from crm.formatting import money
 from customers.models import Customer
 
 from .models import Action, BulkClosure, Category, Closure, ClosureReason, ClosureRequest, ClosureSettings
@@ -130,10 +131,10 @@ class LockedCards(dict):
 
 # Who may do what: (the permissions needed, the refusal when one is missing).
 MAY = {
-    "close": (("closures.add_closure",), gettext_lazy("You are not allowed to close cards.")),
+    "close": (("closures.add_closure",), gettext_lazy("You are not allowed to close, void or archive cards.")),
     "bulk": (
         ("closures.bulk_close", "closures.add_closure"),
-        gettext_lazy("You are not allowed to close cards in bulk."),
+        gettext_lazy("You are not allowed to close, void or archive cards in bulk."),
     ),
     "erase": (("closures.erase_customer",), gettext_lazy("Only an Admin can delete a card's personal data.")),
     "reinstate": (("closures.reinstate_closure",), gettext_lazy("You are not allowed to reinstate cards.")),
@@ -344,9 +345,9 @@ def check_seen(locked: Customer, seen: Seen | Mapping[int, int] | None) -> None:
                 "review the card and start again."
             )
             % {
-                "old_balance": seen.balance,
+                "old_balance": money(seen.balance),
                 "old_points": seen.points,
-                "balance": locked.balance,
+                "balance": money(locked.balance),
                 "points": locked.points,
             },
             code="stale",
@@ -449,7 +450,7 @@ def check_money(locked: Customer, settlement_note: str, acknowledged: bool, *, m
                 "This card still has a balance of %(balance)s and %(points)s points: acknowledge it and write "
                 "how it is settled."
             )
-            % {"balance": locked.balance, "points": locked.points},
+            % {"balance": money(locked.balance), "points": locked.points},
             code="balance",
         )
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -127,7 +127,7 @@ def _local_moment(value: str) -> str:
         return value
     if timezone.is_aware(moment):
         moment = timezone.localtime(moment)
-    return f"{moment:%Y-%m-%d %H:%M}"
+    return formats.date_format(moment, "DATETIME_FORMAT")
 
 
 def describe(entries: Iterable[AuditEntry], *, unmasked: bool) -> list[Shown]:

@@ -12,7 +12,10 @@ trail. This module does the rest, identically for all:
   when the app registered its job kinds: :meth:`Export.run_job` is their runner; it selects
   the same rows again in the requester's language, writes them to a temporary file, attaches
   it to the job and audits it;
-- every export is audited once, with its format, row count and selection.
+- every export is audited once, with its format, row count and selection;
+- the column headers are in the exporter's language, or the machine names (``customer_no``)
+  when they tick "Machine column names" (the MACHINE_NAMES field) for an integration: both
+  travel with a job, which writes the file as the request would have.
 
 crm imports none of the apps: they subclass :class:`Export` and register ``run_job`` for their
 job kinds with crm.jobs in their AppConfig.ready().
@@ -30,6 +33,15 @@ from django.utils import timezone, translation
 from . import audit, jobs
 from .models import Job
 
+# The export buttons' checkbox: headers as machine names (customer_no) instead of the exporter's words.
+MACHINE_NAMES = "machine_names"
+
+
+def wants_machine_names(data) -> bool:
+    """True when the request's GET or POST ticked "Machine column names"."""
+    return data.get(MACHINE_NAMES) in ("1", "on", "true")
+
+
 FORMATS = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
@@ -46,6 +58,7 @@ class Export:
     job_kinds: dict[str, str] = {}  # format -> Job.Kind of the job that writes it
     max_rows_setting = ""  # the setting that caps an export answered in the request
     default_max_rows = 10_000
+    machine_names = False  # headers as machine names (set by the view; kept by a job)
 
     # --- the app's part ---------------------------------------------------------------------
     def rows(self) -> QuerySet:
@@ -116,8 +129,11 @@ class Export:
         return FileResponse(handle, as_attachment=True, filename=self.filename(fmt), content_type=FORMATS[fmt])
 
     def job_params(self) -> dict:
-        """What the job keeps: the selection (:meth:`params`) and the user's language."""
-        return self.params() | {"language": translation.get_language() or settings.LANGUAGE_CODE}
+        """What the job keeps: the selection (:meth:`params`), the user's language and the header choice."""
+        return self.params() | {
+            "language": translation.get_language() or settings.LANGUAGE_CODE,
+            MACHINE_NAMES: bool(self.machine_names),
+        }
 
     def start_job(self, user, fmt: str) -> Job:
         """Queue the export as a job (its runner is :meth:`run_job`)."""
@@ -130,6 +146,7 @@ class Export:
         params = job.params or {}
         with translation.override(params.get("language") or settings.LANGUAGE_CODE):
             export = cls.from_params(params, job.created_by)
+            export.machine_names = bool(params.get(MACHINE_NAMES))
             with tempfile.TemporaryFile() as handle:
                 rows = export.write(fmt, handle, progress=progress)
                 handle.seek(0)

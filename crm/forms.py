@@ -17,11 +17,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
-from .roles import ADMIN, ROLE_NAMES
+from .roles import ADMIN, ROLE_LABELS, ROLE_NAMES
 
 User = get_user_model()
 
-ROLE_CHOICES = [("", _("No role (cannot use the CRM)"))] + [(name, _(name)) for name in ROLE_NAMES]
+ROLE_CHOICES = [("", _("No role (cannot use the CRM)"))] + [(name, ROLE_LABELS[name]) for name in ROLE_NAMES]
 CREDENTIALS = ("username", "email")
 
 

@@ -215,6 +215,12 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
+# One date format per language everywhere (crm/formats/<language>/formats.py). Numbers are grouped
+# where a template asks (|intcomma, |money), not by USE_THOUSAND_SEPARATOR, which would also put
+# separators into ids in URLs and form values.
+FORMAT_MODULE_PATH = ["crm.formats"]
+# The currency sign of every amount shown (crm.formatting.money, the |money filter).
+CRM_CURRENCY_SYMBOL = os.environ.get("CURRENCY_SYMBOL", "¥")
 
 # --- Static and uploaded files -----------------------------------------------------------
 STATIC_URL = "static/"

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.utils.translation import gettext_lazy as _
+
 # The template's example row: refused if it is imported unchanged (see imports/cleaning.py).
 EXAMPLE_CUSTOMER_NO = "EXAMPLE-0001"
 
@@ -196,6 +198,40 @@ EXPORT_ONLY_ALIASES: dict[str, tuple[str, ...]] = {
     "last_purchase_on": ("最近购买", "last purchase"),
     "purchase_count": ("购买次数", "purchases"),
     "purchase_total": ("购买总额", "purchase total"),
+}
+
+# The header an export writes for each column in the exporter's language (the machine names above
+# when they ask for them, for integrations). The import reads these in both languages too
+# (customers/imports/cleaning.py), so a Chinese export can be edited and imported again.
+HEADER_LABELS: dict[str, object] = {
+    "customer_no": _("Customer number"),
+    "name": _("Name"),
+    "gender": _("Gender"),
+    "birth_date": _("Birth date"),
+    "occupation": _("Occupation"),
+    "company": _("Company"),
+    "title": _("Job title"),
+    "phone": _("Phone"),
+    "email": _("Email"),
+    "wechat": _("WeChat or other handle"),
+    "city": _("City"),
+    "address": _("Address"),
+    "segment": _("Segment"),
+    "stage": _("Lifecycle stage"),
+    "owner": _("Owner"),
+    "tags": _("Tags"),
+    "preferences": _("Preferences"),
+    "balance": _("Stored-value balance"),
+    "points": _("Loyalty points"),
+    "customer_since": _("Customer since"),
+    "source": _("Source"),
+    "status": _("Status"),
+    "created_at": _("Created"),
+    "updated_at": _("Updated"),
+    "last_interaction_at": _("Last interaction"),
+    "last_purchase_on": _("Last purchase"),
+    "purchase_count": _("Number of purchases"),
+    "purchase_total": _("Purchase total"),
 }
 
 # Chinese (and a few English) words people use for the choice values, beside the codes and labels.

@@ -8,7 +8,9 @@ crm.xlsx's streaming workbook or a CSV writer that write to a temporary file as 
 
 - The columns are the import template's (customer_no ... source), so an export can be
   edited and imported again, followed by the read-only ones (status, dates, purchase
-  figures) that the import reads past.
+  figures) that the import reads past. Their headers are in the exporter's language
+  (customers.columns.HEADER_LABELS, which the import reads in both languages), or the machine
+  names (``customer_no``) when the exporter ticks "Machine column names" for an integration.
 - .xlsx: bold frozen header, autofilter, column widths, dates as real dates in the
   configured time zone, amounts and counts as numbers. CSV: UTF-8 with a byte-order mark
   so Excel shows Chinese. Text that a spreadsheet would take for a formula is neutralised
@@ -35,6 +37,7 @@ from crm import exports, spreadsheets, xlsx
 from crm.models import Job
 from crm.spreadsheets import counting
 
+from .columns import HEADER_LABELS
 from .models import Customer
 
 CHUNK_SIZE = 2000
@@ -83,8 +86,11 @@ XLSX_STYLES = {"date": xlsx.DATE, "datetime": xlsx.DATETIME, "money": xlsx.MONEY
 _QUERY_FIELDS = ("id", *(c.field for c in COLUMNS if c.field))
 
 
-def headers() -> list[str]:
-    return [column.name for column in COLUMNS]
+def headers(machine: bool = False) -> list[str]:
+    """The header row: in the active language, or the machine names (``customer_no``) for integrations."""
+    if machine:
+        return [column.name for column in COLUMNS]
+    return [str(HEADER_LABELS[column.name]) for column in COLUMNS]
 
 
 def _choice_labels() -> dict[str, dict[str, str]]:
@@ -131,7 +137,9 @@ def customer_rows(queryset: QuerySet) -> Iterator[list]:
             yield out
 
 
-def write_xlsx(queryset: QuerySet, out, *, progress: Callable | None = None, total: int | None = None) -> int:
+def write_xlsx(
+    queryset: QuerySet, out, *, progress: Callable | None = None, total: int | None = None, machine: bool = False
+) -> int:
     """Write the "Customers" sheet to the binary file ``out``; return the number of customers.
 
     Through crm.xlsx, the streaming writer the closure export uses (about ten times faster than
@@ -141,7 +149,7 @@ def write_xlsx(queryset: QuerySet, out, *, progress: Callable | None = None, tot
     """
     book = xlsx.Workbook(out, [gettext("Customers")])
     sheet = book.add_sheet(gettext("Customers"), widths=[c.width for c in COLUMNS], freeze_header=True)
-    sheet.append(headers(), style=xlsx.BOLD)
+    sheet.append(headers(machine), style=xlsx.BOLD)
     styles = [XLSX_STYLES.get(c.kind) for c in COLUMNS]
     count = 0
     for row in counting(customer_rows(queryset), progress, total):
@@ -152,9 +160,11 @@ def write_xlsx(queryset: QuerySet, out, *, progress: Callable | None = None, tot
     return count
 
 
-def write_csv(queryset: QuerySet, out, *, progress: Callable | None = None, total: int | None = None) -> int:
+def write_csv(
+    queryset: QuerySet, out, *, progress: Callable | None = None, total: int | None = None, machine: bool = False
+) -> int:
     """UTF-8 with a byte-order mark, so Excel shows Chinese; return the number of customers."""
-    return spreadsheets.write_csv(out, headers(), customer_rows(queryset), progress=progress, total=total)
+    return spreadsheets.write_csv(out, headers(machine), customer_rows(queryset), progress=progress, total=total)
 
 
 WRITERS = {"xlsx": write_xlsx, "csv": write_csv}
@@ -162,7 +172,7 @@ WRITERS = {"xlsx": write_xlsx, "csv": write_csv}
 
 def search_params(query: QueryDict) -> dict[str, list[str]]:
     """The search's parameters as JSON (what the audit entry and a job keep): no page, no format."""
-    return {key: values for key, values in query.lists() if key not in ("page", "format")}
+    return {key: values for key, values in query.lists() if key not in ("page", "format", exports.MACHINE_NAMES)}
 
 
 class CustomerExport(exports.Export):
@@ -183,7 +193,7 @@ class CustomerExport(exports.Export):
 
     def write(self, fmt: str, out, *, progress: Callable | None = None) -> int:
         total = self.queryset.order_by().count() if progress else None
-        return WRITERS[fmt](self.queryset, out, progress=progress, total=total)
+        return WRITERS[fmt](self.queryset, out, progress=progress, total=total, machine=self.machine_names)
 
     def params(self) -> dict:
         return {"filters": self.search}

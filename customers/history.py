@@ -7,6 +7,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from crm import audit_display
+from crm.formatting import money
 from crm.templatetags.crm_tags import mask_email, mask_phone
 
 from .models import Customer, Interaction, Purchase
@@ -71,6 +72,8 @@ def register() -> None:
             "stage": _choices(Customer.Stage.choices),
             "gender": _choices(Customer.Gender.choices),
             "kind": _choices(Interaction.Kind.choices),
+            "balance": money,  # as the card shows amounts: ¥1,200.50
+            "amount": money,
         },
         contacts={"phone": mask_phone, "email": mask_email},
     )

@@ -15,9 +15,11 @@ from html import escape
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format, get_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
+from crm.formatting import money
 from crm.templatetags.crm_tags import mask_email, mask_phone, pretty_phone
 
 from .highlight import Marks
@@ -32,11 +34,14 @@ def card_url_format() -> str:
 
 
 def _ymd(value, zone) -> str:
-    """``value|date:"Y-m-d"`` in ``zone`` (the current time zone) at a fifth of the cost, "" for none."""
+    """``value|date:"SHORT_DATE_FORMAT"`` in ``zone`` (the current time zone), "" for none: at a fifth
+    of the cost when the language's format is Y-m-d (crm/formats), through Django's formatter if not."""
     if not value:
         return ""
     if value.tzinfo is not None:
         value = value.astimezone(zone)
+    if get_format("SHORT_DATE_FORMAT") != "Y-m-d":
+        return date_format(value, "SHORT_DATE_FORMAT")
     return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
 
 
@@ -91,7 +96,7 @@ def customer_rows(
             f"  <td>{escape(_owner(c))}</td>\n"
             f"  <td>{tags}</td>\n"
             f'  <td class="nowrap">{_ymd(c.last_interaction_at, zone) or "—"}</td>\n'
-            f'  <td class="num">{c.purchase_total:,.2f}</td>\n'
+            f'  <td class="num">{money(c.purchase_total)}</td>\n'
             f'  <td class="nowrap">{_ymd(c.updated_at, zone)}</td>\n'
             "</tr>"
         )

@@ -37,7 +37,7 @@ COLUMNS: tuple[Column, ...] = (
         "The reason's code, or its English or Chinese label, as on the Reasons page; it must be meant for the action.",
         "原因代码，或“原因”页面上的中文或英文名称；须适用于该操作。",
         "moved-away",
-        ("原因", "销卡原因", "原因代码", "reason code"),
+        ("原因", "注销原因", "销卡原因", "原因代码", "reason code"),
     ),
     Column(
         "category",
@@ -55,7 +55,7 @@ COLUMNS: tuple[Column, ...] = (
         "发生日期：2021-03-05、2021/3/5、2021年3月5日或 Excel 日期单元格，可带时间（2021-03-05 14:30）。"
         "不能晚于今天、早于 1900 年或早于该卡的客户起始日期。",
         dt.date(2021, 3, 5),
-        ("销卡日期", "日期", "关闭日期", "办理日期", "date closed", "closed on", "date"),
+        ("注销日期", "销卡日期", "日期", "关闭日期", "办理日期", "date closed", "closed on", "date"),
         required=True,
     ),
     Column(

@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm import audit
+from crm.formatting import money
 from customers.columns import EXAMPLE_CUSTOMER_NO
 from customers.imports import ImportFileError, ImportReport
 from customers.imports.cleaning import blank_row
@@ -329,7 +330,7 @@ class _Import:
                 message = _(
                     "The card still has a balance of %(balance)s and %(points)s points: say how they were settled "
                     "in a settlement_note column."
-                ) % {"balance": card.balance, "points": card.points}
+                ) % {"balance": money(card.balance), "points": card.points}
             self.problem(row.line, column, message, row.number if column == "customer_no" else "")
             return False
         day = timezone.localtime(row.moment, timezone.get_default_timezone()).date()

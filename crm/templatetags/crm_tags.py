@@ -96,3 +96,11 @@ def audit_label(action: str) -> str:
     from crm.audit import ACTION_LABELS
 
     return ACTION_LABELS.get(action, action)
+
+
+@register.filter
+def role_label(group_name: str) -> str:
+    """A role's name in the reader's language (crm.roles.ROLE_LABELS); a group that is no role as it is."""
+    from crm.roles import ROLE_LABELS
+
+    return str(ROLE_LABELS.get(str(group_name), group_name))

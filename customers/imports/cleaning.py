@@ -20,6 +20,7 @@ from ..columns import (
     EXPORT_ONLY_ALIASES,
     EXPORT_ONLY_COLUMNS,
     FIELD_OF,
+    HEADER_LABELS,
     REQUIRED_COLUMNS,
     normalise_key,
 )
@@ -49,6 +50,11 @@ def _header_aliases() -> dict[str, str]:
     for name in EXPORT_ONLY_COLUMNS:
         for alias in (name, *EXPORT_ONLY_ALIASES.get(name, ())):
             table.setdefault(normalise_key(alias), f"-{name}")
+    for name, label in HEADER_LABELS.items():  # an export's headers, in either language
+        for language in ("en", "zh-hans"):
+            with translation.override(language):
+                key = normalise_key(str(label))
+            table.setdefault(key, f"-{name}" if name in EXPORT_ONLY_COLUMNS else name)
     return table
 
 

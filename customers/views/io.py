@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
 from crm import jobs
-from crm.exports import FORMATS
+from crm.exports import FORMATS, wants_machine_names
 from crm.models import Job
 from crm.permissions import require
 
@@ -31,6 +31,7 @@ def export(request):
         return HttpResponseBadRequest(_("Unknown export format."))
     _filterset, queryset = filtered_customers(request.GET, request.user)
     export = exports.CustomerExport(queryset, exports.search_params(request.GET))
+    export.machine_names = wants_machine_names(request.GET)
     if export.runs_as_job(fmt):
         job = export.start_job(request.user, fmt)
         messages.info(request, _("This export is large; it is being prepared and will be ready to download here."))

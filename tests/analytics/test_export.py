@@ -277,7 +277,7 @@ def test_the_job_page_says_preparing_until_the_total_is_known_then_counts_rows(a
 def test_a_failing_runner_marks_the_job_failed_and_a_retry_can_finish_it(
     admin_client, admin_user, history, monkeypatch
 ):
-    def broken(fs, out, *, progress=None):
+    def broken(fs, out, *, progress=None, machine=False):
         raise RuntimeError("disk full")
 
     monkeypatch.setitem(exports.WRITERS, "xlsx", broken)

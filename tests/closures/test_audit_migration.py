@@ -71,4 +71,4 @@ def test_entries_written_in_english_or_chinese_become_data(old_entries):
 
     with translation.override("zh-hans"):
         shown = describe([got["bulk"], got["approve"]], unmasked=True)
-    assert (shown[0].reason, shown[0].details, shown[1].summary) == ("搬走了M", ["批量销卡的一部分"], "销卡")
+    assert (shown[0].reason, shown[0].details, shown[1].summary) == ("搬走了M", ["批量注销的一部分"], "销卡")

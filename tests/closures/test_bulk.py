@@ -49,7 +49,7 @@ def test_bulk_close_closes_what_it_can_and_says_why_it_skipped_the_rest(manager_
     assert why["B000004"] == "This card's personal data has already been deleted; nothing was changed."
     assert why["B000005"].startswith("A closure of this card, requested by Li Na at ")
     assert why["B000006"] == (
-        "This card still has a balance of 9.90 and 0 points: acknowledge it and write how it is settled."
+        "This card still has a balance of ¥9.90 and 0 points: acknowledge it and write how it is settled."
     )
     assert set(Customer.objects.filter(status="archived").values_list("customer_no", flat=True)) == {
         "B000001",

@@ -152,5 +152,5 @@ def test_an_english_reader_sees_no_chinese_label(lived):
 def test_the_history_names_each_step_in_the_readers_language(lived):
     card, admin = lived
     history = _pages(card, admin, "zh-hans")["history"]
-    for words in ("正常", "已销卡", "已归档", "批量销卡的一部分", "结算", "导入，第 2 行", "电话"):
+    for words in ("正常", "已销卡", "已归档", "批量注销的一部分", "结算", "导入，第 2 行", "电话"):
         assert words in history, words

@@ -120,7 +120,7 @@ def test_the_job_selects_again_in_the_requesters_language_attaches_the_file_and_
 
     job.refresh_from_db()
     assert job.state == Job.State.DONE, job.error
-    assert job.params == {"prefix": "pp-", "language": "zh-hans"}
+    assert job.params == {"prefix": "pp-", "language": "zh-hans", "machine_names": False}
     assert job.result == {"rows": 2, "summary": "2 客户"}
     assert job.file.name.startswith("exports/") and Path(job.file.name).name.startswith("people-")
     assert read(job.file.read()) == [["username"], ["pp-li"], ["pp-wang"]]

@@ -68,7 +68,7 @@ def test_the_columns_in_order_for_an_admin_who_may_bulk_close():
         "Mei Lin",
         '<span class="badge tag">vip</span> <span class="badge tag">wechat</span> ',
         "2026-03-02",
-        "1,234,567.50",
+        "¥1,234,567.50",
         "2026-05-01",
     ]
 
