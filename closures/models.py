@@ -138,6 +138,33 @@ class ClosureReason(models.Model):
         return bool(getattr(self, f"for_{action}", False))
 
 
+class Settlement(models.TextChoices):
+    """How the balance and points of a card being closed are settled (closures/settlement.py)."""
+
+    REFUND = "refund", _("Refund")
+    TRANSFER = "transfer", _("Transfer to another card")
+    FORFEIT = "forfeit", _("Forfeit")
+    KEEP = "keep", _("Keep on the archived card")
+
+
+class Settled(models.Model):
+    """How a closure (or the request for one) settles the card's money: the choice, the refund's
+    method, the receiving card of a transfer, the amount and points refunded, transferred or
+    forfeited (on a request: the refund asked, empty for the whole balance) and why forfeited."""
+
+    settlement = models.CharField(_("settlement"), max_length=10, choices=Settlement.choices, blank=True)
+    settlement_method = models.CharField(_("refund method"), max_length=10, blank=True)
+    settled_to = models.ForeignKey(
+        Customer, verbose_name=_("transferred to"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    settled_amount = models.DecimalField(_("settled amount"), max_digits=12, decimal_places=2, null=True, blank=True)
+    settled_points = models.IntegerField(_("settled points"), default=0)
+    forfeit_reason = models.CharField(_("why forfeited"), max_length=500, blank=True)
+
+    class Meta:
+        abstract = True
+
+
 class ClosureQuerySet(models.QuerySet):
     def open(self) -> "ClosureQuerySet":
         return self.filter(reverted_at__isnull=True)
@@ -146,7 +173,7 @@ class ClosureQuerySet(models.QuerySet):
         return self.filter(performed_at__gte=start, performed_at__lt=end)
 
 
-class Closure(models.Model):
+class Closure(Settled):
     """One closure of one card: what was done, why, by whom, and whether it was reverted.
 
     Segment, owner and tenure are copied from the card at the moment of closing, so churn
@@ -337,7 +364,7 @@ class CohortTally(models.Model):
         return f"{self.cohort} +{self.months} {self.action} {self.segment}: {self.n}"
 
 
-class ClosureRequest(models.Model):
+class ClosureRequest(Settled):
     """A Staff closure waiting for a Manager's approval (when approval is switched on)."""
 
     class State(models.TextChoices):

@@ -24,7 +24,8 @@ card (partial unique constraints), and a unique nonce per confirmation, so a rep
 confirmation can never record a second closure.
 
 What the user chose and saw travels as one frozen ``ClosureChoice`` (closures/rules.py: action,
-reason, notes, settlement_note, balance_acknowledged, duplicate_of, seen, nonce). Signatures:
+reason, notes, the settlement and its details, duplicate_of, seen, nonce; closures/settlement.py
+settles the money inside the same transaction, before the status changes). Signatures:
 
     approval_needed(customer, user, settings=None) -> bool
     confirm_closure(customer, choice, *, by, request=None) -> Closure | ClosureRequest
@@ -76,7 +77,7 @@ def confirm_closure(customer, choice: ClosureChoice, *, by, request=None) -> Clo
 
     Decided under the row lock, so a setting switched on between preview and confirmation applies.
     """
-    with rules.guarded([customer, choice.duplicate_of_id], by=by, may="close") as cards:
+    with rules.guarded([customer, *choice.cards], by=by, may="close") as cards:
         locked = cards[_pk(customer)]
         if approval_needed(locked, by):
             return request_closure(locked, choice, by=by, request=request)
@@ -89,11 +90,14 @@ def close_customer(customer, choice: ClosureChoice, *, by, request=None) -> Clos
     Refused when the user's closures of this card need approval (use ``confirm_closure`` or
     ``request_closure``); Managers approving a request go through ``approve``.
     """
-    with rules.guarded([customer, choice.duplicate_of_id], by=by, may="close", nonce=choice.nonce) as cards:
+    with rules.guarded([customer, *choice.cards], by=by, may="close", nonce=choice.nonce) as cards:
         locked, reason, survivor = _checked(cards, _pk(customer), choice)
         if approval_needed(locked, by):
             raise ValidationError(_("Closing this card needs a Manager's approval."), code="approval")
-        return writes.close(locked, choice, by=by, reason=reason, duplicate_of=survivor, request=request)
+        target = cards.get(choice.settle_to_id)
+        return writes.close(
+            locked, choice, by=by, reason=reason, duplicate_of=survivor, request=request, settle_to=target
+        )
 
 
 def request_closure(customer, choice: ClosureChoice, *, by, request=None) -> ClosureRequest:
@@ -101,7 +105,7 @@ def request_closure(customer, choice: ClosureChoice, *, by, request=None) -> Clo
 
     The request keeps the balance and points seen, so approving refuses if the money changed.
     """
-    with rules.guarded([customer, choice.duplicate_of_id], by=by, may="close", nonce=choice.nonce) as cards:
+    with rules.guarded([customer, *choice.cards], by=by, may="close", nonce=choice.nonce) as cards:
         locked, reason, survivor = _checked(cards, _pk(customer), choice)
         return writes.save_request(locked, choice, by=by, reason=reason, duplicate_of=survivor, request=request)
 
@@ -110,7 +114,8 @@ def approve(closure_request: ClosureRequest | int, *, by, note: str = "", reques
     """A Manager approves a pending request: the closure is performed now, recording who asked.
 
     Someone else than the requester decides; the card must still be active with the balance and
-    points the requester saw, and the surviving card of a duplicate (locked too) still active.
+    points the requester saw, and the surviving card of a duplicate (locked too) still active. The
+    settlement the request asked for (refund, transfer to a card locked too, forfeit, keep) is applied.
     """
     with _deciding(closure_request, by=by) as (pending, cards):
         rules.check_decision(pending, by=by, note=note, rejecting=False)
@@ -121,12 +126,19 @@ def approve(closure_request: ClosureRequest | int, *, by, note: str = "", reques
         reason = rules.check_reason(pending.reason_id, pending.action)
         rules.check_notes(reason, pending.notes)
         survivor = rules.check_duplicate(locked, reason, pending.duplicate_of_id, cards.get(pending.duplicate_of_id))
-        choice = ClosureChoice(
-            pending.action, reason, notes=pending.notes, settlement_note=pending.settlement_note, duplicate_of=survivor
-        )
+        choice = _requested_choice(pending, reason, survivor)
+        target = cards.get(pending.settled_to_id)
+        rules.check_money(locked, choice, target)
         asked_by = pending.requested_by
         closure = writes.close(
-            locked, choice, by=by, reason=reason, duplicate_of=survivor, requested_by=asked_by, request=request
+            locked,
+            choice,
+            by=by,
+            reason=reason,
+            duplicate_of=survivor,
+            requested_by=asked_by,
+            request=request,
+            settle_to=target,
         )
         _decide(pending, ClosureRequest.State.APPROVED, by=by, note=note, closure=closure, request=request)
         return closure
@@ -172,6 +184,22 @@ def reinstate(customer, *, by, note: str, request=None) -> Closure | None:
 # --- Helpers ----------------------------------------------------------------------------------------
 
 
+def _requested_choice(pending: ClosureRequest, reason: ClosureReason, survivor) -> ClosureChoice:
+    """The choice a request stored, settlement included, as approving performs it."""
+    return ClosureChoice(
+        pending.action,
+        reason,
+        notes=pending.notes,
+        settlement_note=pending.settlement_note,
+        duplicate_of=survivor,
+        settlement=pending.settlement,
+        settlement_method=pending.settlement_method,
+        refund_amount=pending.settled_amount,
+        settle_to=pending.settled_to_id,
+        forfeit_reason=pending.forfeit_reason,
+    )
+
+
 def _pk(customer) -> int:
     return int(getattr(customer, "pk", customer))
 
@@ -187,6 +215,7 @@ def _checked(cards: LockedCards, pk: int, choice: ClosureChoice) -> tuple[Custom
         pending=rules.pending_requests([pk]).get(pk),
         survivor=cards.get(choice.duplicate_of_id),
         closure=None if locked.is_active else rules.open_closure(locked),
+        settle_to=cards.get(choice.settle_to_id),
     )
     return locked, reason, survivor
 
@@ -199,7 +228,7 @@ def _deciding(closure_request, *, by) -> Iterator[tuple[ClosureRequest, LockedCa
     alone (``of=("self",)``), not the users and reason read with it.
     """
     pk = getattr(closure_request, "pk", closure_request)
-    card_ids = ClosureRequest.objects.values_list("customer_id", "duplicate_of_id").get(pk=pk)
+    card_ids = ClosureRequest.objects.values_list("customer_id", "duplicate_of_id", "settled_to_id").get(pk=pk)
     with rules.guarded(card_ids, by=by, may="decide") as cards:
         related = ("requested_by", "decided_by", "reason")
         pending = ClosureRequest.objects.select_for_update(of=("self",)).select_related(*related).get(pk=pk)

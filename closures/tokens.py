@@ -53,8 +53,9 @@ class Preview:
             nonce=new_nonce(),
         )
 
-    def choice(self, *, settlement_note: str = "", balance_acknowledged: bool = False) -> ClosureChoice:
-        """What the user chose and saw, with what they filled in on the confirmation page."""
+    def choice(self, *, settlement_note: str = "", balance_acknowledged: bool = False, **settled) -> ClosureChoice:
+        """What the user chose and saw, with what they filled in on the confirmation page
+        (``settled``: settlement, settlement_method, refund_amount, settle_to, forfeit_reason)."""
         return ClosureChoice(
             action=self.action,
             reason=self.reason_id,
@@ -64,6 +65,7 @@ class Preview:
             duplicate_of=self.duplicate_of_id,
             seen=self.seen,
             nonce=self.nonce,
+            **settled,
         )
 
 
@@ -111,6 +113,7 @@ def sign_bulk(choice: ClosureChoice) -> str:
         "notes": choice.notes,
         "settlement_note": choice.settlement_note,
         "acknowledged": choice.balance_acknowledged,
+        "settlement": [choice.settlement, choice.settlement_method, choice.forfeit_reason],
         "seen": [[pk, seen] for pk, seen in choice.seen.items()],
         "nonce": choice.nonce,
     }
@@ -129,6 +132,9 @@ def read_bulk(token: str) -> ClosureChoice:
             balance_acknowledged=bool(data["acknowledged"]),
             seen={int(pk): int(seen) for pk, seen in data["seen"]},
             nonce=str(data["nonce"]),
+            **dict(
+                zip(("settlement", "settlement_method", "forfeit_reason"), map(str, data["settlement"]), strict=True)
+            ),
         )
     except (TypeError, KeyError, ValueError) as exc:
         raise ValidationError(_("This confirmation is not valid; nothing was changed. Please start again.")) from exc

@@ -26,7 +26,7 @@ from crm import audit
 from customers.gate import Source
 from customers.models import Customer
 
-from . import rules, tally
+from . import rules, settlement, tally
 from .models import ACTION_STATUS, BulkClosure, Category, Closure, ClosureRequest
 from .rules import ClosureChoice
 
@@ -82,8 +82,14 @@ def close(
     requested_by=None,
     request=None,
     record=True,
+    settle_to=None,
 ) -> Closure:
-    """One closure (with the choice's nonce), the new status and (unless the caller writes its own) the audit entry."""
+    """One closure (with the choice's nonce), the new status and (unless the caller writes its own) the audit entry.
+
+    The card's money is settled first (closures/settlement.py: the ledger entries on the locked
+    card and on ``settle_to``, the locked card receiving a transfer), so the closure records the
+    balance and points at closure and how they were settled.
+    """
     duplicate_of = duplicate_of if reason.category == Category.DUPLICATE else None
     closure = new_closure(
         locked,
@@ -94,6 +100,7 @@ def close(
         requested_by=requested_by,
         nonce=choice.nonce,
     )
+    settlement.apply(closure, settlement.settle(locked, choice, settle_to, by=by, request=request))
     write_closures(new=[closure])
     if record:
         set_status([locked], ACTION_STATUS[choice.action])
@@ -114,6 +121,7 @@ def save_request(locked: Customer, choice: ClosureChoice, *, by, reason, duplica
         nonce=choice.nonce or None,
         balance_seen=locked.balance,
         points_seen=locked.points,
+        **requested_settlement(locked, choice),
     )
     save_new(closure_request)
     audit.record(
@@ -127,6 +135,19 @@ def save_request(locked: Customer, choice: ClosureChoice, *, by, reason, duplica
         data={"action": choice.action, "reason": reason.pk},
     )
     return closure_request
+
+
+def requested_settlement(locked: Customer, choice: ClosureChoice) -> dict:
+    """The settlement a request asks for (approving applies it): empty for a card without money."""
+    if not settlement.has_money(locked):
+        return {}
+    return {
+        "settlement": choice.settlement,
+        "settlement_method": choice.settlement_method or "",
+        "settled_amount": None if choice.refund_amount in (None, "") else choice.refund_amount,
+        "settled_to_id": choice.settle_to_id,
+        "forfeit_reason": (choice.forfeit_reason or "").strip(),
+    }
 
 
 def withdraw_requests(locked: Customer, *, by, why: str, request=None) -> list[ClosureRequest]:
@@ -168,6 +189,14 @@ def _closure_entry(closure: Closure, *, bulk: bool = False) -> dict:
         data["bulk"] = True
     if closure.settlement_note:
         data["settlement"] = closure.settlement_note
+    if closure.settlement:
+        data["settled"] = {
+            "how": closure.settlement,
+            "method": closure.settlement_method,
+            "amount": str(closure.settled_amount),
+            "points": closure.settled_points,
+            "to": closure.settled_to.customer_no if closure.settled_to_id else "",
+        }
     return {
         "actor": closure.performed_by,
         "obj": closure,
