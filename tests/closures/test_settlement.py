@@ -251,9 +251,10 @@ def test_bulk_closing_shows_the_totals_it_settles_and_refunds_each_card(manager_
     assert (len(result.done), result.skipped) == (3, [])
     assert kinds(cards[0]) == [("refund", Decimal("-100.50"), 0, "bank"), ("forfeit", Decimal("0.00"), -10, "")]
     assert kinds(cards[1]) == [("refund", Decimal("-20.00"), 0, "bank")]
-    assert list(Customer.objects.filter(pk__in=[c.pk for c in cards]).values_list("balance", flat=True)) == [
-        Decimal("0.00")
-    ] * 3
+    assert (
+        list(Customer.objects.filter(pk__in=[c.pk for c in cards]).values_list("balance", flat=True))
+        == [Decimal("0.00")] * 3
+    )
     assert Closure.objects.get(customer=cards[1]).settlement == "refund"
 
 
