@@ -4,6 +4,7 @@
 import csv
 import io
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -64,7 +65,7 @@ def test_a_refunded_balance_stays_settled_after_reinstating_and_the_export_says_
     page.goto(reverse("analytics:closure_list") + "?period=all&reverted=on")
     with page.expect_download() as download:
         page.get_by_role("button", name="Export CSV").click()
-    text = open(download.value.path(), encoding="utf-8-sig").read()
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
     rows = {row["Customer number"]: row for row in csv.DictReader(io.StringIO(text))}
     row = rows[customer.customer_no]
     assert (row["Balance at closure"], row["Settlement"], row["Settled amount"]) == (

@@ -19,7 +19,7 @@ from closures.rules import ClosureChoice
 from customers.models import Customer, LedgerEntry
 from tests.factories import CustomerFactory
 
-from .steps import close_through_pages, messages_of, reason
+from .steps import close_through_pages, reason
 
 pytestmark = pytest.mark.django_db
 
