@@ -299,11 +299,13 @@ def write_closures(
     tally.apply(new=new, reverted=reverted)
     for closure in erased:
         closure.customer_erased = True
-        closure.notes = closure.settlement_note = ""
-        closure.save(update_fields=["customer_erased", "notes", "settlement_note"])
-        Closure.objects.filter(customer_id=closure.customer_id).update(notes="", settlement_note="", revert_note="")
+        closure.notes = closure.settlement_note = closure.forfeit_reason = ""
+        closure.save(update_fields=["customer_erased", "notes", "settlement_note", "forfeit_reason"])
+        Closure.objects.filter(customer_id=closure.customer_id).update(
+            notes="", settlement_note="", revert_note="", forfeit_reason=""
+        )
         ClosureRequest.objects.filter(customer_id=closure.customer_id).update(
-            notes="", settlement_note="", decision_note=""
+            notes="", settlement_note="", decision_note="", forfeit_reason=""
         )
     return list(new)
 
