@@ -25,6 +25,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from closures import categories as reason_categories
+from closures import settlement
 from closures.models import Action
 from crm import exports, spreadsheets, xlsx
 from crm.models import Job
@@ -53,6 +54,10 @@ COLUMNS = [
     (_("Reverted at"), "reverted_at", 17),
     (_("Reverted by"), "reverted_by", 16),
     (_("Reinstatement note"), "revert_note", 30),
+    (_("Balance at closure"), "balance_at_closure", 12),
+    (_("Points at closure"), "points_at_closure", 10),
+    (_("Settlement"), "settlement", 22),
+    (_("Settled amount"), "settled_amount", 12),
 ]
 # Sheet names stay English in every language, so formulas and macros that refer to them keep working.
 SUMMARY_SHEET, CLOSURES_SHEET, COHORTS_SHEET = "Summary", "Closures", "Cohorts"
@@ -83,6 +88,12 @@ FIELDS = (
     "reverted_by__last_name",
     "revert_note",
     "performed_by_name",
+    "balance_at_closure",
+    "points_at_closure",
+    "settlement",
+    "settlement_method",
+    "settled_to__customer_no",
+    "settled_amount",
 )
 
 
@@ -126,6 +137,10 @@ def closure_rows(fs: ClosureFilter) -> Iterator[list]:
             r[18],
             name(r[20], r[21], r[19]),
             r[22],
+            r[24],
+            r[25],
+            settlement.words(r[26], r[27], r[28] or ""),
+            r[29],
         ]
 
 

@@ -7,6 +7,10 @@ primary-key order, a used confirmation refused, the permission checked) and ever
 with the same rule function as the single-card flow (closures.rules.check_closing), so a card is
 skipped for exactly the reasons one card would be refused, in the same words. What differs:
 
+- the money of every card with a balance or points is settled the same way (closures/settlement.py):
+  refunded in full by one method (points forfeited) or forfeited with one reason, or kept when
+  archiving; never transferred (each card would need its own receiving card). Without a
+  settlement those cards are skipped, saying why; the bulk form refuses to continue without one;
 - a card that cannot be closed is skipped with the reason why instead of refusing the whole
   selection; so is a card whose closure by this user would need a Manager's approval (a bulk
   closure sends no requests: "close it from its card to send a request");
@@ -29,8 +33,8 @@ from django.utils.translation import gettext_lazy
 
 from customers.models import Customer
 
-from . import rules, writes
-from .models import ACTION_STATUS, BulkClosure, Category, Closure, ClosureReason, ClosureSettings
+from . import rules, settlement, writes
+from .models import ACTION_STATUS, BulkClosure, Category, Closure, ClosureReason, ClosureSettings, Settlement
 from .rules import CLOSING_ACTIONS, ClosureChoice
 
 BULK_LIMIT = 5000
@@ -39,7 +43,7 @@ NEEDS_APPROVAL = gettext_lazy("needs a Manager's approval: close it from its car
 # The kinds of skip the result page groups cards by (the ValidationError codes of closures.rules,
 # plus "approval"), in the order it shows them, with the group's heading.
 SKIP_KINDS = {
-    "balance": gettext_lazy("A balance or points without a settlement note"),
+    "balance": gettext_lazy("A balance or points that could not be settled as chosen"),
     "pending": gettext_lazy("Waiting for a Manager's approval of a request"),
     "approval": gettext_lazy("Needing a Manager's approval"),
     "stale": gettext_lazy("Changed after the preview"),
@@ -112,6 +116,9 @@ def bulk_close(customer_ids: Iterable[int], choice: ClosureChoice, *, by, reques
             else:
                 to_close.append(card)
         result.done = [writes.new_closure(card, choice, by=by, reason=reason) for card in to_close]
+        for card, closure in zip(to_close, result.done, strict=True):
+            if settlement.has_money(card):  # refunded or forfeited, each card's entries under its lock
+                settlement.apply(closure, settlement.settle(card, choice, None, by=by, request=request))
         writes.write_closures(new=result.done)
         writes.set_status(to_close, ACTION_STATUS[choice.action])
         writes.record_bulk_closures(result.done, by=by, request=request)
@@ -153,6 +160,11 @@ def _reason_for_all(choice: ClosureChoice) -> ClosureReason:
         )
     rules.check_notes(reason, choice.notes)
     rules.check_length(choice.settlement_note)
+    if choice.settlement == Settlement.TRANSFER:
+        raise ValidationError(
+            _("Balances cannot be transferred in bulk: refund or forfeit them, or close those cards one by one."),
+            code="settlement",
+        )
     return reason
 
 

@@ -26,7 +26,7 @@ from crm.models import ERASED_MARKER, AuditEntry
 from customers.imports import uploads
 from customers.models import Customer, Interaction
 
-from . import rules, writes
+from . import rules, settlement, writes
 from .models import Action, Closure, ClosureReason, ClosureRequest
 from .rules import ClosureChoice
 
@@ -50,14 +50,17 @@ PERSONAL_FIELDS = {
 def erase_customer(customer, choice: ClosureChoice, *, by, confirmation: str, request=None) -> Closure:
     """Delete (删除): irreversibly erase the customer's personal data; the closure record survives.
 
-    The card keeps its number, segment, money and dates so analytics counts do not change. An
+    The card keeps its number, segment and dates so analytics counts do not change; a balance or
+    points still on it (an active card, or one archived keeping them) are settled first, as the
+    choice says (closures/settlement.py): refunded, transferred or forfeited. An
     open closure stays (marked ``customer_erased``); an active card gets an "erase" closure.
     Personal values are replaced with a marker in the card's old audit entries too. Returns the
     closure that now stands for the card.
     """
-    with rules.guarded([customer], by=by, may="erase", nonce=choice.nonce) as cards:
+    with rules.guarded([customer, choice.settle_to_id], by=by, may="erase", nonce=choice.nonce) as cards:
         locked = cards[int(getattr(customer, "pk", customer))]
-        reason, closure = _checked(locked, choice, confirmation)
+        target = cards.get(choice.settle_to_id)
+        reason, closure = _checked(locked, choice, confirmation, target)
         old_values = _personal_values(locked)
         identifying = _identifying_values(locked, old_values)  # read before the card's history is redacted
         choice = replace(
@@ -67,7 +70,13 @@ def erase_customer(customer, choice: ClosureChoice, *, by, confirmation: str, re
             settlement_note=_redacted(choice.settlement_note.strip(), old_values),
         )
         if closure is None:
-            closure = writes.close(locked, choice, by=by, reason=reason, request=request, record=False)
+            closure = writes.close(
+                locked, choice, by=by, reason=reason, request=request, record=False, settle_to=target
+            )
+        elif settlement.has_money(locked):  # archived keeping its balance: settled now
+            fields = settlement.settle(locked, choice, target, by=by, request=request)
+            settlement.apply(closure, fields)
+            closure.save(update_fields=list(fields))
         old_status = locked.status
         writes.withdraw_requests(locked, by=by, why="erased", request=request)
         _erase_personal_data(locked)
@@ -87,7 +96,9 @@ def erase_customer(customer, choice: ClosureChoice, *, by, confirmation: str, re
         return closure
 
 
-def _checked(locked: Customer, choice: ClosureChoice, confirmation: str) -> tuple[ClosureReason, Closure | None]:
+def _checked(
+    locked: Customer, choice: ClosureChoice, confirmation: str, target: Customer | None
+) -> tuple[ClosureReason, Closure | None]:
     """Erasure's rules against the locked card: the reason as it is now and the card's open closure."""
     if locked.is_erased:
         raise rules.not_active(locked)
@@ -100,8 +111,8 @@ def _checked(locked: Customer, choice: ClosureChoice, confirmation: str) -> tupl
     reason = rules.check_reason(choice.reason_id, Action.ERASE)
     rules.check_notes(reason, choice.notes)
     closure = rules.open_closure(locked)
-    if closure is None and locked.is_active:
-        rules.check_money(locked, choice.settlement_note, choice.balance_acknowledged)
+    # Any money left on the card is settled now: an archived card may have kept its balance.
+    rules.check_money(locked, replace(choice, action=Action.ERASE), target)
     return reason, closure
 
 

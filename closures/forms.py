@@ -15,6 +15,7 @@ from customers.numbers import normalise_customer_no
 from . import categories
 from .models import Action, ClosureReason, ClosureSettings, ReasonCategory
 from .rules import CLOSING_ACTIONS, MAX_NOTES
+from .settlement_form import add_settlement_fields, clean_settlement
 
 # --- Reason management and settings (Admin) -------------------------------------------
 
@@ -299,16 +300,11 @@ class ClosureStartForm(forms.Form):
 
 
 class ClosureConfirmForm(forms.Form):
-    """Step two: the impact page. Money needs an acknowledgement; deletion the typed customer number."""
+    """Step two: the impact page. Money needs a settlement (closures/settlement_form.py); deletion
+    the typed customer number."""
 
     token = forms.CharField(widget=forms.HiddenInput)
-    acknowledge_balance = forms.BooleanField(
-        label=_("I understand the card still holds this balance and these points."), required=False
-    )
-    settlement_note = _notes_field(
-        label=_("Settlement note"),
-        help_text=_("How the balance and points are settled: refunded, transferred or forfeited, and by whom."),
-    )
+    settlement_note = _notes_field(label=_("Settlement note"))
     confirmation = forms.CharField(
         label=_("Type the customer number to confirm"), required=False, max_length=32, strip=True
     )
@@ -316,8 +312,10 @@ class ClosureConfirmForm(forms.Form):
     def __init__(self, *args, customer: Customer, action: str, money: bool, **kwargs):
         super().__init__(*args, **kwargs)
         self.customer = customer
-        if not money:
-            del self.fields["acknowledge_balance"]
+        self.action = action
+        if money:
+            add_settlement_fields(self, action=action)
+        else:
             del self.fields["settlement_note"]
         if action != Action.ERASE:
             del self.fields["confirmation"]
@@ -335,11 +333,8 @@ class ClosureConfirmForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if "acknowledge_balance" in self.fields:
-            if not cleaned.get("acknowledge_balance"):
-                self.add_error("acknowledge_balance", _("Tick this to confirm you have seen the balance and points."))
-            if not cleaned.get("settlement_note") and not self.has_error("settlement_note"):
-                self.add_error("settlement_note", _("Write how the balance and points are settled."))
+        if "settlement" in self.fields:
+            clean_settlement(self, cleaned, self.customer, action=self.action)
         return cleaned
 
 
@@ -363,10 +358,10 @@ class DecisionForm(forms.Form):
 class BulkForm(forms.Form):
     """One action and one reason for every selected card (the reason list is grouped by action).
 
-    ``money`` is how many of the selected cards are active with a balance or points: then the
-    balance acknowledgement is required, as on one card's confirmation, and those cards are closed
-    only with a settlement note (without one they are skipped, with the single-card flow's
-    reason); with none, neither field is shown.
+    ``money`` is how many of the selected cards are active with a balance or points: then the form
+    asks how they are settled (closures/settlement_form.py: refunded in full by one method, or
+    forfeited with one reason, or kept when archiving; no transfers in bulk) and refuses to go on
+    without an answer; with none, no settlement field is shown.
     """
 
     selection = forms.CharField(widget=forms.HiddenInput)
@@ -374,11 +369,7 @@ class BulkForm(forms.Form):
         label=_("Reason"), help_text=_("Grouped by action: pick the reason under Close card, Void record or Archive.")
     )
     notes = _notes_field(help_text=_("The same notes go on every closure."))
-    acknowledge_balance = forms.BooleanField(required=False)
-    settlement_note = _notes_field(
-        label=_("Settlement note"),
-        help_text=_("Cards with a balance or points are skipped unless you write how they are settled."),
-    )
+    settlement_note = _notes_field(label=_("Settlement note"))
 
     def __init__(self, *args, money: int = 0, **kwargs):
         super().__init__(*args, **kwargs)
@@ -394,13 +385,13 @@ class BulkForm(forms.Form):
         mark_notes_required(self, needs_notes, chosen=self.data.get("choice") if self.is_bound else None)
         self.money = money
         if money:
-            self.fields["acknowledge_balance"].label = ngettext(
-                "I understand %(count)s of these cards still holds a balance or points.",
-                "I understand %(count)s of these cards still hold a balance or points.",
+            add_settlement_fields(self, action=Action.ARCHIVE, bulk=True)  # keep: refused unless archiving
+            self.fields["settlement"].label = ngettext(
+                "%(count)s of these cards holds a balance or points: how are they settled?",
+                "%(count)s of these cards hold a balance or points: how are they settled?",
                 money,
             ) % {"count": money}
         else:
-            del self.fields["acknowledge_balance"]
             del self.fields["settlement_note"]
 
     def clean(self):
@@ -410,8 +401,8 @@ class BulkForm(forms.Form):
         cleaned["action"], cleaned["reason"] = action, reason
         if reason is not None and reason.requires_notes and not cleaned.get("notes") and not self.has_error("notes"):
             self.add_error("notes", NOTES_NEEDED)
-        if self.money and not cleaned.get("acknowledge_balance"):
-            self.add_error("acknowledge_balance", _("Tick this to confirm you have seen the balance and points."))
+        if self.money and "settlement" in self.fields:
+            clean_settlement(self, cleaned, None, action=action)  # no choice: refused, not settled silently
         return cleaned
 
 

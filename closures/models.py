@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
 
+from .settled import Settled, Settlement  # noqa: F401  (Settlement: the closure operations import it from here)
+
 
 class Action(models.TextChoices):
     CLOSE = "close", _("Close card")
@@ -146,7 +148,7 @@ class ClosureQuerySet(models.QuerySet):
         return self.filter(performed_at__gte=start, performed_at__lt=end)
 
 
-class Closure(models.Model):
+class Closure(Settled):
     """One closure of one card: what was done, why, by whom, and whether it was reverted.
 
     Segment, owner and tenure are copied from the card at the moment of closing, so churn
@@ -340,7 +342,7 @@ class CohortTally(models.Model):
         return f"{self.cohort} +{self.months} {self.action} {self.segment}: {self.n}"
 
 
-class ClosureRequest(models.Model):
+class ClosureRequest(Settled):
     """A Staff closure waiting for a Manager's approval (when approval is switched on)."""
 
     class State(models.TextChoices):

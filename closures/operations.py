@@ -24,10 +24,12 @@ card (partial unique constraints), and a unique nonce per confirmation, so a rep
 confirmation can never record a second closure.
 
 What the user chose and saw travels as one frozen ``ClosureChoice`` (closures/rules.py: action,
-reason, notes, settlement_note, balance_acknowledged, duplicate_of, seen, nonce, merge). Voiding a
-duplicate with ``merge`` first moves its purchases, interactions, tags, missing contact fields,
-balance and points onto the surviving card (customers.merge.merge_into), under the same locks and
-in the same transaction; approving a request that asked for a merge performs it. Signatures:
+reason, notes, the settlement and its details, duplicate_of, seen, nonce, merge; closures/settlement.py
+settles the money inside the same transaction, before the status changes). Voiding a duplicate
+with ``merge`` first moves its purchases, interactions, tags, missing contact fields, balance and
+points onto the surviving card (customers.merge.merge_into), under the same locks and in the same
+transaction: the ledger transfer is then the settlement. Approving a request performs the merge
+and the settlement it asked for. Signatures:
 
     approval_needed(customer, user, settings=None) -> bool
     confirm_closure(customer, choice, *, by, request=None) -> Closure | ClosureRequest
@@ -87,7 +89,7 @@ def confirm_closure(customer, choice: ClosureChoice, *, by, request=None) -> Clo
 
     Decided under the row lock, so a setting switched on between preview and confirmation applies.
     """
-    with rules.guarded([customer, choice.duplicate_of_id], by=by, may="close") as cards:
+    with rules.guarded([customer, *choice.cards], by=by, may="close") as cards:
         locked = cards[_pk(customer)]
         if approval_needed(locked, by):
             return request_closure(locked, choice, by=by, request=request)
@@ -100,11 +102,12 @@ def close_customer(customer, choice: ClosureChoice, *, by, request=None) -> Clos
     Refused when the user's closures of this card need approval (use ``confirm_closure`` or
     ``request_closure``); Managers approving a request go through ``approve``.
     """
-    with rules.guarded([customer, choice.duplicate_of_id], by=by, may="close", nonce=choice.nonce) as cards:
+    with rules.guarded([customer, *choice.cards], by=by, may="close", nonce=choice.nonce) as cards:
         locked, reason, survivor = _checked(cards, _pk(customer), choice)
         if approval_needed(locked, by):
             raise ValidationError(_("Closing this card needs a Manager's approval."), code="approval")
-        return _close(locked, choice, by=by, reason=reason, survivor=survivor, request=request)
+        target = cards.get(choice.settle_to_id)
+        return _close(locked, choice, by=by, reason=reason, survivor=survivor, request=request, settle_to=target)
 
 
 def request_closure(customer, choice: ClosureChoice, *, by, request=None) -> ClosureRequest:
@@ -112,7 +115,7 @@ def request_closure(customer, choice: ClosureChoice, *, by, request=None) -> Clo
 
     The request keeps the balance and points seen, so approving refuses if the money changed.
     """
-    with rules.guarded([customer, choice.duplicate_of_id], by=by, may="close", nonce=choice.nonce) as cards:
+    with rules.guarded([customer, *choice.cards], by=by, may="close", nonce=choice.nonce) as cards:
         locked, reason, survivor = _checked(cards, _pk(customer), choice)
         return writes.save_request(locked, choice, by=by, reason=reason, duplicate_of=survivor, request=request)
 
@@ -121,7 +124,8 @@ def approve(closure_request: ClosureRequest | int, *, by, note: str = "", reques
     """A Manager approves a pending request: the closure is performed now, recording who asked.
 
     Someone else than the requester decides; the card must still be active with the balance and
-    points the requester saw, and the surviving card of a duplicate (locked too) still active.
+    points the requester saw, and the surviving card of a duplicate (locked too) still active. The
+    settlement the request asked for (refund, transfer to a card locked too, forfeit, keep) is applied.
     """
     with _deciding(closure_request, by=by) as (pending, cards):
         rules.check_decision(pending, by=by, note=note, rejecting=False)
@@ -133,17 +137,19 @@ def approve(closure_request: ClosureRequest | int, *, by, note: str = "", reques
         rules.check_notes(reason, pending.notes)
         survivor = rules.check_duplicate(locked, reason, pending.duplicate_of_id, cards.get(pending.duplicate_of_id))
         rules.check_merge(pending.merge, survivor)
-        choice = ClosureChoice(
-            pending.action,
-            reason,
-            notes=pending.notes,
-            settlement_note=pending.settlement_note,
-            duplicate_of=survivor,
-            merge=pending.merge,
-        )
+        choice = _requested_choice(pending, reason, survivor)
+        target = cards.get(pending.settled_to_id)
+        rules.check_money(locked, choice, target)
         asked_by = pending.requested_by
         closure = _close(
-            locked, choice, by=by, reason=reason, survivor=survivor, requested_by=asked_by, request=request
+            locked,
+            choice,
+            by=by,
+            reason=reason,
+            survivor=survivor,
+            requested_by=asked_by,
+            request=request,
+            settle_to=target,
         )
         _decide(pending, ClosureRequest.State.APPROVED, by=by, note=note, closure=closure, request=request)
         return closure
@@ -202,13 +208,34 @@ def reinstate(customer, *, by, note: str, request=None) -> Closure | None:
 # --- Helpers ----------------------------------------------------------------------------------------
 
 
+def _requested_choice(pending: ClosureRequest, reason: ClosureReason, survivor) -> ClosureChoice:
+    """The choice a request stored, settlement included, as approving performs it."""
+    return ClosureChoice(
+        pending.action,
+        reason,
+        notes=pending.notes,
+        settlement_note=pending.settlement_note,
+        duplicate_of=survivor,
+        settlement=pending.settlement,
+        settlement_method=pending.settlement_method,
+        refund_amount=pending.settled_amount,
+        settle_to=pending.settled_to_id,
+        forfeit_reason=pending.forfeit_reason,
+        merge=pending.merge,
+    )
+
+
 def _pk(customer) -> int:
     return int(getattr(customer, "pk", customer))
 
 
-def _close(locked: Customer, choice: ClosureChoice, *, by, reason, survivor, requested_by=None, request=None):
-    """The closure itself; a merge first moves the duplicate's records onto the survivor (both locked)."""
+def _close(
+    locked: Customer, choice: ClosureChoice, *, by, reason, survivor, requested_by=None, request=None, settle_to=None
+):
+    """The closure itself; a merge first moves the duplicate's records onto the survivor (both locked),
+    its balance and points included: that transfer is the settlement the closure records."""
     merged = bool(choice.merge and survivor is not None)
+    moved = (locked.balance, locked.points)
     if merged:
         merge.merge_into(locked, survivor, by=by, request=request)
     return writes.close(
@@ -219,7 +246,8 @@ def _close(locked: Customer, choice: ClosureChoice, *, by, reason, survivor, req
         duplicate_of=survivor,
         requested_by=requested_by,
         request=request,
-        merged=merged,
+        merged=moved if merged else None,
+        settle_to=settle_to,
     )
 
 
@@ -234,6 +262,7 @@ def _checked(cards: LockedCards, pk: int, choice: ClosureChoice) -> tuple[Custom
         pending=rules.pending_requests([pk]).get(pk),
         survivor=cards.get(choice.duplicate_of_id),
         closure=None if locked.is_active else rules.open_closure(locked),
+        settle_to=cards.get(choice.settle_to_id),
     )
     return locked, reason, survivor
 
@@ -246,7 +275,7 @@ def _deciding(closure_request, *, by, may: str = "decide") -> Iterator[tuple[Clo
     alone (``of=("self",)``), not the users and reason read with it.
     """
     pk = getattr(closure_request, "pk", closure_request)
-    card_ids = ClosureRequest.objects.values_list("customer_id", "duplicate_of_id").get(pk=pk)
+    card_ids = ClosureRequest.objects.values_list("customer_id", "duplicate_of_id", "settled_to_id").get(pk=pk)
     with rules.guarded(card_ids, by=by, may=may) as cards:
         related = ("requested_by", "decided_by", "reason")
         pending = ClosureRequest.objects.select_for_update(of=("self",)).select_related(*related).get(pk=pk)

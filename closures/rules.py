@@ -38,6 +38,7 @@ from django.utils.translation import gettext_lazy
 from crm.formatting import money
 from customers.models import Customer
 
+from . import settlement
 from .models import Action, BulkClosure, Category, Closure, ClosureReason, ClosureRequest, ClosureSettings
 
 MAX_NOTES = 1000
@@ -79,10 +80,13 @@ class ClosureChoice:
 
     - ``action``: close, void, archive (or erase, for erase_customer);
     - ``reason``: a ClosureReason or its primary key; ``notes`` as typed;
-    - ``settlement_note`` and ``balance_acknowledged``: how a balance or points are settled;
+    - ``settlement``: how a balance or points are settled (closures.models.Settlement: refund,
+      transfer, forfeit, keep — closures/settlement.py has the rules), with ``settlement_method``
+      (a refund's LedgerEntry.Method), ``refund_amount`` (None: the whole balance), ``settle_to``
+      (the receiving card of a transfer, or its primary key) and ``forfeit_reason``;
+      ``settlement_note`` an optional note;
     - ``duplicate_of``: the surviving card (or its primary key) of a record voided as a duplicate;
-    - ``merge``: with ``duplicate_of``, move the record's purchases, interactions, tags, missing
-      contact fields, balance and points onto the surviving card first (customers.merge);
+    - ``merge``: with ``duplicate_of``, first move the record's history and money onto it (customers.merge);
     - ``seen``: what the preview showed — a :class:`Seen` for one card, or for a bulk closure
       ``{card pk: version}`` (:func:`version`) of every card listed;
     - ``nonce``: the confirmation's one-time number, stored under a unique constraint.
@@ -92,11 +96,15 @@ class ClosureChoice:
     reason: object
     notes: str = ""
     settlement_note: str = ""
-    balance_acknowledged: bool = False
     duplicate_of: object = None
     seen: Seen | Mapping[int, int] | None = None
     nonce: str | None = None
     merge: bool = False
+    settlement: str = ""
+    settlement_method: str = ""
+    refund_amount: Decimal | None = None
+    settle_to: object = None
+    forfeit_reason: str = ""
 
     @property
     def reason_id(self) -> int | None:
@@ -105,6 +113,15 @@ class ClosureChoice:
     @property
     def duplicate_of_id(self) -> int | None:
         return getattr(self.duplicate_of, "pk", self.duplicate_of)
+
+    @property
+    def settle_to_id(self) -> int | None:
+        return getattr(self.settle_to, "pk", self.settle_to)
+
+    @property
+    def cards(self) -> list:
+        """The cards an operation on one card locks besides it: the surviving and the receiving card."""
+        return [self.duplicate_of_id, self.settle_to_id]
 
 
 # --- Locks and the guarded transaction -------------------------------------------------------------
@@ -284,13 +301,15 @@ def check_closing(
     pending: ClosureRequest | None,
     survivor: Customer | None,
     closure: Closure | None = None,
+    settle_to: Customer | None = None,
 ) -> Customer | None:
     """Every rule of close / void / archive for one locked card: the only copy, for one card or bulk.
 
     Reads nothing. ``reason`` is the chosen reason as it is now (:func:`fresh_reason`), ``pending``
     the card's pending request (:func:`pending_requests`), ``survivor`` the locked surviving card
-    of a duplicate, and ``closure`` the open closure of a card that is not active
-    (:func:`open_closures`), so the refusal can say who closed it and when. Returns the surviving
+    of a duplicate, ``closure`` the open closure of a card that is not active
+    (:func:`open_closures`), so the refusal can say who closed it and when, and ``settle_to`` the
+    locked card receiving a transfer (closures/settlement.py checks the money). Returns the surviving
     card when the reason is about a duplicate (None otherwise).
     """
     if choice.action not in CLOSING_ACTIONS:
@@ -308,9 +327,7 @@ def check_closing(
     check_notes(reason, choice.notes)
     survivor = check_duplicate(locked, reason, choice.duplicate_of_id, survivor)
     check_merge(choice.merge, survivor)
-    # MERGE (issue 18, branch `merge`): a merge transfers the balance and points to the survivor,
-    # which settles them; the coordinator reconciles this with the settlement choice (branch `settle`).
-    check_money(locked, choice.settlement_note, choice.balance_acknowledged, merging=choice.merge)
+    check_money(locked, choice, settle_to)
     return survivor
 
 
@@ -434,25 +451,17 @@ def check_duplicate(
     return survivor
 
 
-def check_money(locked: Customer, settlement_note: str, acknowledged: bool, *, merging: bool = False) -> None:
-    """A card with a stored-value balance or points closes only with an acknowledgement and a settlement note.
+def check_money(locked: Customer, choice: ClosureChoice, settle_to: Customer | None = None) -> None:
+    """A card with a stored-value balance or points closes only with a settlement that fits it
+    (closures/settlement.py: refund, transfer to the locked ``settle_to``, forfeit; keep when archiving).
 
-    ``merging``: the merge into the surviving card transfers them (customers.merge), which settles them.
+    A merge into the surviving card (``choice.merge``, checked by :func:`check_merge`) transfers
+    them (customers.merge), which settles them.
     """
-    check_length(settlement_note)
-    if merging:  # MERGE: the ledger transfer to the survivor is the settlement
+    check_length(choice.settlement_note)
+    if choice.merge:
         return
-    if locked.balance <= 0 and locked.points <= 0:
-        return
-    if not acknowledged or not (settlement_note or "").strip():
-        raise ValidationError(
-            _(
-                "This card still has a balance of %(balance)s and %(points)s points: acknowledge it and write "
-                "how it is settled."
-            )
-            % {"balance": money(locked.balance), "points": locked.points},
-            code="balance",
-        )
+    settlement.check(locked, choice, settle_to)
 
 
 def check_decision(pending: ClosureRequest, *, by, note: str, rejecting: bool) -> None:

@@ -57,18 +57,19 @@ class Preview:
             merge=bool(merge and duplicate_of_id),
         )
 
-    def choice(self, *, settlement_note: str = "", balance_acknowledged: bool = False) -> ClosureChoice:
-        """What the user chose and saw, with what they filled in on the confirmation page."""
+    def choice(self, *, settlement_note: str = "", **settled) -> ClosureChoice:
+        """What the user chose and saw, with what they filled in on the confirmation page
+        (``settled``: settlement, settlement_method, refund_amount, settle_to, forfeit_reason)."""
         return ClosureChoice(
             action=self.action,
             reason=self.reason_id,
             notes=self.notes,
             settlement_note=settlement_note,
-            balance_acknowledged=balance_acknowledged,
             duplicate_of=self.duplicate_of_id,
             seen=self.seen,
             nonce=self.nonce,
             merge=self.merge,
+            **settled,
         )
 
 
@@ -115,7 +116,7 @@ def sign_bulk(choice: ClosureChoice) -> str:
         "reason": choice.reason_id,
         "notes": choice.notes,
         "settlement_note": choice.settlement_note,
-        "acknowledged": choice.balance_acknowledged,
+        "settlement": [choice.settlement, choice.settlement_method, choice.forfeit_reason],
         "seen": [[pk, seen] for pk, seen in choice.seen.items()],
         "nonce": choice.nonce,
     }
@@ -131,9 +132,11 @@ def read_bulk(token: str) -> ClosureChoice:
             reason=int(data["reason"]),
             notes=str(data["notes"]),
             settlement_note=str(data["settlement_note"]),
-            balance_acknowledged=bool(data["acknowledged"]),
             seen={int(pk): int(seen) for pk, seen in data["seen"]},
             nonce=str(data["nonce"]),
+            **dict(
+                zip(("settlement", "settlement_method", "forfeit_reason"), map(str, data["settlement"]), strict=True)
+            ),
         )
     except (TypeError, KeyError, ValueError) as exc:
         raise ValidationError(_("This confirmation is not valid; nothing was changed. Please start again.")) from exc

@@ -26,7 +26,7 @@ from crm import audit, inbox
 from customers.gate import Source
 from customers.models import Customer
 
-from . import rules, tally
+from . import rules, settlement, tally
 from .models import ACTION_STATUS, BulkClosure, Category, Closure, ClosureRequest
 from .rules import ClosureChoice
 
@@ -82,11 +82,16 @@ def close(
     requested_by=None,
     request=None,
     record=True,
-    merged=False,
+    merged=None,
+    settle_to=None,
 ) -> Closure:
     """One closure (with the choice's nonce), the new status and (unless the caller writes its own) the audit entry.
 
-    ``merged``: the card's records were just moved onto ``duplicate_of`` (customers.merge).
+    The card's money is settled first (closures/settlement.py: the ledger entries on the locked
+    card and on ``settle_to``, the locked card receiving a transfer), so the closure records the
+    balance and points at closure and how they were settled. ``merged``: the card's records were
+    just moved onto ``duplicate_of`` (customers.merge), with ``merged`` = (balance, points) it held
+    before: the merge's transfer is the settlement.
     """
     duplicate_of = duplicate_of if reason.category == Category.DUPLICATE else None
     closure = new_closure(
@@ -98,7 +103,12 @@ def close(
         requested_by=requested_by,
         nonce=choice.nonce,
     )
-    closure.merged = bool(merged and duplicate_of)
+    if merged is not None and duplicate_of is not None:
+        closure.merged = True
+        closure.balance_at_closure, closure.points_at_closure = merged
+        if any(merged):
+            settlement.apply(closure, settlement.merged(duplicate_of, *merged))
+    settlement.apply(closure, settlement.settle(locked, choice, settle_to, by=by, request=request))
     write_closures(new=[closure])
     if record:
         set_status([locked], ACTION_STATUS[choice.action])
@@ -121,6 +131,7 @@ def save_request(locked: Customer, choice: ClosureChoice, *, by, reason, duplica
         balance_seen=locked.balance,
         points_seen=locked.points,
         language=translation.get_language() or "",
+        **requested_settlement(locked, choice),
     )
     save_new(closure_request)
     inbox.changed("closures.approvals")
@@ -135,6 +146,19 @@ def save_request(locked: Customer, choice: ClosureChoice, *, by, reason, duplica
         data={"action": choice.action, "reason": reason.pk, **({"merge": True} if closure_request.merge else {})},
     )
     return closure_request
+
+
+def requested_settlement(locked: Customer, choice: ClosureChoice) -> dict:
+    """The settlement a request asks for (approving applies it): empty for a card without money."""
+    if not settlement.has_money(locked):
+        return {}
+    return {
+        "settlement": choice.settlement,
+        "settlement_method": choice.settlement_method or "",
+        "settled_amount": None if choice.refund_amount in (None, "") else choice.refund_amount,
+        "settled_to_id": choice.settle_to_id,
+        "forfeit_reason": (choice.forfeit_reason or "").strip(),
+    }
 
 
 def withdraw_requests(locked: Customer, *, by, why: str, request=None) -> list[ClosureRequest]:
@@ -181,6 +205,14 @@ def _closure_entry(closure: Closure, *, bulk: bool = False) -> dict:
         data["merged"] = True
     if closure.settlement_note:
         data["settlement"] = closure.settlement_note
+    if closure.settlement:
+        data["settled"] = {
+            "how": closure.settlement,
+            "method": closure.settlement_method,
+            "amount": str(closure.settled_amount),
+            "points": closure.settled_points,
+            "to": closure.settled_to.customer_no if closure.settled_to_id else "",
+        }
     return {
         "actor": closure.performed_by,
         "obj": closure,
@@ -283,11 +315,13 @@ def write_closures(
     tally.apply(new=new, reverted=reverted)
     for closure in erased:
         closure.customer_erased = True
-        closure.notes = closure.settlement_note = ""
-        closure.save(update_fields=["customer_erased", "notes", "settlement_note"])
-        Closure.objects.filter(customer_id=closure.customer_id).update(notes="", settlement_note="", revert_note="")
+        closure.notes = closure.settlement_note = closure.forfeit_reason = ""
+        closure.save(update_fields=["customer_erased", "notes", "settlement_note", "forfeit_reason"])
+        Closure.objects.filter(customer_id=closure.customer_id).update(
+            notes="", settlement_note="", revert_note="", forfeit_reason=""
+        )
         ClosureRequest.objects.filter(customer_id=closure.customer_id).update(
-            notes="", settlement_note="", decision_note=""
+            notes="", settlement_note="", decision_note="", forfeit_reason=""
         )
     return list(new)
 

@@ -44,7 +44,7 @@ from customers.models import Customer, ImportBatch
 from customers.numbers import clean_customer_no
 
 from .. import rules, writes
-from ..models import ACTION_STATUS, Closure
+from ..models import ACTION_STATUS, Closure, Settlement
 from ..rules import ClosureChoice
 from . import cells
 from .columns import COLUMNS, map_columns
@@ -318,7 +318,9 @@ class _Import:
             row.reason,
             notes=row.notes,
             settlement_note=row.settlement_note,
-            balance_acknowledged=bool(row.settlement_note),
+            # A past closure's money was settled outside the app: its note says how.
+            settlement=Settlement.FORFEIT if row.settlement_note.strip() else "",
+            forfeit_reason=row.settlement_note[:500],
         )
         try:
             rules.check_closing(card, choice, reason=row.reason, pending=pending, survivor=None, closure=closure)

@@ -17,7 +17,7 @@ from crm.permissions import require
 from customers.filters import filtered_customers
 from customers.models import Customer
 
-from .. import rules, tokens
+from .. import rules, settlement, tokens
 from ..bulk import BULK_LIMIT, bulk_close
 from ..forms import BulkForm
 from ..models import Action, ClosureSettings
@@ -80,11 +80,17 @@ def _chooser(request, form, ids: list[int], *, problem: str = ""):
 
 
 def _money(ids: list[int]) -> int:
-    """How many of the cards are active with a balance or points (they need an acknowledged settlement)."""
+    """How many of the cards are active with a balance or points (the form asks how they are settled)."""
     if len(ids) > BULK_LIMIT:
         return 0
     active = Customer.objects.filter(pk__in=ids, status=Customer.Status.ACTIVE)
     return active.filter(Q(balance__gt=0) | Q(points__gt=0)).count()
+
+
+def _to_settle(active: list[Customer]) -> dict:
+    """What the confirmation settles across the active cards with money: how many, the balance, the points."""
+    cards = [c for c in active if c.balance > 0 or c.points > 0]
+    return {"count": len(cards), "balance": sum((c.balance for c in cards), 0), "points": sum(c.points for c in cards)}
 
 
 def _confirm_page(request, ids: list[int], data: dict):
@@ -96,9 +102,11 @@ def _confirm_page(request, ids: list[int], data: dict):
         reason=data["reason"].pk,
         notes=data["notes"],
         settlement_note=data.get("settlement_note") or "",
-        balance_acknowledged=bool(data.get("acknowledge_balance")),
         seen={c.pk: rules.version(c) for c in customers},
         nonce=tokens.new_nonce(),
+        settlement=data.get("settlement") or "",
+        settlement_method=data.get("settlement_method") or "",
+        forfeit_reason=(data.get("forfeit_reason") or "").strip(),
     )
     active = [c for c in customers if c.is_active]
     settings = ClosureSettings.load()
@@ -108,7 +116,8 @@ def _confirm_page(request, ids: list[int], data: dict):
         "action_label": Action(data["action"]).label,
         "reason": data["reason"],
         "choice": choice,
-        "money": sum(1 for c in active if c.balance > 0 or c.points > 0),
+        "money": _to_settle(active),
+        "settled": settlement.words(choice.settlement, choice.settlement_method),
         "approval": sum(1 for c in active if rules.approval_needed(c, request.user, settings)),
         "token": tokens.sign_bulk(choice),
     }

@@ -17,10 +17,11 @@ from crm.permissions import require
 from customers import merge
 from customers.models import Customer
 
-from .. import erasure, operations, tokens
+from .. import erasure, operations, settlement_form, tokens
 from ..forms import ClosureConfirmForm, ClosureStartForm, ReinstateForm
 from ..models import ACTION_STATUS, Action, Closure, ClosureReason, ClosureRequest
 from ..rules import REINSTATABLE
+from ..settlement import settled_entries
 
 SUCCESS = {
     Action.CLOSE: gettext_lazy("Card %(number)s was closed."),
@@ -54,10 +55,10 @@ def _refusal(customer: Customer, action: str) -> str:
 
 
 def _money(preview: tokens.Preview) -> bool:
-    """Whether confirming needs the balance acknowledgement and a settlement note (not for a merge:
-    its transfer to the surviving card settles them)."""
+    """Whether confirming asks how the balance and points are settled (an archived card that kept
+    its balance settles it when erased; not for a merge: its transfer to the surviving card settles them)."""
     seen = preview.seen
-    return not preview.merge and seen.status == Customer.Status.ACTIVE and (seen.balance > 0 or seen.points > 0)
+    return not preview.merge and seen.status != Customer.Status.ERASED and (seen.balance > 0 or seen.points > 0)
 
 
 def _confirm_page(request, customer: Customer, preview: tokens.Preview, form):
@@ -128,10 +129,8 @@ def confirm(request, pk: int, action: str):
 
 def _performed(request, customer: Customer, preview: tokens.Preview, data: dict):
     """Hand the confirmed choice to the one operation that does it; say what happened on the card."""
-    choice = preview.choice(
-        settlement_note=data.get("settlement_note") or "",
-        balance_acknowledged=bool(data.get("acknowledge_balance")),
-    )
+    money = settlement_form.settled(data) if "settlement" in data else {}
+    choice = preview.choice(settlement_note=data.get("settlement_note") or "", **money)
     try:
         if preview.action == Action.ERASE:
             outcome = erasure.erase_customer(
@@ -165,4 +164,5 @@ def reinstate(request, pk: int):
             messages.success(request, _("Card %(number)s is active again.") % {"number": customer.customer_no})
         return redirect("customers:card", pk=customer.pk)
     closure = Closure.objects.open().filter(customer=customer).select_related("reason", "performed_by").first()
-    return render(request, "closures/reinstate.html", {"customer": customer, "closure": closure, "form": form})
+    context = {"customer": customer, "closure": closure, "form": form, "settled": settled_entries(closure)}
+    return render(request, "closures/reinstate.html", context)

@@ -89,10 +89,11 @@ def test_the_xlsx_closures_sheet_has_real_types_and_a_usable_layout(admin_client
     assert header == [
         "Customer number", "Name", "Segment", "Owner", "Tenure (days)", "Action", "Category", "Reason", "Notes",
         "Performed by", "Performed at", "Reverted at", "Reverted by", "Reinstatement note",
+        "Balance at closure", "Points at closure", "Settlement", "Settled amount",
     ]  # fmt: skip
     assert all(c.font.bold for c in sheet[1])
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == f"A1:N{sheet.max_row}"
+    assert sheet.auto_filter.ref == f"A1:R{sheet.max_row}"
     assert sheet.column_dimensions["I"].width == 40
     by_number = {c.customer.customer_no: c for c in expected(history, ALL)["rows"] if not c.reverted_at}
     for row in sheet.iter_rows(min_row=2):

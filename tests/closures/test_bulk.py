@@ -49,7 +49,8 @@ def test_bulk_close_closes_what_it_can_and_says_why_it_skipped_the_rest(manager_
     assert why["B000004"] == "This card's personal data has already been deleted; nothing was changed."
     assert why["B000005"].startswith("A closure of this card, requested by Li Na at ")
     assert why["B000006"] == (
-        "This card still has a balance of ¥9.90 and 0 points: acknowledge it and write how it is settled."
+        "This card still has a balance of ¥9.90 and 0 points: choose how they are settled "
+        "(refunded, transferred to another card or forfeited)."
     )
     assert set(Customer.objects.filter(status="archived").values_list("customer_no", flat=True)) == {
         "B000001",
@@ -62,7 +63,13 @@ def test_bulk_close_closes_what_it_can_and_says_why_it_skipped_the_rest(manager_
 def test_an_acknowledged_settlement_note_lets_bulk_close_cards_with_money(manager_user, mixed):
     result = bulk.bulk_close(
         [mixed["money"].pk],
-        ClosureChoice("close", reason("business-closed"), settlement_note="已退款", balance_acknowledged=True),
+        ClosureChoice(
+            "close",
+            reason("business-closed"),
+            settlement_note="已退款",
+            settlement="forfeit",
+            forfeit_reason="written off",
+        ),
         by=manager_user,
     )
     assert len(result.done) == 1
@@ -132,7 +139,8 @@ def test_bulk_pages_select_confirm_and_report(manager_client, mixed):
             "selection": selection,
             "choice": f"close:{reason('service').pk}",
             "notes": "批量清理",
-            "acknowledge_balance": "on",
+            "settlement": "forfeit",
+            "forfeit_reason": "written off",
         },
     )
     page = preview.content.decode()
@@ -143,11 +151,13 @@ def test_bulk_pages_select_confirm_and_report(manager_client, mixed):
     result = manager_client.post(reverse("closures:bulk_confirm"), {"token": preview.context["token"]})
 
     assert result.status_code == 200
-    assert "2 cards done, 4 skipped." in messages_of(result)
+    assert "3 cards done, 3 skipped." in messages_of(result)
     body = result.content.decode()
     assert "This card is not active (status: Closed)" in body
     assert "is waiting for a Manager&#x27;s approval" in body
-    assert Customer.objects.filter(status="closed").count() == 3
+    assert Customer.objects.filter(status="closed").count() == 4
+    mixed["money"].refresh_from_db()
+    assert (mixed["money"].status, mixed["money"].balance) == ("closed", Decimal("0.00"))
     assert set(Closure.objects.values_list("notes", flat=True)) == {"批量清理"}
 
 

@@ -19,6 +19,7 @@ pytestmark = pytest.mark.django_db
 BULK = reverse("closures:bulk")
 CONFIRM = reverse("closures:bulk_confirm")
 SELECTED_BAR = 'class="selection-bar"'
+FORFEIT = {"settlement": "forfeit", "forfeit_reason": "expired stored value"}
 
 
 @pytest.fixture
@@ -54,17 +55,16 @@ def _messages(response) -> list[tuple[str, str]]:
 
 
 def test_a_run_that_skipped_some_cards_is_a_warning_grouped_by_why(manager_client, cards):
-    _chooser, _preview, result = _run(manager_client, [c.pk for c in cards.values()], acknowledge_balance="on")
+    _chooser, _preview, result = _run(manager_client, [c.pk for c in cards.values()], **FORFEIT)
     page = result.content.decode()
 
-    assert _messages(result) == [("warning", "2 cards done, 4 skipped.")]
+    assert _messages(result) == [("warning", "3 cards done, 3 skipped.")]
     assert 'data-result="some-skipped"' in page and "Some cards were skipped; the others were changed." in page
     groups = re.findall(r'<section class="skip-group" data-kind="(\w+)">', page)
-    assert groups == ["balance", "pending", "status", "erased"]
-    balance = page[page.index('data-kind="balance"') : page.index('data-kind="pending"')]
-    assert "F003" in balance and "This card still has a balance of 20.00" in balance
-    assert "A balance or points without a settlement note" in balance
-    assert Customer.objects.filter(status="closed").count() == 3
+    assert groups == ["pending", "status", "erased"]
+    pending = page[page.index('data-kind="pending"') : page.index('data-kind="status"')]
+    assert "F004" in pending and "A closure of this card, requested by" in pending
+    assert Customer.objects.filter(status="closed").count() == 4  # F005 was closed already
 
 
 def test_a_run_that_closed_nothing_is_not_shown_as_a_success(manager_client, cards):
@@ -84,27 +84,31 @@ def test_a_run_that_closed_everything_is_a_success(manager_client, cards):
 
 
 def test_the_skipped_cards_can_be_tried_again_after_they_are_fixed(manager_client, cards):
-    ids = [cards[name].pk for name in ("ok1", "money", "pending", "erased")]
-    _chooser, _preview, result = _run(manager_client, ids, acknowledge_balance="on")
+    ids = [cards[name].pk for name in ("ok1", "money", "pending", "closed", "erased")]
+    _chooser, _preview, result = _run(manager_client, ids, **FORFEIT)
     page = result.content.decode()
     assert "Retry the 2 skipped cards" in page  # the erased card can never be closed: left out
     retry = dict(re.findall(r'name="(\w+)" value="([^"]*)"', page.split("retry-form")[1]))
-    assert retry["ids"] == f"{cards['money'].pk},{cards['pending'].pk}"
+    assert retry["ids"] == f"{cards['pending'].pk},{cards['closed'].pk}"
 
-    # Fixed meanwhile: the request is decided (rejected), the balance settled.
+    # Fixed meanwhile: the request is decided (rejected), the closed card reinstated.
     ClosureRequest.objects.filter(customer=cards["pending"]).update(state=ClosureRequest.State.REJECTED)
-    Customer.objects.filter(pk=cards["money"].pk).update(balance=Decimal("0"))
+    Customer.objects.filter(pk=cards["closed"].pk).update(status=Customer.Status.ACTIVE)
 
     chooser = manager_client.post(BULK, retry)
     assert chooser.status_code == 200 and not chooser.context["form"].is_bound
     assert "2 customers selected." in chooser.content.decode()
     assert chooser.context["form"]["choice"].value() == f"close:{reason('service').pk}"
     selection = chooser.context["form"]["selection"].value()
-    assert tokens.read_selection(selection) == sorted([cards["money"].pk, cards["pending"].pk])
+    assert tokens.read_selection(selection) == sorted([cards["pending"].pk, cards["closed"].pk])
     again = manager_client.post(BULK, {"selection": selection, "choice": retry["choice"]})
     done = manager_client.post(CONFIRM, {"token": again.context["token"]})
     assert _messages(done) == [("success", "2 cards done, 0 skipped.")]
-    assert set(Customer.objects.filter(status="closed").values_list("customer_no", flat=True)) >= {"F003", "F004"}
+    assert set(Customer.objects.filter(status="closed").values_list("customer_no", flat=True)) >= {
+        "F003",
+        "F004",
+        "F005",
+    }
     assert BulkClosure.objects.count() == 2
 
 

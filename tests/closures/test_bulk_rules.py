@@ -140,7 +140,7 @@ def test_each_skipped_card_gets_the_words_the_single_card_flow_refuses_it_with(m
         assert why == " ".join(single.value.messages)
 
 
-def test_a_settlement_note_without_the_acknowledgement_does_not_close_a_card_with_money(manager_user):
+def test_a_settlement_note_without_a_settlement_does_not_close_a_card_with_money(manager_user):
     card = CustomerFactory(balance=Decimal("9.90"))
 
     result = bulk.bulk_close(
@@ -148,7 +148,7 @@ def test_a_settlement_note_without_the_acknowledgement_does_not_close_a_card_wit
     )
 
     assert result.done == []
-    assert "acknowledge it and write how it is settled" in result.skipped[0][1]
+    assert "choose how they are settled" in result.skipped[0][1]
     card.refresh_from_db()
     assert card.status == "active"
 
@@ -184,26 +184,29 @@ def test_the_confirm_page_says_how_many_cards_hold_money_or_need_approval(bulk_s
     )
     cards = [CustomerFactory(balance=Decimal("1.00")), CustomerFactory(points=3), CustomerFactory()]
 
-    page = bulk_preview(staff_client, cards, acknowledge_balance="on").content.decode()
+    page = bulk_preview(staff_client, cards, settlement="forfeit", forfeit_reason="written off").content.decode()
 
-    assert (
-        "2 of these cards hold a balance or points: they are skipped, because no settlement note was written." in page
-    )
+    assert "2 of these cards hold a balance or points: 1.00 and 3 points in all, settled as forfeited." in page
     assert "2 of these cards need a Manager's approval and are skipped" in page
 
 
-def test_the_bulk_form_asks_for_the_acknowledgement_when_cards_hold_money(manager_client):
+def test_the_bulk_form_refuses_to_settle_cards_with_money_silently(manager_client):
     cards = [CustomerFactory(balance=Decimal("1.00")), CustomerFactory()]
 
     chooser = manager_client.get(reverse("closures:bulk"), {"ids": [c.pk for c in cards]}).content.decode()
     refused = bulk_preview(manager_client, cards, settlement_note="已退款")
-    accepted = bulk_preview(manager_client, cards, settlement_note="已退款", acknowledge_balance="on")
+    accepted = bulk_preview(
+        manager_client, cards, settlement_note="已退款", settlement="forfeit", forfeit_reason="written off"
+    )
 
-    assert "I understand 1 of these cards still holds a balance or points." in chooser
+    assert "1 of these cards holds a balance or points: how are they settled?" in chooser
     assert refused.context["form"].errors == {
-        "acknowledge_balance": ["Tick this to confirm you have seen the balance and points."]
+        "settlement": [
+            "Some of these cards hold a balance or points: choose how they are settled (refunded or forfeited); "
+            "nothing is settled without your choice."
+        ]
     }
-    assert "1 of these cards holds a balance or points: it is closed with your settlement note." in (
+    assert "1 of these cards holds a balance or points: 1.00 and 0 points in all, settled as forfeited." in (
         accepted.content.decode()
     )
     assert bulk_confirm(manager_client, accepted.context["token"]).context["result"].skipped == []
@@ -213,7 +216,7 @@ def test_the_bulk_form_asks_for_the_acknowledgement_when_cards_hold_money(manage
 def test_without_money_in_the_selection_the_form_has_no_settlement_fields(manager_client):
     card = CustomerFactory()
     form = manager_client.get(reverse("closures:bulk"), {"ids": card.pk}).context["form"]
-    assert "acknowledge_balance" not in form.fields
+    assert "settlement" not in form.fields
     assert "settlement_note" not in form.fields
 
 

@@ -136,7 +136,7 @@ def test_notes_longer_than_1000_characters_are_refused_next_to_the_field(staff_c
     assert not Closure.objects.exists()
 
 
-def test_closing_with_a_balance_needs_an_acknowledgement_and_a_settlement_note(staff_client, customer):
+def test_closing_with_a_balance_needs_a_settlement(staff_client, customer):
     Customer.objects.filter(pk=customer.pk).update(balance=Decimal("300.00"), points=50)
     customer.refresh_from_db()
     page = preview(staff_client, customer, "close", reason=reason("customer-request"))
@@ -144,11 +144,19 @@ def test_closing_with_a_balance_needs_an_acknowledgement_and_a_settlement_note(s
 
     refused = confirm(staff_client, customer, "close", token)
     assert refused.status_code == 200
-    assert refused.context["form"].errors.keys() == {"acknowledge_balance", "settlement_note"}
+    assert refused.context["form"].errors.keys() == {"settlement"}
     customer.refresh_from_db()
     assert customer.status == "active"
 
-    done = confirm(staff_client, customer, "close", token, acknowledge_balance="on", settlement_note="余额已退回原卡")
+    done = confirm(
+        staff_client,
+        customer,
+        "close",
+        token,
+        settlement="forfeit",
+        forfeit_reason="停用",
+        settlement_note="余额已退回原卡",
+    )
     assert done.status_code == 302
     closure = Closure.objects.get(customer=customer)
     assert closure.balance_at_closure == Decimal("300.00")

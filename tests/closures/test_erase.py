@@ -109,7 +109,7 @@ def test_only_reasons_for_deletion_are_offered(admin_client, person):
 
 def test_a_wrong_customer_number_erases_nothing(admin_client, person):
     response = erase_through_pages(
-        admin_client, person, typed="E00000", acknowledge_balance="on", settlement_note="退款"
+        admin_client, person, typed="E00000", settlement="forfeit", forfeit_reason="written off", settlement_note="退款"
     )
     assert response.status_code == 200
     assert "Type E000001 exactly; deletion cannot be undone." in response.content.decode()
@@ -119,7 +119,12 @@ def test_a_wrong_customer_number_erases_nothing(admin_client, person):
 
 def test_deleting_an_active_card_erases_personal_data_and_records_an_erase_closure(admin_client, admin_user, person):
     response = erase_through_pages(
-        admin_client, person, typed="E000001", acknowledge_balance="on", settlement_note="余额已退"
+        admin_client,
+        person,
+        typed="E000001",
+        settlement="forfeit",
+        forfeit_reason="written off",
+        settlement_note="余额已退",
     )
 
     assert response.status_code == 302
@@ -150,7 +155,8 @@ def test_deleting_a_closed_card_keeps_its_closure_so_analytics_do_not_change(sta
         "close",
         reason=reason("moved-away"),
         notes="王先生说要出国",
-        acknowledge_balance="on",
+        settlement="forfeit",
+        forfeit_reason="written off",
         settlement_note="余额退回 13812345678",
     )
     before = Closure.objects.values("action", "reason", "category", "segment", "owner", "tenure_days").get()
@@ -174,7 +180,13 @@ def test_deleting_a_closed_card_keeps_its_closure_so_analytics_do_not_change(sta
 def test_the_erased_card_panel_shows_no_personal_data(admin_user, person):
     erasure.erase_customer(
         person,
-        ClosureChoice("erase", reason("erasure-request"), balance_acknowledged=True, settlement_note="余额已退"),
+        ClosureChoice(
+            "erase",
+            reason("erasure-request"),
+            settlement="forfeit",
+            forfeit_reason="written off",
+            settlement_note="余额已退",
+        ),
         by=admin_user,
         confirmation="E000001",
     )
@@ -192,7 +204,9 @@ def test_the_erased_card_panel_shows_no_personal_data(admin_user, person):
 def test_an_erased_card_cannot_be_deleted_again_or_closed(admin_client, admin_user, person):
     erasure.erase_customer(
         person,
-        ClosureChoice("erase", reason("test-entry"), balance_acknowledged=True, settlement_note="测试卡"),
+        ClosureChoice(
+            "erase", reason("test-entry"), settlement="forfeit", forfeit_reason="written off", settlement_note="测试卡"
+        ),
         by=admin_user,
         confirmation="E000001",
     )
@@ -223,7 +237,8 @@ def test_on_postgresql_erasure_redacts_old_audit_entries_through_the_append_only
         ClosureChoice(
             "erase",
             ClosureReasonFactory(for_close=False, for_erase=True),
-            balance_acknowledged=True,
+            settlement="forfeit",
+            forfeit_reason="written off",
             settlement_note="余额已退",
         ),
         by=admin_user,
@@ -243,7 +258,8 @@ def test_deleting_withdraws_a_pending_request_and_wipes_its_notes(staff_user, ad
             "close",
             reason("moved-away"),
             notes="王先生说要出国",
-            balance_acknowledged=True,
+            settlement="forfeit",
+            forfeit_reason="written off",
             settlement_note="退款到 13812345678",
         ),
         by=staff_user,
@@ -251,7 +267,13 @@ def test_deleting_withdraws_a_pending_request_and_wipes_its_notes(staff_user, ad
 
     erasure.erase_customer(
         person,
-        ClosureChoice("erase", reason("erasure-request"), balance_acknowledged=True, settlement_note="余额已退"),
+        ClosureChoice(
+            "erase",
+            reason("erasure-request"),
+            settlement="forfeit",
+            forfeit_reason="written off",
+            settlement_note="余额已退",
+        ),
         by=admin_user,
         confirmation="E000001",
     )
@@ -269,14 +291,24 @@ def test_each_request_withdrawn_by_deleting_gets_its_own_audit_entry(staff_user,
     pending = operations.request_closure(
         person,
         ClosureChoice(
-            "archive", reason("long-inactive"), balance_acknowledged=True, settlement_note="退款到 13812345678"
+            "archive",
+            reason("long-inactive"),
+            settlement="forfeit",
+            forfeit_reason="written off",
+            settlement_note="退款到 13812345678",
         ),
         by=staff_user,
     )
 
     erasure.erase_customer(
         person,
-        ClosureChoice("erase", reason("erasure-request"), balance_acknowledged=True, settlement_note="余额已退"),
+        ClosureChoice(
+            "erase",
+            reason("erasure-request"),
+            settlement="forfeit",
+            forfeit_reason="written off",
+            settlement_note="余额已退",
+        ),
         by=admin_user,
         confirmation="E000001",
     )
@@ -300,7 +332,13 @@ def test_each_request_withdrawn_by_deleting_gets_its_own_audit_entry(staff_user,
 
 def test_deleting_a_closed_card_through_the_pages_says_it_was_deleted(staff_client, admin_client, person):
     close_through_pages(
-        staff_client, person, "close", reason=reason("price"), acknowledge_balance="on", settlement_note="已退"
+        staff_client,
+        person,
+        "close",
+        reason=reason("price"),
+        settlement="forfeit",
+        forfeit_reason="written off",
+        settlement_note="已退",
     )
     response = erase_through_pages(admin_client, person, typed="E000001")
     assert messages_of(response) == ["The personal data of card E000001 was deleted."]

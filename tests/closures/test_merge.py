@@ -102,7 +102,9 @@ def test_the_money_moves_as_a_transfer_which_settles_it_without_a_settlement_not
     assert (dup.balance, dup.points, survivor.balance, survivor.points) == (Decimal("0.00"), 0, Decimal("80.00"), 12)
     assert LedgerEntry.objects.filter(customer=dup, kind="transfer_out", counterpart=survivor).count() == 1
     assert LedgerEntry.objects.filter(customer=survivor, kind="transfer_in", counterpart=dup).count() == 1
-    assert closure.balance_at_closure == Decimal("0.00")
+    # The closure records what the card held and that the merge's transfer settled it.
+    assert (closure.balance_at_closure, closure.points_at_closure) == (Decimal("80.00"), 12)
+    assert (closure.settlement, closure.settled_to, closure.settled_amount) == ("transfer", survivor, Decimal("80.00"))
 
 
 @pytest.mark.django_db
@@ -110,12 +112,12 @@ def test_voiding_a_duplicate_without_merge_still_needs_the_money_settled_and_mov
     dup, survivor = cards
     choice = ClosureChoice("void", reason("duplicate"), duplicate_of=survivor.pk)
 
-    with pytest.raises(ValidationError, match="acknowledge it and write how it is settled"):
+    with pytest.raises(ValidationError, match="choose how they are settled"):
         operations.close_customer(dup, choice, by=manager_user)
     operations.close_customer(
         dup,
         ClosureChoice(
-            "void", reason("duplicate"), duplicate_of=survivor.pk, settlement_note="现金退款", balance_acknowledged=True
+            "void", reason("duplicate"), duplicate_of=survivor.pk, settlement="refund", settlement_method="cash"
         ),
         by=manager_user,
     )
@@ -278,7 +280,7 @@ def test_unticking_merge_voids_without_moving(cards, manager_client):
     page = preview_merge(manager_client, dup, survivor, merge=False)
     assert "what moves" not in page.content.decode()
 
-    confirm(manager_client, dup, "void", token_of(page), acknowledge_balance="on", settlement_note="现金退款")
+    confirm(manager_client, dup, "void", token_of(page), settlement="refund", settlement_method="cash")
 
     dup.refresh_from_db()
     assert dup.status == "void"

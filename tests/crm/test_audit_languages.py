@@ -80,7 +80,12 @@ def lived():
         settings.approval_required, settings.approval_policy = True, ClosureSettings.Policy.ALL
         settings.save()
         choice = ClosureChoice(
-            "close", reason, notes="asked to stop", balance_acknowledged=True, settlement_note="refunded cash"
+            "close",
+            reason,
+            notes="asked to stop",
+            settlement="refund",
+            settlement_method="cash",
+            settlement_note="refunded cash",
         )
         asked = operations.confirm_closure(card, choice, by=staff)
         operations.approve(asked, by=manager)
@@ -88,7 +93,12 @@ def lived():
         bulk.bulk_close(
             [card.pk],
             ClosureChoice(
-                "archive", reason, notes="moving out", balance_acknowledged=True, settlement_note="refunded cash"
+                "archive",
+                reason,
+                notes="moving out",
+                settlement="refund",
+                settlement_method="cash",
+                settlement_note="refunded cash",
             ),
             by=manager,
         )

@@ -133,7 +133,7 @@ def test_a_balance_in_a_closure_message_reads_as_money():
 
     customer = CustomerFactory(balance=Decimal("1500"), points=0)
     with pytest.raises(Exception) as refused:
-        rules.check_money(customer, "", False)
+        rules.check_money(customer, rules.ClosureChoice("close", None))
     assert "¥1,500.00" in str(refused.value)
 
 

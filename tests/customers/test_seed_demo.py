@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from analytics.management.commands.seed_demo import DEMO_PASSWORD, Command
 from crm.roles import MANAGER, STAFF
-from customers.models import Customer, Interaction, Purchase
+from customers.models import Customer, Interaction, LedgerEntry, Purchase
 from customers.phones import normalise_phone
 
 pytestmark = pytest.mark.django_db
@@ -67,6 +67,15 @@ def test_seed_demo_creates_logins_and_2000_consistent_customers_once(settings, s
     assert set(customers.exclude(owner=None).values_list("owner__username", flat=True)) == {"staff", "manager"}
     assert customers.filter(tags__isnull=False).distinct().count() > 500
     assert customers.filter(balance__gt=0).exists() and customers.filter(points__gt=0).exists()
+    # Every card's balance and points are the sum of its ledger, closed ones settled to zero.
+    totals = {
+        row["customer"]: (row["amount"], row["points"])
+        for row in LedgerEntry.objects.values("customer").annotate(amount=Sum("amount"), points=Sum("points"))
+    }
+    for customer in customers:
+        assert totals.get(customer.pk, (Decimal("0.00"), 0)) == (customer.balance, customer.points)
+    assert not customers.filter(status__in=["closed", "void"], balance__gt=0).exists()
+    assert LedgerEntry.objects.filter(kind="refund").exists()
     # Where they came from: some migrated from an older system, customers for years before their card.
     sources = dict(customers.values("source").annotate(n=Count("id")).values_list("source", "n"))
     assert set(sources) == {"", "旧系统 Legacy CRM", "门店 Store"}

@@ -370,13 +370,17 @@ def closure_attempts(draw):
         "reason": str(draw(st.sampled_from(list(reasons.values_list("pk", flat=True))))),
         "notes": "客户来电要求销卡 <script>alert(1)</script>",
         "duplicate_of": "",
-        "acknowledge_balance": "on",
-        "settlement_note": "余额已退还",
+        "settlement": "forfeit",
+        "forfeit_reason": "余额已退还",
+        "settlement_note": "",
         "confirmation": "",
     }
     for name in draw(st.lists(st.sampled_from(sorted(fields)), max_size=3, unique=True)):
         fields[name] = draw(text)
-    start_fields, confirm_fields = ("reason", "notes", "duplicate_of"), ("acknowledge_balance", "settlement_note")
+    start_fields, confirm_fields = (
+        ("reason", "notes", "duplicate_of"),
+        ("settlement", "forfeit_reason", "settlement_note"),
+    )
     return {
         "action": action,
         "money": draw(st.sampled_from([(Decimal("0"), 0), (Decimal("88.80"), 0), (Decimal("0"), 120)])),

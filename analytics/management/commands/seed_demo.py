@@ -25,7 +25,8 @@ from faker import Faker
 
 from crm.models import AuditEntry
 from crm.roles import ADMIN, MANAGER, STAFF
-from customers.models import Customer, Interaction, Purchase, Tag
+from customers import ledger
+from customers.models import Customer, Interaction, LedgerEntry, Purchase, Tag
 from customers.phones import normalise_phone
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 (published in the README; refused outside DEBUG)
@@ -125,6 +126,18 @@ class Card:
     tags: list[str] = field(default_factory=list)
 
 
+def demo_settlement(customer: Customer, action: str, rng: random.Random) -> dict:
+    """How a demo closure settles the card's money (closures/settlement.py): archived cards keep it,
+    the others are refunded (points forfeited with the refund) or, holding only points, forfeit them."""
+    if not (customer.balance or customer.points):
+        return {}
+    if action == "archive":
+        return {"settlement": "keep"}
+    if customer.balance:
+        return {"settlement": "refund", "settlement_method": rng.choice(["cash", "wechat", "alipay", "original"])}
+    return {"settlement": "forfeit", "forfeit_reason": "积分清零 / points written off"}
+
+
 def seed_closures(customers: list[Customer], users: dict, rng: random.Random) -> None:
     """Close, void and archive about 11% of the demo cards over the last 18 months, reinstate a few,
     erase two and leave three requests pending, so the dashboard and timelines have history.
@@ -164,8 +177,7 @@ def seed_closures(customers: list[Customer], users: dict, rng: random.Random) ->
                     action,
                     reason,
                     notes=str(DEMO_NOTES[action]) if reason.requires_notes or rng.random() < 0.4 else "",
-                    balance_acknowledged=True,
-                    settlement_note="余额已退还 / balance refunded" if customer.balance or customer.points else "",
+                    **demo_settlement(customer, action, rng),
                 ),
                 by=rng.choice(staff),
             )
@@ -179,8 +191,7 @@ def seed_closures(customers: list[Customer], users: dict, rng: random.Random) ->
                 Action.ERASE,
                 reasons[Action.ERASE][0],
                 notes="",
-                balance_acknowledged=True,
-                settlement_note="余额已退还" if customer.balance else "",
+                **demo_settlement(customer, Action.ERASE, rng),
             ),
             by=users[ADMIN],
             confirmation=customer.customer_no,
@@ -192,8 +203,7 @@ def seed_closures(customers: list[Customer], users: dict, rng: random.Random) ->
                 Action.CLOSE,
                 reasons[Action.CLOSE][0],
                 notes="客户来电要求销卡",
-                balance_acknowledged=True,
-                settlement_note="余额待退" if customer.balance or customer.points else "",
+                **demo_settlement(customer, Action.CLOSE, rng),
             ),
             by=users[STAFF],
         )
@@ -262,6 +272,11 @@ class Command(BaseCommand):
                 row.customer = card.customer
         Purchase.objects.bulk_create([p for c in cards for p in c.purchases], batch_size=1000)
         Interaction.objects.bulk_create([i for c in cards for i in c.interactions], batch_size=1000)
+        openings = ledger.opening_entries(customers, by=None, note="seed_demo")
+        created = {c.pk: c.created_at for c in customers}
+        for entry in openings:
+            entry.created_at = created[entry.customer_id]
+        LedgerEntry.objects.bulk_create(openings, batch_size=1000)
         tags = {name: Tag.objects.get_or_create(name=name)[0] for name in TAGS}
         through = Customer.tags.through
         through.objects.bulk_create(
