@@ -16,13 +16,29 @@ from html import escape
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from crm.templatetags.crm_tags import mask_email, mask_phone, pretty_phone
 
 from .models import Customer
 
 _PLACEHOLDER = 987654321
+
+# Each cell's column heading (templates/customers/search.html has the same msgids), in its
+# ``data-label``: a phone shows the rows as cards, each value after its label (static/css/app.css).
+_HEADINGS = {
+    "number": gettext_noop("Customer number"),
+    "status": gettext_noop("Status"),
+    "phone": gettext_noop("Phone"),
+    "email": gettext_noop("Email"),
+    "city": gettext_noop("City"),
+    "segment": gettext_noop("Segment"),
+    "owner": gettext_noop("Owner"),
+    "tags": gettext_noop("Tags"),
+    "last": gettext_noop("Last interaction"),
+    "total": gettext_noop("Purchase total"),
+    "updated": gettext_noop("Updated"),
+}
 
 
 def card_url_format() -> str:
@@ -57,6 +73,7 @@ def customer_rows(customers, *, can_bulk: bool, unmasked: bool, marks_exact: boo
     exact_text = escape(gettext("Exact match"))  # not inside the f-string: makemessages would miss it
     exact_badge = f' <span class="badge tag">{exact_text}</span>'
     select = gettext("Select %(number)s")
+    lb = {key: f' data-label="{escape(gettext(heading))}"' for key, heading in _HEADINGS.items()}
     out = []
     for c in customers:
         number = escape(c.customer_no)
@@ -64,11 +81,20 @@ def customer_rows(customers, *, can_bulk: bool, unmasked: bool, marks_exact: boo
         cells = ["<tr>\n"]
         if can_bulk:
             label = escape(select % {"number": c.customer_no})
-            cells.append(f'  <td><input type="checkbox" name="ids" value="{c.pk}" aria-label="{label}"></td>\n')
-        cells.append(f'  <td class="nowrap"><a href="{url}">{number}</a></td>\n')
-        status = f'<td><span class="badge {escape(c.status)}">{statuses.get(c.status) or escape(c.status)}</span></td>'
+            cells.append(
+                f'  <td class="select"><label class="tap">'
+                f'<input type="checkbox" name="ids" value="{c.pk}" aria-label="{label}"></label></td>\n'
+            )
+        cells.append(f'  <td class="nowrap"{lb["number"]}><a href="{url}">{number}</a></td>\n')
+        status = (
+            f'<td class="aside"{lb["status"]}>'
+            f'<span class="badge {escape(c.status)}">{statuses.get(c.status) or escape(c.status)}</span></td>'
+        )
         if c.is_erased:
-            cells.append(f'  <td class="muted">{erased_text}</td>\n  {status}\n  <td></td><td></td><td></td>\n')
+            cells.append(
+                f'  <td class="primary muted">{erased_text}</td>\n  {status}\n'
+                f'  <td{lb["phone"]}></td><td{lb["email"]}></td><td class="city"{lb["city"]}></td>\n'
+            )
         else:
             exact = exact_badge if marks_exact and getattr(c, "exact_match", None) == 0 else ""
             if unmasked:
@@ -76,18 +102,19 @@ def customer_rows(customers, *, can_bulk: bool, unmasked: bool, marks_exact: boo
             else:
                 phone, email = mask_phone(c.phone), mask_email(c.email)
             cells.append(
-                f'  <td><a href="{url}">{escape(c.name)}</a>{exact}</td>\n  {status}\n'
-                f'  <td class="nowrap">{escape(phone)}</td>\n  <td>{escape(email)}</td>\n'
-                f"  <td>{escape(c.city)}</td>\n"
+                f'  <td class="primary"><a href="{url}">{escape(c.name)}</a>{exact}</td>\n  {status}\n'
+                f'  <td class="nowrap"{lb["phone"]}>{escape(phone)}</td>\n'
+                f'  <td class="email"{lb["email"]}>{escape(email)}</td>\n'
+                f'  <td class="city"{lb["city"]}>{escape(c.city)}</td>\n'
             )
         tags = "" if c.is_erased else "".join(f'<span class="badge tag">{escape(n)}</span> ' for n in c.tag_names)
         cells.append(
-            f"  <td>{segments.get(c.segment) or escape(c.segment)}</td>\n"
-            f"  <td>{escape(_owner(c))}</td>\n"
-            f"  <td>{tags}</td>\n"
-            f'  <td class="nowrap">{_ymd(c.last_interaction_at, zone) or "—"}</td>\n'
-            f'  <td class="num">{c.purchase_total:,.2f}</td>\n'
-            f'  <td class="nowrap">{_ymd(c.updated_at, zone)}</td>\n'
+            f'  <td class="nowrap"{lb["segment"]}>{segments.get(c.segment) or escape(c.segment)}</td>\n'
+            f'  <td class="owner"{lb["owner"]}>{escape(_owner(c))}</td>\n'
+            f'  <td class="tags"{lb["tags"]}>{tags}</td>\n'
+            f'  <td class="nowrap"{lb["last"]}>{_ymd(c.last_interaction_at, zone) or "—"}</td>\n'
+            f'  <td class="num"{lb["total"]}>{c.purchase_total:,.2f}</td>\n'
+            f'  <td class="nowrap secondary"{lb["updated"]}>{_ymd(c.updated_at, zone)}</td>\n'
             "</tr>"
         )
         out.append("".join(cells))
