@@ -13,7 +13,7 @@ from html import escape
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from closures import categories as reason_categories
 from closures.models import Action, Closure
@@ -23,6 +23,18 @@ from customers.rows import card_url_format
 from .filters import person_name
 
 NOTES_CHARS = 120
+
+# Each cell's column heading (templates/analytics/closure_list.html has the same msgids), in its
+# ``data-label``: a phone shows the rows as cards, each value after its label (static/css/app.css).
+_HEADINGS = {
+    "action": gettext_noop("Action"),
+    "category": gettext_noop("Category"),
+    "reason": gettext_noop("Reason"),
+    "notes": gettext_noop("Notes"),
+    "by": gettext_noop("By"),
+    "when": gettext_noop("When"),
+    "reverted": gettext_noop("Reverted"),
+}
 
 
 def _who(user) -> str:
@@ -53,6 +65,7 @@ def closure_rows(closures: list[Closure]) -> SafeString:
     erased_text, retired_text = escape(gettext("Erased")), escape(gettext("(retired)"))
     erased = f'<span class="badge erased">{erased_text}</span>'
     retired = f' <span class="muted">{retired_text}</span>'
+    lb = {key: f' data-label="{escape(gettext(heading))}"' for key, heading in _HEADINGS.items()}
     out = []
     for closure in closures:
         customer, reason = closure.customer, closure.reason
@@ -65,17 +78,18 @@ def closure_rows(closures: list[Closure]) -> SafeString:
             reverted = f'{_time(closure.reverted_at, zone)}<br><span class="small">{_who(closure.reverted_by)}</span>'
         else:
             reverted = "—"
+        url = card_url.format(closure.customer_id)
         out.append(
             "<tr>\n"
-            f'  <td><a href="{card_url.format(closure.customer_id)}">{escape(customer.customer_no)}</a>\n'
+            f'  <td class="primary"><a href="{url}">{escape(customer.customer_no)}</a>\n'
             f"          {who_it_was}</td>\n"
-            f"  <td>{actions.get(closure.action) or escape(closure.action)}</td>\n"
-            f"  <td>{categories.get(closure.category) or escape(closure.category)}</td>\n"
-            f"  <td>{escape(reason.label)}{'' if reason.is_active else retired}</td>\n"
-            f'  <td class="notes">{escape(notes)}</td>\n'
-            f"  <td>{_performer(closure)}</td>\n"
-            f"  <td>{_time(closure.performed_at, zone)}</td>\n"
-            f"  <td>{reverted}</td>\n"
+            f"  <td{lb['action']}>{actions.get(closure.action) or escape(closure.action)}</td>\n"
+            f"  <td{lb['category']}>{categories.get(closure.category) or escape(closure.category)}</td>\n"
+            f"  <td{lb['reason']}>{escape(reason.label)}{'' if reason.is_active else retired}</td>\n"
+            f'  <td class="notes"{lb["notes"]}>{escape(notes)}</td>\n'
+            f"  <td{lb['by']}>{_performer(closure)}</td>\n"
+            f'  <td class="nowrap"{lb["when"]}>{_time(closure.performed_at, zone)}</td>\n'
+            f"  <td{lb['reverted']}>{reverted}</td>\n"
             "</tr>\n"
         )
     return mark_safe("".join(out))  # noqa: S308 (every value above is escaped)

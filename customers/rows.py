@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format, get_format
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from crm.formatting import money
 from crm.templatetags.crm_tags import mask_email, mask_phone, pretty_phone
@@ -26,6 +26,22 @@ from .highlight import Marks
 from .models import Customer
 
 _PLACEHOLDER = 987654321
+
+# Each cell's column heading (templates/customers/search.html has the same msgids), in its
+# ``data-label``: a phone shows the rows as cards, each value after its label (static/css/app.css).
+_HEADINGS = {
+    "number": gettext_noop("Customer number"),
+    "status": gettext_noop("Status"),
+    "phone": gettext_noop("Phone"),
+    "email": gettext_noop("Email"),
+    "city": gettext_noop("City"),
+    "segment": gettext_noop("Segment"),
+    "owner": gettext_noop("Owner"),
+    "tags": gettext_noop("Tags"),
+    "last": gettext_noop("Last interaction"),
+    "total": gettext_noop("Purchase total"),
+    "updated": gettext_noop("Updated"),
+}
 
 
 def card_url_format() -> str:
@@ -67,6 +83,7 @@ def customer_rows(
     exact_text = escape(gettext("Exact match"))  # not inside the f-string: makemessages would miss it
     exact_badge = f' <span class="badge tag">{exact_text}</span>'
     select = gettext("Select %(number)s")
+    lb = {key: f' data-label="{escape(gettext(heading))}"' for key, heading in _HEADINGS.items()}
     out = []
     for c in customers:
         number = marks.in_number(c.customer_no)
@@ -74,11 +91,20 @@ def customer_rows(
         cells = ["<tr>\n"]
         if can_bulk:
             label = escape(select % {"number": c.customer_no})
-            cells.append(f'  <td><input type="checkbox" name="ids" value="{c.pk}" aria-label="{label}"></td>\n')
-        cells.append(f'  <td class="nowrap"><a href="{url}">{number}</a></td>\n')
-        status = f'<td><span class="badge {escape(c.status)}">{statuses.get(c.status) or escape(c.status)}</span></td>'
+            cells.append(
+                f'  <td class="select"><label class="tap">'
+                f'<input type="checkbox" name="ids" value="{c.pk}" aria-label="{label}"></label></td>\n'
+            )
+        cells.append(f'  <td class="nowrap"{lb["number"]}><a href="{url}">{number}</a></td>\n')
+        status = (
+            f'<td class="aside"{lb["status"]}>'
+            f'<span class="badge {escape(c.status)}">{statuses.get(c.status) or escape(c.status)}</span></td>'
+        )
         if c.is_erased:
-            cells.append(f'  <td class="muted">{erased_text}</td>\n  {status}\n  <td></td><td></td><td></td>\n')
+            cells.append(
+                f'  <td class="primary muted">{erased_text}</td>\n  {status}\n'
+                f'  <td{lb["phone"]}></td><td{lb["email"]}></td><td class="city"{lb["city"]}></td>\n'
+            )
         else:
             exact = exact_badge if marks_exact and getattr(c, "exact_match", None) == 0 else ""
             if unmasked:
@@ -86,18 +112,19 @@ def customer_rows(
             else:
                 phone, email = mask_phone(c.phone), mask_email(c.email)
             cells.append(
-                f'  <td><a href="{url}">{marks.in_name(c.name)}</a>{exact}</td>\n  {status}\n'
-                f'  <td class="nowrap">{marks.in_phone(phone)}</td>\n  <td>{marks.in_email(email)}</td>\n'
-                f"  <td>{escape(c.city)}</td>\n"
+                f'  <td class="primary"><a href="{url}">{marks.in_name(c.name)}</a>{exact}</td>\n  {status}\n'
+                f'  <td class="nowrap"{lb["phone"]}>{marks.in_phone(phone)}</td>\n'
+                f'  <td class="email"{lb["email"]}>{marks.in_email(email)}</td>\n'
+                f'  <td class="city"{lb["city"]}>{escape(c.city)}</td>\n'
             )
         tags = "" if c.is_erased else "".join(f'<span class="badge tag">{escape(n)}</span> ' for n in c.tag_names)
         cells.append(
-            f"  <td>{segments.get(c.segment) or escape(c.segment)}</td>\n"
-            f"  <td>{escape(_owner(c))}</td>\n"
-            f"  <td>{tags}</td>\n"
-            f'  <td class="nowrap">{_ymd(c.last_interaction_at, zone) or "—"}</td>\n'
-            f'  <td class="num">{money(c.purchase_total)}</td>\n'
-            f'  <td class="nowrap">{_ymd(c.updated_at, zone)}</td>\n'
+            f'  <td class="nowrap"{lb["segment"]}>{segments.get(c.segment) or escape(c.segment)}</td>\n'
+            f'  <td class="owner"{lb["owner"]}>{escape(_owner(c))}</td>\n'
+            f'  <td class="tags"{lb["tags"]}>{tags}</td>\n'
+            f'  <td class="nowrap"{lb["last"]}>{_ymd(c.last_interaction_at, zone) or "—"}</td>\n'
+            f'  <td class="num"{lb["total"]}>{money(c.purchase_total)}</td>\n'
+            f'  <td class="nowrap secondary"{lb["updated"]}>{_ymd(c.updated_at, zone)}</td>\n'
             "</tr>"
         )
         out.append("".join(cells))

@@ -66,27 +66,6 @@
       toggle.setAttribute("aria-expanded", fold.classList.toggle("open") ? "true" : "false");
     }
   });
-  // Tables that become stacked rows on a phone (class "stack" or "results") label each cell with its
-  // column's heading, shown before the value there (static/css/app.css); without JavaScript the
-  // values show unlabelled.
-  function labelCells(root) {
-    root.querySelectorAll("table.stack, table.results").forEach(function (table) {
-      var labels = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
-        return th.textContent.trim();
-      });
-      table.querySelectorAll("tbody tr").forEach(function (row) {
-        Array.prototype.forEach.call(row.children, function (cell, i) {
-          if (labels[i]) {
-            cell.setAttribute("data-label", labels[i]);
-          }
-        });
-      });
-    });
-  }
-  labelCells(document);
-  document.addEventListener("htmx:afterSwap", function (event) {
-    labelCells(event.detail.target);
-  });
   // Confirm dialogs for links/buttons carrying data-confirm.
   document.addEventListener("submit", function (event) {
     var form = event.target;

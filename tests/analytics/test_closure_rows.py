@@ -1,10 +1,12 @@
 """The closure list's rows (analytics.rows), written in Python: what each cell shows."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext
 
 from analytics.rows import closure_rows
 from closures.models import Closure
@@ -65,7 +67,7 @@ def test_a_retired_reason_is_marked_and_long_notes_are_cut_at_120_characters():
     reason = ClosureReasonFactory(label_en="Old reason", is_active=False)
     html = row_html(ClosureFactory(reason=reason, notes="x" * 200))
     assert 'Old reason <span class="muted">(retired)</span>' in html
-    assert f'<td class="notes">{"x" * 119}…</td>' in html
+    assert f'<td class="notes" data-label="Notes">{"x" * 119}…</td>' in html
 
 
 def test_every_text_is_escaped():
@@ -82,3 +84,13 @@ def test_labels_follow_the_language():
         html = row_html(closure)
     assert "搬迁" in html and "Moved away" not in html
     assert "作废" in html and "(已停用)" in html
+
+
+def test_every_cell_but_the_customer_carries_its_heading_for_the_phone_cards():
+    with translation.override("zh-hans"):
+        html = row_html(ClosureFactory())
+        headings = [gettext(h) for h in ("Action", "Category", "Reason", "Notes", "By", "When", "Reverted")]
+    assert html.count("<td") == 8
+    assert html.count('<td class="primary">') == 1
+    assert re.findall(r'data-label="([^"]*)"', html) == headings
+    assert headings[0] == "操作" and headings[-1] == "已撤销"

@@ -258,7 +258,7 @@ def test_the_closure_list_names_an_imported_performer(cards, admin_user, admin_c
         [Closure.objects.select_related("customer", "reason", "performed_by").get(customer__customer_no="H3")]
     )
 
-    assert "<td>Old Clerk (imported)</td>" in str(row)
+    assert '<td data-label="By">Old Clerk (imported)</td>' in str(row)
     assert "Old Clerk (imported)" in page
 
 

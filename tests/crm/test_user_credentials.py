@@ -88,7 +88,7 @@ def test_an_admin_cannot_send_a_superuser_a_reset_link(admin_client, superuser, 
 def test_the_list_marks_superusers_and_gives_them_no_edit_link(admin_client, superuser, staff_user):
     page = admin_client.get(reverse("users:list")).content.decode()
 
-    row = page[page.index("<td>root") :].split("</tr>")[0]
+    row = page[page.index('<td class="primary">root') :].split("</tr>")[0]
     assert "Superuser" in row
     assert _edit(superuser) not in page
     assert _edit(staff_user) in page

@@ -43,7 +43,8 @@ def test_the_page_lists_every_batch_newest_first_with_its_counts_and_links(admin
     assert "Historical closures" in html and "Customers" in html
     assert admin_user.get_full_name() in html
     assert (
-        '<td class="num">10</td>\n    <td class="num">8</td>\n    <td class="num">2</td>\n    <td class="num">0</td>'
+        '<td class="num" data-label="Rows">10</td>\n    <td class="num" data-label="Created">8</td>\n'
+        '    <td class="num" data-label="Updated">2</td>\n    <td class="num" data-label="Closures recorded">0</td>'
         in html
     )
     assert f'href="{older.get_absolute_url().replace("&", "&amp;")}"' in html

@@ -77,7 +77,7 @@ def test_the_page_lists_the_first_200_problems_and_the_download_has_them_all(adm
     response = upload(admin_client, csv_bytes(rows), "many.csv")
 
     page = response.content.decode()
-    assert page.count('<tr><td class="num">') == MAX_PROBLEMS_SHOWN
+    assert page.count('<tr><td class="num" data-label=') == MAX_PROBLEMS_SHOWN
     assert "50 more problems are not listed here; the file with the problems marked has them." in page
     problems = download(admin_client, response)["Problems"]
     assert problems.max_row == 1 + MAX_PROBLEMS_SHOWN + 50

@@ -105,7 +105,7 @@ def test_a_bad_file_lists_its_problems_and_offers_no_confirmation(admin_client):
     assert response.context["upload"] is None
     assert "Confirm import" not in page
     assert "This mobile number has 10 digits; Chinese mobiles have 11." in page
-    assert '<td class="num">3</td><td>phone</td>' in page
+    assert '<td class="num" data-label="Line">3</td><td data-label="Column">phone</td>' in page
     assert Customer.objects.count() == 0
 
 

@@ -1,6 +1,7 @@
 """The search results' rows (customers.rows), written in Python: what each cell shows."""
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -58,7 +59,8 @@ def test_the_columns_in_order_for_an_admin_who_may_bulk_close():
     Customer.objects.filter(pk=customer.pk).update(updated_at=dt.datetime(2026, 4, 30, 20, 0, tzinfo=dt.UTC))
     customer.refresh_from_db()
     html = rows([customer], can_bulk=True, unmasked=True, tags={customer.pk: ["vip", "wechat"]})
-    assert cells(html)[0] == f'<input type="checkbox" name="ids" value="{customer.pk}" aria-label="Select C000901">'
+    checkbox = f'<input type="checkbox" name="ids" value="{customer.pk}" aria-label="Select C000901">'
+    assert cells(html)[0] == f'<label class="tap">{checkbox}</label>'
     assert cells(html)[3:] == [
         '<span class="badge active">Active</span>',
         "+86 138 1234 5678",
@@ -89,7 +91,7 @@ def test_a_card_without_owner_or_interaction_shows_empty_owner_and_a_dash():
 
 def test_an_owner_without_a_full_name_is_shown_by_username():
     customer = CustomerFactory(owner=UserFactory(username="wang01", first_name="", last_name=""))
-    assert "<td>wang01</td>" in rows([customer])
+    assert '<td class="owner" data-label="Owner">wang01</td>' in rows([customer])
 
 
 def test_an_erased_card_shows_no_personal_data_and_no_tags():
@@ -122,3 +124,24 @@ def test_dates_are_the_local_day():
     late = timezone.make_aware(dt.datetime(2026, 1, 31, 23, 30), timezone.get_fixed_timezone(8 * 60))
     customer = CustomerFactory(last_interaction_at=late)
     assert "2026-01-31" in rows([customer])
+
+
+def test_every_cell_but_the_checkbox_and_the_name_carries_its_heading_for_the_phone_cards():
+    customer = CustomerFactory(name="李娜")
+    with translation.override("zh-hans"):
+        html = rows([customer], can_bulk=True)
+    assert re.findall(r'data-label="([^"]*)"', html) == [
+        "客户编号",
+        "状态",
+        "电话",
+        "邮件",
+        "城市",
+        "客户分级",
+        "负责人",
+        "标签",
+        "最近互动",
+        "购买总额",
+        "更新时间",
+    ]
+    assert re.search(r'<td class="select"><label class="tap"><input type="checkbox"', html)
+    assert '<td class="primary"><a href="' in html and ">李娜</a></td>" in html

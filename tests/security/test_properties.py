@@ -192,7 +192,7 @@ SEARCH_CARDS = [
     ("PS07", "archived", "potential", "上海"),
     ("PS08", "erased", "regular", ""),
 ]
-CARD_NUMBER = re.compile(r'<td class="nowrap"><a href="[^"]*">([^<]*)</a></td>')
+CARD_NUMBER = re.compile(r'<td class="nowrap"[^>]*><a href="[^"]*">([^<]*)</a></td>')
 
 
 @pytest.fixture
