@@ -8,7 +8,6 @@ from django import forms
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -81,12 +80,9 @@ def _refused(request, form=None):
 
 
 def _show(request, upload, report, *, discard: bool, failed: bool = False):
-    if discard:
-        uploads.discard_upload(upload.upload_id)
-    confirmable = report.ok and not report.written and not discard
-    context = {"report": report, "upload": upload if confirmable else None, "failed": failed}
-    if report.problem_count and not discard and marked.has_marked_copy(upload):
-        context["marked_url"] = reverse("closures:import_marked", args=[upload.upload_id])
+    context = marked.preview_context(
+        upload, report, discard=discard, failed=failed, marked_url_name="closures:import_marked"
+    )
     return render(request, PREVIEW_PAGE, context)
 
 

@@ -24,6 +24,7 @@ from pathlib import PurePath
 
 from django.core.files import File
 from django.core.files.storage import default_storage
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -32,12 +33,25 @@ from openpyxl.styles import Font, PatternFill
 
 from .cleaning import blank_row
 from .reading import CellError, Formula, read_rows
-from .uploads import StoredUpload
+from .uploads import StoredUpload, discard_upload
 
 PROBLEM_FILL = PatternFill("solid", fgColor="FFC7CE")
 WARNING_FILL = PatternFill("solid", fgColor="FFEB9C")
 COMMENT_AUTHOR = "CRM"
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
+
+
+def preview_context(upload: StoredUpload, report, *, discard: bool, failed: bool, marked_url_name: str) -> dict:
+    """What an import's preview page shows (the customer import and the import of past closures):
+    the report, the upload while it can be confirmed, and the copy with its problems marked while
+    one is kept. ``discard``: the upload is dropped now (nothing in it can ever be imported)."""
+    if discard:
+        discard_upload(upload.upload_id)
+    confirmable = report.ok and not report.written and not discard
+    context = {"report": report, "upload": upload if confirmable else None, "failed": failed}
+    if report.problem_count and not discard and has_marked_copy(upload):
+        context["marked_url"] = reverse(marked_url_name, args=[upload.upload_id])
+    return context
 
 
 def has_marked_copy(upload: StoredUpload) -> bool:

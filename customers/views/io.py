@@ -82,12 +82,9 @@ def _upload_refused(request, form=None):
 
 
 def _show_report(request, upload, report, *, discard: bool, failed: bool = False):
-    if discard:
-        imports.discard_upload(upload.upload_id)
-    confirmable = report.ok and not report.written and not discard
-    context = {"report": report, "upload": upload if confirmable else None, "failed": failed}
-    if report.problem_count and not discard and marked.has_marked_copy(upload):
-        context["marked_url"] = reverse("customers:import_marked", args=[upload.upload_id])
+    context = marked.preview_context(
+        upload, report, discard=discard, failed=failed, marked_url_name="customers:import_marked"
+    )
     return render(request, PREVIEW_PAGE, context)
 
 

@@ -9,6 +9,7 @@ import os
 import shutil
 
 import pytest
+from django.urls import reverse
 
 from tests.factories import TEST_PASSWORD, UserFactory
 
@@ -62,9 +63,44 @@ def browser():
         browser.close()
 
 
+PHONE = {"width": 390, "height": 844}
+# The elements that stick out past the right edge of the screen, to say what overflows.
+WIDER_THAN_THE_SCREEN = """() => {
+  const width = window.innerWidth;
+  const out = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const box = el.getBoundingClientRect();
+    if (box.right > width + 0.5 && box.width > 0 && !el.closest('.table-wrap')) {
+      out.push(`${el.tagName.toLowerCase()}.${el.className} right=${Math.round(box.right)}`);
+    }
+  }
+  return out.slice(0, 8);
+}"""
+
+
+def open_action(page, customer, label):
+    """Open the card's Actions menu and follow one of its links (Close card, Reinstate, Delete...)."""
+    page.goto(reverse("customers:card", args=[customer.pk]))
+    page.get_by_text("Actions", exact=True).click()
+    page.get_by_role("link", name=label, exact=True).click()
+    page.wait_for_load_state()
+
+
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(locale="en-US", base_url=live_server.url)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone_page(browser, live_server):
+    """A page the size of a phone (390 × 844, touch), for the layout tests."""
+    context = browser.new_context(
+        locale="en-US", base_url=live_server.url, viewport=PHONE, is_mobile=True, has_touch=True
+    )
     context.set_default_timeout(10_000)
     page = context.new_page()
     yield page

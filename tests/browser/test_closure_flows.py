@@ -5,16 +5,10 @@ from django.urls import reverse
 
 from closures.models import Closure
 from customers.models import Customer
+from tests.browser.conftest import open_action
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _open_action(page, customer, label):
-    page.goto(reverse("customers:card", args=[customer.pk]))
-    page.get_by_text("Actions", exact=True).click()
-    page.get_by_role("link", name=label, exact=True).click()
-    page.wait_for_load_state()
 
 
 def _choose_reason_and_continue(page, notes="客户来电要求销卡"):
@@ -33,7 +27,7 @@ def _choose_reason_and_continue(page, notes="客户来电要求销卡"):
 def test_staff_closes_voids_and_archives_a_card(page, login, label, action, status):
     customer = CustomerFactory(name="陈静")
     login("Staff")
-    _open_action(page, customer, label)
+    open_action(page, customer, label)
     _choose_reason_and_continue(page)
     assert page.get_by_text("Active").first.is_visible()
     page.get_by_role("button", name="Confirm").click()
@@ -48,7 +42,7 @@ def test_staff_closes_voids_and_archives_a_card(page, login, label, action, stat
 def test_cancel_on_the_confirmation_changes_nothing(page, login):
     customer = CustomerFactory(name="赵敏")
     login("Staff")
-    _open_action(page, customer, "Close card")
+    open_action(page, customer, "Close card")
     _choose_reason_and_continue(page)
     page.get_by_role("link", name="Cancel").click()
     page.wait_for_load_state()
@@ -60,11 +54,11 @@ def test_cancel_on_the_confirmation_changes_nothing(page, login):
 def test_manager_reinstates_a_closed_card(page, login):
     customer = CustomerFactory(name="孙丽")
     login("Manager")
-    _open_action(page, customer, "Close card")
+    open_action(page, customer, "Close card")
     _choose_reason_and_continue(page)
     page.get_by_role("button", name="Confirm").click()
     page.wait_for_load_state()
-    _open_action(page, customer, "Reinstate")
+    open_action(page, customer, "Reinstate")
     page.get_by_label("Note").fill("客户回来了")
     page.get_by_role("button", name="Reinstate").click()
     page.wait_for_load_state()
@@ -76,7 +70,7 @@ def test_manager_reinstates_a_closed_card(page, login):
 def test_admin_deletes_a_card_with_typed_confirmation(page, login):
     customer = CustomerFactory(name="周杰", customer_no="C000777", phone="+8613655556666")
     login("Admin")
-    _open_action(page, customer, "Delete")
+    open_action(page, customer, "Delete")
     _choose_reason_and_continue(page, notes="客户要求删除个人信息")
     page.get_by_label("Type the customer number to confirm").fill("C000777")
     page.get_by_role("button", name="Confirm").click()

@@ -8,11 +8,10 @@ import pytest
 from closures import operations
 from closures.models import ClosureReason, ClosureRequest
 from closures.rules import ClosureChoice
+from tests.browser.conftest import PHONE
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-PHONE = {"width": 390, "height": 844}
 
 
 def ask(by, number: str) -> ClosureRequest:
@@ -26,14 +25,8 @@ def shot(page, name: str) -> None:
 
 
 @pytest.fixture
-def phone(browser, live_server):
-    context = browser.new_context(
-        locale="en-US", base_url=live_server.url, viewport=PHONE, is_mobile=True, has_touch=True
-    )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    yield page
-    context.close()
+def phone(phone_page):
+    return phone_page
 
 
 def test_on_a_phone_the_requester_sees_the_count_and_reads_the_outcome(phone, manager_user):

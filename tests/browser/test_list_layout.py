@@ -17,12 +17,13 @@ from closures import operations
 from closures.models import Action, ClosureRequest
 from closures.rules import ClosureChoice
 from customers import gate
+from tests.browser.conftest import PHONE, WIDER_THAN_THE_SCREEN
 from tests.browser.sample import LONG_NAME, LONG_NOTES, shop
 from tests.factories import TEST_PASSWORD, CustomerFactory, ImportBatchFactory, TagFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SIZES = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1366, "height": 768}}
+SIZES = {"phone": PHONE, "laptop": {"width": 1366, "height": 768}}
 LOCALES = {"en": "en-US", "zh": "zh-CN"}
 NARROWEST_TEXT = 40  # px: narrower, a column shows a character or two per line
 
@@ -53,18 +54,6 @@ SQUEEZED_CELLS = """(narrowest) => {
   return out.slice(0, 8);
 }"""
 
-# What sticks out past the right edge of the screen, or scrolls sideways inside its .table-wrap.
-WIDER_THAN_THE_SCREEN = """() => {
-  const width = window.innerWidth;
-  const out = [];
-  for (const el of document.querySelectorAll('body *')) {
-    const box = el.getBoundingClientRect();
-    if (box.right > width + 0.5 && box.width > 0 && !el.closest('.table-wrap')) {
-      out.push(`${el.tagName.toLowerCase()}.${el.className} right=${Math.round(box.right)}`);
-    }
-  }
-  return out.slice(0, 8);
-}"""
 
 SCROLLING_TABLES = """() => Array.from(document.querySelectorAll('main .table-wrap'))
   .filter((wrap) => wrap.scrollWidth > wrap.clientWidth + 1 && !wrap.closest('.chart, .cohorts'))

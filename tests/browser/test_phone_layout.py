@@ -7,38 +7,19 @@ import re
 import pytest
 from django.urls import reverse
 
+from tests.browser.conftest import PHONE, WIDER_THAN_THE_SCREEN
 from tests.browser.sample import LONG_NAME, shop
 from tests.factories import TEST_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PHONE = {"width": 390, "height": 844}
 FILTERS = re.compile(r"^Filters")  # not "Apply filters"
-
-# The elements that stick out past the right edge of the screen, to say what overflows.
-WIDER_THAN_THE_SCREEN = """() => {
-  const width = window.innerWidth;
-  const out = [];
-  for (const el of document.querySelectorAll('body *')) {
-    const box = el.getBoundingClientRect();
-    if (box.right > width + 0.5 && box.width > 0 && !el.closest('.table-wrap')) {
-      out.push(`${el.tagName.toLowerCase()}.${el.className} right=${Math.round(box.right)}`);
-    }
-  }
-  return out.slice(0, 8);
-}"""
 
 
 @pytest.fixture
-def page(browser, live_server):
+def page(phone_page):
     """A phone-sized page (replaces the desktop-sized one of conftest.py in this module)."""
-    context = browser.new_context(
-        locale="en-US", base_url=live_server.url, viewport=PHONE, is_mobile=True, has_touch=True
-    )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    yield page
-    context.close()
+    return phone_page
 
 
 @pytest.fixture

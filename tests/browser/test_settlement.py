@@ -11,23 +11,17 @@ from django.urls import reverse
 
 from closures.models import Closure
 from customers.models import Customer, LedgerEntry
+from tests.browser.conftest import open_action
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _open_action(page, customer, label):
-    page.goto(reverse("customers:card", args=[customer.pk]))
-    page.get_by_text("Actions", exact=True).click()
-    page.get_by_role("link", name=label, exact=True).click()
-    page.wait_for_load_state()
 
 
 def test_a_refunded_balance_stays_settled_after_reinstating_and_the_export_says_how(page, login):
     customer = CustomerFactory(name="钱多多", balance=Decimal("1000.55"), points=0)
     login("Manager")
 
-    _open_action(page, customer, "Close card")
+    open_action(page, customer, "Close card")
     select = page.get_by_label("Reason")
     values = select.locator("option").evaluate_all("(opts) => opts.map(o => o.value).filter(v => v)")
     select.select_option(values[0])
@@ -49,7 +43,7 @@ def test_a_refunded_balance_stays_settled_after_reinstating_and_the_export_says_
     refund = LedgerEntry.objects.get(customer=customer, kind="refund")
     assert (refund.amount, refund.method) == (Decimal("-1000.55"), "cash")
 
-    _open_action(page, customer, "Reinstate")
+    open_action(page, customer, "Reinstate")
     assert "Refunded ¥1,000.55 in cash on " in page.content()
     page.get_by_label("Note").fill("客户回来了")
     page.get_by_role("button", name="Reinstate").click()
