@@ -10,6 +10,7 @@ import json
 import random
 import time
 from datetime import UTC, datetime
+from importlib import import_module
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -21,7 +22,7 @@ from closures import tally
 from closures.models import Closure, ClosureReason, ClosureRequest
 from crm.models import AuditEntry, Job
 from crm.roles import ADMIN, MANAGER, STAFF
-from customers.models import Customer, ImportBatch, Interaction, NameGram, Purchase, Tag
+from customers.models import Customer, ImportBatch, Interaction, LedgerEntry, NameGram, Purchase, Tag
 
 from . import vocab
 from .cards import CardRows
@@ -150,6 +151,7 @@ class Loader(Planning, CardRows, ClosureRows):
             NameGram,
             Closure,
             ClosureRequest,
+            LedgerEntry,
         )
         self.tables = [m._meta.db_table for m in models] + [AuditEntry._meta.db_table, Job._meta.db_table]
         cursor.execute(f"TRUNCATE {', '.join(self.tables)} RESTART IDENTITY CASCADE")
@@ -217,6 +219,8 @@ class Loader(Planning, CardRows, ClosureRows):
         )
         for table, sequence in cursor.fetchall():
             cursor.execute(f"SELECT setval(%s, GREATEST((SELECT max(id) FROM {table}), 1))", [sequence])
+        # Every card loaded with a balance or points opens its ledger, as migration customers 0014 does.
+        cursor.execute(import_module("customers.migrations.0014_ledger").OPENING_SQL)
         # The epoch triggers were off during the load: counts cached before it must not be served.
         cursor.execute("UPDATE customers_cardepoch SET token = gen_random_uuid() WHERE id = 1")
         marker = dict(self.wanted, loaded_at=datetime.now(UTC).isoformat(timespec="seconds"))
