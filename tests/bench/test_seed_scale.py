@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.db.models import Q, Sum
 
 from bench.management.commands.seed_scale import Command as SeedScale
 from closures import tally
@@ -78,6 +79,14 @@ class TestOnPostgres:
             purchases = list(customer.purchases.all())
             assert customer.purchase_count == len(purchases)
             assert customer.purchase_total == sum((p.amount for p in purchases), start=customer.purchase_total * 0)
+
+    def test_every_loaded_balance_is_its_cards_ledger(self):
+        seed()
+        holding = Customer.objects.filter(Q(balance__gt=0) | Q(points__gt=0))
+        assert holding.exists()
+        for customer in holding[:200]:
+            totals = customer.ledger.aggregate(amount=Sum("amount"), points=Sum("points"))
+            assert (totals["amount"], totals["points"]) == (customer.balance, customer.points)
 
     def test_name_grams_are_exactly_what_the_trigger_would_store(self):
         seed()
