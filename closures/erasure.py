@@ -68,6 +68,7 @@ def erase_customer(customer, choice: ClosureChoice, *, by, confirmation: str, re
             action=Action.ERASE,
             notes=_redacted(choice.notes.strip(), old_values),
             settlement_note=_redacted(choice.settlement_note.strip(), old_values),
+            forfeit_reason=_redacted(choice.forfeit_reason.strip(), old_values),
         )
         if closure is None:
             closure = writes.close(
@@ -129,11 +130,13 @@ def _personal_values(customer: Customer) -> list[str]:
     values += list(customer.tags.values_list("name", flat=True))
     for summary, outcome in Interaction.objects.filter(customer=customer).values_list("summary", "outcome"):
         values += [summary, outcome]
-    for row in Closure.objects.filter(customer=customer).values_list("notes", "settlement_note", "revert_note"):
+    closures = Closure.objects.filter(customer=customer)
+    for row in closures.values_list("notes", "settlement_note", "revert_note", "forfeit_reason"):
         values += list(row)
     requests = ClosureRequest.objects.filter(customer=customer)
-    for row in requests.values_list("notes", "settlement_note", "decision_note"):
+    for row in requests.values_list("notes", "settlement_note", "decision_note", "forfeit_reason"):
         values += list(row)
+    values += list(customer.ledger.exclude(note="").values_list("note", flat=True))  # typed on its balance entries
     # Earlier values too (a previous phone number or name), as the card's edit history recorded them.
     personal = set(PERSONAL_FIELDS) | {"tags"}
     for changes in AuditEntry.objects.for_customer(customer.pk).values_list("changes", flat=True):

@@ -23,6 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from crm import audit, inbox
+from customers import ledger
 from customers.gate import Source
 from customers.models import Customer
 
@@ -323,6 +324,7 @@ def write_closures(
         ClosureRequest.objects.filter(customer_id=closure.customer_id).update(
             notes="", settlement_note="", decision_note="", forfeit_reason=""
         )
+        ledger.forget_notes(closure.customer_id)
     return list(new)
 
 

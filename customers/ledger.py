@@ -19,6 +19,8 @@ because nothing but a new entry could.
         by transfer, the merge of a duplicate).
     opening_entries(cards, *, by, note) -> list[LedgerEntry]
         the opening entries of cards created with a balance (an import's new cards), unsaved.
+    forget_notes(customer_id)
+        erasure: the notes typed on the card's entries are blanked, the amounts kept.
 
 Every entry is audited ("ledger.<kind>", the totals old → new) on the card's history.
 """
@@ -176,6 +178,12 @@ def opening_entries(cards, *, by, note: str) -> list[LedgerEntry]:
         for card in cards
         if card.balance or card.points
     ]
+
+
+def forget_notes(customer_id: int) -> None:
+    """Erasure: the text typed on a card's entries (why an adjustment, a forfeit) goes with its
+    personal data; the amounts, kinds and dates stay, so the money's history still adds up."""
+    LedgerEntry.objects.filter(customer_id=customer_id).update(note="")
 
 
 def recent(customer, count: int = 10) -> list[LedgerEntry]:

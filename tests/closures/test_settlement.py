@@ -16,6 +16,8 @@ from analytics.filters import ClosureFilter
 from closures import erasure, operations, rules
 from closures.models import Closure, ClosureRequest, ClosureSettings
 from closures.rules import ClosureChoice
+from crm.models import AuditEntry
+from customers import ledger
 from customers.models import Customer, LedgerEntry
 from tests.factories import CustomerFactory
 
@@ -192,7 +194,8 @@ def test_reinstating_brings_no_money_back_and_the_page_says_why(manager_user, ma
 
 
 def test_erasing_an_archived_card_that_kept_its_balance_settles_it(manager_user, admin_user):
-    customer = card("30.00", points=7)
+    customer = card("25.00", points=7)
+    ledger.post(customer, "adjustment", amount="5", note="王女士来电补差价", by=manager_user)
     close(customer, manager_user, action="archive", code="long-inactive", settlement="keep")
     choice = ClosureChoice("erase", reason("erasure-request"))
     with pytest.raises(ValidationError, match="choose how they are settled"):
@@ -215,6 +218,10 @@ def test_erasing_an_archived_card_that_kept_its_balance_settles_it(manager_user,
     assert (customer.status, customer.balance, customer.points) == ("erased", Decimal("0.00"), 0)
     closure = Closure.objects.get(customer=customer)
     assert (closure.action, closure.settlement, closure.settled_amount) == ("archive", "forfeit", Decimal("30.00"))
+    # What people typed on its balance entries goes with the personal data; the amounts stay.
+    assert list(customer.ledger.exclude(note="").values_list("note", flat=True)) == []
+    assert customer.ledger.get(kind="forfeit").amount == Decimal("-30.00")
+    assert not AuditEntry.objects.filter(notes__contains="王女士来电补差价").exists()
 
 
 def test_the_export_row_carries_the_money_at_closure_and_the_settlement(manager_user):
