@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from crm.permissions import require
@@ -146,9 +147,10 @@ def bulk_confirm(request):
 
 
 def _result_page(request, choice: ClosureChoice, result):
-    summary = _("%(done)s cards done, %(skipped)s skipped.") % {
-        "done": len(result.done),
-        "skipped": len(result.skipped),
+    done, skipped = len(result.done), len(result.skipped)
+    summary = _("%(done)s, %(skipped)s.") % {
+        "done": ngettext("%(count)s card done", "%(count)s cards done", done) % {"count": done},
+        "skipped": ngettext("%(count)s skipped", "%(count)s skipped", skipped) % {"count": skipped},
     }
     (messages.warning if result.needs_attention else messages.success)(request, summary)
     context = {

@@ -89,7 +89,7 @@ def test_a_bulk_run_with_skipped_cards_warns_and_offers_to_retry_them(browser, l
         assert page.locator("[data-selection-bar]").inner_text().startswith("3 customers selected.")
         page.get_by_role("button", name="Confirm").click()
         page.wait_for_load_state()
-        assert page.locator(".message.warning").inner_text() == "1 cards done, 2 skipped."
+        assert page.locator(".message.warning").inner_text() == "1 card done, 2 skipped."
         assert page.locator("[data-result]").get_attribute("data-result") == "some-skipped"
         assert page.locator(".skip-group").count() == 1  # both not active
         _shot(page, f"bulk-result-{size}")

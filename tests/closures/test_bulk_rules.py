@@ -81,7 +81,7 @@ def test_a_card_changed_after_the_bulk_preview_is_skipped_with_that_reason(manag
 
     result = bulk_confirm(manager_client, token)
 
-    assert "1 cards done, 1 skipped." in messages_of(result)
+    assert "1 card done, 1 skipped." in messages_of(result)
     ((skipped, why),) = result.context["result"].skipped
     assert skipped == edited
     assert (
