@@ -196,14 +196,18 @@ SETTLING_KINDS = (Kind.REFUND, Kind.FORFEIT, Kind.TRANSFER_OUT)
 
 
 def settled_entries(closure) -> list[tuple[LedgerEntry, str]]:
-    """The entries that settled a closure's money (written with it, so from its moment on), oldest first:
-    what the reinstate page shows, since reinstating brings none of it back."""
+    """The entries that settled a closure's money (written with it, so from its moment on; for a merged
+    duplicate, the merge's transfer just before it), oldest first: what the reinstate page shows,
+    since reinstating brings none of it back."""
     if closure is None or not closure.settlement:
         return []
-    entries = LedgerEntry.objects.filter(
-        customer_id=closure.customer_id, kind__in=SETTLING_KINDS, created_at__gte=closure.performed_at
-    )
-    return [(entry, entry_words(entry)) for entry in entries.select_related("by", "counterpart").order_by("id")[:5]]
+    entries = LedgerEntry.objects.filter(customer_id=closure.customer_id).select_related("by", "counterpart")
+    if closure.merged:  # the merge's transfer to the survivor, written just before the closure itself
+        transfers = entries.filter(kind=Kind.TRANSFER_OUT, counterpart_id=closure.settled_to_id)
+        found = list(transfers.filter(created_at__lte=closure.performed_at).order_by("-id")[:1])
+    else:
+        found = list(entries.filter(kind__in=SETTLING_KINDS, created_at__gte=closure.performed_at).order_by("id")[:5])
+    return [(entry, entry_words(entry)) for entry in found]
 
 
 def entry_words(entry: LedgerEntry) -> str:
