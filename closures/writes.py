@@ -22,7 +22,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from crm import audit, inbox
+from crm import audit, inbox, outbox
 from customers import ledger
 from customers.gate import Source
 from customers.models import Customer
@@ -290,7 +290,7 @@ def save_bulk_run(run: BulkClosure) -> None:
 
 
 def write_closures(
-    *, new: list[Closure] = (), reverted: list[Closure] = (), erased: list[Closure] = ()
+    *, new: list[Closure] = (), reverted: list[Closure] = (), erased: list[Closure] = (), announce: bool = True
 ) -> list[Closure]:
     """The one place that writes closure rows and the dashboard's tallies (closures/tally.py).
 
@@ -299,6 +299,12 @@ def write_closures(
     and requests is wiped (withdraw the card's pending requests first: ``withdraw_requests``).
     The tallies count new closures and move reverted ones to their reverted month; erasure changes
     nothing they count. Callers hold the transaction.
+
+    Each closure made, reverted or erased is also an event in the outbox (crm/outbox.py:
+    ``card.closed``, ``card.voided``, ``card.archived``, ``card.reinstated``, ``card.erased``),
+    written in the same transaction, so the follow-ups and integrations of later floors hear of it
+    only once it commits. ``announce=False`` for historical closures read from a file: they are
+    records of the past, not something that just happened to a customer.
     """
     if len(new) == 1:
         save_new(new[0])
@@ -325,7 +331,48 @@ def write_closures(
             notes="", settlement_note="", decision_note="", forfeit_reason=""
         )
         ledger.forget_notes(closure.customer_id)
+    if announce:
+        _announce(new, reverted, erased)
     return list(new)
+
+
+EVENT_TYPES = {"close": "card.closed", "void": "card.voided", "archive": "card.archived"}
+
+
+def event_payload(closure: Closure) -> dict:
+    """What an event says of a closure: ids, codes and amounts, never personal data."""
+    return {
+        "closure": closure.pk,
+        "action": closure.action,
+        "reason": closure.reason_id,
+        "category": closure.category,
+        "segment": closure.segment,
+        "owner": closure.owner_id,
+        "settlement": closure.settlement or "",
+        "balance_at_closure": str(closure.balance_at_closure),
+        "points_at_closure": closure.points_at_closure,
+    }
+
+
+def _announce(new, reverted, erased) -> None:
+    for action, event_type in EVENT_TYPES.items():
+        made = [c for c in new if c.action == action]
+        if made:
+            outbox.emit_many(
+                event_type,
+                [{"obj": c, "customer_id": c.customer_id, "payload": event_payload(c)} for c in made],
+                actor=made[0].performed_by,
+            )
+    for closure in reverted:
+        outbox.emit(
+            "card.reinstated",
+            obj=closure,
+            customer_id=closure.customer_id,
+            actor=closure.reverted_by,
+            payload=event_payload(closure),
+        )
+    for closure in erased:
+        outbox.emit("card.erased", obj=closure, customer_id=closure.customer_id, payload=event_payload(closure))
 
 
 def set_status(customers: list[Customer], status: str) -> None:

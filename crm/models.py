@@ -191,3 +191,56 @@ class InboxSeen(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.key} {self.seen_at:%Y-%m-%d %H:%M}"
+
+
+class Event(models.Model):
+    """One thing that happened, written by the operation that made it happen in its own transaction
+    (the outbox, crm/outbox.py): a closure rolled back leaves no event, so nothing downstream
+    (follow-ups, webhooks, scores) happens for it. Consumers record what they handled (EventReceipt)."""
+
+    type = models.CharField(max_length=60)
+    object_type = models.CharField(max_length=40, blank=True)
+    object_id = models.CharField(max_length=40, blank=True)
+    customer_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=_now)
+
+    class Meta:
+        default_permissions = ()
+        indexes = [models.Index(fields=["type", "id"], name="event_type_id")]
+
+    def __str__(self) -> str:
+        return f"{self.type} #{self.pk} ({self.object_type} {self.object_id})"
+
+
+class EventReceipt(models.Model):
+    """That consumer ``consumer`` has handled event ``event`` (crm/outbox.py): one row each, so a
+    consumer is never handed an event twice and an event committed late is not skipped."""
+
+    consumer = models.CharField(max_length=40)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="receipts")
+    handled_at = models.DateTimeField(default=_now)
+
+    class Meta:
+        default_permissions = ()
+        constraints = [models.UniqueConstraint(fields=["consumer", "event"], name="eventreceipt_consumer_event")]
+
+    def __str__(self) -> str:
+        return f"{self.consumer} {self.event_id}"
+
+
+class OutboxFloor(models.Model):
+    """Below ``event_id`` consumer ``consumer`` has handled every event (crm/outbox.py): the scan for
+    unhandled events starts there, so it stays short however long the outbox grows."""
+
+    consumer = models.CharField(max_length=40, primary_key=True)
+    event_id = models.BigIntegerField(default=0)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.consumer} > {self.event_id}"

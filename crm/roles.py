@@ -30,6 +30,10 @@ STAFF_PERMISSIONS = [
     "closures.view_closure",
     "closures.add_closure",  # close card, void record, archive (maybe through approval)
     "closures.view_closurereason",
+    "customers.view_contactconsent",
+    "customers.change_contactconsent",  # contact preferences and consent, on the card
+    "followups.view_followup",  # my callbacks; the follow-ups of a card
+    "followups.change_followup",  # record a callback's outcome
 ]
 
 MANAGER_PERMISSIONS = STAFF_PERMISSIONS + [
@@ -40,6 +44,11 @@ MANAGER_PERMISSIONS = STAFF_PERMISSIONS + [
     "closures.view_closurerequest",
     "closures.decide_closurerequest",
     "crm.view_auditentry",
+    "followups.manage_followups",  # the team's follow-ups: see and reassign every one
+    "followups.view_improvement",
+    "followups.add_improvement",
+    "followups.change_improvement",
+    "followups.delete_improvement",
 ]
 
 ADMIN_PERMISSIONS = MANAGER_PERMISSIONS + [
@@ -53,6 +62,7 @@ ADMIN_PERMISSIONS = MANAGER_PERMISSIONS + [
     "closures.change_closurereason",
     "closures.change_closuresettings",
     "closures.export_closures",
+    "followups.change_followuppolicy",  # the follow-up rules and message templates
     "auth.view_user",
     "auth.add_user",
     "auth.change_user",

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "crm",
     "customers",
     "closures",
+    "followups",
     "analytics",
 ]
 

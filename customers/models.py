@@ -138,6 +138,10 @@ class Customer(models.Model):
     phone_rev = models.CharField(max_length=20, blank=True, editable=False)
     email = models.EmailField(_("email"), max_length=254, blank=True, db_index=True)
     wechat = models.CharField(_("WeChat or other handle"), max_length=100, blank=True)
+    # The language of the messages the customer receives (closure notice, survey): customers.consent.
+    language = models.CharField(
+        _("language for messages"), max_length=10, choices=settings.LANGUAGES, default="zh-hans", db_default="zh-hans"
+    )
     city = models.CharField(_("city"), max_length=60, blank=True, db_index=True)
     address = models.CharField(_("address"), max_length=255, blank=True)
 
@@ -443,3 +447,35 @@ class SavedView(models.Model):
 
     def get_absolute_url(self) -> str:
         return f"{reverse('customers:search')}?{self.query}"
+
+
+class ContactConsent(models.Model):
+    """What a customer allows on one channel (e-mail, SMS, phone); customers/consent.py reads and changes it.
+
+    No row means the defaults: service messages about the customer's own account allowed, surveys
+    and offers (marketing) not, not "do not contact". Changed only through customers.consent.change
+    (audited, also on a closed card: a customer may unsubscribe after leaving).
+    """
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("E-mail")
+        SMS = "sms", _("SMS")
+        PHONE = "phone", _("Phone")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consents")
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    service = models.BooleanField(_("service messages"), default=True)
+    marketing = models.BooleanField(_("surveys and offers"), default=False)
+    marketing_at = models.DateTimeField(_("consent given at"), null=True, blank=True)
+    marketing_how = models.CharField(_("consent given how"), max_length=200, blank=True)
+    do_not_contact = models.BooleanField(_("do not contact"), default=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("contact consent")
+        verbose_name_plural = _("contact consents")
+        default_permissions = ("view", "change")
+        constraints = [models.UniqueConstraint(fields=["customer", "channel"], name="consent_customer_channel")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.channel}"

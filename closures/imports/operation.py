@@ -373,7 +373,7 @@ class _Import:
             closure.performed_by_name = row.performer_name
             closures.append(closure)
             lines[card.pk] = row.line
-        writes.write_closures(new=closures)
+        writes.write_closures(new=closures, announce=False)
         for action, status in ACTION_STATUS.items():
             writes.set_status([card for row, card in checked if row.action == action], status)
         writes.record_imported_closures(

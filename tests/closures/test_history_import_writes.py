@@ -17,7 +17,7 @@ from closures import operations
 from closures.imports import COLUMNS
 from closures.models import Closure, ClosureReason, ClosureStaffTally, ClosureTally
 from closures.rules import ClosureChoice
-from crm.models import AuditEntry
+from crm.models import AuditEntry, Event
 from customers.models import Customer, ImportBatch
 from tests.factories import CustomerFactory, UserFactory
 
@@ -75,6 +75,8 @@ def test_a_good_file_records_each_closure_at_its_historical_moment(cards, clerks
         "H3": ("archive", "long-inactive"),
     }
     assert got["H2"].notes == "typo in the old system"
+    # records of the past, not closures that just happened: no event, so no notice or survey is planned
+    assert not Event.objects.exists()
     # tenure from "customer since" to the day it happened, as the card's page would have counted it
     assert got["H1"].tenure_days == (dt.date(2021, 3, 5) - dt.date(2018, 1, 1)).days
     assert got["H2"].tenure_days == (dt.date(2021, 3, 20) - dt.date(2020, 6, 15)).days

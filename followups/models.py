@@ -1,0 +1,222 @@
+"""What happens after a closure: the policy (rules and message templates), the follow-ups it plans
+(closure notice, exit survey, callback, win-back offer), the customer's answers, and the
+improvement actions whose effect the dashboard compares.
+
+A closure's event (crm.outbox: card.closed, card.voided, card.archived) is read by the planner
+(followups/planner.py), which creates one Followup per matching active Rule, idempotent on
+(event, rule). Senders (followups/sending.py) deliver what is due; callbacks are worked by staff
+(followups/callbacks.py); the public survey page (followups/survey.py) records an Answer.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from closures.models import Action, Closure, ClosureReason
+from customers.models import ContactConsent, Customer
+
+
+class Kind(models.TextChoices):
+    NOTICE = "notice", _("Closure notice")
+    SURVEY = "survey", _("Exit survey")
+    CALLBACK = "callback", _("Callback")
+    WINBACK = "winback", _("Win-back offer")
+
+
+# The kinds that need marketing consent (customers.consent.MARKETING); a notice is a service message.
+MARKETING_KINDS = (Kind.SURVEY, Kind.WINBACK)
+Channel = ContactConsent.Channel
+
+
+class Rule(models.Model):
+    """One line of the follow-up policy: after a closure of ``action`` (and ``category``, ``segment``
+    when set; blank means any), plan a follow-up of ``kind`` on ``channel`` ``delay_days`` later
+    (working days when ``working_days``: Monday to Friday). Callbacks go to the card's owner."""
+
+    action = models.CharField(_("action"), max_length=10, choices=[c for c in Action.choices if c[0] != "erase"])
+    category = models.CharField(_("reason category"), max_length=40, blank=True, help_text=_("Blank: any category."))
+    segment = models.CharField(
+        _("segment"), max_length=16, choices=Customer.Segment.choices, blank=True, help_text=_("Blank: any segment.")
+    )
+    kind = models.CharField(_("follow-up"), max_length=10, choices=Kind.choices)
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices, default=Channel.EMAIL)
+    delay_days = models.PositiveSmallIntegerField(_("after (days)"), default=0, validators=[MaxValueValidator(365)])
+    working_days = models.BooleanField(_("working days"), default=False)
+    active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("follow-up rule")
+        verbose_name_plural = _("follow-up rules")
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} → {self.get_kind_display()}"
+
+
+class MessageTemplate(models.Model):
+    """The words of one kind of message on one channel in one language, with placeholders
+    ({name}, {customer_no}, {settlement}, {survey_link}, {unsubscribe_link}; followups/messages.py)."""
+
+    kind = models.CharField(_("follow-up"), max_length=10, choices=[c for c in Kind.choices if c[0] != "callback"])
+    channel = models.CharField(
+        _("channel"), max_length=8, choices=[(Channel.EMAIL, Channel.EMAIL.label), (Channel.SMS, Channel.SMS.label)]
+    )
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("text"), max_length=5000)
+    # The SMS provider's template code (Chinese providers send only registered templates).
+    provider_template = models.CharField(_("provider template code"), max_length=60, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("message template")
+        verbose_name_plural = _("message templates")
+        ordering = ["kind", "channel", "language"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "channel", "language"], name="messagetemplate_kind_channel_lang")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.channel}, {self.language})"
+
+
+class Followup(models.Model):
+    """One thing to do after one closure: a message to send or a call to make."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Outcome(models.TextChoices):
+        REACHED = "reached", _("Reached")
+        NOT_REACHED = "not_reached", _("Not reached")
+        COMES_BACK = "comes_back", _("Wants to come back")
+        DO_NOT_CONTACT = "do_not_contact", _("Do not contact")
+
+    kind = models.CharField(_("follow-up"), max_length=10, choices=Kind.choices)
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="followups")
+    closure = models.ForeignKey(Closure, on_delete=models.CASCADE, related_name="followups")
+    rule = models.ForeignKey(Rule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    event_id = models.BigIntegerField(null=True, blank=True)
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    due_at = models.DateTimeField(_("due"))
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    # Where the message went (kept for the record; wiped with the card's personal data on erasure).
+    address = models.CharField(_("sent to"), max_length=254, blank=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned to"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.TextField(_("note"), max_length=2000, blank=True)
+    # The survey link is single-use: set when it is answered.
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    won_back = models.BooleanField(_("won back"), default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
+        ordering = ["due_at", "pk"]
+        permissions = [
+            ("manage_followups", _("Can see and reassign every follow-up")),
+            ("change_followuppolicy", _("Can change the follow-up policy and message templates")),
+        ]
+        constraints = [
+            # The planner is idempotent on the event: one follow-up per event and rule.
+            models.UniqueConstraint(fields=["event_id", "rule"], name="followup_event_rule"),
+        ]
+        indexes = [
+            models.Index(fields=["state", "due_at"], name="followup_state_due"),
+            models.Index(fields=["assigned_to", "state", "due_at"], name="followup_assignee_state_due"),
+            models.Index(fields=["closure", "kind"], name="followup_closure_kind"),
+            models.Index(fields=["customer", "state"], name="followup_customer_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+
+class Answer(models.Model):
+    """What the customer said about leaving: through the exit survey or on a callback."""
+
+    class Source(models.TextChoices):
+        SURVEY = "survey", _("Exit survey")
+        CALLBACK = "callback", _("Callback")
+
+    followup = models.OneToOneField(Followup, on_delete=models.CASCADE, related_name="answer")
+    closure = models.ForeignKey(Closure, on_delete=models.CASCADE, related_name="answers")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    reason = models.ForeignKey(
+        ClosureReason, verbose_name=_("the customer's reason"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    other_reason = models.CharField(_("other reason"), max_length=500, blank=True)
+    csat = models.PositiveSmallIntegerField(
+        _("satisfaction (1-5)"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    nps = models.PositiveSmallIntegerField(
+        _("would recommend (0-10)"), null=True, blank=True, validators=[MaxValueValidator(10)]
+    )
+    come_back = models.TextField(_("what would bring them back"), max_length=2000, blank=True)
+    contact_again = models.BooleanField(_("may contact again"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("answered"), default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+        indexes = [models.Index(fields=["closure"], name="answer_closure")]
+        constraints = [
+            models.CheckConstraint(condition=Q(csat__isnull=True) | Q(csat__gte=1, csat__lte=5), name="answer_csat"),
+            models.CheckConstraint(condition=Q(nps__isnull=True) | Q(nps__lte=10), name="answer_nps"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} #{self.pk}"
+
+
+class Improvement(models.Model):
+    """Something a Manager changed because of the closure reasons (a new service hotline, a price
+    match), dated, naming the reason categories it targets; the dashboard compares the closure rate
+    of those categories in equal windows before and after ``started_on``."""
+
+    title = models.CharField(_("title"), max_length=200)
+    started_on = models.DateField(_("date"))
+    categories = models.JSONField(_("reason categories it targets"), default=list)
+    notes = models.TextField(_("notes"), max_length=4000, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("improvement action")
+        verbose_name_plural = _("improvement actions")
+        ordering = ["-started_on", "-pk"]
+
+    def __str__(self) -> str:
+        return self.title
