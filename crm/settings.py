@@ -209,6 +209,13 @@ EMAIL_TIMEOUT = 10
 # shown the one-time link to hand over.
 CRM_MAIL_ENABLED = None if os.environ.get("CRM_MAIL_ENABLED", "").strip() == "" else env_bool("CRM_MAIL_ENABLED", True)
 
+# --- Follow-ups after a closure (followups/) ---------------------------------------------------
+# The public address customers' links point to (survey, unsubscribe): messages are sent by a worker,
+# with no request to take the host from.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# How long an exit survey link stays valid.
+FOLLOWUP_SURVEY_DAYS = env_int("FOLLOWUP_SURVEY_DAYS", 30)
+
 # --- Internationalisation ------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]

@@ -8,6 +8,7 @@ everything on that channel, service messages included). A missing row is the def
     allows(customer, channel, purpose, consents=None) -> bool
     refusal(customer, channel, purpose, consents=None) -> str   ("" when allowed; words otherwise)
     consents_of(customer) -> dict[channel, ContactConsent]  (unsaved defaults where no row exists)
+    change(customer, channel, *, by, source, request=None, how="", **values) -> {field: [old, new]}
 
 ``purpose`` is SERVICE (a closure notice: allowed without marketing consent, never to "do not
 contact") or MARKETING (an exit survey, a win-back offer: only with consent). Every sender asks
@@ -16,8 +17,14 @@ here first, so nothing optional is ever sent without consent.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm import audit
+
+from .gate import status_refusal
 from .models import ContactConsent, Customer
 
 Channel = ContactConsent.Channel
@@ -55,3 +62,61 @@ def refusal(customer: Customer | int, channel: str, purpose: str, consents: dict
 
 def allows(customer: Customer | int, channel: str, purpose: str, consents: dict | None = None) -> bool:
     return not refusal(customer, channel, purpose, consents)
+
+
+CHANGEABLE = ("service", "marketing", "do_not_contact")
+
+
+def change(customer, channel: str, *, by, source, request=None, how: str = "", **values) -> dict[str, list]:
+    """Change what the customer allows on ``channel`` (``values``: service, marketing, do_not_contact);
+    returns ``{field: [old, new]}`` (empty: nothing changed).
+
+    The card gate's rules, but for every card that still has its personal data: a closed, void or
+    archived card's customer may still unsubscribe or agree again (an erased card is refused). The
+    card row is locked; one audit entry ``customer.consent`` names the channel, the old and new
+    values and the source (customers.gate.Source: the form, an import line, a survey answer, an
+    unsubscribe link). Marketing consent given now records when and ``how`` (default: the source).
+    ``by=None``: the customer themself (a survey, an unsubscribe link) or the system.
+    """
+    unknown = set(values) - set(CHANGEABLE)
+    if unknown or channel not in Channel.values:
+        raise ValueError(f"cannot change {sorted(unknown) or channel!r}")
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().get(pk=getattr(customer, "pk", customer))
+        _check_changeable(locked, by)
+        consent = ContactConsent.objects.filter(customer=locked, channel=channel).first() or ContactConsent(
+            customer=locked, channel=channel
+        )
+        changes = {}
+        for name, new in values.items():
+            old = getattr(consent, name)
+            if bool(new) != old:
+                changes[f"{channel}.{name}"] = [old, bool(new)]
+                setattr(consent, name, bool(new))
+        if values.get("marketing") and f"{channel}.marketing" in changes:
+            consent.marketing_at = timezone.now()
+            consent.marketing_how = (how or _source_words(source))[:200]
+        if not changes:
+            return {}
+        consent.save()
+        audit.record(
+            "customer.consent",
+            actor=by,
+            request=request,
+            obj=locked,
+            customer_id=locked.pk,
+            changes=changes,
+            data={"source": source.as_data(), "channel": channel},
+        )
+        return changes
+
+
+def _check_changeable(locked: Customer, by) -> None:
+    if locked.is_erased:
+        raise ValidationError(status_refusal(locked.status, locked.customer_no), code="erased")
+    if by is not None and not by.has_perm("customers.change_contactconsent"):
+        raise ValidationError(_("You are not allowed to change a customer's contact preferences."), code="permission")
+
+
+def _source_words(source) -> str:
+    return ":".join(str(part) for part in (source.kind, source.file, source.line) if part not in ("", None))

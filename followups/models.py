@@ -10,6 +10,8 @@ A closure's event (crm.outbox: card.closed, card.voided, card.archived) is read 
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -135,6 +137,8 @@ class Followup(models.Model):
     # The survey link is single-use: set when it is answered.
     answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
     won_back = models.BooleanField(_("won back"), default=False)
+    # The random key the survey and unsubscribe links carry (signed: followups/links.py), never the id.
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

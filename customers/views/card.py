@@ -11,7 +11,7 @@ from crm.audit_display import describe
 from crm.models import AuditEntry
 from crm.permissions import require
 
-from .. import gate, ledger
+from .. import gate, ledger, panels
 from ..forms import CustomerForm, InteractionForm, PurchaseForm
 from ..models import Customer
 
@@ -53,6 +53,7 @@ def card(request, pk: int):
         # In the reader's language, contacts in full: the card shows them to whoever may read it.
         "timeline": describe(AuditEntry.objects.for_customer(customer.pk)[:TIMELINE_ENTRIES], unmasked=True),
         "timeline_cap": TIMELINE_ENTRIES,
+        "card_panels": panels.panels_for(request, customer),  # what higher apps add (customers.panels)
     }
     return render(request, "customers/card.html", context)
 
