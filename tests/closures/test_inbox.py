@@ -119,7 +119,9 @@ def test_the_count_is_one_query_per_source_and_none_while_nothing_changes(
         assert inbox.total(manager_user) == 1
 
 
-def test_a_page_with_the_count_stays_within_its_query_budget(manager_client, staff_user, django_assert_max_num_queries):
+def test_a_page_with_the_count_stays_within_its_query_budget(
+    manager_client, manager_user, staff_user, django_assert_max_num_queries
+):
     """The header's count adds no query to a page while nothing changed, and one per source after a change."""
     for _ in range(3):
         ask(staff_user)
