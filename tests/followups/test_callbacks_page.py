@@ -124,3 +124,12 @@ def test_a_do_not_contact_outcome_through_the_form(staff_client, closed_card_cal
     staff_client.post(url(closed_card_callback), {"outcome": "do_not_contact"})
     other.refresh_from_db()
     assert other.state == Followup.State.CANCELLED
+
+
+def test_a_second_submit_after_the_callback_is_done_says_why_nothing_was_recorded(staff_client, closed_card_callback):
+    staff_client.post(url(closed_card_callback), {"outcome": "reached"})
+    response = staff_client.post(url(closed_card_callback), {"outcome": "not_reached"})
+    assert response.status_code == 200
+    assert "nothing more to record" in response.content.decode()
+    closed_card_callback.refresh_from_db()
+    assert (closed_card_callback.outcome, closed_card_callback.attempts) == ("reached", 0)
