@@ -152,7 +152,9 @@ def followup(request, pk: int):
 def _followup_context(request, item: Followup, form) -> dict:
     closure = item.closure
     answers = Answer.objects.filter(customer_id=item.customer_id).select_related("reason", "recorded_by")
-    history = AuditEntry.objects.filter(object_type="followup", object_id=str(item.pk)).order_by("-at")[:50]
+    # The card's entries (index audit_customer_at) about this follow-up: each call, reassignment, retry.
+    history = AuditEntry.objects.filter(customer_id=item.customer_id, object_type="followup", object_id=str(item.pk))
+    history = history.order_by("-at")[:50]
     return {
         "item": item,
         "customer": item.customer,

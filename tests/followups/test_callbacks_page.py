@@ -133,3 +133,14 @@ def test_a_second_submit_after_the_callback_is_done_says_why_nothing_was_recorde
     assert "nothing more to record" in response.content.decode()
     closed_card_callback.refresh_from_db()
     assert (closed_card_callback.outcome, closed_card_callback.attempts) == ("reached", 0)
+
+
+def test_each_call_is_kept_in_the_history_and_on_the_cards_timeline(staff_client, closed_card_callback):
+    staff_client.post(url(closed_card_callback), {"outcome": "not_reached", "note": "Voicemail, first try"})
+    staff_client.post(url(closed_card_callback), {"outcome": "not_reached", "note": "Busy, second try"})
+
+    page = staff_client.get(url(closed_card_callback)).content.decode()
+    assert "Voicemail, first try" in page and "Busy, second try" in page
+    assert "Outcome: Not reached" in page and "Next call:" in page
+    card = staff_client.get(reverse("customers:card", args=[closed_card_callback.customer_id])).content.decode()
+    assert "Callback recorded" in card and "Busy, second try" in card
