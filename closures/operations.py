@@ -38,7 +38,7 @@ and the settlement it asked for. Signatures:
     approve(closure_request, *, by, note="", request=None) -> Closure
     reject(closure_request, *, by, note, request=None) -> ClosureRequest
     withdraw(closure_request, *, by, note="", request=None) -> ClosureRequest
-    reinstate(customer, *, by, note, request=None) -> Closure | None
+    reinstate(customer, *, by, note, request=None, data=None) -> Closure | None
 
 and, in their own modules:
 
@@ -176,9 +176,11 @@ def withdraw(closure_request: ClosureRequest | int, *, by, note: str = "", reque
         return pending
 
 
-def reinstate(customer, *, by, note: str, request=None) -> Closure | None:
+def reinstate(customer, *, by, note: str, request=None, data: dict | None = None) -> Closure | None:
     """A closed, void or archived card returns to active; its closure is kept and marked reverted.
 
+    ``data`` adds details to the audit entry: a higher app that caused the reinstatement names itself
+    there (followups: ``{"won_back": "callback", "followup": id}``, shown as "Won back by a callback").
     Returns the reverted closure (None for a card that was never closed through the app, e.g. imported).
     """
     with rules.guarded([customer], by=by, may="reinstate") as cards:
@@ -200,7 +202,7 @@ def reinstate(customer, *, by, note: str, request=None) -> Closure | None:
             customer_id=locked.pk,
             changes={"status": [old, Customer.Status.ACTIVE.value]},
             notes=note,
-            data={"reason": closure.reason_id} if closure else {},
+            data={**({"reason": closure.reason_id} if closure else {}), **(data or {})},
         )
         return closure
 

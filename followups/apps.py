@@ -8,4 +8,20 @@ class FollowupsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import planner  # noqa: F401 (registers the outbox consumer that plans follow-ups)
+        from customers import panels
+
+        from . import (
+            callbacks_display,
+            card_panel,
+            inbox,
+            planner,  # noqa: F401 (registers the outbox consumer that plans follow-ups)
+        )
+
+        panels.register(
+            "followups",
+            template="followups/_card_panel.html",
+            permission="followups.view_followup",
+            context=card_panel.context,
+        )
+        inbox.register()
+        callbacks_display.register()

@@ -158,6 +158,10 @@ class Followup(models.Model):
             models.Index(fields=["assigned_to", "state", "due_at"], name="followup_assignee_state_due"),
             models.Index(fields=["closure", "kind"], name="followup_closure_kind"),
             models.Index(fields=["customer", "state"], name="followup_customer_state"),
+            # The callbacks whose customer wants to come back, waiting for a Manager (the inbox counts them).
+            models.Index(
+                fields=["done_at"], name="followup_to_reinstate", condition=Q(outcome="comes_back", won_back=False)
+            ),
         ]
 
     def __str__(self) -> str:

@@ -9,6 +9,11 @@ app_name = "followups"
 # --- The follow-ups queue and callbacks (followups/views/queue.py) ----------------------------
 queue_urls: list = [
     path("", queue.queue, name="queue"),
+    path("team/", queue.team, name="team"),
+    path("team/reassign/", queue.reassign, name="reassign"),
+    path("<int:pk>/", queue.followup, name="followup"),
+    path("<int:pk>/reinstate/", queue.reinstate, name="reinstate"),
+    path("<int:pk>/retry/", queue.retry, name="retry"),
 ]
 
 # --- The follow-up policy and message templates (followups/views/policy.py) -------------------

@@ -144,3 +144,22 @@ class ClosureFactory(factory.django.DjangoModelFactory):
         closure = super()._create(model_class, *args, **kwargs)
         tally.apply(new=[closure])
         return closure
+
+
+class FollowupFactory(factory.django.DjangoModelFactory):
+    """A follow-up of a closed card: by default a pending callback, due now, assigned to nobody.
+
+    The closure is a raw row (ClosureFactory) and the card is given status "closed" to match, as
+    the planner would have found it; tests of the planner itself go through the closure operations.
+    """
+
+    class Meta:
+        model = "followups.Followup"
+
+    customer = factory.SubFactory(CustomerFactory, status="closed")
+    closure = factory.SubFactory(ClosureFactory, customer=factory.SelfAttribute("..customer"))
+    kind = "callback"
+    channel = "phone"
+    language = factory.LazyAttribute(lambda f: f.customer.language)
+    due_at = factory.LazyFunction(timezone.now)
+    state = "pending"

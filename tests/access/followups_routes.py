@@ -1,12 +1,55 @@
-"""Who may use each followups:* route (world objects in followups_world.py, when there are some).
+"""Who may use each followups:* route (world objects in followups_*_world.py).
 
 Everyone works their own callbacks; Managers and Admins see and reassign the team's and record
 improvement actions; the policy and message templates are Admin pages; the survey and unsubscribe
 pages are public (the signed link is the check).
+
+Another Staff member's follow-up answers 403 (the object exists; the queue's permission check
+refuses it), the same as a page the role does not have at all.
 """
 
-from .routes import EVERYONE, Route
+from .routes import EVERYONE, MANAGERS, Route
 
 ROUTES = [
     Route("followups:queue", EVERYONE),
+    Route("followups:queue", EVERYONE, query="tab=overdue&page=2"),
+    Route("followups:team", MANAGERS),
+    Route("followups:team", MANAGERS, query="state=failed&assignee=none&kind=survey&due=overdue&reason=1"),
+    Route("followups:team", MANAGERS, query="state=to_reinstate&assignee=x"),
+    Route(
+        "followups:reassign",
+        MANAGERS,
+        method="POST",
+        data=lambda w: {"ids": [w.callback.pk], "to": w.colleague.pk},
+        ok=(302,),
+    ),
+    # Staff open their own callbacks; another Staff member's answers 403.
+    Route("followups:followup", EVERYONE, kwargs=lambda w: {"pk": w.callback.pk}),
+    Route("followups:followup", MANAGERS, kwargs=lambda w: {"pk": w.colleague_callback.pk}),
+    Route("followups:followup", MANAGERS, kwargs=lambda w: {"pk": w.failed_message.pk}),
+    Route(
+        "followups:followup",
+        EVERYONE,
+        method="POST",
+        kwargs=lambda w: {"pk": w.callback.pk},
+        data=lambda w: {"outcome": "not_reached", "note": "No answer"},
+        ok=(302,),
+    ),
+    Route(
+        "followups:followup",
+        MANAGERS,
+        method="POST",
+        kwargs=lambda w: {"pk": w.colleague_callback.pk},
+        data=lambda w: {"outcome": "not_reached"},
+        ok=(302,),
+    ),
+    Route(
+        "followups:reinstate",
+        MANAGERS,
+        method="POST",
+        kwargs=lambda w: {"pk": w.comes_back.pk},
+        data=lambda w: {"note": ""},
+        ok=(302,),
+    ),
+    Route("followups:retry", MANAGERS, method="POST", kwargs=lambda w: {"pk": w.failed_message.pk}, ok=(302,)),
 ]

@@ -56,6 +56,9 @@ DATA_FIELDS = {
     "closures.ReasonCategory": ("key", "label_en", "label_zh"),
     "closures.Closure": ("notes", "settlement_note", "revert_note", "performed_by_name"),
     "closures.ClosureRequest": ("notes",),
+    # What a mail server answered (a failed message's last error) and what callers typed.
+    "followups.Followup": ("last_error", "note", "address"),
+    "followups.Answer": ("other_reason", "come_back"),
 }
 
 _SKIPPED = {"script", "style", "template"}
