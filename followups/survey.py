@@ -121,7 +121,7 @@ def too_many_posts(request, token: str) -> bool:
 class SurveyForm(forms.Form):
     reason = forms.ChoiceField(label=_("Why did you leave us?"), required=False, widget=forms.RadioSelect)
     other_reason = forms.CharField(
-        label=_("In your own words"),
+        label=_("Something else? Tell us in your own words"),
         required=False,
         max_length=500,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),

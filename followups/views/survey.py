@@ -39,8 +39,9 @@ def survey(request, token: str):
     if why:
         return _notice(request, followup, "thanks" if why == "answered" and "done" in request.GET else why, asked)
     with translation.override(exit_survey.language_for(followup, asked)):
-        form = exit_survey.SurveyForm(request.POST or None, offered=exit_survey.reasons())
-        if request.method == "POST" and form.is_valid():
+        posted = request.POST if request.method == "POST" else None  # an empty POST is still a POST
+        form = exit_survey.SurveyForm(posted, offered=exit_survey.reasons())
+        if posted is not None and form.is_valid():
             try:
                 record_answer(followup, source=Answer.Source.SURVEY, request=request, **form.answer())
             except ValidationError as error:

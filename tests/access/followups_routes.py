@@ -9,4 +9,16 @@ from .routes import EVERYONE, Route
 
 ROUTES = [
     Route("followups:queue", EVERYONE),
+    # The exit survey (world objects in followups_survey_world.py): the signed link is the check, so
+    # anyone holding it, logged in or not, gets the survey and may answer it once.
+    Route("followups:survey", EVERYONE, kwargs=lambda w: {"token": w.survey_token}, public=True),
+    Route(
+        "followups:survey",
+        EVERYONE,
+        method="POST",
+        kwargs=lambda w: {"token": w.survey_token},
+        data=lambda w: {"csat": "4"},
+        public=True,
+        ok=(302,),
+    ),
 ]
