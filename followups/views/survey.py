@@ -46,13 +46,8 @@ def survey(request, token: str):
                 record_answer(followup, source=Answer.Source.SURVEY, request=request, **form.answer())
             except ValidationError as error:
                 return _notice(request, followup, "answered" if error.code == "answered" else "gone", asked)
-            return redirect(f"{request.path}?{_query(asked, done=True)}")
+            return redirect(f"{request.path}?{f'lang={asked}&' if asked else ''}done=1")
         return _page(request, "followups/survey.html", followup, asked, {"form": form})
-
-
-def _query(asked: str, *, done: bool = False) -> str:
-    parts = [f"lang={asked}"] if asked else []
-    return "&".join(parts + (["done=1"] if done else []))
 
 
 def _notice(request, followup, what: str, asked: str):
@@ -66,7 +61,7 @@ def _page(request, template: str, followup, asked: str, context: dict, status: i
         context |= {
             "lang": language,
             "languages": exit_survey.other_languages(language),
-            "name": exit_survey.greeting_name(followup.customer) if followup and not followup.customer.is_erased else "",
+            "name": exit_survey.greeting_name(followup.customer) if followup else "",
         }
         response = render(request, template, context, status=status)
     response["Content-Language"] = language

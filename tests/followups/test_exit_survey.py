@@ -16,7 +16,7 @@ from closures.rules import ClosureChoice
 from customers import consent
 from followups import links
 from followups.models import Answer, Followup, Kind
-from followups.survey import RATE_LIMIT
+from followups.survey import RATE_LIMIT, RATE_LIMIT_PER_IP
 from tests.factories import ClosureReasonFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -168,13 +168,13 @@ def test_a_tampered_link_is_not_ours(survey):
 
 def test_an_expired_link_says_so_in_the_customers_language(staff_user, settings):
     followup = sent_survey(staff_user, customer_language="zh-hans")
-    token = links.survey_token(followup)
     settings.FOLLOWUP_SURVEY_DAYS = 30
-    later = time.time() + timedelta(days=31).total_seconds()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("django.core.signing.time.time", lambda: later)
-        page = Client().get(reverse("followups:survey", kwargs={"token": token}))
-        posted = Client().post(reverse("followups:survey", kwargs={"token": token}), {"csat": "5"})
+    sent = time.time() - timedelta(days=31).total_seconds()
+    with pytest.MonkeyPatch.context() as patch:  # the link was signed 31 days ago
+        patch.setattr("django.core.signing.time.time", lambda: sent)
+        token = links.survey_token(followup)
+    page = Client().get(reverse("followups:survey", kwargs={"token": token}))
+    posted = Client().post(reverse("followups:survey", kwargs={"token": token}), {"csat": "5"})
     assert page.status_code == 410 and "此链接已过期" in page.content.decode()
     assert posted.status_code == 410 and not Answer.objects.exists()
 
@@ -207,7 +207,7 @@ def test_posts_are_rate_limited_per_link(survey):
 
 def test_posts_are_rate_limited_per_address_across_links(staff_user):
     client = Client(REMOTE_ADDR="203.0.113.9")
-    for n in range(RATE_LIMIT):
+    for n in range(RATE_LIMIT_PER_IP):
         client.post(reverse("followups:survey", kwargs={"token": f"garbage-{n}"}), {})
     other = sent_survey(staff_user)
     assert client.post(url(other), {"csat": "5"}).status_code == 429
