@@ -12,7 +12,7 @@ from tests.factories import ClosureReasonFactory, CustomerFactory
 
 def extend(world) -> None:
     reason = ClosureReasonFactory(code="walk-survey", for_close=True)
-    card = CustomerFactory(language="en")
+    card = CustomerFactory(language="zh-hans")  # the page is in the customer's language, not the reader's
     closure = operations.close_customer(card, ClosureChoice(Action.CLOSE, reason), by=world.manager_user)
     world.survey = Followup.objects.create(
         kind=Kind.SURVEY,

@@ -130,7 +130,9 @@ def test_an_empty_answer_is_refused_saying_so(survey):
 
 def test_something_else_needs_a_few_words(survey):
     page = Client().post(url(survey), {"reason": "other", "other_reason": "  "})
-    assert "Please tell us in a few words" in page.content.decode()
+    html = page.content.decode()
+    assert "Please check the answers marked below." in html  # at the top, where a phone's reader is
+    assert '<p class="error" id="other-reason-error">Please tell us in a few words' in html  # at the field
     assert not Answer.objects.exists()
     Client().post(url(survey), {"reason": "other", "other_reason": "The shop closed early"})
     answer = Answer.objects.get()
