@@ -14,6 +14,7 @@ from closures.rules import ClosureChoice
 from followups import links
 from followups.models import Answer, Followup, Kind
 from tests.browser.conftest import PHONE, WIDER_THAN_THE_SCREEN
+from tests.browser.test_accessibility import violations
 from tests.factories import CustomerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -76,3 +77,24 @@ def test_the_customer_switches_the_survey_to_chinese(phone_page, survey_link):
     assert phone_page.locator("html").get_attribute("lang") == "zh-hans"
     assert phone_page.get_by_text("价格对我来说太高了", exact=True).is_visible()
     assert_fits_the_phone(phone_page)
+
+
+@pytest.fixture
+def axe_phone_page(browser, live_server):
+    """A phone-sized page with CSP bypassed so that the test may inject axe (as test_accessibility.py)."""
+    context = browser.new_context(
+        locale="en-US", base_url=live_server.url, viewport=PHONE, is_mobile=True, has_touch=True, bypass_csp=True
+    )
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+
+
+def test_the_survey_and_its_errors_have_no_accessibility_violations(axe_phone_page, survey_link):
+    page = axe_phone_page
+    page.goto(survey_link[1])
+    assert violations(page) == []
+    page.get_by_role("button", name="Send my answers").click()  # nothing answered
+    page.wait_for_load_state()
+    assert page.get_by_text("Please answer at least one question.").is_visible()
+    assert violations(page) == []
