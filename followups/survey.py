@@ -10,9 +10,10 @@ The staff labels of the reasons are internal ("Price too high"); the customer re
 A reason an Admin added reads as its own label; the ones a customer cannot sensibly pick
 ("Customer deceased", staff's own "Other") are left out.
 
-    reasons() -> the reasons offered             SurveyForm(data, reasons=...) -> cleaned answer
+    reasons() -> the reasons offered             SurveyForm(data, offered=reasons()).answer() -> keywords
     language_for(followup, asked) -> "en"|...    unavailable(followup) -> why the link cannot be answered
     too_many_posts(request, token) -> bool        (10 POSTs per 10 minutes per link, 60 per IP address)
+    expired_followup(token) -> the follow-up of a too-old link (for its language), or None
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from closures.models import ClosureReason
 from crm.middleware import client_ip
 
 from .links import SURVEY_SALT, LinkError, _by_key
+from .models import Followup
 
 # The default reasons (closures migration 0002) in the customer's words; None: not offered.
 WORDINGS = {
@@ -103,7 +105,9 @@ def unavailable(followup) -> str:
     erased, or the closure reinstated, or the follow-up cancelled), or "" when it can."""
     if followup.answered_at is not None:
         return "answered"
-    if followup.customer.is_erased or followup.closure.reverted_at is not None or followup.state == "cancelled":
+    if followup.customer.is_erased or followup.closure.reverted_at is not None:
+        return "gone"
+    if followup.state == Followup.State.CANCELLED:
         return "gone"
     return ""
 
