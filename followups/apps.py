@@ -13,6 +13,7 @@ class FollowupsConfig(AppConfig):
         from . import (
             callbacks_display,
             card_panel,
+            history,
             inbox,
             planner,  # noqa: F401 (registers the outbox consumer that plans follow-ups)
         )
@@ -25,3 +26,4 @@ class FollowupsConfig(AppConfig):
         )
         inbox.register()
         callbacks_display.register()
+        history.register()

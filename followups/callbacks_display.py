@@ -16,7 +16,6 @@ from crm.audit_display import register_detail, register_fields
 from .models import Followup, Kind
 
 LABELS = {
-    "followup.answer": gettext_lazy("Customer's answer recorded"),
     "followup.outcome": gettext_lazy("Callback recorded"),
     "followup.reassign": gettext_lazy("Callback reassigned"),
     "followup.retry": gettext_lazy("Failed message sent again"),

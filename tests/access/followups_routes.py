@@ -52,4 +52,16 @@ ROUTES = [
         ok=(302,),
     ),
     Route("followups:retry", MANAGERS, method="POST", kwargs=lambda w: {"pk": w.failed_message.pk}, ok=(302,)),
+    # The exit survey (world objects in followups_survey_world.py): the signed link is the check, so
+    # anyone holding it, logged in or not, gets the survey and may answer it once.
+    Route("followups:survey", EVERYONE, kwargs=lambda w: {"token": w.survey_token}, public=True),
+    Route(
+        "followups:survey",
+        EVERYONE,
+        method="POST",
+        kwargs=lambda w: {"token": w.survey_token},
+        data=lambda w: {"csat": "4"},
+        public=True,
+        ok=(302,),
+    ),
 ]
