@@ -141,8 +141,10 @@ class FollowupRows:
 
     def insert(self, cursor, select: str) -> int:
         """Insert follow-ups from ``select`` (its columns named as below; the rest get their defaults)."""
-        columns = ("kind, channel, customer_id, closure_id, rule_id, language, due_at, state, attempts, last_error, "
-                   "sent_at, address, assigned_to_id, outcome, done_at, done_by_id, note, won_back, key, created_at")  # fmt: skip
+        columns = (
+            "kind, channel, customer_id, closure_id, rule_id, language, due_at, state, attempts, last_error, "
+            "sent_at, address, assigned_to_id, outcome, done_at, done_by_id, note, won_back, key, created_at"
+        )
         cursor.execute(
             f"""INSERT INTO {self.fu} ({columns})
                 SELECT kind, channel, customer_id, closure_id, rule_id, language, due_at, state, attempts, last_error,
@@ -205,6 +207,7 @@ class FollowupRows:
         zone = settings.TIME_ZONE
         staff = ", ".join(str(pk) for pk in self.staff_ids)
         rule = self.rule_ids["callback"] or "NULL"
+        anyone = f"(ARRAY[{staff}])[1 + floor({u('b.id', 34)} * {len(self.staff_ids)})::int]"
         r, when = u("b.id", 31), u("b.id", 32)
         outcome = f"CASE WHEN {u('b.id', 33)} < 0.72 THEN 'reached' WHEN {u('b.id', 33)} < 0.92 THEN 'not_reached' " \
                   "ELSE 'do_not_contact' END"  # fmt: skip
@@ -215,14 +218,15 @@ class FollowupRows:
                         WHEN b.reverted_at IS NOT NULL THEN 'cancelled'
                         WHEN b.phone_dnc THEN 'skipped' ELSE 'pending' END AS state,
                    (b.done_at IS NOT NULL)::int AS attempts,
-                   CASE WHEN b.done_at IS NOT NULL THEN '' WHEN b.reverted_at IS NOT NULL THEN 'The card was reinstated.'
+                   CASE WHEN b.done_at IS NOT NULL THEN ''
+                        WHEN b.reverted_at IS NOT NULL THEN 'The card was reinstated.'
                         WHEN b.phone_dnc THEN 'Do not contact.' ELSE '' END AS last_error,
                    NULL::timestamptz AS sent_at, CASE WHEN b.erased THEN '' ELSE b.phone END AS address,
                    b.owner_id AS assigned_to_id,
                    CASE WHEN b.done_at IS NOT NULL THEN {outcome} ELSE '' END AS outcome,
                    coalesce(b.done_at, CASE WHEN b.reverted_at IS NOT NULL THEN b.reverted_at END) AS done_at,
                    CASE WHEN b.done_at IS NOT NULL
-                        THEN coalesce(b.owner_id, (ARRAY[{staff}])[1 + floor({u("b.id", 34)} * {len(self.staff_ids)})::int])
+                        THEN coalesce(b.owner_id, {anyone})
                    END AS done_by_id,
                    CASE WHEN b.done_at IS NOT NULL AND NOT b.erased THEN {pick(CALL_NOTES, u("b.id", 35))} ELSE '' END
                        AS note,
@@ -282,7 +286,10 @@ class FollowupRows:
         table, audit = Answer._meta.db_table, AuditEntry._meta.db_table
         close_reasons = [r.pk for r in ClosureReason.objects.all() if r.applies_to("close")] or [0]
         other = ", ".join(map(str, close_reasons))
-        a = "f.id"
+        a = "f.closure_id * 4 + (f.kind = 'callback')::int"  # not f.id: insert order, so ids, may vary
+        another = f"(ARRAY[{other}])[1 + floor({u(a, 64)} * {len(close_reasons)})::int]"
+        nps = f"least(10, greatest(0, round((csat - 1) * 2.2 + ({u(a, 66)} - 0.5) * 5)))::int"
+        come_back = pick(COME_BACK, u(a, 68))
         csat = f"""CASE WHEN {u(a, 61)} < 0.04 THEN NULL WHEN {u(a, 62)} < 0.20 THEN 1 WHEN {u(a, 62)} < 0.45 THEN 2
                         WHEN {u(a, 62)} < 0.73 THEN 3 WHEN {u(a, 62)} < 0.91 THEN 4 ELSE 5 END"""
         cursor.execute(
@@ -290,13 +297,13 @@ class FollowupRows:
                                      come_back, contact_again, answered_at, recorded_by_id)
                 SELECT f.id, f.closure_id, f.customer_id, src,
                        CASE WHEN {u(a, 63)} < 0.68 THEN k.reason_id
-                            WHEN {u(a, 63)} < 0.94 THEN (ARRAY[{other}])[1 + floor({u(a, 64)} * {len(close_reasons)})::int]
+                            WHEN {u(a, 63)} < 0.94 THEN {another}
                        END,
                        CASE WHEN {u(a, 63)} >= 0.94 AND NOT k.customer_erased THEN {pick(OTHER_REASONS, u(a, 65))}
                             ELSE '' END,
                        csat, CASE WHEN csat IS NULL THEN NULL
-                                  ELSE least(10, greatest(0, round((csat - 1) * 2.2 + ({u(a, 66)} - 0.5) * 5)))::int END,
-                       CASE WHEN {u(a, 67)} < 0.35 AND NOT k.customer_erased THEN {pick(COME_BACK, u(a, 68))} ELSE '' END,
+                                  ELSE {nps} END,
+                       CASE WHEN {u(a, 67)} < 0.35 AND NOT k.customer_erased THEN {come_back} ELSE '' END,
                        CASE WHEN {u(a, 69)} < 0.3 THEN true WHEN {u(a, 69)} < 0.8 THEN false END,
                        f.answered, f.done_by_id
                 FROM (SELECT f.*, {csat} AS csat,
