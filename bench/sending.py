@@ -18,6 +18,7 @@ server's own work; the process CPU time reported is the sender's and the server'
 """
 
 import io
+import logging
 import socket
 import time
 from contextlib import contextmanager
@@ -62,11 +63,15 @@ def smtp_server():
         raise Unavailable("aiosmtpd is not installed (a dev dependency: `make bench` installs them)") from None
     mailbox = Mailbox()
     controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    chatter = logging.getLogger("mail.log")  # aiosmtpd logs every SMTP command at INFO
+    level = chatter.level
+    chatter.setLevel(logging.WARNING)
     controller.start()
     try:
         yield controller.port, mailbox
     finally:
         controller.stop()
+        chatter.setLevel(level)
 
 
 def measure_sending(count: int = MESSAGES) -> dict:
