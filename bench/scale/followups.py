@@ -120,20 +120,19 @@ class FollowupRows:
 
     # --- follow-ups ------------------------------------------------------------------------------
     def closure_base(self, cursor) -> None:
-        """The card closures with what their follow-ups need: channel, address, consent, language."""
+        """The card closures with what their follow-ups need: address, consent, language. Messages go by
+        e-mail, as the default policy has it (followups migration 0002): no address, skipped."""
         closures, customers, consent = Closure._meta.db_table, Customer._meta.db_table, ContactConsent._meta.db_table
         cursor.execute("DROP TABLE IF EXISTS scale_after")
         cursor.execute(
             f"""CREATE TEMPORARY TABLE scale_after ON COMMIT DROP AS
                 SELECT k.id, k.customer_id, k.performed_at, k.reverted_at, k.reason_id, k.category, k.segment,
                        k.owner_id, k.customer_erased AS erased, c.language, c.phone,
-                       CASE WHEN k.customer_erased OR c.email <> '' THEN 'email' ELSE 'sms' END AS channel,
-                       CASE WHEN c.email <> '' THEN c.email ELSE c.phone END AS address,
+                       'email' AS channel, c.email AS address,
                        coalesce(m.marketing, false) AS marketing, coalesce(m.do_not_contact, false) AS dnc,
                        coalesce(p.do_not_contact, false) AS phone_dnc
                 FROM {closures} k JOIN {customers} c ON c.id = k.customer_id
-                LEFT JOIN {consent} m ON m.customer_id = k.customer_id
-                     AND m.channel = CASE WHEN c.email <> '' THEN 'email' ELSE 'sms' END
+                LEFT JOIN {consent} m ON m.customer_id = k.customer_id AND m.channel = 'email'
                 LEFT JOIN {consent} p ON p.customer_id = k.customer_id AND p.channel = 'phone'
                 WHERE k.action = 'close'"""
         )
@@ -177,8 +176,9 @@ class FollowupRows:
                         WHEN {failed} < {FAILED} THEN 5 ELSE 1 END AS attempts,
                    CASE WHEN b.reverted_at IS NOT NULL AND b.reverted_at <= due THEN 'The card was reinstated.'
                         WHEN due > {now} THEN ''
-                        WHEN {no_consent} THEN 'No consent.'
-                        WHEN NOT b.erased AND b.address = '' THEN 'No address.'
+                        WHEN b.dnc THEN 'The customer asked not to be contacted by E-mail.'
+                        WHEN {no_consent} THEN 'The customer has not agreed to surveys and offers by E-mail.'
+                        WHEN NOT b.erased AND b.address = '' THEN 'The customer has no e-mail address.'
                         WHEN {failed} < {FAILED} THEN {error} ELSE '' END AS last_error,
                    CASE WHEN due <= {now} AND (b.reverted_at IS NULL OR b.reverted_at > due) AND NOT ({no_consent})
                              AND (b.erased OR b.address <> '') AND {failed} >= {FAILED}
@@ -201,29 +201,30 @@ class FollowupRows:
 
     def callbacks(self, cursor) -> None:
         """Key accounts: a call by the closure's owner within 3 working days (Monday to Friday, local).
-        Due and passed: ~66 % done on time, ~20 % late, the rest still pending (overdue), so the
-        queues have work today, overdue and upcoming; outcomes mostly reached."""
+        Due and passed: ~66 % done on time, ~20 % late (reached), the rest still pending (overdue; half of
+        them tried once, not reached), so the queues have work today, overdue and upcoming."""
         now = "to_timestamp(%(now)s)"
         zone = settings.TIME_ZONE
         staff = ", ".join(str(pk) for pk in self.staff_ids)
         rule = self.rule_ids["callback"] or "NULL"
         anyone = f"(ARRAY[{staff}])[1 + floor({u('b.id', 34)} * {len(self.staff_ids)})::int]"
         r, when = u("b.id", 31), u("b.id", 32)
-        outcome = f"CASE WHEN {u('b.id', 33)} < 0.72 THEN 'reached' WHEN {u('b.id', 33)} < 0.92 THEN 'not_reached' " \
-                  "ELSE 'do_not_contact' END"  # fmt: skip
+        # Not reached yet: still pending (followups.callbacks moves it to the next working day), one attempt made.
+        tried = f"(b.done_at IS NULL AND b.due <= {now} AND NOT b.phone_dnc AND {u('b.id', 33)} < 0.5)"
         select = f"""
             SELECT 'callback' AS kind, 'phone' AS channel, b.customer_id, b.id AS closure_id, {rule}::bigint AS rule_id,
                    b.language, b.due AS due_at,
                    CASE WHEN b.done_at IS NOT NULL THEN 'done'
                         WHEN b.reverted_at IS NOT NULL THEN 'cancelled'
                         WHEN b.phone_dnc THEN 'skipped' ELSE 'pending' END AS state,
-                   (b.done_at IS NOT NULL)::int AS attempts,
+                   (b.done_at IS NOT NULL OR {tried})::int AS attempts,
                    CASE WHEN b.done_at IS NOT NULL THEN ''
                         WHEN b.reverted_at IS NOT NULL THEN 'The card was reinstated.'
                         WHEN b.phone_dnc THEN 'Do not contact.' ELSE '' END AS last_error,
                    NULL::timestamptz AS sent_at, CASE WHEN b.erased THEN '' ELSE b.phone END AS address,
                    b.owner_id AS assigned_to_id,
-                   CASE WHEN b.done_at IS NOT NULL THEN {outcome} ELSE '' END AS outcome,
+                   CASE WHEN b.done_at IS NOT NULL THEN 'reached' WHEN {tried} THEN 'not_reached' ELSE '' END
+                       AS outcome,
                    coalesce(b.done_at, CASE WHEN b.reverted_at IS NOT NULL THEN b.reverted_at END) AS done_at,
                    CASE WHEN b.done_at IS NOT NULL
                         THEN coalesce(b.owner_id, {anyone})
