@@ -3,12 +3,15 @@ the planner, the senders and record_answer leave them. Loaded small (3,000 cards
 the benchmark loads a million with the same SQL."""
 
 import io
+import json
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.db.models import F, Q
 
 from bench.management.commands.seed_scale import Command as SeedScale
+from bench.scale.marker import MARKER, VERSION, read_marker
 from closures.models import Closure
 from crm import outbox
 from crm.models import AuditEntry, Event
@@ -119,3 +122,14 @@ def test_a_reseed_replaces_the_follow_ups_instead_of_adding_to_them(loaded):
     call_command(SeedScale(), customers=3000, closures=1500, nice=0, reset=True, stdout=io.StringIO())
     assert (Followup.objects.count(), Answer.objects.count(), ContactConsent.objects.count()) == counts
     assert Improvement.objects.count() == 4
+
+
+def test_a_data_set_loaded_by_an_older_seed_scale_is_rebuilt_with_the_follow_ups(loaded):
+    marker = read_marker()
+    with connection.cursor() as cursor:
+        cursor.execute("COMMENT ON TABLE customers_customer IS %s", [MARKER + json.dumps(marker | {"version": 1})])
+    out = io.StringIO()
+    call_command(SeedScale(), customers=3000, closures=1500, nice=0, stdout=out)
+    assert "older seed_scale (version 1" in out.getvalue()
+    assert read_marker()["version"] == VERSION
+    assert Improvement.objects.count() == 4  # rebuilt, not added to
