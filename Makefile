@@ -55,8 +55,9 @@ restore: venv
 ## Benchmark at scale (PostgreSQL): creates, migrates and seeds BENCH_DATABASE_URL on first use
 ## (1,000,000 customers, 250,000 closures, about 7 minutes), then writes bench/results.json.
 ## The commands live in bench/, a development-only app that bench.settings adds to crm.settings.
+## The dev requirements: the sending figure starts a local SMTP server (aiosmtpd) in the process.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm_bench
-bench: venv
+bench: venv-dev
 	DJANGO_SETTINGS_MODULE=bench.settings DATABASE_URL=$(BENCH_DATABASE_URL) DEBUG=0 CELERY_BROKER_URL= \
 	SECRET_KEY=$${SECRET_KEY:-bench-only-secret-not-used-in-production-0123456789} \
 	$(PY) manage.py bench $(BENCH_ARGS)

@@ -43,6 +43,11 @@ def admin_user():
         raise CommandError(f"No user {USER}: load the data set with `manage.py seed_scale` first.") from None
 
 
+def user_named(username: str):
+    """A user the data set loaded (seed_scale), or None."""
+    return get_user_model().objects.filter(username=username).first()
+
+
 def client_for(user) -> Client:
     if "testserver" not in settings.ALLOWED_HOSTS:
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]

@@ -5,19 +5,21 @@ import os
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from unittest import mock
 
 from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from closures.models import Action, Category, ClosureReason
+from crm import outbox
 from customers.models import Customer
 
-from . import lib
+from . import lib, sending
 from .database import fresh_cards, name_terms, sample
 from .files import DATA_DIR, IMPORT_ROWS, child, write_import_file
-from .lib import Unavailable, admin_user, client_for, fmt, stub
+from .lib import Unavailable, admin_user, client_for, fmt, stub, user_named
 
 BUDGET_S = 45  # seconds of timed runs per figure at most (slow pages get fewer runs, never under 10)
 TARGETS = {
@@ -37,7 +39,15 @@ TARGETS = {
     "dashboard_city": 150,
     "dashboard_cohorts_quarter": 150,
     "closure_list": 50,
+    # The follow-ups queue is a list page: the closure list's target.
+    "followups_mine_today": 50,
+    "followups_mine_overdue": 50,
+    "followups_team": 50,
+    "followups_team_filtered": 50,
 }
+# The issue's alternative for the dashboard: at most 12 times the reference page (p95 over p95).
+REFERENCE_FACTOR = 12
+STAFF_USER, MANAGER_USER = "scale_staff01", "scale_manager01"  # the data set's busiest owner, a Manager
 
 
 class Bench:
@@ -126,12 +136,95 @@ class Bench:
         )
         listing = reverse("analytics:closure_list")
         self.timed("closure_list", "Closure list (first page)", lambda i: self.get(listing))
+        self.followup_queues()
         self.worse_of_names()
+        self.against_reference()
+        if self.wanted("send_due_followups"):
+            self.sending()
         if not self.skip_files:
             self.files()
 
-    def get(self, path: str, **params):
-        return lambda: self.client.get(path, params, secure=True)
+    def get(self, path: str, client=None, **params):
+        client = client or self.client
+        return lambda: client.get(path, params, secure=True)
+
+    # --- after the closure ---------------------------------------------------------------------------
+    def followup_queues(self) -> None:
+        """The follow-ups queue as Staff (my callbacks due today, overdue) and as a Manager (the team's
+        pending follow-ups; filtered: overdue callbacks for one closure reason). A URL name that does
+        not exist yet is reported as not measured, not a crash."""
+        if not any(self.wanted(key) for key in TARGETS if key.startswith("followups_")):
+            return
+        reason = ClosureReason.objects.for_action(Action.CLOSE).filter(category=Category.PRICE).first()
+        team_filter = {"kind": "callback", "due": "overdue", "reason": reason.pk if reason else ""}
+        pages = [
+            ("followups_mine_today", f"Follow-ups: my callbacks due today ({STAFF_USER})", STAFF_USER,
+             "followups:queue", {"tab": "today"}),
+            ("followups_mine_overdue", f"Follow-ups: my overdue callbacks ({STAFF_USER})", STAFF_USER,
+             "followups:queue", {"tab": "overdue"}),
+            ("followups_team", "Follow-ups: team view, pending (Manager)", MANAGER_USER, "followups:team", {}),
+            ("followups_team_filtered", "Follow-ups: team view, overdue price callbacks (Manager)", MANAGER_USER,
+             "followups:team", team_filter),
+        ]  # fmt: skip
+        for key, label, username, name, params in pages:
+            page = lambda i, u=username, n=name, p=params: self.get(self.url(n), self.client_of(u), **p)  # noqa: E731
+            self.timed(key, label, page)
+
+    def client_of(self, username: str):
+        """A logged-in client for one of the data set's users (one per user, kept)."""
+        clients = self.__dict__.setdefault("clients", {})
+        if username not in clients:
+            user = user_named(username)
+            if user is None:
+                raise Unavailable(f"no user {username}: reload the data set with seed_scale")
+            clients[username] = client_for(user)
+        return clients[username]
+
+    @staticmethod
+    def url(name: str) -> str:
+        try:
+            return reverse(name)
+        except NoReverseMatch:
+            raise Unavailable(f"no URL named {name} yet") from None
+
+    def against_reference(self) -> None:
+        """The dashboard's and the queue's p95 as a multiple of the reference page's (the issue's
+        other yardstick: a dashboard at most 12 times the reference page)."""
+        by_key = {m.key: m for m in self.measures}
+        reference = by_key.get("reference_page")
+        if not reference or not reference.samples:
+            return
+        for m in self.measures:
+            if m.samples and m.key.startswith(("dashboard_", "followups_")):
+                ratio = round(m.p95 / reference.p95, 1)
+                self.extra[f"{m.key}_x_reference"] = ratio
+                if m.key.startswith("dashboard_"):
+                    verdict = "within" if ratio <= REFERENCE_FACTOR else "OVER"
+                    words = f"{ratio:g}× the reference page ({verdict} {REFERENCE_FACTOR}×)"
+                else:
+                    words = f"{ratio:g}× the reference page"
+                m.note = "; ".join(filter(None, [m.note, words]))
+
+    def sending(self) -> None:
+        """send_due_followups: 10,000 due e-mails to a local SMTP server (bench/sending.py)."""
+        label = f"send_due_followups: {sending.MESSAGES:,} e-mails to local SMTP"
+        self.say(f"  {label} ...")
+        try:
+            result = sending.measure_sending()
+        except Unavailable as exc:
+            result = {"reason": str(exc)}
+        self.single("send_due_followups_10k_s", label, result, "seconds", sending.TARGET_S, "s")
+        measure = self.measures[-1]
+        if "seconds" in result:
+            fewer = result["prepared"] < sending.MESSAGES
+            measure.note = (
+                (f"only {result['prepared']:,} due notices could be prepared (a smaller data set); " if fewer else "")
+                + f"{result['received']:,} received, {result['per_s']:,} messages/s; app + server CPU "
+                f"{result['cpu_seconds']} s (aiosmtpd in this process)"
+            )
+        for field in ("prepared", "received", "per_s", "cpu_seconds", "set_aside"):
+            if field in result:
+                self.extra[f"send_due_followups_10k_{field}"] = result[field]
 
     def timed(self, key: str, label: str, make, *, target=None, expect=(200,)) -> lib.Measure | None:
         """Warm up, then time ``runs`` calls of ``make(i)()``; ``make`` does untimed preparation."""
@@ -193,8 +286,19 @@ class Bench:
             .first()
         )
         cards = iter(fresh_cards(count + 5))
+        # Confirm writes the closure's outbox event in its transaction (closures.writes), so the
+        # timed POST includes that insert. What consumes the event (the follow-up planner) runs
+        # after the response in production (Celery, or a thread); bench.settings' JOBS_RUN_INLINE
+        # would run it inside the request, so it is held back here and timed on its own below.
+        planner = lib.Measure("close_confirm_planner", "  its follow-ups planned (outbox, after the response)", None)
+
+        def dispatch() -> None:
+            began = time.perf_counter()
+            if outbox.dispatch():
+                planner.samples.append((time.perf_counter() - began) * 1000)
 
         def make(i):
+            dispatch()  # the previous confirmation's event, untimed
             try:
                 pk = next(cards)
             except StopIteration:
@@ -214,7 +318,14 @@ class Bench:
             url = confirm["action"] or reverse("closures:confirm", kwargs={"pk": pk, "action": Action.CLOSE})
             return lambda: self.client.post(url, confirm["fields"], secure=True)
 
-        measure = self.timed("close_confirm", "Confirm closure (POST, through the preview token)", make, expect=(302,))
+        with mock.patch.object(outbox, "enqueue_dispatch", lambda: None):
+            measure = self.timed(
+                "close_confirm", "Confirm closure (POST, through the preview token)", make, expect=(302,)
+            )
+        dispatch()
+        if planner.samples:
+            self.measures.append(planner)
+            self.say(f"  {planner.label:<58} p50 {fmt(planner.p50):>8}  p95 {fmt(planner.p95):>8}")
         if measure and measure.samples:
             closed = Customer.objects.filter(status=Customer.Status.CLOSED, closures__performed_at__gte=self.started)
             done = closed.distinct().count()

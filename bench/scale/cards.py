@@ -106,6 +106,7 @@ class CardRows:
             "source": SOURCE if cid % SOURCE_EVERY == 0 else "",
             "import_batch_id": "1" if cid % BATCH_EVERY == 0 else r"\N",
         }
+        row["language"] = "en" if " " in name else "zh-hans"  # English names get their messages in English
         if erased:
             row.update(
                 name=ERASED, gender="", birth_date=r"\N", phone="", phone_rev="", email="", wechat="", address=""

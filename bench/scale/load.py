@@ -20,19 +20,30 @@ from django.utils import timezone
 
 from closures import tally
 from closures.models import Closure, ClosureReason, ClosureRequest
-from crm.models import AuditEntry, Job
+from crm.models import AuditEntry, Event, EventReceipt, Job, OutboxFloor
 from crm.roles import ADMIN, MANAGER, STAFF
-from customers.models import Customer, ImportBatch, Interaction, LedgerEntry, NameGram, Purchase, Tag
+from customers.models import (
+    ContactConsent,
+    Customer,
+    ImportBatch,
+    Interaction,
+    LedgerEntry,
+    NameGram,
+    Purchase,
+    Tag,
+)
+from followups.models import Answer, Followup, Improvement
 
 from . import vocab
 from .cards import CardRows
 from .closures import ClosureRows
+from .followups import FollowupRows
 from .marker import MARKER
 from .pgcopy import Copier
 from .plan import Planning
 
 
-class Loader(Planning, CardRows, ClosureRows):
+class Loader(Planning, CardRows, ClosureRows, FollowupRows):
     """One load: the plan, then every table in one transaction (see the command's docstring)."""
 
     def __init__(self, command, wanted: dict, *, staff: int, chunk: int):
@@ -66,6 +77,7 @@ class Loader(Planning, CardRows, ClosureRows):
             self.tags(cursor)
             self.customers(cursor)
             self.closures(cursor)
+            self.after_the_closure(cursor)
             self.namegrams(cursor)
             self.rebuild_indexes(cursor)
             self.finish(cursor)
@@ -152,8 +164,16 @@ class Loader(Planning, CardRows, ClosureRows):
             Closure,
             ClosureRequest,
             LedgerEntry,
+            ContactConsent,
+            Followup,
+            Answer,
+            Improvement,
         )
-        self.tables = [m._meta.db_table for m in models] + [AuditEntry._meta.db_table, Job._meta.db_table]
+        # The outbox goes too: its events are about closures and cards that are no longer there (the
+        # seeded history writes none, so the follow-up planner has nothing to re-plan), and with the
+        # event ids restarting, a consumer's floor must restart with them.
+        outbox = [Event._meta.db_table, EventReceipt._meta.db_table, OutboxFloor._meta.db_table]
+        self.tables = [m._meta.db_table for m in models] + [AuditEntry._meta.db_table, Job._meta.db_table, *outbox]
         cursor.execute(f"TRUNCATE {', '.join(self.tables)} RESTART IDENTITY CASCADE")
         if superuser:
             # Triggers (the name-gram trigger, foreign-key checks) off for this transaction only.

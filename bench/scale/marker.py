@@ -9,7 +9,7 @@ from closures.models import Closure
 from customers.models import Customer, NameGram
 
 MARKER = "seed_scale "
-VERSION = 1
+VERSION = 2  # 2: consent, follow-ups, answers and improvements (issue 19)
 
 
 def read_marker() -> dict | None:

@@ -147,3 +147,63 @@ def test_seed_demo_leaves_closure_history_made_by_the_operations(settings):
     for closure in closures.filter(reverted_at__isnull=True).select_related("customer")[:50]:
         expected = {"close": "closed", "void": "void", "archive": "archived", "erase": "erased"}[closure.action]
         assert closure.customer.status in {expected, "erased"}
+
+
+# The default follow-up policy (followups migration 0002_default_policy), for a database without it.
+DEFAULT_RULES = [
+    ("close", "", "", "notice", "email", 0, False),
+    ("close", "", "", "survey", "email", 1, False),
+    ("close", "", "key", "callback", "phone", 3, True),
+    ("close", "price", "", "winback", "email", 30, False),
+    ("close", "competitor", "", "winback", "email", 30, False),
+]
+
+
+def test_seed_demo_leaves_follow_ups_answers_and_consent_for_the_new_pages(settings):
+    from closures.models import Closure
+    from crm import outbox
+    from crm.models import AuditEntry
+    from customers.models import ContactConsent
+    from followups.models import Answer, Followup, Improvement, Rule
+
+    if not Rule.objects.exists():
+        for position, (action, category, segment, kind, channel, days, working) in enumerate(DEFAULT_RULES):
+            Rule.objects.create(action=action, category=category, segment=segment, kind=kind, channel=channel,
+                                delay_days=days, working_days=working, position=position)  # fmt: skip
+    settings.DEBUG = True
+    output = seed()
+    followups = Followup.objects.all()
+    assert f"Follow-ups: {followups.count():,}" in output
+    # Planned by the planner from the closures' events: none left unhandled, none on a void or archived card.
+    assert not outbox.pending("followups").exists()
+    assert not followups.exclude(closure__action="close").exists()
+    assert followups.filter(kind="notice").count() == Closure.objects.filter(action="close").count()
+    assert {"pending", "sent", "done", "skipped", "failed"} <= set(followups.values_list("state", flat=True))
+    assert not followups.filter(state="sent", sent_at=None).exists()
+    assert not followups.filter(state="pending", closure__reverted_at__isnull=False).exists()
+    # Staff have callbacks to make, overdue and upcoming (and due today on a working day).
+    now = timezone.now()
+    mine = followups.filter(kind="callback", state="pending", assigned_to__username="staff")
+    assert mine.filter(due_at__lt=now).exists() and mine.filter(due_at__gt=now).exists()
+    if timezone.localdate().weekday() < 5:
+        assert mine.filter(due_at__date=timezone.localdate()).exists()
+    # Surveys and offers went only to customers who agreed; nothing to "do not contact".
+    agreed = set(ContactConsent.objects.filter(marketing=True).values_list("customer_id", "channel"))
+    for row in followups.filter(kind__in=["survey", "winback"], sent_at__isnull=False):
+        withdrawn = Answer.objects.filter(customer_id=row.customer_id, contact_again=False)  # after it was sent
+        assert (row.customer_id, row.channel) in agreed or withdrawn.filter(answered_at__gt=row.sent_at).exists()
+    refused = ContactConsent.objects.filter(do_not_contact=True, channel="email").values("customer_id")
+    assert refused.exists() and not followups.filter(customer_id__in=refused, sent_at__isnull=False).exists()
+    # Answers: through surveys and callbacks, each on its follow-up's closure and on the card's timeline.
+    answers = Answer.objects.select_related("followup")
+    assert answers.filter(source="survey").exists() and answers.filter(source="callback").exists()
+    for answer in answers:
+        followup = answer.followup
+        assert answer.closure_id == followup.closure_id and followup.answered_at == answer.answered_at
+        assert (followup.kind, followup.state) in {("survey", "done"), ("callback", "done")}
+        assert followup.kind == "callback" or followup.sent_at < answer.answered_at
+    assert AuditEntry.objects.filter(action="followup.answer").count() == answers.count()
+    won = followups.filter(won_back=True)
+    assert won.exists() and not won.filter(closure__reverted_at=None).exists()
+    assert Improvement.objects.exists()
+    assert Customer.objects.filter(language="en").exists() and Customer.objects.filter(language="zh-hans").exists()

@@ -5,7 +5,8 @@ Faker and random), fast (bulk inserts, card figures computed from the generated 
 pass) and idempotent: a second run finds the demo data set and changes nothing.
 
 It lives in analytics because analytics may import every app (closures are seeded here too,
-once the closure operations exist: see seed_closures).
+once the closure operations exist: see seed_closures; and what follows them, through the follow-up
+planner: analytics/demo_followups.py).
 """
 
 import datetime as dt
@@ -23,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 from faker import Faker
 
+from analytics.demo_followups import seed_followups
 from crm.models import AuditEntry
 from crm.roles import ADMIN, MANAGER, STAFF
 from customers import ledger
@@ -234,7 +236,9 @@ class Command(BaseCommand):
             else:
                 customers = self.demo_customers(users)
                 seed_closures(customers, users, random.Random(SEED + 1))
+                after = seed_followups(customers, users, timezone.now())
                 self.stdout.write(self.style.SUCCESS(f"Created {len(customers):,} demo customers."))
+                self.stdout.write(f"Follow-ups: {after['followups']:,}, answers: {after['answers']:,}.")
         self.stdout.write(f"Demo logins (password {DEMO_PASSWORD}):")
         for username, role, _first, _last in DEMO_USERS:
             self.stdout.write(f"  {username:<8} {role}")
@@ -327,6 +331,7 @@ class Command(BaseCommand):
             balance=Decimal(rng.choice([0, 0, 0, 50, 100, 200, 500, 1000])) + Decimal(rng.randint(0, 99)) / 100,
             points=rng.choice([0, 0, 120, 300, 800, 1500, 4200]),
             created_at=created,
+            language="zh-hans" if chinese else "en",  # the language of the messages they receive
             **self.origin(n, created),
         )
         card = Card(customer=customer, tags=rng.sample(TAGS, k=rng.choice([0, 0, 1, 1, 2, 3])))

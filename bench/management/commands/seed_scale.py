@@ -22,7 +22,8 @@ The work is in bench/scale/: ``load`` (the transaction), ``plan`` (which cards c
 skewed weights).
 
 Reusable: a marker (a comment on the customer table) records what was loaded; running again
-with the same sizes does nothing, ``--reset`` rebuilds. It never wipes a database that holds
+with the same sizes does nothing (unless an older version of this command loaded it: then it
+rebuilds, so `make bench` picks up what was added since), ``--reset`` rebuilds. It never wipes a database that holds
 customers it did not create.
 """
 
@@ -70,7 +71,13 @@ class Command(BaseCommand):
                 "This database holds customers that seed_scale did not create; refusing to replace them. "
                 "Use a dedicated database (createdb crm_scale; DATABASE_URL=.../crm_scale manage.py migrate)."
             )
-        if loaded and not reset:
+        same_sizes = loaded and all(loaded.get(k) == wanted[k] for k in ("customers", "closures", "seed"))
+        if loaded and not reset and same_sizes and loaded.get("version") != VERSION:
+            self.stdout.write(
+                f"The data set was loaded by an older seed_scale (version {loaded.get('version')}, this is "
+                f"{VERSION}: it adds what later issues need); rebuilding it."
+            )
+        elif loaded and not reset:
             raise CommandError(
                 f"This database holds a different seed_scale data set ({loaded.get('customers'):,} customers, "
                 f"{loaded.get('closures'):,} closures, seed {loaded.get('seed')}); run with --reset to rebuild it."
