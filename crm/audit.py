@@ -24,6 +24,7 @@ ACTION_LABELS = {
     "customer.merge_out": _("Merged into the surviving card"),
     "customer.import": _("Customers imported"),
     "customer.export": _("Customers exported"),
+    "customer.consent": _("Contact preferences changed"),
     "interaction.create": _("Interaction logged"),
     "purchase.create": _("Purchase added"),
     "ledger.opening": _("Opening balance"),

@@ -187,7 +187,15 @@ def _source(source: dict, _loaded) -> str:
         return _("Imported from %(file)s") % {"file": source.get("file", "")}
     if kind == "migration":
         return _("Changed by a data migration")
-    return ""
+    return str(_SOURCE_WORDS.get(kind, ""))
+
+
+# Where else a change can come from (customers.gate.Source kinds; contact preferences, customers.consent).
+_SOURCE_WORDS = {
+    "survey": gettext_lazy("Answered by the customer in the exit survey"),
+    "callback": gettext_lazy("Said by the customer on a callback"),
+    "unsubscribe": gettext_lazy("By the customer, with the unsubscribe link in a message"),
+}
 
 
 def _role(value) -> str:

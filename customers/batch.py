@@ -20,7 +20,7 @@ from django.utils import timezone
 from crm import audit
 
 from .gate import CARD_FIELDS, Source
-from .models import Customer, LedgerEntry
+from .models import ContactConsent, Customer, LedgerEntry
 
 
 @dataclass
@@ -39,6 +39,67 @@ class CardUpdate:
     changes: dict[str, Any]  # the changed fields' new values (owner as owner_id)
     old_tags: list[str] | None = None
     tags: list[str] | None = None  # the new tags, when they change
+
+
+@dataclass
+class ConsentChange:
+    """A row's contact consent, as it changes the card's (customers.consent.import_changes)."""
+
+    line: int
+    changes: dict[str, dict[str, list]]  # {channel: {field: [old, new]}}
+    existing: dict[str, ContactConsent]  # the card's rows by channel (none for a new card)
+    customer_id: int | None = None
+    card: NewCard | None = None  # a new card: its pk once written
+    number: str = ""
+
+
+def write_import_consents(rows: list[ConsentChange], *, by, file_name: str, batch_id=None, request=None) -> None:
+    """The chunk's consent changes, after its cards (so new cards have their keys): one upsert for
+    every (card, channel) and one ``customer.consent`` audit entry per card, naming the file and the
+    line; marketing consent given is recorded as given now, how = ``file:line``."""
+    if not rows:
+        return
+    now = timezone.now()
+    source = Source("import", file_name, batch=batch_id)
+    consents, entries = [], []
+    for row in rows:
+        customer_id = row.card.pk if row.card is not None else row.customer_id
+        how = f"{file_name}:{row.line}"[:200]
+        flat: dict[str, list] = {}
+        for channel, changes in row.changes.items():
+            old = row.existing.get(channel)
+            consent = ContactConsent(customer_id=customer_id, channel=channel, updated_at=now)
+            for name in ("service", "marketing", "marketing_at", "marketing_how", "do_not_contact"):
+                setattr(consent, name, getattr(old, name) if old is not None else getattr(consent, name))
+            for name, (_old, new) in changes.items():
+                setattr(consent, name, new)
+                flat[f"{channel}.{name}"] = [_old, new]
+            if changes.get("marketing", [None, False])[1]:
+                consent.marketing_at, consent.marketing_how = now, how
+            consents.append(consent)
+        data = {"source": replace(source, line=row.line).as_data()}
+        if any(pair[1] for name, pair in flat.items() if name.endswith(".marketing")):
+            data["how"] = how
+        summary = row.card.values.get("customer_no", "") if row.card is not None else row.number
+        entries.append(
+            {
+                "action": "customer.consent",
+                "object_type": "customer",
+                "object_id": customer_id,
+                "customer_id": customer_id,
+                "summary": summary,
+                "changes": flat,
+                "data": data,
+            }
+        )
+    ContactConsent.objects.bulk_create(
+        consents,
+        batch_size=2000,
+        update_conflicts=True,
+        unique_fields=["customer", "channel"],
+        update_fields=["service", "marketing", "marketing_at", "marketing_how", "do_not_contact", "updated_at"],
+    )
+    audit.record_many(entries, actor=by, request=request)
 
 
 def write_import_chunk(

@@ -161,7 +161,59 @@ COLUMNS: tuple[Column, ...] = (
         "旧系统",
         ("来源", "客户来源", "渠道", "来源渠道", "customer source", "channel"),
     ),
+    Column(
+        "language",
+        "The language of the messages the customer receives (closure notice, survey): en or zh-hans "
+        "(also English, 中文, 简体中文). Empty: zh-hans for a new customer.",
+        "客户接收消息（注销通知、问卷）的语言：en 或 zh-hans（也可填 English、英文、中文、简体中文）。"
+        "新客户留空为中文。",
+        "zh-hans",
+        ("语言", "消息语言", "客户语言", "language for messages", "message language"),
+    ),
 )
+# Contact consent (customers.consent; not fields of the card): optional, yes or no (also 是 / 否).
+# The three *_marketing columns are the consent to surveys and offers on one channel, recorded as
+# given by the file and its line; do_not_contact sets "do not contact" on every channel at once.
+CONSENT_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "email_marketing",
+        "Surveys and offers by e-mail allowed: yes or no (also 是, 否). The consent is recorded as given "
+        "by this file and line. Empty: unchanged (no for a new customer).",
+        "是否同意通过电子邮件接收问卷和优惠：是 或 否（也可填 yes、no）；同意记录为由本文件及行号给出。"
+        "留空不变（新客户为否）。",
+        "是",
+        ("邮件营销", "邮件问卷和优惠", "email consent", "email surveys and offers"),
+    ),
+    Column(
+        "sms_marketing",
+        "Surveys and offers by SMS allowed: yes or no (also 是, 否). Empty: unchanged (no for a new customer).",
+        "是否同意通过短信接收问卷和优惠：是 或 否。留空不变（新客户为否）。",
+        "否",
+        ("短信营销", "短信问卷和优惠", "sms consent", "sms surveys and offers"),
+    ),
+    Column(
+        "phone_marketing",
+        "Surveys and offers by phone allowed: yes or no (also 是, 否). Empty: unchanged (no for a new customer).",
+        "是否同意通过电话接收问卷和优惠：是 或 否。留空不变（新客户为否）。",
+        "否",
+        ("电话营销", "电话问卷和优惠", "phone consent", "phone surveys and offers"),
+    ),
+    Column(
+        "do_not_contact",
+        "yes: contact the customer by no channel at all, not even service messages (all channels); "
+        "no: lift it. Empty: unchanged.",
+        "是：任何渠道都不联系该客户，服务消息也不发（所有渠道）；否：取消。留空不变。",
+        "否",
+        ("请勿联系", "勿扰", "不要联系", "免打扰", "do not contact"),
+    ),
+)
+# Column name -> (channel, consent field) or (None, "do_not_contact") for every channel.
+CONSENT_OF: dict[str, tuple[str | None, str]] = {
+    "email_marketing": ("email", "marketing"),
+    "sms_marketing": ("sms", "marketing"),
+    "phone_marketing": ("phone", "marketing"),
+    "do_not_contact": (None, "do_not_contact"),
+}
 # Columns a file may hold instead of one of the template's: the telecom data sets give a customer's
 # tenure in whole months, which becomes "customer since" (today less that many months).
 ALTERNATIVE_COLUMNS: tuple[Column, ...] = (
@@ -175,10 +227,13 @@ ALTERNATIVE_COLUMNS: tuple[Column, ...] = (
         model_field="customer_since",
     ),
 )
-COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
+# The import template's columns, in order (an export writes these first): the card's, then consent.
+TEMPLATE_COLUMNS: tuple[Column, ...] = COLUMNS + CONSENT_COLUMNS
+COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in TEMPLATE_COLUMNS)
+CARD_COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)  # the resource's (model fields)
 REQUIRED_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.required)
 # Column name -> the model field (and the import record's key) it fills.
-FIELD_OF: dict[str, str] = {c.name: c.field_name for c in COLUMNS + ALTERNATIVE_COLUMNS}
+FIELD_OF: dict[str, str] = {c.name: c.field_name for c in TEMPLATE_COLUMNS + ALTERNATIVE_COLUMNS}
 
 # Columns an export carries that an import reads past (so an export can be edited and re-imported).
 EXPORT_ONLY_COLUMNS: tuple[str, ...] = (
@@ -225,6 +280,11 @@ HEADER_LABELS: dict[str, object] = {
     "points": _("Loyalty points"),
     "customer_since": _("Customer since"),
     "source": _("Source"),
+    "language": _("Language for messages"),
+    "email_marketing": _("E-mail: surveys and offers"),
+    "sms_marketing": _("SMS: surveys and offers"),
+    "phone_marketing": _("Phone: surveys and offers"),
+    "do_not_contact": _("Do not contact"),
     "status": _("Status"),
     "created_at": _("Created"),
     "updated_at": _("Updated"),
@@ -234,8 +294,16 @@ HEADER_LABELS: dict[str, object] = {
     "purchase_total": _("Purchase total"),
 }
 
+# Yes and no in a consent column (customers.resources.YesNoWidget), beside Excel's TRUE and FALSE.
+YES_WORDS = ("yes", "y", "true", "1", "是", "同意", "允许", "对", "有")
+NO_WORDS = ("no", "n", "false", "0", "否", "不", "不同意", "不允许", "无")
+
 # Chinese (and a few English) words people use for the choice values, beside the codes and labels.
 CHOICE_SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
+    "language": {
+        "en": ("English", "英文", "英语", "en-us", "en-gb"),
+        "zh-hans": ("中文", "简体中文", "汉语", "普通话", "Chinese", "zh", "zh-cn", "zh_cn", "zh-hans-cn"),
+    },
     "gender": {
         "f": ("女", "女性", "女士", "female", "woman"),
         "m": ("男", "男性", "先生", "male", "man"),

@@ -9,6 +9,8 @@ everything on that channel, service messages included). A missing row is the def
     refusal(customer, channel, purpose, consents=None) -> str   ("" when allowed; words otherwise)
     consents_of(customer) -> dict[channel, ContactConsent]  (unsaved defaults where no row exists)
     change(customer, channel, *, by, source, request=None, how="", **values) -> {field: [old, new]}
+    save_preferences(customer, channels, *, by, source, how="", language=None, request=None) -> dict
+    import_changes(existing, wanted) -> {channel: {field: [old, new]}}   (the import's comparison)
 
 ``purpose`` is SERVICE (a closure notice: allowed without marketing consent, never to "do not
 contact") or MARKETING (an exit survey, a win-back offer: only with consent). Every sender asks
@@ -24,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from crm import audit
 
-from .gate import status_refusal
+from .gate import status_refusal, update_card
 from .models import ContactConsent, Customer
 
 Channel = ContactConsent.Channel
@@ -99,6 +101,9 @@ def change(customer, channel: str, *, by, source, request=None, how: str = "", *
         if not changes:
             return {}
         consent.save()
+        data = {"source": source.as_data(), "channel": channel}
+        if f"{channel}.marketing" in changes and consent.marketing:
+            data["how"] = consent.marketing_how
         audit.record(
             "customer.consent",
             actor=by,
@@ -106,9 +111,43 @@ def change(customer, channel: str, *, by, source, request=None, how: str = "", *
             obj=locked,
             customer_id=locked.pk,
             changes=changes,
-            data={"source": source.as_data(), "channel": channel},
+            data=data,
         )
         return changes
+
+
+def save_preferences(
+    customer, channels: dict[str, dict], *, by, source, how: str = "", language: str | None = None, request=None
+) -> dict[str, list]:
+    """The card's "Edit contact preferences" in one transaction: :func:`change` for each channel of
+    ``channels`` (``{channel: {service, marketing, do_not_contact}}``: one audit entry per channel
+    that changed) and, when ``language`` differs from the card's, the language for messages through
+    the card gate (an active card only: ``{"language": refusal}`` otherwise). All or nothing.
+    Returns every change, ``{"email.marketing": [False, True], "language": ["zh-hans", "en"]}``."""
+    with transaction.atomic():
+        done: dict[str, list] = {}
+        for channel, values in channels.items():
+            done |= change(customer, channel, by=by, source=source, request=request, how=how, **values)
+        current = Customer.objects.filter(pk=getattr(customer, "pk", customer)).values_list("language", flat=True)
+        if language is not None and language != current.first():
+            try:
+                done |= update_card(customer, {"language": language}, by=by, source=source, request=request).changes
+            except ValidationError as error:
+                raise ValidationError({"language": error.messages}) from error
+        return done
+
+
+def import_changes(existing: dict[str, ContactConsent] | None, wanted: dict[str, dict]) -> dict[str, dict]:
+    """What an import row changes: ``wanted`` (``{channel: {field: bool}}``) against the card's rows
+    (``existing``, by channel; None or a missing channel: the defaults). Only what differs."""
+    found = existing or {}
+    changes: dict[str, dict] = {}
+    for channel, values in wanted.items():
+        row = found.get(channel) or ContactConsent(channel=channel)
+        differs = {name: [getattr(row, name), bool(new)] for name, new in values.items() if new != getattr(row, name)}
+        if differs:
+            changes[channel] = differs
+    return changes
 
 
 def _check_changeable(locked: Customer, by) -> None:

@@ -15,6 +15,9 @@ crm.xlsx's streaming workbook or a CSV writer that write to a temporary file as 
   configured time zone, amounts and counts as numbers. CSV: UTF-8 with a byte-order mark
   so Excel shows Chinese. Text that a spreadsheet would take for a formula is neutralised
   by crm.spreadsheets (a text cell in .xlsx, an apostrophe in CSV).
+- The language for messages and the contact consent (email_marketing, sms_marketing,
+  phone_marketing: surveys and offers on that channel; do_not_contact) come after the card's
+  columns, yes or no in the exporter's language, read per chunk like the tags.
 - Phones and emails are exported in full: only Admins may export (customers.export_customers).
 - An erased customer keeps its row (so the count matches the search) with its number,
   status and dates only: no personal data leaves the system.
@@ -28,6 +31,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils.formats import number_format
@@ -37,10 +41,11 @@ from crm import exports, spreadsheets, xlsx
 from crm.models import Job
 from crm.spreadsheets import counting
 
-from .columns import HEADER_LABELS
-from .models import Customer
+from .columns import CONSENT_OF, HEADER_LABELS
+from .models import ContactConsent, Customer
 
 CHUNK_SIZE = 2000
+CONSENT_CHANNELS = [channel for channel, _field in CONSENT_OF.values() if channel]  # the *_marketing columns
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("points", "points", 10, "int"),
     Column("customer_since", "customer_since", 12, "date", personal=False),
     Column("source", "source", 16, personal=False),
+    Column("language", "language", 12, "choice"),
+    Column("email_marketing", "", 12, "consent"),
+    Column("sms_marketing", "", 12, "consent"),
+    Column("phone_marketing", "", 12, "consent"),
+    Column("do_not_contact", "", 12, "consent"),
     Column("status", "status", 10, "choice", personal=False),
     Column("created_at", "created_at", 17, "datetime", personal=False),
     Column("updated_at", "updated_at", 17, "datetime", personal=False),
@@ -100,7 +110,29 @@ def _choice_labels() -> dict[str, dict[str, str]]:
         "segment": {code: str(label) for code, label in Customer.Segment.choices},
         "stage": {code: str(label) for code, label in Customer.Stage.choices},
         "status": {code: str(label) for code, label in Customer.Status.choices},
+        "language": {code: str(label) for code, label in settings.LANGUAGES},
     }
+
+
+def _consent_cells(customer_ids: list[int]) -> dict[int, list]:
+    """The consent columns of a chunk's customers in one query: yes or no in the exporter's language.
+
+    do_not_contact is yes when every channel is blocked, no when none is, empty (unchanged when
+    imported again) when only some are."""
+    yes, no = gettext("Yes"), gettext("No")
+    found: dict[int, dict[str, tuple[bool, bool]]] = {}
+    rows = ContactConsent.objects.filter(customer_id__in=customer_ids)
+    for customer_id, channel, marketing, blocked in rows.values_list(
+        "customer_id", "channel", "marketing", "do_not_contact"
+    ):
+        found.setdefault(customer_id, {})[channel] = (marketing, blocked)
+    cells = {}
+    for customer_id in customer_ids:
+        mine = found.get(customer_id, {})
+        marketing = [yes if mine.get(channel, (False, False))[0] else no for channel in CONSENT_CHANNELS]
+        blocked = {mine.get(channel, (False, False))[1] for channel in ContactConsent.Channel.values}
+        cells[customer_id] = [*marketing, (yes if True in blocked else no) if len(blocked) == 1 else None]
+    return cells
 
 
 def customer_rows(queryset: QuerySet) -> Iterator[list]:
@@ -108,15 +140,18 @@ def customer_rows(queryset: QuerySet) -> Iterator[list]:
     labels = _choice_labels()
     erased = Customer.Status.ERASED
     Through = Customer.tags.through
-    plan = []  # (position in the query row or None for tags, choice labels or None, personal)
+    plan = []  # (position in the query row, or "tags" or a consent cell's index; choice labels or None; personal)
     position = {field: i for i, field in enumerate(_QUERY_FIELDS)}
+    consent_at = iter(range(len(CONSENT_CHANNELS) + 1))
     for column in COLUMNS:
-        plan.append((position.get(column.field), labels.get(column.name), column.personal))
+        at = position.get(column.field) if column.field else "tags" if column.name == "tags" else next(consent_at)
+        plan.append((at, labels.get(column.name), column.personal, column.kind == "consent"))
     rows = queryset.prefetch_related(None).values_list(*_QUERY_FIELDS).iterator(chunk_size=CHUNK_SIZE)
     while True:
         chunk = list(islice(rows, CHUNK_SIZE))
         if not chunk:
             return
+        consents = _consent_cells([r[0] for r in chunk])
         tags: dict[int, list[str]] = {}
         links = Through.objects.filter(customer_id__in=[r[0] for r in chunk]).order_by("tag__name")
         for customer_id, name in links.values_list("customer_id", "tag__name"):
@@ -125,10 +160,12 @@ def customer_rows(queryset: QuerySet) -> Iterator[list]:
         for r in chunk:
             is_erased = r[status_at] == erased
             out = []
-            for at, choices, personal in plan:
+            for at, choices, personal, is_consent in plan:
                 if is_erased and personal:
                     out.append(None)
-                elif at is None:
+                elif is_consent:
+                    out.append(consents[r[0]][at])
+                elif at == "tags":
                     out.append(", ".join(tags.get(r[0], ())))
                 elif choices is not None:
                     out.append(choices.get(r[at], r[at]))

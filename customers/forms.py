@@ -9,6 +9,7 @@ import re
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
@@ -31,7 +32,7 @@ MAX_TAGS = 20
 MAX_DUPLICATES_SHOWN = 10
 FIELDSETS = [
     (_("Basic information"), ["customer_no", "name", "gender", "birth_date", "occupation", "company", "title"]),
-    (_("Contact information"), ["phone", "email", "wechat", "city", "address"]),
+    (_("Contact information"), ["phone", "email", "wechat", "language", "city", "address"]),
     (_("Classification"), ["segment", "stage", "owner", "customer_since", "source", "tags", "preferences"]),
     (_("Balance and points"), list(MONEY_FIELDS)),
 ]
@@ -93,6 +94,7 @@ class CustomerForm(forms.ModelForm):
             "gender": crm_widgets.Select,
             "segment": crm_widgets.Select,
             "stage": crm_widgets.Select,
+            "language": crm_widgets.Select,
             "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
             "preferences": forms.Textarea(attrs={"rows": 3}),
             "address": forms.TextInput(),
@@ -107,6 +109,7 @@ class CustomerForm(forms.ModelForm):
         help_texts = {
             "customer_since": _("When they became a customer: tenure is counted from this date."),
             "source": _("Where the customer came from: a system migrated from, a store, a campaign."),
+            "language": _("The language of the messages the customer receives (closure notice, survey)."),
         }
 
     def __init__(self, *args, user=None, **kwargs):
@@ -119,6 +122,7 @@ class CustomerForm(forms.ModelForm):
         self.fields["customer_no"].required = bool(self.instance.pk)
         self.fields["customer_since"].required = False  # empty: today (a new card) or as it was
         self.fields["customer_since"].show_hidden_initial = False  # Django's extra input for a callable default
+        self.fields["language"].required = False  # empty: as it was (the default for a new card)
         if not self.instance.pk:
             self.fields["customer_no"].help_text = _("Leave empty to get the next number (C000123).")
         else:
@@ -165,6 +169,9 @@ class CustomerForm(forms.ModelForm):
         if problem:
             raise forms.ValidationError(problem, code="customer_since")
         return day
+
+    def clean_language(self) -> str:
+        return self.cleaned_data.get("language") or self.instance.language
 
     def clean_source(self) -> str:
         return " ".join((self.cleaned_data.get("source") or "").split())
@@ -363,3 +370,67 @@ class LedgerEntryForm(forms.Form):
         if kind == LedgerEntry.Kind.ADJUSTMENT and not (cleaned.get("note") or "").strip():
             self.add_error("note", _("Write why the balance or points are adjusted."))
         return cleaned
+
+
+class ContactPreferencesForm(forms.Form):
+    """What the customer allows on each channel, how marketing consent was given, the language for messages.
+
+    The fields are ``<channel>_service``, ``<channel>_marketing`` and ``<channel>_do_not_contact`` for
+    each channel (customers.models.ContactConsent.Channel), ``how`` and ``language``. ``how`` is
+    required when surveys and offers are turned on for a channel. The language changes only on an
+    active card (the card gate's rule): on another card it is shown, disabled, with why.
+    """
+
+    NAMES = ("service", "marketing", "do_not_contact")
+
+    how = forms.CharField(
+        label=_("How was consent given?"),
+        required=False,
+        max_length=200,
+        help_text=_("Required when you turn on surveys and offers, for example: signed form in store."),
+    )
+    language = forms.ChoiceField(label=_("Language for messages"), widget=crm_widgets.Select)
+
+    def __init__(self, *args, customer: Customer, consents: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.consents = consents
+        labels = {
+            "service": _("Service messages"),
+            "marketing": _("Surveys and offers"),
+            "do_not_contact": _("Do not contact"),
+        }
+        for channel, consent in consents.items():
+            for name in self.NAMES:
+                self.fields[f"{channel}_{name}"] = forms.BooleanField(
+                    label=labels[name], required=False, initial=getattr(consent, name)
+                )
+        self.fields["language"].choices = settings.LANGUAGES
+        self.fields["language"].initial = customer.language
+        if not customer.is_active:
+            self.fields["language"].disabled = True
+            self.fields["language"].help_text = _(
+                "The card is %(status)s: its language for messages can be changed only after it is reinstated."
+            ) % {"status": customer.get_status_display().lower()}
+
+    def channels(self) -> list:
+        """(channel label, [bound fields]) per channel, for the template."""
+        return [
+            (consent.get_channel_display(), [self[f"{channel}_{name}"] for name in self.NAMES])
+            for channel, consent in self.consents.items()
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        turned_on = [c for c, old in self.consents.items() if cleaned.get(f"{c}_marketing") and not old.marketing]
+        cleaned["how"] = " ".join((cleaned.get("how") or "").split())
+        if turned_on and not cleaned["how"]:
+            self.add_error(
+                "how", _("Say how the customer gave consent to surveys and offers, for example: signed form in store.")
+            )
+        return cleaned
+
+    def channel_values(self) -> dict[str, dict]:
+        return {c: {name: self.cleaned_data[f"{c}_{name}"] for name in self.NAMES} for c in self.consents}
+
+    def language_value(self) -> str | None:
+        return None if self.fields["language"].disabled else self.cleaned_data["language"]

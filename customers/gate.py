@@ -61,6 +61,7 @@ CARD_FIELDS = (
     "phone",
     "email",
     "wechat",
+    "language",
     "city",
     "address",
     "segment",

@@ -23,6 +23,7 @@ import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -30,7 +31,16 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
-from .columns import CHOICE_SYNONYMS, COLUMN_NAMES, COLUMNS, Column, normalise_key
+from .columns import (
+    CARD_COLUMN_NAMES,
+    CHOICE_SYNONYMS,
+    COLUMNS,
+    CONSENT_COLUMNS,
+    NO_WORDS,
+    YES_WORDS,
+    Column,
+    normalise_key,
+)
 from .models import Customer, Tag
 from .numbers import clean_customer_no
 from .phones import normalise_phone
@@ -183,6 +193,22 @@ class ChoiceWidget(widgets.Widget):
 
     def render(self, value, obj=None, **kwargs):
         return value or ""
+
+
+class YesNoWidget(widgets.BooleanWidget):
+    """A consent column: yes or no (also 是, 否, true, false, 1, 0, or an Excel TRUE/FALSE cell)."""
+
+    WORDS = {normalise_key(word): True for word in YES_WORDS} | {normalise_key(word): False for word in NO_WORDS}
+
+    def clean(self, value, row=None, **kwargs):
+        if _blank(value):
+            return None
+        if isinstance(value, bool):
+            return value
+        answer = self.WORDS.get(normalise_key(_as_text(value)))
+        if answer is None:
+            raise ValueError(_("“%(value)s” is not yes or no (also 是 or 否).") % {"value": _as_text(value)[:40]})
+        return answer
 
 
 class PastDateWidget(widgets.DateWidget):
@@ -393,6 +419,8 @@ def build_widgets() -> dict[str, widgets.Widget]:
         "customer_since": PastDateWidget(),
         "source": TextWidget(_max_length("source")),
         "tenure_months": TenureMonthsWidget(),
+        "language": ChoiceWidget("language", settings.LANGUAGES),
+        **{column.name: YesNoWidget() for column in CONSENT_COLUMNS},
     }
 
 
@@ -407,13 +435,13 @@ class CustomerResource(resources.ModelResource):
 
     class Meta:
         model = Customer
-        fields = COLUMN_NAMES
+        fields = CARD_COLUMN_NAMES
         import_id_fields = ["customer_no"]
         skip_diff = True
         clean_model_instances = True
 
     def widgets(self) -> dict[str, widgets.Widget]:
-        return {name: self.fields[name].widget for name in COLUMN_NAMES}
+        return {name: self.fields[name].widget for name in CARD_COLUMN_NAMES}
 
     def import_data(self, *args, **kwargs):
         """Never: cards are written through the card gate (customers.imports, customers.gate)."""

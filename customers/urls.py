@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import batches, card, io, ledger, saved, search
+from .views import batches, card, consent, io, ledger, saved, search
 
 app_name = "customers"
 
@@ -17,6 +17,7 @@ urlpatterns = [
     path("customers/<int:pk>/edit/", card.edit, name="edit"),
     path("customers/<int:pk>/interactions/new/", card.add_interaction, name="add_interaction"),
     path("customers/<int:pk>/purchases/new/", card.add_purchase, name="add_purchase"),
+    path("customers/<int:pk>/contact-preferences/", consent.edit, name="consent"),
     path("customers/<int:pk>/balance/", ledger.entries, name="ledger"),
     path("customers/<int:pk>/balance/new/", ledger.add_entry, name="add_ledger_entry"),
     path("customers/export/", io.export, name="export"),

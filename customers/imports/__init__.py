@@ -38,7 +38,11 @@ archived is a problem like any bad cell ("Card C000123 is closed: reinstate it f
 it. Or remove the row."), an erased card's row too, and every card created or changed gets its
 own audit entry naming the file and the line, inserted in batches (gate.write_import_chunk), so
 its history shows the import and erasure finds every value it ever had. The file gets one
-``customer.import`` entry more, with its counts. Before the first chunk is written, every existing
+``customer.import`` entry more, with its counts. The optional consent columns (customers.columns.
+CONSENT_COLUMNS) are compared with the cards' ContactConsent rows (one query a chunk) and written
+after the chunk's cards with one upsert and one ``customer.consent`` entry per card
+(batch.write_import_consents); a closed, void or archived card's row may change only its consent.
+Before the first chunk is written, every existing
 card the file names is locked in primary-key order (operation.lock_existing_cards), the order
 bulk closing locks in, so the two never deadlock.
 """

@@ -15,13 +15,14 @@ from django.utils.translation import gettext as _
 
 from ..columns import (
     ALTERNATIVE_COLUMNS,
-    COLUMNS,
+    CONSENT_COLUMNS,
     EXAMPLE_CUSTOMER_NO,
     EXPORT_ONLY_ALIASES,
     EXPORT_ONLY_COLUMNS,
     FIELD_OF,
     HEADER_LABELS,
     REQUIRED_COLUMNS,
+    TEMPLATE_COLUMNS,
     normalise_key,
 )
 from ..models import Customer
@@ -35,9 +36,9 @@ CHUNK_SIZE = 2000
 def _header_aliases() -> dict[str, str]:
     """Normalised header text -> column name: the names, their aliases and the model's labels in both languages."""
     table: dict[str, str] = {}
-    for column in COLUMNS + ALTERNATIVE_COLUMNS:
+    for column in TEMPLATE_COLUMNS + ALTERNATIVE_COLUMNS:
         names = [column.name, *column.aliases]
-        if column in ALTERNATIVE_COLUMNS:  # its own names only: the field's label is the main column's
+        if column in ALTERNATIVE_COLUMNS + CONSENT_COLUMNS:  # its own names: no card field's label
             for name in names:
                 table.setdefault(normalise_key(name), column.name)
             continue
@@ -108,7 +109,7 @@ def map_columns(headers: list, *, generate_numbers: bool = False) -> ColumnMap:
             )
             % {
                 "columns": ", ".join(f"“{h[:40]}”" for h in unknown[:10]),
-                "accepted": ", ".join(c.name for c in COLUMNS + ALTERNATIVE_COLUMNS),
+                "accepted": ", ".join(c.name for c in TEMPLATE_COLUMNS + ALTERNATIVE_COLUMNS),
             }
         )
     if errors:

@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 
 from crm import audit
 
-from .. import batch, gate, numbers, places, since
-from ..columns import FIELD_OF
-from ..models import Customer, ImportBatch, Tag
+from .. import batch, consent, gate, numbers, places, since
+from ..columns import CONSENT_OF, FIELD_OF
+from ..models import ContactConsent, Customer, ImportBatch, Tag
 from ..resources import OwnerWidget, build_widgets
 from .cleaning import CHUNK_SIZE, Chunk, ColumnMap, blank_row, cleaned, map_columns
 from .reading import ImportFileError, read_rows
@@ -50,8 +50,11 @@ class _Importer:
         self.present = set(self.headers)
         # Model fields read from the database to compare (owner as its id, tags separately).
         self.compare_fields = [
-            "owner_id" if name == "owner" else name for name in self.present if name not in ("customer_no", "tags")
+            "owner_id" if name == "owner" else name
+            for name in self.present
+            if name not in ("customer_no", "tags") and name not in CONSENT_OF
         ]
+        self.consent_columns = [name for name in CONSENT_OF if name in self.present]
         self.tag_ids: dict[str, int] = {}
 
     def _resolve_owners(self, chunk: list[tuple[int, dict]]) -> None:
@@ -77,32 +80,43 @@ class _Importer:
         report = self.report
         numbers = [record["customer_no"] for _line, record in chunk if record.get("customer_no")]
         existing, old_tags = self._existing(numbers)
+        old_consents = self._consents(existing)
         self._warn_shared_phones(chunk, numbers)
 
         creates: list[batch.NewCard] = []
         updates: list[batch.CardUpdate] = []
+        self.consent_changes: list[batch.ConsentChange] = []
         for line, record in chunk:
             bad = line in report.bad_lines
             row = existing.get(record["customer_no"]) if record.get("customer_no") else None
             tags = record.pop("tags", None)
             owner = record.pop("owner", None)
+            wanted = self._wanted_consent(record)
             if owner is not None:
                 record["owner_id"] = owner.pk
             if row is None:
                 if not bad:
                     creates.append(batch.NewCard(line, record, tags))
-                continue
-            refusal = gate.status_refusal(row["status"], row["customer_no"])
-            if refusal:
-                if row["status"] != Customer.Status.ERASED:
-                    refusal = _("%(refusal)s Or remove the row.") % {"refusal": refusal}
-                report.add_problem(line, self.headers["customer_no"], refusal, record["customer_no"])
+                    self._consent_change(line, consent.import_changes(None, wanted), {}, card=creates[-1])
                 continue
             changes = {name: value for name, value in record.items() if name != "customer_no" and row[name] != value}
             before = old_tags.get(row["id"], set())
             tags_changed = tags is not None and set(tags) != before
+            consents = old_consents.get(row["id"], {})
+            consent_changes = consent.import_changes(consents, wanted)
+            refusal = gate.status_refusal(row["status"], row["customer_no"])
+            if refusal and (changes or tags_changed or not consent_changes or row["status"] == Customer.Status.ERASED):
+                if row["status"] != Customer.Status.ERASED:
+                    refusal = _("%(refusal)s Or remove the row.") % {"refusal": refusal}
+                report.add_problem(line, self.headers["customer_no"], refusal, record["customer_no"])
+                continue
+            # A closed card's customer may still change their consent (customers.consent): only that.
+            self._consent_change(line, consent_changes, consents, customer_id=row["id"], number=row["customer_no"])
             if not changes and not tags_changed:
-                report.unchanged += 0 if bad else 1
+                if consent_changes:
+                    report.updated += 0 if bad else 1
+                else:
+                    report.unchanged += 0 if bad else 1
                 continue
             old = {name: row[name] for name in changes}
             old["customer_no"] = row["customer_no"]
@@ -117,8 +131,34 @@ class _Importer:
         report.updated += len(updates)
         self._note_new_tags(card.tags for card in creates)
         self._note_new_tags(update.tags for update in updates)
+        self.consent_changes = [row for row in self.consent_changes if row.line not in report.bad_lines]
         if self.commit and not report.problem_count:
             self._write(creates, updates)
+
+    def _wanted_consent(self, record: dict) -> dict[str, dict]:
+        """The row's consent columns, taken out of the card's values: ``{channel: {field: bool}}``."""
+        wanted: dict[str, dict] = {}
+        for name in self.consent_columns:
+            if name not in record:
+                continue
+            value = record.pop(name)
+            channel, field_name = CONSENT_OF[name]
+            for each in [channel] if channel else ContactConsent.Channel.values:
+                wanted.setdefault(each, {})[field_name] = value
+        return wanted
+
+    def _consent_change(self, line: int, changes: dict, existing: dict, **where) -> None:
+        if changes:
+            self.consent_changes.append(batch.ConsentChange(line, changes, existing, **where))
+
+    def _consents(self, existing: dict[str, dict]) -> dict[int, dict[str, ContactConsent]]:
+        """The consent rows of the chunk's existing cards, in one query (only when the file has consent)."""
+        found: dict[int, dict[str, ContactConsent]] = {}
+        if self.consent_columns and existing:
+            rows = ContactConsent.objects.filter(customer_id__in=[row["id"] for row in existing.values()])
+            for row in rows:
+                found.setdefault(row.customer_id, {})[row.channel] = row
+        return found
 
     def _since_allowed(self, updates: list[batch.CardUpdate]) -> list[batch.CardUpdate]:
         """The updates whose new "customer since" is not after their card's first closure (the card
@@ -196,6 +236,13 @@ class _Importer:
             tag_ids=self.tag_ids,
             request=self.request,
             batch_id=self.batch_id,
+        )
+        batch.write_import_consents(
+            self.consent_changes,
+            by=self.user,
+            file_name=self.report.file_name,
+            batch_id=self.batch_id,
+            request=self.request,
         )
 
 

@@ -6,7 +6,8 @@ import datetime as dt
 import io
 from decimal import Decimal
 
-from ..columns import ALTERNATIVE_COLUMNS, COLUMNS
+from ..columns import ALTERNATIVE_COLUMNS
+from ..columns import TEMPLATE_COLUMNS as COLUMNS
 
 HELP_HEADERS = ["Column 列名", "Required 必填", "Also accepted 其他列名", "What to enter", "填写说明", "Example 示例"]
 
@@ -109,6 +110,13 @@ TEMPLATE_NOTES = (
     (
         "Column names may be in English or Chinese; choices may be codes or their English or Chinese names.",
         "列名可用英文或中文；选项可填代码或其中英文名称。",
+    ),
+    (
+        "Contact consent: email_marketing, sms_marketing and phone_marketing (surveys and offers on that channel) "
+        "and do_not_contact (every channel) take yes or no (是 or 否); consent given is recorded as given by the "
+        "file and its line. A closed card's row may change its consent, nothing else.",
+        "联系同意：email_marketing、sms_marketing、phone_marketing（该渠道的问卷和优惠）及 do_not_contact（所有渠道）"
+        "填 是 或 否（yes 或 no）；同意记录为由该文件及行号给出。已销卡客户的行只能修改联系同意，不能修改其他内容。",
     ),
     (
         "Cells must hold values, not formulas: copy the columns and paste them as values.",

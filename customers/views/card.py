@@ -11,7 +11,7 @@ from crm.audit_display import describe
 from crm.models import AuditEntry
 from crm.permissions import require
 
-from .. import gate, ledger, panels
+from .. import consent, gate, ledger, panels
 from ..forms import CustomerForm, InteractionForm, PurchaseForm
 from ..models import Customer
 
@@ -54,8 +54,16 @@ def card(request, pk: int):
         "timeline": describe(AuditEntry.objects.for_customer(customer.pk)[:TIMELINE_ENTRIES], unmasked=True),
         "timeline_cap": TIMELINE_ENTRIES,
         "card_panels": panels.panels_for(request, customer),  # what higher apps add (customers.panels)
+        "consents": _consents(request, customer),
     }
     return render(request, "customers/card.html", context)
+
+
+def _consents(request, customer: Customer) -> list:
+    """The customer's contact preferences per channel, in one query, for readers allowed to see them."""
+    if customer.is_erased or not request.user.has_perm("customers.view_contactconsent"):
+        return []
+    return list(consent.consents_of(customer).values())
 
 
 @require("customers.add_customer")

@@ -103,6 +103,16 @@ ROUTES = [
         data=lambda w: {"product": "会员年卡", "quantity": "1", "amount": "199", "purchased_on": "2026-01-05"},
         ok=(302,),
     ),
+    # Contact preferences and consent: every role, on any card that still has its personal data.
+    Route("customers:consent", EVERYONE, kwargs=_card),
+    Route(
+        "customers:consent",
+        EVERYONE,
+        method="POST",
+        kwargs=_card,
+        data=lambda w: {"email_service": "on", "email_marketing": "on", "how": "门店签字表", "language": "en"},
+        ok=(302,),
+    ),
     # The balance ledger: everyone reads it and records top-ups and payments; adjustments need a Manager.
     Route("customers:ledger", EVERYONE, kwargs=_card),
     Route("customers:add_ledger_entry", EVERYONE, kwargs=_card),

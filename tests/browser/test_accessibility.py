@@ -50,6 +50,7 @@ def key_pages(sample) -> dict[str, str]:
         "search": "/?o=customer_no",
         "card": reverse("customers:card", args=[card]),
         "closure start": reverse("closures:start", args=[card, "close"]),
+        "contact preferences": reverse("customers:consent", args=[card]),
         "dashboard": f"{reverse('analytics:dashboard')}?period=all",
         "closure list": f"{reverse('analytics:closure_list')}?period=all",
     }
@@ -61,7 +62,9 @@ def test_the_login_page_has_no_violations(page):
     assert violations(page) == []
 
 
-@pytest.mark.parametrize("name", ["search", "card", "closure start", "dashboard", "closure list"])
+@pytest.mark.parametrize(
+    "name", ["search", "card", "closure start", "contact preferences", "dashboard", "closure list"]
+)
 def test_a_key_page_has_no_violations(page, login, sample, name):
     login("Manager")
     response = page.goto(key_pages(sample)[name])

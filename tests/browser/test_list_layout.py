@@ -139,6 +139,7 @@ def pages(sample) -> dict[str, str]:
         "new customer": reverse("customers:create"),
         "card": reverse("customers:card", args=[card.pk]),
         "card edit": reverse("customers:edit", args=[card.pk]),
+        "contact preferences": reverse("customers:consent", args=[card.pk]),
         "close a card": reverse("closures:start", args=[card.pk, "close"]),
         "bulk action": f"{reverse('closures:bulk')}?{ids}",
         "decide a request": reverse("closures:request_decide", args=[ClosureRequest.objects.first().pk]),

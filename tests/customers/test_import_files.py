@@ -399,7 +399,8 @@ def test_unknown_and_doubled_columns_are_named(admin_user):
         "The columns “手机” and “phone” both mean phone; keep only one.",
         "These columns are not recognised: “shoe size”. The accepted columns are customer_no, name, gender, "
         "birth_date, occupation, company, title, phone, email, wechat, city, address, segment, stage, owner, tags, "
-        "preferences, balance, points, customer_since, source, tenure_months (or their Chinese names).",
+        "preferences, balance, points, customer_since, source, language, email_marketing, sms_marketing, "
+        "phone_marketing, do_not_contact, tenure_months (or their Chinese names).",
     ]
 
 
