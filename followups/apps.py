@@ -8,4 +8,6 @@ class FollowupsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import planner  # noqa: F401 (registers the outbox consumer that plans follow-ups)
+        from . import history, planner  # noqa: F401 (planner: registers the outbox consumer that plans follow-ups)
+
+        history.register()  # the policy page's changes in the audit trail (crm.audit_display)
