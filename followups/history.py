@@ -48,12 +48,12 @@ def register() -> None:
     audit_display.register_summary("followups.template_change", _template)
     audit_display.register_fields(
         {
-            "rule_action": gettext_lazy("After"),
+            "rule_action": gettext_lazy("Closure action"),
             "followup_kind": gettext_lazy("Follow-up"),
             "channel": gettext_lazy("Channel"),
             "delay_days": gettext_lazy("After (days)"),
             "working_days": gettext_lazy("Working days"),
-            "active": gettext_lazy("Active"),
+            "active": gettext_lazy("Enabled"),
             "position": gettext_lazy("Order"),
             "template_subject": gettext_lazy("Subject"),
             "template_text": gettext_lazy("Text"),

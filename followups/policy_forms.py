@@ -34,7 +34,7 @@ class RuleForm(forms.ModelForm):
     class Meta:
         model = Rule
         fields = ["action", "category", "segment", "kind", "channel", "delay_days", "working_days"]
-        labels = {"action": _("After"), "kind": _("Follow-up")}
+        labels = {"action": _("Closure action"), "kind": _("Follow-up")}
         help_texts = {
             "kind": _("A callback goes to the card's owner (no owner: the team's queue)."),
             "channel": _("Callbacks use the phone; messages go by e-mail or SMS."),
