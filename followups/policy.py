@@ -230,6 +230,19 @@ def template_words(kind: str, channel: str, language: str) -> str:
     )
 
 
+def missing_templates(rules: list[Rule]) -> dict[int, list[tuple[str, str]]]:
+    """For each message rule, the languages (code, name) its kind and channel have no template in:
+    a customer in that language cannot be sent the message."""
+    written = set(MessageTemplate.objects.values_list("kind", "channel", "language"))
+    return {
+        rule.pk: [
+            (code, str(name)) for code, name in settings.LANGUAGES if (rule.kind, rule.channel, code) not in written
+        ]
+        for rule in rules
+        if rule.kind != Kind.CALLBACK and rule.channel in MESSAGE_CHANNELS
+    }
+
+
 def template_problems(template: MessageTemplate) -> dict[str, list[str]]:
     """What is wrong with a template's words, by field (followups.messages.problems)."""
     found = {}

@@ -26,8 +26,9 @@ TEMPLATE_KINDS = [k for k in Kind if k != Kind.CALLBACK]
 @require(PERMISSION)
 def policy_page(request):
     rules = list(Rule.objects.order_by("position", "pk"))
+    missing = policy.missing_templates(rules)
     for rule in rules:
-        rule.words = policy.describe(rule)
+        rule.words, rule.missing = policy.describe(rule), missing.get(rule.pk, [])
     written = {(t.kind, t.channel, t.language): t for t in MessageTemplate.objects.all()}
     templates = [
         {

@@ -289,3 +289,27 @@ def test_a_rule_in_words_follows_the_active_language():
     with translation.override("zh-hans"):
         words = policy.describe(Rule(action="void", kind="survey", channel="sms", delay_days=1))
     assert words == "作废 · 任何原因 → 离开调查（短信），注销后 1 天"
+
+
+def test_a_message_rule_says_which_languages_have_no_template_yet(admin_client):
+    from followups.models import MessageTemplate
+
+    rule(kind="survey", channel="sms", delay_days=1)
+    rule(kind="callback", channel="phone", delay_days=3)
+    MessageTemplate.objects.create(kind="survey", channel="sms", language="en", body="{survey_link}")
+    page = admin_client.get(POLICY).content.decode()
+    assert page.count("Template not written yet:") == 1  # the callback needs none
+    assert (
+        'Template not written yet: <a href="/followups/policy/templates/survey/sms/zh-hans/">Simplified Chinese</a>'
+        in page
+    )
+
+
+def test_the_audit_log_shows_policy_changes_in_words(admin_client):
+    admin_client.post(NEW, form(category="price", kind="winback", delay_days="30"))
+    page = admin_client.get(reverse("closures:audit")).content.decode()
+    assert "Follow-up rule added" in page
+    assert "Close card · Price → Win-back offer by e-mail, 30 days after the closure" in page
+    assert "Follow-up: — → Win-back offer" in page
+    filtered = admin_client.get(reverse("closures:audit"), {"action": "followups.rule_add"})
+    assert filtered.status_code == 200 and "Follow-up rule added" in filtered.content.decode()
