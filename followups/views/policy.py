@@ -99,7 +99,10 @@ def _planned(pending: int) -> str:
 @require(PERMISSION)
 def rule_move(request, pk: int):
     rule = get_object_or_404(Rule, pk=pk)
-    policy.move_rule(rule, -1 if request.POST.get("direction") == "up" else 1, by=request.user, request=request)
+    try:
+        policy.move_rule(rule, -1 if request.POST.get("direction") == "up" else 1, by=request.user, request=request)
+    except ValidationError as exc:  # deleted by another Admin a moment ago
+        messages.error(request, " ".join(exc.messages))
     return redirect("followups:policy")
 
 
@@ -107,11 +110,13 @@ def rule_move(request, pk: int):
 @require(PERMISSION)
 def rule_active(request, pk: int):
     rule = get_object_or_404(Rule, pk=pk)
-    rule = policy.set_active(rule, request.POST.get("active") == "1", by=request.user, request=request)
-    words = policy.describe(rule)
-    messages.success(
-        request, (_("Rule enabled: %(rule)s") if rule.active else _("Rule disabled: %(rule)s")) % {"rule": words}
-    )
+    try:
+        rule = policy.set_active(rule, request.POST.get("active") == "1", by=request.user, request=request)
+    except ValidationError as exc:  # deleted by another Admin a moment ago
+        messages.error(request, " ".join(exc.messages))
+        return redirect("followups:policy")
+    done = _("Rule enabled: %(rule)s") if rule.active else _("Rule disabled: %(rule)s")
+    messages.success(request, done % {"rule": policy.describe(rule)})
     return redirect("followups:policy")
 
 
@@ -138,14 +143,16 @@ def template_edit(request, kind: str, channel: str, language: str):
         else:
             messages.success(request, _("Template saved: %(name)s") % {"name": policy.template_name(template)})
             return redirect("followups:policy")
-    context = {
-        "form": form,
-        "template": template,
-        "name": policy.template_name(template),
-        "placeholders": preview.placeholders(),
-    }
-    if form.is_bound and previewing and form.is_valid() or not form.is_bound and template.pk:
+    # The preview: of what was typed (Preview, when it is valid), or of the saved words when opened.
+    shown = (form.is_valid() and previewing) if form.is_bound else template.pk is not None
+    page = "followups/policy_template_form.html"
+    return render(request, f"{page}#editor" if request.htmx and previewing else page, _editor(form, template, shown))
+
+
+def _editor(form, template: MessageTemplate, shown: bool) -> dict:
+    context = {"form": form, "template": template, "name": policy.template_name(template)}
+    context["placeholders"] = preview.placeholders()
+    if shown:
         context["preview"] = preview.preview(form.instance)
         context["sms"] = preview.sms_length(context["preview"].text) if template.channel == Channel.SMS else None
-    name = "followups/policy_template_form.html"
-    return render(request, f"{name}#editor" if request.htmx and previewing else name, context)
+    return context

@@ -4,6 +4,7 @@ rules on one page; each change is audited, and a rule that cannot work is refuse
 import re
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import translation
 
@@ -249,7 +250,7 @@ def test_a_rule_keeps_its_category_after_the_category_is_retired(admin_client):
 
 def test_the_operation_refuses_a_duplicate_even_without_the_form(admin_user):
     rule(kind="survey", delay_days=1)
-    with pytest.raises(Exception, match="This rule exists already"):
+    with pytest.raises(ValidationError, match="This rule exists already"):
         policy.save_rule(Rule(action="close", kind="survey", channel="sms", delay_days=2), by=admin_user)
     assert Rule.objects.count() == 1
 
@@ -313,3 +314,15 @@ def test_the_audit_log_shows_policy_changes_in_words(admin_client):
     assert "Follow-up: — → Win-back offer" in page
     filtered = admin_client.get(reverse("closures:audit"), {"action": "followups.rule_add"})
     assert filtered.status_code == 200 and "Follow-up rule added" in filtered.content.decode()
+
+
+def test_a_rule_deleted_meanwhile_is_refused_in_words(admin_user):
+    gone = rule()
+    Rule.objects.filter(pk=gone.pk).delete()
+    for change in (
+        lambda: policy.move_rule(gone, -1, by=admin_user),
+        lambda: policy.set_active(gone, False, by=admin_user),
+    ):
+        with pytest.raises(ValidationError, match="This rule was deleted meanwhile."):
+            change()
+    assert not AuditEntry.objects.exists()
