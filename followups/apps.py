@@ -16,6 +16,7 @@ class FollowupsConfig(AppConfig):
             history,
             inbox,
             planner,  # noqa: F401 (registers the outbox consumer that plans follow-ups)
+            policy_history,
         )
 
         panels.register(
@@ -26,4 +27,5 @@ class FollowupsConfig(AppConfig):
         )
         inbox.register()
         callbacks_display.register()
-        history.register()
+        history.register()  # the customer's answers on the timeline
+        policy_history.register()  # the policy page's changes in the audit trail

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import queue, survey
+from .views import policy, queue, survey
 
 app_name = "followups"
 
@@ -17,7 +17,15 @@ queue_urls: list = [
 ]
 
 # --- The follow-up policy and message templates (followups/views/policy.py) -------------------
-policy_urls: list = []
+policy_urls: list = [
+    path("policy/", policy.policy_page, name="policy"),
+    path("policy/rules/new/", policy.rule_create, name="policy_rule_create"),
+    path("policy/rules/<int:pk>/", policy.rule_edit, name="policy_rule_edit"),
+    path("policy/rules/<int:pk>/delete/", policy.rule_delete, name="policy_rule_delete"),
+    path("policy/rules/<int:pk>/move/", policy.rule_move, name="policy_rule_move"),
+    path("policy/rules/<int:pk>/active/", policy.rule_active, name="policy_rule_active"),
+    path("policy/templates/<str:kind>/<str:channel>/<str:language>/", policy.template_edit, name="policy_template"),
+]
 
 # --- Improvement actions (followups/views/improvements.py) ------------------------------------
 improvement_urls: list = []

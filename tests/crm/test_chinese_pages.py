@@ -17,6 +17,7 @@ from django.apps import apps
 from django.test import Client
 from django.urls import reverse
 
+from followups.messages import PLACEHOLDERS
 from tests.access.routes import Route
 from tests.access.world import build_world
 from tests.crm.test_url_access import ROUTES
@@ -29,7 +30,13 @@ pytestmark = pytest.mark.django_db
 ALLOWED = frozenset({"CSV", "Excel", "ID", "IP", "MB", "GBK", "UTF", "VIP", "xlsx", "csv", "English", "CRM"})
 # Words a page quotes as what a file may hold (the import of past closures reads close, void, archive).
 _ACTION_CODES = frozenset({"close", "void", "archive"})
-PAGE_ALLOWED = {"closures:import": _ACTION_CODES, "closures:import_confirm": _ACTION_CODES}  # (back on its page)
+# The placeholders a message template is written with ({name}, {settlement}), listed on its page.
+_PLACEHOLDERS = frozenset(PLACEHOLDERS)
+PAGE_ALLOWED = {
+    "closures:import": _ACTION_CODES,
+    "closures:import_confirm": _ACTION_CODES,  # (back on its page)
+    "followups:policy_template": _PLACEHOLDERS,
+}
 
 # The fields whose values are user data (shown as typed, in any language).
 DATA_FIELDS = {

@@ -32,6 +32,7 @@ def labels(user) -> list[str]:
                 "Approvals",
                 "Audit log",
                 "Reasons",
+                "Follow-up policy",
                 "Import",
                 "Import past closures",
                 "Import batches",
