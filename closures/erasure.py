@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from crm import audit, forget
 from crm.models import ERASED_MARKER, AuditEntry
 from customers.imports import uploads
-from customers.models import Customer, Interaction
+from customers.models import ContactConsent, Customer, Interaction
 
 from . import rules, settlement, writes
 from .models import Action, Closure, ClosureReason, ClosureRequest
@@ -186,3 +186,6 @@ def _erase_personal_data(locked: Customer) -> None:
         setattr(locked, name, blank)
     locked.tags.clear()
     Interaction.objects.filter(customer=locked).update(summary=ERASED_MARKER, outcome="")
+    # How consent was given may quote the customer ("signed by 张伟 in store"); nothing is sent to an
+    # erased card, so its consent rows go with the rest.
+    ContactConsent.objects.filter(customer=locked).delete()

@@ -9,7 +9,9 @@ from closures.models import Closure, ClosureReason
 from closures.rules import ClosureChoice
 from crm import outbox
 from crm.models import Event, EventReceipt
-from customers.models import Customer
+from customers import consent
+from customers.gate import Source
+from customers.models import ContactConsent, Customer
 from followups.models import Answer, Followup, Kind, Rule
 from tests.factories import CustomerFactory
 
@@ -132,6 +134,7 @@ def test_erasing_cancels_the_follow_ups_and_wipes_their_personal_data(staff_user
     assert set(Followup.objects.values_list("address", "note")) == {("", "")}
     answer = Answer.objects.get()
     assert (answer.other_reason, answer.come_back, answer.csat) == ("", "", 2)  # the score stays for the figures
+    assert not ContactConsent.objects.filter(customer=card).exists()  # how consent was given may quote them
 
 
 def test_the_floor_moves_past_handled_events_only(staff_user, policy):
