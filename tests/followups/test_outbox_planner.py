@@ -126,6 +126,8 @@ def test_erasing_cancels_the_follow_ups_and_wipes_their_personal_data(staff_user
         other_reason="店员态度差",
         come_back="便宜一点",
     )
+    consent.change(card, "email", by=None, source=Source("form"), how="张伟 signed in store", marketing=True)
+    assert ContactConsent.objects.filter(customer=card).exists()
     erasure.erase_customer(
         card, ClosureChoice("erase", reason("erasure-request")), by=admin_user, confirmation=card.customer_no
     )
