@@ -153,6 +153,35 @@ def confirm_reinstatement(followup, *, by, note: str = "", request=None) -> Foll
         return locked
 
 
+def decline_reinstatement(followup, *, by, note: str, request=None) -> Followup:
+    """A Manager decides not to reinstate the card of a customer who wanted to come back (the customer
+    still owes money, the request was withdrawn...): the note says why, the item leaves the
+    "to reinstate" list and the inbox, and the follow-up keeps the outcome "wanted to come back, not
+    reinstated"."""
+    note = (note or "").strip()
+    if not by.has_perm(MANAGE):
+        raise ValidationError(_("Only Managers decide on a reinstatement."), code="permission")
+    if not note:
+        raise ValidationError({"note": _("Write why the card stays closed.")})
+    with transaction.atomic():
+        locked = _locked(followup)
+        if locked.outcome != Outcome.COMES_BACK or locked.won_back:
+            raise ValidationError(_("This follow-up is not waiting for a reinstatement."), code="state")
+        locked.outcome = Outcome.STAYS_CLOSED
+        locked.note = note
+        locked.save(update_fields=["outcome", "note"])
+        _audit(
+            "followup.decline",
+            locked,
+            by,
+            request,
+            changes={"outcome": [Outcome.COMES_BACK.value, Outcome.STAYS_CLOSED.value]},
+            notes=note,
+        )
+        inbox.changed(TO_REINSTATE)
+        return locked
+
+
 def reassign(followup_ids, *, to, by, request=None) -> int:
     """Give pending callbacks to ``to`` (None: the team's unassigned queue); returns how many moved.
     Managers only; callbacks already worked (done, cancelled) keep their caller."""

@@ -18,6 +18,7 @@ from .models import Followup, Kind
 LABELS = {
     "followup.outcome": gettext_lazy("Callback recorded"),
     "followup.reassign": gettext_lazy("Callback reassigned"),
+    "followup.decline": gettext_lazy("Reinstatement declined"),
     "followup.retry": gettext_lazy("Failed message sent again"),
 }
 

@@ -105,6 +105,8 @@ class Followup(models.Model):
         NOT_REACHED = "not_reached", _("Not reached")
         COMES_BACK = "comes_back", _("Wants to come back")
         DO_NOT_CONTACT = "do_not_contact", _("Do not contact")
+        # A Manager decided not to reinstate a customer who wanted to come back (with a note why).
+        STAYS_CLOSED = "stays_closed", _("Wanted to come back, not reinstated")
 
     kind = models.CharField(_("follow-up"), max_length=10, choices=Kind.choices)
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)

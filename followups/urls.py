@@ -13,6 +13,7 @@ queue_urls: list = [
     path("team/reassign/", queue.reassign, name="reassign"),
     path("<int:pk>/", queue.followup, name="followup"),
     path("<int:pk>/reinstate/", queue.reinstate, name="reinstate"),
+    path("<int:pk>/decline/", queue.decline, name="decline"),
     path("<int:pk>/retry/", queue.retry, name="retry"),
 ]
 

@@ -189,6 +189,20 @@ def reinstate(request, pk: int):
 
 
 @require_POST
+@require("followups.manage_followups")
+def decline(request, pk: int):
+    """A Manager keeps the card closed although the customer wanted to come back, saying why."""
+    item = _workable(request, pk)
+    try:
+        callbacks.decline_reinstatement(item, by=request.user, note=request.POST.get("note", ""), request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Card %(number)s stays closed.") % {"number": item.customer.customer_no})
+    return redirect("followups:followup", pk=item.pk)
+
+
+@require_POST
 @require("followups.change_followup", "followups.manage_followups")
 def retry(request, pk: int):
     """A failed message goes back to the senders, due now."""

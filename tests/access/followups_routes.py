@@ -71,6 +71,14 @@ ROUTES = [
         data=lambda w: {"note": ""},
         ok=(302,),
     ),
+    Route(
+        "followups:decline",
+        MANAGERS,
+        method="POST",
+        kwargs=lambda w: {"pk": w.comes_back.pk},
+        data=lambda w: {"note": "还欠款"},
+        ok=(302,),
+    ),
     Route("followups:retry", MANAGERS, method="POST", kwargs=lambda w: {"pk": w.failed_message.pk}, ok=(302,)),
     # The exit survey (world objects in followups_survey_world.py): the signed link is the check, so
     # anyone holding it, logged in or not, gets the survey and may answer it once.

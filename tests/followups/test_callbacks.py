@@ -216,3 +216,33 @@ def test_reinstating_through_the_card_cancels_the_callback_through_the_planner(m
     outbox.dispatch()  # the reinstatement's event: the planner cancels pending ones, not this done one
     callback.refresh_from_db()
     assert (callback.state, callback.won_back) == ("done", True)
+
+
+def test_a_manager_may_keep_the_card_closed_saying_why_and_it_leaves_the_list(staff_user, manager_user, client):
+    callback = closed_callback(owner=staff_user, by=staff_user)
+    callbacks.record_outcome(callback, by=staff_user, outcome=Outcome.COMES_BACK, note="Wants the card back")
+
+    with pytest.raises(ValidationError) as refused:
+        callbacks.decline_reinstatement(callback, by=manager_user, note=" ")
+    assert "note" in refused.value.message_dict
+    with pytest.raises(ValidationError):
+        callbacks.decline_reinstatement(callback, by=staff_user, note="还欠款")
+    assert list(callbacks.to_reinstate()) == [callback]
+
+    client.force_login(manager_user)
+    response = client.post(f"/followups/{callback.pk}/decline/", {"note": "还欠款 ¥300"}, follow=True)
+
+    callback.refresh_from_db()
+    callback.customer.refresh_from_db()
+    assert callback.customer.status == Customer.Status.CLOSED
+    assert (callback.outcome, callback.won_back, callback.note) == ("stays_closed", False, "还欠款 ¥300")
+    assert not callbacks.to_reinstate().exists()
+    assert f"Card {callback.customer.customer_no} stays closed." in response.content.decode()
+    entry = AuditEntry.objects.get(action="followup.decline")
+    assert (entry.actor, entry.notes, entry.changes["outcome"]) == (
+        manager_user,
+        "还欠款 ¥300",
+        ["comes_back", "stays_closed"],
+    )
+    with pytest.raises(ValidationError):  # decided once
+        callbacks.confirm_reinstatement(callback, by=manager_user)
