@@ -240,6 +240,7 @@ class FollowupFigures:
     satisfaction_by_category: list[Satisfaction]
     satisfaction_total: Satisfaction
     winback: Winback
+    labels: Labels | None = None
 
     @property
     def has_answers(self) -> bool:
@@ -255,6 +256,7 @@ class Labels:
         self.zh = (translation.get_language() or "").lower().startswith("zh")
         self.categories = reason_categories.labels(using=db)
         self.reasons: dict[int, tuple[str, bool, str]] = {}
+        self.codes: dict[int, str] = {}
 
     def load_reasons(self, ids) -> None:
         wanted = [pk for pk in ids if pk is not None and pk not in self.reasons]
@@ -263,6 +265,7 @@ class Labels:
             "pk", "label_en", "label_zh", "code", "is_active", "category"
         ):
             self.reasons[pk] = ((zh if self.zh and zh else en) or code, active, category)
+            self.codes[pk] = code
 
     def reason(self, pk) -> str:
         label, active, _category = self.reasons.get(pk, (str(pk), True, ""))
@@ -497,6 +500,7 @@ def compute(fs: ClosureFilter, *, list_url=None) -> FollowupFigures:
         satisfaction_by_category=sat_category,
         satisfaction_total=sat_total,
         winback=_winback(returns, labels),
+        labels=labels,
     )
 
 
