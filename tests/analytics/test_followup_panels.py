@@ -170,3 +170,18 @@ def test_the_export_sheets_in_chinese_and_with_machine_names(admin_client, histo
     matrix_header = [c.value for c in machine["Reason matrix"][1]]
     assert matrix_header[0] == "stated_reason" and matrix_header[-4:] == ["other", "none", "answers", "agreement"]
     assert "retired-one" in matrix_header
+
+
+def test_the_panels_cost_a_fixed_number_of_queries(manager_client, history, care):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(f):
+        with CaptureQueriesContext(connection) as ctx:
+            panels(manager_client, f)
+        return len(ctx.captured_queries)
+
+    queries(ALL)  # the session, the user and the reason categories, read once
+    few = queries(Filters(date(2024, 1, 1), date(2024, 1, 31)))
+    assert few <= 9
+    assert queries(Filters(None, date(2024, 4, 30), include_reverted=True)) == few
