@@ -22,7 +22,7 @@ from .filters import ClosureFilter
 def dashboard(request):
     fs = ClosureFilter(request.GET)
     if request.GET.get("part") == "followups":
-        return followup_panels(request, fs)
+        return _followup_panels(request, fs)
     numbers = figures.compute(fs)
     context = {
         "filter": fs,
@@ -35,7 +35,7 @@ def dashboard(request):
     return render(request, "analytics/dashboard.html", context)
 
 
-def followup_panels(request, fs):
+def _followup_panels(request, fs):
     """What the follow-ups tell, for the same filters: the dashboard loads it by htmx after the
     page (it reads follow-ups and answers, so the key figures do not wait for it); without
     JavaScript the dashboard links to it as a page of its own."""
