@@ -13,7 +13,7 @@ from crm.exports import FORMATS, wants_machine_names
 from crm.permissions import require
 from crm.routers import reporting_db
 
-from . import charts, cohorts, exports, figures, listing
+from . import charts, cohorts, exports, figures, followup_labels, listing
 from . import followups as followup_figures
 from .filters import ClosureFilter
 
@@ -47,13 +47,13 @@ def _followup_panels(request, fs):
 
 @require("closures.view_analytics")
 def closure_list(request):
-    own = request.GET.get(followup_figures.OWN_PARAM, "")
-    narrowed = followup_figures.own_reason_closures(own, using=reporting_db())
+    own = request.GET.get(followup_labels.OWN_PARAM, "")
+    narrowed = followup_labels.own_reason_closures(own, using=reporting_db())
     fs = ClosureFilter(request.GET, **({} if narrowed is None else {"queryset": narrowed}))
     page = listing.closure_page(fs, sort=request.GET.get("o", ""), page=request.GET.get("page", 1))
     context = {"filter": fs, "page_obj": page, "closures": page.object_list, "query": fs.query(), "total": page.total}
     if narrowed is not None:
-        context["own_reason"] = followup_figures.own_reason_text(own, using=reporting_db())
+        context["own_reason"] = followup_labels.own_reason_text(own, using=reporting_db())
     return render(request, "analytics/closure_list.html", context)
 
 
