@@ -11,14 +11,18 @@ from django.views.decorators.http import require_POST
 
 from crm.exports import FORMATS, wants_machine_names
 from crm.permissions import require
+from crm.routers import reporting_db
 
-from . import charts, cohorts, exports, figures, listing
+from . import charts, cohorts, exports, figures, followup_labels, listing
+from . import followups as followup_figures
 from .filters import ClosureFilter
 
 
 @require("closures.view_analytics")
 def dashboard(request):
     fs = ClosureFilter(request.GET)
+    if request.GET.get("part") == "followups":
+        return _followup_panels(request, fs)
     numbers = figures.compute(fs)
     context = {
         "filter": fs,
@@ -31,11 +35,25 @@ def dashboard(request):
     return render(request, "analytics/dashboard.html", context)
 
 
+def _followup_panels(request, fs):
+    """What the follow-ups tell, for the same filters: the dashboard loads it by htmx after the
+    page (it reads follow-ups and answers, so the key figures do not wait for it); without
+    JavaScript the dashboard links to it as a page of its own."""
+    context = {"filter": fs, "query": fs.query(), "followups": followup_figures.compute(fs)}
+    if request.htmx:
+        return render(request, "analytics/_followup_panels.html", context)
+    return render(request, "analytics/followup_figures.html", context)
+
+
 @require("closures.view_analytics")
 def closure_list(request):
-    fs = ClosureFilter(request.GET)
+    own = request.GET.get(followup_labels.OWN_PARAM, "")
+    narrowed = followup_labels.own_reason_closures(own, using=reporting_db())
+    fs = ClosureFilter(request.GET, **({} if narrowed is None else {"queryset": narrowed}))
     page = listing.closure_page(fs, sort=request.GET.get("o", ""), page=request.GET.get("page", 1))
     context = {"filter": fs, "page_obj": page, "closures": page.object_list, "query": fs.query(), "total": page.total}
+    if narrowed is not None:
+        context["own_reason"] = followup_labels.own_reason_text(own, using=reporting_db())
     return render(request, "analytics/closure_list.html", context)
 
 

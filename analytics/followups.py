@@ -1,0 +1,455 @@
+"""What the dashboard learns after the closure: survey response, callback completion, the stated
+reason against the customer's own, satisfaction (CSAT, NPS) and win-back.
+
+Every figure follows the dashboard's filters (analytics/filters.py): the closures ``fs.qs``
+selects (period, comparison aside, reverted closures excluded unless included, and every other
+filter) and what their follow-ups and answers say. Win-back is the exception that the word
+implies: it reads the closures *reinstated* in the period (as the "Reinstated" figure does), with
+every filter but the period and the reverted rule (``fs.slice_qs()``).
+
+Three queries, each grouped in SQL whatever the number of closures (plus two small label look-ups):
+
+1. ``activity``: the period's closures joined to their surveys and callbacks, counted by
+   (local month, owner, stated reason): surveys sent and answered; callbacks done on time, late,
+   not done, not yet due. Rolled up by month, owner and reason in Python (a few hundred groups).
+2. ``answers``: the closures joined to their answers, counted by (stated reason, category, the
+   customer's reason, "other" given): the matrix, the agreement rate, CSAT and NPS.
+3. ``winback``: the reinstated closures with the kind of the last follow-up sent or done before
+   the return (a correlated subquery on the (closure, kind) index): counts and median days.
+
+Definitions (what the page says too):
+
+- a survey is *sent* when it has ``sent_at``; *answered* when it also has ``answered_at``;
+- a callback is *on time* when its outcome was recorded (``done_at``) by ``due_at``, *late* when
+  after; *not done* when cancelled, or still pending past its due time; pending and not yet due
+  callbacks are *upcoming* and left out of the completion rate;
+- the agreement rate = answers whose reason is the stated reason ÷ answers naming a reason from the
+  list ("other" and "no reason given" are shown but not in the rate);
+- CSAT: mean of 1–5, and the share answering 4 or 5; NPS = % promoters (9–10) − % detractors (0–6);
+- a closure is won back after a follow-up when it was reverted after at least one of its
+  follow-ups was sent or done, or when a callback recorded it as won back; its kind is that of
+  the last such follow-up (a won-back callback first).
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
+
+from closures.tally import month_of
+from followups.models import Followup, Kind
+
+from . import charts
+from .filters import ClosureFilter
+from .followup_labels import NONE, OTHER, OWN_PARAM, Labels
+
+DAY_SECONDS = 86_400
+
+
+@dataclass
+class Activity:
+    """Surveys and callbacks of one group of closures (a month, an owner or a reason)."""
+
+    key: object
+    label: str
+    note: str = ""
+    sent: int = 0
+    answered: int = 0
+    on_time: int = 0
+    late: int = 0
+    not_done: int = 0
+    upcoming: int = 0
+
+    def add(self, row: dict) -> None:
+        for name in ("sent", "answered", "on_time", "late", "not_done", "upcoming"):
+            setattr(self, name, getattr(self, name) + (row[name] or 0))
+
+    @property
+    def response_rate(self) -> float | None:
+        return self.answered / self.sent if self.sent else None
+
+    @property
+    def due(self) -> int:
+        """Callbacks that were due: the completion rate's denominator."""
+        return self.on_time + self.late + self.not_done
+
+    @property
+    def completion(self) -> float | None:
+        return (self.on_time + self.late) / self.due if self.due else None
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self.on_time / self.due if self.due else None
+
+    @property
+    def has_callbacks(self) -> bool:
+        return bool(self.due or self.upcoming)
+
+
+@dataclass
+class Satisfaction:
+    """CSAT and NPS of one group of answers (a stated reason or a category)."""
+
+    key: object
+    label: str
+    note: str = ""
+    retired: bool = False
+    answers: int = 0
+    csat_n: int = 0
+    csat_sum: int = 0
+    satisfied: int = 0
+    nps_n: int = 0
+    promoters: int = 0
+    detractors: int = 0
+
+    def add(self, row: dict) -> None:
+        self.answers += row["n_answers"]
+        for name in ("csat_n", "csat_sum", "satisfied", "nps_n", "promoters", "detractors"):
+            setattr(self, name, getattr(self, name) + (row[name] or 0))
+
+    @property
+    def csat(self) -> float | None:
+        return self.csat_sum / self.csat_n if self.csat_n else None
+
+    @property
+    def satisfied_share(self) -> float | None:
+        return self.satisfied / self.csat_n if self.csat_n else None
+
+    @property
+    def nps(self) -> float | None:
+        """Promoters less detractors, in points (-100..100)."""
+        return (self.promoters - self.detractors) * 100 / self.nps_n if self.nps_n else None
+
+    @property
+    def passives(self) -> int:
+        return self.nps_n - self.promoters - self.detractors
+
+
+@dataclass
+class Cell:
+    count: int
+    url: str
+    agrees: bool = False
+
+
+@dataclass
+class MatrixRow:
+    reason_id: int
+    label: str
+    retired: bool
+    cells: list[Cell]
+    total: int
+    with_reason: int
+    agreeing: int
+
+    @property
+    def agreement(self) -> float | None:
+        return self.agreeing / self.with_reason if self.with_reason else None
+
+
+@dataclass
+class Column:
+    key: str  # a reason id, "other" or "none"
+    label: str
+    retired: bool = False
+
+
+@dataclass
+class Matrix:
+    columns: list[Column]
+    rows: list[MatrixRow]
+
+    @property
+    def answers(self) -> int:
+        return sum(r.total for r in self.rows)
+
+    @property
+    def with_reason(self) -> int:
+        return sum(r.with_reason for r in self.rows)
+
+    @property
+    def agreeing(self) -> int:
+        return sum(r.agreeing for r in self.rows)
+
+    @property
+    def agreement(self) -> float | None:
+        return self.agreeing / self.with_reason if self.with_reason else None
+
+
+@dataclass
+class Return:
+    """Reinstatements after a follow-up of one group (a stated reason or a follow-up kind)."""
+
+    key: object
+    label: str
+    days: list[float] = field(default_factory=list)
+    retired: bool = False
+
+    @property
+    def count(self) -> int:
+        return len(self.days)
+
+    @property
+    def median_days(self) -> float | None:
+        return statistics.median(self.days) if self.days else None
+
+
+@dataclass
+class Winback:
+    reinstated: int  # every reinstatement in the period (with the filters)
+    by_reason: list[Return]
+    by_kind: list[Return]
+    overall: Return
+
+    @property
+    def after_followup(self) -> int:
+        return self.overall.count
+
+    @property
+    def share(self) -> float | None:
+        return self.after_followup / self.reinstated if self.reinstated else None
+
+    @property
+    def tables(self) -> list[dict]:
+        return [
+            {"key": "reason", "heading": gettext("Reason"), "rows": self.by_reason},
+            {"key": "kind", "heading": gettext("Last follow-up before the return"), "rows": self.by_kind},
+        ]
+
+
+@dataclass
+class FollowupFigures:
+    by_month: list[Activity]
+    by_owner: list[Activity]
+    by_reason: list[Activity]
+    activity_total: Activity
+    matrix: Matrix
+    satisfaction_by_reason: list[Satisfaction]
+    satisfaction_by_category: list[Satisfaction]
+    satisfaction_total: Satisfaction
+    winback: Winback
+    labels: Labels | None = None
+
+    @property
+    def has_answers(self) -> bool:
+        return self.matrix.answers > 0
+
+
+# --- 1. surveys and callbacks ---------------------------------------------------------------
+def activity_rows(fs: ClosureFilter) -> list[dict]:
+    """Surveys and callbacks of ``fs``'s closures by (local month, owner, stated reason): one query."""
+    now = timezone.now()
+    survey = Q(followups__kind=Kind.SURVEY, followups__sent_at__isnull=False)
+    callback = Q(followups__kind=Kind.CALLBACK)
+    undone = callback & Q(followups__done_at__isnull=True)
+    pending = Q(followups__state=Followup.State.PENDING)
+    return list(
+        fs.qs.filter(followups__kind__in=[Kind.SURVEY, Kind.CALLBACK])
+        .order_by()
+        .annotate(month=month_of("performed_at"))
+        .values("month", "owner_id", "reason_id")
+        .annotate(
+            sent=Count("followups", filter=survey),
+            answered=Count("followups", filter=survey & Q(followups__answered_at__isnull=False)),
+            on_time=Count("followups", filter=callback & Q(followups__done_at__lte=F("followups__due_at"))),
+            late=Count("followups", filter=callback & Q(followups__done_at__gt=F("followups__due_at"))),
+            not_done=Count(
+                "followups",
+                filter=undone
+                & (Q(followups__state=Followup.State.CANCELLED) | (pending & Q(followups__due_at__lt=now))),
+            ),
+            upcoming=Count("followups", filter=undone & pending & Q(followups__due_at__gte=now)),
+        )
+    )
+
+
+def _rolled(rows, key, make) -> dict:
+    out: dict = {}
+    for row in rows:
+        k = key(row)
+        if k not in out:
+            out[k] = make(k)
+        out[k].add(row)
+    return out
+
+
+def month_label(key: int) -> str:
+    return date_format(date(key // 12, key % 12 + 1, 1), "YEAR_MONTH_FORMAT")
+
+
+# --- 2. and 3. answers ----------------------------------------------------------------------
+def answer_rows(fs: ClosureFilter) -> list[dict]:
+    """Answers to ``fs``'s closures by (stated reason, category, customer's reason, "other" given): one query."""
+    given_other = Case(
+        When(Q(answers__reason__isnull=True) & ~Q(answers__other_reason=""), then=Value(1)),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    return list(
+        fs.qs.filter(answers__isnull=False)
+        .order_by()
+        .annotate(own=F("answers__reason_id"), other=given_other)
+        .values("reason_id", "category", "own", "other")
+        .annotate(
+            n_answers=Count("answers"),
+            csat_n=Count("answers__csat"),
+            csat_sum=Sum("answers__csat"),
+            satisfied=Count("answers", filter=Q(answers__csat__gte=4)),
+            nps_n=Count("answers__nps"),
+            promoters=Count("answers", filter=Q(answers__nps__gte=9)),
+            detractors=Count("answers", filter=Q(answers__nps__lte=6)),
+        )
+    )
+
+
+def own_key(row: dict) -> str:
+    if row["own"] is not None:
+        return str(row["own"])
+    return OTHER if row["other"] else NONE
+
+
+def _matrix(rows: list[dict], labels: Labels, fs: ClosureFilter, list_url) -> Matrix:
+    counts: dict[tuple[int, str], int] = {}
+    for row in rows:
+        k = (row["reason_id"], own_key(row))
+        counts[k] = counts.get(k, 0) + row["n_answers"]
+    stated = sorted({r for r, _o in counts}, key=lambda pk: labels.reason(pk))
+    own_ids = sorted({int(o) for _r, o in counts if o not in (OTHER, NONE)}, key=lambda pk: labels.reason(pk))
+    columns = [Column(key=str(pk), label=labels.reason(pk), retired=labels.retired(pk)) for pk in own_ids]
+    columns += [Column(key=OTHER, label=gettext("Other")), Column(key=NONE, label=gettext("No reason given"))]
+    matrix_rows = []
+    for pk in stated:
+        cells = [
+            Cell(
+                count=counts.get((pk, c.key), 0),
+                url=list_url(fs, reason=pk, **{OWN_PARAM: c.key}),
+                agrees=c.key == str(pk),
+            )
+            for c in columns
+        ]
+        with_reason = sum(n for (r, o), n in counts.items() if r == pk and o not in (OTHER, NONE))
+        matrix_rows.append(
+            MatrixRow(
+                reason_id=pk,
+                label=labels.reason(pk),
+                retired=labels.retired(pk),
+                cells=cells,
+                total=sum(c.count for c in cells),
+                with_reason=with_reason,
+                agreeing=counts.get((pk, str(pk)), 0),
+            )
+        )
+    return Matrix(columns=columns, rows=matrix_rows)
+
+
+def _satisfaction(rows: list[dict], labels: Labels):
+    by_reason = _rolled(
+        rows,
+        lambda r: r["reason_id"],
+        lambda pk: Satisfaction(
+            key=pk, label=labels.reason(pk), note=labels.reason_category(pk), retired=labels.retired(pk)
+        ),
+    )
+    by_category = _rolled(rows, lambda r: r["category"], lambda k: Satisfaction(key=k, label=labels.category(k)))
+    total = Satisfaction(key="", label=gettext("All answers"))
+    for row in rows:
+        total.add(row)
+    order = lambda s: (-s.answers, s.label)  # noqa: E731
+    return sorted(by_reason.values(), key=order), sorted(by_category.values(), key=order), total
+
+
+# --- 4. win-back ----------------------------------------------------------------------------
+def winback_rows(fs: ClosureFilter) -> list[tuple]:
+    """Closures reinstated in the period (every filter but the period and the reverted rule), each
+    with the kind of the last follow-up sent or done before the return (None: no such follow-up)."""
+    period = fs.dates
+    before_return = (
+        Q(won_back=True)
+        | Q(sent_at__isnull=False, sent_at__lte=OuterRef("reverted_at"))
+        | Q(done_at__isnull=False, done_at__lte=OuterRef("reverted_at"))
+    )
+    last = (
+        Followup.objects.filter(closure=OuterRef("pk"))
+        .filter(before_return)
+        .order_by("-won_back", Coalesce("done_at", "sent_at").desc(nulls_last=True), "-pk")
+        .values("kind")[:1]
+    )
+    rows = fs.slice_qs().filter(reverted_at__isnull=False, reverted_at__lt=period.end)
+    if period.start is not None:
+        rows = rows.filter(reverted_at__gte=period.start)
+    return list(
+        rows.order_by()
+        .annotate(last_kind=Subquery(last))
+        .values_list("reason_id", "last_kind", "performed_at", "reverted_at")
+    )
+
+
+def _winback(rows: list[tuple], labels: Labels) -> Winback:
+    kinds = dict(Kind.choices)
+    by_reason: dict = {}
+    by_kind: dict = {}
+    overall = Return(key="", label=gettext("All reinstatements after a follow-up"))
+    for reason_id, kind, performed_at, reverted_at in rows:
+        if kind is None:
+            continue
+        days = (reverted_at - performed_at).total_seconds() / DAY_SECONDS
+        if reason_id not in by_reason:
+            by_reason[reason_id] = Return(
+                key=reason_id, label=labels.reason(reason_id), retired=labels.retired(reason_id)
+            )
+        by_reason[reason_id].days.append(days)
+        by_kind.setdefault(kind, Return(key=kind, label=str(kinds.get(kind, kind)))).days.append(days)
+        overall.days.append(days)
+    order = lambda r: (-r.count, r.label)  # noqa: E731
+    return Winback(
+        reinstated=len(rows),
+        by_reason=sorted(by_reason.values(), key=order),
+        by_kind=sorted(by_kind.values(), key=order),
+        overall=overall,
+    )
+
+
+# --- everything -----------------------------------------------------------------------------
+def compute(fs: ClosureFilter, *, list_url=None) -> FollowupFigures:
+    """All the follow-up figures for what ``fs`` selects."""
+    list_url = list_url or charts.list_url
+    db = fs.queryset.db
+    labels = Labels(db)
+    activity = activity_rows(fs)
+    answers = answer_rows(fs)
+    returns = winback_rows(fs)
+    reason_ids = {r["reason_id"] for r in activity} | {r["reason_id"] for r in answers}
+    reason_ids |= {r["own"] for r in answers} | {r[0] for r in returns}
+    labels.load_reasons(reason_ids)
+    owners = labels.owners({r["owner_id"] for r in activity})
+    total = Activity(key="", label=gettext("All closures"))
+    for row in activity:
+        total.add(row)
+    months = _rolled(activity, lambda r: int(r["month"]), lambda k: Activity(key=k, label=month_label(k)))
+    by_owner = _rolled(activity, lambda r: r["owner_id"], lambda k: Activity(key=k, label=owners.get(k, "")))
+    by_reason = _rolled(
+        activity,
+        lambda r: r["reason_id"],
+        lambda k: Activity(key=k, label=labels.reason(k), note=labels.reason_category(k)),
+    )
+    by_size = lambda a: (-(a.sent + a.due + a.upcoming), a.label)  # noqa: E731
+    sat_reason, sat_category, sat_total = _satisfaction(answers, labels)
+    return FollowupFigures(
+        by_month=[months[k] for k in sorted(months)],
+        by_owner=sorted(by_owner.values(), key=by_size),
+        by_reason=sorted(by_reason.values(), key=by_size),
+        activity_total=total,
+        matrix=_matrix(answers, labels, fs, list_url),
+        satisfaction_by_reason=sat_reason,
+        satisfaction_by_category=sat_category,
+        satisfaction_total=sat_total,
+        winback=_winback(returns, labels),
+        labels=labels,
+    )
