@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import queue
+from .views import queue, unsubscribe
 
 app_name = "followups"
 
@@ -18,6 +18,8 @@ policy_urls: list = []
 improvement_urls: list = []
 
 # --- Public pages for customers: the exit survey and unsubscribe (no login) --------------------
-public_urls: list = []
+public_urls: list = [
+    path("u/<str:token>/", unsubscribe.unsubscribe, name="unsubscribe"),
+]
 
 urlpatterns = [*queue_urls, *policy_urls, *improvement_urls, *public_urls]

@@ -9,4 +9,13 @@ from .routes import EVERYONE, Route
 
 ROUTES = [
     Route("followups:queue", EVERYONE),
+    Route("followups:unsubscribe", EVERYONE, kwargs=lambda w: {"token": w.unsubscribe_token}, public=True),
+    Route(
+        "followups:unsubscribe",
+        EVERYONE,
+        method="POST",
+        kwargs=lambda w: {"token": w.unsubscribe_token},
+        data=lambda w: {"List-Unsubscribe": "One-Click"},
+        public=True,
+    ),
 ]
