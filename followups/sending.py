@@ -49,6 +49,7 @@ from django.db import transaction
 from django.urls import NoReverseMatch
 from django.utils import timezone, translation
 from django.utils.html import escape, format_html, linebreaks
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -325,7 +326,7 @@ def html_body(template: MessageTemplate, values: dict[str, str], subject: str) -
     for name in ("survey_link", "unsubscribe_link"):
         if values.get(name):
             safe[name] = format_html('<a href="{}">{}</a>', values[name], values[name])
-    text = linebreaks(messages.fill(escape(template.body), safe))
+    text = mark_safe(linebreaks(messages.fill(escape(template.body), safe)))  # noqa: S308 (every part escaped above)
     return format_html(
         '<!DOCTYPE html><html lang="{}"><head><meta charset="utf-8"><title>{}</title></head><body>{}</body></html>',
         content_language(template.language),
