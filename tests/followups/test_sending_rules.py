@@ -94,9 +94,7 @@ def test_a_card_without_an_email_address_is_skipped_with_the_reason(smtp_server,
     assert states(card)[Kind.NOTICE] == (Followup.State.SKIPPED, "The customer has no e-mail address.")
 
 
-def test_a_follow_up_whose_closure_was_reinstated_before_it_was_due_is_not_sent(
-    smtp_server, close_card, manager_user
-):
+def test_a_follow_up_whose_closure_was_reinstated_before_it_was_due_is_not_sent(smtp_server, close_card, manager_user):
     card = CustomerFactory(email="a@example.cn", language="en")
     close_card(card)
     operations.reinstate(card, by=manager_user, note="回来了")  # the planner has not heard of it yet
