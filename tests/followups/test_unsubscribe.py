@@ -61,7 +61,7 @@ def test_without_a_language_on_the_follow_up_the_customers_language_is_used():
 
 
 def test_the_button_withdraws_marketing_consent_for_a_survey_or_offer_and_records_who():
-    row = followup(kind=Kind.WINBACK)
+    row = followup(kind=Kind.WINBACK, language="en")
     ContactConsent.objects.create(customer=row.customer, channel="email", marketing=True)
 
     page = Client(enforce_csrf_checks=True).post(url(row)).content.decode()
@@ -100,7 +100,7 @@ def test_a_broken_link_gets_a_friendly_not_found_page():
 
 
 def test_an_erased_card_has_nothing_to_do():
-    row = followup(kind=Kind.SURVEY)
+    row = followup(kind=Kind.SURVEY, language="en")
     row.customer.__class__.objects.filter(pk=row.customer.pk).update(status="erased")
     response = Client().post(url(row))
     assert "Nothing to do" in response.content.decode()
