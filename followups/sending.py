@@ -199,26 +199,36 @@ def deliver(rows: list[Followup], templates: dict) -> Tally:
     consents = load_consents(rows)
     emails, texts = [], []
     for row in rows:
-        if not still_wanted(row, consents, outcome):
-            continue
-        language = row.language or row.customer.language
-        template = pick_template(templates, row.kind, row.channel, language)
-        if template is None:
-            outcome.fail(row, _("There is no message template for this follow-up and channel."))
-            continue
         try:
-            values = values_for(row, template.language)
-        except NoReverseMatch:
-            outcome.fail(row, _("The page this message links to is not installed."))
+            prepared = prepare(row, templates, consents, outcome)
+        except Exception as exc:  # noqa: BLE001 (one row's bad data must not leave the batch in doubt)
+            logger.exception("follow-up %s could not be prepared", row.pk)
+            outcome.fail(row, exc)
             continue
-        if row.channel == Channel.EMAIL:
-            emails.append((row, email_message(row, template, values)))
-        else:
-            texts.append((row, template, values))
+        if prepared is not None:
+            (emails if row.channel == Channel.EMAIL else texts).append(prepared)
     send_emails(emails, outcome)
     send_texts(texts, outcome)
     record(outcome)
     return outcome.tally
+
+
+def prepare(row: Followup, templates: dict, consents: dict, outcome: Outcome):
+    """The row's message, ready to hand over (None: it is not to be sent, and ``outcome`` says why)."""
+    if not still_wanted(row, consents, outcome):
+        return None
+    template = pick_template(templates, row.kind, row.channel, row.language or row.customer.language)
+    if template is None:
+        outcome.fail(row, _("There is no message template for this follow-up and channel."))
+        return None
+    try:
+        values = values_for(row, template.language)
+    except NoReverseMatch:
+        outcome.fail(row, _("The page this message links to is not installed."))
+        return None
+    if row.channel == Channel.EMAIL:
+        return row, email_message(row, template, values)
+    return row, template, values
 
 
 def still_wanted(row: Followup, consents: dict, outcome: Outcome) -> bool:

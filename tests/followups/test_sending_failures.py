@@ -106,3 +106,21 @@ def test_send_followup_task_sends_one_and_only_once(smtp_server, close_card):
     assert tasks.send_followup(row.pk)["sent"] == 1
     assert tasks.send_followup(row.pk)["sent"] == 0
     assert len(smtp_server.messages) == 1
+
+
+def test_a_row_that_cannot_be_prepared_fails_alone_and_is_not_left_in_doubt(smtp_server, close_card, monkeypatch):
+    broken, fine = CustomerFactory(email="broken@example.cn"), CustomerFactory(email="fine@example.cn")
+    close_card(broken)
+    close_card(fine)
+    real = sending.values_for
+
+    def values_for(row, language):
+        if row.customer_id == broken.pk:
+            raise ValueError("bad data on the card")
+        return real(row, language)
+
+    monkeypatch.setattr(sending, "values_for", values_for)
+    tally = sending.send_due()
+    assert (tally.sent, tally.retrying) == (1, 1)
+    row = notice(broken)
+    assert (row.last_error, row.sent_at, row.attempts) == ("bad data on the card", None, 1)
