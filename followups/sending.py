@@ -15,8 +15,8 @@ send_due_followups). Each batch (BATCH rows) goes through three steps:
    consent for this channel and purpose (customers.consent: a notice is a SERVICE message, a survey
    or an offer MARKETING) — else skipped with the refusal's words; an address on the card — else
    skipped), rendered in the follow-up's language (else the customer's; the other language's
-   template when one is missing), and handed over: e-mails over ONE SMTP connection per batch, SMS
-   through followups.sms.
+   template when one is missing), and handed over: e-mails over a few SMTP connections per batch
+   (FOLLOWUP_SMTP_CONNECTIONS, default 2; never one per message), SMS through followups.sms.
 3. **Record**, in one bulk update: sent (``sent_at``, ``address``), skipped, cancelled, or failed:
    ``attempts`` + 1, ``last_error`` (the error's words) and ``due_at`` moved by exponential backoff
    (1, 5, 25, 125 minutes...); after FOLLOWUP_MAX_ATTEMPTS (default 5) the state is failed.
@@ -39,6 +39,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import string
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -164,6 +165,7 @@ class Outcome:
     now: datetime
     rows: list[Followup] = field(default_factory=list)
     tally: Tally = field(default_factory=Tally)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def sent(self, row: Followup, address: str) -> None:
         row.state, row.sent_at, row.address, row.last_error = Followup.State.SENT, timezone.now(), address, ""
@@ -189,8 +191,9 @@ class Outcome:
         self._add(row, "retrying")
 
     def _add(self, row: Followup, counter: str) -> None:
-        self.rows.append(row)
-        setattr(self.tally, counter, getattr(self.tally, counter) + 1)
+        with self.lock:  # the e-mail threads (send_emails) report here
+            self.rows.append(row)
+            setattr(self.tally, counter, getattr(self.tally, counter) + 1)
 
 
 def deliver(rows: list[Followup], templates: dict) -> Tally:
@@ -366,8 +369,28 @@ def email_message(row: Followup, template: MessageTemplate, values: dict[str, st
     return email
 
 
+def smtp_connections() -> int:
+    return max(1, int(getattr(settings, "FOLLOWUP_SMTP_CONNECTIONS", 2)))
+
+
 def send_emails(items: list[tuple[Followup, EmailMultiAlternatives]], outcome: Outcome) -> None:
-    """Send over one connection; the first connection-level error ends the batch (the rest wait)."""
+    """Send a batch over FOLLOWUP_SMTP_CONNECTIONS connections (default 2, one per thread, each
+    taking every n-th message): while the server handles one message the next is being written,
+    which nearly doubles the rate to a local server. The threads only talk SMTP; the database is
+    read before and written after."""
+    lanes = min(smtp_connections(), len(items))
+    if lanes <= 1:
+        send_over_one_connection(items, outcome)
+        return
+    threads = [threading.Thread(target=send_over_one_connection, args=(items[i::lanes], outcome)) for i in range(lanes)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def send_over_one_connection(items: list[tuple[Followup, EmailMultiAlternatives]], outcome: Outcome) -> None:
+    """Send over one connection; the first connection-level error ends it (the rest wait)."""
     if not items:
         return
     connection = get_connection(fail_silently=False)
