@@ -120,7 +120,7 @@ def send_due(*, limit: int | None = None, ids=None, now: datetime | None = None)
             if in_doubt:
                 continue
             break
-        tally.add(deliver(rows, templates))
+        tally.add(deliver(rows, templates, now=now))
     return tally
 
 
@@ -196,9 +196,9 @@ class Outcome:
             setattr(self.tally, counter, getattr(self.tally, counter) + 1)
 
 
-def deliver(rows: list[Followup], templates: dict) -> Tally:
+def deliver(rows: list[Followup], templates: dict, now: datetime | None = None) -> Tally:
     """Check, render and send one claimed batch, then record what happened."""
-    outcome = Outcome(now=timezone.now())
+    outcome = Outcome(now=now or timezone.now())
     consents = load_consents(rows)
     emails, texts = [], []
     for row in rows:
