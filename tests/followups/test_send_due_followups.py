@@ -58,3 +58,12 @@ def test_the_celery_task_dispatches_the_outbox_first(smtp_server, staff_user):
     operations.close_customer(card, ClosureChoice("close", ClosureReason.objects.get(code="price")), by=staff_user)
     assert tasks.send_due()["sent"] == 1
     assert smtp_server.to("li@example.cn")
+
+
+def test_beat_runs_the_registered_sweep_every_minute(settings):
+    from crm.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["send-due-followups"]
+    assert entry["schedule"] == 60.0
+    app.loader.import_default_modules()
+    assert entry["task"] in app.tasks
