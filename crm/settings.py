@@ -218,8 +218,8 @@ FOLLOWUP_SURVEY_DAYS = env_int("FOLLOWUP_SURVEY_DAYS", 30)
 # Sending (followups/sending.py): a message that fails is tried again after 1, 5, 25... minutes,
 # then marked failed after this many attempts.
 FOLLOWUP_MAX_ATTEMPTS = env_int("FOLLOWUP_MAX_ATTEMPTS", 5)
-# SMTP connections a batch is sent over at once (one thread each).
-FOLLOWUP_SMTP_CONNECTIONS = env_int("FOLLOWUP_SMTP_CONNECTIONS", 2)
+# SMTP connections a batch is sent over at once (one thread each; 2 helps with a slow mail server).
+FOLLOWUP_SMTP_CONNECTIONS = env_int("FOLLOWUP_SMTP_CONNECTIONS", 1)
 # Text messages (followups/sms.py): "file" writes them to SMS_FILE_DIR (development); "http" sends
 # through the provider's signed API; or a dotted path to a backend class.
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "file")

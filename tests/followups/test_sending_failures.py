@@ -124,3 +124,13 @@ def test_a_row_that_cannot_be_prepared_fails_alone_and_is_not_left_in_doubt(smtp
     assert (tally.sent, tally.retrying) == (1, 1)
     row = notice(broken)
     assert (row.last_error, row.sent_at, row.attempts) == ("bad data on the card", None, 1)
+
+
+def test_over_two_connections_every_message_arrives_once(smtp_server, close_card, settings):
+    settings.FOLLOWUP_SMTP_CONNECTIONS = 2
+    cards = [CustomerFactory(email=f"c{i}@example.cn") for i in range(5)]
+    for card in cards:
+        close_card(card)
+    assert sending.send_due().sent == 5
+    assert sorted(m["To"] for m in smtp_server.messages) == sorted(c.email for c in cards)
+    assert {notice(c).state for c in cards} == {Followup.State.SENT}
