@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast lint serve worker bench loadtest backup restore collectstatic messages venv venv-dev clean
+.PHONY: run test test-fast lint serve worker beat bench loadtest backup restore collectstatic messages venv venv-dev clean
 
 $(VENV)/.runtime: requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,13 @@ serve: collectstatic
 worker: venv
 	@test -n "$$CELERY_BROKER_URL" || { echo "Set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0)." >&2; exit 2; }
 	$(VENV)/bin/celery -A crm worker --loglevel=INFO
+
+## The scheduler that sends due follow-ups every minute (crm/settings.py CELERY_BEAT_SCHEDULE); needs CELERY_BROKER_URL.
+## Without a broker, run `manage.py send_due_followups` from cron every minute instead.
+beat: venv
+	@test -n "$$CELERY_BROKER_URL" || { echo "Set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0)." >&2; exit 2; }
+	mkdir -p var
+	$(VENV)/bin/celery -A crm beat --loglevel=INFO --schedule=var/celerybeat-schedule
 
 ## Back up the database into BACKUP_DIR (default ./backups); restore one with FILE=...
 backup: venv

@@ -215,6 +215,20 @@ CRM_MAIL_ENABLED = None if os.environ.get("CRM_MAIL_ENABLED", "").strip() == "" 
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 # How long an exit survey link stays valid.
 FOLLOWUP_SURVEY_DAYS = env_int("FOLLOWUP_SURVEY_DAYS", 30)
+# Sending (followups/sending.py): a message that fails is tried again after 1, 5, 25... minutes,
+# then marked failed after this many attempts.
+FOLLOWUP_MAX_ATTEMPTS = env_int("FOLLOWUP_MAX_ATTEMPTS", 5)
+# SMTP connections a batch is sent over at once (one thread each; 2 helps with a slow mail server).
+FOLLOWUP_SMTP_CONNECTIONS = env_int("FOLLOWUP_SMTP_CONNECTIONS", 1)
+# Text messages (followups/sms.py): "file" writes them to SMS_FILE_DIR (development); "http" sends
+# through the provider's signed API; or a dotted path to a backend class.
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "file")
+SMS_FILE_DIR = os.environ.get("SMS_FILE_DIR", str(BASE_DIR / "var" / "sms"))
+SMS_API_URL = os.environ.get("SMS_API_URL", "")
+SMS_ACCESS_KEY = os.environ.get("SMS_ACCESS_KEY", "")
+SMS_SECRET = os.environ.get("SMS_SECRET", "")
+SMS_SIGN_NAME = os.environ.get("SMS_SIGN_NAME", "")
+SMS_TIMEOUT = env_int("SMS_TIMEOUT", 10)
 
 # --- Internationalisation ------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -302,6 +316,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+# A static schedule (`make beat`): the follow-ups that are due are sent every minute. Without a
+# broker, run `manage.py send_due_followups` from cron instead.
+CELERY_BEAT_SCHEDULE = {
+    "send-due-followups": {"task": "followups.send_due", "schedule": 60.0, "options": {"expires": 55}},
+}
 
 # --- Security -------------------------------------------------------------------------
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)

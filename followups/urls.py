@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import policy, queue, survey
+from .views import policy, queue, survey, unsubscribe
 
 app_name = "followups"
 
@@ -34,6 +34,7 @@ improvement_urls: list = []
 # --- Public pages for customers: the exit survey and unsubscribe (no login) --------------------
 public_urls: list = [
     path("s/<str:token>/", survey.survey, name="survey"),
+    path("u/<str:token>/", unsubscribe.unsubscribe, name="unsubscribe"),
 ]
 
 urlpatterns = [*queue_urls, *policy_urls, *improvement_urls, *public_urls]

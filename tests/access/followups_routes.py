@@ -19,7 +19,7 @@ def _new_rule(w):
     return {
         "action": "close",
         "category": "",
-        "segment": "key",
+        "segment": "regular",  # key accounts have their callback in the default policy already
         "kind": "callback",
         "channel": "phone",
         "delay_days": "3",
@@ -102,7 +102,13 @@ ROUTES = [
         ADMINS,
         method="POST",
         kwargs=_rule,
-        data=lambda w: {"action": "close", "kind": "notice", "channel": "sms", "delay_days": "0"},
+        data=lambda w: {
+            "action": "close",
+            "segment": "potential",
+            "kind": "notice",
+            "channel": "sms",
+            "delay_days": "0",
+        },
         ok=(302,),
     ),
     Route("followups:policy_rule_delete", ADMINS, kwargs=_rule),
@@ -128,5 +134,14 @@ ROUTES = [
         method="POST",
         kwargs=lambda w: _TEMPLATE,
         data=lambda w: {**_WORDS, "preview": "1"},
+    ),
+    Route("followups:unsubscribe", EVERYONE, kwargs=lambda w: {"token": w.unsubscribe_token}, public=True),
+    Route(
+        "followups:unsubscribe",
+        EVERYONE,
+        method="POST",
+        kwargs=lambda w: {"token": w.unsubscribe_token},
+        data=lambda w: {"List-Unsubscribe": "One-Click"},
+        public=True,
     ),
 ]

@@ -149,7 +149,7 @@ def test_seed_demo_leaves_closure_history_made_by_the_operations(settings):
         assert closure.customer.status in {expected, "erased"}
 
 
-# The default follow-up policy (followups migration 0002_default_policy), for a database without it.
+# The default follow-up policy (followups migration 0004_default_policy), for a database without it.
 DEFAULT_RULES = [
     ("close", "", "", "notice", "email", 0, False),
     ("close", "", "", "survey", "email", 1, False),

@@ -10,9 +10,17 @@ from django.urls import reverse
 from crm.audit_display import describe
 from crm.models import AuditEntry
 from followups import messages, preview
-from followups.models import MessageTemplate
+from followups.models import MessageTemplate, Rule
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def no_default_policy(db):
+    """These tests write the policy from nothing: the default rules and messages (migration
+    0004_default_policy) are taken out first."""
+    Rule.objects.all().delete()
+    MessageTemplate.objects.all().delete()
 
 
 def url(kind="survey", channel="email", language="en") -> str:

@@ -12,10 +12,19 @@ from closures.models import ReasonCategory
 from crm.audit_display import describe
 from crm.models import AuditEntry
 from followups import policy
-from followups.models import Followup, Rule
+from followups.models import Followup, MessageTemplate, Rule
 from tests.factories import ClosureFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def no_default_policy(db):
+    """These tests write the policy from nothing: the default rules and messages (migration
+    0004_default_policy) are taken out first."""
+    Rule.objects.all().delete()
+    MessageTemplate.objects.all().delete()
+
 
 POLICY = reverse("followups:policy")
 NEW = reverse("followups:policy_rule_create")
