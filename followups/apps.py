@@ -9,3 +9,4 @@ class FollowupsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import planner  # noqa: F401 (registers the outbox consumer that plans follow-ups)
+        from . import improvements  # noqa: F401 (the improvement actions' audit labels)

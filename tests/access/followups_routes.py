@@ -5,8 +5,15 @@ improvement actions; the policy and message templates are Admin pages; the surve
 pages are public (the signed link is the check).
 """
 
-from .routes import EVERYONE, Route
+from .routes import EVERYONE, MANAGERS, Route
 
 ROUTES = [
     Route("followups:queue", EVERYONE),
+]
+
+ROUTES += [
+    Route("followups:improvement_list", MANAGERS),
+    Route("followups:improvement_add", MANAGERS),
+    Route("followups:improvement_edit", MANAGERS, kwargs=lambda w: {"pk": w.improvement.pk}),
+    Route("followups:improvement_delete", MANAGERS, kwargs=lambda w: {"pk": w.improvement.pk}),
 ]
