@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from crm.exports import FORMATS, wants_machine_names
 from crm.permissions import require
 
-from . import charts, cohorts, exports, figures, listing
+from . import charts, cohorts, exports, figures, improvements, listing
 from .filters import ClosureFilter
 
 
@@ -28,6 +28,7 @@ def dashboard(request):
         "list_url": charts.list_url(fs),
         "cohorts": cohorts.cohort_table(fs, grain=request.GET.get("grain", "")),
     }
+    context.update(improvements.for_dashboard(fs, context["charts"]["trend"]))
     return render(request, "analytics/dashboard.html", context)
 
 
