@@ -34,6 +34,7 @@ from customers.models import Customer
 
 from . import cohorts as cohorts_module
 from . import figures as figures_module
+from . import improvements as improvements_module
 from .filters import ClosureFilter, person_name
 
 CHUNK_SIZE = 2000
@@ -228,7 +229,7 @@ def _cohorts_sheet(book: xlsx.Workbook, fs: ClosureFilter) -> None:
 def write_xlsx(fs: ClosureFilter, out, *, progress: Callable | None = None, machine: bool = False) -> int:
     """Write the Summary and Closures sheets to the binary file ``out``; return the row count."""
     figures = figures_module.compute(fs)
-    book = xlsx.Workbook(out, [SUMMARY_SHEET, CLOSURES_SHEET, COHORTS_SHEET])
+    book = xlsx.Workbook(out, [SUMMARY_SHEET, CLOSURES_SHEET, COHORTS_SHEET, improvements_module.SHEET])
     _summary_sheet(book, fs, figures)
     sheet = book.add_sheet(CLOSURES_SHEET, widths=[width for _header, _name, width in COLUMNS], freeze_header=True)
     sheet.append(headers(machine), style=xlsx.BOLD)
@@ -238,6 +239,7 @@ def write_xlsx(fs: ClosureFilter, out, *, progress: Callable | None = None, mach
         count += 1
     sheet.close(autofilter=True)
     _cohorts_sheet(book, fs)
+    improvements_module.write_sheet(book, fs, machine=machine)
     book.close()
     return count
 

@@ -31,9 +31,12 @@ from datetime import date, timedelta
 from django.db.models import Count, Q, Sum
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from closures import categories as reason_categories
 from closures.models import Action, Closure
+from crm import xlsx
 from followups.models import Improvement
 
 from . import churn, population, tallied
@@ -296,3 +299,71 @@ def marks(trend, fs: ClosureFilter, found: list | None = None) -> Marks | None:
                 f'<text x="{x}" y="{PLOT_TOP - 2}" text-anchor="middle" font-weight="bold">{text}</text></g>'
             )
     return Marks(items=items, wide=mark_safe("".join(wide)), compact=mark_safe("".join(compact)))  # noqa: S308
+
+
+# --- the export's sheet --------------------------------------------------------------------------
+SHEET = "Improvement actions"
+EXPORT_LIMIT = 200
+# (header in the exporter's language, machine name, width)
+COLUMNS = [
+    (_("Title"), "title", 30),
+    (_("Date"), "started_on", 11),
+    (_("Planned"), "planned", 8),
+    (_("Reason categories"), "categories", 24),
+    (_("Before: from"), "before_first", 11),
+    (_("Before: to"), "before_last", 11),
+    (_("Before: cards closed"), "before_closed", 10),
+    (_("Before: cards active"), "before_active", 10),
+    (_("Before: rate"), "before_rate", 9),
+    (_("After: from"), "after_first", 11),
+    (_("After: to"), "after_last", 11),
+    (_("After: cards closed"), "after_closed", 10),
+    (_("After: cards active"), "after_active", 10),
+    (_("After: rate"), "after_rate", 9),
+    (_("After window complete"), "after_complete", 10),
+    (_("Change (percentage points)"), "change_points", 10),
+]
+
+
+def _window_cells(window: Window | None) -> tuple[list, list]:
+    if window is None:
+        return [None] * 5, [None] * 5
+    return (
+        [window.period.first, window.period.last, window.closed, window.active, window.rate],
+        [None, None, None, None, xlsx.PERCENT2],
+    )
+
+
+def write_sheet(book, fs: ClosureFilter, *, machine: bool = False) -> None:
+    """The actions whose windows overlap the period (up to EXPORT_LIMIT, newest first), with the
+    figures of the dashboard's panel; with a filter that hides the rate, the reason instead of them."""
+    panel = compare(fs, limit=EXPORT_LIMIT)
+    sheet = book.add_sheet(SHEET, widths=[width for _h, _n, width in COLUMNS], freeze_header=True)
+    sheet.append([name if machine else str(header) for header, name, _w in COLUMNS], style=xlsx.BOLD)
+    yes, no = gettext("Yes"), gettext("No")
+    for row in panel.rows:
+        before, before_style = _window_cells(row.before)
+        after, after_style = _window_cells(row.after)
+        complete = None if row.after is None else (yes if row.after.complete else no)
+        change = None if row.change is None else round(row.change, 4)
+        item = row.improvement
+        values = [item.title, item.started_on, yes if row.planned else no, ", ".join(row.labels)]
+        sheet.append(
+            [*values, *before, *after, complete, change], style=[None, None, None, None, *before_style, *after_style]
+        )
+    sheet.append([])
+    if panel.blocked_by:
+        why = gettext("Rates not shown when filtering by %(filters)s (they describe closures, not customers).")
+        sheet.append([why % {"filters": ", ".join(panel.blocked_by)}])
+    sheet.append(
+        [
+            gettext(
+                "Closure rate of the targeted categories = cards closed (%(action)s) with a reason in them ÷ cards "
+                "active at any time in the window, in the %(days)s days before the action's date and the %(days)s "
+                "days from it."
+            )
+            % {"action": panel.action_label, "days": panel.window_days}
+        ]
+    )
+    sheet.append([gettext("This is a comparison before and after, not proof that the action caused the change.")])
+    sheet.close()
