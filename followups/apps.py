@@ -8,5 +8,7 @@ class FollowupsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import planner  # noqa: F401 (registers the outbox consumer that plans follow-ups)
-        from . import improvements  # noqa: F401 (the improvement actions' audit labels)
+        from . import (
+            improvements,  # noqa: F401 (the improvement actions' audit labels)
+            planner,  # noqa: F401 (registers the outbox consumer that plans follow-ups)
+        )
