@@ -31,8 +31,19 @@ audit.ACTION_LABELS.update(
         "followups.improvement_delete": gettext_lazy("Improvement action deleted"),
     }
 )
+
+
+def _category_words(value) -> str:
+    """Audited category keys ("price, service") as the reader's labels."""
+    if not isinstance(value, str) or not value:
+        return "" if value in (None, "") else str(value)
+    labels = reason_categories.labels()
+    return ", ".join(str(labels.get(key, key)) for key in value.split(", "))
+
+
 audit_display.register_fields(
-    {"started_on": gettext_lazy("Date"), "categories": gettext_lazy("Reason categories it targets")}
+    {"started_on": gettext_lazy("Date"), "categories": gettext_lazy("Reason categories it targets")},
+    values={"categories": _category_words},
 )
 
 

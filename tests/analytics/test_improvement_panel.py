@@ -253,3 +253,10 @@ def test_no_marks_without_actions_in_the_charts_months(history, manager_client):
     response = manager_client.get(URL, Q1.query())
     assert response.context["improvement_marks"] is None
     assert "improvement-mark" not in response.content.decode()
+
+
+def test_the_panel_and_the_marks_are_in_chinese(history, manager_user, manager_client):
+    _action(manager_user, date(2024, 2, 20), ["service"], title="服务热线")
+    html = manager_client.get(URL, Q1.query(), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "改进措施" in html and "这只是前后对比，并不能证明变化是由该措施引起的" in html
+    assert "图中标出的改进措施" in html and "服务热线" in html

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from closures.models import ReasonCategory
 from crm.audit import ACTION_LABELS
+from crm.audit_display import describe
 from crm.models import AuditEntry
 from followups import improvements
 from followups.models import Improvement
@@ -145,6 +146,10 @@ def test_the_audit_trail_names_the_actions_in_words(manager_client, action):
     manager_client.post(ADD, _form())
     assert str(ACTION_LABELS["followups.improvement_add"]) == "Improvement action recorded"
     assert str(ACTION_LABELS["followups.improvement_delete"]) == "Improvement action deleted"
+    (shown,) = describe(AuditEntry.objects.filter(action="followups.improvement_add"), unmasked=False)
+    changes = {str(c.label): c.new for c in shown.changes}
+    assert shown.title == "Improvement action recorded"
+    assert changes["Reason categories it targets"] == "Competitor, Price" and changes["Date"] == "2024-03-01"
 
 
 @pytest.mark.parametrize("name", ["list", "add", "edit", "delete"])
