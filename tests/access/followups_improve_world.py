@@ -7,5 +7,5 @@ from followups.models import Improvement
 
 def extend(world) -> None:
     world.improvement = Improvement.objects.create(
-        title="Service hotline", started_on=date(2024, 3, 1), categories=["service"], created_by=world.manager_user
+        title="服务热线", started_on=date(2024, 3, 1), categories=["service"], created_by=world.manager_user
     )
