@@ -35,6 +35,7 @@ from customers.models import Customer
 from . import cohorts as cohorts_module
 from . import figures as figures_module
 from . import followup_sheets
+from . import improvements as improvements_module
 from .filters import ClosureFilter, person_name
 
 CHUNK_SIZE = 2000
@@ -229,7 +230,9 @@ def _cohorts_sheet(book: xlsx.Workbook, fs: ClosureFilter) -> None:
 def write_xlsx(fs: ClosureFilter, out, *, progress: Callable | None = None, machine: bool = False) -> int:
     """Write the Summary and Closures sheets to the binary file ``out``; return the row count."""
     figures = figures_module.compute(fs)
-    book = xlsx.Workbook(out, [SUMMARY_SHEET, CLOSURES_SHEET, COHORTS_SHEET, *followup_sheets.SHEETS])
+    book = xlsx.Workbook(
+        out, [SUMMARY_SHEET, CLOSURES_SHEET, COHORTS_SHEET, *followup_sheets.SHEETS, improvements_module.SHEET]
+    )
     _summary_sheet(book, fs, figures)
     sheet = book.add_sheet(CLOSURES_SHEET, widths=[width for _header, _name, width in COLUMNS], freeze_header=True)
     sheet.append(headers(machine), style=xlsx.BOLD)
@@ -240,6 +243,7 @@ def write_xlsx(fs: ClosureFilter, out, *, progress: Callable | None = None, mach
     sheet.close(autofilter=True)
     _cohorts_sheet(book, fs)
     followup_sheets.write(book, fs, machine=machine)
+    improvements_module.write_sheet(book, fs, machine=machine)
     book.close()
     return count
 

@@ -13,7 +13,7 @@ from crm.exports import FORMATS, wants_machine_names
 from crm.permissions import require
 from crm.routers import reporting_db
 
-from . import charts, cohorts, exports, figures, followup_labels, listing
+from . import charts, cohorts, exports, figures, followup_labels, improvements, listing
 from . import followups as followup_figures
 from .filters import ClosureFilter
 
@@ -32,6 +32,7 @@ def dashboard(request):
         "list_url": charts.list_url(fs),
         "cohorts": cohorts.cohort_table(fs, grain=request.GET.get("grain", "")),
     }
+    context.update(improvements.for_dashboard(fs, context["charts"]["trend"]))
     return render(request, "analytics/dashboard.html", context)
 
 

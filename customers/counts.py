@@ -68,7 +68,8 @@ def since_before_each(days: Sequence[date], *, using: str = "default") -> list[i
     if not days:
         return []
     if connections[using].vendor != "postgresql":
-        return [_plain_counts(list(dict.fromkeys(days)), using)[day] for day in days]
+        counts = _plain_counts(list(dict.fromkeys(days)), using)  # one query for every day
+        return [counts[day] for day in days]
     settled = settled_day()
     wanted = sorted({min(day, settled) for day in days})
     token = _token(using)

@@ -14,6 +14,7 @@ class FollowupsConfig(AppConfig):
             callbacks_display,
             card_panel,
             history,
+            improvements,  # noqa: F401 (the improvement actions' audit labels)
             inbox,
             planner,  # noqa: F401 (registers the outbox consumer that plans follow-ups)
             policy_history,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import policy, queue, survey, unsubscribe
+from .views import improvements, policy, queue, survey, unsubscribe
 
 app_name = "followups"
 
@@ -29,7 +29,12 @@ policy_urls: list = [
 ]
 
 # --- Improvement actions (followups/views/improvements.py) ------------------------------------
-improvement_urls: list = []
+improvement_urls: list = [
+    path("improvements/", improvements.improvement_list, name="improvement_list"),
+    path("improvements/new/", improvements.improvement_add, name="improvement_add"),
+    path("improvements/<int:pk>/", improvements.improvement_edit, name="improvement_edit"),
+    path("improvements/<int:pk>/delete/", improvements.improvement_delete, name="improvement_delete"),
+]
 
 # --- Public pages for customers: the exit survey and unsubscribe (no login) --------------------
 public_urls: list = [

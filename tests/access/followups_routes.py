@@ -145,3 +145,10 @@ ROUTES = [
         public=True,
     ),
 ]
+
+ROUTES += [
+    Route("followups:improvement_list", MANAGERS),
+    Route("followups:improvement_add", MANAGERS),
+    Route("followups:improvement_edit", MANAGERS, kwargs=lambda w: {"pk": w.improvement.pk}),
+    Route("followups:improvement_delete", MANAGERS, kwargs=lambda w: {"pk": w.improvement.pk}),
+]

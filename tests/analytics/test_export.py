@@ -37,7 +37,7 @@ def _export(client, f: Filters, fmt: str, **extra):
 
 def _closures_sheet(content: bytes):
     book = load_workbook(io.BytesIO(content))
-    assert book.sheetnames == ["Summary", "Closures", "Cohorts", *followup_sheets.SHEETS]
+    assert book.sheetnames == ["Summary", "Closures", "Cohorts", *followup_sheets.SHEETS, "Improvement actions"]
     return book, book["Closures"]
 
 

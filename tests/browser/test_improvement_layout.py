@@ -1,0 +1,60 @@
+"""Improvement actions at a phone's size: the pages and the dashboard's panel fit, and the panel
+shows its comparison, its incomplete window and its planned action."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from followups.models import Improvement
+from tests.browser.sample import shop
+from tests.browser.test_phone_layout import assert_no_sideways_scroll
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def actions():
+    sample = shop()
+    today = timezone.localdate()
+    by = UserFactory(username="planner")
+    for days, title, categories in (
+        (-40, "服务热线 24 小时开通，投诉一小时内回电", ["service"]),
+        (-10, "Price match with the two competing chains in every city", ["price", "competitor"]),
+        (30, "New loyalty tiers", ["price"]),
+    ):
+        Improvement.objects.create(
+            title=title, started_on=today + timedelta(days=days), categories=categories, created_by=by
+        )
+    return sample
+
+
+@pytest.fixture
+def page(phone_page):
+    """A phone-sized page (replaces the desktop-sized one of conftest.py in this module)."""
+    return phone_page
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"{reverse('analytics:dashboard')}?period=90d",
+        reverse("followups:improvement_list"),
+        reverse("followups:improvement_add"),
+    ],
+)
+def test_the_pages_fit_a_phone(page, login, actions, url):
+    login("Manager")
+    assert page.goto(url).status == 200
+    assert_no_sideways_scroll(page)
+
+
+def test_the_panel_shows_the_comparison_on_a_phone(page, login, actions):
+    login("Manager")
+    page.goto(f"{reverse('analytics:dashboard')}?period=90d")
+    panel = page.locator("#improvements")
+    assert panel.get_by_text("not proof that the action caused the change").is_visible()
+    assert panel.get_by_text("Not complete yet").first.is_visible()
+    assert panel.get_by_text("Planned: the comparison starts on its date.").is_visible()
