@@ -38,6 +38,9 @@ TARGETS = {
     "dashboard_batch": 150,
     "dashboard_city": 150,
     "dashboard_cohorts_quarter": 150,
+    # The follow-up panels, loaded by the dashboard right after it (the same view, ?part=followups).
+    "dashboard_followups_12m": 150,
+    "dashboard_followups_all": 150,
     "closure_list": 50,
     # The follow-ups queue is a list page: the closure list's target.
     "followups_mine_today": 50,
@@ -133,6 +136,16 @@ class Bench:
             "dashboard_cohorts_quarter",
             "Dashboard, all time, cohorts by quarter",
             lambda i: self.get(dashboard, period="all", grain="quarter"),
+        )
+        self.timed(
+            "dashboard_followups_12m",
+            "Dashboard's follow-up panels, last 12 months",
+            lambda i: self.get(dashboard, period="12m", part="followups"),
+        )
+        self.timed(
+            "dashboard_followups_all",
+            "Dashboard's follow-up panels, all time",
+            lambda i: self.get(dashboard, period="all", part="followups"),
         )
         listing = reverse("analytics:closure_list")
         self.timed("closure_list", "Closure list (first page)", lambda i: self.get(listing))
