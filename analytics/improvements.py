@@ -124,22 +124,6 @@ def overlapping(fs: ClosureFilter, limit: int, days: int = WINDOW_DAYS, found: l
     return [i for i in found if i.started_on <= latest and (earliest is None or i.started_on >= earliest)][: limit + 1]
 
 
-def for_dashboard(fs: ClosureFilter, trend) -> dict:
-    """The panel and the chart's marks, from one read of the actions either needs."""
-    period = fs.dates
-    columns = trend.columns
-    first = None
-    if period.first is not None:
-        first = period.first - timedelta(days=WINDOW_DAYS - 1)
-        first = min(first, columns[0].first) if columns else first
-    last = max([period.last + timedelta(days=WINDOW_DAYS)] + ([_month_end(columns[-1].first)] if columns else []))
-    rows = Improvement.objects.using(fs.queryset.db).filter(started_on__lte=last)
-    if first is not None:
-        rows = rows.filter(started_on__gte=first)
-    found = list(rows.order_by("-started_on", "-pk")[:MAX_READ])
-    return {"improvements": compare(fs, found=found), "improvement_marks": marks(trend, fs, found=found)}
-
-
 def _month_end(first: date) -> date:
     return date(first.year + first.month // 12, first.month % 12 + 1, 1) - timedelta(days=1)
 

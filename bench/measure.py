@@ -41,6 +41,7 @@ TARGETS = {
     # The follow-up panels, loaded by the dashboard right after it (the same view, ?part=followups).
     "dashboard_followups_12m": 150,
     "dashboard_followups_all": 150,
+    "dashboard_improvements_12m": 150,
     "closure_list": 50,
     # The follow-ups queue is a list page: the closure list's target.
     "followups_mine_today": 50,
@@ -146,6 +147,11 @@ class Bench:
             "dashboard_followups_all",
             "Dashboard's follow-up panels, all time",
             lambda i: self.get(dashboard, period="all", part="followups"),
+        )
+        self.timed(
+            "dashboard_improvements_12m",
+            "Dashboard's improvement actions panel, last 12 months",
+            lambda i: self.get(dashboard, period="12m", part="improvements"),
         )
         listing = reverse("analytics:closure_list")
         self.timed("closure_list", "Closure list (first page)", lambda i: self.get(listing))

@@ -20,6 +20,7 @@ from tests.factories import ClosureFactory, CustomerFactory
 from .history import Filters, local_day, midnight
 
 URL = reverse("analytics:dashboard")
+PANEL = {"part": "improvements"}  # the panel comes after the dashboard, from the same view
 Q1 = Filters(date(2024, 1, 1), date(2024, 3, 31))
 DAYS = improvements.WINDOW_DAYS
 
@@ -145,7 +146,7 @@ def test_the_rates_follow_a_card_only_filter_counted_in_memory(history, manager_
 def test_filters_that_hide_the_churn_rate_hide_these_rates_and_say_why(history, manager_user, manager_client, name):
     _action(manager_user, date(2024, 1, 15), ["price"])
     value = {"category": "price", "reason": str(history.reasons["price"].pk), "tenure": "gt3y"}[name]
-    response = manager_client.get(URL, {**Q1.query(), name: value})
+    response = manager_client.get(URL, {**Q1.query(), name: value, **PANEL})
     panel = response.context["improvements"]
     assert panel.blocked_by and panel.rows[0].before is None and panel.rows[0].after is None
     html = response.content.decode()
@@ -166,7 +167,7 @@ def test_a_window_reaching_past_today_is_labelled_incomplete_and_counts_what_hap
         moment = midnight(today - timedelta(days=days_ago)) + timedelta(hours=10)
         history.closures.append(ClosureFactory(customer=customer, reason=category_reason, performed_at=moment))
     f = Filters(today - timedelta(days=29), today)
-    response = manager_client.get(URL, {"period": "30d"})
+    response = manager_client.get(URL, {"period": "30d", **PANEL})
     row = response.context["improvements"].rows[0]
     want = _oracle(history, f, item)
     _check(row, want)
@@ -179,7 +180,7 @@ def test_a_window_reaching_past_today_is_labelled_incomplete_and_counts_what_hap
 
 def test_a_planned_action_is_listed_without_rates(history, manager_user, manager_client):
     _action(manager_user, local_today() + timedelta(days=40), ["price"], title="New loyalty tiers")
-    response = manager_client.get(URL, {"period": "30d"})
+    response = manager_client.get(URL, {"period": "30d", **PANEL})
     row = response.context["improvements"].rows[0]
     assert row.planned and row.before is None and row.after is None
     assert "Planned: the comparison starts on its date." in response.content.decode()
@@ -203,14 +204,14 @@ def test_only_actions_whose_windows_overlap_the_period_are_shown_at_most_five_ne
 
 def test_the_panel_states_plainly_that_it_is_a_comparison_not_proof(history, manager_user, manager_client):
     _action(manager_user, date(2024, 1, 15), ["price"])
-    html = manager_client.get(URL, Q1.query()).content.decode()
+    html = manager_client.get(URL, {**Q1.query(), **PANEL}).content.decode()
     assert "This is a comparison before and after, not proof that the action caused the change" in html
     assert f"in the {DAYS} days before its date" in html
     assert reverse("followups:improvement_list") in html  # the way to the actions' pages
 
 
 def test_the_number_of_queries_does_not_grow_with_the_actions(history, manager_user, manager_client):
-    query = urlencode(Q1.query())
+    query = urlencode({**Q1.query(), **PANEL})
     _action(manager_user, date(2024, 1, 15), ["price"])
     manager_client.get(f"{URL}?{query}")
     with CaptureQueriesContext(connection) as one:
@@ -258,5 +259,18 @@ def test_no_marks_without_actions_in_the_charts_months(history, manager_client):
 def test_the_panel_and_the_marks_are_in_chinese(history, manager_user, manager_client):
     _action(manager_user, date(2024, 2, 20), ["service"], title="服务热线")
     html = manager_client.get(URL, Q1.query(), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    html += manager_client.get(URL, {**Q1.query(), **PANEL}, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "改进措施" in html and "这只是前后对比，并不能证明变化是由该措施引起的" in html
     assert "图中标出的改进措施" in html and "服务热线" in html
+
+
+def test_the_dashboard_loads_the_panel_after_itself_and_htmx_gets_the_panel_alone(
+    history, manager_user, manager_client
+):
+    _action(manager_user, date(2024, 1, 15), ["price"], title="Price match")
+    page = manager_client.get(URL, Q1.query()).content.decode()
+    loader = re.search(r'<div id="improvement-panel" hx-get="([^"]+)"', page)
+    assert loader and "part=improvements" in loader.group(1)
+    assert 'id="improvements"' not in page  # the panel itself is not computed with the page
+    part = manager_client.get(URL, {**Q1.query(), **PANEL}, HTTP_HX_REQUEST="true").content.decode()
+    assert 'id="improvements"' in part and "Price match" in part and "<html" not in part
