@@ -7,6 +7,8 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from closures.models import ClosureReason
+from crm import widgets
+from crm.widgets import FastModelChoiceField
 
 from .models import Followup, Kind
 
@@ -26,19 +28,29 @@ def workers():
 
 
 class TeamFilter(forms.Form):
-    """The team view's filters, read from the URL. Without a state, pending ones are shown."""
+    """The team view's filters, read from the URL. Without a state, pending ones are shown.
 
-    assignee = forms.ChoiceField(label=_("Assigned to"), required=False)
-    kind = forms.ChoiceField(label=_("Follow-up"), required=False, choices=[("", _("Any kind")), *Kind.choices])
+    Its selects write their HTML in Python (crm.widgets): through Django's templates, the five
+    lists (45 assignees at the benchmark's scale) took 35 ms of the page's 46."""
+
+    assignee = forms.ChoiceField(label=_("Assigned to"), required=False, widget=widgets.Select)
+    kind = forms.ChoiceField(
+        label=_("Follow-up"), required=False, choices=[("", _("Any kind")), *Kind.choices], widget=widgets.Select
+    )
     state = forms.ChoiceField(
         label=_("State"),
         required=False,
         choices=[("", _("Any state")), *Followup.State.choices, (TO_REINSTATE, _("Won back, to reinstate"))],
+        widget=widgets.Select,
     )
-    reason = forms.ModelChoiceField(
-        label=_("Closure reason"), required=False, queryset=ClosureReason.objects.all(), empty_label=_("Any reason")
+    reason = FastModelChoiceField(
+        label=_("Closure reason"),
+        required=False,
+        queryset=ClosureReason.objects.all(),
+        empty_label=_("Any reason"),
+        widget=widgets.Select,
     )
-    due = forms.ChoiceField(label=_("Due"), required=False, choices=DUE_CHOICES)
+    due = forms.ChoiceField(label=_("Due"), required=False, choices=DUE_CHOICES, widget=widgets.Select)
 
     def __init__(self, data, *args, **kwargs):
         data = data.copy()
@@ -53,7 +65,7 @@ class TeamFilter(forms.Form):
 
 class ReassignForm(forms.Form):
     ids = forms.TypedMultipleChoiceField(coerce=int, error_messages={"required": _("Tick at least one follow-up.")})
-    to = forms.ChoiceField(label=_("Give the ticked callbacks to"), required=False)
+    to = forms.ChoiceField(label=_("Give the ticked callbacks to"), required=False, widget=widgets.Select)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
