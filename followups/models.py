@@ -230,3 +230,60 @@ class Improvement(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ClosureSummary(models.Model):
+    """What the dashboard's follow-up panels read (analytics/followups.py): one row per closure that
+    has follow-ups or answers or was reinstated, with the closure's columns the panels group and
+    filter by and its follow-ups and answers counted. Derived data only, recomputed from the source
+    rows by followups.summary.refresh (every write path calls it) and rebuild (everything).
+
+    The callback states that depend on the time of reading (not done = pending past due; upcoming)
+    are kept as the pending callbacks' count and their first and last due times; a closure whose
+    pending callbacks straddle "now" is recounted from its follow-ups when read. The customer's
+    reason and scores are those of the closure's answer when it has exactly one; the panels read
+    closures with several from the answers themselves.
+    """
+
+    closure = models.OneToOneField(
+        Closure, primary_key=True, on_delete=models.CASCADE, related_name="followup_summary", db_constraint=True
+    )
+    # Copied from the closure.
+    performed_at = models.DateTimeField()
+    month = models.IntegerField()  # closures.tally.month_key of performed_at (local month)
+    action = models.CharField(max_length=10)
+    reason_id = models.BigIntegerField()
+    category = models.CharField(max_length=40)
+    segment = models.CharField(max_length=16)
+    owner_id = models.BigIntegerField(null=True)
+    performed_by_id = models.BigIntegerField(null=True)
+    reverted_at = models.DateTimeField(null=True)
+    # Surveys and callbacks (the activity panels).
+    activity = models.IntegerField(default=0)  # surveys + callbacks, sent or not
+    sent = models.IntegerField(default=0)  # surveys sent
+    answered = models.IntegerField(default=0)  # ... and answered
+    on_time = models.IntegerField(default=0)  # callbacks done by their due time
+    late = models.IntegerField(default=0)
+    cancelled = models.IntegerField(default=0)  # callbacks cancelled without a done time
+    pending = models.IntegerField(default=0)  # callbacks pending without a done time
+    pending_first_due = models.DateTimeField(null=True)
+    pending_last_due = models.DateTimeField(null=True)
+    # Answers.
+    answers = models.IntegerField(default=0)
+    own_reason_id = models.BigIntegerField(null=True)  # of the one answer (answers == 1)
+    other_given = models.BooleanField(default=False)
+    csat = models.SmallIntegerField(null=True)
+    nps = models.SmallIntegerField(null=True)
+    # Win-back: the kind of the last follow-up sent or done before the return (a won-back callback first).
+    winback_kind = models.CharField(max_length=10, null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["performed_at"], name="summary_performed_at"),
+            models.Index(
+                fields=["reverted_at"], name="summary_reverted_at", condition=Q(reverted_at__isnull=False)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"summary of closure {self.closure_id}"
