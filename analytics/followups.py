@@ -37,14 +37,12 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import BooleanField, Case, Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
-from closures.tally import month_of
-from followups.models import Followup, Kind
+from followups.models import Answer, ClosureSummary, Followup, Kind
 
 from . import charts
 from .filters import ClosureFilter
@@ -242,30 +240,87 @@ class FollowupFigures:
         return self.matrix.answers > 0
 
 
+# --- the summary the panels read -------------------------------------------------------------
+# The filters a closure's summary row holds: filter parameter -> summary column.
+SUMMARY_FILTERS = {
+    "action": "action",
+    "category": "category",
+    "reason": "reason_id",
+    "segment": "segment",
+    "owner": "owner_id",
+    "by": "performed_by_id",
+}
+# The parameters that are not filters on closures' rows (the period and the comparison).
+PERIOD_PARAMS = ("period", "start", "end", "reverted", "compare")
+ANSWER_COUNTS = ("n_answers", "csat_n", "csat_sum", "satisfied", "nps_n", "promoters", "detractors")
+
+
+def summaries(fs: ClosureFilter, *, period: bool = True):
+    """The summary rows (followups.models.ClosureSummary) of the closures ``fs`` selects
+    (``period=False``: every filter but the period and the reverted rule, ``fs.slice_qs()``).
+
+    The filters the summary holds apply to it directly; any other (tag, city, source, import batch,
+    tenure) narrows it to the closures the same filter set selects, so the rows are always the same."""
+    rows = ClosureSummary.objects.using(fs.queryset.db).all()
+    data = fs.cleaned
+    other = fs.queryset.query.has_filters()
+    for name, value in data.items():
+        if value in (None, "", [], ()) or name in PERIOD_PARAMS:
+            continue
+        if name in SUMMARY_FILTERS:
+            rows = rows.filter(**{SUMMARY_FILTERS[name]: getattr(value, "pk", value)})
+        else:
+            other = True
+    if other:
+        closures = fs.qs if period else fs.slice_qs()
+        return rows.filter(closure_id__in=closures.order_by().values("pk"))
+    if period:
+        if not fs.include_reverted:
+            rows = rows.filter(reverted_at__isnull=True)
+        dates = fs.dates
+        if dates.start is not None:
+            rows = rows.filter(performed_at__gte=dates.start)
+        rows = rows.filter(performed_at__lt=dates.end)
+    return rows
+
+
 # --- 1. surveys and callbacks ---------------------------------------------------------------
 def activity_rows(fs: ClosureFilter) -> list[dict]:
     """Surveys and callbacks of ``fs``'s closures by (local month, owner, stated reason): one query."""
     now = timezone.now()
-    survey = Q(followups__kind=Kind.SURVEY, followups__sent_at__isnull=False)
-    callback = Q(followups__kind=Kind.CALLBACK)
-    undone = callback & Q(followups__done_at__isnull=True)
-    pending = Q(followups__state=Followup.State.PENDING)
+    # Pending callbacks past due: all, none, or (their due times straddle now) recounted from the rows.
+    overdue = Case(
+        When(pending=0, then=Value(0)),
+        When(pending_last_due__lt=now, then=F("pending")),
+        When(pending_first_due__gte=now, then=Value(0)),
+        default=Subquery(
+            Followup.objects.filter(
+                closure=OuterRef("closure_id"),
+                kind=Kind.CALLBACK,
+                state=Followup.State.PENDING,
+                done_at__isnull=True,
+                due_at__lt=now,
+            )
+            .order_by()
+            .values("closure")
+            .annotate(n=Count("pk"))
+            .values("n"),
+            output_field=IntegerField(),
+        ),
+        output_field=IntegerField(),
+    )
     return list(
-        fs.qs.filter(followups__kind__in=[Kind.SURVEY, Kind.CALLBACK])
+        summaries(fs)
+        .filter(activity__gt=0)
         .order_by()
-        .annotate(month=month_of("performed_at"))
         .values("month", "owner_id", "reason_id")
         .annotate(
-            sent=Count("followups", filter=survey),
-            answered=Count("followups", filter=survey & Q(followups__answered_at__isnull=False)),
-            on_time=Count("followups", filter=callback & Q(followups__done_at__lte=F("followups__due_at"))),
-            late=Count("followups", filter=callback & Q(followups__done_at__gt=F("followups__due_at"))),
-            not_done=Count(
-                "followups",
-                filter=undone
-                & (Q(followups__state=Followup.State.CANCELLED) | (pending & Q(followups__due_at__lt=now))),
-            ),
-            upcoming=Count("followups", filter=undone & pending & Q(followups__due_at__gte=now)),
+            sent=Sum("sent"),
+            answered=Sum("answered"),
+            on_time=Sum("on_time"),
+            late=Sum("late"),
+            not_done=Sum(F("cancelled") + overdue),
+            upcoming=Sum(F("pending") - overdue),
         )
     )
 
@@ -286,27 +341,59 @@ def month_label(key: int) -> str:
 
 # --- 2. and 3. answers ----------------------------------------------------------------------
 def answer_rows(fs: ClosureFilter) -> list[dict]:
-    """Answers to ``fs``'s closures by (stated reason, category, customer's reason, "other" given): one query."""
-    given_other = Case(
-        When(Q(answers__reason__isnull=True) & ~Q(answers__other_reason=""), then=Value(1)),
-        default=Value(0),
-        output_field=IntegerField(),
-    )
-    return list(
-        fs.qs.filter(answers__isnull=False)
+    """Answers to ``fs``'s closures by (stated reason, category, customer's reason, "other" given):
+    one query, the closures with one answer from their summary, those with several from their answers."""
+    one = (
+        summaries(fs)
+        .filter(answers=1)
         .order_by()
-        .annotate(own=F("answers__reason_id"), other=given_other)
-        .values("reason_id", "category", "own", "other")
+        .values("reason_id", "category", "own_reason_id", "other_given")
         .annotate(
-            n_answers=Count("answers"),
-            csat_n=Count("answers__csat"),
-            csat_sum=Sum("answers__csat"),
-            satisfied=Count("answers", filter=Q(answers__csat__gte=4)),
-            nps_n=Count("answers__nps"),
-            promoters=Count("answers", filter=Q(answers__nps__gte=9)),
-            detractors=Count("answers", filter=Q(answers__nps__lte=6)),
+            n_answers=Count("pk"),
+            csat_n=Count("csat"),
+            csat_sum=Sum("csat"),
+            satisfied=Count("pk", filter=Q(csat__gte=4)),
+            nps_n=Count("nps"),
+            promoters=Count("pk", filter=Q(nps__gte=9)),
+            detractors=Count("pk", filter=Q(nps__lte=6)),
         )
     )
+    given_other = Case(
+        When(Q(reason__isnull=True) & ~Q(other_reason=""), then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+    several = (
+        Answer.objects.filter(closure_id__in=summaries(fs).filter(answers__gt=1).values("closure_id"))
+        .order_by()
+        .values("closure__reason_id", "closure__category", "reason_id")
+        .annotate(
+            given=given_other,
+            n_answers=Count("pk"),
+            csat_n=Count("csat"),
+            csat_sum=Sum("csat"),
+            satisfied=Count("pk", filter=Q(csat__gte=4)),
+            nps_n=Count("nps"),
+            promoters=Count("pk", filter=Q(nps__gte=9)),
+            detractors=Count("pk", filter=Q(nps__lte=6)),
+        )
+        .values_list(
+            "closure__reason_id",
+            "closure__category",
+            "reason_id",
+            "given",
+            "n_answers",
+            "csat_n",
+            "csat_sum",
+            "satisfied",
+            "nps_n",
+            "promoters",
+            "detractors",
+        )
+    )
+    names = ("reason_id", "category", "own", "other", *ANSWER_COUNTS)
+    rows = one.values_list("reason_id", "category", "own_reason_id", "other_given", *ANSWER_COUNTS)
+    return [dict(zip(names, row, strict=True)) for row in rows.union(several, all=True)]
 
 
 def own_key(row: dict) -> str:
@@ -370,25 +457,10 @@ def winback_rows(fs: ClosureFilter) -> list[tuple]:
     """Closures reinstated in the period (every filter but the period and the reverted rule), each
     with the kind of the last follow-up sent or done before the return (None: no such follow-up)."""
     period = fs.dates
-    before_return = (
-        Q(won_back=True)
-        | Q(sent_at__isnull=False, sent_at__lte=OuterRef("reverted_at"))
-        | Q(done_at__isnull=False, done_at__lte=OuterRef("reverted_at"))
-    )
-    last = (
-        Followup.objects.filter(closure=OuterRef("pk"))
-        .filter(before_return)
-        .order_by("-won_back", Coalesce("done_at", "sent_at").desc(nulls_last=True), "-pk")
-        .values("kind")[:1]
-    )
-    rows = fs.slice_qs().filter(reverted_at__isnull=False, reverted_at__lt=period.end)
+    rows = summaries(fs, period=False).filter(reverted_at__isnull=False, reverted_at__lt=period.end)
     if period.start is not None:
         rows = rows.filter(reverted_at__gte=period.start)
-    return list(
-        rows.order_by()
-        .annotate(last_kind=Subquery(last))
-        .values_list("reason_id", "last_kind", "performed_at", "reverted_at")
-    )
+    return list(rows.order_by().values_list("reason_id", "winback_kind", "performed_at", "reverted_at"))
 
 
 def _winback(rows: list[tuple], labels: Labels) -> Winback:

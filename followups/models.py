@@ -280,9 +280,7 @@ class ClosureSummary(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["performed_at"], name="summary_performed_at"),
-            models.Index(
-                fields=["reverted_at"], name="summary_reverted_at", condition=Q(reverted_at__isnull=False)
-            ),
+            models.Index(fields=["reverted_at"], name="summary_reverted_at", condition=Q(reverted_at__isnull=False)),
         ]
 
     def __str__(self) -> str:
