@@ -37,7 +37,7 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import BooleanField, Case, Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import BooleanField, Case, Count, F, Q, Sum, Value, When
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext
@@ -252,6 +252,7 @@ SUMMARY_FILTERS = {
 }
 # The parameters that are not filters on closures' rows (the period and the comparison).
 PERIOD_PARAMS = ("period", "start", "end", "reverted", "compare")
+ACTIVITY = ("month", "owner_id", "reason_id", "sent", "answered", "on_time", "late", "not_done", "upcoming")
 ANSWER_COUNTS = ("n_answers", "csat_n", "csat_sum", "satisfied", "nps_n", "promoters", "detractors")
 
 
@@ -286,34 +287,16 @@ def summaries(fs: ClosureFilter, *, period: bool = True):
 
 # --- 1. surveys and callbacks ---------------------------------------------------------------
 def activity_rows(fs: ClosureFilter) -> list[dict]:
-    """Surveys and callbacks of ``fs``'s closures by (local month, owner, stated reason): one query."""
+    """Surveys and callbacks of ``fs``'s closures by (local month, owner, stated reason): one query.
+
+    A closure's pending callbacks are all past due or all upcoming unless their due times straddle
+    now; those few closures (two or more pending callbacks) are corrected from their follow-ups by
+    the second part of the union: k more not done, k fewer upcoming."""
     now = timezone.now()
-    # Pending callbacks past due: all, none, or (their due times straddle now) recounted from the rows.
-    overdue = Case(
-        When(pending=0, then=Value(0)),
-        When(pending_last_due__lt=now, then=F("pending")),
-        When(pending_first_due__gte=now, then=Value(0)),
-        default=Subquery(
-            Followup.objects.filter(
-                closure=OuterRef("closure_id"),
-                kind=Kind.CALLBACK,
-                state=Followup.State.PENDING,
-                done_at__isnull=True,
-                due_at__lt=now,
-            )
-            .order_by()
-            .values("closure")
-            .annotate(n=Count("pk"))
-            .values("n"),
-            output_field=IntegerField(),
-        ),
-        output_field=IntegerField(),
-    )
-    return list(
-        summaries(fs)
-        .filter(activity__gt=0)
-        .order_by()
-        .values("month", "owner_id", "reason_id")
+    overdue = Case(When(pending__gt=0, pending_last_due__lt=now, then=F("pending")), default=Value(0))
+    rows = summaries(fs).filter(activity__gt=0).order_by()
+    main = (
+        rows.values("month", "owner_id", "reason_id")
         .annotate(
             sent=Sum("sent"),
             answered=Sum("answered"),
@@ -322,7 +305,24 @@ def activity_rows(fs: ClosureFilter) -> list[dict]:
             not_done=Sum(F("cancelled") + overdue),
             upcoming=Sum(F("pending") - overdue),
         )
+        .values_list("month", "owner_id", "reason_id", "sent", "answered", "on_time", "late", "not_done", "upcoming")
     )
+    straddling = rows.filter(pending__gt=1, pending_first_due__lt=now, pending_last_due__gte=now)
+    s = "closure__followup_summary__"
+    correction = (
+        Followup.objects.filter(
+            closure_id__in=straddling.values("closure_id"),
+            kind=Kind.CALLBACK,
+            state=Followup.State.PENDING,
+            done_at__isnull=True,
+            due_at__lt=now,
+        )
+        .order_by()
+        .values(s + "month", s + "owner_id", s + "reason_id")
+        .annotate(zero=Value(0), k=Count("pk"), minus_k=-Count("pk"))
+        .values_list(s + "month", s + "owner_id", s + "reason_id", "zero", "zero", "zero", "zero", "k", "minus_k")
+    )
+    return [dict(zip(ACTIVITY, row, strict=True)) for row in main.union(correction, all=True)]
 
 
 def _rolled(rows, key, make) -> dict:
