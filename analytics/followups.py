@@ -460,7 +460,7 @@ def winback_rows(fs: ClosureFilter) -> list[tuple]:
     rows = summaries(fs, period=False).filter(reverted_at__isnull=False, reverted_at__lt=period.end)
     if period.start is not None:
         rows = rows.filter(reverted_at__gte=period.start)
-    return list(rows.order_by().values_list("reason_id", "winback_kind", "performed_at", "reverted_at"))
+    return list(rows.order_by().values_list("reason_id", "winback_kind", "returned_after"))
 
 
 def _winback(rows: list[tuple], labels: Labels) -> Winback:
@@ -468,10 +468,10 @@ def _winback(rows: list[tuple], labels: Labels) -> Winback:
     by_reason: dict = {}
     by_kind: dict = {}
     overall = Return(key="", label=gettext("All reinstatements after a follow-up"))
-    for reason_id, kind, performed_at, reverted_at in rows:
+    for reason_id, kind, returned_after in rows:
         if kind is None:
             continue
-        days = (reverted_at - performed_at).total_seconds() / DAY_SECONDS
+        days = returned_after.total_seconds() / DAY_SECONDS
         if reason_id not in by_reason:
             by_reason[reason_id] = Return(
                 key=reason_id, label=labels.reason(reason_id), retired=labels.retired(reason_id)

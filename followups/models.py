@@ -276,11 +276,28 @@ class ClosureSummary(models.Model):
     nps = models.SmallIntegerField(null=True)
     # Win-back: the kind of the last follow-up sent or done before the return (a won-back callback first).
     winback_kind = models.CharField(max_length=10, null=True)
+    returned_after = models.DurationField(null=True)  # reverted_at - performed_at, when winback_kind is set
 
     class Meta:
         indexes = [
             models.Index(fields=["performed_at"], name="summary_performed_at"),
-            models.Index(fields=["reverted_at"], name="summary_reverted_at", condition=Q(reverted_at__isnull=False)),
+            # Win-back: the reinstatements of a period.
+            models.Index(
+                fields=["reverted_at"],
+                name="summary_reverted_at",
+                include=["reason_id", "winback_kind", "returned_after"],
+                condition=Q(reverted_at__isnull=False),
+            ),
+            # The answers panels: closures with one answer (read from the index alone) ...
+            models.Index(
+                fields=["performed_at"],
+                name="summary_one_answer",
+                include=["reverted_at", "reason_id", "category", "own_reason_id", "other_given", "csat", "nps"],
+                condition=Q(answers=1),
+            ),
+            # ... with several (read from their answers), and pending callbacks that may straddle now.
+            models.Index(fields=["performed_at"], name="summary_several_answers", condition=Q(answers__gt=1)),
+            models.Index(fields=["performed_at"], name="summary_several_pending", condition=Q(pending__gt=1)),
         ]
 
     def __str__(self) -> str:

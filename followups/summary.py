@@ -20,7 +20,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import connections, router, transaction
-from django.db.models import Count, Exists, F, IntegerField, Max, Min, OuterRef, Q, Subquery, Value
+from django.db.models import (
+    Case,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from closures.models import Closure
@@ -58,6 +73,7 @@ COLUMNS = [
     "csat",
     "nps",
     "winback_kind",
+    "returned_after",
 ]
 
 
@@ -114,6 +130,11 @@ def _select(closures):
         "s_csat": _answer("csat"),
         "s_nps": _answer("nps"),
         "s_winback_kind": Subquery(last_kind),
+        "s_returned_after": Case(
+            When(Exists(last_kind), then=ExpressionWrapper(F("reverted_at") - F("performed_at"), DurationField())),
+            default=None,
+            output_field=DurationField(),
+        ),
         "n_followups": Count("followups"),
     }
     return (
