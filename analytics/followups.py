@@ -42,7 +42,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
-from followups.models import Answer, ClosureSummary, Followup, Kind
+from followups.models import ClosureSummary, Followup, Kind
 
 from . import charts
 from .filters import ClosureFilter
@@ -340,60 +340,49 @@ def month_label(key: int) -> str:
 
 
 # --- 2. and 3. answers ----------------------------------------------------------------------
+def _scores(prefix: str = "") -> dict:
+    """The counts of one group of answers (``prefix``: the path from the rows to the answer)."""
+    csat, nps = prefix + "csat", prefix + "nps"
+    return {
+        "n_answers": Count("*"),
+        "csat_n": Count(csat),
+        "csat_sum": Sum(csat),
+        "satisfied": Count(csat, filter=Q(**{csat + "__gte": 4})),
+        "nps_n": Count(nps),
+        "promoters": Count(nps, filter=Q(**{nps + "__gte": 9})),
+        "detractors": Count(nps, filter=Q(**{nps + "__lte": 6})),
+    }
+
+
 def answer_rows(fs: ClosureFilter) -> list[dict]:
     """Answers to ``fs``'s closures by (stated reason, category, customer's reason, "other" given):
-    one query, the closures with one answer from their summary, those with several from their answers."""
+    one query, the closures with one answer from their summary alone (index summary_one_answer),
+    those with several (a few per cent) from their answers."""
     one = (
         summaries(fs)
         .filter(answers=1)
         .order_by()
         .values("reason_id", "category", "own_reason_id", "other_given")
-        .annotate(
-            n_answers=Count("pk"),
-            csat_n=Count("csat"),
-            csat_sum=Sum("csat"),
-            satisfied=Count("pk", filter=Q(csat__gte=4)),
-            nps_n=Count("nps"),
-            promoters=Count("pk", filter=Q(nps__gte=9)),
-            detractors=Count("pk", filter=Q(nps__lte=6)),
-        )
+        .annotate(**_scores())
+        .values_list("reason_id", "category", "own_reason_id", "other_given", *ANSWER_COUNTS)
     )
+    a = "closure__answers__"
     given_other = Case(
-        When(Q(reason__isnull=True) & ~Q(other_reason=""), then=Value(True)),
+        When(Q(**{a + "reason__isnull": True}) & ~Q(**{a + "other_reason": ""}), then=Value(True)),
         default=Value(False),
         output_field=BooleanField(),
     )
     several = (
-        Answer.objects.filter(closure_id__in=summaries(fs).filter(answers__gt=1).values("closure_id"))
+        summaries(fs)
+        .filter(answers__gt=1)
         .order_by()
-        .values("closure__reason_id", "closure__category", "reason_id")
-        .annotate(
-            given=given_other,
-            n_answers=Count("pk"),
-            csat_n=Count("csat"),
-            csat_sum=Sum("csat"),
-            satisfied=Count("pk", filter=Q(csat__gte=4)),
-            nps_n=Count("nps"),
-            promoters=Count("pk", filter=Q(nps__gte=9)),
-            detractors=Count("pk", filter=Q(nps__lte=6)),
-        )
-        .values_list(
-            "closure__reason_id",
-            "closure__category",
-            "reason_id",
-            "given",
-            "n_answers",
-            "csat_n",
-            "csat_sum",
-            "satisfied",
-            "nps_n",
-            "promoters",
-            "detractors",
-        )
+        .annotate(own=F(a + "reason_id"), given=given_other)
+        .values("reason_id", "category", "own", "given")
+        .annotate(**_scores(a))
+        .values_list("reason_id", "category", "own", "given", *ANSWER_COUNTS)
     )
     names = ("reason_id", "category", "own", "other", *ANSWER_COUNTS)
-    rows = one.values_list("reason_id", "category", "own_reason_id", "other_given", *ANSWER_COUNTS)
-    return [dict(zip(names, row, strict=True)) for row in rows.union(several, all=True)]
+    return [dict(zip(names, row, strict=True)) for row in one.union(several, all=True)]
 
 
 def own_key(row: dict) -> str:
