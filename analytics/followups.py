@@ -66,8 +66,12 @@ class Activity:
     upcoming: int = 0
 
     def add(self, row: dict) -> None:
-        for name in ("sent", "answered", "on_time", "late", "not_done", "upcoming"):
-            setattr(self, name, getattr(self, name) + (row[name] or 0))
+        self.sent += row["sent"] or 0
+        self.answered += row["answered"] or 0
+        self.on_time += row["on_time"] or 0
+        self.late += row["late"] or 0
+        self.not_done += row["not_done"] or 0
+        self.upcoming += row["upcoming"] or 0
 
     @property
     def response_rate(self) -> float | None:
@@ -466,7 +470,9 @@ def _winback(rows: list[tuple], labels: Labels) -> Winback:
                 key=reason_id, label=labels.reason(reason_id), retired=labels.retired(reason_id)
             )
         by_reason[reason_id].days.append(days)
-        by_kind.setdefault(kind, Return(key=kind, label=str(kinds.get(kind, kind)))).days.append(days)
+        if kind not in by_kind:  # (a label once per kind, not per row)
+            by_kind[kind] = Return(key=kind, label=str(kinds.get(kind, kind)))
+        by_kind[kind].days.append(days)
         overall.days.append(days)
     order = lambda r: (-r.count, r.label)  # noqa: E731
     return Winback(
