@@ -7,15 +7,21 @@ filter) and what their follow-ups and answers say. Win-back is the exception tha
 implies: it reads the closures *reinstated* in the period (as the "Reinstated" figure does), with
 every filter but the period and the reverted rule (``fs.slice_qs()``).
 
-Three queries, each grouped in SQL whatever the number of closures (plus two small label look-ups):
+They read the per-closure summary (followups.models.ClosureSummary, kept up by every write path:
+followups/summary.py), never the closures joined to their follow-ups and answers; the dashboard's
+filters apply to it as ``summaries(fs)`` (analytics/followup_summary.py) says. Three queries,
+each grouped in SQL whatever the number of closures (plus two small label look-ups):
 
-1. ``activity``: the period's closures joined to their surveys and callbacks, counted by
-   (local month, owner, stated reason): surveys sent and answered; callbacks done on time, late,
-   not done, not yet due. Rolled up by month, owner and reason in Python (a few hundred groups).
-2. ``answers``: the closures joined to their answers, counted by (stated reason, category, the
-   customer's reason, "other" given): the matrix, the agreement rate, CSAT and NPS.
-3. ``winback``: the reinstated closures with the kind of the last follow-up sent or done before
-   the return (a correlated subquery on the (closure, kind) index): counts and median days.
+1. ``activity``: the period's summary rows counted by (local month, owner, stated reason): surveys
+   sent and answered; callbacks done on time, late, not done, not yet due (pending callbacks are
+   classed against "now" when read; the few closures whose pending callbacks straddle now are
+   corrected from their follow-ups in the same query). Rolled up by month, owner and reason in
+   Python.
+2. ``answers``: counted by (stated reason, category, the customer's reason, "other" given): the
+   matrix, the agreement rate, CSAT and NPS; closures with one answer from the summary alone, the
+   few with several from their answers, in the same query.
+3. ``winback``: the closures reinstated in the period with the kind of the last follow-up sent or
+   done before the return (kept in the summary): counts and median days.
 
 Definitions (what the page says too):
 
@@ -42,13 +48,16 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
-from followups.models import ClosureSummary, Followup, Kind
+from followups.models import Followup, Kind
 
 from . import charts
 from .filters import ClosureFilter
 from .followup_labels import NONE, OTHER, OWN_PARAM, Labels
+from .followup_summary import summaries
 
 DAY_SECONDS = 86_400
+ACTIVITY = ("month", "owner_id", "reason_id", "sent", "answered", "on_time", "late", "not_done", "upcoming")
+ANSWER_COUNTS = ("n_answers", "csat_n", "csat_sum", "satisfied", "nps_n", "promoters", "detractors")
 
 
 @dataclass
@@ -242,51 +251,6 @@ class FollowupFigures:
     @property
     def has_answers(self) -> bool:
         return self.matrix.answers > 0
-
-
-# --- the summary the panels read -------------------------------------------------------------
-# The filters a closure's summary row holds: filter parameter -> summary column.
-SUMMARY_FILTERS = {
-    "action": "action",
-    "category": "category",
-    "reason": "reason_id",
-    "segment": "segment",
-    "owner": "owner_id",
-    "by": "performed_by_id",
-}
-# The parameters that are not filters on closures' rows (the period and the comparison).
-PERIOD_PARAMS = ("period", "start", "end", "reverted", "compare")
-ACTIVITY = ("month", "owner_id", "reason_id", "sent", "answered", "on_time", "late", "not_done", "upcoming")
-ANSWER_COUNTS = ("n_answers", "csat_n", "csat_sum", "satisfied", "nps_n", "promoters", "detractors")
-
-
-def summaries(fs: ClosureFilter, *, period: bool = True):
-    """The summary rows (followups.models.ClosureSummary) of the closures ``fs`` selects
-    (``period=False``: every filter but the period and the reverted rule, ``fs.slice_qs()``).
-
-    The filters the summary holds apply to it directly; any other (tag, city, source, import batch,
-    tenure) narrows it to the closures the same filter set selects, so the rows are always the same."""
-    rows = ClosureSummary.objects.using(fs.queryset.db).all()
-    data = fs.cleaned
-    other = fs.queryset.query.has_filters()
-    for name, value in data.items():
-        if value in (None, "", [], ()) or name in PERIOD_PARAMS:
-            continue
-        if name in SUMMARY_FILTERS:
-            rows = rows.filter(**{SUMMARY_FILTERS[name]: getattr(value, "pk", value)})
-        else:
-            other = True
-    if other:
-        closures = fs.qs if period else fs.slice_qs()
-        return rows.filter(closure_id__in=closures.order_by().values("pk"))
-    if period:
-        if not fs.include_reverted:
-            rows = rows.filter(reverted_at__isnull=True)
-        dates = fs.dates
-        if dates.start is not None:
-            rows = rows.filter(performed_at__gte=dates.start)
-        rows = rows.filter(performed_at__lt=dates.end)
-    return rows
 
 
 # --- 1. surveys and callbacks ---------------------------------------------------------------

@@ -44,6 +44,8 @@ from closures.tally import month_of
 from .models import Answer, ClosureSummary, Followup, Kind
 
 BATCH = 5_000
+MAX_ROW_LOCKS = 500  # more closures than this in one refresh lock the summary table instead
+LOCK_CLASS = 190_004  # the advisory lock space of the summary's closures (followups 0004)
 State = Followup.State
 
 # (summary column, SELECT expression), in the INSERT's column order.
@@ -152,11 +154,33 @@ def _insert(select, using: str) -> None:
         cursor.execute(f"INSERT INTO {table} ({', '.join(COLUMNS)}) {sql}", params)
 
 
+def _lock(ids: list[int] | None, using: str) -> None:
+    """Serialise the refreshes of the same closures (PostgreSQL; SQLite writes one at a time).
+
+    Two transactions that change different follow-ups of one closure must not both write a row
+    computed before the other's change: each takes a transaction-level advisory lock per closure
+    (in id order) before its INSERT ... SELECT, whose snapshot (READ COMMITTED: per statement) is
+    then taken after the other has committed. Many closures at once, or all (``ids`` None), lock
+    the table against other writers instead (readers go on)."""
+    connection = connections[using]
+    if connection.vendor != "postgresql" or not (ids is None or ids):
+        return
+    with connection.cursor() as cursor:
+        if ids is None or len(ids) > MAX_ROW_LOCKS:
+            cursor.execute(f"LOCK TABLE {ClosureSummary._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
+        else:
+            cursor.execute(
+                "SELECT count(pg_advisory_xact_lock(%s, (id %% 2147483647)::int)) FROM unnest(%s::bigint[]) AS id",
+                [LOCK_CLASS, ids],
+            )
+
+
 def refresh(closure_ids: Iterable[int], *, using: str | None = None) -> None:
     """Recompute the summary rows of ``closure_ids`` (any iterable of closure ids) from the source rows."""
     using = using or router.db_for_write(ClosureSummary)
     ids = sorted({int(pk) for pk in closure_ids if pk is not None})
     with transaction.atomic(using=using):
+        _lock(ids, using)
         for start in range(0, len(ids), BATCH):
             batch = ids[start : start + BATCH]
             ClosureSummary.objects.using(using).filter(closure_id__in=batch).delete()
@@ -176,6 +200,7 @@ def rebuild(*, using: str | None = None) -> int:
     """Recompute every row; returns how many there are."""
     using = using or router.db_for_write(ClosureSummary)
     with transaction.atomic(using=using):
+        _lock(None, using)
         ClosureSummary.objects.using(using).all().delete()
         _insert(_select(Closure.objects.using(using).all()), using)
         return ClosureSummary.objects.using(using).count()

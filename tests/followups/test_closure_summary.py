@@ -4,9 +4,12 @@ closed and planned, survey sent and answered, callbacks reached, not reached, wa
 (reinstated at once, confirmed by a Manager, or declined), do not contact, a failed message
 retried, a card reinstated through its page, a card erased, a category merge."""
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
+from django.db import connections, transaction
 from django.utils import timezone
 
 from closures import erasure, operations, writes
@@ -16,7 +19,7 @@ from crm import outbox
 from followups import callbacks, summary
 from followups.answers import record_answer
 from followups.models import ClosureSummary, Followup, Kind, Rule
-from tests.factories import CustomerFactory
+from tests.factories import ClosureFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db(transaction=False)
 Outcome = Followup.Outcome
@@ -143,3 +146,42 @@ def test_a_closure_without_follow_ups_has_no_row_until_it_is_reinstated(staff_us
     outbox.dispatch()
     assert ClosureSummary.objects.get().closure_id == closure.pk  # counted among the reinstatements
     assert_kept_up("a reinstatement without follow-ups")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_changes_to_one_closure_at_the_same_moment_both_reach_its_row():
+    """Each transaction refreshes after its own change: the second waits for the first's commit
+    (an advisory lock per closure), so it does not write a row computed without the first's change."""
+    closure = ClosureFactory(customer=CustomerFactory())
+    surveys = [
+        Followup.objects.create(
+            kind=Kind.SURVEY, channel="email", customer_id=closure.customer_id, closure=closure, due_at=timezone.now()
+        )
+        for _ in range(2)
+    ]  # the closure has no summary row yet: both refreshes would insert one
+    first_refreshed, errors = threading.Event(), []
+
+    def send(i):
+        try:
+            with transaction.atomic():
+                Followup.objects.filter(pk=surveys[i].pk).update(state="sent", sent_at=timezone.now())
+                if i == 1:
+                    first_refreshed.wait(10)
+                summary.refresh([closure.pk])
+                if i == 0:
+                    first_refreshed.set()
+                    time.sleep(0.5)  # the other transaction's refresh waits for this commit
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert ClosureSummary.objects.get(closure=closure).sent == 2
