@@ -2,6 +2,8 @@
 dashboard's filters select: what analytics/followups.py reads instead of the closures joined to
 their follow-ups and answers."""
 
+from django.db import connections
+
 from followups.models import ClosureSummary
 
 from .filters import ClosureFilter
@@ -24,7 +26,8 @@ def summaries(fs: ClosureFilter, *, period: bool = True):
     (``period=False``: every filter but the period and the reverted rule, ``fs.slice_qs()``).
 
     The filters the summary holds apply to it directly; any other (tag, city, source, import batch,
-    tenure) narrows it to the closures the same filter set selects, so the rows are always the same."""
+    tenure) narrows it to the closures the same filter set selects (their ids, read once), so the rows
+    are always the same."""
     rows = ClosureSummary.objects.using(fs.queryset.db).all()
     data = fs.cleaned
     other = fs.queryset.query.has_filters()
@@ -36,8 +39,7 @@ def summaries(fs: ClosureFilter, *, period: bool = True):
         else:
             other = True
     if other:
-        closures = fs.qs if period else fs.slice_qs()
-        return rows.filter(closure_id__in=closures.order_by().values("pk"))
+        return rows.filter(closure_id__in=_closure_ids(fs, period))
     if period:
         if not fs.include_reverted:
             rows = rows.filter(reverted_at__isnull=True)
@@ -46,3 +48,16 @@ def summaries(fs: ClosureFilter, *, period: bool = True):
             rows = rows.filter(performed_at__gte=dates.start)
         rows = rows.filter(performed_at__lt=dates.end)
     return rows
+
+
+def _closure_ids(fs: ClosureFilter, period: bool):
+    """The ids of the closures ``fs`` selects, read once per filter set. A list, not a subquery: on
+    PostgreSQL the card filters' condition names the closure table itself (analytics/population.py),
+    which a subquery would alias."""
+    closures = (fs.qs if period else fs.slice_qs()).order_by()
+    if connections[closures.db].vendor != "postgresql":
+        return closures.values("pk")  # (SQLite: a subquery; a list could pass its limit of parameters)
+    cache = fs.__dict__.setdefault("_followup_closure_ids", {})
+    if period not in cache:
+        cache[period] = list(closures.values_list("pk", flat=True))
+    return cache[period]
