@@ -3,10 +3,12 @@ dashboard's filters select: what analytics/followups.py reads instead of the clo
 their follow-ups and answers."""
 
 from django.db import connections
+from django.db.models import BooleanField, F, Func, Value
 
 from followups.models import ClosureSummary
 
 from .filters import ClosureFilter
+from .population import _array
 
 # The filters a closure's summary row holds: filter parameter -> summary column.
 SUMMARY_FILTERS = {
@@ -39,7 +41,10 @@ def summaries(fs: ClosureFilter, *, period: bool = True):
         else:
             other = True
     if other:
-        return rows.filter(closure_id__in=_closure_ids(fs, period))
+        ids = _closure_ids(fs, period)
+        if isinstance(ids, str):
+            return rows.filter(InArray(F("closure_id"), Value(ids)))
+        return rows.filter(closure_id__in=ids)
     if period:
         if not fs.include_reverted:
             rows = rows.filter(reverted_at__isnull=True)
@@ -50,14 +55,23 @@ def summaries(fs: ClosureFilter, *, period: bool = True):
     return rows
 
 
+class InArray(Func):
+    """``column = ANY(array)`` (PostgreSQL): thousands of ids as one parameter, whatever alias the
+    column gets in a subquery."""
+
+    arg_joiner = " = ANY("
+    template = "%(expressions)s::bigint[])"
+    output_field = BooleanField()
+
+
 def _closure_ids(fs: ClosureFilter, period: bool):
-    """The ids of the closures ``fs`` selects, read once per filter set. A list, not a subquery: on
-    PostgreSQL the card filters' condition names the closure table itself (analytics/population.py),
-    which a subquery would alias."""
+    """The closures ``fs`` selects: on PostgreSQL their ids as one array literal, read once per filter
+    set (not a subquery: there the card filters' condition names the closure table itself,
+    analytics/population.py, which a subquery would alias); elsewhere a subquery."""
     closures = (fs.qs if period else fs.slice_qs()).order_by()
     if connections[closures.db].vendor != "postgresql":
         return closures.values("pk")  # (SQLite: a subquery; a list could pass its limit of parameters)
     cache = fs.__dict__.setdefault("_followup_closure_ids", {})
     if period not in cache:
-        cache[period] = list(closures.values_list("pk", flat=True))
+        cache[period] = _array(sorted(closures.values_list("pk", flat=True)))
     return cache[period]
