@@ -12,7 +12,13 @@ answer, a reinstatement, an erasure — a refresh of the closure puts its row ri
 Every write path calls ``refresh`` after its change, inside its own transaction: the planner
 (planned, cancelled on reinstatement, erased), followups.answers.record_answer, the callback
 operations, and the sender after recording a batch (``refresh`` takes any iterable of ids).
-A category merge moves the rows' category (closures.signals.recategorised).
+A category merge moves the rows' category (closures.signals.recategorised). Never in a closure's
+own transaction: the planner reads the closure events after their commit.
+
+Concurrent refreshes of one closure are serialised (``_lock``), so the later one computes its row
+after the earlier one's commit. A closure's pending callbacks are classed against "now" when the
+dashboard reads them (analytics/followups.py), not here: the row holds their count and first and
+last due times.
 """
 
 from __future__ import annotations
