@@ -7,15 +7,21 @@ filter) and what their follow-ups and answers say. Win-back is the exception tha
 implies: it reads the closures *reinstated* in the period (as the "Reinstated" figure does), with
 every filter but the period and the reverted rule (``fs.slice_qs()``).
 
-Three queries, each grouped in SQL whatever the number of closures (plus two small label look-ups):
+They read the per-closure summary (followups.models.ClosureSummary, kept up by every write path:
+followups/summary.py), never the closures joined to their follow-ups and answers; the dashboard's
+filters apply to it as ``summaries(fs)`` (analytics/followup_summary.py) says. Three queries,
+each grouped in SQL whatever the number of closures (plus two small label look-ups):
 
-1. ``activity``: the period's closures joined to their surveys and callbacks, counted by
-   (local month, owner, stated reason): surveys sent and answered; callbacks done on time, late,
-   not done, not yet due. Rolled up by month, owner and reason in Python (a few hundred groups).
-2. ``answers``: the closures joined to their answers, counted by (stated reason, category, the
-   customer's reason, "other" given): the matrix, the agreement rate, CSAT and NPS.
-3. ``winback``: the reinstated closures with the kind of the last follow-up sent or done before
-   the return (a correlated subquery on the (closure, kind) index): counts and median days.
+1. ``activity``: the period's summary rows counted by (local month, owner, stated reason): surveys
+   sent and answered; callbacks done on time, late, not done, not yet due (pending callbacks are
+   classed against "now" when read; the few closures whose pending callbacks straddle now are
+   corrected from their follow-ups in the same query). Rolled up by month, owner and reason in
+   Python.
+2. ``answers``: counted by (stated reason, category, the customer's reason, "other" given): the
+   matrix, the agreement rate, CSAT and NPS; closures with one answer from the summary alone, the
+   few with several from their answers, in the same query.
+3. ``winback``: the closures reinstated in the period with the kind of the last follow-up sent or
+   done before the return (kept in the summary): counts and median days.
 
 Definitions (what the page says too):
 
@@ -37,20 +43,21 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import BooleanField, Case, Count, F, Q, Sum, Value, When
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
-from closures.tally import month_of
 from followups.models import Followup, Kind
 
 from . import charts
 from .filters import ClosureFilter
 from .followup_labels import NONE, OTHER, OWN_PARAM, Labels
+from .followup_summary import summaries
 
 DAY_SECONDS = 86_400
+ACTIVITY = ("month", "owner_id", "reason_id", "sent", "answered", "on_time", "late", "not_done", "upcoming")
+ANSWER_COUNTS = ("n_answers", "csat_n", "csat_sum", "satisfied", "nps_n", "promoters", "detractors")
 
 
 @dataclass
@@ -68,8 +75,12 @@ class Activity:
     upcoming: int = 0
 
     def add(self, row: dict) -> None:
-        for name in ("sent", "answered", "on_time", "late", "not_done", "upcoming"):
-            setattr(self, name, getattr(self, name) + (row[name] or 0))
+        self.sent += row["sent"] or 0
+        self.answered += row["answered"] or 0
+        self.on_time += row["on_time"] or 0
+        self.late += row["late"] or 0
+        self.not_done += row["not_done"] or 0
+        self.upcoming += row["upcoming"] or 0
 
     @property
     def response_rate(self) -> float | None:
@@ -244,30 +255,42 @@ class FollowupFigures:
 
 # --- 1. surveys and callbacks ---------------------------------------------------------------
 def activity_rows(fs: ClosureFilter) -> list[dict]:
-    """Surveys and callbacks of ``fs``'s closures by (local month, owner, stated reason): one query."""
+    """Surveys and callbacks of ``fs``'s closures by (local month, owner, stated reason): one query.
+
+    A closure's pending callbacks are all past due or all upcoming unless their due times straddle
+    now; those few closures (two or more pending callbacks) are corrected from their follow-ups by
+    the second part of the union: k more not done, k fewer upcoming."""
     now = timezone.now()
-    survey = Q(followups__kind=Kind.SURVEY, followups__sent_at__isnull=False)
-    callback = Q(followups__kind=Kind.CALLBACK)
-    undone = callback & Q(followups__done_at__isnull=True)
-    pending = Q(followups__state=Followup.State.PENDING)
-    return list(
-        fs.qs.filter(followups__kind__in=[Kind.SURVEY, Kind.CALLBACK])
-        .order_by()
-        .annotate(month=month_of("performed_at"))
-        .values("month", "owner_id", "reason_id")
+    overdue = Case(When(pending__gt=0, pending_last_due__lt=now, then=F("pending")), default=Value(0))
+    rows = summaries(fs).filter(activity__gt=0).order_by()
+    main = (
+        rows.values("month", "owner_id", "reason_id")
         .annotate(
-            sent=Count("followups", filter=survey),
-            answered=Count("followups", filter=survey & Q(followups__answered_at__isnull=False)),
-            on_time=Count("followups", filter=callback & Q(followups__done_at__lte=F("followups__due_at"))),
-            late=Count("followups", filter=callback & Q(followups__done_at__gt=F("followups__due_at"))),
-            not_done=Count(
-                "followups",
-                filter=undone
-                & (Q(followups__state=Followup.State.CANCELLED) | (pending & Q(followups__due_at__lt=now))),
-            ),
-            upcoming=Count("followups", filter=undone & pending & Q(followups__due_at__gte=now)),
+            sent=Sum("sent"),
+            answered=Sum("answered"),
+            on_time=Sum("on_time"),
+            late=Sum("late"),
+            not_done=Sum(F("cancelled") + overdue),
+            upcoming=Sum(F("pending") - overdue),
         )
+        .values_list("month", "owner_id", "reason_id", "sent", "answered", "on_time", "late", "not_done", "upcoming")
     )
+    straddling = rows.filter(pending__gt=1, pending_first_due__lt=now, pending_last_due__gte=now)
+    s = "closure__followup_summary__"
+    correction = (
+        Followup.objects.filter(
+            closure_id__in=straddling.values("closure_id"),
+            kind=Kind.CALLBACK,
+            state=Followup.State.PENDING,
+            done_at__isnull=True,
+            due_at__lt=now,
+        )
+        .order_by()
+        .values(s + "month", s + "owner_id", s + "reason_id")
+        .annotate(zero=Value(0), k=Count("pk"), minus_k=-Count("pk"))
+        .values_list(s + "month", s + "owner_id", s + "reason_id", "zero", "zero", "zero", "zero", "k", "minus_k")
+    )
+    return [dict(zip(ACTIVITY, row, strict=True)) for row in main.union(correction, all=True)]
 
 
 def _rolled(rows, key, make) -> dict:
@@ -285,28 +308,49 @@ def month_label(key: int) -> str:
 
 
 # --- 2. and 3. answers ----------------------------------------------------------------------
+def _scores(prefix: str = "") -> dict:
+    """The counts of one group of answers (``prefix``: the path from the rows to the answer)."""
+    csat, nps = prefix + "csat", prefix + "nps"
+    return {
+        "n_answers": Count("*"),
+        "csat_n": Count(csat),
+        "csat_sum": Sum(csat),
+        "satisfied": Count(csat, filter=Q(**{csat + "__gte": 4})),
+        "nps_n": Count(nps),
+        "promoters": Count(nps, filter=Q(**{nps + "__gte": 9})),
+        "detractors": Count(nps, filter=Q(**{nps + "__lte": 6})),
+    }
+
+
 def answer_rows(fs: ClosureFilter) -> list[dict]:
-    """Answers to ``fs``'s closures by (stated reason, category, customer's reason, "other" given): one query."""
-    given_other = Case(
-        When(Q(answers__reason__isnull=True) & ~Q(answers__other_reason=""), then=Value(1)),
-        default=Value(0),
-        output_field=IntegerField(),
-    )
-    return list(
-        fs.qs.filter(answers__isnull=False)
+    """Answers to ``fs``'s closures by (stated reason, category, customer's reason, "other" given):
+    one query, the closures with one answer from their summary alone (index summary_one_answer),
+    those with several (a few per cent) from their answers."""
+    one = (
+        summaries(fs)
+        .filter(answers=1)
         .order_by()
-        .annotate(own=F("answers__reason_id"), other=given_other)
-        .values("reason_id", "category", "own", "other")
-        .annotate(
-            n_answers=Count("answers"),
-            csat_n=Count("answers__csat"),
-            csat_sum=Sum("answers__csat"),
-            satisfied=Count("answers", filter=Q(answers__csat__gte=4)),
-            nps_n=Count("answers__nps"),
-            promoters=Count("answers", filter=Q(answers__nps__gte=9)),
-            detractors=Count("answers", filter=Q(answers__nps__lte=6)),
-        )
+        .values("reason_id", "category", "own_reason_id", "other_given")
+        .annotate(**_scores())
+        .values_list("reason_id", "category", "own_reason_id", "other_given", *ANSWER_COUNTS)
     )
+    a = "closure__answers__"
+    given_other = Case(
+        When(Q(**{a + "reason__isnull": True}) & ~Q(**{a + "other_reason": ""}), then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+    several = (
+        summaries(fs)
+        .filter(answers__gt=1)
+        .order_by()
+        .annotate(own=F(a + "reason_id"), given=given_other)
+        .values("reason_id", "category", "own", "given")
+        .annotate(**_scores(a))
+        .values_list("reason_id", "category", "own", "given", *ANSWER_COUNTS)
+    )
+    names = ("reason_id", "category", "own", "other", *ANSWER_COUNTS)
+    return [dict(zip(names, row, strict=True)) for row in one.union(several, all=True)]
 
 
 def own_key(row: dict) -> str:
@@ -370,25 +414,10 @@ def winback_rows(fs: ClosureFilter) -> list[tuple]:
     """Closures reinstated in the period (every filter but the period and the reverted rule), each
     with the kind of the last follow-up sent or done before the return (None: no such follow-up)."""
     period = fs.dates
-    before_return = (
-        Q(won_back=True)
-        | Q(sent_at__isnull=False, sent_at__lte=OuterRef("reverted_at"))
-        | Q(done_at__isnull=False, done_at__lte=OuterRef("reverted_at"))
-    )
-    last = (
-        Followup.objects.filter(closure=OuterRef("pk"))
-        .filter(before_return)
-        .order_by("-won_back", Coalesce("done_at", "sent_at").desc(nulls_last=True), "-pk")
-        .values("kind")[:1]
-    )
-    rows = fs.slice_qs().filter(reverted_at__isnull=False, reverted_at__lt=period.end)
+    rows = summaries(fs, period=False).filter(reverted_at__isnull=False, reverted_at__lt=period.end)
     if period.start is not None:
         rows = rows.filter(reverted_at__gte=period.start)
-    return list(
-        rows.order_by()
-        .annotate(last_kind=Subquery(last))
-        .values_list("reason_id", "last_kind", "performed_at", "reverted_at")
-    )
+    return list(rows.order_by().values_list("reason_id", "winback_kind", "returned_after"))
 
 
 def _winback(rows: list[tuple], labels: Labels) -> Winback:
@@ -396,16 +425,18 @@ def _winback(rows: list[tuple], labels: Labels) -> Winback:
     by_reason: dict = {}
     by_kind: dict = {}
     overall = Return(key="", label=gettext("All reinstatements after a follow-up"))
-    for reason_id, kind, performed_at, reverted_at in rows:
+    for reason_id, kind, returned_after in rows:
         if kind is None:
             continue
-        days = (reverted_at - performed_at).total_seconds() / DAY_SECONDS
+        days = returned_after.total_seconds() / DAY_SECONDS
         if reason_id not in by_reason:
             by_reason[reason_id] = Return(
                 key=reason_id, label=labels.reason(reason_id), retired=labels.retired(reason_id)
             )
         by_reason[reason_id].days.append(days)
-        by_kind.setdefault(kind, Return(key=kind, label=str(kinds.get(kind, kind)))).days.append(days)
+        if kind not in by_kind:  # (a label once per kind, not per row)
+            by_kind[kind] = Return(key=kind, label=str(kinds.get(kind, kind)))
+        by_kind[kind].days.append(days)
         overall.days.append(days)
     order = lambda r: (-r.count, r.label)  # noqa: E731
     return Winback(

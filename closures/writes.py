@@ -27,7 +27,7 @@ from customers import ledger
 from customers.gate import Source
 from customers.models import Customer
 
-from . import rules, settlement, tally
+from . import rules, settlement, signals, tally
 from .models import ACTION_STATUS, BulkClosure, Category, Closure, ClosureRequest
 from .rules import ClosureChoice
 
@@ -398,4 +398,5 @@ def recategorise(old: str, new: str) -> int:
             cursor.execute(f"LOCK TABLE {Closure._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
     moved = Closure.objects.filter(category=old).update(category=new)
     tally.rebuild(using=connection.alias)
+    signals.recategorised.send(sender=Closure, old=old, new=new, using=connection.alias)
     return moved

@@ -22,6 +22,7 @@ from crm import audit
 from customers import consent
 from customers.gate import Source
 
+from . import summary
 from .models import Answer, Followup
 
 
@@ -98,4 +99,5 @@ def record_answer(
             },
             notes="\n".join(text for text in (answer.other_reason, answer.come_back) if text),
         )
+        summary.refresh([locked.closure_id])
         return answer

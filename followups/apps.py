@@ -8,6 +8,7 @@ class FollowupsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from closures import signals
         from customers import panels
 
         from . import (
@@ -18,6 +19,7 @@ class FollowupsConfig(AppConfig):
             inbox,
             planner,  # noqa: F401 (registers the outbox consumer that plans follow-ups)
             policy_history,
+            summary,
         )
 
         panels.register(
@@ -30,3 +32,4 @@ class FollowupsConfig(AppConfig):
         callbacks_display.register()
         history.register()  # the customer's answers on the timeline
         policy_history.register()  # the policy page's changes in the audit trail
+        signals.recategorised.connect(summary.recategorise, dispatch_uid="followups.summary")

@@ -45,6 +45,7 @@ from crm import audit, inbox
 from customers import consent
 from customers.gate import Source
 
+from . import summary
 from .answers import record_answer
 from .models import Followup, Kind
 from .planner import add_working_days
@@ -137,6 +138,10 @@ def record_outcome(
             raise ValidationError(_("Choose what came of the call."), code="outcome")
         _audit("followup.outcome", locked, by, request, notes=note, data=_outcome_data(locked))
         inbox.changed(DUE, users=[locked.assigned_to_id])
+        if outcome == Outcome.DO_NOT_CONTACT:  # the card's other pending follow-ups were cancelled
+            summary.refresh_customers([locked.customer_id])
+        else:
+            summary.refresh([locked.closure_id])
         return locked
 
 
@@ -150,6 +155,7 @@ def confirm_reinstatement(followup, *, by, note: str = "", request=None) -> Foll
         if not by.has_perm(REINSTATE):
             raise ValidationError(_("You are not allowed to reinstate cards."), code="permission")
         _win_back(locked, by=by, note=(note or "").strip() or locked.note, request=request)
+        summary.refresh([locked.closure_id])
         return locked
 
 
@@ -179,6 +185,7 @@ def decline_reinstatement(followup, *, by, note: str, request=None) -> Followup:
             notes=note,
         )
         inbox.changed(TO_REINSTATE)
+        summary.refresh([locked.closure_id])
         return locked
 
 
@@ -227,6 +234,7 @@ def retry(followup, *, by, request=None) -> Followup:
         locked.state, locked.due_at, locked.attempts = State.PENDING, timezone.now(), 0
         locked.save(update_fields=["state", "due_at", "attempts"])
         _audit("followup.retry", locked, by, request, data={"kind": locked.kind, "error": locked.last_error})
+        summary.refresh([locked.closure_id])
         return locked
 
 

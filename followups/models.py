@@ -230,3 +230,75 @@ class Improvement(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ClosureSummary(models.Model):
+    """What the dashboard's follow-up panels read (analytics/followups.py): one row per closure that
+    has follow-ups or answers or was reinstated, with the closure's columns the panels group and
+    filter by and its follow-ups and answers counted. Derived data only, recomputed from the source
+    rows by followups.summary.refresh (every write path calls it) and rebuild (everything).
+
+    The callback states that depend on the time of reading (not done = pending past due; upcoming)
+    are kept as the pending callbacks' count and their first and last due times; a closure whose
+    pending callbacks straddle "now" is recounted from its follow-ups when read. The customer's
+    reason and scores are those of the closure's answer when it has exactly one; the panels read
+    closures with several from the answers themselves.
+    """
+
+    closure = models.OneToOneField(
+        Closure, primary_key=True, on_delete=models.CASCADE, related_name="followup_summary", db_constraint=True
+    )
+    # Copied from the closure.
+    performed_at = models.DateTimeField()
+    month = models.IntegerField()  # closures.tally.month_key of performed_at (local month)
+    action = models.CharField(max_length=10)
+    reason_id = models.BigIntegerField()
+    category = models.CharField(max_length=40)
+    segment = models.CharField(max_length=16)
+    owner_id = models.BigIntegerField(null=True)
+    performed_by_id = models.BigIntegerField(null=True)
+    reverted_at = models.DateTimeField(null=True)
+    # Surveys and callbacks (the activity panels).
+    activity = models.IntegerField(default=0)  # surveys + callbacks, sent or not
+    sent = models.IntegerField(default=0)  # surveys sent
+    answered = models.IntegerField(default=0)  # ... and answered
+    on_time = models.IntegerField(default=0)  # callbacks done by their due time
+    late = models.IntegerField(default=0)
+    cancelled = models.IntegerField(default=0)  # callbacks cancelled without a done time
+    pending = models.IntegerField(default=0)  # callbacks pending without a done time
+    pending_first_due = models.DateTimeField(null=True)
+    pending_last_due = models.DateTimeField(null=True)
+    # Answers.
+    answers = models.IntegerField(default=0)
+    own_reason_id = models.BigIntegerField(null=True)  # of the one answer (answers == 1)
+    other_given = models.BooleanField(default=False)
+    csat = models.SmallIntegerField(null=True)
+    nps = models.SmallIntegerField(null=True)
+    # Win-back: the kind of the last follow-up sent or done before the return (a won-back callback first).
+    winback_kind = models.CharField(max_length=10, null=True)
+    returned_after = models.DurationField(null=True)  # reverted_at - performed_at, when winback_kind is set
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["performed_at"], name="summary_performed_at"),
+            # Win-back: the reinstatements of a period.
+            models.Index(
+                fields=["reverted_at"],
+                name="summary_reverted_at",
+                include=["reason_id", "winback_kind", "returned_after"],
+                condition=Q(reverted_at__isnull=False),
+            ),
+            # The answers panels: closures with one answer (read from the index alone) ...
+            models.Index(
+                fields=["performed_at"],
+                name="summary_one_answer",
+                include=["reverted_at", "reason_id", "category", "own_reason_id", "other_given", "csat", "nps"],
+                condition=Q(answers=1),
+            ),
+            # ... with several (read from their answers), and pending callbacks that may straddle now.
+            models.Index(fields=["performed_at"], name="summary_several_answers", condition=Q(answers__gt=1)),
+            models.Index(fields=["performed_at"], name="summary_several_pending", condition=Q(pending__gt=1)),
+        ]
+
+    def __str__(self) -> str:
+        return f"summary of closure {self.closure_id}"

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from crm import outbox
 from customers.models import Customer
 
+from . import summary
 from .models import Answer, Followup, Kind, Rule
 
 CLOSING = ("card.closed", "card.voided", "card.archived")
@@ -72,6 +73,11 @@ def plan(events) -> None:
     erased = [e.customer_id for e in events if e.type == "card.erased"]
     if erased:
         forget(erased)
+    # The dashboard's per-closure summary: the closures planned, reinstated (their reverted_at and
+    # win-back too) and every closure of the erased cards.
+    summary.refresh([int(e.payload["closure"]) for e in closing] + reinstated)
+    if erased:
+        summary.refresh_customers(erased)
 
 
 def plan_closures(events) -> int:

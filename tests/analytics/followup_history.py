@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
 
+from followups import summary
 from followups.models import Answer, Followup, Kind
 
 from .history import History, local_day
@@ -29,13 +30,20 @@ class Aftercare:
     answers: list = field(default_factory=list)
 
 
+# build_aftercare writes many rows, then rebuilds the summary once.
+_building = False
+
+
 def followup(closure, kind, due_at, **fields) -> Followup:
     fields.setdefault("channel", "phone" if kind == Kind.CALLBACK else "email")
-    return Followup.objects.create(kind=kind, customer_id=closure.customer_id, closure=closure, due_at=due_at, **fields)
+    made = Followup.objects.create(kind=kind, customer_id=closure.customer_id, closure=closure, due_at=due_at, **fields)
+    if not _building:
+        summary.refresh([closure.pk])  # what the write paths do (followups/summary.py)
+    return made
 
 
 def answer(fu: Followup, *, reason=None, other_reason="", csat=None, nps=None) -> Answer:
-    return Answer.objects.create(
+    made = Answer.objects.create(
         followup=fu,
         closure=fu.closure,
         customer_id=fu.customer_id,
@@ -46,9 +54,21 @@ def answer(fu: Followup, *, reason=None, other_reason="", csat=None, nps=None) -
         nps=nps,
         answered_at=fu.answered_at or fu.done_at or fu.due_at,
     )
+    if not _building:
+        summary.refresh([fu.closure_id])
+    return made
 
 
 def build_aftercare(h: History, seed: int = 11) -> Aftercare:
+    global _building
+    _building = True
+    try:
+        return _build_aftercare(h, seed)
+    finally:
+        _building = False
+
+
+def _build_aftercare(h: History, seed: int) -> Aftercare:
     rng = random.Random(seed)
     out = Aftercare()
     reasons = list(h.reasons.values())
@@ -78,6 +98,7 @@ def build_aftercare(h: History, seed: int = 11) -> Aftercare:
         if closure.reverted_at is not None and rng.random() < 0.6:
             sent = closure.reverted_at - timedelta(hours=rng.randint(-48, 200))
             out.followups.append(followup(closure, Kind.WINBACK, sent, state="sent", sent_at=sent))
+    summary.rebuild()  # the factories' closures (reinstated ones too) and the rows above
     return out
 
 

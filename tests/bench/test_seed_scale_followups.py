@@ -16,7 +16,7 @@ from closures.models import Closure
 from crm import outbox
 from crm.models import AuditEntry, Event
 from customers.models import ContactConsent, Customer
-from followups.models import Answer, Followup, Improvement
+from followups.models import Answer, ClosureSummary, Followup, Improvement
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -133,3 +133,12 @@ def test_a_data_set_loaded_by_an_older_seed_scale_is_rebuilt_with_the_follow_ups
     assert "older seed_scale (version 1" in out.getvalue()
     assert read_marker()["version"] == VERSION
     assert Improvement.objects.count() == 4  # rebuilt, not added to
+
+
+def test_the_follow_up_panels_summary_is_filled_and_emptied_with_a_reseed(loaded):
+    summarised = Closure.objects.filter(
+        Q(followups__isnull=False) | Q(answers__isnull=False) | Q(reverted_at__isnull=False)
+    ).distinct()
+    assert ClosureSummary.objects.count() == summarised.count() > 0
+    call_command(SeedScale(), customers=3000, closures=1500, nice=0, reset=True, stdout=io.StringIO())
+    assert ClosureSummary.objects.count() == summarised.count()
