@@ -62,7 +62,7 @@ from crm.formatting import money
 from customers import consent
 from customers.models import ContactConsent, Customer
 
-from . import links, messages, planner, sms
+from . import links, messages, planner, sms, summary
 from .models import MARKETING_KINDS, Channel, Followup, Kind, MessageTemplate
 
 logger = logging.getLogger(__name__)
@@ -150,6 +150,7 @@ def claim(size: int, *, ids=None, now: datetime | None = None) -> tuple[list[Fol
                 state=Followup.State.FAILED, last_error=str(IN_DOUBT)[:500], done_at=now
             )
             logger.warning("follow-ups %s were being sent when the sender stopped; marked failed", in_doubt)
+            summary.refresh(Followup.objects.filter(pk__in=in_doubt).values_list("closure_id", flat=True))
         Followup.objects.filter(pk__in=fresh).update(sent_at=now, due_at=now + LEASE)
     rows = Followup.objects.filter(pk__in=fresh).select_related("customer", "closure", "closure__settled_to")
     return list(rows.order_by("due_at", "pk")), len(in_doubt)
@@ -478,3 +479,5 @@ def record(outcome: Outcome) -> None:
                 )
         for values, ids in groups.items():
             Followup.objects.filter(pk__in=ids).update(**dict(zip(FIELDS, values, strict=True)))
+        # The dashboard's per-closure summary (followups/summary.py) counts what was sent.
+        summary.refresh({row.closure_id for row in outcome.rows})

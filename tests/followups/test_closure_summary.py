@@ -16,7 +16,9 @@ from closures import erasure, operations, writes
 from closures.models import ClosureReason
 from closures.rules import ClosureChoice
 from crm import outbox
-from followups import callbacks, summary
+from customers import consent
+from customers.gate import Source
+from followups import callbacks, sending, summary
 from followups.answers import record_answer
 from followups.models import ClosureSummary, Followup, Kind, Rule
 from tests.factories import ClosureFactory, CustomerFactory
@@ -59,9 +61,11 @@ def closed(owner, by, code="price"):
 
 
 def sent(followup) -> None:
-    """What the sender records for a delivered message, then its call to refresh."""
-    Followup.objects.filter(pk=followup.pk).update(state="sent", sent_at=timezone.now(), attempts=1)
-    summary.refresh([followup.closure_id])
+    """The sender delivers the message (the customer agreed to surveys); it refreshes the summary itself."""
+    consent.change(followup.customer, "email", by=None, source=Source("form"), how="in store", marketing=True)
+    sending.send_due(ids=[followup.pk], now=followup.due_at)
+    followup.refresh_from_db()
+    assert followup.state == "sent", followup.last_error
 
 
 def test_the_summary_kept_up_by_the_write_paths_equals_the_recount(policy, staff_user, manager_user, admin_user):
@@ -71,6 +75,8 @@ def test_the_summary_kept_up_by_the_write_paths_equals_the_recount(policy, staff
 
     (c0, f0), (c1, f1), (c2, f2), (c3, f3), (c4, f4), (c5, f5) = cards
     sent(f0[Kind.SURVEY])
+    assert_kept_up("a survey sent")
+    assert ClosureSummary.objects.get(closure=c0).sent == 1
     record_answer(f0[Kind.SURVEY], source="survey", reason=reason("moved-away"), csat=4, nps=9)
     assert_kept_up("a survey sent and answered")
     row = ClosureSummary.objects.get(closure=c0)

@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('closures', '0015_closure_settlement'),
-        ('followups', '0003_outcome_stays_closed'),
+        ('followups', '0004_default_policy'),
     ]
 
     operations = [
