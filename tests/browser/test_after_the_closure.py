@@ -26,7 +26,7 @@ from followups import sending
 from followups.models import Answer, Followup, Kind
 from tests.browser.conftest import PHONE, WIDER_THAN_THE_SCREEN, open_action
 from tests.factories import TEST_PASSWORD, CustomerFactory, UserFactory
-from tests.followups.servers import SmtpServer, free_port
+from tests.followups.servers import SmtpServer, deliver_to, free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,10 +42,7 @@ def mailbox(settings, live_server):
     """A real SMTP server the follow-ups are delivered to; links point to the live server."""
     server = SmtpServer(free_port())
     server.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS, settings.EMAIL_USE_SSL = False, False
+    deliver_to(settings, server)
     settings.SITE_URL = live_server.url
     yield server
     server.stop()

@@ -22,7 +22,7 @@ hands the event to the planner.
 
 import pytest
 
-from .servers import SmsProvider, SmtpServer, free_port
+from .servers import SmsProvider, SmtpServer, deliver_to, free_port
 
 
 @pytest.fixture
@@ -30,11 +30,7 @@ def smtp_server(settings):
     """A real local SMTP server that Django's SMTP backend delivers to (see the module docstring)."""
     server = SmtpServer(free_port())
     server.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS, settings.EMAIL_USE_SSL = False, False
-    settings.EMAIL_TIMEOUT = 5
+    deliver_to(settings, server)
     yield server
     server.stop()
 
@@ -71,3 +67,13 @@ def close_card(staff_user):
         return closure
 
     return close
+
+
+@pytest.fixture
+def empty_policy(db):
+    """No rule and no message template: for tests that write the policy from nothing (the default
+    ones come from migration 0004_default_policy)."""
+    from followups.models import MessageTemplate, Rule
+
+    Rule.objects.all().delete()
+    MessageTemplate.objects.all().delete()

@@ -107,3 +107,12 @@ class SmsProvider:
     def stop(self):
         self.http.shutdown()
         self.http.server_close()
+
+
+def deliver_to(settings, server: SmtpServer) -> None:
+    """Point Django's SMTP backend at ``server`` (``settings``: pytest-django's fixture)."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS, settings.EMAIL_USE_SSL = False, False
+    settings.EMAIL_TIMEOUT = 5

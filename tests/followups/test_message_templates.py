@@ -10,17 +10,9 @@ from django.urls import reverse
 from crm.audit_display import describe
 from crm.models import AuditEntry
 from followups import messages, preview
-from followups.models import MessageTemplate, Rule
+from followups.models import MessageTemplate
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def no_default_policy(db):
-    """These tests write the policy from nothing: the default rules and messages (migration
-    0004_default_policy) are taken out first."""
-    Rule.objects.all().delete()
-    MessageTemplate.objects.all().delete()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_policy")]
 
 
 def url(kind="survey", channel="email", language="en") -> str:

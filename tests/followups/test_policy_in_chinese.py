@@ -7,15 +7,7 @@ from django.urls import reverse
 
 from followups.models import MessageTemplate, Rule
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def no_default_policy(db):
-    """These tests write the policy from nothing: the default rules and messages (migration
-    0004_default_policy) are taken out first."""
-    Rule.objects.all().delete()
-    MessageTemplate.objects.all().delete()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_policy")]
 
 
 # What may stay in Latin letters on a Chinese page: the product's name, codes, placeholders, the

@@ -15,15 +15,7 @@ from followups import policy
 from followups.models import Followup, MessageTemplate, Rule
 from tests.factories import ClosureFactory, CustomerFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def no_default_policy(db):
-    """These tests write the policy from nothing: the default rules and messages (migration
-    0004_default_policy) are taken out first."""
-    Rule.objects.all().delete()
-    MessageTemplate.objects.all().delete()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_policy")]
 
 
 POLICY = reverse("followups:policy")
@@ -302,7 +294,6 @@ def test_a_rule_in_words_follows_the_active_language():
 
 
 def test_a_message_rule_says_which_languages_have_no_template_yet(admin_client):
-    from followups.models import MessageTemplate
 
     rule(kind="survey", channel="sms", delay_days=1)
     rule(kind="callback", channel="phone", delay_days=3)
