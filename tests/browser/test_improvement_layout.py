@@ -48,6 +48,8 @@ def page(phone_page):
 def test_the_pages_fit_a_phone(page, login, actions, url):
     login("Manager")
     assert page.goto(url).status == 200
+    if "analytics" in url:
+        page.locator("#improvements").wait_for()  # the panel comes after the page (htmx)
     assert_no_sideways_scroll(page)
 
 
@@ -55,6 +57,7 @@ def test_the_panel_shows_the_comparison_on_a_phone(page, login, actions):
     login("Manager")
     page.goto(f"{reverse('analytics:dashboard')}?period=90d")
     panel = page.locator("#improvements")
+    panel.wait_for()  # loaded by htmx after the dashboard
     assert panel.get_by_text("not proof that the action caused the change").is_visible()
     assert panel.get_by_text("Not complete yet").first.is_visible()
     assert panel.get_by_text("Planned: the comparison starts on its date.").is_visible()
