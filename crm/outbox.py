@@ -113,16 +113,12 @@ def _fields(type, obj, object_type, object_id, customer_id, actor, payload) -> d
 
 
 def _dispatch_after_commit() -> None:
-    connection = transaction.get_connection()
-    if getattr(connection, "_crm_outbox_pending", False) and connection.in_atomic_block:
-        return  # one dispatch per transaction is enough
-    connection._crm_outbox_pending = True
-
-    def run() -> None:
-        connection._crm_outbox_pending = False
-        enqueue_dispatch()
-
-    transaction.on_commit(run)
+    """One dispatch after the commit, however many events the transaction writes. Read from the
+    transaction's own list of callbacks, so a rolled-back transaction (whose callbacks Django drops)
+    leaves nothing behind that would keep the next one from dispatching."""
+    pending = transaction.get_connection().run_on_commit
+    if not any(func is enqueue_dispatch for _savepoints, func, _robust in pending):
+        transaction.on_commit(enqueue_dispatch)
 
 
 def enqueue_dispatch() -> None:

@@ -9,6 +9,7 @@ import datetime as dt
 
 from django.utils import timezone
 
+from followups.models import Improvement
 from tests.factories import (
     ClosureFactory,
     ClosureReasonFactory,
@@ -60,3 +61,20 @@ def shop() -> dict:
             notes=LONG_NOTES if n % 3 == 0 else "",
         )
     return {"zhang": zhang, "long": long, "staff": staff, "reasons": reasons}
+
+
+def shop_with_improvements():
+    """The shop, with three improvement actions: 40 and 10 days ago (the second's window still
+    running) and one planned 30 days ahead."""
+    sample = shop()
+    today = timezone.localdate()
+    by = UserFactory(username="planner")
+    for days, title, categories in (
+        (-40, "服务热线 24 小时开通，投诉一小时内回电", ["service"]),
+        (-10, "Price match with the two competing chains in every city", ["price", "competitor"]),
+        (30, "New loyalty tiers", ["price"]),
+    ):
+        Improvement.objects.create(
+            title=title, started_on=today + dt.timedelta(days=days), categories=categories, created_by=by
+        )
+    return sample

@@ -1,16 +1,11 @@
 """axe finds no accessibility violations on the improvement action pages and the dashboard's panel,
 at a desktop's size and a phone's."""
 
-from datetime import timedelta
-
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
-from followups.models import Improvement
 from tests.browser import test_accessibility
-from tests.browser.sample import shop
-from tests.factories import UserFactory
+from tests.browser.sample import shop_with_improvements
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,18 +14,7 @@ page = test_accessibility.page  # axe-ready (CSP bypassed for the test's script)
 
 @pytest.fixture
 def actions():
-    sample = shop()
-    today = timezone.localdate()
-    by = UserFactory(username="planner")
-    for days, title, categories in (
-        (-40, "服务热线 24 小时开通，投诉一小时内回电", ["service"]),
-        (-10, "Price match with the two competing chains in every city", ["price", "competitor"]),
-        (30, "New loyalty tiers", ["price"]),
-    ):
-        Improvement.objects.create(
-            title=title, started_on=today + timedelta(days=days), categories=categories, created_by=by
-        )
-    return sample
+    return shop_with_improvements()
 
 
 @pytest.mark.parametrize(

@@ -1,34 +1,18 @@
 """Improvement actions at a phone's size: the pages and the dashboard's panel fit, and the panel
 shows its comparison, its incomplete window and its planned action."""
 
-from datetime import timedelta
-
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
-from followups.models import Improvement
-from tests.browser.sample import shop
+from tests.browser.sample import shop_with_improvements
 from tests.browser.test_phone_layout import assert_no_sideways_scroll
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
 def actions():
-    sample = shop()
-    today = timezone.localdate()
-    by = UserFactory(username="planner")
-    for days, title, categories in (
-        (-40, "服务热线 24 小时开通，投诉一小时内回电", ["service"]),
-        (-10, "Price match with the two competing chains in every city", ["price", "competitor"]),
-        (30, "New loyalty tiers", ["price"]),
-    ):
-        Improvement.objects.create(
-            title=title, started_on=today + timedelta(days=days), categories=categories, created_by=by
-        )
-    return sample
+    return shop_with_improvements()
 
 
 @pytest.fixture

@@ -166,3 +166,15 @@ def test_a_bulk_closure_plans_every_card_in_one_dispatch(manager_user, policy):
     assert Event.objects.filter(type="card.closed").count() == 5
     outbox.dispatch()
     assert Followup.objects.filter(kind=Kind.SURVEY).count() == 5
+
+
+def test_a_transaction_rolled_back_does_not_keep_the_next_one_from_dispatching(
+    staff_user, policy, django_capture_on_commit_callbacks
+):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        close(CustomerFactory(), staff_user)
+        raise RuntimeError("rolled back")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        close(CustomerFactory(), staff_user)
+    assert callbacks == [outbox.enqueue_dispatch]  # once, however many events
+    assert Followup.objects.count() == 2  # dispatched inline (JOBS_RUN_INLINE in the tests)
