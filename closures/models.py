@@ -7,9 +7,10 @@ all writing through writes.py); these models are the history.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.formatting import in_language  # noqa: F401  (closures.categories imports it from here)
 from customers.models import Customer
 
 from .settled import Settled, Settlement  # noqa: F401  (Settlement: the closure operations import it from here)
@@ -50,13 +51,6 @@ class Category(models.TextChoices):
     DATA_ERROR = "data_error", _("Data error")
     CUSTOMER_REQUEST = "customer_request", _("Customer request")
     OTHER = "other", _("Other")
-
-
-def in_language(label_en: str, label_zh: str) -> str:
-    """A label in the active language, or in the other one when it has none (one language is enough)."""
-    lang = translation.get_language() or ""
-    first, second = (label_zh, label_en) if lang.lower().startswith("zh") else (label_en, label_zh)
-    return first or second
 
 
 class ReasonCategory(models.Model):

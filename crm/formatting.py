@@ -9,7 +9,15 @@ use the same function through ``{% load money %}{{ amount|money }}``.
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
+from django.utils import translation
 from django.utils.formats import number_format
+
+
+def in_language(label_en: str, label_zh: str) -> str:
+    """A label in the active language, or in the other one when it has none (one language is enough)."""
+    lang = translation.get_language() or ""
+    first, second = (label_zh, label_en) if lang.lower().startswith("zh") else (label_en, label_zh)
+    return first or second
 
 
 def currency_symbol() -> str:

@@ -16,6 +16,8 @@ from django.db import connection, models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .formatting import in_language
+
 ERASED_MARKER = "[erased]"
 # The columns of an audit entry that may hold personal values (redacted on erasure).
 REDACTED_FIELDS = ("changes", "data", "notes", "summary", "reason")
@@ -244,3 +246,30 @@ class OutboxFloor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.consumer} > {self.event_id}"
+
+
+class Team(models.Model):
+    """A department that works tickets together (service desk, after-sales, billing ...). Teams live
+    here, at the bottom floor, because more than one app groups people by them: tickets are queued
+    by team (service/), and data scopes will be."""
+
+    name_en = models.CharField(_("name (English)"), max_length=80)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=80)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="teams", verbose_name=_("members")
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        ordering = ["name_en"]
+        constraints = [models.UniqueConstraint(fields=["name_en"], name="team_name_en_unique")]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The name in the language of the page."""
+        return in_language(self.name_en, self.name_zh)

@@ -34,6 +34,9 @@ STAFF_PERMISSIONS = [
     "customers.change_contactconsent",  # contact preferences and consent, on the card
     "followups.view_followup",  # my callbacks; the follow-ups of a card
     "followups.change_followup",  # record a callback's outcome
+    "service.view_ticket",
+    "service.add_ticket",
+    "service.change_ticket",  # work tickets: steps, hand-offs, waiting, resolve, close, reopen
 ]
 
 MANAGER_PERMISSIONS = STAFF_PERMISSIONS + [
@@ -49,6 +52,8 @@ MANAGER_PERMISSIONS = STAFF_PERMISSIONS + [
     "followups.add_improvement",
     "followups.change_improvement",
     "followups.delete_improvement",
+    "service.manage_tickets",  # reassign (also in bulk), change a ticket's SLA, every team's queue
+    "service.view_service_analytics",
 ]
 
 ADMIN_PERMISSIONS = MANAGER_PERMISSIONS + [
@@ -63,6 +68,9 @@ ADMIN_PERMISSIONS = MANAGER_PERMISSIONS + [
     "closures.change_closuresettings",
     "closures.export_closures",
     "followups.change_followuppolicy",  # the follow-up rules and message templates
+    "service.configure_service",  # ticket categories, teams, SLA policies, the working calendar
+    "service.export_tickets",
+    "service.import_tickets",
     "auth.view_user",
     "auth.add_user",
     "auth.change_user",

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "axes",
     "crm",
     "customers",
+    "service",
     "closures",
     "followups",
     "analytics",

@@ -51,7 +51,7 @@ def test_search_results_fit_and_show_name_phone_and_status_whole(page, login, sa
     page.goto("/?o=customer_no")  # C000101 and C000102 first, then the closed cards (T...)
     assert page.locator("#results tbody tr").count() >= 2
     assert_no_sideways_scroll(page)
-    row = page.locator("#results tbody tr").filter(has_text="张伟")
+    row = page.locator("#results tbody tr").filter(has_text="C000101")  # 张伟
     name = row.get_by_role("link", name="张伟", exact=True)
     assert box(name)["height"] < 30  # one line
     status = row.locator(".badge.active")

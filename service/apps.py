@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ServiceConfig(AppConfig):
+    name = "service"
+    verbose_name = _("Service records")
+    default_auto_field = "django.db.models.BigAutoField"
