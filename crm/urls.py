@@ -9,6 +9,7 @@ from .permissions import logged_in, public
 urlpatterns = [
     path("", include("customers.urls")),
     path("closures/", include("closures.urls")),
+    path("service/", include("service.urls")),
     path("followups/", include("followups.urls")),
     path("analytics/", include("analytics.urls")),
     path("users/", include("crm.user_urls")),
