@@ -17,6 +17,7 @@ from . import inbox
 MENU = [
     ("customers.view_customer", "customers:search", _("Customers")),
     ("customers.add_customer", "customers:create", _("New customer")),
+    ("service.view_ticket", "service:queue", _("Tickets")),
     ("followups.view_followup", "followups:queue", _("Follow-ups")),
     ("closures.view_analytics", "analytics:dashboard", _("Closure analytics")),
     ("closures.view_closurerequest", "closures:request_queue", _("Approvals")),

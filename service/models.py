@@ -223,6 +223,13 @@ class Ticket(models.Model):
             models.Index(fields=["status", "-created_at"], name="ticket_status_created"),
             models.Index(fields=["status", "resolution_due"], name="ticket_status_due"),
             models.Index(fields=["-created_at", "-id"], name="ticket_created"),
+            # The overdue queue's first-response branch (the resolution branch reads ticket_status_due):
+            # open tickets not yet answered, by when the answer is due.
+            models.Index(
+                fields=["first_response_due"],
+                condition=Q(first_response_at__isnull=True, status__in=["new", "assigned", "in_progress"]),
+                name="ticket_response_due_open",
+            ),
         ]
 
     def __str__(self) -> str:

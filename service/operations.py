@@ -26,7 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm import audit, outbox
+from crm import audit, inbox, outbox
 from customers.models import Customer
 
 from . import attachments, sla, states, tally
@@ -36,6 +36,7 @@ from .models import Status, Step, Ticket, TicketNumber
 MANAGE = "service.manage_tickets"
 WORK = "service.change_ticket"
 CLOSED_CARD_STATUSES = ("void", "erased")  # no new tickets on an invalid record or an erased card
+INBOX_DUE = "service.due"
 
 
 def _now() -> dt.datetime:
@@ -79,7 +80,9 @@ def _may_work(by, ticket: Ticket) -> None:
     )
 
 
-def _finish(ticket: Ticket, before, *, by, operation: str, step: Step | None, request=None, changes=None, notes=""):
+def _finish(
+    ticket: Ticket, before, *, by, operation: str, step: Step | None, request=None, changes=None, notes="", data=None
+):
     """Save the ticket and write its step, audit entry, event and summary: the end of every operation."""
     now = _now()
     ticket.updated_at = now
@@ -96,7 +99,7 @@ def _finish(ticket: Ticket, before, *, by, operation: str, step: Step | None, re
         customer_id=ticket.customer_id,
         summary=f"{ticket.number} {ticket.subject}",
         changes=changes or {},
-        data={"ticket": ticket.pk, "number": ticket.number},
+        data={"ticket": ticket.pk, "number": ticket.number, **(data or {})},
         notes=notes,
     )
     outbox.emit(
@@ -116,6 +119,7 @@ def _finish(ticket: Ticket, before, *, by, operation: str, step: Step | None, re
         },
     )
     tally.changed(before, ticket)
+    inbox.changed(INBOX_DUE)  # the header's "tickets due" counts (service/inbox.py)
     return ticket
 
 
@@ -320,6 +324,8 @@ def hand_off(ticket: Ticket | int, *, to_team, by, note: str, assignee=None, req
             request=request,
             changes={"team": [str(from_team or ""), str(to_team)]},
             notes=note,
+            # Both names, so the card's timeline says where it went in the reader's language.
+            data={"to_team": [to_team.name_en, to_team.name_zh]},
         )
 
 

@@ -1,11 +1,31 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from .views import queues, tickets
 
 app_name = "service"
 
 # Each block belongs to one part of the app; keep them apart so they merge cleanly.
 
 # --- Queues, the ticket page and its operations, new ticket from a card (service/views/tickets.py, queues.py)
-ticket_urls: list = []
+ticket_urls: list = [
+    path("", queues.queue, name="queue"),
+    path("reassign/", queues.bulk_reassign, name="bulk_reassign"),
+    path("new/<int:customer_pk>/", tickets.new_ticket, name="new"),
+    path("<int:pk>/", tickets.ticket, name="ticket"),
+    path("<int:pk>/take/", tickets.take, name="take"),
+    path("<int:pk>/step/", tickets.step, name="step"),
+    path("<int:pk>/hand-off/", tickets.hand_off, name="hand_off"),
+    path("<int:pk>/start/", tickets.start, name="start"),
+    path("<int:pk>/wait/", tickets.wait, name="wait"),
+    path("<int:pk>/resume/", tickets.resume, name="resume"),
+    path("<int:pk>/resolve/", tickets.resolve, name="resolve"),
+    path("<int:pk>/close/", tickets.close, name="close"),
+    path("<int:pk>/reopen/", tickets.reopen, name="reopen"),
+    path("<int:pk>/cancel/", tickets.cancel, name="cancel"),
+    path("<int:pk>/assign/", tickets.assign, name="assign"),
+    path("<int:pk>/sla/", tickets.change_sla, name="change_sla"),
+    path("step/<int:pk>/attachment/", tickets.attachment, name="attachment"),
+]
 
 # --- Admin: categories, teams, SLA policies, the working calendar (service/views/settings.py) ---
 settings_urls: list = []

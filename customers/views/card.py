@@ -54,6 +54,7 @@ def card(request, pk: int):
         "timeline": describe(AuditEntry.objects.for_customer(customer.pk)[:TIMELINE_ENTRIES], unmasked=True),
         "timeline_cap": TIMELINE_ENTRIES,
         "card_panels": panels.panels_for(request, customer),  # what higher apps add (customers.panels)
+        "card_actions": panels.actions_for(request, customer),  # their links in the Actions menu
         "consents": _consents(request, customer),
     }
     return render(request, "customers/card.html", context)

@@ -1,0 +1,143 @@
+"""The ticket queues: which tickets a view (mine, my teams', unassigned, overdue, waiting, all) and
+the filters in the URL select, and in what order. Each view starts from an index of Ticket
+(service/models.py and migration 0003_desk_queue_indexes):
+
+- mine: ``ticket_assignee_status`` (assignee, status, created); team: ``ticket_team_status``;
+- unassigned: ``ticket_assignee_status`` with assignee IS NULL; waiting: ``ticket_status_created``;
+- overdue: the partial indexes of open tickets by their due times (one per clock, OR-ed by a bitmap);
+- all (Managers): ``ticket_created``, newest first.
+
+The search box takes a ticket number (S2026-000123, or its digits) or what the customer search box
+takes (customers/search.py); the customers it finds are bounded (``CUSTOMER_CAP``), so the tickets
+are read through ``ticket_customer_created``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from customers import search
+from customers.models import Customer
+
+from . import sla
+from .models import OPEN_STATUSES, Priority, Status, Ticket
+
+VIEWS = ("mine", "team", "unassigned", "overdue", "waiting", "all")
+MANAGER_VIEWS = ("all",)
+NOBODY = "nobody"
+CUSTOMER_CAP = 200  # customers a search may find; the tickets of more would not be one page's worth anyway
+ROW_RELATED = ("customer", "category", "team", "assignee")
+WORKING = (Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS)
+SORTS = {
+    "opened": ("created_at", "pk"),
+    "due": ("resolution_due", "pk"),
+    "number": ("number",),
+    "priority": ("priority_rank", "created_at", "pk"),
+}
+DEFAULT_SORT = "-opened"
+_NUMBER = re.compile(r"S?(\d{4})-(\d{1,6})", re.IGNORECASE)
+_DIGITS = re.compile(r"\d{1,6}")
+
+
+def views_for(user) -> tuple[str, ...]:
+    manager = user.has_perm("service.manage_tickets")
+    return tuple(view for view in VIEWS if manager or view not in MANAGER_VIEWS)
+
+
+def base(view: str, user, now: dt.datetime) -> QuerySet:
+    """The tickets of ``view`` for ``user`` (open ones, except for ``all``)."""
+    tickets = Ticket.objects.all()
+    if view == "mine":
+        return tickets.filter(assignee_id=user.pk, status__in=OPEN_STATUSES)
+    if view == "team":
+        return tickets.filter(team__in=user.teams.values("pk"), status__in=OPEN_STATUSES)
+    if view == "unassigned":
+        return tickets.filter(assignee__isnull=True, status__in=OPEN_STATUSES)
+    if view == "overdue":
+        return tickets.filter(sla.overdue_q(now))
+    if view == "waiting":
+        return tickets.filter(status=Status.WAITING)
+    return tickets
+
+
+def ticket_numbers(text: str, today: dt.date) -> list[str]:
+    """The ticket numbers ``text`` may mean: S2026-000123 as typed, or 123 in this year and the last two."""
+    text = text.strip()
+    found = _NUMBER.fullmatch(text)
+    if found:
+        return [f"S{found[1]}-{int(found[2]):06d}"]
+    if _DIGITS.fullmatch(text) and int(text):
+        return [f"S{year}-{int(text):06d}" for year in (today.year, today.year - 1, today.year - 2)]
+    return []
+
+
+def customer_ids(text: str) -> list[int]:
+    """The cards the customer search box finds for ``text``: its exact matches, then the others, bounded."""
+    terms = search.parse(text)
+    if terms is None:
+        return []
+    ids = list(Customer.objects.filter(terms.match).values_list("pk", flat=True)[:CUSTOMER_CAP])
+    if terms.exact is not None:
+        ids += list(Customer.objects.filter(terms.exact).values_list("pk", flat=True)[:CUSTOMER_CAP])
+    return sorted(set(ids))
+
+
+def matching(tickets: QuerySet, text: str) -> QuerySet:
+    numbers = ticket_numbers(text, timezone.localdate())
+    ids = customer_ids(text)
+    return tickets.filter(Q(number__in=numbers) | Q(customer_id__in=ids)) if numbers or ids else tickets.none()
+
+
+def filtered(tickets: QuerySet, filters: dict) -> QuerySet:
+    """``tickets`` narrowed by the queue's filters (cleaned by service.forms.QueueFilter)."""
+    for name, lookup in (("status", "status"), ("category", "category"), ("priority", "priority")):
+        if filters.get(name):
+            tickets = tickets.filter(**{lookup: filters[name]})
+    for name in ("team", "channel", "customer"):
+        if filters.get(name):
+            tickets = tickets.filter(**{name: filters[name]})
+    assignee = filters.get("assignee")
+    if assignee == NOBODY:
+        tickets = tickets.filter(assignee__isnull=True)
+    elif assignee:
+        tickets = tickets.filter(assignee_id=int(assignee))
+    zone = timezone.get_current_timezone()
+    if filters.get("opened_from"):
+        tickets = tickets.filter(created_at__gte=dt.datetime.combine(filters["opened_from"], dt.time(), zone))
+    if filters.get("opened_to"):
+        end = dt.datetime.combine(filters["opened_to"] + dt.timedelta(days=1), dt.time(), zone)
+        tickets = tickets.filter(created_at__lt=end)
+    if filters.get("q"):
+        tickets = matching(tickets, filters["q"])
+    return tickets
+
+
+def ordered(tickets: QuerySet, sort: str) -> QuerySet:
+    """Sorted by ``sort`` (opened, due, priority, number; a leading "-" for descending)."""
+    descending, key = sort.startswith("-"), sort.lstrip("-")
+    fields = SORTS.get(key) or SORTS["opened"]
+    if key == "priority":
+        ranks = [When(priority=value, then=Value(rank)) for rank, value in enumerate(Priority.values)]
+        tickets = tickets.annotate(priority_rank=Case(*ranks, default=Value(0), output_field=IntegerField()))
+    return tickets.order_by(*(f"-{f}" if descending else f for f in fields))
+
+
+def queue(view: str, user, filters: dict, now: dt.datetime | None = None) -> QuerySet:
+    """The rows of a queue page, ready to paginate."""
+    tickets = filtered(base(view, user, now or timezone.now()), filters)
+    return ordered(tickets, filters.get("o") or DEFAULT_SORT).select_related(*ROW_RELATED)
+
+
+def mark(rows, now: dt.datetime | None = None) -> list[Ticket]:
+    """Each row's due time (first response until responded, then resolution), overdue and paused flags."""
+    now = now or timezone.now()
+    rows = list(rows)
+    for ticket in rows:
+        ticket.due = ticket.first_response_due if ticket.first_response_at is None else ticket.resolution_due
+        ticket.is_overdue = sla.overdue(ticket, now)
+        ticket.is_paused = ticket.status == Status.WAITING
+    return rows
