@@ -16,6 +16,8 @@ from .models import Ticket
 
 WORK = "service.change_ticket"
 MANAGE = "service.manage_tickets"
+# The operations' refusal codes that mean "not yours to work": the page answers 403 with the message.
+NOT_YOURS = ("not_yours", "permission")
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.models import Team
 
-from . import queues
+from . import attachments, queues
 from .models import Category, Channel, Priority, Status, Step
 
 NOTE_ROWS = {"rows": 3}
@@ -147,6 +147,13 @@ class StepForm(forms.Form):
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/gif,image/webp,application/pdf"}),
     )
+
+    def clean_attachment(self):
+        """Checked by its content here too, so the refusal stands next to the field (the operation checks again)."""
+        upload = self.cleaned_data.get("attachment")
+        if upload:
+            attachments.check(upload)
+        return upload
 
 
 class HandOffForm(forms.Form):

@@ -51,21 +51,23 @@ def _page(request, ticket: Ticket, *, failed: str = "", form=None, errors=(), st
 
 
 def _act(request, pk: int, name: str):
-    """Run action ``name`` on the ticket; a refusal re-renders the page with the message (400)."""
+    """Run action ``name`` on the ticket; a refusal re-renders the page with the message: 400, or 403
+    when the ticket is not the user's to work (someone outside their team has it)."""
     action = actions.ACTIONS[name]
     ticket = get_object_or_404(Ticket, pk=pk)
     form = action.make_form(request.POST, request.FILES)
-    errors: list[str] = []
+    errors, status = [], 400
     if form is None or form.is_valid():
         try:
             action.run(ticket, request, form.cleaned_data if form is not None else {})
         except ValidationError as error:
             errors = actions.attach(form, error)
+            status = 403 if getattr(error, "code", None) in actions.NOT_YOURS else 400
         else:
             messages.success(request, action.done % {"number": ticket.number})
             return redirect("service:ticket", pk=ticket.pk)
     ticket = get_object_or_404(Ticket.objects.select_related(*PAGE_RELATED), pk=pk)
-    return _page(request, ticket, failed=name, form=form, errors=errors, status=400)
+    return _page(request, ticket, failed=name, form=form, errors=errors, status=status)
 
 
 @require_POST

@@ -146,7 +146,7 @@ def test_staff_may_read_but_not_work_a_ticket_someone_outside_their_team_has(des
     html = page(client, ticket)
     assert "fixer has this ticket" in html and ">Add step</button>" not in html
     response = post(client, "step", ticket, {"step-kind": "work", "step-content": "我来看看"})
-    assert response.status_code == 400
+    assert response.status_code == 403  # not theirs to work: forbidden, with the reason on the page
     assert "fixer has this ticket; ask them or a Manager." in response.content.decode()
     assert not ticket.steps.filter(kind=Step.Kind.WORK).exists()
 
