@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm.formatting import in_language
 from crm.models import Team
@@ -43,7 +44,7 @@ class Status(models.TextChoices):
     IN_PROGRESS = "in_progress", _("In progress")
     WAITING = "waiting", _("Waiting for customer")
     RESOLVED = "resolved", _("Resolved")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("ticket status", "Closed")  # not the card's "Closed" (已销卡)
     CANCELLED = "cancelled", _("Cancelled")
 
 

@@ -30,5 +30,9 @@ def extend(world) -> None:
     world.resolved_ticket = ticket(team=world.desk_team, assignee=staff)
     operations.resolve(world.resolved_ticket, by=staff, note="已修好")
     world.attachment_step = operations.add_step(
-        ticket(team=world.desk_team), by=manager, kind="work", content="照片", attachment=SimpleUploadedFile("p.png", PNG)
+        ticket(team=world.desk_team),
+        by=manager,
+        kind="work",
+        content="照片",
+        attachment=SimpleUploadedFile("p.png", PNG),
     )
