@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db
 
 # Words that are the same in Chinese: names of formats, encodings, units and products, and "English" in
 # the language menu.
-ALLOWED = frozenset({"CSV", "Excel", "ID", "IP", "MB", "GBK", "UTF", "VIP", "xlsx", "csv", "English", "CRM"})
+ALLOWED = frozenset({"CSV", "Excel", "ID", "IP", "MB", "GBK", "UTF", "VIP", "xlsx", "csv", "English", "CRM", "PDF"})
 # Words a page quotes as what a file may hold (the import of past closures reads close, void, archive).
 _ACTION_CODES = frozenset({"close", "void", "archive"})
 # The placeholders a message template is written with ({name}, {settlement}), listed on its page.
@@ -66,6 +66,9 @@ DATA_FIELDS = {
     # What a mail server answered (a failed message's last error) and what callers typed.
     "followups.Followup": ("last_error", "note", "address"),
     "followups.Answer": ("other_reason", "come_back"),
+    # What was typed on a ticket and the file names of its attachments.
+    "service.Ticket": ("subject", "need"),
+    "service.Step": ("content", "result", "attachment_name"),
 }
 
 _SKIPPED = {"script", "style", "template"}
