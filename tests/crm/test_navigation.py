@@ -20,13 +20,14 @@ def labels(user) -> list[str]:
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        ("Staff", ["Customers", "New customer", "Follow-ups"]),
-        ("Manager", ["Customers", "New customer", "Follow-ups", "Closure analytics", "Approvals", "Audit log"]),
+        ("Staff", ["Customers", "New customer", "Tickets", "Follow-ups"]),
+        ("Manager", ["Customers", "New customer", "Tickets", "Follow-ups", "Closure analytics", "Approvals", "Audit log"]),
         (
             "Admin",
             [
                 "Customers",
                 "New customer",
+                "Tickets",
                 "Follow-ups",
                 "Closure analytics",
                 "Approvals",
@@ -59,4 +60,4 @@ def test_every_entry_links_to_its_page_and_names_a_real_permission():
 
 def test_the_entries_are_translated():
     with translation.override("zh-hans"):
-        assert labels(UserFactory(role="Staff")) == ["客户", "新建客户", "跟进"]
+        assert labels(UserFactory(role="Staff")) == ["客户", "新建客户", "处理单", "跟进"]

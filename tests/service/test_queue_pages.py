@@ -104,7 +104,7 @@ def test_opened_dates_filter_in_the_local_calendar(desk, complaint):
 
 
 def test_bad_filter_values_are_ignored_never_a_500(desk, tickets):
-    html = queue(desk["manager"], "view=nonsense&opened_from=yesterday&team=abc&assignee=999999&o=drop&page=x")
+    html = queue(desk["agent"], "view=nonsense&opened_from=yesterday&team=abc&assignee=999999&o=drop&page=x")
     assert set(numbers_in(html, tickets.values())) == {tickets[k].number for k in ("mine", "overdue", "waiting")}
 
 
