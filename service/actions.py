@@ -61,7 +61,7 @@ ACTIONS = {
             "hand_off",
             HandOffForm,
             lambda t, r, d: operations.hand_off(
-                t, to_team=d["to_team"], assignee=d["assignee"], note=d["note"], by=r.user, request=r
+                t, to_team=d["team"], assignee=d["assignee"], note=d["note"], by=r.user, request=r
             ),
             _("Ticket %(number)s handed over."),
         ),

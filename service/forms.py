@@ -157,7 +157,7 @@ class StepForm(forms.Form):
 
 
 class HandOffForm(forms.Form):
-    to_team = TeamChoice(label=_("Hand to team"), queryset=_teams())
+    team = TeamChoice(label=_("Hand to team"), queryset=_teams())
     assignee = UserChoice(label=_("Assignee in that team (optional)"), queryset=_users(), required=False)
     note = forms.CharField(label=_("Note for the team"), required=False, widget=forms.Textarea(attrs=NOTE_ROWS))
 

@@ -50,7 +50,7 @@ ROUTES = [
     _post("take", EVERYONE, "unassigned_ticket"),
     _post("step", EVERYONE, "ticket", lambda w: {"step-kind": "work", "step-content": "上门"}),
     _post("step", MANAGERS, "others_ticket", lambda w: {"step-kind": "work", "step-content": "上门"}),
-    _post("hand_off", EVERYONE, "ticket", lambda w: {"hand_off-to_team": w.other_team.pk, "hand_off-note": "转售后"}),
+    _post("hand_off", EVERYONE, "ticket", lambda w: {"hand_off-team": w.other_team.pk, "hand_off-note": "转售后"}),
     _post("start", EVERYONE, "ticket"),
     _post("wait", EVERYONE, "ticket", lambda w: {"wait-note": "等照片"}),
     _post("resume", EVERYONE, "waiting_ticket", lambda w: {"resume-note": ""}),

@@ -21,7 +21,10 @@ def labels(user) -> list[str]:
     ("role", "expected"),
     [
         ("Staff", ["Customers", "New customer", "Tickets", "Follow-ups"]),
-        ("Manager", ["Customers", "New customer", "Tickets", "Follow-ups", "Closure analytics", "Approvals", "Audit log"]),
+        (
+            "Manager",
+            ["Customers", "New customer", "Tickets", "Follow-ups", "Closure analytics", "Approvals", "Audit log"],
+        ),
         (
             "Admin",
             [

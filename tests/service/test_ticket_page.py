@@ -83,7 +83,7 @@ def test_internal_notes_and_replies_read_differently_on_the_timeline(desk, compl
 
 def test_a_hand_off_shows_from_which_team_to_which_with_its_note(desk, complaint):
     ticket = open_ticket(desk, complaint, assignee=desk["agent"])
-    data = {"hand_off-to_team": desk["after_sales"].pk, "hand_off-note": "需要售后上门"}
+    data = {"hand_off-team": desk["after_sales"].pk, "hand_off-note": "需要售后上门"}
     assert post(client_for(desk["agent"]), "hand_off", ticket, data).status_code == 302
     ticket.refresh_from_db()
     assert ticket.team == desk["after_sales"] and ticket.assignee is None and ticket.status == Status.NEW
@@ -94,7 +94,7 @@ def test_a_hand_off_shows_from_which_team_to_which_with_its_note(desk, complaint
 
 def test_a_hand_off_without_a_note_is_refused_next_to_the_note_with_a_400(desk, complaint):
     ticket = open_ticket(desk, complaint, assignee=desk["agent"])
-    response = post(client_for(desk["agent"]), "hand_off", ticket, {"hand_off-to_team": desk["after_sales"].pk})
+    response = post(client_for(desk["agent"]), "hand_off", ticket, {"hand_off-team": desk["after_sales"].pk})
     assert response.status_code == 400
     html = response.content.decode()
     assert 'id="id_hand_off-note_error"' in html and "Say why the ticket is handed over." in html
@@ -240,3 +240,11 @@ def test_retired_categories_are_not_offered(desk, complaint):
     html = client_for(desk["agent"]).get(reverse("service:new", args=[desk["card"].pk])).content.decode()
     assert f'<option value="{complaint.pk}">{complaint.label}</option>' not in html
     assert "Repair</option>" in html
+
+
+def test_handing_to_the_team_that_has_it_is_refused_next_to_the_team(desk, complaint):
+    ticket = open_ticket(desk, complaint, team=desk["desk"], assignee=desk["agent"])
+    data = {"hand_off-team": desk["desk"].pk, "hand_off-note": "转"}
+    response = post(client_for(desk["agent"]), "hand_off", ticket, data)
+    assert response.status_code == 400
+    assert 'id="id_hand_off-team_error"' in response.content.decode()
