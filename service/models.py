@@ -13,7 +13,7 @@ import datetime as dt
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -230,6 +230,34 @@ class Ticket(models.Model):
                 fields=["first_response_due"],
                 condition=Q(first_response_at__isnull=True, status__in=["new", "assigned", "in_progress"]),
                 name="ticket_response_due_open",
+            ),
+            # The team and unassigned queues, newest first, straight from the index: with the open
+            # statuses as an IN list, ticket_team_status cannot give them in order, and the planner
+            # walked every ticket newest first to find a small team's (0.5 s at 400,000 tickets).
+            models.Index(
+                fields=["team", "-created_at", "-id"],
+                condition=Q(status__in=["new", "assigned", "in_progress", "waiting"]),
+                name="ticket_team_open",
+            ),
+            models.Index(
+                fields=["-created_at", "-id"],
+                condition=Q(assignee__isnull=True, status__in=["new", "assigned", "in_progress", "waiting"]),
+                name="ticket_unassigned_open",
+            ),
+            # The queues' sorts over all tickets (Managers' "all" view): by due time, by priority.
+            models.Index(fields=["resolution_due", "id"], name="ticket_due"),
+            models.Index(
+                Case(
+                    When(priority="low", then=Value(0)),
+                    When(priority="normal", then=Value(1)),
+                    When(priority="high", then=Value(2)),
+                    When(priority="urgent", then=Value(3)),
+                    default=Value(0),
+                    output_field=models.IntegerField(),
+                ),
+                F("created_at"),
+                F("id"),
+                name="ticket_priority_rank",
             ),
         ]
 
