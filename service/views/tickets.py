@@ -33,6 +33,11 @@ def _page(request, ticket: Ticket, *, failed: str = "", form=None, errors=(), st
     team_ids = set(request.user.teams.values_list("pk", flat=True))
     shown = actions.shown(request.user, ticket, team_ids)
     forms = {name: (form if name == failed else action.make_form()) for name, action in actions.ACTIONS.items()}
+    if failed != "change_sla":  # the SLA form starts from the ticket's targets
+        forms["change_sla"].initial = {
+            "first_response_minutes": ticket.first_response_minutes,
+            "resolution_minutes": ticket.resolution_minutes,
+        }
     now = timezone.now()
     context = {
         "ticket": ticket,
