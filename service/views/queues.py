@@ -15,7 +15,7 @@ from crm.permissions import require
 
 from .. import operations, queues
 from ..forms import VIEW_LABELS, BulkReassignForm, QueueFilter
-from ..models import Ticket
+from ..models import OPEN_STATUSES, Ticket
 
 PER_PAGE = 25
 
@@ -52,7 +52,7 @@ def bulk_reassign(request):
             form.cleaned_data["ids"], to=form.cleaned_data["to"], by=request.user, note=form.cleaned_data["note"]
         )
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        messages.error(request, _refusal(form.cleaned_data["ids"], error))
     except Ticket.DoesNotExist:
         messages.error(request, _("One of the ticked tickets no longer exists; nothing was reassigned."))
     else:
@@ -60,6 +60,18 @@ def bulk_reassign(request):
             request, ngettext("%(n)s ticket reassigned.", "%(n)s tickets reassigned.", moved) % {"n": moved}
         )
     return redirect(_back(request))
+
+
+def _refusal(ids, error: ValidationError) -> str:
+    """The operation's refusal, naming the ticked tickets that are no longer open (the usual cause)."""
+    done = list(Ticket.objects.filter(pk__in=ids).exclude(status__in=OPEN_STATUSES).values_list("number", flat=True))
+    words = " ".join(error.messages)
+    if not done:
+        return words
+    return _("%(numbers)s: %(refusal)s Nothing was reassigned.") % {
+        "numbers": ", ".join(sorted(done)),
+        "refusal": words,
+    }
 
 
 def _back(request) -> str:

@@ -166,7 +166,7 @@ def test_a_refused_ticket_leaves_every_ticked_ticket_as_it_was(desk):
     assert response.status_code == 302
     assert Ticket.objects.filter(assignee__isnull=False).count() == 0
     html = client.get(response["Location"]).content.decode()
-    assert "it cannot be assigned" in html
+    assert f"{closed.number}: This ticket is closed: it cannot be assigned. Reopen it first. Nothing was reassigned." in html
 
 
 def test_staff_have_no_bulk_reassignment(desk, tickets):
