@@ -166,7 +166,10 @@ def test_a_refused_ticket_leaves_every_ticked_ticket_as_it_was(desk):
     assert response.status_code == 302
     assert Ticket.objects.filter(assignee__isnull=False).count() == 0
     html = client.get(response["Location"]).content.decode()
-    assert f"{closed.number}: This ticket is closed: it cannot be assigned. Reopen it first. Nothing was reassigned." in html
+    assert (
+        f"{closed.number}: This ticket is closed: it cannot be assigned. Reopen it first. Nothing was reassigned."
+        in html
+    )
 
 
 def test_staff_have_no_bulk_reassignment(desk, tickets):
@@ -191,3 +194,10 @@ def test_a_ticket_opened_through_the_operation_shows_its_first_response_due_time
     from django.utils import formats
 
     assert formats.date_format(timezone.localtime(ticket.first_response_due), "DATETIME_FORMAT") in row
+
+
+def test_staff_filter_by_their_own_teams_and_managers_by_any(desk):
+    staff_filter = queue(desk["agent"]).split('id="id_team"')[1].split("</select>")[0]
+    assert "Service desk" in staff_filter and "After-sales" not in staff_filter
+    manager_filter = queue(desk["manager"]).split('id="id_team"')[1].split("</select>")[0]
+    assert "Service desk" in manager_filter and "After-sales" in manager_filter
