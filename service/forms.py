@@ -8,7 +8,9 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from crm import widgets as fast
 from crm.models import Team
+from crm.widgets import FastModelChoiceField
 
 from . import attachments, queues
 from .models import Category, Channel, Priority, Status, Step
@@ -16,17 +18,17 @@ from .models import Category, Channel, Priority, Status, Step
 NOTE_ROWS = {"rows": 3}
 
 
-class CategoryChoice(forms.ModelChoiceField):
+class CategoryChoice(FastModelChoiceField):
     def label_from_instance(self, obj) -> str:
         return obj.label
 
 
-class TeamChoice(forms.ModelChoiceField):
+class TeamChoice(FastModelChoiceField):
     def label_from_instance(self, obj) -> str:
         return obj.label
 
 
-class UserChoice(forms.ModelChoiceField):
+class UserChoice(FastModelChoiceField):
     def label_from_instance(self, obj) -> str:
         return obj.get_full_name() or obj.get_username()
 
@@ -54,21 +56,25 @@ SORT_CHOICES = [
 class QueueFilter(forms.Form):
     """The queue's view, filters, sort and search: all in the URL (GET)."""
 
-    view = forms.ChoiceField(label=_("Queue"), required=False)
-    q = forms.CharField(label=_("Ticket number or customer"), required=False, max_length=100)
-    status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("Any"))] + Status.choices)
+    view = forms.ChoiceField(widget=fast.Select, label=_("Queue"), required=False)
+    q = forms.CharField(label=_("Ticket number or customer"), required=False, max_length=100, widget=fast.TextInput)
+    status = forms.ChoiceField(
+        widget=fast.Select, label=_("Status"), required=False, choices=[("", _("Any"))] + Status.choices
+    )
     category = CategoryChoice(
         label=_("Category"), required=False, queryset=Category.objects.all(), empty_label=_("Any")
     )
-    priority = forms.ChoiceField(label=_("Priority"), required=False, choices=[("", _("Any"))] + Priority.choices)
-    team = TeamChoice(label=_("Team"), required=False, queryset=_teams(), empty_label=_("Any"))
-    assignee = forms.ChoiceField(label=_("Assignee"), required=False)
-    channel = forms.ChoiceField(label=_("Channel"), required=False, choices=[("", _("Any"))] + Channel.choices)
-    opened_from = forms.DateField(
-        label=_("Opened from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    priority = forms.ChoiceField(
+        widget=fast.Select, label=_("Priority"), required=False, choices=[("", _("Any"))] + Priority.choices
     )
-    opened_to = forms.DateField(label=_("Opened until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    o = forms.ChoiceField(label=_("Sort"), required=False, choices=SORT_CHOICES)
+    team = TeamChoice(label=_("Team"), required=False, queryset=_teams(), empty_label=_("Any"))
+    assignee = forms.ChoiceField(widget=fast.Select, label=_("Assignee"), required=False)
+    channel = forms.ChoiceField(
+        widget=fast.Select, label=_("Channel"), required=False, choices=[("", _("Any"))] + Channel.choices
+    )
+    opened_from = forms.DateField(label=_("Opened from"), required=False, widget=fast.DateInput(attrs={"type": "date"}))
+    opened_to = forms.DateField(label=_("Opened until"), required=False, widget=fast.DateInput(attrs={"type": "date"}))
+    o = forms.ChoiceField(widget=fast.Select, label=_("Sort"), required=False, choices=SORT_CHOICES)
     customer = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, data, *, user, **kwargs):
@@ -118,14 +124,17 @@ class NewTicketForm(forms.Form):
         label=_("The customer's need, in their words"), required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
     category = CategoryChoice(label=_("Category"), queryset=Category.objects.filter(active=True))
-    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
-    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices, initial=Priority.NORMAL)
+    channel = forms.ChoiceField(widget=fast.Select, label=_("Channel"), choices=Channel.choices)
+    priority = forms.ChoiceField(
+        widget=fast.Select, label=_("Priority"), choices=Priority.choices, initial=Priority.NORMAL
+    )
     team = TeamChoice(label=_("Team"), queryset=_teams(), required=False, empty_label=_("No team yet"))
     assignee = UserChoice(label=_("Assignee"), queryset=_users(), required=False, empty_label=_("Nobody yet"))
 
 
 class StepForm(forms.Form):
     kind = forms.ChoiceField(
+        widget=fast.Select,
         label=_("Kind of step"),
         choices=[
             (Step.Kind.WORK, _("Work done")),
