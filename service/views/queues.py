@@ -16,6 +16,7 @@ from crm.permissions import require
 from .. import operations, queues
 from ..forms import VIEW_LABELS, BulkReassignForm, QueueFilter
 from ..models import OPEN_STATUSES, Ticket
+from ..rows import ticket_rows
 
 PER_PAGE = 25
 
@@ -28,13 +29,16 @@ def queue(request):
     view = filters.chosen_view()
     page_obj = page_of(request, queues.queue(view, request.user, filters.cleaned_data), per_page=PER_PAGE)
     views = [(name, label) for name, label in VIEW_LABELS if name in dict(filters.fields["view"].choices)]
+    manager = request.user.has_perm("service.manage_tickets")
+    rows = queues.mark(page_obj.object_list)
     context = {
         "filters": filters,
         "view": view,
         "views": views,
         "page_obj": page_obj,
-        "rows": queues.mark(page_obj.object_list),
-        "bulk_form": BulkReassignForm() if request.user.has_perm("service.manage_tickets") else None,
+        "rows": rows,
+        "rows_html": ticket_rows(rows, select=manager),
+        "bulk_form": BulkReassignForm() if manager else None,
     }
     return render(request, "service/queue.html", context)
 
