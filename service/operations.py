@@ -323,11 +323,13 @@ def hand_off(ticket: Ticket | int, *, to_team, by, note: str, assignee=None, req
         )
 
 
-def _transition(ticket, operation: str, *, by, note: str = "", request=None, manage_only=False, change=None):
+def _transition(ticket, operation: str, *, by, note: str = "", request=None, change=None, anyones=False):
+    """One status change by the table; ``anyones``: the caller's own rules allowed it on any ticket."""
     with transaction.atomic():
         ticket = _locked(ticket)
         states.check(operation, ticket.status)
-        _may_work(by, ticket)
+        if not anyones:
+            _may_work(by, ticket)
         before = tally.snapshot(ticket)
         old_status = ticket.status
         now = _now()
@@ -399,15 +401,16 @@ def reopen(ticket, *, by, note: str, request=None) -> Ticket:
     return _transition(ticket, "reopen", by=by, note=note, request=request, change=again)
 
 
-def cancel(ticket, *, by, note: str, request=None) -> Ticket:
-    """Cancelled with a note (opened by mistake, a duplicate, the card closed): kept, not counted as resolved."""
+def cancel(ticket, *, by, note: str, request=None, on_erasure: bool = False) -> Ticket:
+    """Cancelled with a note (opened by mistake, a duplicate, the card closed): kept, not counted as
+    resolved. ``on_erasure``: the card's erasure cancels every open ticket, whoever has it."""
     note = _note_required(note, _("Say why the ticket is cancelled."))
 
     def cancelling(t, now):
         t.paused_since = None
         t.closed_at = now
 
-    return _transition(ticket, "cancel", by=by, note=note, request=request, change=cancelling)
+    return _transition(ticket, "cancel", by=by, note=note, request=request, change=cancelling, anyones=on_erasure)
 
 
 def change_sla(ticket, *, by, first_response_minutes: int, resolution_minutes: int, note: str, request=None) -> Ticket:
