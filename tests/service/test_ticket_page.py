@@ -97,7 +97,7 @@ def test_a_hand_off_without_a_note_is_refused_next_to_the_note_with_a_400(desk, 
     response = post(client_for(desk["agent"]), "hand_off", ticket, {"hand_off-team": desk["after_sales"].pk})
     assert response.status_code == 400
     html = response.content.decode()
-    assert 'id="id_hand_off-note_error"' in html and "Say why the ticket is handed over." in html
+    assert 'id="id_hand_off-note_error"' in html and "Say what the other team should know." in html
     ticket.refresh_from_db()
     assert ticket.team == desk["desk"] and not ticket.steps.filter(kind=Step.Kind.HANDOFF).exists()
 
@@ -167,7 +167,7 @@ def test_managers_assign_and_change_the_sla_with_a_note(desk, complaint):
     assert post(client, "assign", ticket, {"assign-to": desk["fixer"].pk, "assign-note": "售后处理"}).status_code == 302
     data = {"change_sla-first_response_minutes": "30", "change_sla-resolution_minutes": "600", "change_sla-note": ""}
     response = post(client, "change_sla", ticket, data)
-    assert response.status_code == 400 and "Say why the ticket is given a new SLA." in response.content.decode()
+    assert response.status_code == 400 and "Say why this ticket gets another SLA." in response.content.decode()
     data["change_sla-note"] = "VIP 客户"
     assert post(client, "change_sla", ticket, data).status_code == 302
     ticket.refresh_from_db()
