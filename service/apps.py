@@ -6,3 +6,10 @@ class ServiceConfig(AppConfig):
     name = "service"
     verbose_name = _("Service records")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from customers import merge
+
+        from . import moves
+
+        merge.register_mover(moves.merge_mover)

@@ -9,6 +9,11 @@ or SLA. Views, imports, the closure flow and commands all call these.
     hand_off(ticket, *, to_team, by, note, assignee=None)   # 协同办公: to another team, with a note
     start / wait_for_customer / resume / resolve / close / reopen / cancel (ticket, *, by, note=...)
     change_sla(ticket, *, by, first_response_minutes, resolution_minutes, note)   # Managers
+    move_tickets(from_customer, to_customer, *, by, note) -> int   # a duplicate card's tickets to the survivor
+
+``resolve`` and ``cancel`` take ``on_closure=True`` when the closure flow settles a closing card's
+open tickets: the closer may then resolve or cancel a ticket that is someone else's (closing the
+card is the authority; closures/operations.py checked the closer's permission under the card lock).
 
 Each runs in one transaction, locks the ticket row and re-reads it, checks the state machine
 (service/states.py) and its own rules against the locked row, raises a ValidationError a user can
@@ -32,6 +37,7 @@ from customers.models import Customer
 from . import attachments, sla, states, tally
 from .calendar import Calendar, current
 from .models import Status, Step, Ticket, TicketNumber
+from .moves import move_tickets  # noqa: F401  (one of the operations, kept in its own module)
 
 MANAGE = "service.manage_tickets"
 WORK = "service.change_ticket"
@@ -323,11 +329,14 @@ def hand_off(ticket: Ticket | int, *, to_team, by, note: str, assignee=None, req
         )
 
 
-def _transition(ticket, operation: str, *, by, note: str = "", request=None, manage_only=False, change=None):
+def _transition(
+    ticket, operation: str, *, by, note: str = "", request=None, manage_only=False, change=None, on_closure=False
+):
     with transaction.atomic():
         ticket = _locked(ticket)
         states.check(operation, ticket.status)
-        _may_work(by, ticket)
+        if not on_closure:
+            _may_work(by, ticket)
         before = tally.snapshot(ticket)
         old_status = ticket.status
         now = _now()
@@ -372,11 +381,18 @@ def resume(ticket, *, by, note: str = "", request=None) -> Ticket:
     )
 
 
-def resolve(ticket, *, by, note: str, request=None) -> Ticket:
-    """Resolved, with what solved it; the SLA's targets are judged now."""
+def resolve(ticket, *, by, note: str, request=None, on_closure: bool = False) -> Ticket:
+    """Resolved, with what solved it; the SLA's targets are judged now. ``on_closure``: the card is
+    being closed and its closer settles the ticket (see the module's docstring)."""
     note = _note_required(note, _("resolved"))
     return _transition(
-        ticket, "resolve", by=by, note=note, request=request, change=lambda t, now: sla.resolved(t, current(), now)
+        ticket,
+        "resolve",
+        by=by,
+        note=note,
+        request=request,
+        change=lambda t, now: sla.resolved(t, current(), now),
+        on_closure=on_closure,
     )
 
 
@@ -399,7 +415,7 @@ def reopen(ticket, *, by, note: str, request=None) -> Ticket:
     return _transition(ticket, "reopen", by=by, note=note, request=request, change=again)
 
 
-def cancel(ticket, *, by, note: str, request=None) -> Ticket:
+def cancel(ticket, *, by, note: str, request=None, on_closure: bool = False) -> Ticket:
     """Cancelled with a note (opened by mistake, a duplicate, the card closed): kept, not counted as resolved."""
     note = _note_required(note, _("cancelled"))
 
@@ -407,7 +423,7 @@ def cancel(ticket, *, by, note: str, request=None) -> Ticket:
         t.paused_since = None
         t.closed_at = now
 
-    return _transition(ticket, "cancel", by=by, note=note, request=request, change=cancelling)
+    return _transition(ticket, "cancel", by=by, note=note, request=request, change=cancelling, on_closure=on_closure)
 
 
 def change_sla(ticket, *, by, first_response_minutes: int, resolution_minutes: int, note: str, request=None) -> Ticket:
