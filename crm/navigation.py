@@ -23,6 +23,7 @@ MENU = [
     ("crm.view_auditentry", "closures:audit", _("Audit log")),
     ("closures.change_closurereason", "closures:reason_list", _("Reasons")),
     ("followups.change_followuppolicy", "followups:policy", _("Follow-up policy")),
+    ("service.configure_service", "service:settings", _("Service settings")),
     ("customers.import_customers", "customers:import", _("Import")),
     ("customers.import_customers", "closures:import", _("Import past closures")),
     ("customers.view_importbatch", "customers:import_batches", _("Import batches")),

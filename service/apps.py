@@ -10,6 +10,7 @@ class ServiceConfig(AppConfig):
     def ready(self) -> None:
         from customers import merge
 
-        from . import moves
+        from . import configure_history, moves
 
         merge.register_mover(moves.merge_mover)
+        configure_history.register()
