@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import settings
+from .views import settings, transfer
 
 app_name = "service"
 
@@ -24,6 +24,12 @@ settings_urls: list = [
 ]
 
 # --- Import of historical tickets, export of a queue (service/views/transfer.py) ---------------
-transfer_urls: list = []
+transfer_urls: list = [
+    path("export/", transfer.export, name="export"),
+    path("import/", transfer.import_upload, name="import"),
+    path("import/confirm/", transfer.import_confirm, name="import_confirm"),
+    path("import/<str:upload_id>/marked.xlsx", transfer.import_marked, name="import_marked"),
+    path("import/template.<str:fmt>", transfer.import_template, name="import_template"),
+]
 
 urlpatterns = ticket_urls + settings_urls + transfer_urls
