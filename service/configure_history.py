@@ -1,6 +1,7 @@
 """What the audit trail needs from service to show its settings' changes and ticket moves in the
 reader's language: the actions' titles and the fields' labels. Registered in ServiceConfig.ready()."""
 
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm import audit_display
@@ -25,8 +26,27 @@ LABELS = {
 }
 
 
+def _tickets(value, _loaded) -> str:
+    """``data["tickets"]``: the numbers moved between cards, or what a closure did with the card's open tickets."""
+    if isinstance(value, list):
+        return _("Tickets: %(numbers)s") % {"numbers": ", ".join(str(v) for v in value[:20])}
+    if not isinstance(value, dict):
+        return ""
+    numbers = ", ".join(str(v) for v in (value.get("numbers") or [])[:20])
+    words = {
+        "resolve": _("Open tickets resolved: %(numbers)s"),
+        "cancel": _("Open tickets cancelled: %(numbers)s"),
+        "keep": _("Open tickets kept open: %(numbers)s"),
+    }
+    choice = value.get("choice")
+    if choice == "move":
+        return _("%(count)s tickets moved to card %(card)s") % {"count": value.get("count"), "card": value.get("to")}
+    return words[choice] % {"numbers": numbers} if choice in words else ""
+
+
 def register() -> None:
     ACTION_LABELS.update(LABELS)
+    audit_display.register_detail("tickets", _tickets)
     audit_display.register_fields(
         {
             "key": gettext_lazy("Key"),

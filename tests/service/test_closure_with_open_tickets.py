@@ -6,6 +6,7 @@ import pytest
 from closures import bulk, operations
 from closures.models import ClosureRequest, ClosureSettings
 from closures.rules import ClosureChoice
+from crm.audit_display import describe
 from crm.models import AuditEntry
 from customers import merge
 from customers.models import Customer
@@ -219,3 +220,13 @@ def test_a_request_and_its_approval_keep_the_tickets_open_and_the_closure_lists_
     assert set(Ticket.objects.filter(pk__in=[mine.pk, theirs.pk]).values_list("status", flat=True)) == {"assigned"}
     kept = AuditEntry.objects.get(action="closure.close").data["tickets"]
     assert kept["choice"] == "keep" and kept["numbers"] == [mine.number, theirs.number]
+
+
+def test_the_cards_history_says_what_happened_to_the_tickets(client, card_with_tickets):
+    card, mine, theirs, _done = card_with_tickets
+    client.force_login(UserFactory(username="closer", role="Staff"))
+    token = token_of(preview(client, card, "close", reason=reason("service")))
+    confirm(client, card, "close", token, open_tickets="cancel", tickets_note="Gone")
+
+    shown = describe(AuditEntry.objects.filter(action="closure.close"), unmasked=True)[0]
+    assert f"Open tickets cancelled: {mine.number}, {theirs.number}" in shown.details
