@@ -1,6 +1,8 @@
 """Closing a card that has open tickets: the impact page lists them and asks what happens to them;
 voiding a duplicate (and merging it) moves every ticket to the surviving card."""
 
+import time
+
 import pytest
 
 from closures import bulk, operations
@@ -230,3 +232,44 @@ def test_the_cards_history_says_what_happened_to_the_tickets(client, card_with_t
 
     shown = describe(AuditEntry.objects.filter(action="closure.close"), unmasked=True)[0]
     assert f"Open tickets cancelled: {mine.number}, {theirs.number}" in shown.details
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_ticket_opened_while_the_closure_is_confirmed_is_never_missed(complaint, desk, monkeypatch):
+    """open_ticket locks the card row: it waits for the confirmation, or the confirmation finds it and refuses."""
+    from closures import rules
+    from closures.models import Closure
+    from tests.concurrency import run_together
+
+    card, agent = desk["card"], desk["agent"]
+    first = tickets.open_ticket(
+        card, by=agent, subject="First", category=complaint, channel="phone", priority="normal", assignee=agent
+    )
+    closer = UserFactory(username="closer", role="Staff")
+    choice = ClosureChoice("close", reason("service"), tickets="resolve", tickets_note="Bye", tickets_seen=(first.pk,))
+    original = rules.refuse_replay
+
+    def slow(nonce):  # the confirmation holds the card's lock a little longer
+        time.sleep(0.3)
+        return original(nonce)
+
+    monkeypatch.setattr(rules, "refuse_replay", slow)
+
+    results = run_together(
+        lambda: operations.close_customer(card.pk, choice, by=closer),
+        lambda: tickets.open_ticket(
+            card.pk, by=agent, subject="Second", category=complaint, channel="phone", priority="normal"
+        ),
+    )
+
+    second = Ticket.objects.get(subject="Second")
+    card.refresh_from_db()
+    first.refresh_from_db()
+    if isinstance(results[0], Exception):  # the ticket came first: the confirmation saw it and refused
+        assert "The card's open tickets changed; look again." in results[0].messages
+        assert card.status == Customer.Status.ACTIVE and first.status == Status.ASSIGNED
+    else:  # the closure came first: it settled what it had seen, the ticket opened after it
+        assert card.status == Customer.Status.CLOSED and first.status == Status.RESOLVED
+        assert second.status == Status.NEW
+        assert second.created_at >= Closure.objects.get(customer=card).performed_at
