@@ -54,6 +54,11 @@ def open_ids(customer) -> tuple[int, ...]:
     )
 
 
+def count_all(customer) -> int:
+    """How many tickets the card has, open or not (all of them move with a duplicate)."""
+    return Ticket.objects.filter(customer_id=getattr(customer, "pk", customer)).count()
+
+
 def listed(ids) -> list[Ticket]:
     """The tickets the impact page lists (number, subject, status, assignee)."""
     return list(Ticket.objects.filter(pk__in=list(ids)).select_related("assignee").order_by("pk"))

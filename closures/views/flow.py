@@ -98,6 +98,7 @@ def _confirm_page(request, customer: Customer, preview: tokens.Preview, form):
         "needs_approval": action != Action.ERASE and operations.approval_needed(customer, request.user),
         "open_closure": Closure.objects.open().filter(customer=customer).select_related("reason").first(),
         "open_tickets": tickets.listed(preview.open_tickets) if action != Action.ERASE else [],
+        "moving_tickets": tickets.count_all(customer) if duplicate_of else 0,
         "form": form,
     }
     return render(request, "closures/closure_confirm.html", context)

@@ -273,3 +273,30 @@ def test_a_ticket_opened_while_the_closure_is_confirmed_is_never_missed(complain
         assert card.status == Customer.Status.CLOSED and first.status == Status.RESOLVED
         assert second.status == Status.NEW
         assert second.created_at >= Closure.objects.get(customer=card).performed_at
+
+
+def test_the_duplicates_preview_says_its_tickets_move(client, card_with_tickets, manager_user, desk):
+    dup = card_with_tickets[0]
+    survivor = CustomerFactory(customer_no="C000996")
+    client.force_login(manager_user)
+
+    page = preview(client, dup, "void", reason=reason("duplicate"), duplicate_of="C000996")
+
+    html = page.content.decode()
+    assert "Every ticket of this record, open or finished, moves to card C000996." in html
+    assert "open_tickets" not in page.context["form"].fields
+    confirm(client, dup, "void", token_of(page))
+    assert Ticket.objects.filter(customer=survivor).count() == 3
+
+
+def test_a_duplicate_with_only_finished_tickets_says_they_move_too(client, desk, complaint, manager_user):
+    dup, survivor = CustomerFactory(), CustomerFactory(customer_no="C000995")
+    done = tickets.open_ticket(
+        dup, by=desk["agent"], subject="Asked", category=complaint, channel="web", priority="low"
+    )
+    tickets.resolve(done, by=desk["agent"], note="Answered")
+    client.force_login(manager_user)
+
+    page = preview(client, dup, "void", reason=reason("duplicate"), duplicate_of="C000995")
+
+    assert "This record's ticket moves to card C000995." in page.content.decode()
