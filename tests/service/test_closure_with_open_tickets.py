@@ -290,7 +290,8 @@ def test_the_duplicates_preview_says_its_tickets_move(client, card_with_tickets,
 
 
 def test_a_duplicate_with_only_finished_tickets_says_they_move_too(client, desk, complaint, manager_user):
-    dup, survivor = CustomerFactory(), CustomerFactory(customer_no="C000995")
+    dup = CustomerFactory()
+    CustomerFactory(customer_no="C000995")
     done = tickets.open_ticket(
         dup, by=desk["agent"], subject="Asked", category=complaint, channel="web", priority="low"
     )
