@@ -90,3 +90,15 @@ def test_a_job_selects_the_same_tickets_again(desk, tickets, admin_user):
 def test_only_admins_export(manager_client, staff_client):
     assert manager_client.get(reverse("service:export")).status_code == 403
     assert staff_client.get(reverse("service:export")).status_code == 403
+
+
+def test_the_jobs_page_of_a_ticket_export_offers_its_file(
+    admin_client, tickets, settings, django_capture_on_commit_callbacks
+):
+    settings.TICKET_EXPORT_DIRECT_MAX_ROWS = 1
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.get(reverse("service:export"), {"format": "csv"})
+
+    page = admin_client.get(response["Location"])
+
+    assert page.status_code == 200 and "2 tickets exported." in page.content.decode()
