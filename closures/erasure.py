@@ -25,6 +25,7 @@ from crm import audit, forget
 from crm.models import ERASED_MARKER, AuditEntry
 from customers.imports import uploads
 from customers.models import ContactConsent, Customer, Interaction
+from service import erasure as tickets
 
 from . import rules, settlement, writes
 from .models import Action, Closure, ClosureReason, ClosureRequest
@@ -61,7 +62,7 @@ def erase_customer(customer, choice: ClosureChoice, *, by, confirmation: str, re
         locked = cards[int(getattr(customer, "pk", customer))]
         target = cards.get(choice.settle_to_id)
         reason, closure = _checked(locked, choice, confirmation, target)
-        old_values = _personal_values(locked)
+        old_values = _personal_values(locked) + tickets.personal_values(locked.pk)
         identifying = _identifying_values(locked, old_values)  # read before the card's history is redacted
         choice = replace(
             choice,
@@ -81,6 +82,7 @@ def erase_customer(customer, choice: ClosureChoice, *, by, confirmation: str, re
         old_status = locked.status
         writes.withdraw_requests(locked, by=by, why="erased", request=request)
         _erase_personal_data(locked)
+        tickets.forget_customer(locked, by=by, request=request)
         writes.write_closures(erased=[closure])
         AuditEntry.objects.redact_customer(locked.pk, old_values)
         _forget_elsewhere(locked, identifying)

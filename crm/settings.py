@@ -219,6 +219,8 @@ FOLLOWUP_SURVEY_DAYS = env_int("FOLLOWUP_SURVEY_DAYS", 30)
 # Sending (followups/sending.py): a message that fails is tried again after 1, 5, 25... minutes,
 # then marked failed after this many attempts.
 FOLLOWUP_MAX_ATTEMPTS = env_int("FOLLOWUP_MAX_ATTEMPTS", 5)
+# The largest attachment a ticket step takes (service/attachments.py), in MB.
+SERVICE_ATTACHMENT_MAX_MB = env_int("SERVICE_ATTACHMENT_MAX_MB", 5)
 # SMTP connections a batch is sent over at once (one thread each; 2 helps with a slow mail server).
 FOLLOWUP_SMTP_CONNECTIONS = env_int("FOLLOWUP_SMTP_CONNECTIONS", 1)
 # Text messages (followups/sms.py): "file" writes them to SMS_FILE_DIR (development); "http" sends

@@ -64,10 +64,10 @@ def _locked(ticket: Ticket | int) -> Ticket:
     return Ticket.objects.select_for_update().get(pk=pk)
 
 
-def _note_required(note: str, what) -> str:
+def _note_required(note: str, message) -> str:
     note = (note or "").strip()
     if not note:
-        raise ValidationError({"note": _("Say why the ticket is %(what)s.") % {"what": what}}, code="required")
+        raise ValidationError({"note": message}, code="required")
     return note
 
 
@@ -299,7 +299,7 @@ def add_step(
 def hand_off(ticket: Ticket | int, *, to_team, by, note: str, assignee=None, request=None) -> Ticket:
     """Hand the ticket to another team with a note (协同办公): the team's queue gets it, unassigned
     unless ``assignee`` (one of the team) is named."""
-    note = _note_required(note, _("handed over"))
+    note = _note_required(note, _("Say what the other team should know."))
     with transaction.atomic():
         ticket = _locked(ticket)
         states.check("hand_off", ticket.status)
@@ -329,13 +329,12 @@ def hand_off(ticket: Ticket | int, *, to_team, by, note: str, assignee=None, req
         )
 
 
-def _transition(
-    ticket, operation: str, *, by, note: str = "", request=None, manage_only=False, change=None, on_closure=False
-):
+def _transition(ticket, operation: str, *, by, note: str = "", request=None, change=None, anyones=False):
+    """One status change by the table; ``anyones``: the caller's own rules allowed it on any ticket."""
     with transaction.atomic():
         ticket = _locked(ticket)
         states.check(operation, ticket.status)
-        if not on_closure:
+        if not anyones:
             _may_work(by, ticket)
         before = tally.snapshot(ticket)
         old_status = ticket.status
@@ -366,7 +365,7 @@ def start(ticket, *, by, request=None) -> Ticket:
 
 def wait_for_customer(ticket, *, by, note: str, request=None) -> Ticket:
     """Waiting for the customer (documents, a visit): the resolution clock pauses."""
-    note = _note_required(note, _("waiting for the customer"))
+    note = _note_required(note, _("Say what you are waiting for."))
     return _transition(ticket, "wait", by=by, note=note, request=request, change=lambda t, now: sla.pause(t, now))
 
 
@@ -384,7 +383,7 @@ def resume(ticket, *, by, note: str = "", request=None) -> Ticket:
 def resolve(ticket, *, by, note: str, request=None, on_closure: bool = False) -> Ticket:
     """Resolved, with what solved it; the SLA's targets are judged now. ``on_closure``: the card is
     being closed and its closer settles the ticket (see the module's docstring)."""
-    note = _note_required(note, _("resolved"))
+    note = _note_required(note, _("Say what solved it."))
     return _transition(
         ticket,
         "resolve",
@@ -392,7 +391,7 @@ def resolve(ticket, *, by, note: str, request=None, on_closure: bool = False) ->
         note=note,
         request=request,
         change=lambda t, now: sla.resolved(t, current(), now),
-        on_closure=on_closure,
+        anyones=on_closure,
     )
 
 
@@ -405,7 +404,7 @@ def close(ticket, *, by, note: str = "", request=None) -> Ticket:
 
 def reopen(ticket, *, by, note: str, request=None) -> Ticket:
     """Back to work with a note; counted (reopen rate), and its resolution clock runs again."""
-    note = _note_required(note, _("reopened"))
+    note = _note_required(note, _("Say why the ticket is reopened."))
 
     def again(t, now):
         t.reopen_count += 1
@@ -415,22 +414,26 @@ def reopen(ticket, *, by, note: str, request=None) -> Ticket:
     return _transition(ticket, "reopen", by=by, note=note, request=request, change=again)
 
 
-def cancel(ticket, *, by, note: str, request=None, on_closure: bool = False) -> Ticket:
-    """Cancelled with a note (opened by mistake, a duplicate, the card closed): kept, not counted as resolved."""
-    note = _note_required(note, _("cancelled"))
+def cancel(ticket, *, by, note: str, request=None, on_erasure: bool = False, on_closure: bool = False) -> Ticket:
+    """Cancelled with a note (opened by mistake, a duplicate, the card closed): kept, not counted as
+    resolved. ``on_erasure``: the card's erasure cancels every open ticket, whoever has it;
+    ``on_closure``: the card's closer cancels them (see the module's docstring)."""
+    note = _note_required(note, _("Say why the ticket is cancelled."))
 
     def cancelling(t, now):
         t.paused_since = None
         t.closed_at = now
 
-    return _transition(ticket, "cancel", by=by, note=note, request=request, change=cancelling, on_closure=on_closure)
+    return _transition(
+        ticket, "cancel", by=by, note=note, request=request, change=cancelling, anyones=on_erasure or on_closure
+    )
 
 
 def change_sla(ticket, *, by, first_response_minutes: int, resolution_minutes: int, note: str, request=None) -> Ticket:
     """A Manager gives one ticket other targets (working minutes), with a note; due times are recounted."""
     if not by.has_perm(MANAGE):
         raise ValidationError(_("Only a Manager may change a ticket's SLA."), code="permission")
-    note = _note_required(note, _("given a new SLA"))
+    note = _note_required(note, _("Say why this ticket gets another SLA."))
     for field, value in (
         ("first_response_minutes", first_response_minutes),
         ("resolution_minutes", resolution_minutes),

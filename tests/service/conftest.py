@@ -1,25 +1,23 @@
-import importlib
-
 import pytest
 
 from service.models import Category
 from tests.factories import CustomerFactory, TeamFactory, UserFactory
 
 
-def reseed_defaults() -> None:
-    """Put back what the migrations seeded (reasons, categories, SLA policies, the calendar): a
-    transactional test (the PostgreSQL races) flushes the tables, so the next one starts without them."""
+def seed_defaults():
+    """What the data migrations wrote: a transactional test's flush removes it for the tests after it."""
+    import importlib
+
     from django.apps import apps
 
+    importlib.import_module("service.migrations.0002_defaults").forward(apps, None)
     importlib.import_module("closures.migrations.0002_default_reasons").seed(apps, None)
     importlib.import_module("closures.migrations.0010_default_categories").forward(apps, None)
-    importlib.import_module("service.migrations.0002_defaults").forward(apps, None)
 
 
 @pytest.fixture
 def complaint(db):
-    if not Category.objects.filter(key="complaint").exists():  # flushed by an earlier transactional test
-        reseed_defaults()
+    seed_defaults()
     return Category.objects.get(key="complaint")
 
 
