@@ -17,6 +17,8 @@ skipped for exactly the reasons one card would be refused, in the same words. Wh
 - what the rules need is read for all cards at once (pending requests, open closures, the
   approval settings, the reason), and the closures, statuses and audit entries are written in
   batches, so the query count does not grow with the selection and the row locks are held briefly;
+- the cards' open tickets stay open (closures/tickets.py): the single-card impact page is where a
+  closer chooses to resolve or cancel them; the confirmation page says so;
 - the confirmation's nonce is recorded once, in a BulkClosure with the counts: a replay of the
   same confirmation is refused as a whole ("already confirmed by NAME at TIME"), and the versions
   the preview showed (``choice.seen``) make a card changed since then a skipped card.

@@ -13,6 +13,7 @@ from customers.models import Customer
 from customers.numbers import normalise_customer_no
 
 from . import categories
+from . import tickets as ticket_choices
 from .models import Action, ClosureReason, ClosureSettings, ReasonCategory
 from .rules import CLOSING_ACTIONS, MAX_NOTES
 from .settlement_form import add_settlement_fields, clean_settlement
@@ -309,10 +310,23 @@ class ClosureConfirmForm(forms.Form):
         label=_("Type the customer number to confirm"), required=False, max_length=32, strip=True
     )
 
-    def __init__(self, *args, customer: Customer, action: str, money: bool, **kwargs):
+    open_tickets = forms.ChoiceField(
+        label=_("The card's open tickets"), choices=ticket_choices.CHOICES, widget=forms.RadioSelect, required=False
+    )
+    tickets_note = forms.CharField(
+        label=_("Note for the tickets"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Written on each ticket resolved or cancelled."),
+    )
+
+    def __init__(self, *args, customer: Customer, action: str, money: bool, tickets: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.customer = customer
         self.action = action
+        if not tickets:
+            del self.fields["open_tickets"], self.fields["tickets_note"]
         if money:
             add_settlement_fields(self, action=action)
         else:
@@ -335,6 +349,12 @@ class ClosureConfirmForm(forms.Form):
         cleaned = super().clean()
         if "settlement" in self.fields:
             clean_settlement(self, cleaned, self.customer, action=self.action)
+        if "open_tickets" in self.fields:
+            how = cleaned.get("open_tickets")
+            if not how:
+                self.add_error("open_tickets", _("Choose what happens to the card's open tickets."))
+            elif how != ticket_choices.KEEP and not (cleaned.get("tickets_note") or "").strip():
+                self.add_error("tickets_note", _("Write the note the tickets are resolved or cancelled with."))
         return cleaned
 
 

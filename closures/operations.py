@@ -67,7 +67,7 @@ from crm.formatting import money
 from customers import merge
 from customers.models import Customer
 
-from . import notify, rules, writes
+from . import notify, rules, tickets, writes
 from .models import Closure, ClosureReason, ClosureRequest
 from .rules import REINSTATABLE, ClosureChoice, LockedCards, approval_needed
 
@@ -106,6 +106,8 @@ def close_customer(customer, choice: ClosureChoice, *, by, request=None) -> Clos
         locked, reason, survivor = _checked(cards, _pk(customer), choice)
         if approval_needed(locked, by):
             raise ValidationError(_("Closing this card needs a Manager's approval."), code="approval")
+        if survivor is None:
+            tickets.check(locked, choice)
         target = cards.get(choice.settle_to_id)
         return _close(locked, choice, by=by, reason=reason, survivor=survivor, request=request, settle_to=target)
 
@@ -238,6 +240,10 @@ def _close(
     its balance and points included: that transfer is the settlement the closure records."""
     merged = bool(choice.merge and survivor is not None)
     moved = (locked.balance, locked.points)
+    # The open tickets are settled as chosen; a duplicate's tickets all move to the survivor, before
+    # a merge (whose ticket mover then finds none): closures/tickets.py.
+    open_now = () if survivor is not None else tickets.open_ids(locked)
+    ticket_data = tickets.settle(locked, choice, open_now, by=by, survivor=survivor, request=request)
     if merged:
         merge.merge_into(locked, survivor, by=by, request=request)
     return writes.close(
@@ -250,6 +256,7 @@ def _close(
         request=request,
         merged=moved if merged else None,
         settle_to=settle_to,
+        data=ticket_data,
     )
 
 

@@ -89,7 +89,10 @@ class ClosureChoice:
     - ``merge``: with ``duplicate_of``, first move the record's history and money onto it (customers.merge);
     - ``seen``: what the preview showed — a :class:`Seen` for one card, or for a bulk closure
       ``{card pk: version}`` (:func:`version`) of every card listed;
-    - ``nonce``: the confirmation's one-time number, stored under a unique constraint.
+    - ``nonce``: the confirmation's one-time number, stored under a unique constraint;
+    - ``tickets``: what happens to the card's open tickets (closures/tickets.py: resolve, cancel,
+      keep) with ``tickets_note``; ``tickets_seen`` the open tickets the preview listed (None: no
+      preview, they stay open).
     """
 
     action: str
@@ -105,6 +108,9 @@ class ClosureChoice:
     refund_amount: Decimal | None = None
     settle_to: object = None
     forfeit_reason: str = ""
+    tickets: str = ""
+    tickets_note: str = ""
+    tickets_seen: tuple[int, ...] | None = None
 
     @property
     def reason_id(self) -> int | None:

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from customers.models import Customer
 
+from . import tickets
 from .rules import ClosureChoice, Seen
 
 PREVIEW_SALT = "closures.preview"
@@ -41,6 +42,7 @@ class Preview:
     seen: Seen
     nonce: str
     merge: bool = False
+    open_tickets: tuple[int, ...] = ()  # the card's open tickets the impact page listed
 
     @classmethod
     def new(
@@ -55,9 +57,12 @@ class Preview:
             seen=Seen.of(customer),
             nonce=new_nonce(),
             merge=bool(merge and duplicate_of_id),
+            open_tickets=tickets.open_ids(customer),
         )
 
-    def choice(self, *, settlement_note: str = "", **settled) -> ClosureChoice:
+    def choice(
+        self, *, settlement_note: str = "", tickets: str = "", tickets_note: str = "", **settled
+    ) -> ClosureChoice:
         """What the user chose and saw, with what they filled in on the confirmation page
         (``settled``: settlement, settlement_method, refund_amount, settle_to, forfeit_reason)."""
         return ClosureChoice(
@@ -69,6 +74,9 @@ class Preview:
             seen=self.seen,
             nonce=self.nonce,
             merge=self.merge,
+            tickets=tickets,
+            tickets_note=tickets_note,
+            tickets_seen=tuple(self.open_tickets),
             **settled,
         )
 
@@ -89,8 +97,9 @@ def read_preview(token: str, *, customer_id: int, action: str) -> Preview:
     data = _load(token, salt=PREVIEW_SALT)
     try:
         seen = data.pop("seen")
+        data["open_tickets"] = tuple(int(pk) for pk in data.get("open_tickets", ()))
         preview = Preview(seen=Seen(**{**seen, "balance": Decimal(seen["balance"])}), **data)
-    except (TypeError, KeyError, ArithmeticError) as exc:
+    except (TypeError, KeyError, ValueError, ArithmeticError) as exc:
         raise ValidationError(_("This confirmation is not valid; nothing was changed. Please start again.")) from exc
     if preview.customer_id != customer_id or preview.action != action:
         raise ValidationError(_("This confirmation belongs to another card or action; nothing was changed."))

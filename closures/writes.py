@@ -85,6 +85,7 @@ def close(
     record=True,
     merged=None,
     settle_to=None,
+    data: dict | None = None,
 ) -> Closure:
     """One closure (with the choice's nonce), the new status and (unless the caller writes its own) the audit entry.
 
@@ -113,7 +114,7 @@ def close(
     write_closures(new=[closure])
     if record:
         set_status([locked], ACTION_STATUS[choice.action])
-        _record_closure(closure, request=request)
+        _record_closure(closure, request=request, data=data)
     return closure
 
 
@@ -224,8 +225,10 @@ def _closure_entry(closure: Closure, *, bulk: bool = False) -> dict:
     }
 
 
-def _record_closure(closure: Closure, *, request=None) -> None:
-    audit.record(f"closure.{closure.action}", request=request, **_closure_entry(closure))
+def _record_closure(closure: Closure, *, request=None, data: dict | None = None) -> None:
+    entry = _closure_entry(closure)
+    entry["data"].update(data or {})
+    audit.record(f"closure.{closure.action}", request=request, **entry)
 
 
 def record_bulk_closures(closures: list[Closure], *, by, request=None) -> None:

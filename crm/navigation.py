@@ -24,8 +24,10 @@ MENU = [
     ("crm.view_auditentry", "closures:audit", _("Audit log")),
     ("closures.change_closurereason", "closures:reason_list", _("Reasons")),
     ("followups.change_followuppolicy", "followups:policy", _("Follow-up policy")),
+    ("service.configure_service", "service:settings", _("Service settings")),
     ("customers.import_customers", "customers:import", _("Import")),
     ("customers.import_customers", "closures:import", _("Import past closures")),
+    ("service.import_tickets", "service:import", _("Import past tickets")),
     ("customers.view_importbatch", "customers:import_batches", _("Import batches")),
     ("auth.view_user", "users:list", _("Users")),
 ]

@@ -21,6 +21,9 @@ What moves:
   duplicate, TRANSFER_IN on the survivor, each audited), only when there is something to move.
   The transfer is the settlement of the duplicate's money.
 
+- whatever a higher app registered with :func:`register_mover` (service: the tickets), so no
+  record of a later floor stays stranded on the merged-away card; customers cannot import them.
+
 Then the purchase figures and "last interaction" of both cards are recounted from their rows
 (Count, Sum, Max), so the survivor's totals equal a recount and the duplicate's are zero.
 
@@ -59,6 +62,16 @@ FILLED_FIELDS = (
     "gender",
     "occupation",
 )
+# Higher apps' movers: fn(locked_duplicate, locked_survivor, *, by, request) -> dict of what moved.
+MOVERS: list = []
+
+
+def register_mover(mover) -> None:
+    """A higher app moves its own records of a merged duplicate (called in its AppConfig.ready)."""
+    if mover not in MOVERS:
+        MOVERS.append(mover)
+
+
 COUNTERS = ("purchase_count", "purchase_total", "last_purchase_on", "last_interaction_at")
 
 
@@ -171,6 +184,8 @@ def merge_into(locked_duplicate: Customer, locked_survivor: Customer, *, by, req
     _recount(dup)
     places.note(city=survivor.city if "city" in merge_plan.fields else "", source="")
     moved = merge_plan.moved()
+    for mover in MOVERS:
+        moved.update(mover(dup, survivor, by=by, request=request))
     survivor_changes = audit.diff(survivor_before, _state(survivor))
     _record(
         "customer.merge_in", survivor, survivor_changes, {"merged_from": dup.customer_no, "moved": moved}, by, request

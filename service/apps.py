@@ -8,9 +8,10 @@ class ServiceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from customers import panels
+        from crm import audit_display, jobs
+        from customers import merge, panels
 
-        from . import card_panel, history, inbox
+        from . import card_panel, configure_history, exports, history, inbox, moves
         from .operations import CLOSED_CARD_STATUSES
 
         panels.register(
@@ -29,3 +30,8 @@ class ServiceConfig(AppConfig):
         )
         history.register()  # ticket events on the card's timeline, in the reader's language
         inbox.register()
+        merge.register_mover(moves.merge_mover)
+        configure_history.register()
+        for kind in exports.JOB_KINDS.values():
+            jobs.register(kind, exports.run_export_job, permission="service.export_tickets")
+        audit_display.register_value("ticket.export", "filters", exports.describe_filters)

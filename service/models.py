@@ -111,7 +111,8 @@ class SlaPolicy(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_priority_display()} · {self.category or _('any category')}"
+        category = self.category if self.category_id else _("any category")  # (not in the f-string: xgettext)
+        return f"{self.get_priority_display()} · {category}"
 
 
 class WorkingCalendar(models.Model):

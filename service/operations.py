@@ -9,6 +9,11 @@ or SLA. Views, imports, the closure flow and commands all call these.
     hand_off(ticket, *, to_team, by, note, assignee=None)   # 协同办公: to another team, with a note
     start / wait_for_customer / resume / resolve / close / reopen / cancel (ticket, *, by, note=...)
     change_sla(ticket, *, by, first_response_minutes, resolution_minutes, note)   # Managers
+    move_tickets(from_customer, to_customer, *, by, note) -> int   # a duplicate card's tickets to the survivor
+
+``resolve`` and ``cancel`` take ``on_closure=True`` when the closure flow settles a closing card's
+open tickets: the closer may then resolve or cancel a ticket that is someone else's (closing the
+card is the authority; closures/operations.py checked the closer's permission under the card lock).
 
 Each runs in one transaction, locks the ticket row and re-reads it, checks the state machine
 (service/states.py) and its own rules against the locked row, raises a ValidationError a user can
@@ -32,6 +37,7 @@ from customers.models import Customer
 from . import attachments, sla, states, tally
 from .calendar import Calendar, current
 from .models import Status, Step, Ticket, TicketNumber
+from .moves import move_tickets  # noqa: F401  (one of the operations, kept in its own module)
 
 MANAGE = "service.manage_tickets"
 WORK = "service.change_ticket"
@@ -380,11 +386,18 @@ def resume(ticket, *, by, note: str = "", request=None) -> Ticket:
     )
 
 
-def resolve(ticket, *, by, note: str, request=None) -> Ticket:
-    """Resolved, with what solved it; the SLA's targets are judged now."""
+def resolve(ticket, *, by, note: str, request=None, on_closure: bool = False) -> Ticket:
+    """Resolved, with what solved it; the SLA's targets are judged now. ``on_closure``: the card is
+    being closed and its closer settles the ticket (see the module's docstring)."""
     note = _note_required(note, _("Say what solved it."))
     return _transition(
-        ticket, "resolve", by=by, note=note, request=request, change=lambda t, now: sla.resolved(t, current(), now)
+        ticket,
+        "resolve",
+        by=by,
+        note=note,
+        request=request,
+        change=lambda t, now: sla.resolved(t, current(), now),
+        anyones=on_closure,
     )
 
 
@@ -407,16 +420,19 @@ def reopen(ticket, *, by, note: str, request=None) -> Ticket:
     return _transition(ticket, "reopen", by=by, note=note, request=request, change=again)
 
 
-def cancel(ticket, *, by, note: str, request=None, on_erasure: bool = False) -> Ticket:
+def cancel(ticket, *, by, note: str, request=None, on_erasure: bool = False, on_closure: bool = False) -> Ticket:
     """Cancelled with a note (opened by mistake, a duplicate, the card closed): kept, not counted as
-    resolved. ``on_erasure``: the card's erasure cancels every open ticket, whoever has it."""
+    resolved. ``on_erasure``: the card's erasure cancels every open ticket, whoever has it;
+    ``on_closure``: the card's closer cancels them (see the module's docstring)."""
     note = _note_required(note, _("Say why the ticket is cancelled."))
 
     def cancelling(t, now):
         t.paused_since = None
         t.closed_at = now
 
-    return _transition(ticket, "cancel", by=by, note=note, request=request, change=cancelling, anyones=on_erasure)
+    return _transition(
+        ticket, "cancel", by=by, note=note, request=request, change=cancelling, anyones=on_erasure or on_closure
+    )
 
 
 def change_sla(ticket, *, by, first_response_minutes: int, resolution_minutes: int, note: str, request=None) -> Ticket:

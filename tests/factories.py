@@ -25,6 +25,8 @@ def chinese_name() -> str:
     while any(taken in (name := fake_zh.name()) for taken in NAMES_TESTS_USE):
         pass
     return name
+
+
 TEST_PASSWORD = "correct-horse-battery-staple"
 
 

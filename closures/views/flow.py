@@ -17,7 +17,7 @@ from crm.permissions import require
 from customers import merge
 from customers.models import Customer
 
-from .. import erasure, operations, settlement_form, tokens
+from .. import erasure, operations, settlement_form, tickets, tokens
 from ..forms import ClosureConfirmForm, ClosureStartForm, ReinstateForm
 from ..models import ACTION_STATUS, Action, Closure, ClosureReason, ClosureRequest
 from ..rules import REINSTATABLE
@@ -61,6 +61,25 @@ def _money(preview: tokens.Preview) -> bool:
     return not preview.merge and seen.status != Customer.Status.ERASED and (seen.balance > 0 or seen.points > 0)
 
 
+def _asks_tickets(request, customer: Customer, preview: tokens.Preview) -> bool:
+    """Whether confirming asks what happens to the open tickets (closures/tickets.py): not when a
+    duplicate's tickets move to the surviving card, nor for a request (they stay open), nor for "Delete"."""
+    if not preview.open_tickets or preview.action == Action.ERASE or preview.duplicate_of_id:
+        return False
+    return not operations.approval_needed(customer, request.user)
+
+
+def _confirm_form(request, customer, preview, data=None, initial=None):
+    return ClosureConfirmForm(
+        data,
+        initial=initial,
+        customer=customer,
+        action=preview.action,
+        money=_money(preview),
+        tickets=_asks_tickets(request, customer, preview),
+    )
+
+
 def _confirm_page(request, customer: Customer, preview: tokens.Preview, form):
     action = preview.action
     duplicate_of = Customer.objects.filter(pk=preview.duplicate_of_id).first()
@@ -78,6 +97,8 @@ def _confirm_page(request, customer: Customer, preview: tokens.Preview, form):
         "money": _money(preview),
         "needs_approval": action != Action.ERASE and operations.approval_needed(customer, request.user),
         "open_closure": Closure.objects.open().filter(customer=customer).select_related("reason").first(),
+        "open_tickets": tickets.listed(preview.open_tickets) if action != Action.ERASE else [],
+        "moving_tickets": tickets.count_all(customer) if duplicate_of else 0,
         "form": form,
     }
     return render(request, "closures/closure_confirm.html", context)
@@ -102,9 +123,7 @@ def start(request, pk: int, action: str):
             duplicate_of_id=survivor.pk if survivor else None,
             merge=form.cleaned_data.get("merge", False),
         )
-        confirm_form = ClosureConfirmForm(
-            initial={"token": tokens.sign_preview(preview)}, customer=customer, action=action, money=_money(preview)
-        )
+        confirm_form = _confirm_form(request, customer, preview, initial={"token": tokens.sign_preview(preview)})
         return _confirm_page(request, customer, preview, confirm_form)
     context = {"customer": customer, "action": action, "action_label": Action(action).label, "form": form}
     return render(request, "closures/closure_start.html", context)
@@ -121,7 +140,7 @@ def confirm(request, pk: int, action: str):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("closures:start", pk=customer.pk, action=action)
-    form = ClosureConfirmForm(request.POST, customer=customer, action=action, money=_money(preview))
+    form = _confirm_form(request, customer, preview, data=request.POST)
     if not form.is_valid():
         return _confirm_page(request, customer, preview, form)
     return _performed(request, customer, preview, form.cleaned_data)
@@ -130,7 +149,12 @@ def confirm(request, pk: int, action: str):
 def _performed(request, customer: Customer, preview: tokens.Preview, data: dict):
     """Hand the confirmed choice to the one operation that does it; say what happened on the card."""
     money = settlement_form.settled(data) if "settlement" in data else {}
-    choice = preview.choice(settlement_note=data.get("settlement_note") or "", **money)
+    choice = preview.choice(
+        settlement_note=data.get("settlement_note") or "",
+        tickets=data.get("open_tickets") or "",
+        tickets_note=data.get("tickets_note") or "",
+        **money,
+    )
     try:
         if preview.action == Action.ERASE:
             outcome = erasure.erase_customer(

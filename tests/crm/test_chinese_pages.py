@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db
 
 # Words that are the same in Chinese: names of formats, encodings, units and products, and "English" in
 # the language menu.
-ALLOWED = frozenset({"CSV", "Excel", "ID", "IP", "MB", "GBK", "UTF", "VIP", "xlsx", "csv", "English", "CRM", "PDF"})
+ALLOWED = frozenset({"CSV", "Excel", "ID", "IP", "MB", "GBK", "UTF", "VIP", "xlsx", "csv", "English", "CRM", "PDF", "SLA"})
 # Words a page quotes as what a file may hold (the import of past closures reads close, void, archive).
 _ACTION_CODES = frozenset({"close", "void", "archive"})
 # The placeholders a message template is written with ({name}, {settlement}), listed on its page.
@@ -36,6 +36,11 @@ PAGE_ALLOWED = {
     "closures:import": _ACTION_CODES,
     "closures:import_confirm": _ACTION_CODES,  # (back on its page)
     "followups:policy_template": _PLACEHOLDERS,
+    # The words a pasted holiday line and a tickets file are read with (“2027-02-07 调休 working”; step kinds).
+    "service:calendar": frozenset({"working"}),
+    "service:holiday_add": frozenset({"working"}),
+    "service:import": frozenset({"work", "note", "reply"}),
+    "service:import_confirm": frozenset({"work", "note", "reply"}),
 }
 
 # The fields whose values are user data (shown as typed, in any language).
@@ -67,8 +72,12 @@ DATA_FIELDS = {
     "followups.Followup": ("last_error", "note", "address"),
     "followups.Answer": ("other_reason", "come_back"),
     # What was typed on a ticket and the file names of its attachments.
-    "service.Ticket": ("subject", "need"),
+    "service.Ticket": ("number", "subject", "need"),
     "service.Step": ("content", "result", "attachment_name"),
+    "crm.Team": ("name_en", "name_zh"),
+    "service.Category": ("key", "label_en", "label_zh"),  # the settings page shows both labels
+    "service.WorkingCalendar": ("time_zone",),
+    "service.Holiday": ("name",),
 }
 
 _SKIPPED = {"script", "style", "template"}

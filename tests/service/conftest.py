@@ -12,6 +12,7 @@ def seed_defaults():
 
     importlib.import_module("service.migrations.0002_defaults").forward(apps, None)
     importlib.import_module("closures.migrations.0002_default_reasons").seed(apps, None)
+    importlib.import_module("closures.migrations.0010_default_categories").forward(apps, None)
 
 
 @pytest.fixture

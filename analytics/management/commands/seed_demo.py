@@ -25,6 +25,7 @@ from django.utils import timezone
 from faker import Faker
 
 from analytics.demo_followups import seed_followups
+from analytics.demo_service import seed_service
 from crm.models import AuditEntry
 from crm.roles import ADMIN, MANAGER, STAFF
 from customers import ledger
@@ -237,8 +238,10 @@ class Command(BaseCommand):
                 customers = self.demo_customers(users)
                 seed_closures(customers, users, random.Random(SEED + 1))
                 after = seed_followups(customers, users, timezone.now())
+                service = seed_service(customers, users, timezone.now())
                 self.stdout.write(self.style.SUCCESS(f"Created {len(customers):,} demo customers."))
                 self.stdout.write(f"Follow-ups: {after['followups']:,}, answers: {after['answers']:,}.")
+                self.stdout.write(f"Tickets: {service['tickets']:,}, steps: {service['steps']:,}.")
         self.stdout.write(f"Demo logins (password {DEMO_PASSWORD}):")
         for username, role, _first, _last in DEMO_USERS:
             self.stdout.write(f"  {username:<8} {role}")

@@ -1,0 +1,102 @@
+"""Who may use each service settings route (Admins only: service.configure_service)."""
+
+from .routes import ADMINS, Route
+
+ROUTES = [
+    Route("service:settings", ADMINS),
+    Route("service:category_add", ADMINS),
+    Route(
+        "service:category_add",
+        ADMINS,
+        method="POST",
+        data=lambda w: {
+            "key": "parts",
+            "label_en": "Spare parts",
+            "label_zh": "配件",
+            "position": "50",
+            "active": "on",
+        },
+        ok=(302,),
+    ),
+    Route("service:category_edit", ADMINS, kwargs=lambda w: {"pk": w.service_category.pk}),
+    Route(
+        "service:category_edit",
+        ADMINS,
+        method="POST",
+        kwargs=lambda w: {"pk": w.service_category.pk},
+        data=lambda w: {"label_en": "Warranty", "label_zh": "保修", "position": "60"},
+        ok=(302,),
+    ),
+    Route("service:team_add", ADMINS),
+    Route(
+        "service:team_add",
+        ADMINS,
+        method="POST",
+        data=lambda w: {"name_en": "Billing", "name_zh": "财务", "members": [w.staff_user.pk], "active": "on"},
+        ok=(302,),
+    ),
+    Route("service:team_edit", ADMINS, kwargs=lambda w: {"pk": w.service_team.pk}),
+    Route(
+        "service:team_edit",
+        ADMINS,
+        method="POST",
+        kwargs=lambda w: {"pk": w.service_team.pk},
+        data=lambda w: {"name_en": "Routes team", "name_zh": "路由组", "active": "on"},
+        ok=(302,),
+    ),
+    Route("service:sla_add", ADMINS),
+    Route(
+        "service:sla_add",
+        ADMINS,
+        method="POST",
+        data=lambda w: {
+            "priority": "urgent",
+            "category": w.service_category.pk,
+            "first_hours": "1",
+            "resolution_hours": "4",
+            "active": "on",
+        },
+        ok=(302,),
+    ),
+    Route("service:sla_edit", ADMINS, kwargs=lambda w: {"pk": w.sla_policy.pk}),
+    Route(
+        "service:sla_edit",
+        ADMINS,
+        method="POST",
+        kwargs=lambda w: {"pk": w.sla_policy.pk},
+        data=lambda w: {
+            "priority": w.sla_policy.priority,
+            "first_hours": "3",
+            "resolution_hours": "30",
+            "active": "on",
+        },
+        ok=(302,),
+    ),
+    Route("service:calendar", ADMINS),
+    Route(
+        "service:calendar",
+        ADMINS,
+        method="POST",
+        data=lambda w: {
+            "time_zone": "Asia/Shanghai",
+            "day_starts": "09:00",
+            "day_ends": "18:00",
+            "weekdays": ["1", "2"],
+        },
+        ok=(302,),
+    ),
+    Route(
+        "service:holiday_add",
+        ADMINS,
+        method="POST",
+        data=lambda w: {"date": "2031-01-01", "name": "元旦"},
+        ok=(302,),
+    ),
+    Route(
+        "service:holiday_delete",
+        ADMINS,
+        method="POST",
+        kwargs=lambda w: {"pk": w.holiday.pk},
+        ok=(302,),
+    ),
+]
