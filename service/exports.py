@@ -1,8 +1,8 @@
 """Exporting the tickets of a queue view to .xlsx and CSV, through crm.exports' pipeline.
 
 The selection is the queue page's GET parameters (view, status, category, priority, team,
-assignee, channel, opened_from, opened_to, q), read by :func:`filtered_tickets` — a small copy of
-the queue's filter until the two are unified (the queue page is built alongside). Rows come from
+assignee, channel, opened_from, opened_to, q), read by :func:`filtered_tickets` through the queue's own
+form and query (service/forms.py QueueFilter, service/queues.py), so an export holds what the page lists. Rows come from
 one ``values_list`` query streamed with ``.iterator(chunk_size=2000)``, joined to the card, the
 category, the team and the users, written by crm.xlsx's streaming workbook or crm.spreadsheets'
 CSV writer; text a spreadsheet would take for a formula stays text (an inline string in .xlsx, an
@@ -13,11 +13,9 @@ registered in ServiceConfig.ready) with a progress bar; every export is audited 
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
 from collections.abc import Callable, Iterator
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -27,11 +25,24 @@ from crm import exports, spreadsheets, xlsx
 from crm.formatting import in_language
 from crm.spreadsheets import counting
 
-from . import sla
-from .models import Channel, Priority, Status, Ticket
+from . import queues
+from .models import Channel, Priority, Status
 
 CHUNK_SIZE = 2000
-FILTERS = ("view", "status", "category", "priority", "team", "assignee", "channel", "opened_from", "opened_to", "q")
+FILTERS = (
+    "view",
+    "status",
+    "category",
+    "priority",
+    "team",
+    "assignee",
+    "channel",
+    "opened_from",
+    "opened_to",
+    "q",
+    "o",
+    "customer",
+)
 JOB_KINDS = {"xlsx": "tickets_xlsx", "csv": "tickets_csv"}
 
 # (machine name, header, query field, width, kind)
@@ -66,36 +77,16 @@ def params_of(query: QueryDict) -> dict[str, str]:
 
 
 def filtered_tickets(params: dict[str, str], user) -> QuerySet:
-    """The tickets a queue view with ``params`` shows, newest first (index: ticket_created)."""
-    tickets = Ticket.objects.all()
-    view = params.get("view", "")
-    if view == "mine":
-        tickets = tickets.filter(assignee=user)
-    elif view == "team":
-        tickets = tickets.filter(team__in=user.teams.all())
-    elif view == "unassigned":
-        tickets = tickets.filter(assignee__isnull=True, status__in=[Status.NEW, Status.ASSIGNED])
-    elif view == "overdue":
-        tickets = tickets.filter(sla.overdue_q(timezone.now()))
-    elif view == "waiting":
-        tickets = tickets.filter(status=Status.WAITING)
-    exact = {"status": "status", "priority": "priority", "channel": "channel"}
-    for name, field in exact.items():
-        if params.get(name):
-            tickets = tickets.filter(**{field: params[name]})
-    for name in ("category", "team", "assignee"):
-        value = params.get(name, "")
-        if value == "none" and name != "category":
-            tickets = tickets.filter(**{f"{name}__isnull": True})
-        elif value.isdigit():
-            tickets = tickets.filter(**{f"{name}_id": int(value)})
-    for name, lookup in (("opened_from", "created_at__date__gte"), ("opened_to", "created_at__date__lte")):
-        with contextlib.suppress(ValueError):
-            tickets = tickets.filter(**{lookup: dt.date.fromisoformat(params.get(name, ""))})
-    q = params.get("q", "")
-    if q:
-        tickets = tickets.filter(Q(number__iexact=q) | Q(customer__customer_no__iexact=q))
-    return tickets.order_by("-created_at", "-pk")
+    """The tickets the queue page shows for ``params`` and ``user`` (service/queues.py and the
+    queue's own filter form: one definition of each view and filter), in the page's order."""
+    from .forms import QueueFilter
+
+    filters = QueueFilter(params, user=user)
+    filters.is_valid()  # what does not parse is left out, as on the page
+    return queues.ordered(
+        queues.filtered(queues.base(filters.chosen_view(), user, timezone.now()), filters.cleaned_data),
+        filters.cleaned_data.get("o") or queues.DEFAULT_SORT,
+    )
 
 
 def _labels() -> dict[str, dict]:

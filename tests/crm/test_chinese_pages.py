@@ -27,7 +27,9 @@ pytestmark = pytest.mark.django_db
 
 # Words that are the same in Chinese: names of formats, encodings, units and products, and "English" in
 # the language menu.
-ALLOWED = frozenset({"CSV", "Excel", "ID", "IP", "MB", "GBK", "UTF", "VIP", "xlsx", "csv", "English", "CRM", "PDF", "SLA"})
+ALLOWED = frozenset(
+    {"CSV", "Excel", "ID", "IP", "MB", "GBK", "UTF", "VIP", "xlsx", "csv", "English", "CRM", "PDF", "SLA"}
+)
 # Words a page quotes as what a file may hold (the import of past closures reads close, void, archive).
 _ACTION_CODES = frozenset({"close", "void", "archive"})
 # The placeholders a message template is written with ({name}, {settlement}), listed on its page.
