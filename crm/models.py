@@ -139,6 +139,8 @@ class Job(models.Model):
         CUSTOMERS_XLSX = "customers_xlsx", _("Customers export (Excel)")
         CUSTOMERS_CSV = "customers_csv", _("Customers export (CSV)")
         CUSTOMERS_IMPORT = "customers_import", _("Customer import")
+        TICKETS_XLSX = "tickets_xlsx", _("Tickets export (Excel)")
+        TICKETS_CSV = "tickets_csv", _("Tickets export (CSV)")
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")
