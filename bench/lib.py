@@ -26,6 +26,8 @@ BIG_TABLES = (
     "closures_closure",
     "closures_closurerequest",
     "crm_auditentry",
+    "service_ticket",
+    "service_step",
 )
 SCAN = re.compile(r"(Parallel )?Seq Scan on (\w+)")
 SCAN_ROWS = 20_000

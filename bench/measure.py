@@ -16,7 +16,7 @@ from closures.models import Action, Category, ClosureReason
 from crm import outbox
 from customers.models import Customer
 
-from . import lib, sending
+from . import lib, sending, service
 from .database import fresh_cards, name_terms, sample
 from .files import DATA_DIR, IMPORT_ROWS, child, write_import_file
 from .lib import Unavailable, admin_user, client_for, fmt, stub, user_named
@@ -48,13 +48,15 @@ TARGETS = {
     "followups_mine_overdue": 50,
     "followups_team": 50,
     "followups_team_filtered": 50,
+    # Tickets (issue 20): queues and the ticket page as list pages, the service dashboard as a dashboard.
+    **service.TARGETS,
 }
 # The issue's alternative for the dashboard: at most 12 times the reference page (p95 over p95).
 REFERENCE_FACTOR = 12
 STAFF_USER, MANAGER_USER = "scale_staff01", "scale_manager01"  # the data set's busiest owner, a Manager
 
 
-class Bench:
+class Bench(service.ServiceFigures):
     """One run: the figures asked for (``--only``), each a :class:`lib.Measure`; bench.report writes them."""
 
     def __init__(self, stdout, options):
@@ -156,6 +158,7 @@ class Bench:
         listing = reverse("analytics:closure_list")
         self.timed("closure_list", "Closure list (first page)", lambda i: self.get(listing))
         self.followup_queues()
+        self.service_figures(STAFF_USER, MANAGER_USER)
         self.worse_of_names()
         self.against_reference()
         if self.wanted("send_due_followups"):
@@ -207,19 +210,22 @@ class Bench:
             raise Unavailable(f"no URL named {name} yet") from None
 
     def against_reference(self) -> None:
-        """The dashboard's and the queue's p95 as a multiple of the reference page's (the issue's
-        other yardstick: a dashboard at most 12 times the reference page)."""
+        """The dashboards' and the queues' p95 as a multiple of the reference page's (the issues' other
+        yardsticks: a dashboard at most 12 times the reference page, a ticket queue or page 3 times)."""
         by_key = {m.key: m for m in self.measures}
         reference = by_key.get("reference_page")
         if not reference or not reference.samples:
             return
+        factors = {"dashboard_": REFERENCE_FACTOR, "service_dashboard": REFERENCE_FACTOR,
+                   "ticket_": service.TICKET_FACTOR}  # fmt: skip
         for m in self.measures:
-            if m.samples and m.key.startswith(("dashboard_", "followups_")):
+            if m.samples and m.key.startswith(("dashboard_", "followups_", "ticket_", "service_dashboard")):
                 ratio = round(m.p95 / reference.p95, 1)
                 self.extra[f"{m.key}_x_reference"] = ratio
-                if m.key.startswith("dashboard_"):
-                    verdict = "within" if ratio <= REFERENCE_FACTOR else "OVER"
-                    words = f"{ratio:g}× the reference page ({verdict} {REFERENCE_FACTOR}×)"
+                factor = next((f for prefix, f in factors.items() if m.key.startswith(prefix)), None)
+                if factor:
+                    verdict = "within" if ratio <= factor else "OVER"
+                    words = f"{ratio:g}× the reference page ({verdict} {factor}×)"
                 else:
                     words = f"{ratio:g}× the reference page"
                 m.note = "; ".join(filter(None, [m.note, words]))

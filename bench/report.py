@@ -16,7 +16,7 @@ from .lib import fmt
 
 RESULTS = Path(settings.BASE_DIR) / "bench" / "results.json"
 DOCS = Path(settings.BASE_DIR) / "docs" / "benchmarks.md"
-META = ("machine_", "postgresql_", "database_", "date", "customers", "closures", "runs", "warmup")
+META = ("machine_", "postgresql_", "database_", "date", "customers", "closures", "tickets", "runs", "warmup")
 
 
 def results(bench) -> dict:
@@ -25,6 +25,8 @@ def results(bench) -> dict:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "customers": Customer.objects.count(),
         "closures": connection_count("closures_closure"),
+        "tickets": connection_count("service_ticket"),
+        "ticket_steps": connection_count("service_step"),
         "runs": bench.runs,
         "warmup": bench.warmup,
         "machine_load_1m_at_start": bench.load_at_start,
@@ -74,7 +76,8 @@ def write(bench) -> None:
             f"Measured {figures['date'][:10]} on {facts['machine_nproc']} CPUs ({facts['machine_cpu']}), "
             f"{facts['machine_mem_gb']} GB RAM, PostgreSQL {facts['postgresql_version']} "
             f"(shared_buffers {facts['postgresql_shared_buffers']}, locale {facts['database_locale']}); "
-            f"{figures['customers']:,} customers, {figures['closures']:,} closures; "
+            f"{figures['customers']:,} customers, {figures['closures']:,} closures, "
+            f"{figures['tickets']:,} tickets with {figures['ticket_steps']:,} steps; "
             f"{bench.runs} timed runs after {bench.warmup} warm-up runs per figure; load average "
             f"{figures['machine_load_1m_at_start']} at the start, {figures['machine_load_1m_at_end']} at the end "
             "(the machine is shared: a load above its CPU count inflates every figure).\n\n"

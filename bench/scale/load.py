@@ -1,9 +1,15 @@
-"""Loading the scale data set (seed_scale): users and reasons first, the plan, then one
+"""Loading the scale data set (seed_scale): users, reasons and teams first, the plan, then one
 transaction that empties the tables, drops their secondary indexes, COPYs every row, builds
-the name grams, rebuilds the indexes and records the marker; VACUUM ANALYZE after it.
+the name grams, rebuilds the indexes and records the marker; VACUUM ANALYZE after it, then the
+service dashboard's summary (``rebuild_service_summary``, when that command exists).
 
 The rows themselves come from the mixins: :class:`~bench.scale.plan.Planning` (who closes, when),
-:class:`~bench.scale.cards.CardRows` and :class:`~bench.scale.closures.ClosureRows`.
+:class:`~bench.scale.cards.CardRows`, :class:`~bench.scale.closures.ClosureRows`,
+:class:`~bench.scale.followups.FollowupRows` and :class:`~bench.scale.tickets.TicketRows`.
+
+``run_tickets`` is the incremental path: on a data set whose cards and closures are already the
+ones asked for (loaded by an older version, or with another number of tickets), it replaces only
+the tickets, their steps and the ticket numbers, in the same way.
 """
 
 import json
@@ -14,6 +20,7 @@ from importlib import import_module
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.management import call_command, get_commands
 from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -34,6 +41,7 @@ from customers.models import (
 )
 from followups import summary
 from followups.models import Answer, ClosureSummary, Followup, Improvement
+from service.models import Step, Ticket, TicketNumber
 
 from . import vocab
 from .cards import CardRows
@@ -42,9 +50,13 @@ from .followups import FollowupRows
 from .marker import MARKER
 from .pgcopy import Copier
 from .plan import Planning
+from .tickets import TicketRows
+
+TICKET_MODELS = (Ticket, Step, TicketNumber)
+SUMMARY_COMMAND = "rebuild_service_summary"  # the service dashboard's summary (service/tally.py)
 
 
-class Loader(Planning, CardRows, ClosureRows, FollowupRows):
+class Loader(Planning, CardRows, ClosureRows, FollowupRows, TicketRows):
     """One load: the plan, then every table in one transaction (see the command's docstring)."""
 
     def __init__(self, command, wanted: dict, *, staff: int, chunk: int):
@@ -66,6 +78,7 @@ class Loader(Planning, CardRows, ClosureRows, FollowupRows):
         self.say(f"Loading {self.n:,} customers and {self.m:,} closures (seed {self.wanted['seed']}).")
         self.users()
         self.reasons()
+        self.service_setup()
         self.created = self.creation_times()
         self.stories = self.closure_stories()
         self.say(f"planned {sum(len(s.events) for s in self.stories.values()):,} closures")
@@ -79,6 +92,7 @@ class Loader(Planning, CardRows, ClosureRows, FollowupRows):
             self.customers(cursor)
             self.closures(cursor)
             self.after_the_closure(cursor)
+            self.tickets(cursor)
             self.namegrams(cursor)
             self.rebuild_indexes(cursor)
             self.finish(cursor)
@@ -89,8 +103,44 @@ class Loader(Planning, CardRows, ClosureRows, FollowupRows):
             self.say(f"closure tallies: {main:,} + {staff:,} rows, cohort tally: {cohorts:,} rows")
         self.say("committed")
         self.vacuum()
+        self.followup_summary()
+        self.service_summary()
+        self.done()
+
+    def run_tickets(self, marker: dict) -> None:
+        """Only the tickets: the cards and closures of ``marker`` stay as they are."""
+        self.say(
+            f"Adding {self.wanted['tickets']:,} tickets to the {self.n:,} customers loaded "
+            f"(seed {self.wanted['seed']})."
+        )
+        self.users()
+        self.service_setup()
+        self.nested = connection.in_atomic_block
+        with transaction.atomic(), connection.cursor() as wrapper:
+            cursor = wrapper.cursor
+            self.prepare(cursor, TICKET_MODELS, outbox=False)
+            self.tickets(cursor)
+            self.rebuild_indexes(cursor)
+            cursor.execute("SET LOCAL session_replication_role = DEFAULT")
+            self.sequences(cursor)
+            self.mark(cursor, marker | self.wanted | {"cards_loaded_at": marker.get("loaded_at")})
+        self.say("committed")
+        self.vacuum()
+        self.service_summary()
+        self.done()
+
+    def done(self) -> None:
         minutes, seconds = divmod(time.monotonic() - self.started, 60)
         self.out.write(self.style.SUCCESS(f"seed_scale done in {int(minutes)} min {seconds:.0f} s."))
+
+    def service_summary(self) -> None:
+        """The service dashboard's summary, recounted from the tickets just loaded (its own command)."""
+        if SUMMARY_COMMAND not in get_commands():
+            self.say(f"no {SUMMARY_COMMAND} command (yet): the service dashboard's summary is not filled")
+            return
+        began = time.monotonic()
+        call_command(SUMMARY_COMMAND, stdout=self.out)
+        self.say(f"{SUMMARY_COMMAND} done in {time.monotonic() - began:.1f} s")
 
     def copier(self, cursor, model) -> "Copier":
         return Copier(cursor, model=model, freeze=not self.nested)
@@ -148,13 +198,15 @@ class Loader(Planning, CardRows, ClosureRows, FollowupRows):
             self.reason_choice[action] = (ids, vocab.cumulative(weights))
 
     # --- inside the transaction -------------------------------------------------------------------
-    def prepare(self, cursor) -> None:
+    def prepare(self, cursor, models=None, *, outbox: bool = True) -> None:
+        """Empty the tables of ``models`` (every loaded table by default; the outbox, the audit trail
+        and the jobs with them unless ``outbox`` is off), quieten the triggers, drop the secondary indexes."""
         cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
         superuser = cursor.fetchone()[0]
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         cursor.execute("SET LOCAL work_mem = '128MB'")
         cursor.execute("SET LOCAL synchronous_commit = off")
-        models = (
+        models = models or (
             Tag,
             ImportBatch,
             Customer,
@@ -170,12 +222,15 @@ class Loader(Planning, CardRows, ClosureRows, FollowupRows):
             Answer,
             ClosureSummary,
             Improvement,
+            *TICKET_MODELS,
         )
         # The outbox goes too: its events are about closures and cards that are no longer there (the
         # seeded history writes none, so the follow-up planner has nothing to re-plan), and with the
         # event ids restarting, a consumer's floor must restart with them.
-        outbox = [Event._meta.db_table, EventReceipt._meta.db_table, OutboxFloor._meta.db_table]
-        self.tables = [m._meta.db_table for m in models] + [AuditEntry._meta.db_table, Job._meta.db_table, *outbox]
+        self.tables = [m._meta.db_table for m in models]
+        if outbox:
+            events = [Event._meta.db_table, EventReceipt._meta.db_table, OutboxFloor._meta.db_table]
+            self.tables += [AuditEntry._meta.db_table, Job._meta.db_table, *events]
         cursor.execute(f"TRUNCATE {', '.join(self.tables)} RESTART IDENTITY CASCADE")
         if superuser:
             # Triggers (the name-gram trigger, foreign-key checks) off for this transaction only.
@@ -232,7 +287,19 @@ class Loader(Planning, CardRows, ClosureRows, FollowupRows):
 
     def finish(self, cursor) -> None:
         cursor.execute("SET LOCAL session_replication_role = DEFAULT")  # triggers back on for the rest
-        # Identity sequences continue after the explicit ids written above.
+        self.sequences(cursor)
+        # Every card loaded with a balance or points opens its ledger, as migration customers 0014 does.
+        # Its foreign keys are checked now, not at commit: a reseed in the same transaction (the tests)
+        # could not TRUNCATE a table with checks still pending.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(import_module("customers.migrations.0014_ledger").OPENING_SQL)
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        # The epoch triggers were off during the load: counts cached before it must not be served.
+        cursor.execute("UPDATE customers_cardepoch SET token = gen_random_uuid() WHERE id = 1")
+        self.mark(cursor, dict(self.wanted))
+
+    def sequences(self, cursor) -> None:
+        """Identity sequences continue after the explicit ids written."""
         cursor.execute(
             """SELECT c.relname, pg_get_serial_sequence(c.relname, a.attname)
                FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'id'
@@ -241,21 +308,33 @@ class Loader(Planning, CardRows, ClosureRows, FollowupRows):
         )
         for table, sequence in cursor.fetchall():
             cursor.execute(f"SELECT setval(%s, GREATEST((SELECT max(id) FROM {table}), 1))", [sequence])
-        # Every card loaded with a balance or points opens its ledger, as migration customers 0014 does.
-        # Its foreign keys are checked now, not at commit: a reseed in the same transaction (the tests)
-        # could not TRUNCATE a table with checks still pending.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute(import_module("customers.migrations.0014_ledger").OPENING_SQL)
-        # The follow-up panels' per-closure summary, recomputed from the rows just loaded (the indexes
-        # are back: its INSERT ... SELECT reads follow-ups and answers by closure); checked now too.
-        self.say(f"follow-up summary: {summary.rebuild():,} rows")
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-        # The epoch triggers were off during the load: counts cached before it must not be served.
-        cursor.execute("UPDATE customers_cardepoch SET token = gen_random_uuid() WHERE id = 1")
-        marker = dict(self.wanted, loaded_at=datetime.now(UTC).isoformat(timespec="seconds"))
+
+    def mark(self, cursor, marker: dict) -> None:
+        """What was loaded (bench/scale/marker.py), with the ticket and step rows actually written."""
+        marker.update(
+            ticket_rows=self.ticket_count,
+            step_rows=self.step_count,
+            loaded_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
         comment = MARKER + json.dumps(marker)
         # COMMENT takes no bind parameters; Django's client-side binding quotes the literal.
         cursor.execute(f"COMMENT ON TABLE {Customer._meta.db_table} IS %s", [comment])
+
+    def followup_summary(self) -> None:
+        """The follow-up panels' per-closure summary, recomputed from the rows loaded, once they are
+        committed and vacuumed. Inside the loading transaction its INSERT ... SELECT (correlated
+        subqueries per closure over rows that transaction wrote and then updated) took 70 s for
+        5,000 closures and had not finished after 10 minutes at 250,000; on committed, vacuumed
+        rows the same statement takes 0.5 s for 5,000 closures (measured on a shared machine,
+        where long transactions of other loads can still slow it: see docs/benchmarks.md)."""
+        began = time.monotonic()
+        # Its foreign keys checked now, not at commit: a reseed in the same transaction (the tests)
+        # could not TRUNCATE a table with checks still pending.
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            rows = summary.rebuild()
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        self.say(f"follow-up summary: {rows:,} rows in {time.monotonic() - began:.1f} s")
 
     def vacuum(self) -> None:
         with connection.cursor() as cursor:

@@ -7,9 +7,11 @@ from django.db import connection
 
 from closures.models import Closure
 from customers.models import Customer, NameGram
+from service.models import Ticket
 
 MARKER = "seed_scale "
-VERSION = 2  # 2: consent, follow-ups, answers and improvements (issue 19)
+VERSION = 3  # 2: consent, follow-ups, answers and improvements (issue 19); 3: tickets and steps (issue 20)
+TICKETS_ADDABLE = (2, 3)  # a data set of these versions gets (other) tickets without reloading its cards
 
 
 def read_marker() -> dict | None:
@@ -25,10 +27,12 @@ def read_marker() -> dict | None:
         return None
 
 
-def counts_match(marker: dict) -> bool:
-    """The marker survives a TRUNCATE (or `flush`); the rows must still be there."""
+def counts_match(marker: dict, *, tickets: bool = True) -> bool:
+    """The marker survives a TRUNCATE (or `flush`); the rows must still be there (the tickets too,
+    unless ``tickets`` is off: the cards alone, to which tickets can be added)."""
     return (
         Customer.objects.count() >= marker["customers"]
         and Closure.objects.count() >= marker["closures"]
         and NameGram.objects.exists() == (marker["customers"] > 0)
+        and (not tickets or Ticket.objects.count() >= marker.get("tickets", 0))
     )

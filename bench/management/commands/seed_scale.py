@@ -1,4 +1,5 @@
-"""`manage.py seed_scale --customers 1000000 --closures 250000`: a data set at production scale.
+"""`manage.py seed_scale --customers 1000000 --closures 250000 [--tickets 2000000 --steps 6000000]`: a data
+set at production scale.
 
 For the benchmark (`manage.py bench`, `make bench`) and for looking at query plans on a
 realistic database. PostgreSQL only, and development only: it is in the bench app, which only
@@ -18,12 +19,15 @@ How it stays in minutes rather than hours on two cores:
 - VACUUM ANALYZE at the end, so the planner has statistics and index-only scans work.
 
 The work is in bench/scale/: ``load`` (the transaction), ``plan`` (which cards close, how),
-``cards`` and ``closures`` (the rows), ``pgcopy`` (COPY), ``marker``, ``vocab`` (names, places,
-skewed weights).
+``cards``, ``closures``, ``followups`` and ``tickets`` / ``ticket_story`` (the rows), ``pgcopy``
+(COPY), ``marker``, ``vocab`` and ``service_vocab`` (names, places, texts, skewed weights).
 
 Reusable: a marker (a comment on the customer table) records what was loaded; running again
 with the same sizes does nothing (unless an older version of this command loaded it: then it
-rebuilds, so `make bench` picks up what was added since), ``--reset`` rebuilds. It never wipes a database that holds
+rebuilds, so `make bench` picks up what was added since), ``--reset`` rebuilds. Tickets are
+incremental: when the cards and closures are the ones asked for and only the tickets are missing
+(a data set of version 2) or differ (another ``--tickets``), only the tickets and their steps are
+replaced, in minutes, without reloading the cards. It never wipes a database that holds
 customers it did not create.
 """
 
@@ -33,7 +37,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from bench.scale.load import Loader
-from bench.scale.marker import VERSION, counts_match, read_marker
+from bench.scale.marker import TICKETS_ADDABLE, VERSION, counts_match, read_marker
 from customers.models import Customer
 
 
@@ -43,13 +47,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--customers", type=int, default=1_000_000)
         parser.add_argument("--closures", type=int, default=250_000)
+        parser.add_argument("--tickets", type=int, help="Tickets (default: two per customer).")
+        parser.add_argument("--steps", type=int, help="Steps of their process (default: three per ticket).")
         parser.add_argument("--staff", type=int, default=36, help="Staff users owning the cards (default 36).")
         parser.add_argument("--seed", type=int, default=20_240_601, help="Random seed (same seed, same data).")
         parser.add_argument("--reset", action="store_true", help="Rebuild even if a data set is already loaded.")
         parser.add_argument("--chunk", type=int, default=50_000, help="Customers generated per COPY batch.")
         parser.add_argument("--nice", type=int, default=5, help="Lower this process's CPU priority (0: keep it).")
 
-    def handle(self, *args, customers, closures, staff, seed, reset, chunk, nice, **options):
+    def handle(self, *args, customers, closures, tickets, steps, staff, seed, reset, chunk, nice, **options):
         if connection.vendor != "postgresql":
             raise CommandError(
                 "seed_scale needs PostgreSQL (COPY, triggers, pg_trgm); this is "
@@ -58,7 +64,12 @@ class Command(BaseCommand):
             )
         if customers < 1 or closures < 0 or closures > customers:
             raise CommandError("--customers must be at least 1 and --closures between 0 and --customers.")
+        tickets = 2 * customers if tickets is None else tickets
+        steps = 3 * tickets if steps is None else steps
+        if tickets < 0 or not tickets <= steps <= 6 * tickets:
+            raise CommandError("--tickets must not be negative, and --steps between 1 and 6 per ticket.")
         wanted = {"version": VERSION, "customers": customers, "closures": closures, "seed": seed}
+        wanted |= {"tickets": tickets, "steps": steps}
         loaded = read_marker()
         if loaded and not reset and all(loaded.get(k) == v for k, v in wanted.items()) and counts_match(loaded):
             self.stdout.write(
@@ -72,6 +83,22 @@ class Command(BaseCommand):
                 "Use a dedicated database (createdb crm_scale; DATABASE_URL=.../crm_scale manage.py migrate)."
             )
         same_sizes = loaded and all(loaded.get(k) == wanted[k] for k in ("customers", "closures", "seed"))
+        if nice and hasattr(os, "nice"):
+            os.nice(nice)  # a shared machine: let interactive work go first
+        if (
+            loaded
+            and not reset
+            and same_sizes
+            and loaded.get("version") in TICKETS_ADDABLE
+            and counts_match(loaded, tickets=False)
+        ):
+            had = loaded.get("ticket_rows", 0)
+            self.stdout.write(
+                f"The {customers:,} customers and {closures:,} closures are loaded (version {loaded.get('version')}, "
+                f"{had:,} tickets); replacing only the tickets ({tickets:,}, with about {steps:,} steps)."
+            )
+            Loader(self, wanted, staff=staff, chunk=chunk).run_tickets(loaded)
+            return
         if loaded and not reset and same_sizes and loaded.get("version") != VERSION:
             self.stdout.write(
                 f"The data set was loaded by an older seed_scale (version {loaded.get('version')}, this is "
@@ -82,6 +109,4 @@ class Command(BaseCommand):
                 f"This database holds a different seed_scale data set ({loaded.get('customers'):,} customers, "
                 f"{loaded.get('closures'):,} closures, seed {loaded.get('seed')}); run with --reset to rebuild it."
             )
-        if nice and hasattr(os, "nice"):
-            os.nice(nice)  # a shared machine: let interactive work go first
         Loader(self, wanted, staff=staff, chunk=chunk).run()
