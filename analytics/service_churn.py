@@ -10,8 +10,8 @@
 The first is broken down by the ticket's category, by SLA met or missed (a ticket misses when its
 first response or its resolution was late; it met its SLA when it was resolved without either;
 open and cancelled tickets without a late answer are "not resolved (yet)") and by reopened or not;
-a customer with tickets on both sides of a breakdown counts on both. Tickets opened less than 90 days ago have not had their
-90 days yet: the page says so. "All time" has no start, so no comparison group.
+a customer with tickets on both sides of a breakdown counts on both. Tickets opened less than 90
+days ago have not had their 90 days yet: the page says so. "All time" has no start, so no comparison group.
 
 Why computed from the ticket and closure tables rather than kept in a summary: a customer counts
 once per group however many tickets they had, and a distinct count cannot be summed from daily
