@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import pytest
 from django.utils import timezone
 
 from closures import operations as closing
@@ -109,8 +108,3 @@ def build(monkeypatch) -> World:
     closing.reinstate(cards["D"], by=boss, note="误操作")
     at(local(2026, 8, 1, 12, 0))
     return World(cards=cards, tickets=t, teams=teams, categories=categories, manager=boss)
-
-
-@pytest.fixture
-def service_world(db, monkeypatch):
-    return build(monkeypatch)
