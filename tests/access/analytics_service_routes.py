@@ -10,7 +10,7 @@ ROUTES = [
     Route("analytics:service", MANAGERS, query="period=all"),
     Route("analytics:service", MANAGERS, query=f"{_MARCH}&grain=week&priority=high"),
     Route("analytics:service", MANAGERS, query="period=90d&part=churn"),
-    Route("analytics:service", MANAGERS, query="period=custom&start=2026-04-01&end=2026-03-01&channel=fax"),
+    Route("analytics:service", MANAGERS, query="period=custom&start=2026-04-01&end=2026-03-01&channel=99"),
     Route("analytics:service_export", ADMINS, method="POST", query="period=all"),
     Route("analytics:dashboard", MANAGERS, query="period=all&part=service"),
     Route("analytics:closure_list", MANAGERS, query="period=all&svc=breached"),

@@ -1,18 +1,32 @@
-"""Tickets for the service dashboard's routes: one resolved after a reply, one still open with another team."""
+"""Tickets for the service dashboard's routes, as raw rows (no audit entries on other pages' cards)
+counted into the summary by its rebuild: one resolved late by one team, one still open with another."""
 
-from service import operations
-from service.models import Category
-from tests.factories import TeamFactory
+from datetime import timedelta
+
+from django.utils import timezone
+
+from service import tally
+from tests.factories import CustomerFactory, TeamFactory, TicketFactory
 
 
 def extend(world) -> None:
-    team = TeamFactory(name_en="Service desk", name_zh="客服中心", members=[world.manager_user])
+    desk = TeamFactory(name_en="Service desk", name_zh="客服中心")
     other = TeamFactory(name_en="After-sales", name_zh="售后")
-    complaint = Category.objects.get(key="complaint")
-    values = {"subject": "洗衣机漏水", "category": complaint, "channel": "phone", "priority": "high"}
-    done = operations.open_ticket(world.customer, by=world.manager_user, team=team, **values)
-    operations.add_step(done, by=world.manager_user, kind="reply", content="已约上门")
-    operations.resolve(done, by=world.manager_user, note="更换进水阀")
-    waiting = operations.open_ticket(world.customer, by=world.manager_user, team=team, **values)
-    operations.hand_off(waiting, to_team=other, by=world.manager_user, note="请售后上门")
+    now = timezone.now()
+    card = CustomerFactory()
+    done = TicketFactory(
+        customer=card,
+        team=desk,
+        priority="high",
+        status="resolved",
+        created_at=now - timedelta(days=3),
+        first_response_at=now - timedelta(days=2),
+        resolved_at=now - timedelta(days=1),
+        first_response_minutes=120,
+        resolution_minutes=1080,
+        resolution_breached=True,
+        reopen_count=1,
+    )
+    waiting = TicketFactory(customer=card, team=other, status="waiting", created_at=now - timedelta(days=1))
+    tally.rebuild()
     world.service_tickets = [done, waiting]
