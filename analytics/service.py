@@ -23,6 +23,7 @@ from datetime import date, timedelta
 from django.db.models import Sum
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from crm.models import Team
 from service import tally
@@ -213,7 +214,7 @@ def compute(sf: ServiceFilter) -> ServiceFigures:
         backlog_before = before.aggregate(n=Sum("backlog"))["n"] or 0
     categories = {c.pk: c.label for c in Category.objects.using(sf.db).all()}
     teams = {t.pk: t.label for t in Team.objects.using(sf.db).all()}
-    teams[0] = _no_team()
+    teams[0] = gettext("No team")
     opened = total.opened
     return ServiceFigures(
         period=period,
@@ -227,12 +228,6 @@ def compute(sf: ServiceFilter) -> ServiceFigures:
         steps=_steps(sf, backlog_before),
         times=_times(sf),
     )
-
-
-def _no_team() -> str:
-    from django.utils.translation import gettext
-
-    return gettext("No team")
 
 
 def hours(minutes: float | None) -> float | None:

@@ -28,6 +28,7 @@ from datetime import timedelta
 
 from django.db.models import Case, Count, Exists, ExpressionWrapper, OuterRef, Q, Value, When
 from django.db.models import DateTimeField as DateTimeOutput
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from closures.models import Action, Closure
@@ -139,14 +140,8 @@ def compute(sf: ServiceFilter) -> ServiceChurn:
         by_category=by_category,
         by_sla=[by_sla[k] for k in ("met", "missed", "open") if k in by_sla],
         by_reopened=[by_reopened[k] for k in ("no", "yes") if k in by_reopened],
-        window_open=period.end + WINDOW > _now(),
+        window_open=period.end + WINDOW > timezone.now(),
     )
-
-
-def _now():
-    from django.utils import timezone
-
-    return timezone.now()
 
 
 def no_ticket_closures(db: str, start, end):

@@ -43,6 +43,8 @@ working calendar. After changing TIME_ZONE or the working calendar (hours, holid
 they were measured, and an operation on an old ticket would move it between buckets by the
 difference.
 
+Tickets written without the operations (an import's bulk insert) are counted with ``added``.
+
 Deltas are summed per key first and written in key order (``INSERT ... ON CONFLICT DO UPDATE``,
 PostgreSQL and SQLite alike), so two transactions writing the same rows lock them in the same
 order and cannot deadlock.
@@ -214,6 +216,19 @@ def changed(before: dict | None, ticket, *, using: str | None = None) -> None:
         times.subtract(before["times"])
     using = using or router.db_for_write(ServiceTally)
     write(counts, times, using=using)
+
+
+def added(tickets, *, using: str | None = None) -> None:
+    """Count tickets written without the operations (an import's bulk insert of historical tickets,
+    already in their final state), in the caller's transaction: the same as ``changed(None, t)`` for
+    each, in one write."""
+    calendar = current()
+    counts, times = Counter(), Counter()
+    for ticket in tickets:
+        c, t = contribution(_row(ticket), calendar)
+        counts.update(c)
+        times.update(t)
+    write(counts, times, using=using or router.db_for_write(ServiceTally))
 
 
 def write(counts: Counter, times: Counter, *, using: str = "default") -> None:

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from service import operations, tally
-from service.models import Category, ServiceTally, ServiceTimeTally
+from service.models import Category, ServiceTally, ServiceTimeTally, Ticket
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -126,3 +126,28 @@ def test_percentiles_from_buckets_lie_within_a_quarter_of_the_exact_value():
         low, high = tally.bucket_bounds(tally.bucket_of(exact))
         assert low <= estimate <= high
     assert tally.percentile({}, 0.5) is None
+
+
+def test_tickets_written_without_the_operations_are_counted_by_added(desk, complaint, at):
+    at(local(2026, 3, 2, 9, 30))
+    _open(desk, complaint)
+    rows = [
+        Ticket(
+            number=f"S2025-9{i:05d}",
+            customer=desk["card"],
+            category=complaint,
+            subject="历史单",
+            status="closed",
+            created_at=local(2025, 6, 2 + i, 10, 0),
+            first_response_at=local(2025, 6, 2 + i, 11, 0),
+            resolved_at=local(2025, 6, 3 + i, 10, 0),
+            closed_at=local(2025, 6, 4 + i, 10, 0),
+            first_response_minutes=120,
+            resolution_minutes=1080,
+        )
+        for i in range(3)
+    ]
+    Ticket.objects.bulk_create(rows)
+    assert tally.stored() != tally.recount()
+    tally.added(rows)
+    assert tally.stored() == tally.recount()
