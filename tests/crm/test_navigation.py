@@ -21,7 +21,18 @@ def labels(user) -> list[str]:
     ("role", "expected"),
     [
         ("Staff", ["Customers", "New customer", "Follow-ups"]),
-        ("Manager", ["Customers", "New customer", "Follow-ups", "Closure analytics", "Approvals", "Audit log"]),
+        (
+            "Manager",
+            [
+                "Customers",
+                "New customer",
+                "Follow-ups",
+                "Closure analytics",
+                "Service dashboard",
+                "Approvals",
+                "Audit log",
+            ],
+        ),
         (
             "Admin",
             [
@@ -29,6 +40,7 @@ def labels(user) -> list[str]:
                 "New customer",
                 "Follow-ups",
                 "Closure analytics",
+                "Service dashboard",
                 "Approvals",
                 "Audit log",
                 "Reasons",
