@@ -121,3 +121,20 @@ def test_the_closure_export_carries_the_service_sheets(service_world):
 def test_the_menu_offers_the_service_dashboard_to_managers_only(manager_client, staff_client):
     assert 'href="/analytics/service/"' in manager_client.get("/").content.decode()
     assert 'href="/analytics/service/"' not in staff_client.get("/").content.decode()
+
+
+def test_without_javascript_the_parts_are_pages_of_their_own(service_world, manager_client):
+    churn = manager_client.get(f"/analytics/service/?{MARCH}&part=churn").content.decode()
+    assert "<html" in churn and 'id="service-churn-table"' in churn and 'id="filters-form"' in churn
+    part = manager_client.get("/analytics/?period=all&part=service").content.decode()
+    assert "<html" in part and 'id="service-closures-title"' in part
+
+
+def test_queue_links_fall_back_to_the_queues_path_until_the_queue_exists(monkeypatch):
+    from analytics import service_links
+
+    def missing(name, *args, **kwargs):
+        raise NoReverseMatch(name)
+
+    monkeypatch.setattr(service_links, "reverse", missing)
+    assert service_links.queue_url(view="all", category=3, team="") == "/service/?view=all&category=3"
