@@ -13,6 +13,14 @@ What each count means, and on which day it is counted: service/tally.py. In shor
 *opened* in the period (by category, channel, team, priority and over time, and the reopen rate
 of those tickets), tickets *resolved* in the period (SLA compliance and resolution times), first
 responses *given* in the period (first-response compliance and times).
+
+Speed, measured (PostgreSQL, 2 shared cores at load 4-5): with summary rows as dense as 2,000,000
+tickets over three years would make them (971,109 count rows: about 900 of the 1,080 (category,
+channel, team, priority) keys a day; 1,893,862 time rows), "last 12 months" took 1.1 s (queries
+1-4: 288, 232, 157 and 339 ms), "last 90 days" 0.4 s: over the 150 ms target. Day rows with every
+dimension are as many as the tickets; the next step is monthly rows for the months wholly inside a
+period and day rows only for the partial months at its ends (analytics/tallied.py's Split, as the
+closure dashboard does), with the times' buckets by month.
 """
 
 from __future__ import annotations
