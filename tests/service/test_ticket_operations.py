@@ -15,13 +15,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 def _open(desk, complaint, **kwargs):
-    values = {
-        "subject": "洗衣机漏水",
-        "category": complaint,
-        "channel": "phone",
-        "priority": "high",
-        "need": "上门维修",
-    }
+    values = {"subject": "洗衣机漏水", "category": complaint, "channel": "phone", "priority": "high", "need": "上门维修"}
     return operations.open_ticket(desk["card"], by=desk["agent"], **{**values, **kwargs})
 
 
