@@ -34,7 +34,7 @@ from customers.models import Customer
 
 from . import cohorts as cohorts_module
 from . import figures as figures_module
-from . import followup_sheets
+from . import followup_sheets, service_closures, service_sheets
 from . import improvements as improvements_module
 from .filters import ClosureFilter, person_name
 
@@ -231,7 +231,15 @@ def write_xlsx(fs: ClosureFilter, out, *, progress: Callable | None = None, mach
     """Write the Summary and Closures sheets to the binary file ``out``; return the row count."""
     figures = figures_module.compute(fs)
     book = xlsx.Workbook(
-        out, [SUMMARY_SHEET, CLOSURES_SHEET, COHORTS_SHEET, *followup_sheets.SHEETS, improvements_module.SHEET]
+        out,
+        [
+            SUMMARY_SHEET,
+            CLOSURES_SHEET,
+            COHORTS_SHEET,
+            *followup_sheets.SHEETS,
+            improvements_module.SHEET,
+            *service_sheets.SHEETS,
+        ],
     )
     _summary_sheet(book, fs, figures)
     sheet = book.add_sheet(CLOSURES_SHEET, widths=[width for _header, _name, width in COLUMNS], freeze_header=True)
@@ -244,8 +252,21 @@ def write_xlsx(fs: ClosureFilter, out, *, progress: Callable | None = None, mach
     _cohorts_sheet(book, fs)
     followup_sheets.write(book, fs, machine=machine)
     improvements_module.write_sheet(book, fs, machine=machine)
+    _service_sheets(book, fs)
     book.close()
     return count
+
+
+def _service_sheets(book: xlsx.Workbook, fs: ClosureFilter) -> None:
+    """The service dashboard's sheets for the closures' period (every ticket), with the share of
+    service-reason closures whose last ticket missed its SLA (analytics/service_closures.py)."""
+    share = service_closures.compute(fs)
+    rows = (
+        (gettext("Closures with a service reason"), share.closures, None),
+        (gettext("... whose last ticket before the closure missed its SLA"), share.breached, None),
+        (gettext("Share of service-reason closures after a missed SLA"), share.share, xlsx.PERCENT),
+    )
+    service_sheets.write(book, service_sheets.for_closures(fs), extra_rows=rows)
 
 
 # --- CSV ----------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import service_views, views
 
 app_name = "analytics"
 
@@ -8,4 +8,6 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("closures/", views.closure_list, name="closure_list"),
     path("export/", views.export, name="export"),
+    path("service/", service_views.service, name="service"),
+    path("service/export/", service_views.service_export, name="service_export"),
 ]

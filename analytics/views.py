@@ -13,7 +13,7 @@ from crm.exports import FORMATS, wants_machine_names
 from crm.permissions import require
 from crm.routers import reporting_db
 
-from . import charts, cohorts, exports, figures, followup_labels, improvements, listing
+from . import charts, cohorts, exports, figures, followup_labels, improvements, listing, service_closures, service_links
 from . import followups as followup_figures
 from .filters import ClosureFilter
 
@@ -25,6 +25,8 @@ def dashboard(request):
         return _followup_panels(request, fs)
     if request.GET.get("part") == "improvements":
         return _improvement_panel(request, fs)
+    if request.GET.get("part") == "service":
+        return _service_panel(request, fs)
     numbers = figures.compute(fs)
     context = {
         "filter": fs,
@@ -58,15 +60,36 @@ def _followup_panels(request, fs):
     return render(request, "analytics/followup_figures.html", context)
 
 
+def _service_panel(request, fs):
+    """Closures with a service reason whose customer's last ticket missed its SLA (one index probe
+    per service closure): loaded by htmx after the dashboard; a page of its own without JavaScript."""
+    context = {"filter": fs, "query": fs.query(), "service": service_closures.compute(fs)}
+    context["breached_url"] = charts.list_url(fs, category="service", svc="breached")
+    template = "analytics/_service_closures.html" if request.htmx else "analytics/service_closures.html"
+    return render(request, template, context)
+
+
+def _narrowed(request):
+    """The closure list's drill-downs: the customer's own reason (follow-ups), what service they had."""
+    own = request.GET.get(followup_labels.OWN_PARAM, "")
+    narrowed = followup_labels.own_reason_closures(own, using=reporting_db())
+    service = service_links.closures_for(request.GET, using=reporting_db())
+    if service is not None:
+        narrowed = service if narrowed is None else narrowed.filter(pk__in=service.values("pk"))
+    return narrowed, service is not None
+
+
 @require("closures.view_analytics")
 def closure_list(request):
     own = request.GET.get(followup_labels.OWN_PARAM, "")
-    narrowed = followup_labels.own_reason_closures(own, using=reporting_db())
+    narrowed, by_service = _narrowed(request)
     fs = ClosureFilter(request.GET, **({} if narrowed is None else {"queryset": narrowed}))
     page = listing.closure_page(fs, sort=request.GET.get("o", ""), page=request.GET.get("page", 1))
     context = {"filter": fs, "page_obj": page, "closures": page.object_list, "query": fs.query(), "total": page.total}
-    if narrowed is not None:
+    if own and followup_labels.own_reason_closures(own, using=reporting_db()) is not None:
         context["own_reason"] = followup_labels.own_reason_text(own, using=reporting_db())
+    if by_service:
+        context["service_narrowing"] = service_links.describe(request.GET, using=reporting_db())
     return render(request, "analytics/closure_list.html", context)
 
 

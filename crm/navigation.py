@@ -20,6 +20,7 @@ MENU = [
     ("service.view_ticket", "service:queue", _("Tickets")),
     ("followups.view_followup", "followups:queue", _("Follow-ups")),
     ("closures.view_analytics", "analytics:dashboard", _("Closure analytics")),
+    ("service.view_service_analytics", "analytics:service", _("Service dashboard")),
     ("closures.view_closurerequest", "closures:request_queue", _("Approvals")),
     ("crm.view_auditentry", "closures:audit", _("Audit log")),
     ("closures.change_closurereason", "closures:reason_list", _("Reasons")),

@@ -327,3 +327,66 @@ class Step(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.kind} {self.happened_at:%Y-%m-%d %H:%M}"
+
+
+class ServiceTally(models.Model):
+    """Tickets counted by local day and the dashboard's dimensions; kept in step by the ticket
+    operations (service/tally.py explains which day each column counts on). ``team`` is the team's
+    id, 0 for none, so a key never holds NULL and ``INSERT ... ON CONFLICT`` always finds its row."""
+
+    day = models.DateField()
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+", db_index=False)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    team = models.IntegerField(default=0)
+    priority = models.CharField(max_length=10, choices=Priority.choices)
+    opened = models.IntegerField(default=0)
+    backlog = models.IntegerField(default=0)  # +1 the day a ticket opened, −1 the day it was done
+    resolved = models.IntegerField(default=0)
+    cancelled = models.IntegerField(default=0)
+    was_resolved = models.IntegerField(default=0)  # opened this day and resolved at least once
+    reopened = models.IntegerField(default=0)  # opened this day and reopened at least once
+    fr_met = models.IntegerField(default=0)
+    fr_missed = models.IntegerField(default=0)
+    res_met = models.IntegerField(default=0)
+    res_missed = models.IntegerField(default=0)
+    sla_met = models.IntegerField(default=0)
+    sla_missed = models.IntegerField(default=0)
+
+    class Meta:
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(fields=["day", "category", "channel", "team", "priority"], name="servicetally_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.category_id} {self.channel} {self.team} {self.priority}"
+
+
+class ServiceTimeTally(models.Model):
+    """First-response and resolution times in working minutes, as counts per log-spaced bucket
+    (service/tally.py ``bucket_of``), by the day they were measured and the dashboard's dimensions."""
+
+    class Measure(models.TextChoices):
+        FIRST_RESPONSE = "fr", _("First response")
+        RESOLUTION = "res", _("Resolution")
+
+    day = models.DateField()
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+", db_index=False)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    team = models.IntegerField(default=0)
+    priority = models.CharField(max_length=10, choices=Priority.choices)
+    measure = models.CharField(max_length=3, choices=Measure.choices)
+    bucket = models.SmallIntegerField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "category", "channel", "team", "priority", "measure", "bucket"],
+                name="servicetimetally_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.measure} {self.bucket}: {self.n}"

@@ -1,6 +1,7 @@
 import pytest
 
 from .history import build_history
+from .service_history import build as build_service_history
 
 
 @pytest.fixture(autouse=True)
@@ -13,3 +14,9 @@ def shanghai(settings):
 @pytest.fixture
 def history(db):
     return build_history()
+
+
+@pytest.fixture
+def service_world(db, monkeypatch):
+    """A month of tickets and closures (tests/analytics/service_history.py)."""
+    return build_service_history(monkeypatch)

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import translation
 from openpyxl import load_workbook
 
-from analytics import exports, followup_sheets
+from analytics import exports, followup_sheets, service_sheets
 from analytics.filters import ClosureFilter
 from crm import jobs, spreadsheets
 from crm.audit_display import describe
@@ -37,7 +37,14 @@ def _export(client, f: Filters, fmt: str, **extra):
 
 def _closures_sheet(content: bytes):
     book = load_workbook(io.BytesIO(content))
-    assert book.sheetnames == ["Summary", "Closures", "Cohorts", *followup_sheets.SHEETS, "Improvement actions"]
+    assert book.sheetnames == [
+        "Summary",
+        "Closures",
+        "Cohorts",
+        *followup_sheets.SHEETS,
+        "Improvement actions",
+        *service_sheets.SHEETS,
+    ]
     return book, book["Closures"]
 
 

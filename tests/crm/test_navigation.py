@@ -23,7 +23,16 @@ def labels(user) -> list[str]:
         ("Staff", ["Customers", "New customer", "Tickets", "Follow-ups"]),
         (
             "Manager",
-            ["Customers", "New customer", "Tickets", "Follow-ups", "Closure analytics", "Approvals", "Audit log"],
+            [
+                "Customers",
+                "New customer",
+                "Tickets",
+                "Follow-ups",
+                "Closure analytics",
+                "Service dashboard",
+                "Approvals",
+                "Audit log",
+            ],
         ),
         (
             "Admin",
@@ -33,6 +42,7 @@ def labels(user) -> list[str]:
                 "Tickets",
                 "Follow-ups",
                 "Closure analytics",
+                "Service dashboard",
                 "Approvals",
                 "Audit log",
                 "Reasons",
