@@ -104,13 +104,16 @@ class ServiceFigures:
         self.extra["ticket_page_steps_at_least"] = 5
 
     def card_with_service_panel(self, count: int) -> None:
-        """The card of a customer with many tickets; its query count must be that of a card without any
+        """The card of an active customer with many tickets; its query count must be that of a card without any
         (the panel reads in a fixed number of queries)."""
         if not self.wanted("card_with_service_panel"):
             return
         busy = sample(
-            "SELECT customer_id, count(*) FROM service_ticket GROUP BY 1 ORDER BY 2 DESC", limit=max(count, 20)
+            """SELECT t.customer_id, count(*) FROM service_ticket t JOIN customers_customer c ON c.id = t.customer_id
+               WHERE c.status = 'active' GROUP BY 1 ORDER BY 2 DESC""",
+            limit=max(count, 20),
         )
+        # Active cards on both sides: a closed card's page also reads its closure.
         quiet = sample(
             """SELECT c.id FROM customers_customer c TABLESAMPLE SYSTEM (1)
                WHERE c.status = 'active' AND NOT EXISTS (SELECT 1 FROM service_ticket t WHERE t.customer_id = c.id)""",
