@@ -27,6 +27,8 @@ TARGETS = {
     "card_with_service_panel": 40,
     "service_dashboard": 150,
     "service_dashboard_12m": 150,
+    "service_churn": 150,
+    "closure_dashboard_service_part": 150,
 }
 TICKET_FACTOR = 3  # the alternative for queues and the ticket page: at most 3× the reference page
 OPEN = ("new", "assigned", "in_progress", "waiting")
@@ -146,18 +148,29 @@ class ServiceFigures:
 
     def service_dashboard(self, manager_user: str) -> None:
         today = timezone.localdate()
-        year_ago = today - timedelta(days=365)
         self.timed(
             "service_dashboard",
-            "Service dashboard (default period)",
+            "Service dashboard (default period: last 12 months)",
             lambda i: self.get(installed("analytics:service"), self.client_of(manager_user)),
         )
         self.timed(
             "service_dashboard_12m",
-            "Service dashboard, 12 months (from/to)",
+            "Service dashboard, custom 12 months cutting a month at each end",
             lambda i: self.get(
                 installed("analytics:service"),
                 self.client_of(manager_user),
-                **{"from": year_ago.isoformat(), "to": today.isoformat()},
+                period="custom",
+                start=(today - timedelta(days=360)).isoformat(),
+                end=(today - timedelta(days=3)).isoformat(),
             ),
+        )
+        self.timed(
+            "service_churn",
+            "Service dashboard: churn after service (its htmx part, last 12 months)",
+            lambda i: self.get(installed("analytics:service"), self.client_of(manager_user), part="churn"),
+        )
+        self.timed(
+            "closure_dashboard_service_part",
+            "Closure analytics: the service part (its htmx part, last 12 months)",
+            lambda i: self.get(installed("analytics:dashboard"), self.client_of(manager_user), part="service"),
         )
