@@ -28,14 +28,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Sum
+from django.db.models import F, Q, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
 from crm.models import Team
 from service import tally
-from service.models import Category, Channel, Priority, ServiceTally, ServiceTimeTally
+from service.models import (
+    Category,
+    Channel,
+    Priority,
+    ServiceMonthTally,
+    ServiceMonthTimeTally,
+    ServiceTally,
+    ServiceTimeTally,
+)
 
 from .service_filters import ServiceFilter
 
@@ -128,12 +136,83 @@ class ServiceFigures:
     times: Times
 
 
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class Split:
+    """A period of local days as the months lying wholly inside it, ``first`` (None: from the
+    beginning) up to ``stop`` excluded (None: no whole month), read from the month rows, and the
+    days of the partial months at its ends, ``edges`` (inclusive ranges), read from the day rows.
+
+    The month a period ends in counts as whole when the period reaches today: the operations count
+    a ticket on the days things happened to it, none after today (like analytics/tallied.py)."""
+
+    first: date | None
+    stop: date | None
+    edges: tuple[tuple[date | None, date], ...]
+
+    @classmethod
+    def of(cls, first: date | None, last: date, today: date) -> Split:
+        stop = last.replace(day=1)
+        if last >= today or _next_month(last) == last + timedelta(days=1):
+            stop = _next_month(stop)
+        start = None if first is None else first if first.day == 1 else _next_month(first)
+        if start is not None and start >= stop:
+            return cls(first=None, stop=None, edges=((first, last),))
+        edges = []
+        if first is not None and first < start:
+            edges.append((first, start - timedelta(days=1)))
+        if stop <= last:
+            edges.append((stop, last))
+        return cls(first=start, stop=stop, edges=tuple(edges))
+
+
 def _summary(sf: ServiceFilter, model):
+    """Day rows of the whole period (the weekly chart)."""
     rows = model.objects.using(sf.db).order_by().filter(**sf.dimensions())
     period = sf.dates
     if period.first is not None:
         rows = rows.filter(day__gte=period.first)
     return rows.filter(day__lte=period.last)
+
+
+def _parts(sf: ServiceFilter, day_model, month_model):
+    """The period's rows as (month rows of its whole months, day rows of its partial months); either
+    is None when the period has none."""
+    period = sf.dates
+    split = Split.of(period.first, period.last, sf.today)
+    months = days = None
+    if split.stop is not None:
+        months = month_model.objects.using(sf.db).order_by().filter(month__lt=split.stop, **sf.dimensions())
+        if split.first is not None:
+            months = months.filter(month__gte=split.first)
+    if split.edges:
+        within = Q(pk__in=[])
+        for first, last in split.edges:
+            within |= Q(day__lte=last) & (Q(day__gte=first) if first is not None else Q())
+        days = day_model.objects.using(sf.db).order_by().filter(within, **sf.dimensions())
+    return months, days
+
+
+def _union(months, days, shape) -> list[dict]:
+    """``shape`` (values and sums) applied to both parts, read in one ``UNION ALL``."""
+    parts = [shape(part) for part in (months, days) if part is not None]
+    return list(parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0])
+
+
+def _backlog_before(sf: ServiceFilter, first: date) -> int:
+    """The running sum of the backlog column up to ``first``: month rows for the months before its
+    month, day rows for the days of its month before it."""
+    dims = sf.dimensions()
+    start = first.replace(day=1)
+    months = ServiceMonthTally.objects.using(sf.db).filter(month__lt=start, **dims)
+    n = months.aggregate(n=Sum("backlog"))["n"] or 0
+    if start < first:
+        days = ServiceTally.objects.using(sf.db).filter(day__gte=start, day__lt=first, **dims)
+        n += days.aggregate(n=Sum("backlog"))["n"] or 0
+    return n
 
 
 def _groups(found: dict, total: int, labels: dict, param: str, order: list | None = None) -> list[Group]:
@@ -153,17 +232,22 @@ def _groups(found: dict, total: int, labels: dict, param: str, order: list | Non
 
 def _steps(sf: ServiceFilter, backlog_before: int) -> list[Step]:
     period = sf.dates
-    trunc = TruncWeek("day") if sf.grain == "week" else TruncMonth("day")
-    rows = (
-        _summary(sf, ServiceTally)
-        .annotate(step=trunc)
-        .values("step")
-        .annotate(opened=Sum("opened"), resolved=Sum("resolved"), backlog=Sum("backlog"))
-    )
+    sums = {"opened": Sum("opened"), "resolved": Sum("resolved"), "backlog": Sum("backlog")}
+    if sf.grain == "week":  # day rows for the whole period
+        rows = _summary(sf, ServiceTally).annotate(step=TruncWeek("day")).values("step").annotate(**sums)
+    else:
+        months, days = _parts(sf, ServiceTally, ServiceMonthTally)
+        rows = [
+            *(months.annotate(step=F("month")).values("step").annotate(**sums) if months is not None else ()),
+            *(days.annotate(step=TruncMonth("day")).values("step").annotate(**sums) if days is not None else ()),
+        ]
     found = {}
     for row in rows:
         step = row["step"]
-        found[step.date() if hasattr(step, "date") else step] = row
+        step = step.date() if hasattr(step, "date") else step
+        if step in found:  # a partial month at an end, and a whole month: never the same month
+            row = {k: (found[step].get(k) or 0) + (row.get(k) or 0) for k in sums}
+        found[step] = row
     first = period.first or min(found, default=period.last)
     steps = []
     cursor = first - timedelta(days=first.weekday()) if sf.grain == "week" else first.replace(day=1)
@@ -193,8 +277,10 @@ def _steps(sf: ServiceFilter, backlog_before: int) -> list[Step]:
 
 def _times(sf: ServiceFilter) -> Times:
     buckets = {tally.FIRST_RESPONSE: {}, tally.RESOLUTION: {}}
-    for row in _summary(sf, ServiceTimeTally).values("measure", "bucket").annotate(n=Sum("n")):
-        buckets[row["measure"]][row["bucket"]] = row["n"]
+    months, days = _parts(sf, ServiceTimeTally, ServiceMonthTimeTally)
+    for row in _union(months, days, lambda rows: rows.values("measure", "bucket").annotate(n=Sum("n"))):
+        found = buckets[row["measure"]]
+        found[row["bucket"]] = found.get(row["bucket"], 0) + row["n"]
     fr, res = buckets[tally.FIRST_RESPONSE], buckets[tally.RESOLUTION]
     return Times(
         fr_median=tally.percentile(fr, 0.5),
@@ -210,16 +296,13 @@ def compute(sf: ServiceFilter) -> ServiceFigures:
     """Every figure of the service dashboard for what ``sf`` selects."""
     total = Counts()
     per = {"category_id": {}, "channel": {}, "team": {}, "priority": {}}
-    rows = _summary(sf, ServiceTally).values(*per).annotate(**SUMS)
-    for row in rows:
+    months, days = _parts(sf, ServiceTally, ServiceMonthTally)
+    for row in _union(months, days, lambda rows: rows.values(*per).annotate(**SUMS)):
         total.add(row)
         for dimension, found in per.items():
             found.setdefault(row[dimension], Counts()).add(row)
     period = sf.dates
-    backlog_before = 0
-    if period.first is not None:
-        before = ServiceTally.objects.using(sf.db).filter(day__lt=period.first, **sf.dimensions())
-        backlog_before = before.aggregate(n=Sum("backlog"))["n"] or 0
+    backlog_before = _backlog_before(sf, period.first) if period.first is not None else 0
     categories = {c.pk: c.label for c in Category.objects.using(sf.db).all()}
     teams = {t.pk: t.label for t in Team.objects.using(sf.db).all()}
     teams[0] = gettext("No team")
