@@ -278,9 +278,16 @@ def _steps(sf: ServiceFilter, backlog_before: int) -> list[Step]:
 def _times(sf: ServiceFilter) -> Times:
     buckets = {tally.FIRST_RESPONSE: {}, tally.RESOLUTION: {}}
     months, days = _parts(sf, ServiceTimeTally, ServiceMonthTimeTally)
-    for row in _union(months, days, lambda rows: rows.values("measure", "bucket").annotate(n=Sum("n"))):
-        found = buckets[row["measure"]]
-        found[row["bucket"]] = found.get(row["bucket"], 0) + row["n"]
+    if months is not None:  # a row per measure, a column per bucket
+        for row in months.values("measure").annotate(**{c: Sum(c) for c in tally.BUCKET_COLUMNS}):
+            found = buckets[row["measure"]]
+            for k, column in enumerate(tally.BUCKET_COLUMNS):
+                if row[column]:
+                    found[k] = found.get(k, 0) + row[column]
+    if days is not None:
+        for row in days.values("measure", "bucket").annotate(n=Sum("n")):
+            found = buckets[row["measure"]]
+            found[row["bucket"]] = found.get(row["bucket"], 0) + row["n"]
     fr, res = buckets[tally.FIRST_RESPONSE], buckets[tally.RESOLUTION]
     return Times(
         fr_median=tally.percentile(fr, 0.5),

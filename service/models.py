@@ -429,19 +429,34 @@ class ServiceTimeTally(SummaryTimes):
         return f"{self.day} {self.measure} {self.bucket}: {self.n}"
 
 
-class ServiceMonthTimeTally(SummaryTimes):
-    """The same times by local month (``month``: its first day), written with the day rows."""
+TIME_BUCKETS = 60  # service/tally.py BUCKETS
+
+
+class ServiceMonthTimeTally(models.Model):
+    """The same times by local month (``month``: its first day), written with the day rows: one row
+    per key and measure with a column per bucket (``b0`` .. ``b59``), so a year of a measure is
+    summed from about 6,000 rows rather than 20 times as many."""
 
     month = models.DateField()
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+", db_index=False)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    team = models.IntegerField(default=0)
+    priority = models.CharField(max_length=10, choices=Priority.choices)
+    measure = models.CharField(max_length=3, choices=Measure.choices)
 
     class Meta:
         default_permissions = ()
         constraints = [
             models.UniqueConstraint(
-                fields=["month", "category", "channel", "team", "priority", "measure", "bucket"],
+                fields=["month", "category", "channel", "team", "priority", "measure"],
                 name="servicemonthtimetally_key",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.month:%Y-%m} {self.measure} {self.bucket}: {self.n}"
+        return f"{self.month:%Y-%m} {self.category_id} {self.channel} {self.team} {self.priority} {self.measure}"
+
+
+for _k in range(TIME_BUCKETS):
+    ServiceMonthTimeTally.add_to_class(f"b{_k}", models.IntegerField(default=0))
+del _k

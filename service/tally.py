@@ -46,7 +46,9 @@ difference.
 Both tables have monthly twins, ``ServiceMonthTally`` and ``ServiceMonthTimeTally``, keyed by the
 local month's first day instead of the day: each month row is the sum of its day rows, written in
 the same ``write`` as them (operations, ``added``, ``rebuild``), so the dashboard reads the months
-lying wholly inside a period from about 1,000 rows a month instead of 30 times as many.
+lying wholly inside a period from about 500 rows a month instead of 30 times as many. A month's
+times are one row per key and measure with a column per bucket (``b0`` .. ``b59``): summing the
+columns of 1,000 rows a month is much cheaper than grouping 20 times as many (key, bucket) rows.
 
 Tickets written without the operations (an import's bulk insert) are counted with ``added``.
 
@@ -66,7 +68,15 @@ from django.db import connections, router, transaction
 from django.utils import timezone
 
 from .calendar import Calendar, current
-from .models import ServiceMonthTally, ServiceMonthTimeTally, ServiceTally, ServiceTimeTally, Status, Ticket
+from .models import (
+    TIME_BUCKETS,
+    ServiceMonthTally,
+    ServiceMonthTimeTally,
+    ServiceTally,
+    ServiceTimeTally,
+    Status,
+    Ticket,
+)
 
 KEY = ("day", "category_id", "channel", "team", "priority")
 COLUMNS = (
@@ -85,12 +95,13 @@ COLUMNS = (
 )
 TIME_KEY = (*KEY, "measure", "bucket")
 MONTH_KEY = ("month", *KEY[1:])
-MONTH_TIME_KEY = (*MONTH_KEY, "measure", "bucket")
+MONTH_TIME_KEY = (*MONTH_KEY, "measure")  # and a column per bucket, BUCKET_COLUMNS
 FIRST_RESPONSE, RESOLUTION = "fr", "res"
 
 # The buckets: 0 is [0, 5) minutes; k >= 1 is [5 * 1.25^(k-1), 5 * 1.25^k). 60 buckets reach
 # beyond four years of working minutes; anything longer is counted in the last.
-BASE, RATIO, BUCKETS = 5.0, 1.25, 60
+BASE, RATIO, BUCKETS = 5.0, 1.25, TIME_BUCKETS
+BUCKET_COLUMNS = tuple(f"b{k}" for k in range(BUCKETS))
 BATCH = 500
 
 # The ticket fields a contribution reads (the rebuild reads only these).
@@ -245,7 +256,7 @@ def write(counts: Counter, times: Counter, *, using: str = "default") -> None:
     _upsert(ServiceTally, KEY, COLUMNS, _count_rows(counts), using)
     _upsert(ServiceTimeTally, TIME_KEY, ("n",), _time_rows(times), using)
     _upsert(ServiceMonthTally, MONTH_KEY, COLUMNS, _count_rows(month_counts), using)
-    _upsert(ServiceMonthTimeTally, MONTH_TIME_KEY, ("n",), _time_rows(month_times), using)
+    _upsert(ServiceMonthTimeTally, MONTH_TIME_KEY, BUCKET_COLUMNS, _bucket_rows(month_times), using)
 
 
 def monthly(counts: Counter, times: Counter) -> tuple[Counter, Counter]:
@@ -268,6 +279,15 @@ def _count_rows(counts: Counter) -> list:
 
 def _time_rows(times: Counter) -> list:
     return sorted((key, [n]) for key, n in times.items() if n)
+
+
+def _bucket_rows(times: Counter) -> list:
+    """{(*MONTH_TIME_KEY, bucket): n} as rows of MONTH_TIME_KEY with a number per bucket."""
+    rows: dict[tuple, list[int]] = {}
+    for (*key, bucket), n in times.items():
+        if n:
+            rows.setdefault(tuple(key), [0] * BUCKETS)[bucket] += n
+    return sorted(rows.items())
 
 
 def _upsert(model, key_columns, value_columns, rows, using: str) -> None:
@@ -302,16 +322,21 @@ def recount(tickets=None, *, calendar: Calendar | None = None) -> tuple[Counter,
 
 def stored(*, months: bool = False) -> tuple[Counter, Counter]:
     """The summary as stored, in ``recount``'s shape (for the tests and a check after a rebuild);
-    with ``months``, the month rows (compare with ``monthly(*recount())``)."""
-    count_model, time_model = (ServiceMonthTally, ServiceMonthTimeTally) if months else (ServiceTally, ServiceTimeTally)
-    key, time_key = (MONTH_KEY, MONTH_TIME_KEY) if months else (KEY, TIME_KEY)
+    with ``months``, the month rows in ``monthly``'s shape (compare with ``monthly(*recount())``)."""
+    count_model, key = (ServiceMonthTally, MONTH_KEY) if months else (ServiceTally, KEY)
     counts, times = Counter(), Counter()
     for row in count_model.objects.values(*key, *COLUMNS):
         for column in COLUMNS:
             if row[column]:
                 counts[(*(row[k] for k in key), column)] = row[column]
-    for row in time_model.objects.exclude(n=0).values(*time_key, "n"):
-        times[tuple(row[k] for k in time_key)] = row["n"]
+    if months:
+        for row in ServiceMonthTimeTally.objects.values(*MONTH_TIME_KEY, *BUCKET_COLUMNS):
+            for k, column in enumerate(BUCKET_COLUMNS):
+                if row[column]:
+                    times[(*(row[c] for c in MONTH_TIME_KEY), k)] = row[column]
+        return counts, times
+    for row in ServiceTimeTally.objects.exclude(n=0).values(*TIME_KEY, "n"):
+        times[tuple(row[k] for k in TIME_KEY)] = row["n"]
     return counts, times
 
 

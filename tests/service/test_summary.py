@@ -119,7 +119,7 @@ def test_the_rebuild_command_recounts_a_damaged_summary(desk, complaint, at):
     ServiceTally.objects.update(opened=7, backlog=3)
     ServiceTimeTally.objects.all().delete()
     ServiceMonthTally.objects.update(resolved=5)
-    ServiceMonthTimeTally.objects.update(n=9)
+    ServiceMonthTimeTally.objects.update(b3=9)
     out = io.StringIO()
     call_command("rebuild_service_summary", stdout=out)
     assert tally.stored() == expected == tally.recount()
