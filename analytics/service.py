@@ -28,6 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from django.db import connections
 from django.db.models import F, Q, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils.formats import date_format
@@ -196,10 +197,18 @@ def _parts(sf: ServiceFilter, day_model, month_model):
     return months, days
 
 
-def _union(months, days, shape) -> list[dict]:
-    """``shape`` (values and sums) applied to both parts, read in one ``UNION ALL``."""
-    parts = [shape(part) for part in (months, days) if part is not None]
-    return list(parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0])
+def _summed(sf: ServiceFilter, months, days, group: tuple, columns: tuple) -> list[dict]:
+    """Both parts' ``columns`` summed by ``group`` in one query (``UNION ALL`` inside, summed again
+    outside), so that only a row per group comes back: a few hundred rather than ten thousand."""
+    parts = [p.values(*group).annotate(**{c: Sum(c) for c in columns}) for p in (months, days) if p is not None]
+    if len(parts) == 1:
+        return list(parts[0])
+    sql, params = parts[0].union(parts[1], all=True).query.sql_with_params()
+    sums = ", ".join(f"CAST(SUM({c}) AS bigint)" for c in columns)
+    keys = ", ".join(group)
+    with connections[sf.db].cursor() as cursor:
+        cursor.execute(f"SELECT {keys}, {sums} FROM ({sql}) AS parts GROUP BY {keys}", params)
+        return [dict(zip((*group, *columns), row, strict=True)) for row in cursor.fetchall()]
 
 
 def _backlog_before(sf: ServiceFilter, first: date) -> int:
@@ -304,7 +313,7 @@ def compute(sf: ServiceFilter) -> ServiceFigures:
     total = Counts()
     per = {"category_id": {}, "channel": {}, "team": {}, "priority": {}}
     months, days = _parts(sf, ServiceTally, ServiceMonthTally)
-    for row in _union(months, days, lambda rows: rows.values(*per).annotate(**SUMS)):
+    for row in _summed(sf, months, days, tuple(per), tally.COLUMNS):
         total.add(row)
         for dimension, found in per.items():
             found.setdefault(row[dimension], Counts()).add(row)
