@@ -165,6 +165,8 @@ def test_all_time_has_no_group_without_a_ticket(service_world):
         (date(2026, 3, 3), date(2026, 3, 9)),  # inside one month (day rows)
         (date(2026, 2, 20), date(2026, 3, 4)),  # across a month's end: two partial months
         (date(2026, 2, 21), date(2026, 4, 2)),  # partial February, whole March, partial April
+        (date(2026, 3, 4), date(2026, 4, 30)),  # March less its first three days
+        (date(2026, 2, 1), date(2026, 3, 19)),  # whole February, March less its last twelve days
     ],
 )
 def test_periods_that_cut_months_count_the_tickets_as_whole_months_do(service_world, first, last):
@@ -196,3 +198,15 @@ def test_periods_that_cut_months_count_the_tickets_as_whole_months_do(service_wo
     ]
     assert f.steps[0].first == first and f.steps[-1].last == last
     assert sum(s.opened for s in f.steps) == f.total.opened > 0
+
+
+def test_a_period_splits_into_whole_months_and_the_fewest_days():
+    today = date(2026, 8, 1)
+    split = service.Split.of(date(2026, 3, 4), date(2026, 5, 10), today)
+    assert (split.first, split.stop) == (date(2026, 4, 1), date(2026, 5, 1))
+    assert split.also == (date(2026, 3, 1),) and split.minus == ((date(2026, 3, 1), date(2026, 3, 3)),)
+    assert split.edges == ((date(2026, 5, 1), date(2026, 5, 10)),)
+    inside = service.Split.of(date(2026, 3, 4), date(2026, 3, 20), today)
+    assert (inside.stop, inside.edges) == (None, ((date(2026, 3, 4), date(2026, 3, 20)),))
+    # The month of today counts whole: nothing is counted on a later day.
+    assert service.Split.of(date(2026, 7, 1), today, today).edges == ()
