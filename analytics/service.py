@@ -274,7 +274,9 @@ def _steps(sf: ServiceFilter, backlog_before: int) -> list[Step]:
             *(days.annotate(step=TruncMonth("day")).values("step").annotate(**sums) if days is not None else ()),
             *(
                 {**row, **{k: -(row[k] or 0) for k in sums}}
-                for row in (minus.annotate(step=TruncMonth("day")).values("step").annotate(**sums) if minus else ())
+                for row in (
+                    minus.annotate(step=TruncMonth("day")).values("step").annotate(**sums) if minus is not None else ()
+                )
             ),
         ]
     found = {}
