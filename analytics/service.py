@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db import connections
-from django.db.models import F, Q, Sum
+from django.db.models import F, Q, Sum, Value
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils.formats import date_format
 from django.utils.translation import gettext
@@ -63,8 +63,9 @@ class Counts:
     values: dict = field(default_factory=lambda: dict.fromkeys(tally.COLUMNS, 0))
 
     def add(self, row: dict) -> None:
+        values = self.values
         for column in tally.COLUMNS:
-            self.values[column] += row.get(column) or 0
+            values[column] += row[column] or 0
 
     def __getattr__(self, name):
         values = self.__dict__.get("values", {})
@@ -217,17 +218,19 @@ def _parts(sf: ServiceFilter, day_model, month_model):
 
 
 def _summed(sf: ServiceFilter, parts, group: tuple, columns: tuple) -> list[dict]:
-    """The parts' ``columns`` summed by ``group`` (the third part subtracted) in one query (``UNION
-    ALL`` inside, summed again outside): only a row per group comes back, not ten thousand."""
+    """The parts' ``columns`` summed by ``group`` (the third part subtracted) in one query: the
+    parts' rows (``UNION ALL``) summed outside, so only a row per group comes back."""
+    signed = parts[2] is not None
     shaped = [
-        part.values(*group).annotate(**{c: Sum(c) * sign for c in columns})
+        part.annotate(sign=Value(sign)).values(*group, *columns, "sign") if signed else part.values(*group, *columns)
         for part, sign in zip(parts, (1, 1, -1), strict=True)
         if part is not None
     ]
-    if len(shaped) == 1 and parts[2] is None:
-        return list(shaped[0])
-    sql, params = shaped[0].union(*shaped[1:], all=True).query.sql_with_params()
-    sums = ", ".join(f"CAST(SUM({c}) AS bigint)" for c in columns)
+    if not shaped:
+        return []
+    rows = shaped[0].union(*shaped[1:], all=True) if len(shaped) > 1 else shaped[0]
+    sql, params = rows.query.sql_with_params()
+    sums = ", ".join(f"CAST(SUM({'sign * ' if signed else ''}{c}) AS bigint)" for c in columns)
     keys = ", ".join(group)
     with connections[sf.db].cursor() as cursor:
         cursor.execute(f"SELECT {keys}, {sums} FROM ({sql}) AS parts GROUP BY {keys}", params)
@@ -317,7 +320,7 @@ def _times(sf: ServiceFilter) -> Times:
     buckets = {tally.FIRST_RESPONSE: {}, tally.RESOLUTION: {}}
     months, days, minus = _parts(sf, ServiceTimeTally, ServiceMonthTimeTally)
     if months is not None:  # a row per measure, a column per bucket
-        for row in months.values("measure").annotate(**{c: Sum(c) for c in tally.BUCKET_COLUMNS}):
+        for row in _summed(sf, (months, None, None), ("measure",), tally.BUCKET_COLUMNS):
             found = buckets[row["measure"]]
             for k, column in enumerate(tally.BUCKET_COLUMNS):
                 if row[column]:

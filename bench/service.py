@@ -151,10 +151,11 @@ class ServiceFigures:
         )
         self.timed(
             "service_dashboard_12m",
-            "Service dashboard, 12 months (from/to)",
+            "Service dashboard, 12 months (start/end)",
             lambda i: self.get(
                 installed("analytics:service"),
                 self.client_of(manager_user),
-                **{"from": year_ago.isoformat(), "to": today.isoformat()},
+                start=year_ago.isoformat(),
+                end=today.isoformat(),
             ),
         )
