@@ -394,9 +394,12 @@ class Measure(models.TextChoices):
     RESOLUTION = "res", _("Resolution")
 
 
-class SummaryTimes(models.Model):
-    """Times in working minutes as counts per log-spaced bucket (service/tally.py ``bucket_of``)."""
+class ServiceTimeTally(models.Model):
+    """First-response and resolution times in working minutes, as counts per log-spaced bucket
+    (service/tally.py ``bucket_of``), by the day they were measured and the dashboard's dimensions."""
 
+    Measure = Measure
+    day = models.DateField()
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+", db_index=False)
     channel = models.CharField(max_length=10, choices=Channel.choices)
     team = models.IntegerField(default=0)
@@ -404,17 +407,6 @@ class SummaryTimes(models.Model):
     measure = models.CharField(max_length=3, choices=Measure.choices)
     bucket = models.SmallIntegerField()
     n = models.IntegerField(default=0)
-
-    class Meta:
-        abstract = True
-
-
-class ServiceTimeTally(SummaryTimes):
-    """First-response and resolution times by the day they were measured and the dashboard's
-    dimensions."""
-
-    Measure = Measure
-    day = models.DateField()
 
     class Meta:
         default_permissions = ()
