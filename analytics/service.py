@@ -26,9 +26,9 @@ count rows and 1,778,222 time rows by day, 17,338 and 34,099 by month; 2 shared 
 ``manage.py bench`` "last 12 months" p95 113-131 ms (p50 85-102) over two runs, the same as
 start/end dates p95 129-140 ms (p50 97-120); before the month rows, p95 599 and 675 ms (p50 405
 and 620; that run's second figure still sent from/to, so it measured the default period too).
-Page times measured
-alone: "last 90 days" 74 ms, all time 128 ms, "last 12 months" by week 152 ms (the weekly chart
-reads a year of day rows, 50 ms: over the 150 ms target on a loaded machine, but correct).
+Page times measured alone: "last 90 days" 74 ms, all time 128 ms, "last 12 months" by week 152 ms
+(the weekly chart reads a year of day rows, 50 ms: over the 150 ms target on a loaded machine,
+but correct).
 """
 
 from __future__ import annotations
