@@ -98,7 +98,7 @@ def _over_time_sheet(book, figures) -> None:
 def _churn_sheet(book, churn) -> None:
     sheet = book.add_sheet(CHURN_SHEET, widths=(20, 30, 12, 12, 10), freeze_header=True)
     header = [gettext("Grouped by"), gettext("Group"), gettext("Customers"), gettext("Closed within 90 days")]
-    sheet.append(header + [gettext("Closure rate")], style=xlsx.BOLD)
+    sheet.append(header + [gettext("Share closed within 90 days")], style=xlsx.BOLD)
     groups = [(gettext("All"), [churn.with_ticket] + ([churn.without_ticket] if churn.without_ticket else []))]
     groups += [(gettext("Category"), churn.by_category), (gettext("SLA"), churn.by_sla)]
     groups.append((gettext("Reopened"), churn.by_reopened))

@@ -27,6 +27,8 @@ TARGETS = {
     "card_with_service_panel": 40,
     "service_dashboard": 150,
     "service_dashboard_12m": 150,
+    "service_churn": 150,
+    "closure_dashboard_service_part": 150,
 }
 TICKET_FACTOR = 3  # the issue's alternative for queues and the ticket page: at most 3× the reference page
 OPEN = ("new", "assigned", "in_progress", "waiting")
@@ -104,13 +106,16 @@ class ServiceFigures:
         self.extra["ticket_page_steps_at_least"] = 5
 
     def card_with_service_panel(self, count: int) -> None:
-        """The card of a customer with many tickets; its query count must be that of a card without any
+        """The card of an active customer with many tickets; its query count must be that of a card without any
         (the panel reads in a fixed number of queries)."""
         if not self.wanted("card_with_service_panel"):
             return
         busy = sample(
-            "SELECT customer_id, count(*) FROM service_ticket GROUP BY 1 ORDER BY 2 DESC", limit=max(count, 20)
+            """SELECT t.customer_id, count(*) FROM service_ticket t JOIN customers_customer c ON c.id = t.customer_id
+               WHERE c.status = 'active' GROUP BY 1 ORDER BY 2 DESC""",
+            limit=max(count, 20),
         )
+        # Active cards on both sides: a closed card's page also reads its closure.
         quiet = sample(
             """SELECT c.id FROM customers_customer c TABLESAMPLE SYSTEM (1)
                WHERE c.status = 'active' AND NOT EXISTS (SELECT 1 FROM service_ticket t WHERE t.customer_id = c.id)""",
@@ -143,19 +148,29 @@ class ServiceFigures:
 
     def service_dashboard(self, manager_user: str) -> None:
         today = timezone.localdate()
-        year_ago = today - timedelta(days=365)
         self.timed(
             "service_dashboard",
-            "Service dashboard (default period)",
+            "Service dashboard (default period: last 12 months)",
             lambda i: self.get(installed("analytics:service"), self.client_of(manager_user)),
         )
         self.timed(
             "service_dashboard_12m",
-            "Service dashboard, 12 months (start/end)",
+            "Service dashboard, custom 12 months cutting a month at each end",
             lambda i: self.get(
                 installed("analytics:service"),
                 self.client_of(manager_user),
-                start=year_ago.isoformat(),
-                end=today.isoformat(),
+                period="custom",
+                start=(today - timedelta(days=360)).isoformat(),
+                end=(today - timedelta(days=3)).isoformat(),
             ),
+        )
+        self.timed(
+            "service_churn",
+            "Service dashboard: churn after service (its htmx part, last 12 months)",
+            lambda i: self.get(installed("analytics:service"), self.client_of(manager_user), part="churn"),
+        )
+        self.timed(
+            "closure_dashboard_service_part",
+            "Closure analytics: the service part (its htmx part, last 12 months)",
+            lambda i: self.get(installed("analytics:dashboard"), self.client_of(manager_user), part="service"),
         )

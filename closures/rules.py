@@ -75,24 +75,19 @@ def version(customer: Customer) -> int:
 class ClosureChoice:
     """What the user chose and saw: the one argument every closure operation takes.
 
-    The views build it once from the signed preview (closures/tokens.py); code that closes cards
-    without a preview (seeding, tests) builds it with ``seen`` and ``nonce`` left out.
-
+    Built from the signed preview (closures/tokens.py); without one (seeding, tests) ``seen`` and ``nonce`` stay out.
     - ``action``: close, void, archive (or erase, for erase_customer);
     - ``reason``: a ClosureReason or its primary key; ``notes`` as typed;
-    - ``settlement``: how a balance or points are settled (closures.models.Settlement: refund,
-      transfer, forfeit, keep — closures/settlement.py has the rules), with ``settlement_method``
-      (a refund's LedgerEntry.Method), ``refund_amount`` (None: the whole balance), ``settle_to``
-      (the receiving card of a transfer, or its primary key) and ``forfeit_reason``;
-      ``settlement_note`` an optional note;
+    - ``settlement``: how money is settled (Settlement: refund, transfer, forfeit, keep; rules in
+      closures/settlement.py), with ``settlement_method`` (a refund's LedgerEntry.Method), ``refund_amount``
+      (None: all), ``settle_to`` (a transfer's card or pk), ``forfeit_reason``, ``settlement_note``;
     - ``duplicate_of``: the surviving card (or its primary key) of a record voided as a duplicate;
     - ``merge``: with ``duplicate_of``, first move the record's history and money onto it (customers.merge);
     - ``seen``: what the preview showed — a :class:`Seen` for one card, or for a bulk closure
       ``{card pk: version}`` (:func:`version`) of every card listed;
     - ``nonce``: the confirmation's one-time number, stored under a unique constraint;
-    - ``tickets``: what happens to the card's open tickets (closures/tickets.py: resolve, cancel,
-      keep) with ``tickets_note``; ``tickets_seen`` the open tickets the preview listed (None: no
-      preview, they stay open).
+    - ``tickets``: what becomes of the card's open tickets (closures/tickets.py: resolve, cancel, keep)
+      with ``tickets_note``; ``tickets_seen`` the ones the preview listed (None: no preview, they stay open).
     """
 
     action: str

@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from service import operations
 from service.models import Category
-from tests.factories import TeamFactory, UserFactory
+from tests.factories import CustomerFactory, TeamFactory, UserFactory
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
@@ -17,10 +17,12 @@ def extend(world) -> None:
     world.other_agent = UserFactory(username="service_fixer", role="Staff")
     world.other_team.members.add(world.other_agent)
     category = Category.objects.get(key="complaint")
+    # A card of its own: open tickets on world.customer would make the closure routes ask about them.
+    world.ticket_customer = CustomerFactory(owner=staff)
 
     def ticket(**kwargs):
         values = {"subject": "漏水", "category": category, "channel": "phone", "priority": "normal"}
-        return operations.open_ticket(world.customer, by=staff, **{**values, **kwargs})
+        return operations.open_ticket(world.ticket_customer, by=staff, **{**values, **kwargs})
 
     world.ticket = ticket(team=world.desk_team, assignee=staff)
     world.unassigned_ticket = ticket(team=world.desk_team)
