@@ -218,9 +218,12 @@ def _parts(sf: ServiceFilter, day_model, month_model):
     split = Split.of(period.first, period.last, sf.today)
     months = None
     if split.stop is not None:
-        whole = Q(month__lt=split.stop) & (Q(month__gte=split.first) if split.first is not None else Q())
-        rows = month_model.objects.using(sf.db).order_by()
-        months = rows.filter(whole | Q(month__in=split.also), **sf.dimensions())
+        # The months read whole ("also") are the one before ``first`` or the one at ``stop``: one range.
+        first = min((split.first, *split.also)) if split.first is not None else None
+        stop = max((split.stop, *(_next_month(month) for month in split.also)))
+        months = month_model.objects.using(sf.db).order_by().filter(month__lt=stop, **sf.dimensions())
+        if first is not None:
+            months = months.filter(month__gte=first)
     return months, _days(sf, day_model, split.edges), _days(sf, day_model, split.minus)
 
 
