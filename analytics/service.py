@@ -335,10 +335,9 @@ def _times(sf: ServiceFilter) -> Times:
             for k, column in enumerate(tally.BUCKET_COLUMNS):
                 if row[column]:
                     found[k] = found.get(k, 0) + row[column]
-    for part, sign in ((days, 1), (minus, -1)):
-        for row in part.values("measure", "bucket").annotate(n=Sum("n")) if part is not None else ():
-            found = buckets[row["measure"]]
-            found[row["bucket"]] = found.get(row["bucket"], 0) + sign * row["n"]
+    for row in _summed(sf, (None, days, minus), ("measure", "bucket"), ("n",)):
+        found = buckets[row["measure"]]
+        found[row["bucket"]] = found.get(row["bucket"], 0) + row["n"]
     fr, res = buckets[tally.FIRST_RESPONSE], buckets[tally.RESOLUTION]
     return Times(
         fr_median=tally.percentile(fr, 0.5),
