@@ -23,9 +23,9 @@ responses *given* in the period (first-response compliance and times).
 
 Speed, measured on the benchmark database (PostgreSQL, 2,000,000 tickets over three years: 304,635
 count rows and 1,778,222 time rows by day, 17,338 and 34,099 by month; 2 shared cores at load 2):
-``manage.py bench`` "last 12 months" p95 113-131 ms (p50 85-102) over two runs, the same as
-start/end dates p95 129-140 ms (p50 97-120); before the month rows, p95 599 and 675 ms (p50 405
-and 620; that run's second figure still sent from/to, so it measured the default period too).
+``manage.py bench`` "last 12 months" (the default) p95 115-131 ms (p50 85-102) over three runs, a
+custom year cutting a month at each end p95 147 ms (p50 122; its compute alone 88 ms, as the
+default's); before the month rows, p95 645 and 643 ms (p50 471 and 459).
 Page times measured alone: "last 90 days" 74 ms, all time 128 ms, "last 12 months" by week 152 ms
 (the weekly chart reads a year of day rows, 50 ms: over the 150 ms target on a loaded machine,
 but correct).
