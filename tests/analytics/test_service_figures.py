@@ -156,3 +156,57 @@ def test_churn_after_service_equals_a_count_of_customers_and_their_closures(serv
 def test_all_time_has_no_group_without_a_ticket(service_world):
     churn = service_churn.compute(ServiceFilter({"period": "all"}, today=date(2026, 8, 1)))
     assert churn.without_ticket is None and churn.with_ticket.customers == 6
+
+
+@pytest.mark.parametrize(
+    "first, last",
+    [
+        (date(2026, 2, 1), date(2026, 4, 30)),  # whole months only (month rows)
+        (date(2026, 3, 3), date(2026, 3, 9)),  # inside one month (day rows)
+        (date(2026, 2, 20), date(2026, 3, 4)),  # across a month's end: two partial months
+        (date(2026, 2, 21), date(2026, 4, 2)),  # partial February, whole March, partial April
+        (date(2026, 3, 4), date(2026, 4, 30)),  # March less its first three days
+        (date(2026, 2, 1), date(2026, 3, 19)),  # whole February, March less its last twelve days
+    ],
+)
+def test_periods_that_cut_months_count_the_tickets_as_whole_months_do(service_world, first, last):
+    f = figures(start=first.isoformat(), end=last.isoformat())
+    tickets = raw()
+
+    def opened(a, b):
+        return [t for t in tickets if within(t.created_at, a, b)]
+
+    def resolved(a, b):
+        return [t for t in tickets if t.status in RESOLVED and within(t.resolved_at, a, b)]
+
+    def open_on(last_day):
+        return sum(
+            1 for t in tickets if day(t.created_at) <= last_day and not (done_day(t) and done_day(t) <= last_day)
+        )
+
+    assert f.total.opened == len(opened(first, last))
+    assert f.total.resolved == len(resolved(first, last)) == f.times.res_count
+    assert f.total.cancelled == sum(t.status == Status.CANCELLED and within(t.closed_at, first, last) for t in tickets)
+    responded = [t for t in tickets if within(t.first_response_at, first, last)]
+    assert f.times.fr_count == len(responded)
+    assert f.total.fr_met + f.total.fr_missed == sum(1 for t in responded if t.first_response_minutes)
+    assert f.total.reopened == sum(1 for t in opened(first, last) if t.reopen_count)
+    assert (f.backlog_at_start, f.backlog_at_end) == (open_on(first - timedelta(days=1)), open_on(last))
+    assert [(s.first, s.last, s.opened, s.resolved, s.backlog) for s in f.steps] == [
+        (s.first, s.last, len(opened(s.first, s.last)), len(resolved(s.first, s.last)), open_on(s.last))
+        for s in f.steps
+    ]
+    assert f.steps[0].first == first and f.steps[-1].last == last
+    assert sum(s.opened for s in f.steps) == f.total.opened > 0
+
+
+def test_a_period_splits_into_whole_months_and_the_fewest_days():
+    today = date(2026, 8, 1)
+    split = service.Split.of(date(2026, 3, 4), date(2026, 5, 10), today)
+    assert (split.first, split.stop) == (date(2026, 4, 1), date(2026, 5, 1))
+    assert split.also == (date(2026, 3, 1),) and split.minus == ((date(2026, 3, 1), date(2026, 3, 3)),)
+    assert split.edges == ((date(2026, 5, 1), date(2026, 5, 10)),)
+    inside = service.Split.of(date(2026, 3, 4), date(2026, 3, 20), today)
+    assert (inside.stop, inside.edges) == (None, ((date(2026, 3, 4), date(2026, 3, 20)),))
+    # The month of today counts whole: nothing is counted on a later day.
+    assert service.Split.of(date(2026, 7, 1), today, today).edges == ()

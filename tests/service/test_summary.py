@@ -4,7 +4,7 @@ reopening, closing, cancelling, hand-offs, SLA changes and tickets opened with a
 import), across a day's end in local time (SQLite, and PostgreSQL with DATABASE_URL)."""
 
 import io
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,7 +12,14 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from service import operations, tally
-from service.models import Category, ServiceTally, ServiceTimeTally, Ticket
+from service.models import (
+    Category,
+    ServiceMonthTally,
+    ServiceMonthTimeTally,
+    ServiceTally,
+    ServiceTimeTally,
+    Ticket,
+)
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -36,7 +43,9 @@ def at(monkeypatch):
 
 
 def assert_summary_matches_a_recount():
-    assert tally.stored() == tally.recount()
+    counts, times = tally.recount()
+    assert tally.stored() == (counts, times)
+    assert tally.stored(months=True) == tally.monthly(counts, times)  # each month row sums its days
 
 
 def _open(desk, category, **kwargs):
@@ -94,18 +103,28 @@ def test_the_summary_equals_a_recount_after_every_kind_of_operation(desk, compla
     assert sum(n for key, n in counts.items() if key[-1] == "reopened") == 2
     assert sum(n for key, n in counts.items() if key[-1] == "cancelled") == 1
     assert sum(n for key, n in times.items() if key[5] == tally.RESOLUTION) == 3
+    month_counts, _ = tally.stored(months=True)
+    march = date(2026, 3, 1)
+    assert {key[0] for key in month_counts} == {date(2025, 12, 1), march}
+    assert sum(n for key, n in month_counts.items() if key[0] == march and key[-1] == "opened") == 4
+    # ``old`` opened in December and was resolved in March: +1 and -1 in different month rows.
+    assert sum(n for key, n in month_counts.items() if key[0] == march and key[-1] == "backlog") == 0
 
 
 def test_the_rebuild_command_recounts_a_damaged_summary(desk, complaint, at):
     at(local(2026, 3, 2, 9, 30))
     ticket = _open(desk, complaint)
     operations.resolve(ticket, by=desk["agent"], note="done")
-    expected = tally.stored()
+    expected, expected_months = tally.stored(), tally.stored(months=True)
     ServiceTally.objects.update(opened=7, backlog=3)
     ServiceTimeTally.objects.all().delete()
+    ServiceMonthTally.objects.update(resolved=5)
+    ServiceMonthTimeTally.objects.update(b3=9)
     out = io.StringIO()
     call_command("rebuild_service_summary", stdout=out)
     assert tally.stored() == expected == tally.recount()
+    assert tally.stored(months=True) == expected_months == tally.monthly(*tally.recount())
+    assert sum(expected_months[0].values()) > 0
     assert "Service summary rebuilt" in out.getvalue()
 
 
@@ -150,4 +169,6 @@ def test_tickets_written_without_the_operations_are_counted_by_added(desk, compl
     Ticket.objects.bulk_create(rows)
     assert tally.stored() != tally.recount()
     tally.added(rows)
-    assert tally.stored() == tally.recount()
+    assert_summary_matches_a_recount()
+    june = [key for key in tally.stored(months=True)[0] if key[0] == date(2025, 6, 1) and key[-1] == "opened"]
+    assert len(june) == 1

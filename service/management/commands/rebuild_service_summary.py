@@ -20,6 +20,7 @@ class Command(BaseCommand):
         written = tally.rebuild(using=database)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Service summary rebuilt: {written['rows']:,} count rows, {written['time_rows']:,} time rows."
+                f"Service summary rebuilt: {written['rows']:,} count rows, {written['time_rows']:,} time rows "
+                f"by day; {written['month_rows']:,} and {written['month_time_rows']:,} by month."
             )
         )
