@@ -16,10 +16,8 @@ import csv
 import datetime as dt
 import io
 
-from django.utils.translation import gettext as _
-
-from customers.columns import EXAMPLE_CUSTOMER_NO, Column, normalise_key
-from customers.imports import ImportFileError
+from customers.columns import EXAMPLE_CUSTOMER_NO, Column
+from customers.imports.headers import map_headers
 from customers.imports.template import cell_text, write_help_sheet
 
 COLUMNS: tuple[Column, ...] = (
@@ -163,54 +161,11 @@ COLUMNS: tuple[Column, ...] = (
 )
 
 STEP_COLUMNS = ("kind", "content", "result", "by", "when", "minutes")
-REQUIRED = tuple(column.name for column in COLUMNS if column.required)
-
-
-def _aliases() -> dict[str, str]:
-    table: dict[str, str] = {}
-    for column in COLUMNS:
-        for name in (column.name, *column.aliases):
-            table.setdefault(normalise_key(name), column.name)
-    return table
 
 
 def map_columns(headers: list) -> dict[str, tuple[int, str]]:
     """Column name -> (index, header as written); a missing, unknown or doubled column is a file error."""
-    aliases = _aliases()
-    found: dict[str, tuple[int, str]] = {}
-    unknown, errors = [], []
-    for index, raw in enumerate(headers):
-        header = "" if raw is None else str(raw).replace("\ufeff", "").strip()
-        if not header:
-            continue
-        name = aliases.get(normalise_key(header))
-        if name is None:
-            unknown.append(header)
-        elif name in found:
-            errors.append(
-                _("The columns “%(first)s” and “%(second)s” both mean %(name)s; keep only one.")
-                % {"first": found[name][1], "second": header, "name": name}
-            )
-        else:
-            found[name] = (index, header)
-    missing = [name for name in REQUIRED if name not in found]
-    if missing:
-        errors.insert(
-            0,
-            _("The file has no %(columns)s column. The first row must hold the column names; the template shows them.")
-            % {"columns": ", ".join(missing)},
-        )
-    if unknown:
-        errors.append(
-            _("These columns are not recognised: %(columns)s. The accepted columns are %(accepted)s.")
-            % {
-                "columns": ", ".join(f"“{h[:40]}”" for h in unknown[:10]),
-                "accepted": ", ".join(c.name for c in COLUMNS),
-            }
-        )
-    if errors:
-        raise ImportFileError(*errors)
-    return found
+    return map_headers(headers, COLUMNS)
 
 
 TEMPLATE_NOTES = (

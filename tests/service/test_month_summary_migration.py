@@ -8,6 +8,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from service import tally
+from tests.service.conftest import seed_defaults
 
 BEFORE = [("service", "0004_summary")]
 
@@ -20,6 +21,7 @@ def _migrate(targets) -> MigrationExecutor:
 @pytest.fixture
 def before_months(transactional_db):
     """The historical apps at service 0004; afterwards the database is at the latest migrations again."""
+    seed_defaults()  # the categories: a transactional test before this one flushed them
     executor = _migrate(BEFORE)
     try:
         yield executor.loader.project_state(BEFORE).apps

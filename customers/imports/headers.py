@@ -1,0 +1,62 @@
+"""Reading an import file's first row: which column each header means (a name or one of its aliases,
+in either language), for the imports of past closures and of tickets, which name their columns
+with customers.columns.Column. The customer import's own mapping (cleaning.py) also generates numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from django.utils.translation import gettext as _
+
+from customers.columns import Column, normalise_key
+
+from .reading import ImportFileError
+
+
+def map_headers(
+    headers: list, columns: Sequence[Column], *, check: Callable[[dict], list[str]] | None = None
+) -> dict[str, tuple[int, str]]:
+    """Column name -> (index in the row, header as written). A missing required column, an unknown one or
+    two headers meaning the same column is a file error; ``check`` adds the import's own rules."""
+    aliases: dict[str, str] = {}
+    for column in columns:
+        for name in (column.name, *column.aliases):
+            aliases.setdefault(normalise_key(name), column.name)
+    found: dict[str, tuple[int, str]] = {}
+    unknown, errors = [], []
+    for index, raw in enumerate(headers):
+        header = "" if raw is None else str(raw).replace("\ufeff", "").strip()
+        if not header:
+            continue
+        name = aliases.get(normalise_key(header))
+        if name is None:
+            unknown.append(header)
+        elif name in found:
+            errors.append(
+                _("The columns “%(first)s” and “%(second)s” both mean %(name)s; keep only one.")
+                % {"first": found[name][1], "second": header, "name": name}
+            )
+        else:
+            found[name] = (index, header)
+    missing = [column.name for column in columns if column.required and column.name not in found]
+    if missing:
+        errors.insert(
+            0,
+            _("The file has no %(columns)s column. The first row must hold the column names; the template shows them.")
+            % {"columns": _(" and ").join(missing)},
+        )
+    errors += check(found) if check else []
+    if unknown:
+        errors.append(
+            _(
+                "These columns are not recognised: %(columns)s. "
+                "The accepted columns are %(accepted)s (or their Chinese names)."
+            )
+            % {
+                "columns": ", ".join(f"“{h[:40]}”" for h in unknown[:10]),
+                "accepted": ", ".join(c.name for c in columns),
+            }
+        )
+    if errors:
+        raise ImportFileError(*errors)
+    return found
