@@ -43,6 +43,7 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.db import connections
 from django.db.models import BooleanField, Case, Count, F, Q, Sum, Value, When
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -254,27 +255,19 @@ class FollowupFigures:
 
 
 # --- 1. surveys and callbacks ---------------------------------------------------------------
-def activity_rows(fs: ClosureFilter) -> list[dict]:
-    """Surveys and callbacks of ``fs``'s closures by (local month, owner, stated reason): one query.
+DIMENSIONS = ("month", "owner_id", "reason_id")  # the groups activity_rows rolls up by, in this order
+COUNTS = ACTIVITY[3:]
 
-    A closure's pending callbacks are all past due or all upcoming unless their due times straddle
-    now; those few closures (two or more pending callbacks) are corrected from their follow-ups by
-    the second part of the union: k more not done, k fewer upcoming."""
+
+def _per_closure(fs: ClosureFilter):
+    """The activity of ``fs``'s closures: a row per closure (month, owner, stated reason, the six
+    counts), and for the few closures whose pending callbacks straddle now a correction row (k more
+    not done, k fewer upcoming: their pending callbacks are otherwise all past due or all upcoming)."""
     now = timezone.now()
     overdue = Case(When(pending__gt=0, pending_last_due__lt=now, then=F("pending")), default=Value(0))
     rows = summaries(fs).filter(activity__gt=0).order_by()
-    main = (
-        rows.values("month", "owner_id", "reason_id")
-        .annotate(
-            sent=Sum("sent"),
-            answered=Sum("answered"),
-            on_time=Sum("on_time"),
-            late=Sum("late"),
-            not_done=Sum(F("cancelled") + overdue),
-            upcoming=Sum(F("pending") - overdue),
-        )
-        .values_list("month", "owner_id", "reason_id", "sent", "answered", "on_time", "late", "not_done", "upcoming")
-    )
+    # (not_done and upcoming: the columns of the union, named by its first part, as activity_rows reads them)
+    main = rows.annotate(not_done=F("cancelled") + overdue, upcoming=F("pending") - overdue).values_list(*ACTIVITY)
     straddling = rows.filter(pending__gt=1, pending_first_due__lt=now, pending_last_due__gte=now)
     s = "closure__followup_summary__"
     correction = (
@@ -290,7 +283,34 @@ def activity_rows(fs: ClosureFilter) -> list[dict]:
         .annotate(zero=Value(0), k=Count("pk"), minus_k=-Count("pk"))
         .values_list(s + "month", s + "owner_id", s + "reason_id", "zero", "zero", "zero", "zero", "k", "minus_k")
     )
-    return [dict(zip(ACTIVITY, row, strict=True)) for row in main.union(correction, all=True)]
+    return main.union(correction, all=True)
+
+
+def activity_rows(fs: ClosureFilter) -> list[dict]:
+    """Surveys and callbacks of ``fs``'s closures summed by local month, by owner and by stated
+    reason: one query, one pass over the summary rows (each row counted once per dimension), a
+    row per group returned: {"dimension": "month" | "owner_id" | "reason_id", "key", *counts}.
+
+    Summing in SQL by each dimension at once (rather than by the triple, rolled up in Python)
+    returns a hundred rows instead of 5,000 (12 months at a million cards) to 20,000 (all time)."""
+    per_closure = _per_closure(fs)
+    db = per_closure.db
+    sql, params = per_closure.query.get_compiler(db).as_sql()
+    dims = " UNION ALL ".join(f"SELECT {n} AS dim" for n in range(len(DIMENSIONS)))
+    key = "CASE d.dim " + " ".join(f"WHEN {n} THEN u.{name}" for n, name in enumerate(DIMENSIONS[:-1]))
+    key += f" ELSE u.{DIMENSIONS[-1]} END"
+    sums = ", ".join(f"CAST(SUM(u.{name}) AS bigint)" for name in COUNTS)
+    query = (
+        f"SELECT d.dim, {key} AS k, {sums} FROM ({sql}) AS u "
+        f"CROSS JOIN ({dims}) AS d GROUP BY d.dim, {key}"
+    )
+    with connections[db].cursor() as cursor:
+        cursor.execute(query, params)
+        rows = cursor.fetchall()
+    return [
+        {"dimension": DIMENSIONS[dim], "key": key, **dict(zip(COUNTS, counts, strict=True))}
+        for dim, key, *counts in rows
+    ]
 
 
 def _rolled(rows, key, make) -> dict:
@@ -456,18 +476,21 @@ def compute(fs: ClosureFilter, *, list_url=None) -> FollowupFigures:
     activity = activity_rows(fs)
     answers = answer_rows(fs)
     returns = winback_rows(fs)
-    reason_ids = {r["reason_id"] for r in activity} | {r["reason_id"] for r in answers}
+    grouped: dict[str, list[dict]] = {name: [] for name in DIMENSIONS}
+    for row in activity:
+        grouped[row["dimension"]].append(row)
+    reason_ids = {r["key"] for r in grouped["reason_id"]} | {r["reason_id"] for r in answers}
     reason_ids |= {r["own"] for r in answers} | {r[0] for r in returns}
     labels.load_reasons(reason_ids)
-    owners = labels.owners({r["owner_id"] for r in activity})
+    owners = labels.owners({r["key"] for r in grouped["owner_id"]})
     total = Activity(key="", label=gettext("All closures"))
-    for row in activity:
+    for row in grouped["month"]:
         total.add(row)
-    months = _rolled(activity, lambda r: int(r["month"]), lambda k: Activity(key=k, label=month_label(k)))
-    by_owner = _rolled(activity, lambda r: r["owner_id"], lambda k: Activity(key=k, label=owners.get(k, "")))
+    months = _rolled(grouped["month"], lambda r: int(r["key"]), lambda k: Activity(key=k, label=month_label(k)))
+    by_owner = _rolled(grouped["owner_id"], lambda r: r["key"], lambda k: Activity(key=k, label=owners.get(k, "")))
     by_reason = _rolled(
-        activity,
-        lambda r: r["reason_id"],
+        grouped["reason_id"],
+        lambda r: r["key"],
         lambda k: Activity(key=k, label=labels.reason(k), note=labels.reason_category(k)),
     )
     by_size = lambda a: (-(a.sent + a.due + a.upcoming), a.label)  # noqa: E731
