@@ -57,7 +57,6 @@ from .followup_labels import NONE, OTHER, OWN_PARAM, Labels
 from .followup_summary import summaries
 
 DAY_SECONDS = 86_400
-ACTIVITY = ("month", "owner_id", "reason_id", "sent", "answered", "on_time", "late", "not_done", "upcoming")
 ANSWER_COUNTS = ("n_answers", "csat_n", "csat_sum", "satisfied", "nps_n", "promoters", "detractors")
 
 
@@ -255,19 +254,31 @@ class FollowupFigures:
 
 
 # --- 1. surveys and callbacks ---------------------------------------------------------------
-DIMENSIONS = ("month", "owner_id", "reason_id")  # the groups activity_rows rolls up by, in this order
-COUNTS = ACTIVITY[3:]
+DIMENSIONS = ("month", "owner_id", "reason_id")  # what activity_rows sums by, in this order
+COUNTS = ("sent", "answered", "on_time", "late", "not_done", "upcoming")  # an Activity's
+# The columns of _by_group's union (named by its first part), which activity_rows sums again.
+GROUPED = (*DIMENSIONS, "sent_n", "answered_n", "on_time_n", "late_n", "not_done", "upcoming")
 
 
-def _per_closure(fs: ClosureFilter):
-    """The activity of ``fs``'s closures: a row per closure (month, owner, stated reason, the six
-    counts), and for the few closures whose pending callbacks straddle now a correction row (k more
-    not done, k fewer upcoming: their pending callbacks are otherwise all past due or all upcoming)."""
+def _by_group(fs: ClosureFilter):
+    """The activity of ``fs``'s closures summed by (local month, owner, stated reason), with a
+    correction row for the few closures whose pending callbacks straddle now (k more not done, k
+    fewer upcoming: a closure's pending callbacks are otherwise all past due or all upcoming)."""
     now = timezone.now()
     overdue = Case(When(pending__gt=0, pending_last_due__lt=now, then=F("pending")), default=Value(0))
     rows = summaries(fs).filter(activity__gt=0).order_by()
-    # (not_done and upcoming: the columns of the union, named by its first part, as activity_rows reads them)
-    main = rows.annotate(not_done=F("cancelled") + overdue, upcoming=F("pending") - overdue).values_list(*ACTIVITY)
+    main = (
+        rows.values("month", "owner_id", "reason_id")
+        .annotate(
+            sent_n=Sum("sent"),
+            answered_n=Sum("answered"),
+            on_time_n=Sum("on_time"),
+            late_n=Sum("late"),
+            not_done=Sum(F("cancelled") + overdue),
+            upcoming=Sum(F("pending") - overdue),
+        )
+        .values_list(*GROUPED)
+    )
     straddling = rows.filter(pending__gt=1, pending_first_due__lt=now, pending_last_due__gte=now)
     s = "closure__followup_summary__"
     correction = (
@@ -288,22 +299,20 @@ def _per_closure(fs: ClosureFilter):
 
 def activity_rows(fs: ClosureFilter) -> list[dict]:
     """Surveys and callbacks of ``fs``'s closures summed by local month, by owner and by stated
-    reason: one query, one pass over the summary rows (each row counted once per dimension), a
-    row per group returned: {"dimension": "month" | "owner_id" | "reason_id", "key", *counts}.
+    reason: one query, {"dimension": "month" | "owner_id" | "reason_id", "key", *counts} a row.
 
-    Summing in SQL by each dimension at once (rather than by the triple, rolled up in Python)
-    returns a hundred rows instead of 5,000 (12 months at a million cards) to 20,000 (all time)."""
-    per_closure = _per_closure(fs)
-    db = per_closure.db
-    sql, params = per_closure.query.get_compiler(db).as_sql()
+    The summary rows are summed by (month, owner, reason) once (a hash aggregate: 5,000 groups for
+    12 months at a million cards), and those groups by each dimension around it (a cross join with
+    the three dimensions), so a hundred rows come back rather than the 5,000 to 20,000 groups
+    rolled up in Python."""
+    groups = _by_group(fs)
+    db = groups.db
+    sql, params = groups.query.get_compiler(db).as_sql()
     dims = " UNION ALL ".join(f"SELECT {n} AS dim" for n in range(len(DIMENSIONS)))
-    key = "CASE d.dim " + " ".join(f"WHEN {n} THEN u.{name}" for n, name in enumerate(DIMENSIONS[:-1]))
-    key += f" ELSE u.{DIMENSIONS[-1]} END"
-    sums = ", ".join(f"CAST(SUM(u.{name}) AS bigint)" for name in COUNTS)
-    query = (
-        f"SELECT d.dim, {key} AS k, {sums} FROM ({sql}) AS u "
-        f"CROSS JOIN ({dims}) AS d GROUP BY d.dim, {key}"
-    )
+    key = "CASE d.dim " + " ".join(f"WHEN {n} THEN g.{name}" for n, name in enumerate(DIMENSIONS[:-1]))
+    key += f" ELSE g.{DIMENSIONS[-1]} END"
+    sums = ", ".join(f"CAST(SUM(g.{name}) AS bigint)" for name in GROUPED[3:])
+    query = f"SELECT d.dim, {key} AS k, {sums} FROM ({sql}) AS g CROSS JOIN ({dims}) AS d GROUP BY d.dim, {key}"
     with connections[db].cursor() as cursor:
         cursor.execute(query, params)
         rows = cursor.fetchall()
