@@ -5,7 +5,7 @@ their follow-ups and answers."""
 from django.db import connections
 from django.db.models import BooleanField, F, Func, Value
 
-from followups.models import ClosureSummary
+from followups.models import ActivityTally, ClosureSummary
 
 from .filters import ClosureFilter
 from .population import _array
@@ -23,6 +23,20 @@ SUMMARY_FILTERS = {
 PERIOD_PARAMS = ("period", "start", "end", "reverted", "compare")
 
 
+def _filters(fs: ClosureFilter) -> tuple[dict, bool]:
+    """The filters of ``fs`` the summary holds ({summary column: value}, the period aside), and
+    whether any other selects the closures (a card filter, or a narrowed queryset)."""
+    held, other = {}, fs.queryset.query.has_filters()
+    for name, value in fs.cleaned.items():
+        if value in (None, "", [], ()) or name in PERIOD_PARAMS:
+            continue
+        if name in SUMMARY_FILTERS:
+            held[SUMMARY_FILTERS[name]] = getattr(value, "pk", value)
+        else:
+            other = True
+    return held, other
+
+
 def summaries(fs: ClosureFilter, *, period: bool = True):
     """The summary rows (followups.models.ClosureSummary) of the closures ``fs`` selects
     (``period=False``: every filter but the period and the reverted rule, ``fs.slice_qs()``).
@@ -31,15 +45,8 @@ def summaries(fs: ClosureFilter, *, period: bool = True):
     tenure) narrows it to the closures the same filter set selects (their ids, read once), so the rows
     are always the same."""
     rows = ClosureSummary.objects.using(fs.queryset.db).all()
-    data = fs.cleaned
-    other = fs.queryset.query.has_filters()
-    for name, value in data.items():
-        if value in (None, "", [], ()) or name in PERIOD_PARAMS:
-            continue
-        if name in SUMMARY_FILTERS:
-            rows = rows.filter(**{SUMMARY_FILTERS[name]: getattr(value, "pk", value)})
-        else:
-            other = True
+    held, other = _filters(fs)
+    rows = rows.filter(**held)
     if other:
         ids = _closure_ids(fs, period)
         if isinstance(ids, str):
@@ -53,6 +60,17 @@ def summaries(fs: ClosureFilter, *, period: bool = True):
             rows = rows.filter(performed_at__gte=dates.start)
         rows = rows.filter(performed_at__lt=dates.end)
     return rows
+
+
+def tallies(fs: ClosureFilter):
+    """The activity tally's rows (followups.models.ActivityTally) of ``fs``'s filters and reverted
+    rule, every month (the caller picks the months); None when a filter is not in the tally (the
+    closer, a card filter): then only the summary rows can say."""
+    held, other = _filters(fs)
+    if other or "performed_by_id" in held:
+        return None
+    rows = ActivityTally.objects.using(fs.queryset.db).filter(closures__gt=0, **held)
+    return rows if fs.include_reverted else rows.filter(reverted=False)
 
 
 class InArray(Func):

@@ -43,16 +43,15 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db import connections
 from django.db.models import BooleanField, Case, Count, F, Q, Sum, Value, When
-from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
-from followups.models import Followup, Kind
+from followups.models import Kind
 
 from . import charts
 from .filters import ClosureFilter
+from .followup_activity import DIMENSIONS, activity_rows
 from .followup_labels import NONE, OTHER, OWN_PARAM, Labels
 from .followup_summary import summaries
 
@@ -253,75 +252,7 @@ class FollowupFigures:
         return self.matrix.answers > 0
 
 
-# --- 1. surveys and callbacks ---------------------------------------------------------------
-DIMENSIONS = ("month", "owner_id", "reason_id")  # what activity_rows sums by, in this order
-COUNTS = ("sent", "answered", "on_time", "late", "not_done", "upcoming")  # an Activity's
-# The columns of _by_group's union (named by its first part), which activity_rows sums again.
-GROUPED = (*DIMENSIONS, "sent_n", "answered_n", "on_time_n", "late_n", "not_done", "upcoming")
-
-
-def _by_group(fs: ClosureFilter):
-    """The activity of ``fs``'s closures summed by (local month, owner, stated reason), with a
-    correction row for the few closures whose pending callbacks straddle now (k more not done, k
-    fewer upcoming: a closure's pending callbacks are otherwise all past due or all upcoming)."""
-    now = timezone.now()
-    overdue = Case(When(pending__gt=0, pending_last_due__lt=now, then=F("pending")), default=Value(0))
-    rows = summaries(fs).filter(activity__gt=0).order_by()
-    main = (
-        rows.values("month", "owner_id", "reason_id")
-        .annotate(
-            sent_n=Sum("sent"),
-            answered_n=Sum("answered"),
-            on_time_n=Sum("on_time"),
-            late_n=Sum("late"),
-            not_done=Sum(F("cancelled") + overdue),
-            upcoming=Sum(F("pending") - overdue),
-        )
-        .values_list(*GROUPED)
-    )
-    straddling = rows.filter(pending__gt=1, pending_first_due__lt=now, pending_last_due__gte=now)
-    s = "closure__followup_summary__"
-    correction = (
-        Followup.objects.filter(
-            closure_id__in=straddling.values("closure_id"),
-            kind=Kind.CALLBACK,
-            state=Followup.State.PENDING,
-            done_at__isnull=True,
-            due_at__lt=now,
-        )
-        .order_by()
-        .values(s + "month", s + "owner_id", s + "reason_id")
-        .annotate(zero=Value(0), k=Count("pk"), minus_k=-Count("pk"))
-        .values_list(s + "month", s + "owner_id", s + "reason_id", "zero", "zero", "zero", "zero", "k", "minus_k")
-    )
-    return main.union(correction, all=True)
-
-
-def activity_rows(fs: ClosureFilter) -> list[dict]:
-    """Surveys and callbacks of ``fs``'s closures summed by local month, by owner and by stated
-    reason: one query, {"dimension": "month" | "owner_id" | "reason_id", "key", *counts} a row.
-
-    The summary rows are summed by (month, owner, reason) once (a hash aggregate: 5,000 groups for
-    12 months at a million cards), and those groups by each dimension around it (a cross join with
-    the three dimensions), so a hundred rows come back rather than the 5,000 to 20,000 groups
-    rolled up in Python."""
-    groups = _by_group(fs)
-    db = groups.db
-    sql, params = groups.query.get_compiler(db).as_sql()
-    dims = " UNION ALL ".join(f"SELECT {n} AS dim" for n in range(len(DIMENSIONS)))
-    key = "CASE d.dim " + " ".join(f"WHEN {n} THEN g.{name}" for n, name in enumerate(DIMENSIONS[:-1]))
-    key += f" ELSE g.{DIMENSIONS[-1]} END"
-    sums = ", ".join(f"CAST(SUM(g.{name}) AS bigint)" for name in GROUPED[3:])
-    query = f"SELECT d.dim, {key} AS k, {sums} FROM ({sql}) AS g CROSS JOIN ({dims}) AS d GROUP BY d.dim, {key}"
-    with connections[db].cursor() as cursor:
-        cursor.execute(query, params)
-        rows = cursor.fetchall()
-    return [
-        {"dimension": DIMENSIONS[dim], "key": key, **dict(zip(COUNTS, counts, strict=True))}
-        for dim, key, *counts in rows
-    ]
-
-
+# --- 1. surveys and callbacks: analytics/followup_activity.py ------------------------------
 def _rolled(rows, key, make) -> dict:
     out: dict = {}
     for row in rows:

@@ -302,3 +302,40 @@ class ClosureSummary(models.Model):
 
     def __str__(self) -> str:
         return f"summary of closure {self.closure_id}"
+
+
+class ActivityTally(models.Model):
+    """The surveys and callbacks of ClosureSummary summed by local month and every dimension the
+    dashboard filters the summary by but the closer: what the follow-up panels read for the whole
+    months of a period (analytics/followup_activity.py) instead of the summary rows themselves
+    (a sixth as many rows at a million cards). Only summary rows with activity count.
+
+    Kept in step by followups.summary: ``refresh`` adds the difference its closures' rows made,
+    ``rebuild`` and a category merge recount. Pending callbacks are not here: whether one is past
+    due depends on the time of reading, so the panels read them from the summary rows (a few).
+    """
+
+    month = models.IntegerField()  # as ClosureSummary.month
+    owner_id = models.BigIntegerField()  # 0: no owner (a key column is never NULL, for ON CONFLICT)
+    reason_id = models.BigIntegerField()
+    action = models.CharField(max_length=10)
+    category = models.CharField(max_length=40)
+    segment = models.CharField(max_length=16)
+    reverted = models.BooleanField()
+    closures = models.IntegerField(default=0)  # summary rows with activity (0: the group is gone)
+    sent = models.IntegerField(default=0)
+    answered = models.IntegerField(default=0)
+    on_time = models.IntegerField(default=0)
+    late = models.IntegerField(default=0)
+    cancelled = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "owner_id", "reason_id", "action", "category", "segment", "reverted"],
+                name="activitytally_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"activity {self.month} {self.owner_id} {self.reason_id}: {self.closures}"

@@ -4,6 +4,10 @@ dashboard's follow-up panels read instead of joining closures to follow-ups and 
     refresh(closure_ids, using=None)  recompute those closures' rows from the source rows
     rebuild(using=None)               recompute every row (`manage.py rebuild_followup_summary`)
 
+and the activity tally (followups.models.ActivityTally: the summary's surveys and callbacks summed
+by month and the dashboard's filters), which refresh keeps in step by adding the difference its
+closures' rows made and rebuild recounts.
+
 Both are set-based and correct by construction: the closures' rows are deleted and inserted again
 by one INSERT ... SELECT over the closures, their follow-ups and their answers (the same SELECT for
 one closure or for all), so whatever changed — a follow-up planned, sent, cancelled, done, an
@@ -27,6 +31,7 @@ from collections.abc import Iterable
 
 from django.db import connections, router, transaction
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     DurationField,
@@ -39,6 +44,7 @@ from django.db.models import (
     OuterRef,
     Q,
     Subquery,
+    Sum,
     Value,
     When,
 )
@@ -47,7 +53,7 @@ from django.db.models.functions import Coalesce
 from closures.models import Closure
 from closures.tally import month_of
 
-from .models import Answer, ClosureSummary, Followup, Kind
+from .models import ActivityTally, Answer, ClosureSummary, Followup, Kind
 
 BATCH = 5_000
 MAX_ROW_LOCKS = 500  # more closures than this in one refresh lock the summary table instead
@@ -182,15 +188,19 @@ def _lock(ids: list[int] | None, using: str) -> None:
 
 
 def refresh(closure_ids: Iterable[int], *, using: str | None = None) -> None:
-    """Recompute the summary rows of ``closure_ids`` (any iterable of closure ids) from the source rows."""
+    """Recompute the summary rows of ``closure_ids`` (any iterable of closure ids) from the source
+    rows, and add the difference they make to the activity tally."""
     using = using or router.db_for_write(ClosureSummary)
     ids = sorted({int(pk) for pk in closure_ids if pk is not None})
     with transaction.atomic(using=using):
         _lock(ids, using)
         for start in range(0, len(ids), BATCH):
             batch = ids[start : start + BATCH]
-            ClosureSummary.objects.using(using).filter(closure_id__in=batch).delete()
+            rows = ClosureSummary.objects.using(using).filter(closure_id__in=batch)
+            before = list(tallied(rows).values_list(*TALLIED))
+            rows.delete()
             _insert(_select(Closure.objects.using(using).filter(pk__in=batch)), using)
+            _add_to_tally(before, list(tallied(rows).values_list(*TALLIED)), using)
 
 
 def refresh_customers(customer_ids: Iterable[int], *, using: str | None = None) -> None:
@@ -202,16 +212,102 @@ def refresh_customers(customer_ids: Iterable[int], *, using: str | None = None) 
     )
 
 
-def rebuild(*, using: str | None = None) -> int:
-    """Recompute every row; returns how many there are."""
+def rebuild(*, using: str | None = None, tally: bool = True) -> int:
+    """Recompute every row, and the activity tally from them (``tally=False``: not the tally, for
+    followups migration 0005, which runs before the tally's table exists); returns how many rows."""
     using = using or router.db_for_write(ClosureSummary)
     with transaction.atomic(using=using):
         _lock(None, using)
         ClosureSummary.objects.using(using).all().delete()
         _insert(_select(Closure.objects.using(using).all()), using)
+        if tally:
+            rebuild_tally(using=using)
         return ClosureSummary.objects.using(using).count()
 
 
 def recategorise(old: str, new: str, *, using: str = "default", **kwargs) -> None:
-    """A category merge moved closures from ``old`` to ``new`` (closures.signals.recategorised)."""
-    ClosureSummary.objects.using(using).filter(category=old).update(category=new)
+    """A category merge moved closures from ``old`` to ``new`` (closures.signals.recategorised):
+    their summary rows move, and both categories' tally rows are recounted from them (the summary
+    table locked against refreshes meanwhile)."""
+    with transaction.atomic(using=using):
+        _lock(None, using)
+        ClosureSummary.objects.using(using).filter(category=old).update(category=new)
+        ActivityTally.objects.using(using).filter(category__in=[old, new]).delete()
+        _insert_tally(ClosureSummary.objects.using(using).filter(category__in=[old, new]), using)
+
+
+# --- the activity tally (followups.models.ActivityTally) ------------------------------------
+TALLY_KEY = ("month", "owner_id", "reason_id", "action", "category", "segment", "reverted")
+TALLY_SUMS = ("closures", "sent", "answered", "on_time", "late", "cancelled")
+# tallied()'s columns, in the tally's column order (TALLY_KEY, TALLY_SUMS).
+TALLIED = ("month", "t_owner", "reason_id", "action", "category", "segment", "t_reverted", "t_closures")
+TALLIED += tuple(f"t_{name}" for name in TALLY_SUMS[1:])
+TALLY_BATCH = 500  # rows per INSERT: 13 parameters each, under SQLite's bound
+
+
+def tallied(rows):
+    """Summary rows (a ClosureSummary queryset) summed as the activity tally counts them."""
+    return (
+        rows.filter(activity__gt=0)
+        .order_by()
+        .annotate(
+            t_owner=Coalesce("owner_id", Value(0)),
+            t_reverted=Case(
+                When(reverted_at__isnull=True, then=Value(False)), default=Value(True), output_field=BooleanField()
+            ),
+        )
+        .values("month", "t_owner", "reason_id", "action", "category", "segment", "t_reverted")
+        .annotate(t_closures=Count("*"), **{f"t_{name}": Sum(name) for name in TALLY_SUMS[1:]})
+    )
+
+
+def _insert_tally(rows, using: str) -> None:
+    sql, params = tallied(rows).query.get_compiler(using).as_sql()
+    columns = ", ".join((*TALLY_KEY, *TALLY_SUMS))
+    with connections[using].cursor() as cursor:
+        # Selected by name from a subquery: the order of a values() list with annotations is the ORM's.
+        cursor.execute(
+            f"INSERT INTO {ActivityTally._meta.db_table} ({columns}) SELECT {', '.join(TALLIED)} FROM ({sql}) AS t",
+            params,
+        )
+
+
+def rebuild_tally(*, using: str | None = None) -> int:
+    """Recount the activity tally from the summary (inside ``rebuild``; followups migration 0006)."""
+    using = using or router.db_for_write(ActivityTally)
+    with transaction.atomic(using=using):
+        _lock(None, using)
+        ActivityTally.objects.using(using).all().delete()
+        _insert_tally(ClosureSummary.objects.using(using).all(), using)
+        if connections[using].vendor == "postgresql":
+            with connections[using].cursor() as cursor:
+                cursor.execute(f"ANALYZE {ActivityTally._meta.db_table}")  # the planner's row estimates
+        return ActivityTally.objects.using(using).count()
+
+
+def _add_to_tally(before: list[tuple], after: list[tuple], using: str) -> None:
+    """Add ``after`` less ``before`` (tallied() rows of the same closures) to the tally: deltas
+    summed per key, written in key order (two refreshes touching the same tally rows lock them in
+    the same order), each added to the committed row (``INSERT ... ON CONFLICT DO UPDATE``)."""
+    n = len(TALLY_KEY)
+    deltas: dict[tuple, list[int]] = {}
+    for sign, rows in ((-1, before), (1, after)):
+        for row in rows:
+            sums = deltas.setdefault(tuple(row[:n]), [0] * len(TALLY_SUMS))
+            for i, value in enumerate(row[n:]):
+                sums[i] += sign * (value or 0)
+    rows = sorted((key, sums) for key, sums in deltas.items() if any(sums))
+    if not rows:
+        return
+    table = ActivityTally._meta.db_table
+    columns = ", ".join((*TALLY_KEY, *TALLY_SUMS))
+    added = ", ".join(f"{name} = {table}.{name} + EXCLUDED.{name}" for name in TALLY_SUMS)
+    placeholders = "(" + ", ".join(["%s"] * (n + len(TALLY_SUMS))) + ")"
+    with connections[using].cursor() as cursor:
+        for i in range(0, len(rows), TALLY_BATCH):
+            batch = rows[i : i + TALLY_BATCH]
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([placeholders] * len(batch))} "
+                f"ON CONFLICT ({', '.join(TALLY_KEY)}) DO UPDATE SET {added}",
+                [value for key, sums in batch for value in (*key, *sums)],
+            )

@@ -6,10 +6,11 @@ from django.db import migrations, models
 
 def fill(apps, schema_editor):
     """The summary of the closures already there (followups/summary.py: the app's own SELECT; if a
-    later migration changes the summary's columns, it rebuilds the summary itself)."""
+    later migration changes the summary's columns, it rebuilds the summary itself; the activity
+    tally, whose table comes later, is filled by 0006)."""
     from followups import summary
 
-    summary.rebuild(using=schema_editor.connection.alias)
+    summary.rebuild(using=schema_editor.connection.alias, tally=False)
 
 
 class Migration(migrations.Migration):

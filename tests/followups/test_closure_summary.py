@@ -1,5 +1,6 @@
-"""The dashboard's per-closure follow-up summary (followups/summary.py), kept up by every write path,
-equals the summary recomputed from scratch (``rebuild``) after each step of a closure's story:
+"""The dashboard's per-closure follow-up summary (followups/summary.py) and the activity tally summed
+from it, kept up by every write path, equal both recomputed from scratch (``rebuild``) after each
+step of a closure's story:
 closed and planned, survey sent and answered, callbacks reached, not reached, wanting to come back
 (reinstated at once, confirmed by a Manager, or declined), do not contact, a failed message
 retried, a card reinstated through its page, a card erased, a category merge."""
@@ -20,7 +21,7 @@ from customers import consent
 from customers.gate import Source
 from followups import callbacks, sending, summary
 from followups.answers import record_answer
-from followups.models import ClosureSummary, Followup, Kind, Rule
+from followups.models import ActivityTally, ClosureSummary, Followup, Kind, Rule
 from tests.factories import ClosureFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db(transaction=False)
@@ -47,10 +48,18 @@ def rows() -> list[dict]:
     return list(ClosureSummary.objects.order_by("closure_id").values())
 
 
+def tally() -> list[dict]:
+    """The activity tally's rows but those whose closures have all left (all zero: no group)."""
+    columns = (*summary.TALLY_KEY, *summary.TALLY_SUMS)
+    found = ActivityTally.objects.order_by(*summary.TALLY_KEY).values(*columns)
+    return [row for row in found if any(row[name] for name in summary.TALLY_SUMS)]
+
+
 def assert_kept_up(step: str) -> None:
-    kept = rows()
+    kept, kept_tally = rows(), tally()
     summary.rebuild()
     assert kept == rows(), f"after {step}: the summary kept up differs from the recount"
+    assert kept_tally == tally(), f"after {step}: the activity tally kept up differs from the recount"
 
 
 def closed(owner, by, code="price"):
@@ -71,12 +80,14 @@ def sent(followup) -> None:
 def test_the_summary_kept_up_by_the_write_paths_equals_the_recount(policy, staff_user, manager_user, admin_user):
     cards = [closed(staff_user, staff_user) for _ in range(6)]
     assert ClosureSummary.objects.count() == 6
+    assert sum(row["closures"] for row in tally()) == 6  # each has a survey and a callback planned
     assert_kept_up("closing and planning")
 
     (c0, f0), (c1, f1), (c2, f2), (c3, f3), (c4, f4), (c5, f5) = cards
     sent(f0[Kind.SURVEY])
     assert_kept_up("a survey sent")
     assert ClosureSummary.objects.get(closure=c0).sent == 1
+    assert sum(row["sent"] for row in tally()) == 1
     record_answer(f0[Kind.SURVEY], source="survey", reason=reason("moved-away"), csat=4, nps=9)
     assert_kept_up("a survey sent and answered")
     row = ClosureSummary.objects.get(closure=c0)
@@ -191,3 +202,4 @@ def test_two_changes_to_one_closure_at_the_same_moment_both_reach_its_row():
 
     assert errors == []
     assert ClosureSummary.objects.get(closure=closure).sent == 2
+    assert [(row["closures"], row["sent"]) for row in tally()] == [(1, 2)]  # both differences added
