@@ -39,8 +39,9 @@ Definitions (what the page says too):
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from django.db import connections
 from django.db.models import BooleanField, Case, Count, F, Q, Sum, Value, When
@@ -363,56 +364,58 @@ def _satisfaction(rows: list[dict], labels: Labels):
 
 
 # --- 4. win-back ----------------------------------------------------------------------------
-# The groups winback_rows counts: by stated reason, by kind, all reinstatements after a follow-up.
-WINBACK_GROUPS = ("reason", "kind", "overall")
-DURATION_DAYS = {"postgresql": DAY_SECONDS, "sqlite": DAY_SECONDS * 1_000_000}  # (SQLite: microseconds)
-
-
 def winback_rows(fs: ClosureFilter) -> tuple[int, list[tuple]]:
     """Closures reinstated in the period (every filter but the period and the reverted rule): how
     many, and for those after a follow-up (the summary keeps the kind of the last follow-up sent or
-    done before the return) their number and median days from closure to return by stated reason,
-    by kind and overall, as (group, reason id, kind, count, median days): one query.
+    done before the return) their number and median days from closure to return by stated reason
+    ("reason"), by kind ("kind") and in all ("overall"), as (group, reason id, kind, count, median
+    days) rows.
 
-    The median is the middle row's value (the mean of the two middle ones), picked by ROW_NUMBER in
-    each group, so a dozen rows come back rather than every reinstatement of the period."""
+    On PostgreSQL one query returns only those groups (``percentile_cont`` over grouping sets: 16 ms
+    for the 7,000 such closures of 12 months at a million cards, where reading every reinstatement
+    and taking the medians in Python took 25 to 35); elsewhere the rows are read and counted here."""
     period = fs.dates
     rows = summaries(fs, period=False).filter(reverted_at__isnull=False, reverted_at__lt=period.end)
     if period.start is not None:
         rows = rows.filter(reverted_at__gte=period.start)
-    db = rows.db
-    sql, params = (
-        rows.order_by().values_list("reason_id", "winback_kind", "returned_after").query.get_compiler(db).as_sql()
-    )
-    dims = " UNION ALL ".join(f"SELECT {n} AS dim" for n in range(len(WINBACK_GROUPS)))
-    group = "d.dim, CASE WHEN d.dim = 0 THEN w.reason_id END, CASE WHEN d.dim = 1 THEN w.winback_kind END"
+    rows = rows.order_by().values_list("reason_id", "winback_kind", "returned_after")
+    if connections[rows.db].vendor == "postgresql":
+        return _winback_groups(rows)
+    return _winback_counted(list(rows))
+
+
+def _winback_groups(rows) -> tuple[int, list[tuple]]:
+    sql, params = rows.query.get_compiler(rows.db).as_sql()
+    after = "FILTER (WHERE w.winback_kind IS NOT NULL)"
     query = f"""
-        SELECT dim, reason_id, kind, n, AVG(v) FROM (
-            SELECT d.dim, CASE WHEN d.dim = 0 THEN w.reason_id END AS reason_id,
-                CASE WHEN d.dim = 1 THEN w.winback_kind END AS kind, w.returned_after AS v,
-                ROW_NUMBER() OVER (PARTITION BY {group} ORDER BY w.returned_after) AS rn,
-                COUNT(*) OVER (PARTITION BY {group}) AS n
-            FROM ({sql}) AS w CROSS JOIN ({dims}) AS d WHERE w.winback_kind IS NOT NULL
-        ) AS ranked WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY dim, reason_id, kind, n
-        UNION ALL SELECT -1, NULL, NULL, COUNT(*), NULL FROM ({sql}) AS every"""
-    with connections[db].cursor() as cursor:
-        cursor.execute(query, params + params)
+        SELECT GROUPING(w.reason_id), GROUPING(w.winback_kind), w.reason_id, w.winback_kind,
+            COUNT(*), COUNT(*) {after},
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM w.returned_after)) {after}
+        FROM ({sql}) AS w GROUP BY GROUPING SETS ((w.reason_id), (w.winback_kind), ())"""
+    with connections[rows.db].cursor() as cursor:
+        cursor.execute(query, params)
         found = cursor.fetchall()
-    per_day = DURATION_DAYS[connections[db].vendor]
-    reinstated = next(n for dim, _r, _k, n, _v in found if dim == -1)
-    groups = [
-        (WINBACK_GROUPS[dim], reason_id, kind, n, _days(v, per_day))
-        for dim, reason_id, kind, n, v in found
-        if dim != -1
-    ]
+    reinstated, groups = 0, []
+    for not_reason, not_kind, reason_id, kind, every, count, seconds in found:
+        if not_reason and not_kind:
+            reinstated = every
+            groups.append(("overall", None, None, count, None if seconds is None else seconds / DAY_SECONDS))
+        elif count and not not_reason:
+            groups.append(("reason", reason_id, None, count, seconds / DAY_SECONDS))
+        elif count:
+            groups.append(("kind", None, kind, count, seconds / DAY_SECONDS))
     return reinstated, groups
 
 
-def _days(value, per_day: int) -> float:
-    """A duration as days: a timedelta (PostgreSQL's interval) or a number of SQLite's units."""
-    if isinstance(value, timedelta):
-        return value.total_seconds() / DAY_SECONDS
-    return float(value) / per_day
+def _winback_counted(rows: list[tuple]) -> tuple[int, list[tuple]]:
+    days: dict[tuple, list[float]] = {}
+    for reason_id, kind, returned_after in rows:
+        if kind is not None:
+            value = returned_after.total_seconds() / DAY_SECONDS
+            for key in (("reason", reason_id, None), ("kind", None, kind), ("overall", None, None)):
+                days.setdefault(key, []).append(value)
+    groups = [(*key, len(values), statistics.median(values)) for key, values in days.items()]
+    return len(rows), groups
 
 
 def _winback(found: tuple[int, list[tuple]], labels: Labels) -> Winback:
