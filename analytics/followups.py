@@ -324,14 +324,11 @@ def _matrix(rows: list[dict], labels: Labels, fs: ClosureFilter, list_url) -> Ma
     columns += [Column(key=OTHER, label=gettext("Other")), Column(key=NONE, label=gettext("No reason given"))]
     matrix_rows = []
     for pk in stated:
-        cells = [
-            Cell(
-                count=counts.get((pk, c.key), 0),
-                url=list_url(fs, reason=pk, **{OWN_PARAM: c.key}),
-                agrees=c.key == str(pk),
-            )
-            for c in columns
-        ]
+        cells = []
+        for c in columns:
+            n = counts.get((pk, c.key), 0)  # (a link for the cells that count something: the page links no 0)
+            url = list_url(fs, reason=pk, **{OWN_PARAM: c.key}) if n else ""
+            cells.append(Cell(count=n, url=url, agrees=c.key == str(pk)))
         with_reason = sum(n for (r, o), n in counts.items() if r == pk and o not in (OTHER, NONE))
         matrix_rows.append(
             MatrixRow(

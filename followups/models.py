@@ -295,10 +295,17 @@ class ClosureSummary(models.Model):
                 include=["reverted_at", "reason_id", "category", "own_reason_id", "other_given", "csat", "nps"],
                 condition=Q(answers=1),
             ),
-            # ... with several (read from their answers); pending callbacks (classed against now when
-            # read, so not in the activity tally: ActivityTally), and those that may straddle now.
+            # ... with several (read from their answers), and pending callbacks that may straddle now.
             models.Index(fields=["performed_at"], name="summary_several_answers", condition=Q(answers__gt=1)),
-            models.Index(fields=["performed_at"], name="summary_pending", condition=Q(pending__gt=0)),
+            models.Index(fields=["performed_at"], name="summary_several_pending", condition=Q(pending__gt=1)),
+            # Pending callbacks, classed against now when read (so not in the activity tally:
+            # ActivityTally), read from the index alone.
+            models.Index(
+                fields=["performed_at"],
+                name="summary_pending",
+                include=["reverted_at", "activity", "month", "owner_id", "reason_id", "pending", "pending_last_due"],
+                condition=Q(pending__gt=0),
+            ),
         ]
 
     def __str__(self) -> str:
