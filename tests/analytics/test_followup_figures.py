@@ -25,6 +25,12 @@ CASES = {
     "one closer": lambda h: Filters(date(2023, 10, 1), date(2024, 4, 30), by=h.staff[1]),
     "service category": lambda h: Filters(date(2023, 10, 1), date(2024, 4, 30), category="service"),
     "all time": lambda h: Filters(None, date(2024, 4, 30)),
+    # Whole months from the activity tally, the days either side from the summary rows.
+    "mid-month to mid-month": lambda h: Filters(date(2023, 11, 15), date(2024, 3, 10)),
+    "mid-month to mid-month, with reverted closures": lambda h: Filters(
+        date(2023, 11, 15), date(2024, 3, 10), include_reverted=True
+    ),
+    "all time up to the middle of a month": lambda h: Filters(None, date(2024, 2, 20)),
 }
 
 

@@ -5,11 +5,13 @@ closed and planned, survey sent and answered, callbacks reached, not reached, wa
 (reinstated at once, confirmed by a Manager, or declined), do not contact, a failed message
 retried, a card reinstated through its page, a card erased, a category merge."""
 
+import io
 import threading
 import time
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.db import connections, transaction
 from django.utils import timezone
 
@@ -151,6 +153,17 @@ def test_a_category_merge_moves_the_summary_rows(policy, staff_user):
     writes.recategorise(closure.category, "service")
     assert ClosureSummary.objects.get(closure=closure).category == "service"
     assert_kept_up("a category merge")
+
+
+def test_the_rebuild_command_recounts_the_summary_and_the_activity_tally(policy, staff_user):
+    closed(staff_user, staff_user)
+    kept, kept_tally = rows(), tally()
+    ClosureSummary.objects.all().delete()
+    ActivityTally.objects.all().delete()
+    out = io.StringIO()
+    call_command("rebuild_followup_summary", stdout=out)
+    assert (rows(), tally()) == (kept, kept_tally)
+    assert "1 rows, activity tally 1." in out.getvalue()
 
 
 def test_a_closure_without_follow_ups_has_no_row_until_it_is_reinstated(staff_user, manager_user):
