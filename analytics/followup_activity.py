@@ -4,7 +4,7 @@ local month, by owner and by stated reason in one query that returns a row per g
 What it sums, in one ``UNION ALL`` grouped by (month, owner, reason) and then by each of the three:
 
 - the whole local months of the period from the activity tally (followups.models.ActivityTally:
-  the summary's surveys and callbacks summed by month and the dashboard's filters), a sixth as
+  the summary's surveys and callbacks summed by month and the dashboard's filters), a fifth as
   many rows as the summary's;
 - the days before the first whole month and after the last from the summary rows themselves;
 - the pending callbacks of the whole months from the summary rows (whether one is past due

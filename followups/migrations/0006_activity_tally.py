@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 def fill(apps, schema_editor):
     """The tally of the summary rows already there (followups/summary.py: the app's own recount;
-    about 2 s at a million cards, 190,000 summary rows)."""
+    1 s at a million cards: 34,500 rows from 190,000 summary rows)."""
     from followups import summary
 
     summary.rebuild_tally(using=schema_editor.connection.alias)
