@@ -74,10 +74,9 @@ def plan(events) -> None:
     if erased:
         forget(erased)
     # The dashboard's per-closure summary: the closures planned, reinstated (their reverted_at and
-    # win-back too) and every closure of the erased cards.
-    summary.refresh([int(e.payload["closure"]) for e in closing] + reinstated)
-    if erased:
-        summary.refresh_customers(erased)
+    # win-back too) and every closure of the erased cards, in one refresh (see summary._add_to_tally).
+    closures = [int(e.payload["closure"]) for e in closing] + reinstated
+    summary.refresh(closures + (summary.closures_of(erased) if erased else []))
 
 
 def plan_closures(events) -> int:

@@ -203,13 +203,15 @@ def refresh(closure_ids: Iterable[int], *, using: str | None = None) -> None:
             _add_to_tally(before, list(tallied(rows).values_list(*TALLIED)), using)
 
 
+def closures_of(customer_ids: Iterable[int], *, using: str | None = None) -> list[int]:
+    """The ids of every closure of the cards ``customer_ids``."""
+    using = using or router.db_for_write(ClosureSummary)
+    return list(Closure.objects.using(using).filter(customer_id__in=list(customer_ids)).values_list("pk", flat=True))
+
+
 def refresh_customers(customer_ids: Iterable[int], *, using: str | None = None) -> None:
     """Recompute the rows of every closure of the cards ``customer_ids``."""
-    using = using or router.db_for_write(ClosureSummary)
-    refresh(
-        Closure.objects.using(using).filter(customer_id__in=list(customer_ids)).values_list("pk", flat=True),
-        using=using,
-    )
+    refresh(closures_of(customer_ids, using=using), using=using)
 
 
 def rebuild(*, using: str | None = None, tally: bool = True) -> int:
@@ -288,7 +290,11 @@ def rebuild_tally(*, using: str | None = None) -> int:
 def _add_to_tally(before: list[tuple], after: list[tuple], using: str) -> None:
     """Add ``after`` less ``before`` (tallied() rows of the same closures) to the tally: deltas
     summed per key, written in key order (two refreshes touching the same tally rows lock them in
-    the same order), each added to the committed row (``INSERT ... ON CONFLICT DO UPDATE``)."""
+    the same order), each added to the committed row (``INSERT ... ON CONFLICT DO UPDATE``).
+
+    A transaction refreshes once, after its changes (the planner gathers its closures for one
+    call): a second refresh would take closure locks while holding tally rows, and a concurrent
+    refresh holding one of those closures and wanting one of those rows would deadlock with it."""
     n = len(TALLY_KEY)
     deltas: dict[tuple, list[int]] = {}
     for sign, rows in ((-1, before), (1, after)):
