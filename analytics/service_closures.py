@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from .filters import ClosureFilter
 from .service_links import last_ticket_breached
@@ -35,13 +35,10 @@ class ServiceClosures:
 
 
 def compute(fs: ClosureFilter) -> ServiceClosures:
-    """Counted by the subquery's answer (no ticket, missed, met): grouped by it, the probe runs once
-    per closure; one aggregate with a FILTER per count ran it twice (17,600 service closures in 12
-    months at a million cards: 174 ms, now about half)."""
     rows = fs.qs.filter(category=SERVICE_CATEGORY).order_by().annotate(svc_missed=last_ticket_breached())
-    counts = dict(rows.values_list("svc_missed").annotate(n=Count("id")).values_list("svc_missed", "n"))
-    return ServiceClosures(
-        closures=sum(counts.values()),
-        with_ticket=sum(n for missed, n in counts.items() if missed is not None),
-        breached=counts.get(True, 0),
+    found = rows.aggregate(
+        closures=Count("id"),
+        with_ticket=Count("id", filter=Q(svc_missed__isnull=False)),
+        breached=Count("id", filter=Q(svc_missed=True)),
     )
+    return ServiceClosures(**found)
