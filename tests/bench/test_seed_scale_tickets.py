@@ -24,6 +24,7 @@ from customers.models import Customer
 from service.calendar import Calendar
 from service.models import OPEN_STATUSES, Step, Ticket, TicketNumber
 from service.states import TRANSITIONS
+from tests.module_data import kept_for_module
 
 CARDS, CLOSURES, TICKETS = 200, 60, 2000
 ZONE = dt.timezone(dt.timedelta(hours=8))
@@ -67,12 +68,20 @@ def test_the_fast_working_clock_counts_as_the_service_calendar_does(calendar):
         assert clock.between(moment, int(end.timestamp())) == calendar.between(start, end), (start, end)
 
 
+@pytest.fixture(scope="class")
+def loaded(django_db_setup, django_db_blocker):
+    """Loaded once for the class (tests/module_data.py); a test that reloads is undone after it."""
+    with kept_for_module(django_db_blocker):
+        yield seed()
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db
+@pytest.mark.xdist_group("seed_scale_tickets")
 class TestTickets:
     @pytest.fixture(autouse=True)
-    def loaded(self):
-        self.output = seed()
+    def output(self, loaded):
+        self.output = loaded
 
     def test_the_asked_numbers_are_loaded_and_recorded_in_the_marker(self):
         steps = Step.objects.count()

@@ -8,7 +8,6 @@ from io import StringIO
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
-from django.db import transaction
 from django.db.models import Count, Max, Sum
 from django.test import override_settings
 from django.utils import timezone
@@ -17,8 +16,9 @@ from analytics.management.commands.seed_demo import DEMO_PASSWORD, Command
 from crm.roles import MANAGER, STAFF
 from customers.models import Customer, Interaction, LedgerEntry, Purchase
 from customers.phones import normalise_phone
+from tests.module_data import kept_for_module
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("seed_demo")]
 User = get_user_model()
 
 
@@ -41,23 +41,17 @@ DEFAULT_RULES = [
 @pytest.fixture(scope="module")
 def first_run(django_db_setup, django_db_blocker):
     """The output of the first seed_demo, on a database with the default follow-up policy; its data
-    stays for the module's tests (each runs in a savepoint inside this transaction)."""
+    stays for the module's tests (tests/module_data.py)."""
     from followups.models import Rule
 
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            if not Rule.objects.exists():  # flushed by a transactional test before this one
-                for position, (action, category, segment, kind, channel, days, working) in enumerate(DEFAULT_RULES):
-                    Rule.objects.create(action=action, category=category, segment=segment, kind=kind,
-                                        channel=channel, delay_days=days, working_days=working,
-                                        position=position)  # fmt: skip
-            with override_settings(DEBUG=True):
-                yield seed()
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
+    with kept_for_module(django_db_blocker):
+        if not Rule.objects.exists():  # flushed by a transactional test before this one
+            for position, (action, category, segment, kind, channel, days, working) in enumerate(DEFAULT_RULES):
+                Rule.objects.create(action=action, category=category, segment=segment, kind=kind,
+                                    channel=channel, delay_days=days, working_days=working,
+                                    position=position)  # fmt: skip
+        with override_settings(DEBUG=True):
+            yield seed()
 
 
 def test_seed_demo_refuses_without_debug(settings):
