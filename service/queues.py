@@ -2,9 +2,10 @@
 the filters in the URL select, and in what order. Each view starts from an index of Ticket
 (service/models.py and migration 0003_desk_queue_indexes):
 
-- mine: ``ticket_assignee_status`` (assignee, status, created); team: ``ticket_team_status``;
-- unassigned: ``ticket_assignee_status`` with assignee IS NULL; waiting: ``ticket_status_created``;
-- overdue: the partial indexes of open tickets by their due times (one per clock, OR-ed by a bitmap);
+- mine: ``ticket_assignee_open`` (open tickets by assignee, newest first); team: ``ticket_team_open``;
+- unassigned: ``ticket_unassigned_open``; waiting: ``ticket_status_created``;
+- overdue: ``ticket_overdue_open``, the tickets being worked newest first with their next due time
+  (models.next_due) in the index: the scan skips those not yet due without reading their rows;
 - all (Managers): ``ticket_created``, newest first.
 
 The search box takes a ticket number (S2026-000123, or its digits) or what the customer search box
@@ -24,14 +25,14 @@ from customers import search
 from customers.models import Customer
 
 from . import sla
-from .models import OPEN_STATUSES, Priority, Status, Ticket
+from .models import OPEN_STATUSES, WORKING_STATUSES, Priority, Status, Ticket, next_due
 
 VIEWS = ("mine", "team", "unassigned", "overdue", "waiting", "all")
 MANAGER_VIEWS = ("all",)
 NOBODY = "nobody"
 CUSTOMER_CAP = 200  # customers a search may find; the tickets of more would not be one page's worth anyway
 ROW_RELATED = ("customer", "category", "team", "assignee")
-WORKING = (Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS)
+WORKING = WORKING_STATUSES
 SORTS = {
     "opened": ("created_at", "pk"),
     "due": ("resolution_due", "pk"),
@@ -61,7 +62,7 @@ def base(view: str, user, now: dt.datetime) -> QuerySet:
     if view == "unassigned":
         return tickets.filter(assignee__isnull=True, status__in=OPEN_STATUSES)
     if view == "overdue":
-        return tickets.filter(sla.overdue_q(now))
+        return tickets.alias(next_due=next_due()).filter(sla.overdue_q(now))
     if view == "waiting":
         return tickets.filter(status=Status.WAITING)
     return tickets
