@@ -15,6 +15,11 @@ from . import queues
 from .models import Ticket, open_first
 
 LATEST = 10
+# What the panel shows (service/_card_panel.html and queues.mark), not every column of the ticket.
+PANEL_FIELDS = (
+    *("number", "subject", "status", "created_at", "first_response_at", "first_response_due", "resolution_due"),
+    *("customer_id", "category_id", "category__key", "category__label_en", "category__label_zh"),
+)
 
 
 def tickets_of(customer) -> QuerySet:
@@ -22,7 +27,8 @@ def tickets_of(customer) -> QuerySet:
     return (
         Ticket.objects.filter(customer_id=customer.pk)
         .alias(done=open_first())
-        .select_related("category", "team", "assignee")
+        .select_related("category")
+        .only(*PANEL_FIELDS)
         .order_by("done", "-created_at", "-pk")
     )
 

@@ -32,6 +32,16 @@ MANAGER_VIEWS = ("all",)
 NOBODY = "nobody"
 CUSTOMER_CAP = 200  # customers a search may find; the tickets of more would not be one page's worth anyway
 ROW_RELATED = ("customer", "category", "team", "assignee")
+# What a row shows (service/rows.py, mark, the card's panel), not the whole of four models: a page's
+# 26 tickets with every column of the ticket, the card and the user cost 1.1 ms more CPU at two
+# million tickets (4.4 ms against 3.3 ms to read and build them).
+ROW_FIELDS = (
+    *("number", "subject", "status", "priority", "created_at", "first_response_at", "first_response_due"),
+    *("resolution_due", "customer_id", "category_id", "team_id", "assignee_id"),
+    *("customer__customer_no", "customer__name", "customer__status"),
+    *("category__key", "category__label_en", "category__label_zh", "team__name_en", "team__name_zh"),
+    *("assignee__username", "assignee__first_name", "assignee__last_name"),
+)
 WORKING = WORKING_STATUSES
 SORTS = {
     "opened": ("created_at", "pk"),
@@ -139,7 +149,7 @@ def ordered(tickets: QuerySet, sort: str) -> QuerySet:
 def queue(view: str, user, filters: dict, now: dt.datetime | None = None) -> QuerySet:
     """The rows of a queue page, ready to paginate."""
     tickets = filtered(base(view, user, now or timezone.now()), filters)
-    return ordered(tickets, filters.get("o") or DEFAULT_SORT).select_related(*ROW_RELATED)
+    return ordered(tickets, filters.get("o") or DEFAULT_SORT).select_related(*ROW_RELATED).only(*ROW_FIELDS)
 
 
 def mark(rows, now: dt.datetime | None = None) -> list[Ticket]:
