@@ -2,9 +2,10 @@
 tickets first, then its history, the latest ``LATEST``, and a link to all of them in the queue.
 
 One query whatever the card's history, read in its order from the index ``ticket_customer_panel``
-(customer, open first, newest first), which it stops after ``LATEST + 1`` rows. Without that index
-the panel read every ticket of the card to sort them: 145 rows for the busiest card at two million
-tickets, 3.6 ms of SQL.
+(customer, open first, newest first) and stopped after ``LATEST + 1`` rows. Before that index it
+read every ticket of the card and sorted them: at two million tickets, a card with 119 tickets not
+in PostgreSQL's buffers took 122 page reads and 4.6 ms; now 13 page reads and 0.2 ms, whatever the
+card's history (EXPLAIN ANALYZE on the benchmark database).
 """
 
 from __future__ import annotations
