@@ -220,3 +220,21 @@ def test_the_overdue_queue_holds_exactly_the_tickets_the_sla_rule_calls_overdue(
     expected = {ticket.pk for ticket in Ticket.objects.all() if sla.overdue(ticket, now)}
     assert 0 < len(expected) < Ticket.objects.count()
     assert set(queues.queue("overdue", desk["manager"], {}, now=now).values_list("pk", flat=True)) == expected
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_rows_write_times_as_djangos_date_format_does(language):
+    """service/rows.py writes the dates itself (strftime) when the format allows: the same text."""
+    from django.utils import translation
+    from django.utils.formats import date_format
+
+    from service import rows
+
+    moments = [dt.datetime(2026, 1, 1, 0, 5, tzinfo=dt.UTC), dt.datetime(2025, 12, 31, 16, 0, tzinfo=dt.UTC),
+               dt.datetime(2026, 7, 9, 9, 30, 59, tzinfo=dt.UTC), timezone.now()]  # fmt: skip
+    with translation.override(language):
+        write = rows.moment_writer()
+        assert write is rows._quick_when  # noqa: SLF001 (the fast path is the one in use)
+        for moment in moments:
+            assert write(moment) == date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+        assert write(None) == "—"
