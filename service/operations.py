@@ -330,8 +330,11 @@ def hand_off(ticket: Ticket | int, *, to_team, by, note: str, assignee=None, req
             request=request,
             changes={"team": [str(from_team or ""), str(to_team)]},
             notes=note,
-            # Both names, so the card's timeline says where it went in the reader's language.
-            data={"to_team": [to_team.name_en, to_team.name_zh]},
+            # Both names, so the card's timeline says where it came from and went in the reader's language.
+            data={
+                "to_team": [to_team.name_en, to_team.name_zh],
+                **({"from_team": [from_team.name_en, from_team.name_zh]} if from_team else {}),
+            },
         )
 
 
