@@ -26,8 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Case, Count, Exists, ExpressionWrapper, OuterRef, Q, Value, When
-from django.db.models import DateTimeField as DateTimeOutput
+from django.db import connections
+from django.db.models import Aggregate, BigIntegerField, Case, Count, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -39,6 +39,14 @@ from .service_filters import ServiceFilter
 
 WINDOW = timedelta(days=90)
 RESOLVED = (Status.RESOLVED, Status.CLOSED)
+BITS = 62  # groups per mask column (a signed 64-bit integer)
+
+
+class BitOr(Aggregate):
+    """BIT_OR: PostgreSQL's own; on SQLite the aggregate analytics/apps.py registers on each connection."""
+
+    function = "BIT_OR"
+    output_field = BigIntegerField()
 
 
 @dataclass
@@ -64,31 +72,71 @@ class ServiceChurn:
     window_open: bool  # the period ends less than 90 days ago: some tickets have not had their 90 days
 
 
-def closed_within(window=WINDOW, *, start_field: str = "created_at"):
-    """Exists: the ticket's customer was closed (not reverted) within ``window`` after the ticket opened."""
-    until = ExpressionWrapper(OuterRef(start_field) + Value(window), output_field=DateTimeOutput())
-    return Exists(
-        Closure.objects.filter(
-            customer=OuterRef("customer"),
-            action=Action.CLOSE,
-            reverted_at__isnull=True,
-            performed_at__gte=OuterRef(start_field),
-            performed_at__lt=until,
-        )
-    )
-
-
 def period_tickets(sf: ServiceFilter):
     period = sf.dates
     rows = Ticket.objects.using(sf.db).order_by().filter(created_at__lt=period.end, **sf.ticket_filters())
     return rows.filter(created_at__gte=period.start) if period.start is not None else rows
 
 
-def _counted(rows) -> list[dict]:
-    return rows.annotate(
-        customers=Count("customer", distinct=True),
-        closed=Count("customer", distinct=True, filter=Q(closed90=True)),
-    )
+def _groups(sf: ServiceFilter) -> list[tuple[str, object, Q]]:
+    """The breakdowns' groups, as (breakdown, key, which tickets): SLA first, then reopened, then the
+    categories. A ticket is in exactly one group of each breakdown."""
+    missed = Q(first_response_breached=True) | Q(resolution_breached=True)
+    groups = [
+        ("sla", "missed", missed),
+        ("sla", "met", ~missed & Q(status__in=RESOLVED)),
+        ("sla", "open", ~missed & ~Q(status__in=RESOLVED)),
+        ("again", "yes", Q(reopen_count__gt=0)),
+        ("again", "no", Q(reopen_count=0)),
+    ]
+    categories = Category.objects.using(sf.db).order_by("pk").values_list("pk", flat=True)
+    return groups + [("category", pk, Q(category_id=pk)) for pk in categories]
+
+
+def _mask(groups) -> Case | Value:
+    """The bits of the groups a ticket is in (one bit per group of ``groups``, at most BITS of them)."""
+    mask = None
+    for breakdown in dict.fromkeys(g[0] for g in groups):
+        whens = [When(q, then=Value(1 << bit)) for bit, (b, _k, q) in enumerate(groups) if b == breakdown]
+        part = Case(*whens, default=Value(0), output_field=BigIntegerField())
+        mask = part if mask is None else mask.bitor(part)
+    return mask
+
+
+def counted(sf: ServiceFilter) -> dict[tuple[str, object], tuple[int, int]]:
+    """(customers, closed) per group, and for ("all", None), in one pass over the period's tickets.
+
+    Per customer: the bits of every group they had a ticket in, and of every group they had a
+    ticket in whose card was closed within 90 days of it (``closed_within_90``); then the customers
+    are counted per pair of masks (a few hundred pairs), and each pair adds to the groups of its bits.
+    A customer counts once per group, as a distinct count would have it.
+    """
+    groups = _groups(sf)
+    chunks = [groups[i : i + BITS] for i in range(0, len(groups), BITS)]
+    aggregates = {}
+    for n, chunk in enumerate(chunks):
+        mask = _mask(chunk)
+        aggregates[f"m{n}"] = BitOr(mask)
+        aggregates[f"c{n}"] = BitOr(Case(When(closed_within_90=True, then=mask), default=Value(0)))
+    per_customer = period_tickets(sf).values("customer_id").annotate(**aggregates)
+    sql, params = per_customer.query.sql_with_params()
+    columns = ", ".join(aggregates)
+    with connections[sf.db].cursor() as cursor:
+        cursor.execute(f"SELECT {columns}, COUNT(*) FROM ({sql}) per GROUP BY {columns}", params)
+        pairs = cursor.fetchall()
+    found = {("all", None): [0, 0]}
+    for row in pairs:
+        n = row[-1]
+        found[("all", None)][0] += n
+        found[("all", None)][1] += n if row[1] else 0  # every ticket has an SLA bit, in the first mask
+        for k, chunk in enumerate(chunks):
+            having, closed = row[2 * k], row[2 * k + 1]
+            for bit, (breakdown, key, _q) in enumerate(chunk):
+                if having >> bit & 1:
+                    counts = found.setdefault((breakdown, key), [0, 0])
+                    counts[0] += n
+                    counts[1] += n if closed >> bit & 1 else 0
+    return {k: tuple(v) for k, v in found.items()}
 
 
 def compute(sf: ServiceFilter) -> ServiceChurn:
@@ -99,47 +147,29 @@ def compute(sf: ServiceFilter) -> ServiceChurn:
         "svc_to": period.last.isoformat(),
     }
     link.update({f"svc_{k}": v for k, v in sf.params().items() if k in ("category", "channel", "team", "priority")})
-    tickets = period_tickets(sf).annotate(closed90=closed_within())
-    overall = tickets.aggregate(
-        customers=Count("customer", distinct=True), closed=Count("customer", distinct=True, filter=Q(closed90=True))
-    )
-    with_ticket = Rate("all", gettext("Customers with a ticket"), overall["customers"], overall["closed"], link)
+    found = counted(sf)
+
+    def rate(breakdown, key, label, **narrowing) -> Rate:
+        customers, closed = found[(breakdown, key)]
+        return Rate(str(key), label, customers, closed, {**link, **narrowing})
+
+    with_ticket = rate("all", None, gettext("Customers with a ticket"))
+    with_ticket.key = "all"
     labels = {c.pk: c.label for c in Category.objects.using(sf.db).all()}
     by_category = [
-        Rate(
-            str(r["category_id"]),
-            labels.get(r["category_id"], ""),
-            r["customers"],
-            r["closed"],
-            {**link, "svc_category": r["category_id"]},
-        )
-        for r in _counted(tickets.values("category_id"))
+        rate("category", pk, labels.get(pk, ""), svc_category=pk)
+        for (breakdown, pk) in found
+        if breakdown == "category"
     ]
     by_category.sort(key=lambda r: (-r.customers, r.label))
-    missed = Case(
-        When(Q(first_response_breached=True) | Q(resolution_breached=True), then=Value("missed")),
-        When(status__in=RESOLVED, then=Value("met")),
-        default=Value("open"),
-    )
     sla_labels = {"met": gettext("SLA met"), "missed": gettext("SLA missed"), "open": gettext("Not resolved (yet)")}
-    by_sla = {
-        r["sla"]: Rate(r["sla"], sla_labels[r["sla"]], r["customers"], r["closed"], {**link, "svc_sla": r["sla"]})
-        for r in _counted(tickets.annotate(sla=missed).values("sla"))
-    }
-    again = Case(When(reopen_count__gt=0, then=Value("yes")), default=Value("no"))
-    reopen_labels = {"yes": gettext("Reopened"), "no": gettext("Not reopened")}
-    by_reopened = {
-        r["again"]: Rate(
-            r["again"], reopen_labels[r["again"]], r["customers"], r["closed"], {**link, "svc_reopened": r["again"]}
-        )
-        for r in _counted(tickets.annotate(again=again).values("again"))
-    }
+    reopen_labels = {"no": gettext("Not reopened"), "yes": gettext("Reopened")}
     return ServiceChurn(
         with_ticket=with_ticket,
         without_ticket=_without_ticket(sf) if period.start is not None else None,
         by_category=by_category,
-        by_sla=[by_sla[k] for k in ("met", "missed", "open") if k in by_sla],
-        by_reopened=[by_reopened[k] for k in ("no", "yes") if k in by_reopened],
+        by_sla=[rate("sla", k, label, svc_sla=k) for k, label in sla_labels.items() if ("sla", k) in found],
+        by_reopened=[rate("again", k, t, svc_reopened=k) for k, t in reopen_labels.items() if ("again", k) in found],
         window_open=period.end + WINDOW > timezone.now(),
     )
 
@@ -192,4 +222,4 @@ def _without_ticket(sf: ServiceFilter) -> Rate:
     return Rate("none", gettext("Customers without a ticket"), customers, closed, link)
 
 
-__all__ = ["Rate", "ServiceChurn", "compute", "closed_within", "no_ticket_closures"]
+__all__ = ["Rate", "ServiceChurn", "compute", "counted", "no_ticket_closures"]

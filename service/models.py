@@ -205,6 +205,10 @@ class Ticket(models.Model):
     paused_minutes = models.PositiveIntegerField(default=0)  # working minutes spent waiting for the customer
     first_response_breached = models.BooleanField(_("first response late"), default=False)
     resolution_breached = models.BooleanField(_("resolution late"), default=False)
+    # Was the card closed (the "close" action, not reverted) within 90 days after this ticket opened?
+    # The churn-after-service figures' fact per ticket, kept by the closure writes and the ticket
+    # writes that can change it (service/churn_flag.py explains who keeps it and why).
+    closed_within_90 = models.BooleanField(default=False)
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
