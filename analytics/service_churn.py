@@ -33,6 +33,7 @@ from django.utils.translation import gettext
 
 from closures.models import Action, Closure
 from customers.counts import since_before_each
+from customers.models import Customer
 from service.models import Category, Status, Ticket
 
 from .service_filters import ServiceFilter
@@ -72,10 +73,18 @@ class ServiceChurn:
     window_open: bool  # the period ends less than 90 days ago: some tickets have not had their 90 days
 
 
-def period_tickets(sf: ServiceFilter):
+def period_tickets(sf: ServiceFilter, *, filtered: bool = True):
+    """The tickets opened in the period (matching the dashboard's ticket filters unless ``filtered`` is off)."""
     period = sf.dates
-    rows = Ticket.objects.using(sf.db).order_by().filter(created_at__lt=period.end, **sf.ticket_filters())
+    rows = Ticket.objects.using(sf.db).order_by().filter(created_at__lt=period.end)
+    rows = rows.filter(**sf.ticket_filters()) if filtered else rows
     return rows.filter(created_at__gte=period.start) if period.start is not None else rows
+
+
+def in_force_at(db: str, start):
+    """Closures in force at ``start``: performed before it and not reverted by then."""
+    rows = Closure.objects.using(db).filter(performed_at__lt=start)
+    return rows.filter(Q(reverted_at__isnull=True) | Q(reverted_at__gte=start))
 
 
 def _groups(sf: ServiceFilter) -> list[tuple[str, object, Q]]:
@@ -103,32 +112,65 @@ def _mask(groups) -> Case | Value:
     return mask
 
 
-def counted(sf: ServiceFilter) -> dict[tuple[str, object], tuple[int, int]]:
-    """(customers, closed) per group, and for ("all", None), in one pass over the period's tickets.
+@dataclass
+class Counted:
+    groups: dict  # (breakdown, key) -> (customers, closed); ("all", None) for every ticket that matches
+    had_ticket: int | None  # customers active at the start with any ticket in the period (None: no start)
 
-    Per customer: the bits of every group they had a ticket in, and of every group they had a
-    ticket in whose card was closed within 90 days of it (``closed_within_90``); then the customers
-    are counted per pair of masks (a few hundred pairs), and each pair adds to the groups of its bits.
-    A customer counts once per group, as a distinct count would have it.
+
+def counted(sf: ServiceFilter) -> Counted:
+    """The customers of each group, and of them those closed within 90 days of such a ticket, in one
+    pass over the period's tickets; with the customers active at the period's start who had any ticket.
+
+    Per customer: the bits of every group they had a matching ticket in (``m``), and of every group
+    they had a matching ticket in whose card was closed within 90 days of it (``c``, from the
+    ticket's ``closed_within_90``); a ticket that does not match the filters has no bits, but its
+    customer still had a ticket. With a start, each customer is joined (hash joins) to the cards
+    that became customers on or after the first day and to the closures in force at the start: the
+    rest were active then. Then the customers are counted per combination of masks (a few thousand),
+    and each combination adds to the groups of its bits: a customer counts once per group, as a
+    distinct count would have it.
     """
+    period, db = sf.dates, sf.db
     groups = _groups(sf)
     chunks = [groups[i : i + BITS] for i in range(0, len(groups), BITS)]
+    matching = Q(**sf.ticket_filters())
     aggregates = {}
     for n, chunk in enumerate(chunks):
         mask = _mask(chunk)
+        if matching:
+            mask = Case(When(matching, then=mask), default=Value(0), output_field=BigIntegerField())
         aggregates[f"m{n}"] = BitOr(mask)
         aggregates[f"c{n}"] = BitOr(Case(When(closed_within_90=True, then=mask), default=Value(0)))
-    per_customer = period_tickets(sf).values("customer_id").annotate(**aggregates)
+    per_customer = period_tickets(sf, filtered=False).values("customer_id").annotate(**aggregates)
     sql, params = per_customer.query.sql_with_params()
-    columns = ", ".join(aggregates)
-    with connections[sf.db].cursor() as cursor:
-        cursor.execute(f"SELECT {columns}, COUNT(*) FROM ({sql}) per GROUP BY {columns}", params)
-        pairs = cursor.fetchall()
-    found = {("all", None): [0, 0]}
-    for row in pairs:
-        n = row[-1]
+    columns = ", ".join(f"per.{name}" for name in aggregates)
+    if period.start is None:
+        statement = f"SELECT {columns}, 0, COUNT(*) FROM ({sql}) per GROUP BY {columns}"
+    else:
+        newer = Customer.objects.using(db).filter(customer_since__gte=period.first).values("id")
+        newer_sql, newer_params = newer.query.sql_with_params()
+        closed = in_force_at(db, period.start).values("customer_id").distinct()
+        closed_sql, closed_params = closed.query.sql_with_params()
+        active = "CASE WHEN newer.id IS NULL AND closed.customer_id IS NULL THEN 1 ELSE 0 END"
+        statement = (
+            f"SELECT {columns}, {active}, COUNT(*) FROM ({sql}) per "
+            f"LEFT JOIN ({newer_sql}) newer ON newer.id = per.customer_id "
+            f"LEFT JOIN ({closed_sql}) closed ON closed.customer_id = per.customer_id "
+            f"GROUP BY {columns}, {active}"
+        )
+        params = (*params, *newer_params, *closed_params)
+    with connections[db].cursor() as cursor:
+        cursor.execute(statement, params)
+        combinations = cursor.fetchall()
+    found, had_ticket = {("all", None): [0, 0]}, 0
+    for row in combinations:
+        active, n = row[-2], row[-1]
+        had_ticket += n if active else 0
+        if not row[0]:
+            continue  # no matching ticket (every matching one has an SLA bit, in the first mask)
         found[("all", None)][0] += n
-        found[("all", None)][1] += n if row[1] else 0  # every ticket has an SLA bit, in the first mask
+        found[("all", None)][1] += n if row[1] else 0
         for k, chunk in enumerate(chunks):
             having, closed = row[2 * k], row[2 * k + 1]
             for bit, (breakdown, key, _q) in enumerate(chunk):
@@ -136,7 +178,7 @@ def counted(sf: ServiceFilter) -> dict[tuple[str, object], tuple[int, int]]:
                     counts = found.setdefault((breakdown, key), [0, 0])
                     counts[0] += n
                     counts[1] += n if closed >> bit & 1 else 0
-    return {k: tuple(v) for k, v in found.items()}
+    return Counted({k: tuple(v) for k, v in found.items()}, had_ticket if period.start is not None else None)
 
 
 def compute(sf: ServiceFilter) -> ServiceChurn:
@@ -147,7 +189,8 @@ def compute(sf: ServiceFilter) -> ServiceChurn:
         "svc_to": period.last.isoformat(),
     }
     link.update({f"svc_{k}": v for k, v in sf.params().items() if k in ("category", "channel", "team", "priority")})
-    found = counted(sf)
+    figures = counted(sf)
+    found = figures.groups
 
     def rate(breakdown, key, label, **narrowing) -> Rate:
         customers, closed = found[(breakdown, key)]
@@ -166,7 +209,7 @@ def compute(sf: ServiceFilter) -> ServiceChurn:
     reopen_labels = {"no": gettext("Not reopened"), "yes": gettext("Reopened")}
     return ServiceChurn(
         with_ticket=with_ticket,
-        without_ticket=_without_ticket(sf) if period.start is not None else None,
+        without_ticket=_without_ticket(sf, figures.had_ticket) if period.start is not None else None,
         by_category=by_category,
         by_sla=[rate("sla", k, label, svc_sla=k) for k, label in sla_labels.items() if ("sla", k) in found],
         by_reopened=[rate("again", k, t, svc_reopened=k) for k, t in reopen_labels.items() if ("again", k) in found],
@@ -178,11 +221,7 @@ def no_ticket_closures(db: str, start, end):
     """Closures ("close", in force) within 90 days after ``start`` of cards that were customers
     before ``start``'s day and had no ticket from ``start`` to ``end``."""
     tickets = Ticket.objects.using(db).filter(customer=OuterRef("customer"), created_at__gte=start, created_at__lt=end)
-    in_force_before = (
-        Closure.objects.using(db)
-        .filter(customer=OuterRef("customer"), performed_at__lt=start)
-        .filter(Q(reverted_at__isnull=True) | Q(reverted_at__gte=start))
-    )
+    in_force_before = in_force_at(db, start).filter(customer=OuterRef("customer"))
     return (
         Closure.objects.using(db)
         .filter(action=Action.CLOSE, reverted_at__isnull=True, performed_at__gte=start)
@@ -192,34 +231,19 @@ def no_ticket_closures(db: str, start, end):
     )
 
 
-def _without_ticket(sf: ServiceFilter) -> Rate:
+def _without_ticket(sf: ServiceFilter, had_ticket: int) -> Rate:
     """Customers active at the start who had no ticket in the period, and those of them closed
     within 90 days of the start. Active at the start: customers before its first day (the cached
-    counts of customers/counts.py) less closures in force at the start; those with a ticket are
-    counted from the period's tickets (any ticket: the filters narrow the ticket side only)."""
+    counts of customers/counts.py) less closures in force at the start; ``had_ticket``: those of
+    them with a ticket in the period (any ticket: the filters narrow the ticket side only), counted
+    in the pass over the period's tickets (``counted``)."""
     period, db = sf.dates, sf.db
     before = since_before_each([period.first], using=db)[0]
-    in_force = (
-        Closure.objects.using(db)
-        .filter(performed_at__lt=period.start)
-        .filter(Q(reverted_at__isnull=True) | Q(reverted_at__gte=period.start))
-        .count()
-    )
-    forced_then = (
-        Closure.objects.using(db)
-        .filter(customer=OuterRef("customer"), performed_at__lt=period.start)
-        .filter(Q(reverted_at__isnull=True) | Q(reverted_at__gte=period.start))
-    )
-    had_ticket = (
-        Ticket.objects.using(db)
-        .filter(created_at__gte=period.start, created_at__lt=period.end, customer__customer_since__lt=period.first)
-        .exclude(Exists(forced_then))
-        .aggregate(n=Count("customer", distinct=True))["n"]
-    )
+    in_force = in_force_at(db, period.start).count()
     customers = max(0, before - in_force - had_ticket)
     closed = no_ticket_closures(db, period.start, period.end).aggregate(n=Count("customer", distinct=True))["n"]
     link = {"svc": "none", "svc_from": period.first.isoformat(), "svc_to": period.last.isoformat()}
     return Rate("none", gettext("Customers without a ticket"), customers, closed, link)
 
 
-__all__ = ["Rate", "ServiceChurn", "compute", "counted", "no_ticket_closures"]
+__all__ = ["Counted", "Rate", "ServiceChurn", "compute", "counted", "in_force_at", "no_ticket_closures"]
