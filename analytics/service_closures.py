@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count
 
 from .filters import ClosureFilter
 from .service_links import last_ticket_breached
@@ -36,9 +36,11 @@ class ServiceClosures:
 
 def compute(fs: ClosureFilter) -> ServiceClosures:
     rows = fs.qs.filter(category=SERVICE_CATEGORY).order_by().annotate(svc_missed=last_ticket_breached())
-    found = rows.aggregate(
-        closures=Count("id"),
-        with_ticket=Count("id", filter=Q(svc_missed__isnull=False)),
-        breached=Count("id", filter=Q(svc_missed=True)),
+    # Grouped by the looked-up value, so each closure's probe runs once (three filtered counts
+    # would repeat it per count).
+    found = dict(rows.values_list("svc_missed").annotate(n=Count("id")).values_list("svc_missed", "n"))
+    return ServiceClosures(
+        closures=sum(found.values()),
+        with_ticket=found.get(True, 0) + found.get(False, 0),
+        breached=found.get(True, 0),
     )
-    return ServiceClosures(**found)

@@ -223,7 +223,13 @@ class Ticket(models.Model):
             ("import_tickets", _("Import historical tickets")),
         ]
         indexes = [
-            models.Index(fields=["customer", "-created_at"], name="ticket_customer_created"),
+            # A card's tickets, newest first; with the breach flags, the closure dashboard's "last ticket
+            # before the closure missed its SLA" (analytics/service_links.py) is one index-only probe.
+            models.Index(
+                fields=["customer", "-created_at", "-id"],
+                include=["first_response_breached", "resolution_breached"],
+                name="ticket_customer_created",
+            ),
             models.Index(fields=["assignee", "status", "-created_at"], name="ticket_assignee_status"),
             models.Index(fields=["team", "status", "-created_at"], name="ticket_team_status"),
             models.Index(fields=["status", "-created_at"], name="ticket_status_created"),
