@@ -116,6 +116,7 @@ def _mask(groups) -> Case | Value:
 class Counted:
     groups: dict  # (breakdown, key) -> (customers, closed); ("all", None) for every ticket that matches
     had_ticket: int | None  # customers active at the start with any ticket in the period (None: no start)
+    closed_without: int | None  # the customers of no_ticket_closures (None: no start)
 
 
 def counted(sf: ServiceFilter) -> Counted:
@@ -146,26 +147,43 @@ def counted(sf: ServiceFilter) -> Counted:
     sql, params = per_customer.query.sql_with_params()
     columns = ", ".join(f"per.{name}" for name in aggregates)
     if period.start is None:
-        statement = f"SELECT {columns}, 0, COUNT(*) FROM ({sql}) per GROUP BY {columns}"
+        statement = f"SELECT {columns}, 0, COUNT(*), 0 FROM ({sql}) per GROUP BY {columns}"
     else:
-        newer = Customer.objects.using(db).filter(customer_since__gte=period.first).values("id")
+        newer = Customer.objects.using(db).order_by().filter(customer_since__gte=period.first).values("id")
         newer_sql, newer_params = newer.query.sql_with_params()
-        closed = in_force_at(db, period.start).values("customer_id").distinct()
+        closed = in_force_at(db, period.start).order_by().values("customer_id").distinct()
         closed_sql, closed_params = closed.query.sql_with_params()
+        window = _closed_after_start(db, period.start, period.first).values("customer_id")
+        window_sql, window_params = window.query.sql_with_params()
         active = "CASE WHEN newer.id IS NULL AND closed.customer_id IS NULL THEN 1 ELSE 0 END"
+        # The closures of no_ticket_closures, counted here against the customers of the pass.
+        without = (
+            f"SELECT COUNT(DISTINCT w.customer_id) FROM ({window_sql}) w "
+            "WHERE NOT EXISTS (SELECT 1 FROM per p WHERE p.customer_id = w.customer_id) "
+            "AND NOT EXISTS (SELECT 1 FROM closed k WHERE k.customer_id = w.customer_id)"
+        )
         statement = (
-            f"SELECT {columns}, {active}, COUNT(*) FROM ({sql}) per "
+            f"WITH per AS ({sql}), closed AS ({closed_sql}) "
+            f"SELECT {columns}, {active}, COUNT(*), ({without}) FROM per "
             f"LEFT JOIN ({newer_sql}) newer ON newer.id = per.customer_id "
-            f"LEFT JOIN ({closed_sql}) closed ON closed.customer_id = per.customer_id "
+            "LEFT JOIN closed ON closed.customer_id = per.customer_id "
             f"GROUP BY {columns}, {active}"
         )
-        params = (*params, *newer_params, *closed_params)
+        params = (*params, *closed_params, *window_params, *newer_params)
     with connections[db].cursor() as cursor:
         cursor.execute(statement, params)
         combinations = cursor.fetchall()
+    if period.start is None:
+        closed_without = None
+    elif combinations:
+        closed_without = combinations[0][-1]
+    else:  # no ticket at all in the period
+        closed_without = no_ticket_closures(db, period.start, period.end).aggregate(n=Count("customer", distinct=True))[
+            "n"
+        ]
     found, had_ticket = {("all", None): [0, 0]}, 0
     for row in combinations:
-        active, n = row[-2], row[-1]
+        active, n = row[-3], row[-2]
         had_ticket += n if active else 0
         if not row[0]:
             continue  # no matching ticket (every matching one has an SLA bit, in the first mask)
@@ -178,7 +196,8 @@ def counted(sf: ServiceFilter) -> Counted:
                     counts = found.setdefault((breakdown, key), [0, 0])
                     counts[0] += n
                     counts[1] += n if closed >> bit & 1 else 0
-    return Counted({k: tuple(v) for k, v in found.items()}, had_ticket if period.start is not None else None)
+    had_ticket = had_ticket if period.start is not None else None
+    return Counted({k: tuple(v) for k, v in found.items()}, had_ticket, closed_without)
 
 
 def compute(sf: ServiceFilter) -> ServiceChurn:
@@ -209,7 +228,7 @@ def compute(sf: ServiceFilter) -> ServiceChurn:
     reopen_labels = {"no": gettext("Not reopened"), "yes": gettext("Reopened")}
     return ServiceChurn(
         with_ticket=with_ticket,
-        without_ticket=_without_ticket(sf, figures.had_ticket) if period.start is not None else None,
+        without_ticket=None if period.start is None else _without_ticket(sf, figures),
         by_category=by_category,
         by_sla=[rate("sla", k, label, svc_sla=k) for k, label in sla_labels.items() if ("sla", k) in found],
         by_reopened=[rate("again", k, t, svc_reopened=k) for k, t in reopen_labels.items() if ("again", k) in found],
@@ -217,21 +236,26 @@ def compute(sf: ServiceFilter) -> ServiceChurn:
     )
 
 
-def no_ticket_closures(db: str, start, end):
-    """Closures ("close", in force) within 90 days after ``start`` of cards that were customers
-    before ``start``'s day and had no ticket from ``start`` to ``end``."""
-    tickets = Ticket.objects.using(db).filter(customer=OuterRef("customer"), created_at__gte=start, created_at__lt=end)
-    in_force_before = in_force_at(db, start).filter(customer=OuterRef("customer"))
+def _closed_after_start(db: str, start, first):
+    """ "Close" closures in force, within 90 days after ``start``, of cards that were customers before ``first``."""
     return (
         Closure.objects.using(db)
+        .order_by()
         .filter(action=Action.CLOSE, reverted_at__isnull=True, performed_at__gte=start)
-        .filter(performed_at__lt=start + WINDOW, customer__customer_since__lt=start.date())
-        .exclude(Exists(tickets))
-        .exclude(Exists(in_force_before))
+        .filter(performed_at__lt=start + WINDOW, customer__customer_since__lt=first)
     )
 
 
-def _without_ticket(sf: ServiceFilter, had_ticket: int) -> Rate:
+def no_ticket_closures(db: str, start, end):
+    """Closures ("close", in force) within 90 days after ``start`` of cards that were customers
+    before ``start``'s day and had no ticket from ``start`` to ``end`` (the drill-down's list; the
+    figure counts the same closures in the pass of ``counted``)."""
+    tickets = Ticket.objects.using(db).filter(customer=OuterRef("customer"), created_at__gte=start, created_at__lt=end)
+    in_force_before = in_force_at(db, start).filter(customer=OuterRef("customer"))
+    return _closed_after_start(db, start, start.date()).exclude(Exists(tickets)).exclude(Exists(in_force_before))
+
+
+def _without_ticket(sf: ServiceFilter, figures: Counted) -> Rate:
     """Customers active at the start who had no ticket in the period, and those of them closed
     within 90 days of the start. Active at the start: customers before its first day (the cached
     counts of customers/counts.py) less closures in force at the start; ``had_ticket``: those of
@@ -240,10 +264,9 @@ def _without_ticket(sf: ServiceFilter, had_ticket: int) -> Rate:
     period, db = sf.dates, sf.db
     before = since_before_each([period.first], using=db)[0]
     in_force = in_force_at(db, period.start).count()
-    customers = max(0, before - in_force - had_ticket)
-    closed = no_ticket_closures(db, period.start, period.end).aggregate(n=Count("customer", distinct=True))["n"]
+    customers = max(0, before - in_force - figures.had_ticket)
     link = {"svc": "none", "svc_from": period.first.isoformat(), "svc_to": period.last.isoformat()}
-    return Rate("none", gettext("Customers without a ticket"), customers, closed, link)
+    return Rate("none", gettext("Customers without a ticket"), customers, figures.closed_without, link)
 
 
 __all__ = ["Counted", "Rate", "ServiceChurn", "compute", "counted", "in_force_at", "no_ticket_closures"]
