@@ -13,12 +13,24 @@ open and cancelled tickets without a late answer are "not resolved (yet)") and b
 a customer with tickets on both sides of a breakdown counts on both. Tickets opened less than 90
 days ago have not had their 90 days yet: the page says so. "All time" has no start, so no comparison group.
 
-Why computed from the ticket and closure tables rather than kept in a summary: a customer counts
-once per group however many tickets they had, and a distinct count cannot be summed from daily
-rows; and whether a card closed within 90 days changes when a closure (floor 3) happens, long
-after the ticket operations ran. The queries are index-backed (tickets by ``created_at``, their
-closures by the customer's open-closure index and performed_at) and the dashboard loads this
-panel by htmx after the page (``?part=churn``), so its key figures do not wait for it.
+How it is computed. Whether a ticket's card was closed within 90 days is stored on the ticket
+(``Ticket.closed_within_90``, kept by the closure writes and the ticket writes that can change it:
+service/churn_flag.py, closures/ticket_flags.py), so no figure probes the closures per ticket.
+Then one statement (``counted``) reads the period's tickets once: per customer, the bits of the
+groups they had a matching ticket in and of those whose ticket was followed by a closure
+(BIT_OR), joined by hash to the cards that became customers after the first day and to the
+closures in force at the start (what the group without a ticket needs), and the closures after
+the start of the customers without a ticket counted against the same customers. The drill-down
+lists (analytics/service_links.py) select the same customers and closures.
+
+Why not a summary: a customer counts once per group however many tickets they had, and a distinct
+count cannot be summed from daily rows. Cost at 2,000,000 tickets (about a million in the last
+12 months, for 290,000 customers; bench key ``service_churn``, a shared 2-CPU machine at load
+6-8): about 2.5-3 s, down from 15-23 s when each ticket probed the closures four times. Most of it
+is the pass itself: reading and grouping a million tickets by customer is about 0.5 s at best
+here, so the 150 ms target needs the figures kept ahead of the request (see docs/benchmarks.md).
+The dashboard loads this panel by htmx after the page (``?part=churn``), so its key figures do
+not wait for it.
 """
 
 from __future__ import annotations

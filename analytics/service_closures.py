@@ -1,9 +1,15 @@
 """On Closure analytics: of the closures with a service reason (reason category "service"), the
 share whose customer's last ticket before the closure missed its SLA.
 
-One aggregate over the dashboard's closures of that category, each looking up its customer's last
-ticket before the closure through the ticket (customer, created_at) index: one index probe per
-service closure. The dashboard loads it by htmx after the page (``?part=service``), like the
+One aggregate over the dashboard's closures of that category, grouped by what each closure's
+lookup found: its customer's last ticket before the closure, one index-only probe into the
+ticket (customer, created_at, id) index, which carries the breach flags (service migration 0007).
+Computed from the tickets at read time rather than stored on the closure, because a ticket's
+breach flags can still change after the closure (an open ticket resolved late, an SLA changed by a
+Manager, a back-dated ticket imported), and the drill-down (``svc=breached``, service_links.py)
+selects the closures with the same lookup. Cost at 250,000 closures and 2,000,000 tickets (about
+19,000 service closures in the last 12 months; bench key ``closure_dashboard_service_part``): see
+docs/benchmarks.md. The dashboard loads it by htmx after the page (``?part=service``), like the
 follow-up and improvement panels, so its key figures keep their bench time.
 """
 
