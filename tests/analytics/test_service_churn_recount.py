@@ -10,7 +10,8 @@ from analytics import service_churn
 from analytics.service_filters import ServiceFilter
 from closures.models import Closure
 from customers.models import Customer
-from service.models import Status, Ticket
+from service.models import Category, Status, Ticket
+from tests.factories import TicketFactory
 
 from .service_history import SHANGHAI
 
@@ -118,3 +119,18 @@ def test_a_filter_that_matches_no_ticket_leaves_every_group_empty(service_world)
         ("all", "all"): (0, 0),
         ("none", "none"): recount(date(2026, 3, 1), date(2026, 3, 31))[("none", "none")],
     }
+
+
+def test_more_categories_than_one_mask_holds_are_counted_alike(service_world):
+    """Over 62 groups the per-customer masks take a second column (analytics/service_churn.py BITS)."""
+    many = Category.objects.bulk_create(
+        [Category(key=f"extra-{n}", label_en=f"Extra {n}", label_zh=f"其他{n}") for n in range(70)]
+    )
+    cards = service_world.cards
+    for card, category, day in (("B", many[-1], 3), ("G", many[-1], 4), ("A", many[40], 5), ("H", many[69], 6)):
+        TicketFactory(customer=cards[card], category=category, created_at=midnight(date(2026, 3, day)))
+
+    found = figures(date(2026, 3, 1), date(2026, 3, 31))
+
+    assert found == recount(date(2026, 3, 1), date(2026, 3, 31))
+    assert found[("category", str(many[-1].pk))] == (3, 2)  # B and G were closed within 90 days
