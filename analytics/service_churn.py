@@ -25,10 +25,11 @@ lists (analytics/service_links.py) select the same customers and closures.
 
 Why not a summary: a customer counts once per group however many tickets they had, and a distinct
 count cannot be summed from daily rows. Cost at 2,000,000 tickets (about a million in the last
-12 months, for 290,000 customers; bench key ``service_churn``, a shared 2-CPU machine at load
-6-8): about 2.5-3 s, down from 15-23 s when each ticket probed the closures four times. Most of it
-is the pass itself: reading and grouping a million tickets by customer is about 0.5 s at best
-here, so the 150 ms target needs the figures kept ahead of the request (see docs/benchmarks.md).
+12 months, for 290,000 customers; bench key ``service_churn``, a shared 2-CPU machine): 1.6 s
+(p95 1.9 s; 3 s at load average 7), down from 18 s (p95 23 s) when each ticket probed the
+closures four times. Most of it is the pass itself (about 1.25 s: reading and grouping a million
+tickets by customer), so the 150 ms target needs the figures kept ahead of the request (see
+docs/benchmarks.md, session 9).
 The dashboard loads this panel by htmx after the page (``?part=churn``), so its key figures do
 not wait for it.
 """
