@@ -232,6 +232,10 @@ class Ticket(models.Model):
     paused_minutes = models.PositiveIntegerField(default=0)  # working minutes spent waiting for the customer
     first_response_breached = models.BooleanField(_("first response late"), default=False)
     resolution_breached = models.BooleanField(_("resolution late"), default=False)
+    # Was the card closed (the "close" action, not reverted) within 90 days after this ticket opened?
+    # The churn-after-service figures' fact per ticket, kept by the closure writes and the ticket
+    # writes that can change it (service/churn_flag.py explains who keeps it and why).
+    closed_within_90 = models.BooleanField(default=False)
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
@@ -246,7 +250,13 @@ class Ticket(models.Model):
             ("import_tickets", _("Import historical tickets")),
         ]
         indexes = [
-            models.Index(fields=["customer", "-created_at"], name="ticket_customer_created"),
+            # A card's tickets, newest first; with the breach flags, the closure dashboard's "last ticket
+            # before the closure missed its SLA" (analytics/service_links.py) is one index-only probe.
+            models.Index(
+                fields=["customer", "-created_at", "-id"],
+                include=["first_response_breached", "resolution_breached"],
+                name="ticket_customer_created",
+            ),
             # The card's service panel in its order: open tickets first, then the others, newest first.
             models.Index(
                 F("customer"), open_first(), F("created_at").desc(), F("id").desc(), name="ticket_customer_panel"

@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from crm import audit, inbox, outbox
 from customers.models import Customer
 
-from . import attachments, sla, states, tally
+from . import attachments, churn_flag, sla, states, tally
 from .calendar import Calendar, current
 from .models import Status, Step, Ticket, TicketNumber
 from .moves import move_tickets  # noqa: F401  (one of the operations, kept in its own module)
@@ -182,6 +182,7 @@ def open_ticket(
             created_by=by,
             created_at=opened,
             updated_at=opened,
+            closed_within_90=churn_flag.value(card.pk, opened),  # a back-dated ticket may precede a closure
         )
         sla.apply_policy(ticket, calendar or current(), sla.policy_for(priority, category.pk))
         ticket.save()
