@@ -26,9 +26,12 @@ run: venv
 	DEBUG=1 $(PY) manage.py seed_demo
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
-## Set up and run every test (browser tests skip where chromium is absent).
+## Set up and run every test (browser tests skip where chromium is absent), on one worker per core
+## (pytest-xdist, at most 4; each worker has its own test database; a module marked xdist_group stays on
+## one worker, which makes its shared data once: tests/module_data.py). TEST_WORKERS=0 runs in this process.
+TEST_WORKERS ?= auto
 test: venv-dev
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --maxprocesses=4 --dist loadgroup $(PYTEST_ARGS)
 
 ## Production: static files into STATIC_ROOT (hashed, compressed), then gunicorn (gunicorn.conf.py).
 ## Needs SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL=postgres://... (see docs/deployment.md).

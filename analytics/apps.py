@@ -1,5 +1,26 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.utils.translation import gettext_lazy as _
+
+
+class _BitOr:
+    """SQLite's BIT_OR aggregate (PostgreSQL has its own): the churn-after-service figures'
+    per-customer masks (analytics/service_churn.py) run as one query on both databases."""
+
+    def __init__(self):
+        self.value = 0
+
+    def step(self, value):
+        if value is not None:
+            self.value |= value
+
+    def finalize(self):
+        return self.value
+
+
+def _sqlite_functions(sender, connection, **kwargs) -> None:
+    if connection.vendor == "sqlite":
+        connection.connection.create_aggregate("BIT_OR", 1, _BitOr)
 
 
 class AnalyticsConfig(AppConfig):
@@ -8,6 +29,7 @@ class AnalyticsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        connection_created.connect(_sqlite_functions, dispatch_uid="analytics.sqlite_functions")
         from crm import audit, audit_display, jobs
         from crm.models import Job
 

@@ -13,12 +13,25 @@ open and cancelled tickets without a late answer are "not resolved (yet)") and b
 a customer with tickets on both sides of a breakdown counts on both. Tickets opened less than 90
 days ago have not had their 90 days yet: the page says so. "All time" has no start, so no comparison group.
 
-Why computed from the ticket and closure tables rather than kept in a summary: a customer counts
-once per group however many tickets they had, and a distinct count cannot be summed from daily
-rows; and whether a card closed within 90 days changes when a closure (floor 3) happens, long
-after the ticket operations ran. The queries are index-backed (tickets by ``created_at``, their
-closures by the customer's open-closure index and performed_at) and the dashboard loads this
-panel by htmx after the page (``?part=churn``), so its key figures do not wait for it.
+How it is computed. Whether a ticket's card was closed within 90 days is stored on the ticket
+(``Ticket.closed_within_90``, kept by the closure writes and the ticket writes that can change it:
+service/churn_flag.py, closures/ticket_flags.py), so no figure probes the closures per ticket.
+Then one statement (``counted``) reads the period's tickets once: per customer, the bits of the
+groups they had a matching ticket in and of those whose ticket was followed by a closure
+(BIT_OR), joined by hash to the cards that became customers after the first day and to the
+closures in force at the start (what the group without a ticket needs), and the closures after
+the start of the customers without a ticket counted against the same customers. The drill-down
+lists (analytics/service_links.py) select the same customers and closures.
+
+Why not a summary: a customer counts once per group however many tickets they had, and a distinct
+count cannot be summed from daily rows. Cost at 2,000,000 tickets (about a million in the last
+12 months, for 290,000 customers; bench key ``service_churn``, a shared 2-CPU machine): 1.6 s
+(p95 1.9 s; 3 s at load average 7), down from 18 s (p95 23 s) when each ticket probed the
+closures four times. Most of it is the pass itself (about 1.25 s: reading and grouping a million
+tickets by customer), so the 150 ms target needs the figures kept ahead of the request (see
+docs/benchmarks.md, session 9).
+The dashboard loads this panel by htmx after the page (``?part=churn``), so its key figures do
+not wait for it.
 """
 
 from __future__ import annotations
@@ -26,19 +39,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Case, Count, Exists, ExpressionWrapper, OuterRef, Q, Value, When
-from django.db.models import DateTimeField as DateTimeOutput
+from django.db import connections
+from django.db.models import Aggregate, BigIntegerField, Case, Count, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from closures.models import Action, Closure
 from customers.counts import since_before_each
+from customers.models import Customer
 from service.models import Category, Status, Ticket
 
 from .service_filters import ServiceFilter
 
 WINDOW = timedelta(days=90)
 RESOLVED = (Status.RESOLVED, Status.CLOSED)
+BITS = 62  # groups per mask column (a signed 64-bit integer)
+
+
+class BitOr(Aggregate):
+    """BIT_OR: PostgreSQL's own; on SQLite the aggregate analytics/apps.py registers on each connection."""
+
+    function = "BIT_OR"
+    output_field = BigIntegerField()
 
 
 @dataclass
@@ -64,31 +86,131 @@ class ServiceChurn:
     window_open: bool  # the period ends less than 90 days ago: some tickets have not had their 90 days
 
 
-def closed_within(window=WINDOW, *, start_field: str = "created_at"):
-    """Exists: the ticket's customer was closed (not reverted) within ``window`` after the ticket opened."""
-    until = ExpressionWrapper(OuterRef(start_field) + Value(window), output_field=DateTimeOutput())
-    return Exists(
-        Closure.objects.filter(
-            customer=OuterRef("customer"),
-            action=Action.CLOSE,
-            reverted_at__isnull=True,
-            performed_at__gte=OuterRef(start_field),
-            performed_at__lt=until,
-        )
-    )
-
-
-def period_tickets(sf: ServiceFilter):
+def period_tickets(sf: ServiceFilter, *, filtered: bool = True):
+    """The tickets opened in the period (matching the dashboard's ticket filters unless ``filtered`` is off)."""
     period = sf.dates
-    rows = Ticket.objects.using(sf.db).order_by().filter(created_at__lt=period.end, **sf.ticket_filters())
+    rows = Ticket.objects.using(sf.db).order_by().filter(created_at__lt=period.end)
+    rows = rows.filter(**sf.ticket_filters()) if filtered else rows
     return rows.filter(created_at__gte=period.start) if period.start is not None else rows
 
 
-def _counted(rows) -> list[dict]:
-    return rows.annotate(
-        customers=Count("customer", distinct=True),
-        closed=Count("customer", distinct=True, filter=Q(closed90=True)),
-    )
+def in_force_at(db: str, start):
+    """Closures in force at ``start``: performed before it and not reverted by then."""
+    rows = Closure.objects.using(db).filter(performed_at__lt=start)
+    return rows.filter(Q(reverted_at__isnull=True) | Q(reverted_at__gte=start))
+
+
+def _groups(sf: ServiceFilter) -> list[tuple[str, object, Q]]:
+    """The breakdowns' groups, as (breakdown, key, which tickets): SLA first, then reopened, then the
+    categories. A ticket is in exactly one group of each breakdown."""
+    missed = Q(first_response_breached=True) | Q(resolution_breached=True)
+    groups = [
+        ("sla", "missed", missed),
+        ("sla", "met", ~missed & Q(status__in=RESOLVED)),
+        ("sla", "open", ~missed & ~Q(status__in=RESOLVED)),
+        ("again", "yes", Q(reopen_count__gt=0)),
+        ("again", "no", Q(reopen_count=0)),
+    ]
+    categories = Category.objects.using(sf.db).order_by("pk").values_list("pk", flat=True)
+    return groups + [("category", pk, Q(category_id=pk)) for pk in categories]
+
+
+def _mask(groups) -> Case | Value:
+    """The bits of the groups a ticket is in (one bit per group of ``groups``, at most BITS of them)."""
+    mask = None
+    for breakdown in dict.fromkeys(g[0] for g in groups):
+        whens = [When(q, then=Value(1 << bit)) for bit, (b, _k, q) in enumerate(groups) if b == breakdown]
+        part = Case(*whens, default=Value(0), output_field=BigIntegerField())
+        mask = part if mask is None else mask.bitor(part)
+    return mask
+
+
+@dataclass
+class Counted:
+    groups: dict  # (breakdown, key) -> (customers, closed); ("all", None) for every ticket that matches
+    had_ticket: int | None  # customers active at the start with any ticket in the period (None: no start)
+    closed_without: int | None  # the customers of no_ticket_closures (None: no start)
+
+
+def counted(sf: ServiceFilter) -> Counted:
+    """The customers of each group, and of them those closed within 90 days of such a ticket, in one
+    pass over the period's tickets; with the customers active at the period's start who had any ticket.
+
+    Per customer: the bits of every group they had a matching ticket in (``m``), and of every group
+    they had a matching ticket in whose card was closed within 90 days of it (``c``, from the
+    ticket's ``closed_within_90``); a ticket that does not match the filters has no bits, but its
+    customer still had a ticket. With a start, each customer is joined (hash joins) to the cards
+    that became customers on or after the first day and to the closures in force at the start: the
+    rest were active then. Then the customers are counted per combination of masks (a few thousand),
+    and each combination adds to the groups of its bits: a customer counts once per group, as a
+    distinct count would have it.
+    """
+    period, db = sf.dates, sf.db
+    groups = _groups(sf)
+    chunks = [groups[i : i + BITS] for i in range(0, len(groups), BITS)]
+    matching = Q(**sf.ticket_filters())
+    aggregates = {}
+    for n, chunk in enumerate(chunks):
+        mask = _mask(chunk)
+        if matching:
+            mask = Case(When(matching, then=mask), default=Value(0), output_field=BigIntegerField())
+        aggregates[f"m{n}"] = BitOr(mask)
+        aggregates[f"c{n}"] = BitOr(Case(When(closed_within_90=True, then=mask), default=Value(0)))
+    per_customer = period_tickets(sf, filtered=False).values("customer_id").annotate(**aggregates)
+    sql, params = per_customer.query.sql_with_params()
+    columns = ", ".join(f"per.{name}" for name in aggregates)
+    if period.start is None:
+        statement = f"SELECT {columns}, 0, COUNT(*), 0 FROM ({sql}) per GROUP BY {columns}"
+    else:
+        newer = Customer.objects.using(db).order_by().filter(customer_since__gte=period.first).values("id")
+        newer_sql, newer_params = newer.query.sql_with_params()
+        closed = in_force_at(db, period.start).order_by().values("customer_id").distinct()
+        closed_sql, closed_params = closed.query.sql_with_params()
+        window = _closed_after_start(db, period.start, period.first).values("customer_id")
+        window_sql, window_params = window.query.sql_with_params()
+        active = "CASE WHEN newer.id IS NULL AND closed.customer_id IS NULL THEN 1 ELSE 0 END"
+        # The closures of no_ticket_closures, counted here against the customers of the pass.
+        without = (
+            f"SELECT COUNT(DISTINCT w.customer_id) FROM ({window_sql}) w "
+            "WHERE NOT EXISTS (SELECT 1 FROM per p WHERE p.customer_id = w.customer_id) "
+            "AND NOT EXISTS (SELECT 1 FROM closed k WHERE k.customer_id = w.customer_id)"
+        )
+        statement = (
+            f"WITH per AS ({sql}), closed AS ({closed_sql}) "
+            f"SELECT {columns}, {active}, COUNT(*), ({without}) FROM per "
+            f"LEFT JOIN ({newer_sql}) newer ON newer.id = per.customer_id "
+            "LEFT JOIN closed ON closed.customer_id = per.customer_id "
+            f"GROUP BY {columns}, {active}"
+        )
+        params = (*params, *closed_params, *window_params, *newer_params)
+    with connections[db].cursor() as cursor:
+        cursor.execute(statement, params)
+        combinations = cursor.fetchall()
+    if period.start is None:
+        closed_without = None
+    elif combinations:
+        closed_without = combinations[0][-1]
+    else:  # no ticket at all in the period
+        closed_without = no_ticket_closures(db, period.start, period.end).aggregate(n=Count("customer", distinct=True))[
+            "n"
+        ]
+    found, had_ticket = {("all", None): [0, 0]}, 0
+    for row in combinations:
+        active, n = row[-3], row[-2]
+        had_ticket += n if active else 0
+        if not row[0]:
+            continue  # no matching ticket (every matching one has an SLA bit, in the first mask)
+        found[("all", None)][0] += n
+        found[("all", None)][1] += n if row[1] else 0
+        for k, chunk in enumerate(chunks):
+            having, closed = row[2 * k], row[2 * k + 1]
+            for bit, (breakdown, key, _q) in enumerate(chunk):
+                if having >> bit & 1:
+                    counts = found.setdefault((breakdown, key), [0, 0])
+                    counts[0] += n
+                    counts[1] += n if closed >> bit & 1 else 0
+    had_ticket = had_ticket if period.start is not None else None
+    return Counted({k: tuple(v) for k, v in found.items()}, had_ticket, closed_without)
 
 
 def compute(sf: ServiceFilter) -> ServiceChurn:
@@ -99,97 +221,65 @@ def compute(sf: ServiceFilter) -> ServiceChurn:
         "svc_to": period.last.isoformat(),
     }
     link.update({f"svc_{k}": v for k, v in sf.params().items() if k in ("category", "channel", "team", "priority")})
-    tickets = period_tickets(sf).annotate(closed90=closed_within())
-    overall = tickets.aggregate(
-        customers=Count("customer", distinct=True), closed=Count("customer", distinct=True, filter=Q(closed90=True))
-    )
-    with_ticket = Rate("all", gettext("Customers with a ticket"), overall["customers"], overall["closed"], link)
+    figures = counted(sf)
+    found = figures.groups
+
+    def rate(breakdown, key, label, **narrowing) -> Rate:
+        customers, closed = found[(breakdown, key)]
+        return Rate(str(key), label, customers, closed, {**link, **narrowing})
+
+    with_ticket = rate("all", None, gettext("Customers with a ticket"))
+    with_ticket.key = "all"
     labels = {c.pk: c.label for c in Category.objects.using(sf.db).all()}
     by_category = [
-        Rate(
-            str(r["category_id"]),
-            labels.get(r["category_id"], ""),
-            r["customers"],
-            r["closed"],
-            {**link, "svc_category": r["category_id"]},
-        )
-        for r in _counted(tickets.values("category_id"))
+        rate("category", pk, labels.get(pk, ""), svc_category=pk)
+        for (breakdown, pk) in found
+        if breakdown == "category"
     ]
     by_category.sort(key=lambda r: (-r.customers, r.label))
-    missed = Case(
-        When(Q(first_response_breached=True) | Q(resolution_breached=True), then=Value("missed")),
-        When(status__in=RESOLVED, then=Value("met")),
-        default=Value("open"),
-    )
     sla_labels = {"met": gettext("SLA met"), "missed": gettext("SLA missed"), "open": gettext("Not resolved (yet)")}
-    by_sla = {
-        r["sla"]: Rate(r["sla"], sla_labels[r["sla"]], r["customers"], r["closed"], {**link, "svc_sla": r["sla"]})
-        for r in _counted(tickets.annotate(sla=missed).values("sla"))
-    }
-    again = Case(When(reopen_count__gt=0, then=Value("yes")), default=Value("no"))
-    reopen_labels = {"yes": gettext("Reopened"), "no": gettext("Not reopened")}
-    by_reopened = {
-        r["again"]: Rate(
-            r["again"], reopen_labels[r["again"]], r["customers"], r["closed"], {**link, "svc_reopened": r["again"]}
-        )
-        for r in _counted(tickets.annotate(again=again).values("again"))
-    }
+    reopen_labels = {"no": gettext("Not reopened"), "yes": gettext("Reopened")}
     return ServiceChurn(
         with_ticket=with_ticket,
-        without_ticket=_without_ticket(sf) if period.start is not None else None,
+        without_ticket=None if period.start is None else _without_ticket(sf, figures),
         by_category=by_category,
-        by_sla=[by_sla[k] for k in ("met", "missed", "open") if k in by_sla],
-        by_reopened=[by_reopened[k] for k in ("no", "yes") if k in by_reopened],
+        by_sla=[rate("sla", k, label, svc_sla=k) for k, label in sla_labels.items() if ("sla", k) in found],
+        by_reopened=[rate("again", k, t, svc_reopened=k) for k, t in reopen_labels.items() if ("again", k) in found],
         window_open=period.end + WINDOW > timezone.now(),
+    )
+
+
+def _closed_after_start(db: str, start, first):
+    """ "Close" closures in force, within 90 days after ``start``, of cards that were customers before ``first``."""
+    return (
+        Closure.objects.using(db)
+        .order_by()
+        .filter(action=Action.CLOSE, reverted_at__isnull=True, performed_at__gte=start)
+        .filter(performed_at__lt=start + WINDOW, customer__customer_since__lt=first)
     )
 
 
 def no_ticket_closures(db: str, start, end):
     """Closures ("close", in force) within 90 days after ``start`` of cards that were customers
-    before ``start``'s day and had no ticket from ``start`` to ``end``."""
+    before ``start``'s day and had no ticket from ``start`` to ``end`` (the drill-down's list; the
+    figure counts the same closures in the pass of ``counted``)."""
     tickets = Ticket.objects.using(db).filter(customer=OuterRef("customer"), created_at__gte=start, created_at__lt=end)
-    in_force_before = (
-        Closure.objects.using(db)
-        .filter(customer=OuterRef("customer"), performed_at__lt=start)
-        .filter(Q(reverted_at__isnull=True) | Q(reverted_at__gte=start))
-    )
-    return (
-        Closure.objects.using(db)
-        .filter(action=Action.CLOSE, reverted_at__isnull=True, performed_at__gte=start)
-        .filter(performed_at__lt=start + WINDOW, customer__customer_since__lt=start.date())
-        .exclude(Exists(tickets))
-        .exclude(Exists(in_force_before))
-    )
+    in_force_before = in_force_at(db, start).filter(customer=OuterRef("customer"))
+    return _closed_after_start(db, start, start.date()).exclude(Exists(tickets)).exclude(Exists(in_force_before))
 
 
-def _without_ticket(sf: ServiceFilter) -> Rate:
+def _without_ticket(sf: ServiceFilter, figures: Counted) -> Rate:
     """Customers active at the start who had no ticket in the period, and those of them closed
     within 90 days of the start. Active at the start: customers before its first day (the cached
-    counts of customers/counts.py) less closures in force at the start; those with a ticket are
-    counted from the period's tickets (any ticket: the filters narrow the ticket side only)."""
+    counts of customers/counts.py) less closures in force at the start; ``had_ticket``: those of
+    them with a ticket in the period (any ticket: the filters narrow the ticket side only), counted
+    in the pass over the period's tickets (``counted``)."""
     period, db = sf.dates, sf.db
     before = since_before_each([period.first], using=db)[0]
-    in_force = (
-        Closure.objects.using(db)
-        .filter(performed_at__lt=period.start)
-        .filter(Q(reverted_at__isnull=True) | Q(reverted_at__gte=period.start))
-        .count()
-    )
-    forced_then = (
-        Closure.objects.using(db)
-        .filter(customer=OuterRef("customer"), performed_at__lt=period.start)
-        .filter(Q(reverted_at__isnull=True) | Q(reverted_at__gte=period.start))
-    )
-    had_ticket = (
-        Ticket.objects.using(db)
-        .filter(created_at__gte=period.start, created_at__lt=period.end, customer__customer_since__lt=period.first)
-        .exclude(Exists(forced_then))
-        .aggregate(n=Count("customer", distinct=True))["n"]
-    )
-    customers = max(0, before - in_force - had_ticket)
-    closed = no_ticket_closures(db, period.start, period.end).aggregate(n=Count("customer", distinct=True))["n"]
+    in_force = in_force_at(db, period.start).count()
+    customers = max(0, before - in_force - figures.had_ticket)
     link = {"svc": "none", "svc_from": period.first.isoformat(), "svc_to": period.last.isoformat()}
-    return Rate("none", gettext("Customers without a ticket"), customers, closed, link)
+    return Rate("none", gettext("Customers without a ticket"), customers, figures.closed_without, link)
 
 
-__all__ = ["Rate", "ServiceChurn", "compute", "closed_within", "no_ticket_closures"]
+__all__ = ["Counted", "Rate", "ServiceChurn", "compute", "counted", "in_force_at", "no_ticket_closures"]

@@ -62,7 +62,8 @@ def closure_list_url(**params) -> str:
 
 
 def last_ticket_breached():
-    """Subquery: did the customer's last ticket opened before the closure miss its SLA?"""
+    """Subquery: did the customer's last ticket opened before the closure miss its SLA? (One
+    index-only probe into ``ticket_customer_created``, which carries the breach flags.)"""
     last = Ticket.objects.filter(customer=OuterRef("customer"), created_at__lt=OuterRef("performed_at"))
     missed = ExpressionWrapper(Q(first_response_breached=True) | Q(resolution_breached=True), BooleanField())
     last = last.order_by("-created_at", "-pk").annotate(missed=missed)

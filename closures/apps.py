@@ -8,7 +8,10 @@ class ClosuresConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import categories, history, inbox  # noqa: F401 (categories: its request cache's signal receivers)
+        from service import churn_flag
+
+        from . import categories, history, inbox, ticket_flags  # noqa: F401 (categories: its cache's receivers)
 
         history.register()  # reasons, requests and settlements for the audit trail (crm.audit_display)
         inbox.register()  # approvals to decide and my decided requests in the to-do inbox (crm.inbox)
+        churn_flag.register(value=ticket_flags.value, refresh=ticket_flags.refresh)  # Ticket.closed_within_90

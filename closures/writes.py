@@ -27,7 +27,7 @@ from customers import ledger
 from customers.gate import Source
 from customers.models import Customer
 
-from . import rules, settlement, signals, tally
+from . import rules, settlement, signals, tally, ticket_flags
 from .models import ACTION_STATUS, BulkClosure, Category, Closure, ClosureRequest
 from .rules import ClosureChoice
 
@@ -301,7 +301,8 @@ def write_closures(
     fields saved, ``erased`` are marked customer_erased and every note on their card's closures
     and requests is wiped (withdraw the card's pending requests first: ``withdraw_requests``).
     The tallies count new closures and move reverted ones to their reverted month; erasure changes
-    nothing they count. Callers hold the transaction.
+    nothing they count. The tickets of the cards closed ("close") or reinstated get their
+    ``closed_within_90`` flag recounted (closures/ticket_flags.py). Callers hold the transaction.
 
     Each closure made, reverted or erased is also an event in the outbox (crm/outbox.py:
     ``card.closed``, ``card.voided``, ``card.archived``, ``card.reinstated``, ``card.erased``),
@@ -323,6 +324,7 @@ def write_closures(
     for closure in reverted:
         closure.save(update_fields=["reverted_at", "reverted_by", "revert_note"])
     tally.apply(new=new, reverted=reverted)
+    ticket_flags.refresh_closures([*new, *reverted])
     for closure in erased:
         closure.customer_erased = True
         closure.notes = closure.settlement_note = closure.forfeit_reason = ""

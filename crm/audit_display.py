@@ -166,7 +166,9 @@ def _describe(entry: AuditEntry, loaded: dict[str, dict], *, unmasked: bool) -> 
         label = field_label(name)
         words = _ACTION_VALUES.get((entry.action, name))
         if words is not None:
-            shown.changes.append(Change(label, None, words(new, entry)))
+            # Both sides in words: a ticket's "In progress → Resolved", not "— → Resolved".
+            old_words = words(old, entry) if old not in (None, "") else None
+            shown.changes.append(Change(label, old_words, words(new, entry)))
         else:
             shown.changes.append(
                 Change(label, value_text(name, old, unmasked=unmasked), value_text(name, new, unmasked=unmasked))

@@ -46,13 +46,22 @@ SENTENCES = {
 }
 
 
-def _team(entry) -> str:
-    """The team a ticket went to, in the reader's language (both names are kept in the entry's data)."""
-    names = (entry.data or {}).get("to_team")
+def _team(entry, side: str = "to_team") -> str:
+    """The team a ticket went to (``side`` "from_team": came from), in the reader's language: both
+    names are kept in the entry's data (older entries lack the team it came from: then its name as
+    the writer read it, from the entry's changes)."""
+    names = (entry.data or {}).get(side)
     if isinstance(names, list) and len(names) == 2:
         return in_language(*names)
     team = (entry.changes or {}).get("team")
-    return str(team[-1]) if isinstance(team, list) and team else ""
+    return str(team[0 if side == "from_team" else -1]) if isinstance(team, list) and team else ""
+
+
+def _team_words(value, entry) -> str:
+    """A hand-off's "Team: Service desk → After-sales": ``value`` is the old name or the new one."""
+    team = (entry.changes or {}).get("team")
+    came_from = isinstance(team, list) and len(team) == 2 and value == team[0] and value != team[1]
+    return _team(entry, "from_team" if came_from else "to_team")
 
 
 def summary_for(operation: str):
@@ -77,7 +86,7 @@ def register() -> None:
         audit.ACTION_LABELS.setdefault(action, title)
         audit_display.register_summary(action, summary_for(operation))
         audit_display.register_value(action, "status", _status_words)
-    audit_display.register_value("ticket.hand_off", "team", lambda _value, entry: _team(entry))
+    audit_display.register_value("ticket.hand_off", "team", _team_words)
     audit_display.register_fields(
         {
             "assignee": gettext_lazy("Assignee"),

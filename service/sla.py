@@ -20,7 +20,7 @@ import datetime as dt
 from django.db.models import Q
 
 from .calendar import Calendar
-from .models import SlaPolicy, Status, Ticket
+from .models import WORKING_STATUSES, SlaPolicy, Status, Ticket
 
 
 def policy_for(priority: str, category_id: int | None) -> SlaPolicy | None:
@@ -96,6 +96,6 @@ def overdue(ticket: Ticket, now: dt.datetime) -> bool:
 
 
 def overdue_q(now: dt.datetime) -> Q:
-    """The same rule as ``overdue``, for a queryset (the "overdue" queue)."""
-    working = Q(status__in=[Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS])
-    return working & (Q(first_response_at__isnull=True, first_response_due__lt=now) | Q(resolution_due__lt=now))
+    """The same rule as ``overdue``, for a queryset annotated with ``next_due`` (the "overdue" queue):
+    a ticket being worked whose next due time has passed."""
+    return Q(status__in=WORKING_STATUSES, next_due__lt=now)

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 from faker import Faker
 
-from closures import tally
+from closures import tally, ticket_flags
 from customers import ledger
 from customers.models import Customer, Interaction, LedgerEntry, Purchase, Tag
 
@@ -133,7 +133,8 @@ class ClosureFactory(factory.django.DjangoModelFactory):
 
     It does NOT change the customer's status: tests of the workflow go through the closure
     operations (closures.operations, erasure, bulk), the only code that may change a status. It is
-    counted in the dashboard's tallies (as the operations count theirs), so the figures see it.
+    counted in the dashboard's tallies and its card's tickets get their closed-within-90-days flag
+    (as the closure writes do theirs), so the figures see it.
     """
 
     class Meta:
@@ -155,6 +156,7 @@ class ClosureFactory(factory.django.DjangoModelFactory):
     def _create(cls, model_class, *args, **kwargs):
         closure = super()._create(model_class, *args, **kwargs)
         tally.apply(new=[closure])
+        ticket_flags.refresh_closures([closure])
         return closure
 
 
@@ -192,11 +194,19 @@ class TeamFactory(factory.django.DjangoModelFactory):
 
 
 class TicketFactory(factory.django.DjangoModelFactory):
-    """A ticket as a raw row (new, unassigned, opened now, no SLA); tests of what the ticket
-    operations decide go through service.operations.open_ticket instead."""
+    """A ticket as a raw row (new, unassigned, opened now, no SLA, its closed-within-90-days flag
+    set as the ticket writes set it); tests of what the ticket operations decide go through
+    service.operations.open_ticket instead."""
 
     class Meta:
         model = "service.Ticket"
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        ticket = super()._create(model_class, *args, **kwargs)
+        ticket_flags.refresh([ticket.customer_id])
+        ticket.refresh_from_db(fields=["closed_within_90"])
+        return ticket
 
     number = factory.Sequence(lambda n: f"S2026-{n + 900000:06d}")
     customer = factory.SubFactory(CustomerFactory)

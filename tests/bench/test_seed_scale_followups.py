@@ -17,13 +17,17 @@ from crm import outbox
 from crm.models import AuditEntry, Event
 from customers.models import ContactConsent, Customer
 from followups.models import Answer, ClosureSummary, Followup, Improvement
+from tests.module_data import kept_for_module
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db, pytest.mark.xdist_group("seed_scale_followups")]
 
 
-@pytest.fixture
-def loaded():
-    call_command(SeedScale(), customers=3000, closures=1500, nice=0, stdout=io.StringIO())
+@pytest.fixture(scope="module")
+def loaded(django_db_setup, django_db_blocker):
+    """Loaded once for the module (tests/module_data.py); a test that reseeds is undone after it."""
+    with kept_for_module(django_db_blocker):
+        call_command(SeedScale(), customers=3000, closures=1500, nice=0, stdout=io.StringIO())
+        yield
 
 
 def test_only_card_closures_have_follow_ups_and_each_has_its_notice_and_survey(loaded):

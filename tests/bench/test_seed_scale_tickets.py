@@ -24,6 +24,7 @@ from customers.models import Customer
 from service.calendar import Calendar
 from service.models import OPEN_STATUSES, Step, Ticket, TicketNumber
 from service.states import TRANSITIONS
+from tests.module_data import kept_for_module
 
 CARDS, CLOSURES, TICKETS = 200, 60, 2000
 ZONE = dt.timezone(dt.timedelta(hours=8))
@@ -67,12 +68,20 @@ def test_the_fast_working_clock_counts_as_the_service_calendar_does(calendar):
         assert clock.between(moment, int(end.timestamp())) == calendar.between(start, end), (start, end)
 
 
+@pytest.fixture(scope="class")
+def loaded(django_db_setup, django_db_blocker):
+    """Loaded once for the class (tests/module_data.py); a test that reloads is undone after it."""
+    with kept_for_module(django_db_blocker):
+        yield seed()
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db
+@pytest.mark.xdist_group("seed_scale_tickets")
 class TestTickets:
     @pytest.fixture(autouse=True)
-    def loaded(self):
-        self.output = seed()
+    def output(self, loaded):
+        self.output = loaded
 
     def test_the_asked_numbers_are_loaded_and_recorded_in_the_marker(self):
         steps = Step.objects.count()
@@ -191,6 +200,9 @@ class TestTickets:
             assert not tickets.filter(status__in=OPEN_STATUSES).exists()
             assert not tickets.filter(created_at__gt=closure.performed_at).exists()
 
+    def test_each_tickets_closed_within_90_days_flag_is_set_from_the_closures(self):
+        assert_flags_match_the_closures()
+
     def test_an_older_data_set_gets_only_its_tickets(self):
         cards = list(Customer.objects.order_by("pk").values_list("pk", "name", "created_at"))
         marker = read_marker() | {"version": 2}
@@ -212,6 +224,20 @@ class TestTickets:
         assert Ticket.objects.count() == 500 and max(Ticket.objects.values_list("pk", flat=True)) == 500
         assert sum(TicketNumber.objects.values_list("last", flat=True)) == 500
         assert list(Customer.objects.order_by("pk").values_list("pk", "name")) == cards
+        assert_flags_match_the_closures()
+
+
+def assert_flags_match_the_closures() -> None:
+    """Ticket.closed_within_90 as the closure writes keep it (closures/ticket_flags.py), recounted."""
+    closures = defaultdict(list)
+    for closure in Closure.objects.filter(action="close", reverted_at=None):
+        closures[closure.customer_id].append(closure.performed_at)
+    flags = {
+        t.pk: any(t.created_at <= at < t.created_at + dt.timedelta(days=90) for at in closures[t.customer_id])
+        for t in Ticket.objects.all()
+    }
+    assert any(flags.values())
+    assert dict(Ticket.objects.values_list("pk", "closed_within_90")) == flags
 
 
 @pytest.mark.postgres

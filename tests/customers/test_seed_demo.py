@@ -1,4 +1,5 @@
-"""manage.py seed_demo. Seeding takes a few seconds, so one test seeds once and checks everything."""
+"""manage.py seed_demo. Seeding takes a while (it goes through the operations), so the module seeds
+once, inside a transaction rolled back at its end, and each test reads that data set."""
 
 import datetime as dt
 from decimal import Decimal
@@ -8,14 +9,16 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db.models import Count, Max, Sum
+from django.test import override_settings
 from django.utils import timezone
 
 from analytics.management.commands.seed_demo import DEMO_PASSWORD, Command
 from crm.roles import MANAGER, STAFF
 from customers.models import Customer, Interaction, LedgerEntry, Purchase
 from customers.phones import normalise_phone
+from tests.module_data import kept_for_module
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("seed_demo")]
 User = get_user_model()
 
 
@@ -25,12 +28,38 @@ def seed() -> str:
     return out.getvalue()
 
 
+# The default follow-up policy (followups migration 0004_default_policy), for a database without it.
+DEFAULT_RULES = [
+    ("close", "", "", "notice", "email", 0, False),
+    ("close", "", "", "survey", "email", 1, False),
+    ("close", "", "key", "callback", "phone", 3, True),
+    ("close", "price", "", "winback", "email", 30, False),
+    ("close", "competitor", "", "winback", "email", 30, False),
+]
+
+
+@pytest.fixture(scope="module")
+def first_run(django_db_setup, django_db_blocker):
+    """The output of the first seed_demo, on a database with the default follow-up policy; its data
+    stays for the module's tests (tests/module_data.py)."""
+    from followups.models import Rule
+
+    with kept_for_module(django_db_blocker):
+        if not Rule.objects.exists():  # flushed by a transactional test before this one
+            for position, (action, category, segment, kind, channel, days, working) in enumerate(DEFAULT_RULES):
+                Rule.objects.create(action=action, category=category, segment=segment, kind=kind,
+                                    channel=channel, delay_days=days, working_days=working,
+                                    position=position)  # fmt: skip
+        with override_settings(DEBUG=True):
+            yield seed()
+
+
 def test_seed_demo_refuses_without_debug(settings):
+    before = (User.objects.count(), Customer.objects.count())
     settings.DEBUG = False
     with pytest.raises(CommandError, match="only with DEBUG=1"):
         seed()
-    assert not User.objects.exists()
-    assert not Customer.objects.exists()
+    assert (User.objects.count(), Customer.objects.count()) == before
 
 
 def _state() -> tuple:
@@ -43,9 +72,9 @@ def _state() -> tuple:
     )
 
 
-def test_seed_demo_creates_logins_and_2000_consistent_customers_once(settings, staff_client):
+def test_seed_demo_creates_logins_and_2000_consistent_customers_once(first_run, settings, staff_client):
     settings.DEBUG = True
-    output = seed()
+    output = first_run
     assert "Created 2,000 demo customers." in output
     assert "password demo-pass-2026" in output and "staff" in output and "manager" in output and "admin" in output
 
@@ -123,12 +152,10 @@ def test_the_demo_data_is_the_same_on_every_run():
     assert first == second
 
 
-def test_seed_demo_leaves_closure_history_made_by_the_operations(settings):
+def test_seed_demo_leaves_closure_history_made_by_the_operations(first_run):
     from closures.models import Closure, ClosureRequest
     from crm.models import AuditEntry
 
-    settings.DEBUG = True
-    seed()
     closures = Closure.objects.all()
     assert 150 <= closures.count() <= 300
     assert {"close", "void", "archive", "erase"} <= set(closures.values_list("action", flat=True))
@@ -149,29 +176,14 @@ def test_seed_demo_leaves_closure_history_made_by_the_operations(settings):
         assert closure.customer.status in {expected, "erased"}
 
 
-# The default follow-up policy (followups migration 0004_default_policy), for a database without it.
-DEFAULT_RULES = [
-    ("close", "", "", "notice", "email", 0, False),
-    ("close", "", "", "survey", "email", 1, False),
-    ("close", "", "key", "callback", "phone", 3, True),
-    ("close", "price", "", "winback", "email", 30, False),
-    ("close", "competitor", "", "winback", "email", 30, False),
-]
-
-
-def test_seed_demo_leaves_follow_ups_answers_and_consent_for_the_new_pages(settings):
+def test_seed_demo_leaves_follow_ups_answers_and_consent_for_the_new_pages(first_run):
     from closures.models import Closure
     from crm import outbox
     from crm.models import AuditEntry
     from customers.models import ContactConsent
-    from followups.models import Answer, Followup, Improvement, Rule
+    from followups.models import Answer, Followup, Improvement
 
-    if not Rule.objects.exists():
-        for position, (action, category, segment, kind, channel, days, working) in enumerate(DEFAULT_RULES):
-            Rule.objects.create(action=action, category=category, segment=segment, kind=kind, channel=channel,
-                                delay_days=days, working_days=working, position=position)  # fmt: skip
-    settings.DEBUG = True
-    output = seed()
+    output = first_run
     followups = Followup.objects.all()
     assert f"Follow-ups: {followups.count():,}" in output
     # Planned by the planner from the closures' events: none left unhandled, none on a void or archived card.

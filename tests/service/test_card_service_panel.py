@@ -92,6 +92,37 @@ def test_ticket_events_are_on_the_cards_timeline_in_the_readers_language(desk, c
     assert f"处理单 {ticket.number} 已转交给售后" in chinese and "处理单已转交" in chinese
 
 
+def timeline_changes(html: str) -> list[str]:
+    """The card timeline's change lines ("Status: In progress → Resolved"), tags and spacing removed."""
+    import re
+
+    lines = re.findall(r'<li><span class="muted">(.*?)</span>: (.*?)</li>', html)
+    return [f"{label}: {text}" for label, text in lines]
+
+
+def test_the_timeline_shows_a_ticket_status_change_from_its_old_status_to_the_new(desk, complaint):
+    ticket = operations.open_ticket(
+        desk["card"], by=desk["agent"], subject="洗衣机漏水", category=complaint, channel="phone", priority="high",
+        assignee=desk["agent"],
+    )  # fmt: skip
+    operations.start(ticket, by=desk["agent"])
+    operations.resolve(ticket, by=desk["agent"], note="换了水管")
+    english = timeline_changes(card_html(desk["agent"], desk["card"], "en"))
+    assert "Status: In progress → Resolved" in english
+    assert "Status: Assigned → In progress" in english
+    assert "状态: 处理中 → 已解决" in timeline_changes(card_html(desk["agent"], desk["card"], "zh-hans"))
+
+
+def test_the_timeline_shows_the_team_a_ticket_was_handed_from_and_to_in_the_readers_language(desk, complaint):
+    ticket = operations.open_ticket(
+        desk["card"], by=desk["agent"], subject="洗衣机漏水", category=complaint, channel="phone", priority="high",
+        team=desk["desk"],
+    )  # fmt: skip
+    operations.hand_off(ticket, to_team=desk["after_sales"], by=desk["agent"], note="需要上门")
+    assert "Team: Service desk → After-sales" in timeline_changes(card_html(desk["agent"], desk["card"], "en"))
+    assert "团队: 客服中心 → 售后" in timeline_changes(card_html(desk["agent"], desk["card"], "zh-hans"))
+
+
 def test_the_inbox_counts_my_tickets_overdue_or_due_today(desk, settings):
     settings.INBOX_CACHE_SECONDS = 0
     now = timezone.now()

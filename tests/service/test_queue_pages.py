@@ -201,3 +201,40 @@ def test_staff_filter_by_their_own_teams_and_managers_by_any(desk):
     assert "Service desk" in staff_filter and "After-sales" not in staff_filter
     manager_filter = queue(desk["manager"]).split('id="id_team"')[1].split("</select>")[0]
     assert "Service desk" in manager_filter and "After-sales" in manager_filter
+
+
+def test_the_overdue_queue_holds_exactly_the_tickets_the_sla_rule_calls_overdue(desk):
+    """Every mix of answered or not, each due time past, to come or unset, and each status: the queue's
+    query (the next due time, as its index has it) agrees with ``sla.overdue`` row by row."""
+    import itertools
+
+    from service import queues, sla
+
+    now = timezone.now()
+    moments = (now - dt.timedelta(hours=2), now - dt.timedelta(hours=1), now + dt.timedelta(hours=1), None)
+    for status, answered, response_due, resolution_due in itertools.product(
+        ("new", "in_progress", "waiting", "resolved"), (None, now - dt.timedelta(hours=3)), moments, moments
+    ):
+        TicketFactory(status=status, first_response_at=answered, first_response_due=response_due,
+                      resolution_due=resolution_due)  # fmt: skip
+    expected = {ticket.pk for ticket in Ticket.objects.all() if sla.overdue(ticket, now)}
+    assert 0 < len(expected) < Ticket.objects.count()
+    assert set(queues.queue("overdue", desk["manager"], {}, now=now).values_list("pk", flat=True)) == expected
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_rows_write_times_as_djangos_date_format_does(language):
+    """service/rows.py writes the dates itself (strftime) when the format allows: the same text."""
+    from django.utils import translation
+    from django.utils.formats import date_format
+
+    from service import rows
+
+    moments = [dt.datetime(2026, 1, 1, 0, 5, tzinfo=dt.UTC), dt.datetime(2025, 12, 31, 16, 0, tzinfo=dt.UTC),
+               dt.datetime(2026, 7, 9, 9, 30, 59, tzinfo=dt.UTC), timezone.now()]  # fmt: skip
+    with translation.override(language):
+        write = rows.moment_writer()
+        assert write is rows._quick_when  # noqa: SLF001 (the fast path is the one in use)
+        for moment in moments:
+            assert write(moment) == date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+        assert write(None) == "—"

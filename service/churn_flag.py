@@ -1,0 +1,41 @@
+"""Keeping ``Ticket.closed_within_90`` right: was the ticket's card closed (the "close" action, not
+reverted) within 90 days after the ticket opened?
+
+The churn-after-service figures (analytics/service_churn.py) count customers by this fact; reading
+it from the closures for every ticket of a year (an EXISTS probe per ticket) took 15 s at two
+million tickets. Stored on the ticket, the figures are one pass over the period's tickets.
+
+The flag changes when a closure is written or reverted (closures, floor 3) and when a ticket gets
+its opening moment or its card (here: a ticket opened, possibly back-dated; tickets imported;
+tickets moved to another card). The service app cannot read closures (DESIGN.md floors), so
+closures registers the two functions that decide it (closures/ticket_flags.py, in its
+AppConfig.ready), and the ticket writes call them inside their own transaction:
+
+    value(customer_id, opened_at) -> bool      # for a ticket about to be saved
+    refresh(customer_ids)                      # recount the flag of every ticket of these cards
+
+The closure writes (closures/writes.py) refresh the cards they close or reinstate in the same way.
+Without closures installed nothing is registered, no card can be closed and the flag stays False.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+_value: Callable | None = None
+_refresh: Callable | None = None
+
+
+def register(*, value: Callable, refresh: Callable) -> None:
+    global _value, _refresh
+    _value, _refresh = value, refresh
+
+
+def value(customer_id: int, opened_at) -> bool:
+    return bool(_value and _value(customer_id, opened_at))
+
+
+def refresh(customer_ids: Iterable[int]) -> None:
+    ids = sorted(set(customer_ids))
+    if _refresh and ids:
+        _refresh(ids)
