@@ -1,0 +1,135 @@
+"""The service dashboard's summary tables (service/tally.py keeps them): tickets counted by local
+day and by local month with the dashboard's dimensions, and their first-response and resolution
+times as counts per bucket. Models of the service app (service/models.py imports them)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .models import Category, Channel, Priority
+
+
+class SummaryCounts(models.Model):
+    """The dashboard's dimensions and counts, shared by the day rows and the month rows. ``team`` is
+    the team's id, 0 for none, so a key never holds NULL and ``INSERT ... ON CONFLICT`` always finds
+    its row."""
+
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+", db_index=False)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    team = models.IntegerField(default=0)
+    priority = models.CharField(max_length=10, choices=Priority.choices)
+    opened = models.IntegerField(default=0)
+    backlog = models.IntegerField(default=0)  # +1 the day a ticket opened, −1 the day it was done
+    resolved = models.IntegerField(default=0)
+    cancelled = models.IntegerField(default=0)
+    was_resolved = models.IntegerField(default=0)  # opened this day and resolved at least once
+    reopened = models.IntegerField(default=0)  # opened this day and reopened at least once
+    fr_met = models.IntegerField(default=0)
+    fr_missed = models.IntegerField(default=0)
+    res_met = models.IntegerField(default=0)
+    res_missed = models.IntegerField(default=0)
+    sla_met = models.IntegerField(default=0)
+    sla_missed = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class ServiceTally(SummaryCounts):
+    """Tickets counted by local day and the dashboard's dimensions; kept in step by the ticket
+    operations (service/tally.py explains which day each column counts on)."""
+
+    day = models.DateField()
+
+    class Meta:
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(fields=["day", "category", "channel", "team", "priority"], name="servicetally_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.category_id} {self.channel} {self.team} {self.priority}"
+
+
+class ServiceMonthTally(SummaryCounts):
+    """The same counts by local month (``month``: its first day): the sum of the month's day rows,
+    written with them, so a period's whole months are read from a few rows per key."""
+
+    month = models.DateField()
+
+    class Meta:
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "category", "channel", "team", "priority"], name="servicemonthtally_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.category_id} {self.channel} {self.team} {self.priority}"
+
+
+class Measure(models.TextChoices):
+    FIRST_RESPONSE = "fr", _("First response")
+    RESOLUTION = "res", _("Resolution")
+
+
+class ServiceTimeTally(models.Model):
+    """First-response and resolution times in working minutes, as counts per log-spaced bucket
+    (service/tally.py ``bucket_of``), by the day they were measured and the dashboard's dimensions."""
+
+    Measure = Measure
+    day = models.DateField()
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+", db_index=False)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    team = models.IntegerField(default=0)
+    priority = models.CharField(max_length=10, choices=Priority.choices)
+    measure = models.CharField(max_length=3, choices=Measure.choices)
+    bucket = models.SmallIntegerField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "category", "channel", "team", "priority", "measure", "bucket"],
+                name="servicetimetally_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.measure} {self.bucket}: {self.n}"
+
+
+TIME_BUCKETS = 60  # service/tally.py BUCKETS
+
+
+class ServiceMonthTimeTally(models.Model):
+    """The same times by local month (``month``: its first day), written with the day rows: one row
+    per key and measure with a column per bucket (``b0`` .. ``b59``), so a year of a measure is
+    summed from about 6,000 rows rather than 20 times as many."""
+
+    month = models.DateField()
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+", db_index=False)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    team = models.IntegerField(default=0)
+    priority = models.CharField(max_length=10, choices=Priority.choices)
+    measure = models.CharField(max_length=3, choices=Measure.choices)
+
+    class Meta:
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "category", "channel", "team", "priority", "measure"],
+                name="servicemonthtimetally_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.category_id} {self.channel} {self.team} {self.priority} {self.measure}"
+
+
+for _k in range(TIME_BUCKETS):
+    ServiceMonthTimeTally.add_to_class(f"b{_k}", models.IntegerField(default=0))
+del _k
