@@ -70,73 +70,35 @@ def _saved(request, form, save) -> bool:
     return True
 
 
-def _form_page(request, form, kind: str, editing: bool, anchor: str):
-    title = TITLES[kind][1 if editing else 0]
-    context = {"form": form, "title": title, "back": anchor, "kind": kind}
+def _save_category(request, form):
+    configure.save_category(form.save(commit=False), by=request.user, request=request)
+
+
+def _save_team(request, form):
+    configure.save_team(form.save(commit=False), form.cleaned_data["members"], by=request.user, request=request)
+
+
+def _save_policy(request, form):
+    configure.save_policy(form.save(commit=False), by=request.user, request=request)
+
+
+# What the add and edit pages of each kind show and save: model, form, the settings page's anchor, save.
+KINDS = {
+    "category": (Category, CategoryForm, "categories", _save_category),
+    "team": (Team, TeamForm, "teams", _save_team),
+    "sla": (SlaPolicy, SlaPolicyForm, "sla", _save_policy),
+}
+
+
+@require(PERMISSION)
+def setting_form(request, kind: str, pk: int | None = None):
+    """Add (no ``pk``) or edit one ticket category, team or SLA policy (``kind``)."""
+    model, form_class, anchor, save = KINDS[kind]
+    form = form_class(request.POST or None, instance=get_object_or_404(model, pk=pk) if pk is not None else None)
+    if _saved(request, form, lambda f: save(request, f)):
+        return _back(anchor)
+    context = {"form": form, "title": TITLES[kind][pk is not None], "back": anchor, "kind": kind}
     return render(request, "service/settings_form.html", context)
-
-
-def _category_save(request):
-    return lambda form: configure.save_category(form.save(commit=False), by=request.user, request=request)
-
-
-@require(PERMISSION)
-def category_add(request):
-    form = CategoryForm(request.POST or None)
-    if _saved(request, form, _category_save(request)):
-        return _back("categories")
-    return _form_page(request, form, "category", False, "categories")
-
-
-@require(PERMISSION)
-def category_edit(request, pk: int):
-    form = CategoryForm(request.POST or None, instance=get_object_or_404(Category, pk=pk))
-    if _saved(request, form, _category_save(request)):
-        return _back("categories")
-    return _form_page(request, form, "category", True, "categories")
-
-
-def _team_save(request):
-    def save(form):
-        configure.save_team(form.save(commit=False), form.cleaned_data["members"], by=request.user, request=request)
-
-    return save
-
-
-@require(PERMISSION)
-def team_add(request):
-    form = TeamForm(request.POST or None)
-    if _saved(request, form, _team_save(request)):
-        return _back("teams")
-    return _form_page(request, form, "team", False, "teams")
-
-
-@require(PERMISSION)
-def team_edit(request, pk: int):
-    form = TeamForm(request.POST or None, instance=get_object_or_404(Team, pk=pk))
-    if _saved(request, form, _team_save(request)):
-        return _back("teams")
-    return _form_page(request, form, "team", True, "teams")
-
-
-def _sla_save(request):
-    return lambda form: configure.save_policy(form.save(commit=False), by=request.user, request=request)
-
-
-@require(PERMISSION)
-def sla_add(request):
-    form = SlaPolicyForm(request.POST or None)
-    if _saved(request, form, _sla_save(request)):
-        return _back("sla")
-    return _form_page(request, form, "sla", False, "sla")
-
-
-@require(PERMISSION)
-def sla_edit(request, pk: int):
-    form = SlaPolicyForm(request.POST or None, instance=get_object_or_404(SlaPolicy, pk=pk))
-    if _saved(request, form, _sla_save(request)):
-        return _back("sla")
-    return _form_page(request, form, "sla", True, "sla")
 
 
 @require(PERMISSION)
