@@ -119,7 +119,8 @@ def login(page):
         page.get_by_label("Username").fill(username)
         page.get_by_label("Password").fill(TEST_PASSWORD)
         page.get_by_role("button", name="Log in").click()
-        page.wait_for_load_state()
+        # Until the login's answer has come, a next page.goto would cancel it (seen under load).
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)
         return user
 
     return do_login

@@ -63,7 +63,7 @@ def log_in(page, user):
     page.get_by_label("Username").fill(user.username)
     page.get_by_label("Password").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)  # the login's answer, not a race with the next goto
 
 
 def test_a_closed_card_is_told_asked_called_back_and_won_back(

@@ -129,7 +129,8 @@ def test_at_1366_px_the_search_results_show_every_column(browser, live_server, s
         page.get_by_label("Username").fill(user.username)
         page.get_by_label("Password").fill(TEST_PASSWORD)
         page.get_by_role("button", name="Log in").click()
-        page.wait_for_load_state()  # the widest results: a checkbox column and full phones and emails
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)  # the login's answer, then the next goto
+        # The widest results: a checkbox column and full phones and emails.
         page.goto("/?o=customer_no")
         last = box(page.locator("#results thead th:visible").last)  # "Updated" waits for 1600 px
         if os.environ.get("CRM_SCREENSHOTS"):

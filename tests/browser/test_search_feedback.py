@@ -70,7 +70,7 @@ def _log_in(page) -> None:
     page.get_by_label("Username").fill("browser_manager")
     page.get_by_label("Password").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)  # the login's answer, not a race with the next goto
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -29,7 +29,7 @@ def log_in_as(browser, live_server, user):
     page.get_by_label("Username").fill(user.username)
     page.get_by_label("Password").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)  # the login's answer, not a race with the next goto
     return page
 
 
