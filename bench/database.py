@@ -82,12 +82,16 @@ def sample(sql: str, params=(), limit: int = 2000) -> list[tuple]:
 
 
 def fresh_cards(count: int) -> list[int]:
-    """Active cards that can be closed at once: no balance or points to settle, no pending request."""
+    """Active cards that can be closed at once: no balance or points to settle, no pending request,
+    no open ticket (whose fate the confirmation would ask for: closures/tickets.py)."""
     rows = sample(
         """SELECT c.id FROM customers_customer c TABLESAMPLE SYSTEM (2)
            WHERE c.status = 'active' AND c.balance = 0 AND c.points = 0 AND c.segment <> 'key'
              AND NOT EXISTS (SELECT 1 FROM closures_closurerequest r
-                             WHERE r.customer_id = c.id AND r.state = 'pending')""",
+                             WHERE r.customer_id = c.id AND r.state = 'pending')
+             AND NOT EXISTS (SELECT 1 FROM service_ticket t
+                             WHERE t.customer_id = c.id
+                               AND t.status IN ('new', 'assigned', 'in_progress', 'waiting'))""",
         limit=count * 2,
     )
     return [row[0] for row in rows][:count]
