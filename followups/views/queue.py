@@ -28,6 +28,16 @@ from ..models import Answer, Followup, Kind
 
 TABS = ("today", "overdue", "upcoming", "done")
 ROW_RELATED = ("customer", "closure__reason", "closure__settled_to", "assigned_to")
+# What a row of the lists shows (followups/_rows.html), not every column of five tables: the team
+# view's page of overdue price callbacks read its 26 rows in 10 ms with them, 4 ms without
+# (1M cards, 628k follow-ups). A field left out would be read again row by row: a test counts.
+LIST_RELATED = ("customer", "closure__reason", "assigned_to")
+LIST_FIELDS = (
+    *("kind", "channel", "state", "outcome", "won_back", "due_at", "done_at", "attempts", "note", "last_error"),
+    *("customer_id", "closure_id", "assigned_to_id", "customer__customer_no", "customer__name"),
+    *("closure__action", "closure__performed_at", "closure__reason__code", "closure__reason__label_en"),
+    *("closure__reason__label_zh", "assigned_to__username", "assigned_to__first_name", "assigned_to__last_name"),
+)
 
 
 def _day_bounds() -> tuple[dt.datetime, dt.datetime]:
@@ -47,7 +57,8 @@ def _due(queryset, when: str):
 
 
 def my_callbacks(user, tab: str):
-    mine = Followup.objects.filter(assigned_to_id=user.pk, kind=Kind.CALLBACK).select_related(*ROW_RELATED)
+    mine = Followup.objects.filter(assigned_to_id=user.pk, kind=Kind.CALLBACK)
+    mine = mine.select_related(*LIST_RELATED).only(*LIST_FIELDS)
     if tab == "done":
         return mine.filter(state=Followup.State.DONE).order_by("-done_at", "-pk")
     return _due(mine.filter(state=Followup.State.PENDING), tab).order_by("due_at", "pk")
@@ -66,7 +77,8 @@ def team_followups(filters: dict):
         rows = rows.filter(kind=filters["kind"])
     if filters.get("reason"):
         rows = rows.filter(closure__reason=filters["reason"])
-    return _due(rows, filters.get("due") or "").select_related(*ROW_RELATED).order_by("due_at", "pk")
+    rows = _due(rows, filters.get("due") or "").select_related(*LIST_RELATED).only(*LIST_FIELDS)
+    return rows.order_by("due_at", "pk")
 
 
 def _mark_overdue(rows) -> None:

@@ -163,3 +163,24 @@ def test_the_queue_in_chinese(staff_client, mine):
 def test_the_team_view_in_chinese(manager_client, mine):
     html = manager_client.get(TEAM, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "团队的跟进" in html
+
+
+def _queries(client, url, query) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url, query)  # the header's inbox count is cached by the first request
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url, query).status_code == 200
+    return len(captured)
+
+
+def test_the_lists_read_their_rows_in_a_fixed_number_of_queries(manager_client, staff_client, staff_user):
+    """The lists read only the columns their rows show; a column left out would be read row by row."""
+    callback(staff_user, -1, note="first", state="failed", last_error="550", outcome="")
+    few = (_queries(manager_client, TEAM, {"state": ""}), _queries(staff_client, QUEUE, {"tab": "overdue"}))
+    for days in range(2, 7):
+        callback(staff_user, -days, note="more", attempts=days)
+    many = (_queries(manager_client, TEAM, {"state": ""}), _queries(staff_client, QUEUE, {"tab": "overdue"}))
+    assert many == few
+    assert "more" in page(manager_client, TEAM, state="") and "550" in page(manager_client, TEAM, state="")
