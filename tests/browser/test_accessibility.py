@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from tests.browser.sample import shop
 
@@ -58,7 +59,7 @@ def key_pages(sample) -> dict[str, str]:
 
 def test_the_login_page_has_no_violations(page):
     page.goto(reverse("login"))
-    assert page.get_by_role("button", name="Log in").is_visible()
+    expect(page.get_by_role("button", name="Log in")).to_be_visible()
     assert violations(page) == []
 
 
@@ -78,7 +79,7 @@ def test_the_dashboard_with_its_filters_open_has_no_violations(page, login, samp
     toggle = page.locator(".filter-toggle")
     if toggle.is_visible():
         toggle.click()
-    assert page.get_by_role("form", name="Filters").is_visible()
+    expect(page.get_by_role("form", name="Filters")).to_be_visible()
     assert violations(page) == []
 
 

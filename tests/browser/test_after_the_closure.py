@@ -17,6 +17,7 @@ import pytest
 from django.apps import apps
 from django.urls import reverse
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from closures.models import Closure, ClosureReason
 from customers import consent
@@ -130,7 +131,7 @@ def test_a_closed_card_is_told_asked_called_back_and_won_back(
 
     # The answer is on the card, typed text shown as text.
     page.goto(reverse("customers:card", args=[card.pk]))
-    assert page.get_by_text("<b>服务</b>好一点就回来").first.is_visible()
+    expect(page.get_by_text("<b>服务</b>好一点就回来").first).to_be_visible()
 
     # The owner's callback is in "Follow-ups" (upcoming: 3 working days), recorded as "wants to come back".
     callback = Followup.objects.get(closure=closure, kind=Kind.CALLBACK)
@@ -161,5 +162,5 @@ def test_a_closed_card_is_told_asked_called_back_and_won_back(
     closure.refresh_from_db()
     assert card.status == Customer.Status.ACTIVE and closure.reverted_at is not None and callback.won_back
     desk.goto(reverse("customers:card", args=[card.pk]))
-    assert desk.get_by_text("Won back by a callback").first.is_visible()
+    expect(desk.get_by_text("Won back by a callback").first).to_be_visible()
     desk.context.close()

@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from closures.models import Closure
 from customers.models import Customer
@@ -29,10 +30,10 @@ def test_staff_closes_voids_and_archives_a_card(page, login, label, action, stat
     login("Staff")
     open_action(page, customer, label)
     _choose_reason_and_continue(page)
-    assert page.get_by_text("Active").first.is_visible()
+    expect(page.get_by_text("Active").first).to_be_visible()
     page.get_by_role("button", name="Confirm").click()
     page.wait_for_load_state()
-    assert page.locator(".message.success").is_visible()
+    expect(page.locator(".message.success")).to_be_visible()
     customer.refresh_from_db()
     assert customer.status == status
     assert Closure.objects.get(customer=customer).action == action
@@ -96,7 +97,7 @@ def test_manager_sees_the_dashboard_and_staff_get_403(page, login):
     login("Manager")
     response = page.goto(reverse("analytics:dashboard"))
     assert response.status == 200
-    assert page.get_by_role("heading", level=1).is_visible()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
     page.context.clear_cookies()
     login("Staff", username="browser_staff_2")
     assert page.goto(reverse("analytics:dashboard")).status == 403

@@ -1,6 +1,7 @@
 """Staff find a card by a Chinese name and by the last digits of a phone, open it, edit it."""
 
 import pytest
+from playwright.sync_api import expect
 
 from customers.models import Customer
 from tests.factories import CustomerFactory
@@ -59,7 +60,7 @@ def test_an_invalid_phone_shows_the_error_next_to_the_field(page, login, cards):
     page.get_by_role("button", name="Save").click()
     page.wait_for_load_state()
     error = page.locator("#id_phone_error")
-    assert error.is_visible()
+    expect(error).to_be_visible()
     assert "11" in error.inner_text()
     cards["li"].refresh_from_db()
     assert cards["li"].phone == "+8613700002222"

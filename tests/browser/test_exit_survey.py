@@ -7,6 +7,7 @@ import os
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from closures import operations
 from closures.models import ClosureReason
@@ -44,7 +45,7 @@ def test_a_customer_answers_the_survey_on_a_phone(phone_page, survey_link):
     followup, url = survey_link
     page = phone_page
     page.goto(url)
-    assert page.get_by_role("heading", name="Dear Anna, we are sorry to see you go").is_visible()
+    expect(page.get_by_role("heading", name="Dear Anna, we are sorry to see you go")).to_be_visible()
     assert_fits_the_phone(page)
     price = page.get_by_text("The price was too high for me", exact=True)
     assert price.bounding_box()["height"] >= 20
@@ -61,7 +62,7 @@ def test_a_customer_answers_the_survey_on_a_phone(phone_page, survey_link):
     page.get_by_text("No, please do not contact me", exact=True).click()
     page.get_by_role("button", name="Send my answers").click()
     page.wait_for_load_state()
-    assert page.get_by_role("heading", name="Thank you, Anna!").is_visible()
+    expect(page.get_by_role("heading", name="Thank you, Anna!")).to_be_visible()
     assert_fits_the_phone(page)
     answer = Answer.objects.get(followup=followup)
     assert (answer.reason.code, answer.csat, answer.nps) == ("price", 2, 3)
@@ -75,7 +76,7 @@ def test_the_customer_switches_the_survey_to_chinese(phone_page, survey_link):
     phone_page.get_by_role("link", name="简体中文").click()
     phone_page.wait_for_load_state()
     assert phone_page.locator("html").get_attribute("lang") == "zh-hans"
-    assert phone_page.get_by_text("价格对我来说太高了", exact=True).is_visible()
+    expect(phone_page.get_by_text("价格对我来说太高了", exact=True)).to_be_visible()
     assert_fits_the_phone(phone_page)
 
 
@@ -96,5 +97,5 @@ def test_the_survey_and_its_errors_have_no_accessibility_violations(axe_phone_pa
     assert violations(page) == []
     page.get_by_role("button", name="Send my answers").click()  # nothing answered
     page.wait_for_load_state()
-    assert page.get_by_text("Please answer at least one question.").is_visible()
+    expect(page.get_by_text("Please answer at least one question.")).to_be_visible()
     assert violations(page) == []

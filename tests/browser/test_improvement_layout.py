@@ -3,6 +3,7 @@ shows its comparison, its incomplete window and its planned action."""
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from tests.browser.sample import shop_with_improvements
 from tests.browser.test_phone_layout import assert_no_sideways_scroll
@@ -42,6 +43,6 @@ def test_the_panel_shows_the_comparison_on_a_phone(page, login, actions):
     page.goto(f"{reverse('analytics:dashboard')}?period=90d")
     panel = page.locator("#improvements")
     panel.wait_for()  # loaded by htmx after the dashboard
-    assert panel.get_by_text("not proof that the action caused the change").is_visible()
-    assert panel.get_by_text("Not complete yet").first.is_visible()
-    assert panel.get_by_text("Planned: the comparison starts on its date.").is_visible()
+    expect(panel.get_by_text("not proof that the action caused the change")).to_be_visible()
+    expect(panel.get_by_text("Not complete yet").first).to_be_visible()
+    expect(panel.get_by_text("Planned: the comparison starts on its date.")).to_be_visible()

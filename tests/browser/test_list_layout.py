@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from closures import operations
 from closures.models import Action, ClosureRequest
@@ -234,7 +235,7 @@ def test_the_users_list_fits_a_530_px_window_as_cards(browser, live_server):
         email = card.locator("td", has_text=sample["lead"].email)
         assert box(title)["y"] < box(email)["y"]  # the username is the card's title, the email a line below
         assert email.evaluate("td => getComputedStyle(td, '::before').content") == '"Email"'
-        assert not page.locator("main thead").get_by_text("Email").is_visible()
+        expect(page.locator("main thead").get_by_text("Email")).not_to_be_visible()
     finally:
         context.close()
 

@@ -1,6 +1,7 @@
 """Logging in as each role shows that role's navigation; the language switch works."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.factories import TEST_PASSWORD
 
@@ -27,7 +28,7 @@ def test_each_role_sees_its_navigation_and_nothing_more(page, login, role, visib
 def test_anonymous_visitor_is_sent_to_the_login_page(page):
     page.goto("/")
     assert "/accounts/login/" in page.url
-    assert page.get_by_role("heading", name="Log in").is_visible()
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
 
 
 def test_wrong_password_shows_an_error(page):
@@ -35,7 +36,7 @@ def test_wrong_password_shows_an_error(page):
     page.get_by_label("Username").fill("nobody")
     page.get_by_label("Password").fill("wrong-password-123")
     page.get_by_role("button", name="Log in").click()
-    assert page.locator(".form-errors").is_visible()
+    expect(page.locator(".form-errors")).to_be_visible()
 
 
 def test_switching_to_chinese_and_back(page, login):
@@ -72,7 +73,7 @@ def test_a_search_typed_after_the_session_ended_goes_to_the_login_page_then_back
     page.context.clear_cookies()  # the session ended (idle time, or logged out in another tab)
     page.get_by_label("Search customers").fill("张伟")  # search as you type: an htmx request
     page.wait_for_url("**/accounts/login/**")
-    assert page.get_by_role("heading", name="Log in").is_visible()
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
     assert page.locator("#results").count() == 0  # a page of its own, not swapped into the results
     page.get_by_label("Username").fill(user.username)
     page.get_by_label("Password").fill(TEST_PASSWORD)

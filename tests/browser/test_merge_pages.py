@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from customers.models import Purchase
 from tests.factories import CustomerFactory, InteractionFactory, PurchaseFactory, TagFactory
@@ -46,13 +47,13 @@ def test_merging_a_duplicate_through_the_pages(page, login):
     assert page.get_by_label("Merge this record into the surviving card").is_checked()
     fits(page, "start")
     page.get_by_role("button", name="Continue").click()
-    assert page.get_by_text("3 purchases (300.00)").is_visible()
-    assert page.get_by_text("Reinstating this record later will not move anything back.").is_visible()
+    expect(page.get_by_text("3 purchases (300.00)")).to_be_visible()
+    expect(page.get_by_text("Reinstating this record later will not move anything back.")).to_be_visible()
     fits(page, "preview")
     page.get_by_role("button", name="Confirm").click()
 
-    assert page.get_by_text("Record C000123 was voided.").is_visible()
-    assert page.get_by_role("link", name="C000124").first.is_visible()
+    expect(page.get_by_text("Record C000123 was voided.")).to_be_visible()
+    expect(page.get_by_role("link", name="C000124").first).to_be_visible()
     assert page.locator(".notice.merged").inner_text().startswith("Merged into C000124 on")
     fits(page, "void-card")
     assert Purchase.objects.filter(customer=survivor).count() == 3

@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, WIDER_THAN_THE_SCREEN
 from tests.browser.sample import LONG_NAME, shop
@@ -55,7 +56,7 @@ def test_search_results_fit_and_show_name_phone_and_status_whole(page, login, sa
     name = row.get_by_role("link", name="张伟", exact=True)
     assert box(name)["height"] < 30  # one line
     status = row.locator(".badge.active")
-    assert status.is_visible()
+    expect(status).to_be_visible()
     phone = row.get_by_text("+86 138 1234 5678" if role == "Admin" else "+86138****5678", exact=True)
     phone_box = box(phone)
     assert phone_box["x"] >= 0 and phone_box["x"] + phone_box["width"] <= PHONE["width"]
@@ -70,7 +71,7 @@ def test_the_customer_card_fits(page, login, sample):
     assert page.get_by_role("heading", level=1).inner_text().startswith("张伟")
     assert_no_sideways_scroll(page)
     page.get_by_text("Actions", exact=True).click()
-    assert page.get_by_role("link", name="Close card", exact=True).is_visible()
+    expect(page.get_by_role("link", name="Close card", exact=True)).to_be_visible()
     assert_no_sideways_scroll(page)
 
 
@@ -83,7 +84,7 @@ def test_the_closure_flow_fits_at_both_steps(page, login, sample):
     page.get_by_label("Notes").fill("客户来电要求销卡" * 10)
     page.get_by_role("button", name="Continue").click()
     page.wait_for_load_state()
-    assert page.get_by_role("button", name="Confirm").is_visible()
+    expect(page.get_by_role("button", name="Confirm")).to_be_visible()
     assert_no_sideways_scroll(page)
 
 
@@ -98,10 +99,10 @@ def test_the_dashboard_fits_and_shows_key_figures_before_the_folded_filters(page
     assert "3 active" in toggle.inner_text()  # the period (not the default one), the segment, the staff member
     assert first_figure["y"] + first_figure["height"] <= box(toggle)["y"]
     form = page.get_by_role("form", name="Filters")
-    assert not form.is_visible()
+    expect(form).not_to_be_visible()
     assert toggle.get_attribute("aria-expanded") == "false"
     toggle.click()
-    assert form.is_visible()
+    expect(form).to_be_visible()
     assert toggle.get_attribute("aria-expanded") == "true"
     first_figure = box(page.locator(".figures .figure").first)  # again: the click scrolled the toggle into view
     assert first_figure["y"] + first_figure["height"] <= box(form)["y"]

@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from closures.models import ClosureReason
 from tests.factories import ClosureReasonFactory, CustomerFactory
@@ -18,14 +19,14 @@ def test_the_single_flow_marks_notes_required_when_such_a_reason_is_chosen(page,
     login("Staff")
     page.goto(reverse("closures:start", kwargs={"pk": customer.pk, "action": "close"}))
     notes, hint = page.get_by_label("Notes"), page.get_by_text(HINT)
-    assert not hint.is_visible()
+    expect(hint).not_to_be_visible()
 
     page.get_by_label("Reason").select_option(str(strict.pk))
-    assert hint.is_visible()
+    expect(hint).to_be_visible()
     assert notes.evaluate("(el) => el.required")
 
     page.get_by_label("Reason").select_option(str(loose.pk))
-    assert not hint.is_visible()
+    expect(hint).not_to_be_visible()
     assert not notes.evaluate("(el) => el.required")
 
 
@@ -35,7 +36,7 @@ def test_the_bulk_flow_marks_notes_required_when_such_a_reason_is_chosen(page, l
     login("Manager")
     page.goto(reverse("closures:bulk") + "?" + "&".join(f"ids={c.pk}" for c in cards))
     hint = page.get_by_text(HINT)
-    assert not hint.is_visible()
+    expect(hint).not_to_be_visible()
     page.get_by_label("Reason").select_option(f"close:{strict.pk}")
-    assert hint.is_visible()
+    expect(hint).to_be_visible()
     assert page.get_by_label("Notes").evaluate("(el) => el.required")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from closures.models import Closure
 from customers.models import Customer, LedgerEntry
@@ -37,7 +38,7 @@ def test_a_refunded_balance_stays_settled_after_reinstating_and_the_export_says_
     page.get_by_role("button", name="Confirm").click()
     page.wait_for_load_state()
 
-    assert page.locator(".message.success").is_visible()
+    expect(page.locator(".message.success")).to_be_visible()
     customer.refresh_from_db()
     assert (customer.status, customer.balance) == (Customer.Status.CLOSED, Decimal("0.00"))
     refund = LedgerEntry.objects.get(customer=customer, kind="refund")
