@@ -37,6 +37,8 @@ from django.db.models import Case, CharField, Count, IntegerField, Value, When
 from django.db.models.functions import Cast, ExtractMonth, ExtractYear, TruncDate
 from django.utils import timezone
 
+from crm import tallies
+
 from .models import Closure, ClosureStaffTally, ClosureTally, CohortTally
 
 # (key, lowest tenure in days, first tenure in days no longer in the band); labels live in analytics.
@@ -49,7 +51,6 @@ TENURE_BANDS = [
 ]
 
 # Rows per INSERT: 9 parameters each stays under SQLite's 32,766 bound parameters.
-BATCH = 500
 
 
 def band_of(tenure_days: int) -> str:
@@ -170,20 +171,7 @@ def apply(*, new=(), reverted=(), using: str = "default") -> None:
 
 
 def _upsert(model, key_columns: tuple[str, ...], deltas: Counter, using: str) -> None:
-    rows = sorted((key, n) for key, n in deltas.items() if n)
-    if not rows:
-        return
-    table = model._meta.db_table
-    columns = ", ".join(key_columns)
-    placeholders = "(" + ", ".join(["%s"] * (len(key_columns) + 1)) + ")"
-    with connections[using].cursor() as cursor:
-        for i in range(0, len(rows), BATCH):
-            batch = rows[i : i + BATCH]
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}, n) VALUES {', '.join([placeholders] * len(batch))} "
-                f"ON CONFLICT ({columns}) DO UPDATE SET n = {table}.n + EXCLUDED.n",
-                [value for key, n in batch for value in (*key, n)],
-            )
+    tallies.add_to(model, key_columns, ("n",), ((key, (n,)) for key, n in deltas.items()), using=using)
 
 
 # --- recounting ------------------------------------------------------------------------------------

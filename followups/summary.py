@@ -52,6 +52,7 @@ from django.db.models.functions import Coalesce
 
 from closures.models import Closure
 from closures.tally import month_of
+from crm import tallies
 
 from .models import ActivityTally, Answer, ClosureSummary, Followup, Kind
 
@@ -244,7 +245,6 @@ TALLY_SUMS = ("closures", "sent", "answered", "on_time", "late", "cancelled")
 # tallied()'s columns, in the tally's column order (TALLY_KEY, TALLY_SUMS).
 TALLIED = ("month", "t_owner", "reason_id", "action", "category", "segment", "t_reverted", "t_closures")
 TALLIED += tuple(f"t_{name}" for name in TALLY_SUMS[1:])
-TALLY_BATCH = 500  # rows per INSERT: 13 parameters each, under SQLite's bound
 
 
 def tallied(rows):
@@ -302,18 +302,4 @@ def _add_to_tally(before: list[tuple], after: list[tuple], using: str) -> None:
             sums = deltas.setdefault(tuple(row[:n]), [0] * len(TALLY_SUMS))
             for i, value in enumerate(row[n:]):
                 sums[i] += sign * (value or 0)
-    rows = sorted((key, sums) for key, sums in deltas.items() if any(sums))
-    if not rows:
-        return
-    table = ActivityTally._meta.db_table
-    columns = ", ".join((*TALLY_KEY, *TALLY_SUMS))
-    added = ", ".join(f"{name} = {table}.{name} + EXCLUDED.{name}" for name in TALLY_SUMS)
-    placeholders = "(" + ", ".join(["%s"] * (n + len(TALLY_SUMS))) + ")"
-    with connections[using].cursor() as cursor:
-        for i in range(0, len(rows), TALLY_BATCH):
-            batch = rows[i : i + TALLY_BATCH]
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {', '.join([placeholders] * len(batch))} "
-                f"ON CONFLICT ({', '.join(TALLY_KEY)}) DO UPDATE SET {added}",
-                [value for key, sums in batch for value in (*key, *sums)],
-            )
+    tallies.add_to(ActivityTally, TALLY_KEY, TALLY_SUMS, deltas.items(), using=using)

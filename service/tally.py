@@ -67,6 +67,8 @@ from datetime import date, datetime
 from django.db import connections, router, transaction
 from django.utils import timezone
 
+from crm import tallies
+
 from .calendar import Calendar, current
 from .models import (
     TIME_BUCKETS,
@@ -102,7 +104,6 @@ FIRST_RESPONSE, RESOLUTION = "fr", "res"
 # beyond four years of working minutes; anything longer is counted in the last.
 BASE, RATIO, BUCKETS = 5.0, 1.25, TIME_BUCKETS
 BUCKET_COLUMNS = tuple(f"b{k}" for k in range(BUCKETS))
-BATCH = 500
 
 # The ticket fields a contribution reads (the rebuild reads only these).
 FIELDS = (
@@ -291,20 +292,7 @@ def _bucket_rows(times: Counter) -> list:
 
 
 def _upsert(model, key_columns, value_columns, rows, using: str) -> None:
-    if not rows:
-        return
-    table = model._meta.db_table
-    keys, values = ", ".join(key_columns), ", ".join(value_columns)
-    updates = ", ".join(f"{c} = {table}.{c} + EXCLUDED.{c}" for c in value_columns)
-    placeholders = "(" + ", ".join(["%s"] * (len(key_columns) + len(value_columns))) + ")"
-    with connections[using].cursor() as cursor:
-        for i in range(0, len(rows), BATCH):
-            batch = rows[i : i + BATCH]
-            cursor.execute(
-                f"INSERT INTO {table} ({keys}, {values}) VALUES {', '.join([placeholders] * len(batch))} "
-                f"ON CONFLICT ({keys}) DO UPDATE SET {updates}",
-                [value for key, numbers in batch for value in (*key, *numbers)],
-            )
+    tallies.add_to(model, key_columns, value_columns, rows, using=using)
 
 
 # --- recounting ------------------------------------------------------------------------------------
