@@ -37,18 +37,21 @@ not wait for it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import connections
-from django.db.models import Aggregate, BigIntegerField, Case, Count, Exists, OuterRef, Q, Value, When
+from django.db.models import Aggregate, BigIntegerField, Case, Count, Exists, OuterRef, Q, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from closures.models import Action, Closure
 from customers.counts import since_before_each
 from customers.models import Customer
-from service.models import Category, Status, Ticket
+from service.churn_summary import ALL
+from service.models import Category, ChurnDay, ChurnLast, Status, Ticket
 
+from . import churn
+from .filters import local_today
 from .service_filters import ServiceFilter
 
 WINDOW = timedelta(days=90)
@@ -145,6 +148,9 @@ def counted(sf: ServiceFilter) -> Counted:
     and each combination adds to the groups of its bits: a customer counts once per group, as a
     distinct count would have it.
     """
+    summarised = _from_summary(sf)
+    if summarised is not None:
+        return summarised
     period, db = sf.dates, sf.db
     groups = _groups(sf)
     chunks = [groups[i : i + BITS] for i in range(0, len(groups), BITS)]
@@ -213,6 +219,64 @@ def counted(sf: ServiceFilter) -> Counted:
     return Counted({k: tuple(v) for k, v in found.items()}, had_ticket, closed_without)
 
 
+def _from_summary(sf: ServiceFilter) -> Counted | None:
+    """The same figures from the summary kept by the ticket and closure writes
+    (service/churn_summary.py), when it can answer: no ticket filter, a period that runs to today,
+    and no ticket dated after it. A group's customers with a ticket since the first day are those
+    whose last ticket in the group is on or after it: the sum of its day rows from that day on.
+
+    Of the customers with a ticket, those active at the start (``had_ticket``) leave out the cards
+    that became customers on or after the first day (``since_day``, an index range) and those with
+    a closure in force at the start (a closure performed before it, on a day before their last
+    ticket: the few ``spans`` rows)."""
+    period, db = sf.dates, sf.db
+    if sf.ticket_filters() or period.last < local_today():
+        return None
+    days = ChurnDay.objects.using(db).order_by()
+    if days.filter(Q(customers__gt=0) | Q(closed__gt=0), day__gt=period.last).exists():
+        return None  # a ticket dated after the period (the summary would count it)
+    if period.first is not None:
+        days = days.filter(day__gte=period.first)
+    sums = days.values("group_key").annotate(c=Sum("customers"), k=Sum("closed")).values_list("group_key", "c", "k")
+    found = {("all", None): (0, 0)} | {_breakdown(key): (c, k) for key, c, k in sums if c}
+    if period.start is None:
+        return Counted(found, None, None)
+    first, start = period.first, period.start
+    lasts = ChurnLast.objects.using(db).filter(group_key=ALL, last_day__gte=first)
+    newer = lasts.filter(since_day__gte=first).count()
+    spans = dict(lasts.filter(spans__isnull=False, since_day__lt=first).values_list("customer_id", "spans"))
+    closed_then = {cid for cid, theirs in spans.items() if any(_in_force(span, start) for span in theirs)}
+    # Closed within 90 days of the start without a ticket: those closed, less those with a ticket.
+    window = lasts.filter(closed_at__gte=start, closed_at__lt=start + WINDOW, since_day__lt=first)
+    with_ticket = sum(cid not in closed_then for cid in window.values_list("customer_id", flat=True))
+    closed_without = _closed_active(db, start, first) - with_ticket
+    return Counted(found, found[("all", None)][0] - newer - len(closed_then), closed_without)
+
+
+def _closed_active(db: str, start, first) -> int:
+    """Cards closed ("close", in force) within 90 days after ``start`` that were customers before
+    ``first`` and had no closure in force at ``start`` (``no_ticket_closures`` without its ticket
+    condition). Such a card's closure is its one in force, so a closure in force at the start
+    would be an earlier one, reverted since: only the reinstatements after the start are read."""
+    reinstated = Closure.objects.using(db).filter(
+        customer=OuterRef("customer"), reverted_at__gte=start, performed_at__lt=start
+    )
+    return _closed_after_start(db, start, first).exclude(Exists(reinstated)).count()
+
+
+def _breakdown(group_key: str) -> tuple[str, object]:
+    """A summary group as ``counted``'s key: "all", "sla:missed", "again:yes", "cat:7" ..."""
+    if group_key == ALL:
+        return ("all", None)
+    breakdown, key = group_key.split(":", 1)
+    return ("category", int(key)) if breakdown == "cat" else (breakdown, key)
+
+
+def _in_force(span: list, start) -> bool:
+    performed, reverted = span
+    return datetime.fromisoformat(performed) < start and (reverted is None or datetime.fromisoformat(reverted) >= start)
+
+
 def compute(sf: ServiceFilter) -> ServiceChurn:
     period = sf.dates
     link = {
@@ -276,7 +340,7 @@ def _without_ticket(sf: ServiceFilter, figures: Counted) -> Rate:
     in the pass over the period's tickets (``counted``)."""
     period, db = sf.dates, sf.db
     before = since_before_each([period.first], using=db)[0]
-    in_force = in_force_at(db, period.start).count()
+    in_force = churn._in_force([period], None, db)[period][0]  # from the closure tally, mostly
     customers = max(0, before - in_force - figures.had_ticket)
     link = {"svc": "none", "svc_from": period.first.isoformat(), "svc_to": period.last.isoformat()}
     return Rate("none", gettext("Customers without a ticket"), customers, figures.closed_without, link)

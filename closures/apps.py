@@ -14,4 +14,6 @@ class ClosuresConfig(AppConfig):
 
         history.register()  # reasons, requests and settlements for the audit trail (crm.audit_display)
         inbox.register()  # approvals to decide and my decided requests in the to-do inbox (crm.inbox)
-        churn_flag.register(value=ticket_flags.value, refresh=ticket_flags.refresh)  # Ticket.closed_within_90
+        churn_flag.register(
+            value=ticket_flags.value, refresh=ticket_flags.refresh, closures=ticket_flags.closures_of
+        )  # Ticket.closed_within_90

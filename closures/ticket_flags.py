@@ -23,6 +23,7 @@ from django.db import router
 from django.db.models import DateTimeField as DateTimeOutput
 from django.db.models import Exists, ExpressionWrapper, OuterRef, Value
 
+from service import churn_summary
 from service.models import Ticket
 
 from .models import Action, Closure
@@ -70,8 +71,25 @@ def refresh(customer_ids, *, using: str | None = None) -> int:
 
 
 def refresh_closures(closures) -> None:
-    """After closures were written or reverted: refresh the cards of the "close" ones."""
+    """After closures were written or reverted: the flags of the cards of the "close" ones, then
+    the churn-after-service rows of every card (they keep the cards' closures too)."""
     refresh(c.customer_id for c in closures if c.action == Action.CLOSE)
+    churn_summary.refresh(c.customer_id for c in closures)
+
+
+def closures_of(customer_ids, *, using: str = "default") -> dict[int, list]:
+    """{card: [(performed_at, reverted_at, action), ...]}: every closure of these cards (None: of every card)."""
+    rows = Closure.objects.using(using).order_by()
+    found: dict[int, list] = {}
+    if customer_ids is None:
+        parts = [rows]
+    else:
+        ids = sorted(set(customer_ids))
+        parts = [rows.filter(customer_id__in=ids[i : i + BATCH]) for i in range(0, len(ids), BATCH)]
+    for part in parts:
+        for customer_id, *closure in part.values_list("customer_id", "performed_at", "reverted_at", "action"):
+            found.setdefault(customer_id, []).append(tuple(closure))
+    return found
 
 
 def fill(*, using: str = "default") -> int:

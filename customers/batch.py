@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from crm import audit
 
+from . import since
 from .gate import CARD_FIELDS, Source
 from .models import ContactConsent, Customer, LedgerEntry
 
@@ -132,6 +133,7 @@ def write_import_chunk(
         groups.setdefault(frozenset(values), []).append((update.customer_id, values))
     for names, rows in groups.items():
         _update_rows(rows, sorted(names))
+    since.changed(update.customer_id for update in updates if "customer_since" in update.changes)
     _write_tags(creates, updates, tag_ids)
     _write_ledger(creates, updates, by=by, file_name=file_name)
     _audit_import(creates, updates, by=by, source=Source("import", file_name, batch=batch_id), request=request)

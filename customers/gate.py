@@ -277,6 +277,8 @@ def update_card(
             since.check(locked.customer_since, locked.pk)
         places.note(city=locked.city if "city" in diff else "", source=locked.source if "source" in diff else "")
         _save_fields(locked, [name for name in diff if name != "tags"])
+        if "customer_since" in diff:
+            since.changed([locked.pk])
         if "tags" in diff:
             locked.tags.set(tags)
         _record("customer.update", locked, diff, by=by, source=source, request=request)

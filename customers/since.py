@@ -5,9 +5,14 @@ Tenure, the churn rate's population and the cohorts all start at a card's ``cust
 before 1900, and not after the card's first closure (open or reverted): a card closed on
 2024-05-01 was a customer before then, and a later date would make its tenure at closing negative.
 The card form, the card gate and the import all check it with these functions, in these words.
+
+Summaries of later floors that keep a card's "customer since" (service/churn_summary.py) hear of
+a change through ``on_change``: the card gate and the import's bulk write call ``changed`` with
+the cards whose date they changed, in their transaction.
 """
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 
 from django.core.exceptions import ValidationError
 from django.db.models import Min
@@ -18,6 +23,19 @@ from django.utils.translation import ngettext
 from .models import Customer, local_today
 
 EARLIEST = dt.date(1900, 1, 1)
+_listeners: list[Callable[[list[int]], None]] = []
+
+
+def on_change(listener: Callable[[list[int]], None]) -> None:
+    """Call ``listener(card ids)`` whenever the card gate or an import changes cards' "customer since"."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def changed(customer_ids: Iterable[int]) -> None:
+    ids = sorted(set(customer_ids))
+    for listener in _listeners if ids else ():
+        listener(ids)
 
 
 def date_problem(day: dt.date, *, today: dt.date | None = None) -> str:

@@ -9,9 +9,9 @@ class ServiceConfig(AppConfig):
 
     def ready(self) -> None:
         from crm import audit_display, jobs
-        from customers import merge, panels
+        from customers import merge, panels, since
 
-        from . import card_panel, configure_history, exports, history, inbox, moves
+        from . import card_panel, churn_summary, configure_history, exports, history, inbox, moves
         from .operations import CLOSED_CARD_STATUSES
 
         panels.register(
@@ -31,6 +31,7 @@ class ServiceConfig(AppConfig):
         history.register()  # ticket events on the card's timeline, in the reader's language
         inbox.register()
         merge.register_mover(moves.merge_mover)
+        since.on_change(churn_summary.refresh)  # the churn-after-service rows keep the card's "customer since"
         configure_history.register()
         for kind in exports.JOB_KINDS.values():
             jobs.register(kind, exports.run_export_job, permission="service.export_tickets")

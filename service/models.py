@@ -385,9 +385,11 @@ class Step(models.Model):
         return f"{self.ticket_id} {self.kind} {self.happened_at:%Y-%m-%d %H:%M}"
 
 
-# The dashboard's summary tables, in their own module (service/summary_models.py).
+# The summary tables (the dashboard's and churn after service's), in their own module (service/summary_models.py).
 from .summary_models import (  # noqa: E402, F401
     TIME_BUCKETS,
+    ChurnDay,
+    ChurnLast,
     Measure,
     ServiceMonthTally,
     ServiceMonthTimeTally,

@@ -39,7 +39,7 @@ def move_tickets(from_customer, to_customer, *, by, note: str = "", request=None
         now = timezone.now()
         ids = [pk for pk, _number in tickets]
         Ticket.objects.filter(pk__in=ids).update(customer_id=to_id, updated_at=now, version=F("version") + 1)
-        churn_flag.refresh([to_id])  # closed within 90 days: now of the card they moved to
+        churn_flag.refresh([from_id, to_id])  # closed within 90 days: now of the card they moved to; churn rows of both
         words = _("Moved from card %(from)s to card %(to)s (a duplicate).") % {"from": from_no, "to": to_no}
         content = f"{words} {note.strip()}".strip()
         Step.objects.bulk_create(

@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from crm import audit, inbox, outbox
 from customers.models import Customer
 
-from . import attachments, churn_flag, sla, states, tally
+from . import attachments, churn_flag, churn_summary, sla, states, tally
 from .calendar import Calendar, current
 from .models import Status, Step, Ticket, TicketNumber
 from .moves import move_tickets  # noqa: F401  (one of the operations, kept in its own module)
@@ -86,6 +86,11 @@ def _may_work(by, ticket: Ticket) -> None:
     )
 
 
+def _before(ticket: Ticket) -> tuple:
+    """What the summaries need of the locked ticket before an operation changes it."""
+    return tally.snapshot(ticket), churn_summary.churn_key(ticket)
+
+
 def _finish(
     ticket: Ticket, before, *, by, operation: str, step: Step | None, request=None, changes=None, notes="", data=None
 ):
@@ -124,7 +129,10 @@ def _finish(
             "reopen_count": ticket.reopen_count,
         },
     )
-    tally.changed(before, ticket)
+    counted, churn_key = before or (None, None)
+    tally.changed(counted, ticket)
+    if churn_key != churn_summary.churn_key(ticket):  # opened, resolved, reopened, missed a target ...
+        churn_summary.refresh([ticket.customer_id])
     inbox.changed(INBOX_DUE)  # the header's "tickets due" counts (service/inbox.py)
     return ticket
 
@@ -219,7 +227,7 @@ def assign(ticket: Ticket | int, *, to, by, note: str = "", request=None) -> Tic
 
 
 def _assign(ticket: Ticket, to, *, by, note: str, request, operation: str) -> Ticket:
-    before = tally.snapshot(ticket)
+    before = _before(ticket)
     old = ticket.assignee.get_username() if ticket.assignee_id else ""
     ticket.assignee = to
     teams = list(to.teams.filter(active=True))
@@ -275,7 +283,7 @@ def add_step(
         ticket = _locked(ticket)
         states.check("step", ticket.status)
         _may_work(by, ticket)
-        before = tally.snapshot(ticket)
+        before = _before(ticket)
         step = Step(
             kind=kind,
             content=content,
@@ -313,7 +321,7 @@ def hand_off(ticket: Ticket | int, *, to_team, by, note: str, assignee=None, req
             raise ValidationError({"team": _("The ticket is already with this team.")}, code="same_team")
         if assignee is not None and not assignee.teams.filter(pk=to_team.pk).exists():
             raise ValidationError({"assignee": _("%(name)s is not in this team.") % {"name": assignee.get_username()}})
-        before = tally.snapshot(ticket)
+        before = _before(ticket)
         from_team = ticket.team
         ticket.team, ticket.assignee = to_team, assignee
         new_status = Status.ASSIGNED if assignee else Status.NEW
@@ -346,7 +354,7 @@ def _transition(ticket, operation: str, *, by, note: str = "", request=None, cha
         states.check(operation, ticket.status)
         if not anyones:
             _may_work(by, ticket)
-        before = tally.snapshot(ticket)
+        before = _before(ticket)
         old_status = ticket.status
         now = _now()
         new_status = states.target(operation)
@@ -453,7 +461,7 @@ def change_sla(ticket, *, by, first_response_minutes: int, resolution_minutes: i
     with transaction.atomic():
         ticket = _locked(ticket)
         states.check("change_sla", ticket.status)
-        before = tally.snapshot(ticket)
+        before = _before(ticket)
         old = [ticket.first_response_minutes, ticket.resolution_minutes]
         ticket.first_response_minutes, ticket.resolution_minutes = first_response_minutes, resolution_minutes
         sla.recount(ticket, current())

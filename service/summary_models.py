@@ -1,11 +1,14 @@
 """The service dashboard's summary tables (service/tally.py keeps them): tickets counted by local
 day and by local month with the dashboard's dimensions, and their first-response and resolution
-times as counts per bucket. Models of the service app (service/models.py imports them)."""
+times as counts per bucket; and churn after service per card and by day (service/churn_summary.py
+keeps them). Models of the service app (service/models.py imports them)."""
 
 from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from customers.models import Customer
 
 from .models import Category, Channel, Priority
 
@@ -133,3 +136,63 @@ class ServiceMonthTimeTally(models.Model):
 for _k in range(TIME_BUCKETS):
     ServiceMonthTimeTally.add_to_class(f"b{_k}", models.IntegerField(default=0))
 del _k
+
+
+class ChurnLast(models.Model):
+    """Churn after service, kept per card and group (service/churn_summary.py keeps it): the local
+    day of the card's last ticket in the group, and of its last ticket in the group whose card was
+    closed within 90 days (``Ticket.closed_within_90``). Groups: ``all`` (any ticket), ``sla:missed``
+    / ``sla:met`` / ``sla:open``, ``again:yes`` / ``again:no`` (reopened or not), ``cat:<id>``.
+
+    The ``all`` row also carries what the group "customers without a ticket" needs: the card's
+    ``customer_since`` (``since_day``), as ``[performed_at, reverted_at]`` ISO pairs its closures
+    performed on a day before its last ticket (``spans``; None when there is none), and when its
+    closure in force with the "close" action was performed (``closed_at``; None: none)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", db_index=False)
+    group_key = models.CharField(max_length=24)
+    last_day = models.DateField()
+    last_closed_day = models.DateField(null=True)
+    since_day = models.DateField(null=True)
+    spans = models.JSONField(null=True)
+    closed_at = models.DateTimeField(null=True)
+
+    class Meta:
+        default_permissions = ()
+        constraints = [models.UniqueConstraint(fields=["customer", "group_key"], name="churnlast_key")]
+        indexes = [
+            models.Index(fields=["since_day", "last_day"], condition=models.Q(group_key="all"), name="churnlast_newer"),
+            models.Index(
+                fields=["last_day"],
+                include=["since_day", "spans", "customer"],
+                condition=models.Q(group_key="all", spans__isnull=False),
+                name="churnlast_spans",
+            ),
+            models.Index(
+                fields=["closed_at"],
+                include=["last_day", "since_day", "customer"],
+                condition=models.Q(group_key="all", closed_at__isnull=False),
+                name="churnlast_closed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.group_key} {self.last_day}"
+
+
+class ChurnDay(models.Model):
+    """The same counted by day, per group: ``customers`` whose last ticket in the group was on ``day``,
+    ``closed`` whose last ticket in the group followed by a closure was on ``day``. The customers of a
+    group with a ticket since a day are the sum of the rows from that day on."""
+
+    group_key = models.CharField(max_length=24)
+    day = models.DateField()
+    customers = models.IntegerField(default=0)
+    closed = models.IntegerField(default=0)
+
+    class Meta:
+        default_permissions = ()
+        constraints = [models.UniqueConstraint(fields=["group_key", "day"], name="churnday_key")]
+
+    def __str__(self) -> str:
+        return f"{self.group_key} {self.day}: {self.customers}/{self.closed}"

@@ -12,6 +12,7 @@ from faker import Faker
 from closures import tally, ticket_flags
 from customers import ledger
 from customers.models import Customer, Interaction, LedgerEntry, Purchase, Tag
+from service import churn_flag
 
 fake_zh = Faker("zh_CN")
 fake_en = Faker("en_US")
@@ -204,7 +205,7 @@ class TicketFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
         ticket = super()._create(model_class, *args, **kwargs)
-        ticket_flags.refresh([ticket.customer_id])
+        churn_flag.refresh([ticket.customer_id])  # its flag, and its card's churn-after-service rows
         ticket.refresh_from_db(fields=["closed_within_90"])
         return ticket
 

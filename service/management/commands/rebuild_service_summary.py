@@ -2,14 +2,15 @@
 
 from django.core.management.base import BaseCommand
 
-from service import tally
+from service import churn_summary, tally
 
 
 class Command(BaseCommand):
     help = (
         "Recount the service dashboard's summary (tickets by day, SLA results, response and resolution "
-        "times) from the ticket table. For recovery, after changing TIME_ZONE or the working calendar, "
-        "or after tickets were loaded outside the ticket operations. On PostgreSQL, ticket operations "
+        "times) and the churn-after-service summary from the ticket table. For recovery, after changing "
+        "TIME_ZONE or the working calendar, or after tickets were loaded outside the ticket operations. "
+        "On PostgreSQL, ticket operations "
         "meanwhile wait for it to finish."
     )
 
@@ -18,9 +19,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, database, **options):
         written = tally.rebuild(using=database)
+        cards = churn_summary.rebuild(using=database)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Service summary rebuilt: {written['rows']:,} count rows, {written['time_rows']:,} time rows "
-                f"by day; {written['month_rows']:,} and {written['month_time_rows']:,} by month."
+                f"by day; {written['month_rows']:,} and {written['month_time_rows']:,} by month; "
+                f"churn after service: {cards:,} card rows."
             )
         )
