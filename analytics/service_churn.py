@@ -37,7 +37,7 @@ not wait for it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.db import connections
 from django.db.models import Aggregate, BigIntegerField, Case, Count, Exists, OuterRef, Q, Sum, Value, When
@@ -48,10 +48,9 @@ from closures.models import Action, Closure
 from customers.counts import since_before_each
 from customers.models import Customer
 from service.churn_summary import ALL
-from service.models import Category, ChurnDay, ChurnLast, Status, Ticket
+from service.models import Category, ChurnDay, ChurnLast, ChurnSpan, Status, Ticket
 
 from . import churn
-from .filters import local_today
 from .service_filters import ServiceFilter
 
 WINDOW = timedelta(days=90)
@@ -228,9 +227,9 @@ def _from_summary(sf: ServiceFilter) -> Counted | None:
     Of the customers with a ticket, those active at the start (``had_ticket``) leave out the cards
     that became customers on or after the first day (``since_day``, an index range) and those with
     a closure in force at the start (a closure performed before it, on a day before their last
-    ticket: the few ``spans`` rows)."""
+    ticket: the few ``ChurnSpan`` rows)."""
     period, db = sf.dates, sf.db
-    if sf.ticket_filters() or period.last < local_today():
+    if sf.ticket_filters() or period.last < sf.today:
         return None
     days = ChurnDay.objects.using(db).order_by()
     if days.filter(Q(customers__gt=0) | Q(closed__gt=0), day__gt=period.last).exists():
@@ -244,8 +243,9 @@ def _from_summary(sf: ServiceFilter) -> Counted | None:
     first, start = period.first, period.start
     lasts = ChurnLast.objects.using(db).filter(group_key=ALL, last_day__gte=first)
     newer = lasts.filter(since_day__gte=first).count()
-    spans = dict(lasts.filter(spans__isnull=False, since_day__lt=first).values_list("customer_id", "spans"))
-    closed_then = {cid for cid, theirs in spans.items() if any(_in_force(span, start) for span in theirs)}
+    spans = ChurnSpan.objects.using(db).filter(performed_at__lt=start, last_day__gte=first, since_day__lt=first)
+    in_force = spans.filter(Q(reverted_at__isnull=True) | Q(reverted_at__gte=start))
+    closed_then = set(in_force.values_list("customer_id", flat=True))
     # Closed within 90 days of the start without a ticket: those closed, less those with a ticket.
     window = lasts.filter(closed_at__gte=start, closed_at__lt=start + WINDOW, since_day__lt=first)
     with_ticket = sum(cid not in closed_then for cid in window.values_list("customer_id", flat=True))
@@ -270,11 +270,6 @@ def _breakdown(group_key: str) -> tuple[str, object]:
         return ("all", None)
     breakdown, key = group_key.split(":", 1)
     return ("category", int(key)) if breakdown == "cat" else (breakdown, key)
-
-
-def _in_force(span: list, start) -> bool:
-    performed, reverted = span
-    return datetime.fromisoformat(performed) < start and (reverted is None or datetime.fromisoformat(reverted) >= start)
 
 
 def compute(sf: ServiceFilter) -> ServiceChurn:

@@ -27,9 +27,11 @@ counts twice. Like the follow-up summary, a transaction should refresh once, aft
 The group "customers without a ticket" (customers at the period's start, less the cards with a
 closure in force then, less those who had a ticket in it) needs, of the customers with a ticket
 in the period, those who were not customers yet at its start and those whose card had a closure
-in force at its start. The ``all`` row carries the card's ``customer_since`` for the first, and
-for the second its closures performed on a day before its last ticket (a card closed before the
-period and with a ticket in it must have one): a handful of rows, read by a partial index.
+in force at its start. The ``all`` row carries the card's ``customer_since`` for the first; for
+the second, ``ChurnSpan`` holds the card's closures performed on a day before its last ticket (a
+card closed before the period and with a ticket in it must have one): a few thousand rows at a
+million cards. And of those closed within 90 days of the start, the ones with a ticket in the
+period: the ``all`` row carries when the card's closure in force ("close") was performed.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from crm import tallies
 from customers.models import Customer
 
 from . import churn_flag
-from .models import ChurnDay, ChurnLast, Status, Ticket
+from .models import ChurnDay, ChurnLast, ChurnSpan, Status, Ticket
 
 ALL = "all"
 CLOSE = "close"  # closures' "close" action (closures.models.Action.CLOSE; service sits below closures)
@@ -98,15 +100,16 @@ def _lasts(rows: Iterable[tuple]) -> dict[tuple[int, str], list]:
     return found
 
 
-def _spans(closures: list[tuple], last_day: date) -> list | None:
-    """The closures performed on a day before ``last_day``, as ISO pairs (None: none)."""
+def _spans(closures: list[tuple], last_day: date) -> tuple:
+    """The (performed_at, reverted_at) of the closures performed on a day before ``last_day``."""
     zone = timezone.get_default_timezone()
-    kept = [
-        [performed.isoformat(), reverted.isoformat() if reverted else None]
-        for performed, reverted, _action in sorted(closures, key=lambda c: c[0])
-        if timezone.localtime(performed, zone).date() < last_day
-    ]
-    return kept or None
+    return tuple(
+        sorted(
+            (performed, reverted)
+            for performed, reverted, _action in closures
+            if timezone.localtime(performed, zone).date() < last_day
+        )
+    )
 
 
 def _closed_at(closures: list[tuple]) -> datetime | None:
@@ -125,7 +128,7 @@ def _rows(lasts: dict, since: dict[int, date], closures: dict[int, list]) -> dic
             spans = _spans(theirs, last_day)
             rows[(customer_id, group)] = (last_day, closed_day, since.get(customer_id), spans, _closed_at(theirs))
         else:
-            rows[(customer_id, group)] = (last_day, closed_day, None, None, None)
+            rows[(customer_id, group)] = (last_day, closed_day, None, (), None)
     return rows
 
 
@@ -145,13 +148,17 @@ def recount(customer_ids: Iterable[int], *, using: str = "default") -> dict[tupl
 
 def stored(customer_ids: Iterable[int] | None = None, *, using: str = "default") -> dict[tuple[int, str], tuple]:
     """The rows as stored (of these cards; of every card without ``customer_ids``)."""
-    rows = ChurnLast.objects.using(using).order_by()
+    rows, spans = ChurnLast.objects.using(using).order_by(), ChurnSpan.objects.using(using).order_by()
     if customer_ids is not None:
-        rows = rows.filter(customer_id__in=sorted(set(customer_ids)))
+        ids = sorted(set(customer_ids))
+        rows, spans = rows.filter(customer_id__in=ids), spans.filter(customer_id__in=ids)
+    theirs: dict[int, list] = {}
+    for customer_id, *span in spans.values_list("customer_id", "performed_at", "reverted_at"):
+        theirs.setdefault(customer_id, []).append(tuple(span))
     return {
-        (cid, group): (last_day, closed_day, since_day, spans, closed_at)
-        for cid, group, last_day, closed_day, since_day, spans, closed_at in rows.values_list(
-            "customer_id", "group_key", "last_day", "last_closed_day", "since_day", "spans", "closed_at"
+        (cid, group): (last_day, closed_day, since_day, tuple(sorted(theirs.get(cid, ()))) if group == ALL else (), at)
+        for cid, group, last_day, closed_day, since_day, at in rows.values_list(
+            "customer_id", "group_key", "last_day", "last_closed_day", "since_day", "closed_at"
         )
     }
 
@@ -193,11 +200,10 @@ def refresh(customer_ids: Iterable[int], *, using: str | None = None) -> None:
             continue
         deltas.update(day_counts(old, -1))
         deltas.update(day_counts(new))
-        changed = {key[0] for key in set(old) | set(new) if old.get(key) != new.get(key)}
-        ChurnLast.objects.using(using).filter(customer_id__in=sorted(changed)).delete()
-        ChurnLast.objects.using(using).bulk_create(
-            [_row(key, values) for key, values in sorted(new.items()) if key[0] in changed]
-        )
+        changed = sorted({key[0] for key in set(old) | set(new) if old.get(key) != new.get(key)})
+        ChurnLast.objects.using(using).filter(customer_id__in=changed).delete()
+        ChurnSpan.objects.using(using).filter(customer_id__in=changed).delete()
+        _write({key: values for key, values in new.items() if key[0] in set(changed)}, using)
     _add_days(deltas, using)
 
 
@@ -210,26 +216,33 @@ def rebuild(*, using: str | None = None) -> int:
     cards = Customer.objects.using(using).order_by().values_list("pk", "customer_since").iterator(chunk_size=20_000)
     since = {pk: day for pk, day in cards if pk in ids}
     rows = _rows(lasts, since, churn_flag.closures(None, using=using))
-    ChurnLast.objects.using(using).all().delete()
-    ChurnDay.objects.using(using).all().delete()
-    ChurnLast.objects.using(using).bulk_create(
-        (_row(key, values) for key, values in sorted(rows.items())), batch_size=5000
-    )
+    for model in (ChurnLast, ChurnSpan, ChurnDay):
+        model.objects.using(using).all().delete()
+    _write(rows, using)
     _add_days(day_counts(rows), using)
     return len(rows)
 
 
-def _row(key: tuple[int, str], values: tuple) -> ChurnLast:
-    (customer_id, group), (last_day, closed_day, since_day, spans, closed_at) = key, values
-    return ChurnLast(
-        customer_id=customer_id,
-        group_key=group,
-        last_day=last_day,
-        last_closed_day=closed_day,
-        since_day=since_day,
-        spans=spans,
-        closed_at=closed_at,
-    )
+def _write(rows: dict[tuple[int, str], tuple], using: str) -> None:
+    """Insert the rows (and the ``all`` rows' spans) of cards that have none stored."""
+    lasts, spans = [], []
+    for (customer_id, group), (last_day, closed_day, since_day, theirs, closed_at) in sorted(rows.items()):
+        lasts.append(
+            ChurnLast(
+                customer_id=customer_id,
+                group_key=group,
+                last_day=last_day,
+                last_closed_day=closed_day,
+                since_day=since_day,
+                closed_at=closed_at,
+            )
+        )
+        spans += [
+            ChurnSpan(customer_id=customer_id, performed_at=p, reverted_at=r, last_day=last_day, since_day=since_day)
+            for p, r in theirs
+        ]
+    ChurnLast.objects.using(using).bulk_create(lasts, batch_size=5000)
+    ChurnSpan.objects.using(using).bulk_create(spans, batch_size=5000)
 
 
 def _add_days(deltas: Counter, using: str) -> None:

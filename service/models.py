@@ -390,6 +390,7 @@ from .summary_models import (  # noqa: E402, F401
     TIME_BUCKETS,
     ChurnDay,
     ChurnLast,
+    ChurnSpan,
     Measure,
     ServiceMonthTally,
     ServiceMonthTimeTally,

@@ -145,16 +145,14 @@ class ChurnLast(models.Model):
     / ``sla:met`` / ``sla:open``, ``again:yes`` / ``again:no`` (reopened or not), ``cat:<id>``.
 
     The ``all`` row also carries what the group "customers without a ticket" needs: the card's
-    ``customer_since`` (``since_day``), as ``[performed_at, reverted_at]`` ISO pairs its closures
-    performed on a day before its last ticket (``spans``; None when there is none), and when its
-    closure in force with the "close" action was performed (``closed_at``; None: none)."""
+    ``customer_since`` (``since_day``) and when its closure in force with the "close" action was
+    performed (``closed_at``; None: none)."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", db_index=False)
     group_key = models.CharField(max_length=24)
     last_day = models.DateField()
     last_closed_day = models.DateField(null=True)
     since_day = models.DateField(null=True)
-    spans = models.JSONField(null=True)
     closed_at = models.DateTimeField(null=True)
 
     class Meta:
@@ -162,12 +160,6 @@ class ChurnLast(models.Model):
         constraints = [models.UniqueConstraint(fields=["customer", "group_key"], name="churnlast_key")]
         indexes = [
             models.Index(fields=["since_day", "last_day"], condition=models.Q(group_key="all"), name="churnlast_newer"),
-            models.Index(
-                fields=["last_day"],
-                include=["since_day", "spans", "customer"],
-                condition=models.Q(group_key="all", spans__isnull=False),
-                name="churnlast_spans",
-            ),
             models.Index(
                 fields=["closed_at"],
                 include=["last_day", "since_day", "customer"],
@@ -178,6 +170,24 @@ class ChurnLast(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.group_key} {self.last_day}"
+
+
+class ChurnSpan(models.Model):
+    """A closure of a card performed on a day before the card's last ticket, with that day and the
+    card's ``customer_since`` (service/churn_summary.py): the few cards that may have had a closure
+    in force at a period's start and a ticket in the period."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    performed_at = models.DateTimeField()
+    reverted_at = models.DateTimeField(null=True)
+    last_day = models.DateField()
+    since_day = models.DateField(null=True)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.performed_at:%Y-%m-%d}"
 
 
 class ChurnDay(models.Model):
