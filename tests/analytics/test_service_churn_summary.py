@@ -36,7 +36,7 @@ def one_pass(sf: ServiceFilter, monkeypatch) -> service_churn.Counted:
 @pytest.fixture
 def world(service_world, monkeypatch):
     """The month of service, and the cases only the group without a ticket tells apart."""
-    cards, boss = service_world.cards, service_world.manager
+    boss = service_world.manager
     reason = ClosureReasonFactory(code="sum-price", category="price")
 
     def at(moment):

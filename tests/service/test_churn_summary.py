@@ -95,7 +95,7 @@ def test_operations_closures_merges_and_a_new_customer_since_keep_the_summary_a_
     operations.move_tickets(dup, c, by=boss, note="重复")
     assert_summary_is_a_recount()
     assert not ChurnLast.objects.filter(customer=dup).exists()
-    assert ChurnLast.objects.filter(customer=c, group_key="cat:%d" % Category.objects.get(key="billing").pk).exists()
+    assert ChurnLast.objects.filter(customer=c, group_key=f"cat:{Category.objects.get(key='billing').pk}").exists()
 
     gate.update_card(c, {"customer_since": date(2024, 5, 1)}, by=boss, source=gate.Source("form"))
     assert_summary_is_a_recount()
