@@ -50,7 +50,7 @@ def open_(card, by, *, when, category="complaint"):
     return operations.open_ticket(
         card,
         by=by,
-        category=Category.objects.get(key=category),
+        category=Category.objects.get_or_create(key=category, defaults={"label_en": category, "label_zh": category})[0],
         subject="问题",
         channel="phone",
         priority="high",
