@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "service",
     "closures",
     "followups",
+    "insights",
     "analytics",
 ]
 

@@ -189,7 +189,7 @@ def refresh(customer_ids: Iterable[int], *, using: str | None = None) -> None:
     """Recount the rows of these cards and move the day counts by the difference, in the caller's transaction."""
     using = using or router.db_for_write(ChurnLast)
     ids = sorted(set(customer_ids))
-    if not ids:
+    if not ids or _nothing_to_count(ids, using):
         return
     _lock(ids, using)
     deltas = Counter()
@@ -205,6 +205,16 @@ def refresh(customer_ids: Iterable[int], *, using: str | None = None) -> None:
         ChurnSpan.objects.using(using).filter(customer_id__in=changed).delete()
         _write({key: values for key, values in new.items() if key[0] in set(changed)}, using)
     _add_days(deltas, using)
+
+
+def _nothing_to_count(ids: list[int], using: str) -> bool:
+    """No ticket and no stored row for these cards (a closure of a card without tickets, the usual
+    case): nothing to recount, and nothing to lock, since there is nothing to write. A ticket another
+    transaction is adding meanwhile is counted by that transaction's own refresh."""
+    if len(ids) > BATCH:
+        return False
+    tickets = Ticket.objects.using(using).filter(customer_id__in=ids)
+    return not tickets.exists() and not ChurnLast.objects.using(using).filter(customer_id__in=ids).exists()
 
 
 def rebuild(*, using: str | None = None) -> int:

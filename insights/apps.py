@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class InsightsConfig(AppConfig):
+    """Churn early warning and customer value (issue 21): scores kept per customer, read by the card,
+    the lists and the dashboards. Floor 5: it reads the cards, tickets, closures and follow-ups."""
+
+    name = "insights"
+    verbose_name = _("Churn warning and customer value")
+    default_auto_field = "django.db.models.BigAutoField"
