@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -324,6 +325,8 @@ CELERY_TIMEZONE = TIME_ZONE
 # broker, run `manage.py send_due_followups` from cron instead.
 CELERY_BEAT_SCHEDULE = {
     "send-due-followups": {"task": "followups.send_due", "schedule": 60.0, "options": {"expires": 55}},
+    # The customers' scores (insights/scoring.py), every night at 02:30 local time.
+    "score-customers": {"task": "insights.score_customers", "schedule": crontab(hour=2, minute=30)},
 }
 
 # --- Security -------------------------------------------------------------------------

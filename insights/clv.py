@@ -129,12 +129,18 @@ def _fit(log_likelihood, start, *data, weights=None):
     weights = np.ones(len(np.atleast_1d(data[0]))) if weights is None else np.asarray(weights, dtype=float)
 
     def negative(log_params):
-        total = np.sum(weights * log_likelihood(np.exp(log_params), *data))
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            total = np.sum(weights * log_likelihood(np.exp(log_params), *data))
         return -total if np.isfinite(total) else np.inf
 
-    found = optimize.minimize(negative, np.log(start), method="L-BFGS-B", options={"maxiter": 2_000})
+    # Parameters between e^-12 and e^12: data without spread (every spend alike) would otherwise send
+    # a parameter to infinity, where the likelihood stops being a number.
+    bounds = [(-12.0, 12.0)] * len(start)
+    found = optimize.minimize(negative, np.log(start), method="L-BFGS-B", bounds=bounds, options={"maxiter": 2_000})
     if not found.success:  # L-BFGS-B stops on a flat ridge at times; the simplex then finishes the climb
-        found = optimize.minimize(negative, found.x, method="Nelder-Mead", options={"maxiter": 20_000, "fatol": 1e-9})
+        found = optimize.minimize(
+            negative, found.x, method="Nelder-Mead", bounds=bounds, options={"maxiter": 20_000, "fatol": 1e-9}
+        )
     return np.exp(found.x), -found.fun
 
 

@@ -1,0 +1,143 @@
+"""The risk score: 0–100 from signals read off the customer's own history, each with its reason in
+words, so a warning says *why* ("no purchase for 94 days; this customer usually buys every 21").
+
+Each signal has a strength from 0 (nothing wrong) to 1 (as bad as it gets) and a weight; the
+score is the weighted mean of the strengths, times 100. The reasons kept on the score are the
+signals with a strength, strongest contribution first (at most ``TOP_REASONS``).
+
+    overdue        time since the last purchase against the customer's usual interval: nothing
+                   up to ``OVERDUE_FROM`` times the interval, full strength at ``OVERDUE_FULL`` times
+                   (customers with a single purchase day: against ``FIRST_REPEAT_DAYS``)
+    fewer          fewer purchases in the last ``PERIOD_DAYS`` than in the period before
+    spending       less spent in the last period than in the one before
+    quieter        fewer interactions (calls, visits, messages) in the last period than before
+    service        an open ticket (half strength) or one that missed its SLA (full strength)
+    fading         the BG/NBD model's probability that the customer is still active, turned around
+                   (1 − P(alive)): it reads the same history in the light of all customers'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+PERIOD_DAYS = 90
+OVERDUE_FROM = 1.5
+OVERDUE_FULL = 4.0
+FIRST_REPEAT_DAYS = 120
+TOP_REASONS = 3
+WEIGHTS = {"overdue": 3.0, "fewer": 1.5, "spending": 1.0, "quieter": 0.5, "service": 1.0, "fading": 2.0}
+MEANINGS = {
+    "overdue": gettext_lazy("Time since the last purchase against the customer's usual interval between purchases."),
+    "fewer": gettext_lazy("Fewer purchases in the last 90 days than in the 90 days before."),
+    "spending": gettext_lazy("Less spent in the last 90 days than in the 90 days before."),
+    "quieter": gettext_lazy("Fewer interactions in the last 90 days than in the 90 days before."),
+    "service": gettext_lazy("An open ticket, or one that missed its service-level target."),
+    "fading": gettext_lazy("The purchase model's probability that the customer has stopped buying."),
+}
+
+
+@dataclass(frozen=True)
+class History:
+    """What the signals read of one customer (insights/scoring.py fills it from the database)."""
+
+    recency_days: int | None  # None: never bought
+    typical_interval: float | None  # None: fewer than two purchase days
+    recent_purchases: int = 0
+    earlier_purchases: int = 0
+    recent_amount: float = 0.0
+    earlier_amount: float = 0.0
+    recent_interactions: int = 0
+    earlier_interactions: int = 0
+    open_tickets: int = 0
+    breached_tickets: int = 0
+    probability_alive: float | None = None
+
+
+def _drop(recent: float, earlier: float) -> float:
+    return max(0.0, (earlier - recent) / earlier) if earlier > 0 else 0.0
+
+
+def signals(h: History) -> list[tuple[str, float, dict]]:
+    """(code, strength, details) of every signal with a strength."""
+    found = []
+    if h.recency_days is not None:
+        usual = h.typical_interval or FIRST_REPEAT_DAYS
+        ratio = h.recency_days / max(usual, 1.0)
+        strength = min(1.0, max(0.0, (ratio - OVERDUE_FROM) / (OVERDUE_FULL - OVERDUE_FROM)))
+        details = {"days": h.recency_days, "usual": round(h.typical_interval) if h.typical_interval else None}
+        found.append(("overdue", strength, details))
+    found.append(
+        (
+            "fewer",
+            _drop(h.recent_purchases, h.earlier_purchases),
+            {"recent": h.recent_purchases, "before": h.earlier_purchases},
+        )
+    )
+    found.append(
+        (
+            "spending",
+            _drop(h.recent_amount, h.earlier_amount),
+            {"recent": round(h.recent_amount, 2), "before": round(h.earlier_amount, 2)},
+        )
+    )
+    found.append(
+        (
+            "quieter",
+            _drop(h.recent_interactions, h.earlier_interactions),
+            {"recent": h.recent_interactions, "before": h.earlier_interactions},
+        )
+    )
+    service = 1.0 if h.breached_tickets else 0.5 if h.open_tickets else 0.0
+    found.append(("service", service, {"open": h.open_tickets, "breached": h.breached_tickets}))
+    if h.probability_alive is not None:
+        found.append(("fading", 1.0 - h.probability_alive, {"alive": round(h.probability_alive, 3)}))
+    return [(code, strength, details) for code, strength, details in found if strength > 0]
+
+
+def score(h: History) -> tuple[int, list[dict]]:
+    """The risk 0–100 and its reasons, strongest contribution first."""
+    found = signals(h)
+    risk = round(100 * sum(WEIGHTS[code] * strength for code, strength, _d in found) / sum(WEIGHTS.values()))
+    ranked = sorted(found, key=lambda s: -WEIGHTS[s[0]] * s[1])[:TOP_REASONS]
+    return risk, [{"code": code, "strength": round(strength, 3), **details} for code, strength, details in ranked]
+
+
+def describe(reason: dict) -> str:
+    """A stored reason in words, in the reader's language."""
+    code = reason.get("code")
+    if code == "overdue":
+        if reason.get("usual"):
+            return _("No purchase for %(days)d days; this customer usually buys every %(usual)d.") % reason
+        return (
+            ngettext(
+                "No purchase for %(days)d day since the first one.",
+                "No purchase for %(days)d days since the first one.",
+                reason["days"],
+            )
+            % reason
+        )
+    if code == "fewer":
+        return _("%(recent)d purchases in the last 90 days, %(before)d in the 90 days before.") % reason
+    if code == "spending":
+        return _("Spent %(recent).2f in the last 90 days, %(before).2f in the 90 days before.") % reason
+    if code == "quieter":
+        return _("%(recent)d interactions in the last 90 days, %(before)d in the 90 days before.") % reason
+    if code == "service":
+        if reason.get("breached"):
+            return (
+                ngettext(
+                    "%(breached)d open ticket missed its service-level target.",
+                    "%(breached)d open tickets missed their service-level target.",
+                    reason["breached"],
+                )
+                % reason
+            )
+        return ngettext("%(open)d open ticket.", "%(open)d open tickets.", reason["open"]) % reason
+    if code == "fading":
+        return _("The purchase model gives a %(percent)d%% chance that this customer still buys.") % {
+            "percent": round(100 * reason["alive"])
+        }
+    return str(code)
