@@ -20,6 +20,7 @@ score at closure); erased cards lose theirs.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -40,10 +41,55 @@ BATCH = 2_000
 CENT = Decimal("0.01")
 
 
-def _purchases(cards, today: date, using: str) -> dict[int, dict]:
+class Columns:
+    """One numpy array per figure, a row per active card in id order (``ids``): a million cards
+    take a few dozen MB, where a dict per card took gigabytes."""
+
+    INT = ("n", "days", "first", "last", "recent_n", "earlier_n", "talk_recent", "talk_earlier", "open", "late")
+    FLOAT = ("total", "recent_amount", "earlier_amount")
+
+    def __init__(self, ids: np.ndarray):
+        self.ids = ids
+        for name in self.INT:
+            setattr(self, name, np.zeros(len(ids), dtype=np.int64))
+        for name in self.FLOAT:
+            setattr(self, name, np.zeros(len(ids), dtype=float))
+
+    def fill(self, rows, names: tuple[str, ...]) -> None:
+        """Put each (card id, *values) row's values in its card's place."""
+        for chunk in _chunks(rows, 50_000):
+            data = np.array(chunk, dtype=object)
+            at = np.searchsorted(self.ids, data[:, 0].astype(np.int64))
+            for k, name in enumerate(names, start=1):
+                column = getattr(self, name)
+                column[at] = [_number(v) for v in data[:, k]]
+
+
+def _number(value):
+    if value is None:
+        return 0
+    if isinstance(value, date):
+        return value.toordinal()
+    return float(value) if isinstance(value, Decimal) else value
+
+
+def _chunks(rows, size: int):
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _read(cards, today: date, using: str, ids: np.ndarray) -> Columns:
+    """The purchases, interactions and open tickets of the active cards, one grouped query each."""
+    c = Columns(ids)
     recent, earlier = today - timedelta(days=risk.PERIOD_DAYS), today - timedelta(days=2 * risk.PERIOD_DAYS)
     in_recent, in_earlier = Q(purchased_on__gt=recent), Q(purchased_on__gt=earlier, purchased_on__lte=recent)
-    rows = (
+    purchases = (
         Purchase.objects.using(using)
         .order_by()
         .filter(customer__in=cards, purchased_on__lte=today)
@@ -60,121 +106,138 @@ def _purchases(cards, today: date, using: str) -> dict[int, dict]:
             earlier_amount=Sum("amount", filter=in_earlier),
         )
     )
-    return {row.pop("customer_id"): row for row in rows}
-
-
-def _interactions(cards, today: date, using: str) -> dict[int, tuple[int, int]]:
-    now = timezone.make_aware(datetime.combine(today + timedelta(days=1), time()))  # the end of today
-    recent, earlier = now - timedelta(days=risk.PERIOD_DAYS), now - timedelta(days=2 * risk.PERIOD_DAYS)
-    rows = (
+    names = ("n", "days", "first", "last", "total", "recent_n", "recent_amount", "earlier_n", "earlier_amount")
+    c.fill(purchases.values_list("customer_id", *names).iterator(chunk_size=20_000), names)
+    end = timezone.make_aware(datetime.combine(today + timedelta(days=1), time()))  # the end of today
+    since = end - timedelta(days=risk.PERIOD_DAYS)
+    talks = (
         Interaction.objects.using(using)
         .order_by()
-        .filter(customer__in=cards, occurred_at__gte=earlier, occurred_at__lt=now)
+        .filter(customer__in=cards, occurred_at__gte=end - timedelta(days=2 * risk.PERIOD_DAYS), occurred_at__lt=end)
         .values("customer_id")
-        .annotate(
-            recent=Count("id", filter=Q(occurred_at__gte=recent)), earlier=Count("id", filter=Q(occurred_at__lt=recent))
-        )
+        .annotate(r=Count("id", filter=Q(occurred_at__gte=since)), e=Count("id", filter=Q(occurred_at__lt=since)))
     )
-    return {row["customer_id"]: (row["recent"], row["earlier"]) for row in rows}
-
-
-def _tickets(cards, using: str) -> dict[int, tuple[int, int]]:
+    c.fill(talks.values_list("customer_id", "r", "e").iterator(chunk_size=20_000), ("talk_recent", "talk_earlier"))
     late = Q(first_response_breached=True) | Q(resolution_breached=True) | Q(resolution_due__lt=timezone.now())
-    rows = (
+    tickets = (
         Ticket.objects.using(using)
         .order_by()
         .filter(customer__in=cards, status__in=[str(s) for s in OPEN_STATUSES])
         .values("customer_id")
-        .annotate(open=Count("id"), late=Count("id", filter=late))
+        .annotate(o=Count("id"), k=Count("id", filter=late))
     )
-    return {row["customer_id"]: (row["open"], row["late"]) for row in rows}
+    c.fill(tickets.values_list("customer_id", "o", "k").iterator(chunk_size=20_000), ("open", "late"))
+    return c
 
 
-def _value(ids: list[int], bought: dict[int, dict], today: date) -> dict[int, tuple[float, float, float]]:
-    """{card: (P(alive), expected purchases, expected value)} over the next 52 weeks, for buyers."""
-    buyers = [pk for pk in ids if pk in bought]
-    if not buyers:
-        return {}
-    rows = [bought[pk] for pk in buyers]
-    x = np.array([row["days"] - 1 for row in rows], dtype=float)
-    recency = np.array([(row["last"] - row["first"]).days / 7 for row in rows])
-    age = np.array([(today - row["first"]).days / 7 for row in rows])
+def _value(c: Columns, today: date) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """P(alive), expected purchases and expected value over the next 52 weeks (NaN: not modelled)."""
+    nothing = np.full(len(c.ids), np.nan)
+    buyers = c.n > 0
+    x = (c.days[buyers] - 1).astype(float)
     if int((x > 0).sum()) < MIN_BUYERS_TO_FIT:
-        return {}
+        return nothing, nothing.copy(), nothing.copy()
+    recency = (c.last[buyers] - c.first[buyers]) / 7
+    age = (today.toordinal() - c.first[buyers]) / 7
     model = clv.fit_bgnbd(x, recency, age)
     # Spend per purchase day, the first day included (the papers average the repeat purchases only;
     # the totals per day that would need are not worth a second pass over the purchases).
-    spend_per_day = np.array([float(row["total"] or 0) / max(row["days"], 1) for row in rows])
+    spend_per_day = c.total[buyers] / np.maximum(c.days[buyers], 1)
     spend = clv.fit_gamma_gamma(x, spend_per_day)
-    alive = model.probability_alive(x, recency, age)
-    expected = model.expected_purchases(WEEKS_AHEAD, x, recency, age)
-    value = clv.clv(model, spend, x, recency, age, spend_per_day, periods=WEEKS_AHEAD) if spend.q > 1 else None
-    return {
-        pk: (float(alive[i]), float(expected[i]), None if value is None else float(value[i]))
-        for i, pk in enumerate(buyers)
-    }
+    alive, expected, value = nothing.copy(), nothing.copy(), nothing.copy()
+    alive[buyers] = model.probability_alive(x, recency, age)
+    expected[buyers] = model.expected_purchases(WEEKS_AHEAD, x, recency, age)
+    if spend.q > 1:
+        value[buyers] = clv.clv(model, spend, x, recency, age, spend_per_day, periods=WEEKS_AHEAD)
+    return alive, expected, value
+
+
+def _quintiles(values: np.ndarray, buyers: np.ndarray, *, higher_is_better: bool = True) -> np.ndarray:
+    out = np.zeros(len(values), dtype=int)
+    out[buyers] = rfm.quintiles(values[buyers], higher_is_better=higher_is_better)
+    return out
+
+
+def _nan_to_none(value: float):
+    return None if np.isnan(value) else float(value)
 
 
 def score_customers(today: date | None = None, *, using: str | None = None) -> int:
     """Score every active card from its history up to ``today``; returns how many were scored."""
     using = using or router.db_for_write(Score)
     today = today or local_today()
-    cards = Customer.objects.using(using).filter(status=Customer.Status.ACTIVE).values("pk")
-    ids = sorted(Customer.objects.using(using).filter(status=Customer.Status.ACTIVE).values_list("pk", flat=True))
-    bought = _purchases(cards, today, using)
-    talked, tickets = _interactions(cards, today, using), _tickets(cards, using)
-    value = _value(ids, bought, today)
-    buyers = [pk for pk in ids if pk in bought]
-    recency = [(today - bought[pk]["last"]).days for pk in buyers]
-    r = dict(zip(buyers, rfm.quintiles(recency, higher_is_better=False), strict=True))
-    f = dict(zip(buyers, rfm.quintiles([bought[pk]["n"] for pk in buyers]), strict=True))
-    m = dict(zip(buyers, rfm.quintiles([float(bought[pk]["total"] or 0) for pk in buyers]), strict=True))
-    now = timezone.now()
-    scores = []
-    for pk in ids:
-        row = bought.get(pk)
-        alive, expected, worth = value.get(pk, (None, None, None))
-        interval = (row["last"] - row["first"]).days / (row["days"] - 1) if row and row["days"] > 1 else None
-        history = risk.History(
-            recency_days=(today - row["last"]).days if row else None,
-            typical_interval=interval,
-            recent_purchases=row["recent_n"] if row else 0,
-            earlier_purchases=row["earlier_n"] if row else 0,
-            recent_amount=float(row["recent_amount"] or 0) if row else 0.0,
-            earlier_amount=float(row["earlier_amount"] or 0) if row else 0.0,
-            recent_interactions=talked.get(pk, (0, 0))[0],
-            earlier_interactions=talked.get(pk, (0, 0))[1],
-            open_tickets=tickets.get(pk, (0, 0))[0],
-            breached_tickets=tickets.get(pk, (0, 0))[1],
-            probability_alive=alive,
-        )
-        level, reasons = risk.score(history)
-        scores.append(
-            Score(
-                customer_id=pk,
-                computed_at=now,
-                as_of=today,
-                purchases=row["n"] if row else 0,
-                purchase_days=row["days"] if row else 0,
-                last_purchase=row["last"] if row else None,
-                recency_days=history.recency_days,
-                typical_interval=interval,
-                r_score=int(r.get(pk, 0)),
-                f_score=int(f.get(pk, 0)),
-                m_score=int(m.get(pk, 0)),
-                segment=rfm.segment(int(r.get(pk, 0)), int(f.get(pk, 0))),
-                risk=level,
-                reasons=reasons,
-                historical_value=(row["total"] or Decimal(0)) if row else Decimal(0),
-                probability_alive=alive,
-                expected_purchases=expected,
-                expected_value=None if worth is None else Decimal(str(worth)).quantize(CENT),
-            )
-        )
-    fields = [f.name for f in Score._meta.concrete_fields if f.name != "customer"]
+    active = Customer.objects.using(using).filter(status=Customer.Status.ACTIVE)
+    ids = np.fromiter(active.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=50_000), dtype=np.int64)
+    c = _read(active.values("pk"), today, using, ids)
+    alive, expected, value = _value(c, today)
+    buyers = c.n > 0
+    recency = np.where(buyers, today.toordinal() - c.last, 0)
+    r = _quintiles(recency.astype(float), buyers, higher_is_better=False)
+    f, m = _quintiles(c.n.astype(float), buyers), _quintiles(c.total, buyers)
+    interval = np.where(c.days > 1, (c.last - c.first) / np.maximum(c.days - 1, 1), np.nan)
+    run = Run(c, today, timezone.now(), r, f, m, recency, interval, alive, expected, value)
+    fields = [field.name for field in Score._meta.concrete_fields if field.name != "customer"]
     with transaction.atomic(using=using):
         Score.objects.using(using).filter(customer__status=Customer.Status.ERASED).delete()
-        Score.objects.using(using).bulk_create(
-            scores, batch_size=BATCH, update_conflicts=True, unique_fields=["customer"], update_fields=fields
+        for begin in range(0, len(ids), BATCH):
+            scores = [run.score(i) for i in range(begin, min(begin + BATCH, len(ids)))]
+            Score.objects.using(using).bulk_create(
+                scores, update_conflicts=True, unique_fields=["customer"], update_fields=fields
+            )
+    return len(ids)
+
+
+@dataclass
+class Run:
+    """One scoring run's columns, turned into a card's Score by ``score(i)``."""
+
+    c: Columns
+    today: date
+    now: datetime
+    r: np.ndarray
+    f: np.ndarray
+    m: np.ndarray
+    recency: np.ndarray
+    interval: np.ndarray
+    alive: np.ndarray
+    expected: np.ndarray
+    value: np.ndarray
+
+    def score(self, i: int) -> Score:
+        c, r, f, m = self.c, self.r, self.f, self.m
+        bought = bool(c.n[i])
+        history = risk.History(
+            recency_days=int(self.recency[i]) if bought else None,
+            typical_interval=_nan_to_none(self.interval[i]),
+            recent_purchases=int(c.recent_n[i]),
+            earlier_purchases=int(c.earlier_n[i]),
+            recent_amount=float(c.recent_amount[i]),
+            earlier_amount=float(c.earlier_amount[i]),
+            recent_interactions=int(c.talk_recent[i]),
+            earlier_interactions=int(c.talk_earlier[i]),
+            open_tickets=int(c.open[i]),
+            breached_tickets=int(c.late[i]),
+            probability_alive=_nan_to_none(self.alive[i]),
         )
-    return len(scores)
+        level, reasons = risk.score(history)
+        worth = _nan_to_none(self.value[i])
+        return Score(
+            customer_id=int(c.ids[i]),
+            computed_at=self.now,
+            as_of=self.today,
+            purchases=int(c.n[i]),
+            purchase_days=int(c.days[i]),
+            last_purchase=date.fromordinal(int(c.last[i])) if bought else None,
+            recency_days=history.recency_days,
+            typical_interval=history.typical_interval,
+            r_score=int(r[i]),
+            f_score=int(f[i]),
+            m_score=int(m[i]),
+            segment=rfm.segment(int(r[i]), int(f[i])),
+            risk=level,
+            reasons=reasons,
+            historical_value=Decimal(str(c.total[i])).quantize(CENT),
+            probability_alive=history.probability_alive,
+            expected_purchases=_nan_to_none(self.expected[i]),
+            expected_value=None if worth is None else Decimal(str(worth)).quantize(CENT),
+        )
