@@ -37,6 +37,7 @@ STAFF_PERMISSIONS = [
     "service.view_ticket",
     "service.add_ticket",
     "service.change_ticket",  # work tickets: steps, hand-offs, waiting, resolve, close, reopen
+    "insights.view_score",  # a card's churn risk, RFM segment and value
 ]
 
 MANAGER_PERMISSIONS = STAFF_PERMISSIONS + [

@@ -9,3 +9,16 @@ class InsightsConfig(AppConfig):
     name = "insights"
     verbose_name = _("Churn warning and customer value")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from customers import panels
+
+        from . import card_panel
+
+        panels.register(
+            "insights",
+            template="insights/_card_panel.html",
+            permission="insights.view_score",
+            context=card_panel.context,
+            order=40,
+        )

@@ -28,6 +28,12 @@ OVERDUE_FROM = 1.5
 OVERDUE_FULL = 4.0
 FIRST_REPEAT_DAYS = 120
 TOP_REASONS = 3
+# Risk bands, by the lowest risk of each: what the badge, the list's filter and the dashboards say.
+BANDS = (
+    (60, "high", gettext_lazy("High risk")),
+    (30, "medium", gettext_lazy("Medium risk")),
+    (0, "low", gettext_lazy("Low risk")),
+)
 WEIGHTS = {"overdue": 3.0, "fewer": 1.5, "spending": 1.0, "quieter": 0.5, "service": 1.0, "fading": 2.0}
 MEANINGS = {
     "overdue": gettext_lazy("Time since the last purchase against the customer's usual interval between purchases."),
@@ -105,6 +111,14 @@ def score(h: History) -> tuple[int, list[dict]]:
     return risk, [{"code": code, "strength": round(strength, 3), **details} for code, strength, details in ranked]
 
 
+def band(level: int) -> dict:
+    """The band of a risk 0–100: {"key": "high", "label": "High risk"}."""
+    for lowest, key, label in BANDS:
+        if level >= lowest:
+            return {"key": key, "label": label}
+    return {"key": "low", "label": BANDS[-1][2]}
+
+
 def describe(reason: dict) -> str:
     """A stored reason in words, in the reader's language."""
     code = reason.get("code")
@@ -120,11 +134,25 @@ def describe(reason: dict) -> str:
             % reason
         )
     if code == "fewer":
-        return _("%(recent)d purchases in the last 90 days, %(before)d in the 90 days before.") % reason
+        return (
+            ngettext(
+                "%(recent)d purchase in the last 90 days, %(before)d in the 90 days before.",
+                "%(recent)d purchases in the last 90 days, %(before)d in the 90 days before.",
+                reason["recent"],
+            )
+            % reason
+        )
     if code == "spending":
         return _("Spent %(recent).2f in the last 90 days, %(before).2f in the 90 days before.") % reason
     if code == "quieter":
-        return _("%(recent)d interactions in the last 90 days, %(before)d in the 90 days before.") % reason
+        return (
+            ngettext(
+                "%(recent)d interaction in the last 90 days, %(before)d in the 90 days before.",
+                "%(recent)d interactions in the last 90 days, %(before)d in the 90 days before.",
+                reason["recent"],
+            )
+            % reason
+        )
     if code == "service":
         if reason.get("breached"):
             return (
