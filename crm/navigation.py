@@ -19,6 +19,7 @@ MENU = [
     ("customers.add_customer", "customers:create", _("New customer")),
     ("service.view_ticket", "service:queue", _("Tickets")),
     ("followups.view_followup", "followups:queue", _("Follow-ups")),
+    ("insights.view_score", "insights:at_risk", _("Customers at risk")),
     ("closures.view_analytics", "analytics:dashboard", _("Closure analytics")),
     ("service.view_service_analytics", "analytics:service", _("Service dashboard")),
     ("closures.view_closurerequest", "closures:request_queue", _("Approvals")),

@@ -11,6 +11,7 @@ urlpatterns = [
     path("closures/", include("closures.urls")),
     path("service/", include("service.urls")),
     path("followups/", include("followups.urls")),
+    path("insights/", include("insights.urls")),
     path("analytics/", include("analytics.urls")),
     path("users/", include("crm.user_urls")),
     path("jobs/", include("crm.job_urls")),

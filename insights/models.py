@@ -47,14 +47,17 @@ class Score(models.Model):
     expected_value = models.DecimalField(
         _("expected value, next 12 months"), max_digits=14, decimal_places=2, null=True
     )
+    # expected value × risk / 100: what the "At risk" list sorts by first (0 without a model value).
+    value_at_risk = models.DecimalField(_("value at risk"), max_digits=14, decimal_places=2, default=0)
 
     class Meta:
         verbose_name = _("customer score")
         verbose_name_plural = _("customer scores")
         default_permissions = ("view",)
         indexes = [
-            models.Index(fields=["risk"], name="score_risk"),
-            models.Index(fields=["segment", "risk"], name="score_segment_risk"),
+            models.Index(fields=["-value_at_risk", "customer"], name="score_value_at_risk"),
+            models.Index(fields=["-risk", "customer"], name="score_risk"),
+            models.Index(fields=["segment", "-risk"], name="score_segment_risk"),
         ]
 
     def __str__(self) -> str:

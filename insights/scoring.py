@@ -240,4 +240,5 @@ class Run:
             probability_alive=history.probability_alive,
             expected_purchases=_nan_to_none(self.expected[i]),
             expected_value=None if worth is None else Decimal(str(worth)).quantize(CENT),
+            value_at_risk=Decimal(str((worth or 0) * level / 100)).quantize(CENT),
         )

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 # Words that are the same in Chinese: names of formats, encodings, units and products, and "English" in
 # the language menu.
 ALLOWED = frozenset(
-    {"CSV", "Excel", "ID", "IP", "MB", "GBK", "UTF", "VIP", "xlsx", "csv", "English", "CRM", "PDF", "SLA"}
+    {"CSV", "Excel", "ID", "IP", "MB", "GBK", "UTF", "VIP", "xlsx", "csv", "English", "CRM", "PDF", "SLA", "RFM"}
 )
 # Words a page quotes as what a file may hold (the import of past closures reads close, void, archive).
 _ACTION_CODES = frozenset({"close", "void", "archive"})

@@ -20,7 +20,7 @@ def labels(user) -> list[str]:
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        ("Staff", ["Customers", "New customer", "Tickets", "Follow-ups"]),
+        ("Staff", ["Customers", "New customer", "Tickets", "Follow-ups", "Customers at risk"]),
         (
             "Manager",
             [
@@ -28,6 +28,7 @@ def labels(user) -> list[str]:
                 "New customer",
                 "Tickets",
                 "Follow-ups",
+                "Customers at risk",
                 "Closure analytics",
                 "Service dashboard",
                 "Approvals",
@@ -41,6 +42,7 @@ def labels(user) -> list[str]:
                 "New customer",
                 "Tickets",
                 "Follow-ups",
+                "Customers at risk",
                 "Closure analytics",
                 "Service dashboard",
                 "Approvals",
@@ -75,4 +77,4 @@ def test_every_entry_links_to_its_page_and_names_a_real_permission():
 
 def test_the_entries_are_translated():
     with translation.override("zh-hans"):
-        assert labels(UserFactory(role="Staff")) == ["客户", "新建客户", "处理单", "跟进"]
+        assert labels(UserFactory(role="Staff")) == ["客户", "新建客户", "处理单", "跟进", "流失风险客户"]

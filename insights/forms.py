@@ -1,0 +1,67 @@
+"""The "At risk" list's filters, read from the URL (insights/views.py)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from crm import widgets
+
+from .models import Segment
+from .risk import BANDS
+
+SORTS = [
+    ("value", _("Value at risk")),
+    ("risk", _("Risk")),
+    ("worth", _("Expected value")),
+    ("recency", _("Longest without a purchase")),
+]
+ORDERING = {
+    "value": ("-value_at_risk", "-risk", "customer_id"),
+    "risk": ("-risk", "-value_at_risk", "customer_id"),
+    "worth": ("-expected_value", "customer_id"),
+    "recency": ("-recency_days", "customer_id"),
+}
+
+
+class AtRiskFilter(forms.Form):
+    band = forms.ChoiceField(
+        label=_("Risk"),
+        required=False,
+        choices=[
+            ("", _("Medium or high risk")),
+            *((key, label) for _lowest, key, label in BANDS),
+            ("all", _("Any risk")),
+        ],
+        widget=widgets.Select,
+    )
+    segment = forms.ChoiceField(
+        label=_("RFM segment"),
+        required=False,
+        choices=[("", _("Any segment")), *Segment.choices],
+        widget=widgets.Select,
+    )
+    owner = forms.ChoiceField(label=_("Owner"), required=False, widget=widgets.Select)
+    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORTS, widget=widgets.Select)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        owners = get_user_model().objects.filter(is_active=True).order_by("username").values_list("pk", "username")
+        self.fields["owner"].choices = [("", _("Any owner")), *((str(pk), name) for pk, name in owners)]
+
+    def narrowed(self, scores):
+        """``scores`` narrowed and ordered as the valid filters say (the defaults when none is valid)."""
+        data = self.cleaned_data if self.is_valid() else {}
+        band = data.get("band") or ""
+        lowest = {key: lowest for lowest, key, _label in BANDS}
+        if band == "":
+            scores = scores.filter(risk__gte=lowest["medium"])
+        elif band != "all":
+            upper = {"low": lowest["medium"], "medium": lowest["high"]}.get(band)
+            scores = scores.filter(risk__gte=lowest[band], **({"risk__lt": upper} if upper is not None else {}))
+        if data.get("segment"):
+            scores = scores.filter(segment=data["segment"])
+        if data.get("owner"):
+            scores = scores.filter(customer__owner_id=int(data["owner"]))
+        return scores.order_by(*ORDERING[data.get("sort") or "value"])
