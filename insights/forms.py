@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from crm import widgets
@@ -17,11 +18,12 @@ SORTS = [
     ("worth", _("Expected value")),
     ("recency", _("Longest without a purchase")),
 ]
+# Each order has its index (insights/models.py); customers without a purchase come last.
 ORDERING = {
     "value": ("-value_at_risk", "-risk", "customer_id"),
-    "risk": ("-risk", "-value_at_risk", "customer_id"),
-    "worth": ("-expected_value", "customer_id"),
-    "recency": ("-recency_days", "customer_id"),
+    "risk": ("-risk", "customer_id"),
+    "worth": (F("expected_value").desc(nulls_last=True), "customer_id"),
+    "recency": (F("recency_days").desc(nulls_last=True), "customer_id"),
 }
 
 

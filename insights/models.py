@@ -5,6 +5,7 @@ and value (historical, probability alive, expected purchases and value over the 
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
@@ -57,7 +58,10 @@ class Score(models.Model):
         indexes = [
             models.Index(fields=["-value_at_risk", "customer"], name="score_value_at_risk"),
             models.Index(fields=["-risk", "customer"], name="score_risk"),
-            models.Index(fields=["segment", "-risk"], name="score_segment_risk"),
+            # Customers without a purchase have neither: last in these orders, as the list sorts them.
+            models.Index(F("expected_value").desc(nulls_last=True), "customer", name="score_expected_value"),
+            models.Index(F("recency_days").desc(nulls_last=True), "customer", name="score_recency"),
+            models.Index(fields=["segment", "-value_at_risk", "customer"], name="score_segment_value"),
         ]
 
     def __str__(self) -> str:
