@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from crm import widgets
 
-from .models import Segment
+from .models import RECENCY_KEY, WORTH_KEY, Segment
 from .risk import BANDS
 
 SORTS = [
@@ -22,8 +21,8 @@ SORTS = [
 ORDERING = {
     "value": ("-value_at_risk", "-risk", "customer_id"),
     "risk": ("-risk", "customer_id"),
-    "worth": (F("expected_value").desc(nulls_last=True), "customer_id"),
-    "recency": (F("recency_days").desc(nulls_last=True), "customer_id"),
+    "worth": (WORTH_KEY.desc(), "customer_id"),
+    "recency": (RECENCY_KEY.desc(), "customer_id"),
 }
 
 

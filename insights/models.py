@@ -5,10 +5,16 @@ and value (historical, probability alive, expected purchases and value over the 
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import F
+from django.db.models import DecimalField, IntegerField, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
+
+# The "At risk" list's sort keys by expected value and by time without a purchase, with their indexes:
+# NULL (no purchase) as -1, so such customers come last in both databases' descending orders.
+WORTH_KEY = Coalesce("expected_value", Value(-1), output_field=DecimalField(max_digits=14, decimal_places=2))
+RECENCY_KEY = Coalesce("recency_days", Value(-1), output_field=IntegerField())
 
 
 class Segment(models.TextChoices):
@@ -58,9 +64,9 @@ class Score(models.Model):
         indexes = [
             models.Index(fields=["-value_at_risk", "customer"], name="score_value_at_risk"),
             models.Index(fields=["-risk", "customer"], name="score_risk"),
-            # Customers without a purchase have neither: last in these orders, as the list sorts them.
-            models.Index(F("expected_value").desc(nulls_last=True), "customer", name="score_expected_value"),
-            models.Index(F("recency_days").desc(nulls_last=True), "customer", name="score_recency"),
+            # Customers without a purchase have neither: last in these orders (forms.ORDERING).
+            models.Index(WORTH_KEY.desc(), "customer", name="score_expected_value"),
+            models.Index(RECENCY_KEY.desc(), "customer", name="score_recency"),
             models.Index(fields=["segment", "-value_at_risk", "customer"], name="score_segment_value"),
         ]
 
