@@ -219,3 +219,13 @@ def test_seed_demo_leaves_follow_ups_answers_and_consent_for_the_new_pages(first
     assert won.exists() and not won.filter(closure__reverted_at=None).exists()
     assert Improvement.objects.exists()
     assert Customer.objects.filter(language="en").exists() and Customer.objects.filter(language="zh-hans").exists()
+
+
+def test_seed_demo_scores_the_active_customers_for_the_card_and_the_at_risk_list(first_run):
+    from insights.models import Score
+
+    active = Customer.objects.filter(status=Customer.Status.ACTIVE)
+    assert f"Scored: {active.count():,} active customers." in first_run
+    assert Score.objects.count() == active.count()
+    assert Score.objects.filter(risk__gte=30).exists()  # someone for "Customers at risk"
+    assert Score.objects.exclude(expected_value=None).exists()  # enough repeat buyers for the model

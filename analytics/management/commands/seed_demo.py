@@ -31,6 +31,7 @@ from crm.roles import ADMIN, MANAGER, STAFF
 from customers import ledger
 from customers.models import Customer, Interaction, LedgerEntry, Purchase, Tag
 from customers.phones import normalise_phone
+from insights.scoring import score_customers
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 (published in the README; refused outside DEBUG)
 DEMO_USERS = [
@@ -239,9 +240,11 @@ class Command(BaseCommand):
                 seed_closures(customers, users, random.Random(SEED + 1))
                 after = seed_followups(customers, users, timezone.now())
                 service = seed_service(customers, users, timezone.now())
+                scored = score_customers()  # the card's risk and value, as the nightly run would leave them
                 self.stdout.write(self.style.SUCCESS(f"Created {len(customers):,} demo customers."))
                 self.stdout.write(f"Follow-ups: {after['followups']:,}, answers: {after['answers']:,}.")
                 self.stdout.write(f"Tickets: {service['tickets']:,}, steps: {service['steps']:,}.")
+                self.stdout.write(f"Scored: {scored:,} active customers.")
         self.stdout.write(f"Demo logins (password {DEMO_PASSWORD}):")
         for username, role, _first, _last in DEMO_USERS:
             self.stdout.write(f"  {username:<8} {role}")
