@@ -38,6 +38,8 @@ STAFF_PERMISSIONS = [
     "service.add_ticket",
     "service.change_ticket",  # work tickets: steps, hand-offs, waiting, resolve, close, reopen
     "insights.view_score",  # a card's churn risk, RFM segment and value
+    "insights.view_retentionaction",
+    "insights.add_retentionaction",  # plan a retention callback, log a retention attempt
 ]
 
 MANAGER_PERMISSIONS = STAFF_PERMISSIONS + [
@@ -55,6 +57,9 @@ MANAGER_PERMISSIONS = STAFF_PERMISSIONS + [
     "followups.delete_improvement",
     "service.manage_tickets",  # reassign (also in bulk), change a ticket's SLA, every team's queue
     "service.view_service_analytics",
+    "insights.change_retentionaction",  # record anyone's retention callback
+    "insights.view_risk_analytics",  # the churn-warning dashboard
+    "insights.export_scores",  # the "At risk" list to Excel
 ]
 
 ADMIN_PERMISSIONS = MANAGER_PERMISSIONS + [
@@ -72,6 +77,7 @@ ADMIN_PERMISSIONS = MANAGER_PERMISSIONS + [
     "service.configure_service",  # ticket categories, teams, SLA policies, the working calendar
     "service.export_tickets",
     "service.import_tickets",
+    "insights.view_scoring_settings",  # the risk weights and thresholds, with their meaning
     "auth.view_user",
     "auth.add_user",
     "auth.change_user",

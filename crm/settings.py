@@ -327,6 +327,8 @@ CELERY_BEAT_SCHEDULE = {
     "send-due-followups": {"task": "followups.send_due", "schedule": 60.0, "options": {"expires": 55}},
     # The customers' scores (insights/scoring.py), every night at 02:30 local time.
     "score-customers": {"task": "insights.score_customers", "schedule": crontab(hour=2, minute=30)},
+    # ... and the cards changed since the last run, every 15 minutes (insights/runs.py score_changed).
+    "score-changed-customers": {"task": "insights.score_changed", "schedule": crontab(minute="*/15")},
 }
 
 # --- Security -------------------------------------------------------------------------

@@ -283,7 +283,11 @@ class Purchase(models.Model):
         verbose_name = _("purchase")
         verbose_name_plural = _("purchases")
         ordering = ["-purchased_on", "-id"]
-        indexes = [models.Index(fields=["customer", "purchased_on"], name="purchase_customer_date")]
+        indexes = [
+            models.Index(fields=["customer", "purchased_on"], name="purchase_customer_date"),
+            # The cards whose history changed since the last scoring run (insights/scoring.py).
+            models.Index(fields=["created_at"], name="purchase_created"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.product} × {self.quantity}"
@@ -316,7 +320,10 @@ class Interaction(models.Model):
         verbose_name = _("interaction")
         verbose_name_plural = _("interactions")
         ordering = ["-occurred_at", "-id"]
-        indexes = [models.Index(fields=["customer", "occurred_at"], name="interaction_customer_when")]
+        indexes = [
+            models.Index(fields=["customer", "occurred_at"], name="interaction_customer_when"),
+            models.Index(fields=["created_at"], name="interaction_created"),  # as purchase_created
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d}"

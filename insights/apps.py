@@ -13,7 +13,7 @@ class InsightsConfig(AppConfig):
     def ready(self) -> None:
         from customers import panels
 
-        from . import card_panel
+        from . import actions, card_panel, closure_values  # noqa: F401 (audit labels, the outbox consumer)
 
         panels.register(
             "insights",

@@ -45,6 +45,27 @@ def quintiles(values, *, higher_is_better: bool = True) -> np.ndarray:
     return (1 + (5 * worse) // values.size).astype(int)
 
 
+def cuts(values, *, higher_is_better: bool = True) -> list[float]:
+    """The four cut points that give ``quintiles``' answer for any value, these values' or a new
+    card's (an incremental run rescores a few cards against the last full run's distribution):
+    the quintile of v is 1 + the number of cuts strictly below v (keyed: negated when lower is better)."""
+    values = np.asarray(values, dtype=float)
+    if values.size == 0:
+        return []
+    order = np.sort(values if higher_is_better else -values)
+    n = values.size
+    return [float(order[-(-k * n // 5) - 1]) for k in range(1, 5)]
+
+
+def quintiles_by_cuts(values, points: list[float], *, higher_is_better: bool = True) -> np.ndarray:
+    """1–5 for each value against cut points from ``cuts``."""
+    values = np.asarray(values, dtype=float)
+    if not points:
+        return np.zeros(values.size, dtype=int)
+    keyed = values if higher_is_better else -values
+    return (1 + np.searchsorted(np.asarray(points), keyed, side="left")).astype(int)
+
+
 def segment(r: int, f: int) -> str:
     """The named segment of a recency and frequency quintile (0: no purchase yet)."""
     if not r:

@@ -111,6 +111,11 @@ def score(h: History) -> tuple[int, list[dict]]:
     return risk, [{"code": code, "strength": round(strength, 3), **details} for code, strength, details in ranked]
 
 
+def lowest(key: str) -> int:
+    """The lowest risk of the band ``key`` ("high", "medium", "low")."""
+    return next(low for low, k, _label in BANDS if k == key)
+
+
 def band(level: int) -> dict:
     """The band of a risk 0–100: {"key": "high", "label": "High risk"}."""
     for lowest, key, label in BANDS:

@@ -1,7 +1,8 @@
-"""The scoring run: every active customer's RFM, risk and value, read from their own history in a
-few set-based queries and written to ``insights.Score``.
+"""Scoring: every active customer's RFM, risk and value, read from their own history in a few
+set-based queries (insights/runs.py writes them to ``insights.Score``).
 
-    score_customers(today=None)   # manage.py score_customers; returns how many cards were scored
+    run, fitted = assess(today, using=..., ids=None, fitted=None)   # nothing written
+    run.score(i)   # the i-th card's Score, unsaved
 
 What it reads, per active card, each in one grouped query:
     purchases   count, days with a purchase, first and last day, total, and the count and amount
@@ -14,22 +15,22 @@ the BG/NBD and Gamma-Gamma fits on the buyers' history in weeks (insights/clv.py
 probability alive, the expected purchases over the next 52 weeks and their expected value; and the
 risk with its reasons (insights/risk.py).
 
-Closed, void and archived cards keep the score they last had (the analytics of closures read the
-score at closure); erased cards lose theirs.
+A full run fits the models and the RFM cut points on all active cards (``fit``); an incremental
+run scores a few cards with the last full run's (``Fitted``), so their scores compare with the rest.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import numpy as np
-from django.db import router, transaction
 from django.db.models import Count, Max, Min, Q, Sum
 from django.utils import timezone
 
-from customers.models import Customer, Interaction, Purchase, local_today
+from customers.models import Customer, Interaction, Purchase
 from service.models import OPEN_STATUSES, Ticket
 
 from . import clv, rfm, risk
@@ -37,7 +38,6 @@ from .models import Score
 
 WEEKS_AHEAD = 52
 MIN_BUYERS_TO_FIT = 30  # fewer repeat-buying histories than this: no model, no value figures
-BATCH = 2_000
 CENT = Decimal("0.01")
 
 
@@ -130,31 +130,79 @@ def _read(cards, today: date, using: str, ids: np.ndarray) -> Columns:
     return c
 
 
-def _value(c: Columns, today: date) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """P(alive), expected purchases and expected value over the next 52 weeks (NaN: not modelled)."""
-    nothing = np.full(len(c.ids), np.nan)
-    buyers = c.n > 0
+@dataclass(frozen=True)
+class Fitted:
+    """What a full run learns from all active cards and an incremental run reuses: the purchase and
+    spend models (None: too few repeat buyers to fit) and the RFM cut points (insights/rfm.py)."""
+
+    bgnbd: clv.BgNbd | None
+    spend: clv.GammaGamma | None
+    cuts: dict[str, list[float]]
+
+    def as_json(self) -> dict:
+        return {
+            "bgnbd": None if self.bgnbd is None else asdict(self.bgnbd),
+            "spend": None if self.spend is None else asdict(self.spend),
+            "cuts": self.cuts,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> Fitted:
+        bgnbd, spend = data.get("bgnbd"), data.get("spend")
+        return cls(
+            bgnbd=clv.BgNbd(**bgnbd) if bgnbd else None,
+            spend=clv.GammaGamma(**spend) if spend else None,
+            cuts={key: list(data.get("cuts", {}).get(key, [])) for key in ("r", "f", "m")},
+        )
+
+
+def _weeks(c: Columns, today: date, buyers: np.ndarray):
+    """BG/NBD's (frequency, recency, age) in weeks and the spend per purchase day of the buyers."""
     x = (c.days[buyers] - 1).astype(float)
-    if int((x > 0).sum()) < MIN_BUYERS_TO_FIT:
-        return nothing, nothing.copy(), nothing.copy()
     recency = (c.last[buyers] - c.first[buyers]) / 7
     age = (today.toordinal() - c.first[buyers]) / 7
-    model = clv.fit_bgnbd(x, recency, age)
     # Spend per purchase day, the first day included (the papers average the repeat purchases only;
     # the totals per day that would need are not worth a second pass over the purchases).
     spend_per_day = c.total[buyers] / np.maximum(c.days[buyers], 1)
-    spend = clv.fit_gamma_gamma(x, spend_per_day)
+    return x, recency, age, spend_per_day
+
+
+def fit(c: Columns, today: date, recency: np.ndarray) -> Fitted:
+    """The models and cut points of all these cards (a full run)."""
+    buyers = c.n > 0
+    x, weeks, age, spend_per_day = _weeks(c, today, buyers)
+    bgnbd = spend = None
+    if int((x > 0).sum()) >= MIN_BUYERS_TO_FIT:
+        bgnbd = clv.fit_bgnbd(x, weeks, age)
+        spend = clv.fit_gamma_gamma(x, spend_per_day)
+        spend = spend if spend.q > 1 else None
+    cuts = {
+        "r": rfm.cuts(recency[buyers].astype(float), higher_is_better=False),
+        "f": rfm.cuts(c.n[buyers].astype(float)),
+        "m": rfm.cuts(c.total[buyers]),
+    }
+    return Fitted(bgnbd, spend, cuts)
+
+
+def _value(c: Columns, today: date, fitted: Fitted) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """P(alive), expected purchases and expected value over the next 52 weeks (NaN: not modelled)."""
+    nothing = np.full(len(c.ids), np.nan)
+    buyers = c.n > 0
+    if fitted.bgnbd is None or not buyers.any():
+        return nothing, nothing.copy(), nothing.copy()
+    x, recency, age, spend_per_day = _weeks(c, today, buyers)
+    model = fitted.bgnbd
     alive, expected, value = nothing.copy(), nothing.copy(), nothing.copy()
     alive[buyers] = model.probability_alive(x, recency, age)
     expected[buyers] = model.expected_purchases(WEEKS_AHEAD, x, recency, age)
-    if spend.q > 1:
-        value[buyers] = clv.clv(model, spend, x, recency, age, spend_per_day, periods=WEEKS_AHEAD)
+    if fitted.spend is not None:
+        value[buyers] = clv.clv(model, fitted.spend, x, recency, age, spend_per_day, periods=WEEKS_AHEAD)
     return alive, expected, value
 
 
-def _quintiles(values: np.ndarray, buyers: np.ndarray, *, higher_is_better: bool = True) -> np.ndarray:
+def _quintiles(values: np.ndarray, buyers: np.ndarray, points: list[float], *, higher_is_better=True) -> np.ndarray:
     out = np.zeros(len(values), dtype=int)
-    out[buyers] = rfm.quintiles(values[buyers], higher_is_better=higher_is_better)
+    out[buyers] = rfm.quintiles_by_cuts(values[buyers], points, higher_is_better=higher_is_better)
     return out
 
 
@@ -162,29 +210,25 @@ def _nan_to_none(value: float):
     return None if np.isnan(value) else float(value)
 
 
-def score_customers(today: date | None = None, *, using: str | None = None) -> int:
-    """Score every active card from its history up to ``today``; returns how many were scored."""
-    using = using or router.db_for_write(Score)
-    today = today or local_today()
+def assess(
+    today: date, *, using: str, ids: Iterable[int] | None = None, fitted: Fitted | None = None
+) -> tuple[Run, Fitted]:
+    """Score the active cards (those of ``ids`` only, when given) from their history up to ``today``,
+    without writing: the run's columns and the models it used (fitted here when ``fitted`` is None)."""
     active = Customer.objects.using(using).filter(status=Customer.Status.ACTIVE)
-    ids = np.fromiter(active.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=50_000), dtype=np.int64)
-    c = _read(active.values("pk"), today, using, ids)
-    alive, expected, value = _value(c, today)
+    if ids is not None:
+        active = active.filter(pk__in=list(ids))
+    found = np.fromiter(active.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=50_000), np.int64)
+    c = _read(active.values("pk"), today, using, found)
     buyers = c.n > 0
     recency = np.where(buyers, today.toordinal() - c.last, 0)
-    r = _quintiles(recency.astype(float), buyers, higher_is_better=False)
-    f, m = _quintiles(c.n.astype(float), buyers), _quintiles(c.total, buyers)
+    fitted = fitted or fit(c, today, recency)
+    alive, expected, value = _value(c, today, fitted)
+    r = _quintiles(recency.astype(float), buyers, fitted.cuts["r"], higher_is_better=False)
+    f = _quintiles(c.n.astype(float), buyers, fitted.cuts["f"])
+    m = _quintiles(c.total, buyers, fitted.cuts["m"])
     interval = np.where(c.days > 1, (c.last - c.first) / np.maximum(c.days - 1, 1), np.nan)
-    run = Run(c, today, timezone.now(), r, f, m, recency, interval, alive, expected, value)
-    fields = [field.name for field in Score._meta.concrete_fields if field.name != "customer"]
-    with transaction.atomic(using=using):
-        Score.objects.using(using).filter(customer__status=Customer.Status.ERASED).delete()
-        for begin in range(0, len(ids), BATCH):
-            scores = [run.score(i) for i in range(begin, min(begin + BATCH, len(ids)))]
-            Score.objects.using(using).bulk_create(
-                scores, update_conflicts=True, unique_fields=["customer"], update_fields=fields
-            )
-    return len(ids)
+    return Run(c, today, timezone.now(), r, f, m, recency, interval, alive, expected, value), fitted
 
 
 @dataclass
@@ -202,6 +246,9 @@ class Run:
     alive: np.ndarray
     expected: np.ndarray
     value: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.c.ids)
 
     def score(self, i: int) -> Score:
         c, r, f, m = self.c, self.r, self.f, self.m

@@ -1,10 +1,16 @@
-"""Celery task of the scores: the nightly scoring run (crm/settings.py CELERY_BEAT_SCHEDULE)."""
+"""Celery tasks of the scores (crm/settings.py CELERY_BEAT_SCHEDULE): the nightly full run, and the
+incremental run every few minutes for the cards that changed since (insights/runs.py)."""
 
 from celery import shared_task
 
-from .scoring import score_customers
+from .runs import score_changed, score_customers
 
 
 @shared_task(name="insights.score_customers", acks_late=True, ignore_result=True)
 def score() -> int:
     return score_customers()
+
+
+@shared_task(name="insights.score_changed", acks_late=True, ignore_result=True)
+def score_changes() -> int:
+    return score_changed()

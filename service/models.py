@@ -264,6 +264,8 @@ class Ticket(models.Model):
             models.Index(fields=["assignee", "status", "-created_at"], name="ticket_assignee_status"),
             models.Index(fields=["team", "status", "-created_at"], name="ticket_team_status"),
             models.Index(fields=["status", "-created_at"], name="ticket_status_created"),
+            # The cards whose tickets changed since the last scoring run (insights/scoring.py).
+            models.Index(fields=["updated_at"], name="ticket_updated"),
             models.Index(fields=["status", "resolution_due"], name="ticket_status_due"),
             models.Index(fields=["-created_at", "-id"], name="ticket_created"),
             # The overdue queue's first-response branch (the resolution branch reads ticket_status_due):

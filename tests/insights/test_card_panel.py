@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from insights.scoring import score_customers
+from insights.runs import score_customers
 from tests.factories import CustomerFactory
 
 from .test_scoring import buys

@@ -14,7 +14,7 @@ from closures.rules import ClosureChoice
 from customers.models import Customer, Purchase
 from insights import rfm, risk
 from insights.models import Score, Segment
-from insights.scoring import score_customers
+from insights.runs import score_customers
 from tests.factories import ClosureReasonFactory, CustomerFactory, TicketFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

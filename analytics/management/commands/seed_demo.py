@@ -31,7 +31,7 @@ from crm.roles import ADMIN, MANAGER, STAFF
 from customers import ledger
 from customers.models import Customer, Interaction, LedgerEntry, Purchase, Tag
 from customers.phones import normalise_phone
-from insights.scoring import score_customers
+from insights.runs import score_customers
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 (published in the README; refused outside DEBUG)
 DEMO_USERS = [

@@ -1,0 +1,170 @@
+"""The scoring runs: what Celery beat (insights/tasks.py) and ``manage.py score_customers`` call.
+
+    score_customers(today=None, using=None) -> int   # full: every active card, models fitted anew
+    score_changed(today=None, using=None) -> int     # incremental: the cards changed since the last run
+
+A **full run** (nightly) fits the purchase model and the RFM cut points on every active card and
+keeps them on its ``ScoringRun``. An **incremental run** (every few minutes) rescores, with the last
+full run's models, the cards whose history changed since the last run of either kind began: a
+purchase, an interaction or a ticket recorded or changed, or the card itself changed (edited,
+closed, reinstated, erased). So no score is older than one run: the next incremental run for a
+change, the next night for time passing (recency grows for everyone every day). Without a full run
+yet, the incremental run does a full one.
+
+Each run writes, in one transaction per batch of cards:
+- the scores (upserted on the card's key); closed, void and archived cards keep the score they had
+  when they left (the analytics of closures read it), erased cards lose theirs;
+- the warnings (``RiskWarning``): raised when a card first reaches medium risk, marked when it reaches
+  high, cleared when it is back to low;
+and at the end, the day's ``RiskDay`` rows (a recount of the active cards' scores by band, segment
+and owner) and the outcomes of the retention actions whose outcome is known (insights/actions.py).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.db import router, transaction
+from django.db.models import Case, Count, Sum, Value, When
+from django.utils import timezone
+
+from customers.models import Customer, Interaction, Purchase, local_today
+from service.models import Ticket
+
+from . import actions, risk
+from .models import RiskDay, RiskWarning, Score, ScoringRun
+from .scoring import Fitted, Run, assess
+
+BATCH = 2_000
+MEDIUM = risk.lowest("medium")
+HIGH = risk.lowest("high")
+
+
+def score_customers(today: date | None = None, *, using: str | None = None) -> int:
+    """Score every active card from its history up to ``today``; returns how many were scored."""
+    using = using or router.db_for_write(Score)
+    today = today or local_today()
+    record = ScoringRun(kind=ScoringRun.Kind.FULL, as_of=today, started_at=timezone.now())
+    run, fitted = assess(today, using=using)
+    Score.objects.using(using).filter(customer__status=Customer.Status.ERASED).delete()
+    _write(run, using)
+    return _finish(record, fitted, len(run), today, using)
+
+
+def score_changed(today: date | None = None, *, using: str | None = None) -> int:
+    """Rescore the cards changed since the last run began, with the last full run's models."""
+    using = using or router.db_for_write(Score)
+    today = today or local_today()
+    runs = ScoringRun.objects.using(using).exclude(finished_at=None)
+    full = runs.filter(kind=ScoringRun.Kind.FULL).first()
+    last = runs.first()
+    if full is None or last is None:
+        return score_customers(today, using=using)
+    record = ScoringRun(kind=ScoringRun.Kind.CHANGED, as_of=today, started_at=timezone.now())
+    ids = changed_cards(last.started_at, using=using)
+    fitted = Fitted.from_json(full.model)
+    run, _same = assess(today, using=using, ids=ids, fitted=fitted)
+    gone = Customer.objects.using(using).filter(pk__in=ids, status=Customer.Status.ERASED)
+    Score.objects.using(using).filter(customer__in=gone).delete()
+    _write(run, using)
+    return _finish(record, fitted, len(run), today, using)
+
+
+def changed_cards(since: datetime, *, using: str) -> list[int]:
+    """The cards whose history or fields changed at or after ``since`` (each through its own index)."""
+    found: set[int] = set()
+    cards = Customer.objects.using(using)
+    for status in Customer.Status.values:  # one range of the (status, updated_at) index each
+        found.update(cards.filter(status=status, updated_at__gte=since).values_list("pk", flat=True))
+    for model, field in ((Purchase, "created_at"), (Interaction, "created_at"), (Ticket, "updated_at")):
+        rows = model.objects.using(using).filter(**{f"{field}__gte": since}).order_by()
+        found.update(rows.values_list("customer_id", flat=True).distinct())
+    return sorted(found)
+
+
+def _finish(record: ScoringRun, fitted: Fitted, cards: int, today: date, using: str) -> int:
+    with transaction.atomic(using=using):
+        recount_day(today, using=using)
+        actions.settle(today, using=using)
+        record.model, record.cards, record.finished_at = fitted.as_json(), cards, timezone.now()
+        record.save(using=using)
+    return cards
+
+
+def _write(run: Run, using: str) -> None:
+    fields = [field.name for field in Score._meta.concrete_fields if field.name != "customer"]
+    for begin in range(0, len(run), BATCH):
+        scores = [run.score(i) for i in range(begin, min(begin + BATCH, len(run)))]
+        with transaction.atomic(using=using):
+            Score.objects.using(using).bulk_create(
+                scores, update_conflicts=True, unique_fields=["customer"], update_fields=fields
+            )
+            warn(scores, run.today, using=using)
+
+
+def warn(scores: list[Score], today: date, *, using: str) -> None:
+    """Raise, escalate and clear the warnings of these freshly scored cards."""
+    open_ = RiskWarning.objects.using(using).filter(customer_id__in=[s.customer_id for s in scores], cleared_on=None)
+    by_card = {w.customer_id: w for w in open_}
+    raised, changed = [], []
+    for score in scores:
+        warning = by_card.get(score.customer_id)
+        if score.risk < MEDIUM:
+            if warning is not None:
+                warning.cleared_on = today
+                changed.append(warning)
+            continue
+        high = score.risk >= HIGH
+        if warning is None:
+            raised.append(
+                RiskWarning(
+                    customer_id=score.customer_id,
+                    raised_on=today,
+                    high_on=today if high else None,
+                    risk=score.risk,
+                    peak_risk=score.risk,
+                    reasons=score.reasons,
+                    value_at_risk=score.value_at_risk,
+                )
+            )
+        elif score.risk > warning.peak_risk or (high and warning.high_on is None):
+            warning.peak_risk = max(warning.peak_risk, score.risk)
+            warning.high_on = warning.high_on or (today if high else None)
+            changed.append(warning)
+    RiskWarning.objects.using(using).bulk_create(raised)
+    RiskWarning.objects.using(using).bulk_update(changed, ["cleared_on", "peak_risk", "high_on"])
+
+
+def band_of(field: str = "risk") -> Case:
+    """The risk band of a score as SQL (risk.BANDS)."""
+    return Case(
+        *(When(**{f"{field}__gte": lowest}, then=Value(key)) for lowest, key, _label in risk.BANDS),
+        default=Value("low"),
+    )
+
+
+def recount_day(today: date, *, using: str) -> int:
+    """Rewrite ``today``'s RiskDay rows from the active cards' scores; returns how many rows."""
+    rows = (
+        Score.objects.using(using)
+        .filter(customer__status=Customer.Status.ACTIVE)
+        .order_by()
+        .annotate(band=band_of())
+        .values("band", "segment", "customer__owner_id")
+        .annotate(n=Count("pk"), var=Sum("value_at_risk"), ev=Sum("expected_value"))
+    )
+    days = [
+        RiskDay(
+            day=today,
+            band=row["band"],
+            segment=row["segment"],
+            owner_id=row["customer__owner_id"],
+            customers=row["n"],
+            value_at_risk=row["var"] or 0,
+            expected_value=row["ev"] or 0,
+        )
+        for row in rows
+    ]
+    RiskDay.objects.using(using).filter(day=today).delete()
+    RiskDay.objects.using(using).bulk_create(days)
+    return len(days)
