@@ -12,6 +12,7 @@ class InsightsConfig(AppConfig):
 
     def ready(self) -> None:
         from customers import panels
+        from customers.models import Customer
 
         from . import actions, card_panel, closure_values  # noqa: F401 (audit labels, the outbox consumer)
 
@@ -22,3 +23,16 @@ class InsightsConfig(AppConfig):
             context=card_panel.context,
             order=40,
         )
+        active = lambda customer: customer.status == Customer.Status.ACTIVE  # noqa: E731
+        for name, label in (
+            ("plan_callback", _("Plan a retention callback")),
+            ("log_attempt", _("Log a retention attempt")),
+        ):
+            panels.register_action(
+                f"insights.{name}",
+                url_name=f"insights:{name}",
+                label=label,
+                permission="insights.add_retentionaction",
+                when=active,
+                order=60,
+            )
