@@ -20,8 +20,6 @@ from insights.models import ClosureValue, RetentionAction, RiskWarning, Score
 from insights.runs import score_customers
 from tests.factories import ClosureReasonFactory, UserFactory
 
-from .test_scoring import buys, shop  # noqa: F401 (the fixture)
-
 pytestmark = pytest.mark.django_db
 Outcome = RetentionAction.Outcome
 

@@ -13,7 +13,7 @@ from insights.models import RetentionAction
 from insights.runs import score_customers
 from tests.factories import ClosureReasonFactory, UserFactory
 
-from .test_scoring import TODAY, buys, shop  # noqa: F401 (the fixture)
+from .shop import TODAY
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from insights.models import RiskDay, RiskWarning, Score, ScoringRun
 from insights.runs import band_of, changed_cards, score_changed, score_customers
 from tests.factories import ClosureReasonFactory, UserFactory
 
-from .test_scoring import TODAY, buys, shop  # noqa: F401 (the fixture)
+from .shop import TODAY, buys
 
 pytestmark = pytest.mark.django_db
 FIELDS = ("risk", "reasons", "segment", "r_score", "f_score", "m_score", "expected_value", "probability_alive")

@@ -2,7 +2,7 @@
 reason in words; steady buyers are not; RFM quintiles and segments; value from the purchase model
 once there are enough repeat buyers; erased cards lose their score, closed ones keep the last."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import numpy as np
@@ -11,37 +11,15 @@ from django.utils import translation
 
 from closures.models import ClosureReason
 from closures.rules import ClosureChoice
-from customers.models import Customer, Purchase
+from customers.models import Customer
 from insights import rfm, risk
 from insights.models import Score, Segment
 from insights.runs import score_customers
 from tests.factories import ClosureReasonFactory, CustomerFactory, TicketFactory, UserFactory
 
+from .shop import TODAY, buys
+
 pytestmark = pytest.mark.django_db
-TODAY = date(2026, 12, 1)
-
-
-def buys(customer, *, every: int, last: date, times: int, amount: str = "100.00") -> None:
-    Purchase.objects.bulk_create(
-        Purchase(
-            customer=customer, product="咖啡豆", amount=Decimal(amount), purchased_on=last - timedelta(days=every * k)
-        )
-        for k in range(times)
-    )
-
-
-@pytest.fixture
-def shop():
-    """Forty steady customers buying every 7 to 46 days up to last week, and one who stopped."""
-    rng = np.random.default_rng(21)
-    steady = []
-    for n in range(40):
-        card = CustomerFactory(customer_since=date(2024, 1, 1))
-        buys(card, every=7 + n, last=TODAY - timedelta(days=int(rng.integers(1, 7))), times=int(rng.integers(4, 14)))
-        steady.append(card)
-    stopped = CustomerFactory(name="王静", customer_since=date(2024, 1, 1))
-    buys(stopped, every=21, last=TODAY - timedelta(days=94), times=15)
-    return steady, stopped
 
 
 def test_a_customer_whose_purchases_stop_is_warned_about_with_the_reason_in_words(shop):
