@@ -40,6 +40,10 @@ def run_child(what: str) -> dict:
     try:
         if what.startswith("export-"):
             return child_export(what.split("-", 1)[1])
+        if what.startswith("score-"):
+            from .insights import child_score
+
+            return child_score(what)
         return child_import()
     except Unavailable as exc:
         return {"reason": str(exc)}

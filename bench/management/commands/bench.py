@@ -56,7 +56,8 @@ class Command(BaseCommand):
         parser.add_argument("--output", default=str(RESULTS))
         parser.add_argument("--locust-setup", metavar="PATH", help="Write sessions and data for the load test.")
         parser.add_argument("--users", type=int, default=64, help="Sessions for --locust-setup (default 64).")
-        parser.add_argument("--child", choices=["export-xlsx", "export-csv", "import"], help=None)
+        children = ["export-xlsx", "export-csv", "import", "score-full", "score-changed"]
+        parser.add_argument("--child", choices=children, help=None)
 
     def handle(self, *args, **options):
         if options["child"]:
