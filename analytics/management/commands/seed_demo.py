@@ -25,13 +25,13 @@ from django.utils import timezone
 from faker import Faker
 
 from analytics.demo_followups import seed_followups
+from analytics.demo_insights import score_before_closures, seed_insights
 from analytics.demo_service import seed_service
 from crm.models import AuditEntry
 from crm.roles import ADMIN, MANAGER, STAFF
 from customers import ledger
 from customers.models import Customer, Interaction, LedgerEntry, Purchase, Tag
 from customers.phones import normalise_phone
-from insights.runs import score_customers
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 (published in the README; refused outside DEBUG)
 DEMO_USERS = [
@@ -237,14 +237,17 @@ class Command(BaseCommand):
                 raise CommandError("Some demo customer numbers (C000001-C002000) are taken; not seeding over them.")
             else:
                 customers = self.demo_customers(users)
+                score_before_closures()  # each closure then keeps the value it lost (analytics/demo_insights.py)
                 seed_closures(customers, users, random.Random(SEED + 1))
                 after = seed_followups(customers, users, timezone.now())
                 service = seed_service(customers, users, timezone.now())
-                scored = score_customers()  # the card's risk and value, as the nightly run would leave them
+                warning = seed_insights(users, timezone.now())  # scores as the nightly run would leave them
                 self.stdout.write(self.style.SUCCESS(f"Created {len(customers):,} demo customers."))
                 self.stdout.write(f"Follow-ups: {after['followups']:,}, answers: {after['answers']:,}.")
                 self.stdout.write(f"Tickets: {service['tickets']:,}, steps: {service['steps']:,}.")
-                self.stdout.write(f"Scored: {scored:,} active customers.")
+                self.stdout.write(
+                    f"Scored: {warning['scored']:,} active customers; retention actions: {warning['actions']:,}."
+                )
         self.stdout.write(f"Demo logins (password {DEMO_PASSWORD}):")
         for username, role, _first, _last in DEMO_USERS:
             self.stdout.write(f"  {username:<8} {role}")
