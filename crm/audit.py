@@ -27,6 +27,7 @@ ACTION_LABELS = {
     "customer.consent": _("Contact preferences changed"),
     "interaction.create": _("Interaction logged"),
     "purchase.create": _("Purchase added"),
+    "purchase.import": _("Purchases imported"),
     "ledger.opening": _("Opening balance"),
     "ledger.top_up": _("Balance topped up"),
     "ledger.spend": _("Paid from balance"),

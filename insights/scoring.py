@@ -27,7 +27,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import numpy as np
-from django.db.models import Count, Max, Min, Q, Sum
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from customers.models import Customer, Interaction, Purchase
@@ -211,11 +211,19 @@ def _nan_to_none(value: float):
 
 
 def assess(
-    today: date, *, using: str, ids: Iterable[int] | None = None, fitted: Fitted | None = None
+    today: date,
+    *,
+    using: str,
+    ids: Iterable[int] | None = None,
+    fitted: Fitted | None = None,
+    cards: QuerySet | None = None,
 ) -> tuple[Run, Fitted]:
     """Score the active cards (those of ``ids`` only, when given) from their history up to ``today``,
-    without writing: the run's columns and the models it used (fitted here when ``fitted`` is None)."""
-    active = Customer.objects.using(using).filter(status=Customer.Status.ACTIVE)
+    without writing: the run's columns and the models it used (fitted here when ``fitted`` is None).
+
+    ``cards`` replaces "the active cards" (the backtest, insights/backtest.py: the cards that were
+    active on a past day, some closed since)."""
+    active = cards if cards is not None else Customer.objects.using(using).filter(status=Customer.Status.ACTIVE)
     if ids is not None:
         active = active.filter(pk__in=list(ids))
     found = np.fromiter(active.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=50_000), np.int64)

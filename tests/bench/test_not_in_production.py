@@ -10,7 +10,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.management import get_commands
 
-TOOLS = {"bench", "seed_scale"}
+TOOLS = {"bench", "seed_scale", "backtest_cdnow"}
 BENCH_DIR = Path(settings.BASE_DIR, "bench").resolve()
 # Imports every module of every app of the project, as production could, and lists the benchmark's
 # and scale seeding's modules that came with them: bench/, or any module named like theirs.
@@ -57,6 +57,6 @@ def test_importing_every_module_of_the_production_apps_imports_nothing_of_bench(
     assert manage("-c", IMPORT_ALL, settings_module="crm.settings").strip() == "[]"
 
 
-def test_the_bench_settings_add_both_commands():
+def test_the_bench_settings_add_the_development_commands():
     listed = manage("manage.py", "help", settings_module="bench.settings").split()
     assert set(listed) >= TOOLS
