@@ -145,4 +145,15 @@ def test_on_the_cdnow_sample_the_backtest_gives_the_published_figures(cdnow_samp
     assert recency["top10"]["lift"] == pytest.approx(1.27, abs=0.01)
     assert model["auc"] == pytest.approx(0.438, abs=0.005)
     assert model["top10"]["lift"] == pytest.approx(0.83, abs=0.01)
-    assert model["top10"]["lift"] < recency["top10"]["lift"]  # the issue's criterion, not met (see above)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 21's criterion, not met yet: on CDNOW the risk score ranks worse than recency alone "
+    "(docs/churn-warning.md); strict, so this fails the run the day the model does beat it, to be unmarked",
+)
+def test_on_the_cdnow_sample_the_model_beats_the_recency_baseline(cdnow_sample):
+    result = bt.backtest(cdnow.CALIBRATION_END, window=cdnow.HOLDOUT_DAYS, churn="quiet", within=cdnow.cards())
+    model, recency = result["scorers"]["risk"], result["scorers"]["recency"]
+    assert model["top10"]["lift"] > recency["top10"]["lift"]
+    assert model["auc"] > 0.5
