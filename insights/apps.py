@@ -13,7 +13,7 @@ class InsightsConfig(AppConfig):
     def ready(self) -> None:
         from customers import panels
 
-        from . import actions, card_panel, closure_values  # noqa: F401 (audit labels, the outbox consumer)
+        from . import actions, card_panel, closure_values, inbox  # noqa: F401 (audit labels, the outbox consumer)
 
         panels.register(
             "insights",
@@ -22,3 +22,4 @@ class InsightsConfig(AppConfig):
             context=card_panel.context,
             order=40,
         )
+        inbox.register()  # customers newly at risk and retention callbacks due in the to-do inbox (crm.inbox)
