@@ -19,7 +19,7 @@ from insights.models import DigestReader, DigestSent, RetentionAction
 from insights.runs import score_customers
 from tests.factories import CustomerFactory, UserFactory
 
-from .shops import stopped, steady
+from .shops import steady, stopped
 
 pytestmark = pytest.mark.django_db
 REASON = "No purchase for 94 days; this customer usually buys every 21."

@@ -18,7 +18,7 @@ from insights.runs import score_customers
 from tests.closures.asking import header_count
 from tests.factories import CustomerFactory, UserFactory
 
-from .shops import stopped, steady
+from .shops import steady, stopped
 
 pytestmark = pytest.mark.django_db
 SEARCH = reverse("customers:search")

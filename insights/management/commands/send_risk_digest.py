@@ -1,4 +1,4 @@
-"""`manage.py send_risk_digest`: the owners' daily risk digest by e-mail (insights/digest.py), for cron without a broker."""
+"""`manage.py send_risk_digest`: the owners' daily risk digest by e-mail (insights/digest.py), for cron."""
 
 from django.core.management.base import BaseCommand
 
