@@ -329,7 +329,12 @@ CELERY_BEAT_SCHEDULE = {
     "score-customers": {"task": "insights.score_customers", "schedule": crontab(hour=2, minute=30)},
     # ... and the cards changed since the last run, every 15 minutes (insights/runs.py score_changed).
     "score-changed-customers": {"task": "insights.score_changed", "schedule": crontab(minute="*/15")},
+    # The owners' daily risk digest by e-mail at 07:30, after the night's run (when INSIGHTS_DIGEST_EMAIL).
+    "send-risk-digest": {"task": "insights.send_risk_digest", "schedule": crontab(hour=7, minute=30)},
 }
+# Whether owners get their daily digest of customers newly at risk by e-mail (insights/digest.py);
+# in the app they see them in their inbox either way.
+INSIGHTS_DIGEST_EMAIL = env_bool("INSIGHTS_DIGEST_EMAIL", False)
 
 # --- Security -------------------------------------------------------------------------
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)

@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from closures.models import Closure
-from crm import audit
+from crm import audit, inbox
 from customers.gate import lock_for_change
 from customers.models import Purchase, local_today
 
@@ -36,6 +36,7 @@ from .models import RetentionAction, RiskWarning, Score
 
 Kind, Outcome = RetentionAction.Kind, RetentionAction.Outcome
 MANAGE = "insights.change_retentionaction"  # a Manager: any callback's result
+CALLBACKS_DUE = "insights.callbacks_due"  # the assignee's to-do inbox source (insights/inbox.py)
 LABELS = {
     "insights.callback": gettext_lazy("Retention callback planned"),
     "insights.attempt": gettext_lazy("Retention attempt logged"),
@@ -85,6 +86,7 @@ def plan_callback(customer, *, by, assigned_to, due_on: date, note: str = "", re
             notes=action.note,
             changes=audit.diff({}, {"assigned_to": assigned_to.get_username(), "due_on": due_on}),
         )
+        inbox.changed(CALLBACKS_DUE, users=[action.assigned_to_id])
     return action
 
 
@@ -123,6 +125,7 @@ def record_result(action: RetentionAction, *, by, result: str, request=None) -> 
             "insights.callback_done", actor=by, request=request, obj=locked, customer_id=locked.customer_id,
             notes=locked.result,
         )  # fmt: skip
+        inbox.changed(CALLBACKS_DUE, users=[locked.assigned_to_id])
     return locked
 
 

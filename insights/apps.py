@@ -14,7 +14,7 @@ class InsightsConfig(AppConfig):
         from customers import panels
         from customers.models import Customer
 
-        from . import actions, card_panel, closure_values  # noqa: F401 (audit labels, the outbox consumer)
+        from . import actions, card_panel, closure_values, inbox  # noqa: F401 (audit labels, the outbox consumer)
 
         panels.register(
             "insights",
@@ -36,3 +36,4 @@ class InsightsConfig(AppConfig):
                 when=active,
                 order=60,
             )
+        inbox.register()  # customers newly at risk and retention callbacks due in the to-do inbox (crm.inbox)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm import widgets
 
-from .models import RECENCY_KEY, WORTH_KEY, Segment
+from .models import RECENCY_KEY, WORTH_KEY, RiskWarning, Segment
 from .risk import BANDS
 
 SORTS = [
@@ -44,6 +47,13 @@ class AtRiskFilter(forms.Form):
         widget=widgets.Select,
     )
     owner = forms.ChoiceField(label=_("Owner"), required=False, widget=widgets.Select)
+    # Warnings raised or turned high lately (RiskWarning.alerted_at): the inbox and the digest link here.
+    new = forms.ChoiceField(
+        label=_("Newly at risk"),
+        required=False,
+        choices=[("", _("Any time")), ("1", _("In the last 24 hours")), ("7", _("In the last 7 days"))],
+        widget=widgets.Select,
+    )
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORTS, widget=widgets.Select)
 
     def __init__(self, *args, **kwargs):
@@ -65,4 +75,8 @@ class AtRiskFilter(forms.Form):
             scores = scores.filter(segment=data["segment"])
         if data.get("owner"):
             scores = scores.filter(customer__owner_id=int(data["owner"]))
+        if data.get("new"):
+            since = timezone.now() - timedelta(days=int(data["new"]))
+            alerted = RiskWarning.objects.filter(cleared_on=None, alerted_at__gte=since)
+            scores = scores.filter(customer_id__in=alerted.values("customer_id"))
         return scores.order_by(*ORDERING[data.get("sort") or "value"])

@@ -121,6 +121,9 @@ class RiskWarning(models.Model):
     peak_risk = models.SmallIntegerField(_("highest risk"))
     reasons = models.JSONField(_("reasons"), default=list)  # the raising run's reasons
     value_at_risk = models.DecimalField(_("value at risk"), max_digits=14, decimal_places=2, default=0)
+    # When the warning last became news to the card's owner: raised, or reached high risk. The inbox's
+    # "Customers newly at risk" and the daily digest (insights/digest.py) count from it.
+    alerted_at = models.DateTimeField(_("news to the owner since"), null=True)
 
     class Meta:
         verbose_name = _("risk warning")
@@ -135,6 +138,9 @@ class RiskWarning(models.Model):
         indexes = [
             models.Index(fields=["customer", "-raised_on"], name="warning_customer"),
             models.Index(fields=["raised_on"], name="warning_raised"),
+            models.Index(
+                fields=["alerted_at"], name="warning_alerted_open", condition=models.Q(cleared_on__isnull=True)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -267,3 +273,36 @@ class ClosureValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.closure_id}: {self.expected_value}"
+
+
+class DigestSent(models.Model):
+    """One owner's daily risk digest, sent (insights/digest.py): at most one per owner and day, so a
+    second run the same day mails nobody twice; the next digest lists what became news since."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    sent_at = models.DateTimeField(default=timezone.now)
+    customers = models.IntegerField(default=0)  # customers newly at risk listed
+    callbacks = models.IntegerField(default=0)  # retention callbacks due listed
+
+    class Meta:
+        default_permissions = ()
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="digest_one_per_user_day")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.day}"
+
+
+class DigestReader(models.Model):
+    """The language an owner reads the app in, as last seen when they opened their inbox: their
+    digest is written in it (users have no language setting of their own; until they have opened
+    the inbox, the site's LANGUAGE_CODE)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    language = models.CharField(max_length=10, choices=settings.LANGUAGES)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.language}"

@@ -15,9 +15,11 @@ Each run writes, in one transaction per batch of cards:
 - the scores (upserted on the card's key); closed, void and archived cards keep the score they had
   when they left (the analytics of closures read it), erased cards lose theirs;
 - the warnings (``RiskWarning``): raised when a card first reaches medium risk, marked when it reaches
-  high, cleared when it is back to low;
+  high, cleared when it is back to low (raised and reaching high are news to the card's owner:
+  ``alerted_at``, read by their inbox and their daily digest, insights/inbox.py and digest.py);
 and at the end, the day's ``RiskDay`` rows (a recount of the active cards' scores by band, segment
-and owner) and the outcomes of the retention actions whose outcome is known (insights/actions.py).
+and owner), the outcomes of the retention actions whose outcome is known (insights/actions.py), and
+the inbox counts of the owners whose cards became news (one query for them, one cache write).
 """
 
 from __future__ import annotations
@@ -28,10 +30,12 @@ from django.db import router, transaction
 from django.db.models import Case, Count, Sum, Value, When
 from django.utils import timezone
 
+from crm import inbox
 from customers.models import Customer, Interaction, Purchase, local_today
 from service.models import Ticket
 
 from . import actions, risk
+from .inbox import NEW_AT_RISK
 from .models import RiskDay, RiskWarning, Score, ScoringRun
 from .scoring import Fitted, Run, assess
 
@@ -86,6 +90,9 @@ def _finish(record: ScoringRun, fitted: Fitted, cards: int, today: date, using: 
     with transaction.atomic(using=using):
         recount_day(today, using=using)
         actions.settle(today, using=using)
+        alerted = RiskWarning.objects.using(using).filter(cleared_on=None, alerted_at__gte=record.started_at)
+        owners = alerted.order_by().values_list("customer__owner_id", flat=True).distinct()
+        inbox.changed(NEW_AT_RISK, users=list(owners))
         record.model, record.cards, record.finished_at = fitted.as_json(), cards, timezone.now()
         record.save(using=using)
     return cards
@@ -107,6 +114,7 @@ def warn(scores: list[Score], today: date, *, using: str) -> None:
     open_ = RiskWarning.objects.using(using).filter(customer_id__in=[s.customer_id for s in scores], cleared_on=None)
     by_card = {w.customer_id: w for w in open_}
     raised, changed = [], []
+    now = timezone.now()
     for score in scores:
         warning = by_card.get(score.customer_id)
         if score.risk < MEDIUM:
@@ -125,14 +133,16 @@ def warn(scores: list[Score], today: date, *, using: str) -> None:
                     peak_risk=score.risk,
                     reasons=score.reasons,
                     value_at_risk=score.value_at_risk,
+                    alerted_at=now,
                 )
             )
         elif score.risk > warning.peak_risk or (high and warning.high_on is None):
+            if high and warning.high_on is None:
+                warning.high_on, warning.alerted_at = today, now
             warning.peak_risk = max(warning.peak_risk, score.risk)
-            warning.high_on = warning.high_on or (today if high else None)
             changed.append(warning)
     RiskWarning.objects.using(using).bulk_create(raised)
-    RiskWarning.objects.using(using).bulk_update(changed, ["cleared_on", "peak_risk", "high_on"])
+    RiskWarning.objects.using(using).bulk_update(changed, ["cleared_on", "peak_risk", "high_on", "alerted_at"])
 
 
 def band_of(field: str = "risk") -> Case:

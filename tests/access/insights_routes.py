@@ -25,4 +25,6 @@ ROUTES = [
         ok=(302,),
     ),
     Route("insights:record_result", EVERYONE, kwargs=lambda w: {"pk": w.retention_callback.pk}),
+    Route("insights:at_risk", EVERYONE, query="owner=1&new=7"),  # the inbox's and the digest's link
+    Route("insights:at_risk", EVERYONE, query="new=x"),
 ]
