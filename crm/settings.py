@@ -335,6 +335,8 @@ CELERY_BEAT_SCHEDULE = {
 # Whether owners get their daily digest of customers newly at risk by e-mail (insights/digest.py);
 # in the app they see them in their inbox either way.
 INSIGHTS_DIGEST_EMAIL = env_bool("INSIGHTS_DIGEST_EMAIL", False)
+# A retention action's outcome window: retained when the customer buys again within it (insights/actions.py).
+RETENTION_WINDOW_DAYS = env_int("RETENTION_WINDOW_DAYS", 60)
 
 # --- Security -------------------------------------------------------------------------
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)

@@ -46,7 +46,7 @@ audit.ACTION_LABELS.update(LABELS)
 
 
 def window_days() -> int:
-    return int(getattr(settings, "RETENTION_WINDOW_DAYS", 60))
+    return settings.RETENTION_WINDOW_DAYS
 
 
 def _check(by, permission: str = "insights.add_retentionaction") -> None:
