@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from crm import widgets
 
 from .models import RECENCY_KEY, WORTH_KEY, Segment
-from .risk import BANDS
+from . import risk
 
 SORTS = [
     ("value", _("Value at risk")),
@@ -32,7 +32,7 @@ class AtRiskFilter(forms.Form):
         required=False,
         choices=[
             ("", _("Medium or high risk")),
-            *((key, label) for _lowest, key, label in BANDS),
+            *((key, label) for _lowest, key, label in risk.BANDS),
             ("all", _("Any risk")),
         ],
         widget=widgets.Select,
@@ -55,7 +55,7 @@ class AtRiskFilter(forms.Form):
         """``scores`` narrowed and ordered as the valid filters say (the defaults when none is valid)."""
         data = self.cleaned_data if self.is_valid() else {}
         band = data.get("band") or ""
-        lowest = {key: lowest for lowest, key, _label in BANDS}
+        lowest = {key: lowest for lowest, key, _label in risk.bands()}
         if band == "":
             scores = scores.filter(risk__gte=lowest["medium"])
         elif band != "all":
