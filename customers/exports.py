@@ -264,7 +264,8 @@ def describe_search(params, entry) -> str:
     for key, values in (params or {}).items():
         registered = extra_filters.get(key)
         if registered is not None:
-            parts.append("%s: %s" % registered.describe(values if isinstance(values, list) else [values]))
+            label, words = registered.describe(values if isinstance(values, list) else [values])
+            parts.append(f"{label}: {words}")
             continue
         found = CustomerFilter.base_filters.get(key)
         if found is None:

@@ -14,8 +14,8 @@ class InsightsConfig(AppConfig):
         from crm import audit_display, jobs
         from customers import panels
 
-        from . import actions, card_panel, closure_values  # noqa: F401 (audit labels, the outbox consumer)
-        from . import exports, search_filters
+        # actions: its audit labels; closure_values: the outbox consumer
+        from . import actions, card_panel, closure_values, exports, search_filters  # noqa: F401
 
         search_filters.register()  # risk band, RFM segment and value band in the customer search
         jobs.register(exports.JOB_KIND, exports.run_export_job, permission="insights.export_scores")

@@ -23,6 +23,8 @@ from .models import Score
 MONTHS = 24
 # The sparkline's drawing: one bar a month, BAR wide with GAP between, at most HEIGHT high.
 BAR, GAP, HEIGHT = 6, 2, 32
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
 
 
 def _month_starts(today: date) -> list[date]:
@@ -42,8 +44,8 @@ def monthly_purchases(customer_id: int, today: date) -> list[tuple[date, Decimal
         .order_by()
         .values_list("month", "total")
     )
-    found = {(month.year, month.month): total for month, total in rows}
-    return [(month, found.get((month.year, month.month)) or Decimal("0")) for month in months]
+    found = {(month.year, month.month): Decimal(total).quantize(CENT) for month, total in rows}
+    return [(month, found.get((month.year, month.month), ZERO)) for month in months]
 
 
 def sparkline(months: list[tuple[date, Decimal]]) -> dict | None:
@@ -59,8 +61,8 @@ def sparkline(months: list[tuple[date, Decimal]]) -> dict | None:
         bars.append(
             {
                 "x": i * (BAR + GAP),
-                "y": HEIGHT - height,
-                "height": height,
+                "y": f"{HEIGHT - height:g}",  # SVG numbers: never localised, no trailing ".0"
+                "height": f"{height:g}",
                 "amount": amount,
                 "title": _("%(month)s: %(amount)s") % {"month": label, "amount": money(amount)},
             }

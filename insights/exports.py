@@ -21,11 +21,10 @@ from django.utils.translation import gettext, gettext_lazy, ngettext
 from crm import audit, exports, xlsx
 from crm.models import Job
 from crm.spreadsheets import counting
-from customers.models import Customer
 
 from . import risk
-from .forms import AtRiskFilter
-from .models import Score, Segment
+from .forms import AtRiskFilter, at_risk_scores
+from .models import Segment
 
 CHUNK_SIZE = 2000
 JOB_KIND = Job.Kind.AT_RISK_XLSX
@@ -53,12 +52,6 @@ _FIELDS = [field for _header, field, _width, _style in COLUMNS if field]
 def params_of(query: QueryDict) -> dict[str, str]:
     """The list's filters as JSON (what a job and the audit entry keep): the list form's fields only."""
     return {name: query.get(name, "").strip() for name in AtRiskFilter.base_fields if query.get(name, "").strip()}
-
-
-def at_risk_scores(params: dict[str, str]) -> QuerySet:
-    """The scores the "At risk" list shows for ``params``, in its order (insights/views.py reads the same)."""
-    scores = Score.objects.filter(customer__status=Customer.Status.ACTIVE)
-    return AtRiskFilter(params).narrowed(scores)
 
 
 def score_rows(queryset: QuerySet) -> Iterator[list]:
@@ -115,15 +108,15 @@ class AtRiskExport(exports.Export):
     @classmethod
     def from_params(cls, params: dict, user) -> AtRiskExport:
         filters = {k: str(v) for k, v in (params.get("filters") or {}).items() if k in AtRiskFilter.base_fields}
-        return cls(at_risk_scores(filters), filters)
+        return cls(at_risk_scores(AtRiskFilter(filters)), filters)
 
     def audit_selection(self) -> dict:
         return {"filters": self.filters}
 
     def done_message(self, rows: int) -> str:
-        return ngettext(
-            "%(rows)s customer at risk exported.", "%(rows)s customers at risk exported.", rows
-        ) % {"rows": number_format(rows, force_grouping=True)}
+        return ngettext("%(rows)s customer at risk exported.", "%(rows)s customers at risk exported.", rows) % {
+            "rows": number_format(rows, force_grouping=True)
+        }
 
 
 run_export_job = AtRiskExport.run_job

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from crm import widgets
+from customers.models import Customer
 
-from .models import RECENCY_KEY, WORTH_KEY, Segment
 from . import risk
+from .models import RECENCY_KEY, WORTH_KEY, Score, Segment
 
 SORTS = [
     ("value", _("Value at risk")),
@@ -66,3 +68,10 @@ class AtRiskFilter(forms.Form):
         if data.get("owner"):
             scores = scores.filter(customer__owner_id=int(data["owner"]))
         return scores.order_by(*ORDERING[data.get("sort") or "value"])
+
+
+def at_risk_scores(filters: AtRiskFilter) -> QuerySet:
+    """The scores the "At risk" list shows for its ``filters`` (the URL's), in its order: the page
+    reads them a page at a time, the export (insights/exports.py) all of them."""
+    scores = Score.objects.filter(customer__status=Customer.Status.ACTIVE)
+    return filters.narrowed(scores)

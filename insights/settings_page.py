@@ -25,9 +25,7 @@ def _meanings() -> dict[str, str]:
             "customers (the average customer buys r ÷ alpha times a week)."
         ),
         "alpha": _("Scale of how often customers buy (in weeks): the larger, the rarer the purchases."),
-        "a": _(
-            "With b, how likely a customer is to stop buying after a purchase: on average a ÷ (a + b) of the time."
-        ),
+        "a": _("With b, how likely a customer is to stop buying after a purchase: on average a ÷ (a + b) of the time."),
         "b": _("With a, the spread of that chance across customers: the larger, the less customers stop."),
         "p": _("Shape of one customer's spend from purchase to purchase: the larger, the steadier each spends."),
         "q": _("Shape of the average spend across customers: with v, how much customers differ in what they spend."),
@@ -41,8 +39,8 @@ def weights() -> list[dict]:
     return [
         {
             "code": code,
-            "weight": weight,
-            "default": risk.WEIGHTS[code],
+            "weight": f"{weight:g}",
+            "default": f"{risk.WEIGHTS[code]:g}",
             "share": round(100 * weight / total),
             "meaning": risk.MEANINGS[code],
         }

@@ -12,11 +12,9 @@ from django.utils.translation import gettext as _
 from crm.exports import wants_machine_names
 from crm.pagination import page_of
 from crm.permissions import require
-from customers.models import Customer
 
 from . import exports, risk, settings_page
-from .forms import AtRiskFilter
-from .models import Score
+from .forms import AtRiskFilter, at_risk_scores
 
 ROW_FIELDS = (
     *("customer_id", "risk", "reasons", "segment", "expected_value", "value_at_risk", "recency_days", "as_of"),
@@ -28,8 +26,8 @@ ROW_FIELDS = (
 def at_risk(request):
     """Who is about to leave, why, and what they are worth; filters and sort in the URL."""
     filters = AtRiskFilter(request.GET)
-    scores = Score.objects.filter(customer__status=Customer.Status.ACTIVE).select_related("customer__owner")
-    page_obj = page_of(request, filters.narrowed(scores.only(*ROW_FIELDS)))
+    scores = at_risk_scores(filters).select_related("customer__owner").only(*ROW_FIELDS)
+    page_obj = page_of(request, scores)
     for score in page_obj.object_list:
         score.band = risk.band(score.risk)
         score.words = [risk.describe(reason) for reason in score.reasons]
@@ -41,7 +39,7 @@ def at_risk(request):
 def at_risk_export(request):
     """The list's customers (its filters and sort) as .xlsx; a large export runs as a job."""
     params = exports.params_of(request.GET)
-    export = exports.AtRiskExport(exports.at_risk_scores(params), params)
+    export = exports.AtRiskExport(at_risk_scores(AtRiskFilter(params)), params)
     export.machine_names = wants_machine_names(request.GET)
     if export.runs_as_job("xlsx"):
         job = export.start_job(request.user, "xlsx")
