@@ -141,6 +141,7 @@ class Job(models.Model):
         CUSTOMERS_IMPORT = "customers_import", _("Customer import")
         TICKETS_XLSX = "tickets_xlsx", _("Tickets export (Excel)")
         TICKETS_CSV = "tickets_csv", _("Tickets export (CSV)")
+        AT_RISK_XLSX = "at_risk_xlsx", _("Customers at risk export (Excel)")
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")

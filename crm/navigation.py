@@ -27,6 +27,7 @@ MENU = [
     ("closures.change_closurereason", "closures:reason_list", _("Reasons")),
     ("followups.change_followuppolicy", "followups:policy", _("Follow-up policy")),
     ("service.configure_service", "service:settings", _("Service settings")),
+    ("insights.view_scoring_settings", "insights:settings", _("Scoring settings")),
     ("customers.import_customers", "customers:import", _("Import")),
     ("customers.import_customers", "closures:import", _("Import past closures")),
     ("service.import_tickets", "service:import", _("Import past tickets")),

@@ -257,10 +257,16 @@ run_export_job = CustomerExport.run_job
 
 def describe_search(params, entry) -> str:
     """A search's parameters in the reader's language: each filter's label and its values in words."""
+    from . import extra_filters
     from .filters import CustomerFilter
 
     parts = []
     for key, values in (params or {}).items():
+        registered = extra_filters.get(key)
+        if registered is not None:
+            label, words = registered.describe(values if isinstance(values, list) else [values])
+            parts.append(f"{label}: {words}")
+            continue
         found = CustomerFilter.base_filters.get(key)
         if found is None:
             continue

@@ -15,11 +15,12 @@ from django.db.models import Case, Count, F, IntegerField, QuerySet, Value, When
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_filters.constants import EMPTY_VALUES
 
 from crm import widgets
 from crm.widgets import FastFilterModelChoiceField, FastFilterModelMultipleChoiceField
 
-from . import also, places, search
+from . import also, extra_filters, places, search
 from .forms import owner_choices, user_label
 from .models import Customer, ImportBatch, Tag
 from .results import COUNT_CAP, ExactFirst, LastDigits, reading_tag_names
@@ -99,9 +100,29 @@ class TagFilter(django_filters.ModelMultipleChoiceFilter):
     field_class = FastFilterModelMultipleChoiceField
 
 
+class RegisteredFilter(django_filters.Filter):
+    """A filter a higher app registered (customers.extra_filters), for a user who may use it."""
+
+    def __init__(self, registered: extra_filters.ExtraFilter):
+        super().__init__(field_name=registered.name)
+        self.registered = registered
+
+    @property
+    def field(self):
+        if not hasattr(self, "_field"):
+            self._field = self.registered.field()
+        return self._field
+
+    def filter(self, qs, value):
+        if value in EMPTY_VALUES:
+            return qs
+        return self.registered.apply(qs, value)
+
+
 class CustomerFilter(django_filters.FilterSet):
     """The advanced filters. The box (q), the status default and the sort (o) are applied by
-    :func:`filtered_customers`, so that they work the same for the page and the export."""
+    :func:`filtered_customers`, so that they work the same for the page and the export. The
+    filters higher apps register (customers.extra_filters) join them for a ``user`` who may use them."""
 
     q = django_filters.CharFilter(label=_("Search customers"), method="later", max_length=search.MAX_QUERY_LENGTH)
     status = django_filters.MultipleChoiceFilter(
@@ -184,8 +205,10 @@ class CustomerFilter(django_filters.FilterSet):
         fields: list[str] = []
         form = CustomerFilterForm
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        for registered in extra_filters.for_user(user):
+            self.filters[registered.name] = RegisteredFilter(registered)
         self.form.fields["owner"].label_from_instance = user_label
 
     def later(self, queryset, name, value):
@@ -238,6 +261,16 @@ class CustomerFilter(django_filters.FilterSet):
 ADVANCED = [name for name in CustomerFilter.base_filters if name not in ("q", "o")]
 
 
+def advanced_names() -> list[str]:
+    """The advanced filters' URL parameters: the search's own and those higher apps registered."""
+    return [*ADVANCED, *extra_filters.names()]
+
+
+def known_names() -> list[str]:
+    """Every parameter of a search, in the filters' order: the box, the filters, the sort last."""
+    return ["q", *advanced_names(), "o"]
+
+
 class SearchBoxForm(forms.Form):
     """The box and the sort alone, with CustomerFilter's own fields (same limits, same messages)."""
 
@@ -267,7 +300,7 @@ class SearchBox:
 
     @classmethod
     def for_params(cls, query: QueryDict) -> "SearchBox | None":
-        if "filters" in query or any(value.strip() for name in ADVANCED for value in query.getlist(name)):
+        if "filters" in query or any(value.strip() for name in advanced_names() for value in query.getlist(name)):
             return None
         form = SearchBoxForm(query)
         return cls(form) if form.is_valid() else None
@@ -291,8 +324,8 @@ def as_querydict(params) -> QueryDict:
     return query
 
 
-def _filterset(query: QueryDict) -> "CustomerFilter | SearchBox":
-    return SearchBox.for_params(query) or CustomerFilter(query, queryset=Customer.objects.all())
+def _filterset(query: QueryDict, user=None) -> "CustomerFilter | SearchBox":
+    return SearchBox.for_params(query) or CustomerFilter(query, queryset=Customer.objects.all(), user=user)
 
 
 def hides_matches(filterset: "CustomerFilter | SearchBox") -> bool:
@@ -304,16 +337,16 @@ def hides_matches(filterset: "CustomerFilter | SearchBox") -> bool:
 def also_matching(params, user) -> tuple["CustomerFilter | SearchBox", "also.AlsoMatch | None"]:
     """The search's matches among the statuses it hides, counted per status (customers.also), or
     None when there is no text in the box or no status is hidden."""
-    filterset = _filterset(as_querydict(params))
+    filterset = _filterset(as_querydict(params), user)
     if not hides_matches(filterset):
         return filterset, None
     hidden = also.hidden_statuses(filterset.statuses)
     return filterset, also.count_by_status(filterset.qs, filterset.terms, hidden, cap=COUNT_CAP)
 
 
-def _filtered(params) -> tuple["CustomerFilter | SearchBox", QuerySet, list]:
+def _filtered(params, user=None) -> tuple["CustomerFilter | SearchBox", QuerySet, list]:
     """The filterset, the filtered queryset (box not applied yet) and the sort's ORDER BY terms."""
-    filterset = _filterset(as_querydict(params))
+    filterset = _filterset(as_querydict(params), user)
     statuses = filterset.statuses
     queryset = (
         filterset.qs.filter(status=statuses[0]) if len(statuses) == 1 else filterset.qs.filter(status__in=statuses)
@@ -327,11 +360,12 @@ def filtered_customers(params, user) -> tuple["CustomerFilter | SearchBox", Quer
 
     Applies the box, the advanced filters, "active only" unless statuses are chosen, and the
     sort, with exact matches first when the box is used. Invalid values are left out (the
-    returned filterset carries their errors) rather than failing. ``user`` is who searches;
-    every role that may view customers sees every card, so it only documents the caller.
+    returned filterset carries their errors) rather than failing. ``user`` is who searches:
+    every role that may view customers sees every card, but the filters higher apps register
+    (customers.extra_filters) apply only for a user who holds their permission.
     ``params`` is request.GET, or the dict of lists a job keeps (customers.exports.search_params).
     """
-    filterset, queryset, order = _filtered(params)
+    filterset, queryset, order = _filtered(params, user)
     return filterset, _exact_first_in_sql(queryset, filterset.terms, order)
 
 
@@ -349,7 +383,7 @@ def _exact_first_in_sql(queryset: QuerySet, terms: search.Terms | None, order: l
 def search_results(params, user) -> tuple["CustomerFilter | SearchBox", "QuerySet | ExactFirst | LastDigits"]:
     """What the search page pages through: the same rows in the same order as filtered_customers,
     read with queries that stay fast at a million cards (see LastDigits and ExactFirst)."""
-    filterset, queryset, order = _filtered(params)
+    filterset, queryset, order = _filtered(params, user)
     queryset = reading_tag_names(queryset)
     terms = filterset.terms
     if terms is None:

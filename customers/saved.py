@@ -10,10 +10,10 @@ from django import forms
 from django.http import Http404, QueryDict
 from django.utils.translation import gettext_lazy as _
 
-from .filters import CustomerFilter
+from . import extra_filters
+from .filters import CustomerFilter, known_names
 from .models import SavedView
 
-KNOWN = list(CustomerFilter.base_filters)  # q, status, the advanced filters, o
 MAX_VALUE = 200
 MAX_QUERY = SavedView._meta.get_field("query").max_length
 
@@ -23,7 +23,7 @@ def clean_query(raw: str) -> str:
     parameters left out: ``page=3&q=张伟&evil=1&status=closed`` → ``q=张伟&status=closed``."""
     given = QueryDict(raw.lstrip("?"))
     kept = QueryDict(mutable=True)
-    for name in KNOWN:
+    for name in known_names():  # q, status, the advanced filters (registered ones too), o
         values = [value.strip()[:MAX_VALUE] for value in given.getlist(name) if value.strip()]
         if values:
             kept.setlist(name, values)
@@ -97,9 +97,13 @@ def describe_query(query: str) -> list[tuple[str, str]]:
     """The saved search in words: (the filter's label, its values), choices shown by their labels."""
     given = QueryDict(query)
     described = []
-    for name in KNOWN:
+    for name in known_names():
         values = given.getlist(name)
         if not values:
+            continue
+        registered = extra_filters.get(name)
+        if registered is not None:
+            described.append(registered.describe(values))
             continue
         field = CustomerFilter.base_filters[name]
         choices = dict(field.extra.get("choices") or []) if not callable(field.extra.get("choices")) else {}

@@ -11,10 +11,16 @@ class InsightsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from crm import audit_display, jobs
         from customers import panels
         from customers.models import Customer
 
-        from . import actions, card_panel, closure_values, inbox  # noqa: F401 (audit labels, the outbox consumer)
+        # actions: its audit labels; closure_values: the outbox consumer
+        from . import actions, card_panel, closure_values, exports, inbox, search_filters  # noqa: F401
+
+        search_filters.register()  # risk band, RFM segment and value band in the customer search
+        jobs.register(exports.JOB_KIND, exports.run_export_job, permission="insights.export_scores")
+        audit_display.register_value(exports.AUDIT_ACTION, "filters", exports.describe_filters)
 
         panels.register(
             "insights",

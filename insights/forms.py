@@ -6,13 +6,15 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm import widgets
+from customers.models import Customer
 
-from .models import RECENCY_KEY, WORTH_KEY, RiskWarning, Segment
-from .risk import BANDS
+from . import risk
+from .models import RECENCY_KEY, WORTH_KEY, RiskWarning, Score, Segment
 
 SORTS = [
     ("value", _("Value at risk")),
@@ -35,7 +37,7 @@ class AtRiskFilter(forms.Form):
         required=False,
         choices=[
             ("", _("Medium or high risk")),
-            *((key, label) for _lowest, key, label in BANDS),
+            *((key, label) for _lowest, key, label in risk.BANDS),
             ("all", _("Any risk")),
         ],
         widget=widgets.Select,
@@ -65,7 +67,7 @@ class AtRiskFilter(forms.Form):
         """``scores`` narrowed and ordered as the valid filters say (the defaults when none is valid)."""
         data = self.cleaned_data if self.is_valid() else {}
         band = data.get("band") or ""
-        lowest = {key: lowest for lowest, key, _label in BANDS}
+        lowest = {key: lowest for lowest, key, _label in risk.bands()}
         if band == "":
             scores = scores.filter(risk__gte=lowest["medium"])
         elif band != "all":
@@ -80,3 +82,10 @@ class AtRiskFilter(forms.Form):
             alerted = RiskWarning.objects.filter(cleared_on=None, alerted_at__gte=since)
             scores = scores.filter(customer_id__in=alerted.values("customer_id"))
         return scores.order_by(*ORDERING[data.get("sort") or "value"])
+
+
+def at_risk_scores(filters: AtRiskFilter) -> QuerySet:
+    """The scores the "At risk" list shows for its ``filters`` (the URL's), in its order: the page
+    reads them a page at a time, the export (insights/exports.py) all of them."""
+    scores = Score.objects.filter(customer__status=Customer.Status.ACTIVE)
+    return filters.narrowed(scores)

@@ -14,12 +14,20 @@ signals with a strength, strongest contribution first (at most ``TOP_REASONS``).
     service        an open ticket (half strength) or one that missed its SLA (full strength)
     fading         the BG/NBD model's probability that the customer is still active, turned around
                    (1 − P(alive)): it reads the same history in the light of all customers'
+
+The weights and the bands are the defaults below; a deployment may change them in Django settings
+(``INSIGHTS_RISK_WEIGHTS = {"overdue": 4.0}``: the codes it names, the others keep their default;
+``INSIGHTS_RISK_BANDS = {"high": 70, "medium": 40}``: the lowest risk of each band). They are read
+through :func:`weights` and :func:`bands` (the scoring run reads the weights once per run), checked
+when read, and shown with their meaning to Admins on the scoring settings page (insights/settings_page.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -29,6 +37,7 @@ OVERDUE_FULL = 4.0
 FIRST_REPEAT_DAYS = 120
 TOP_REASONS = 3
 # Risk bands, by the lowest risk of each: what the badge, the list's filter and the dashboards say.
+# The defaults: bands() gives them as the settings leave them.
 BANDS = (
     (60, "high", gettext_lazy("High risk")),
     (30, "medium", gettext_lazy("Medium risk")),
@@ -43,6 +52,32 @@ MEANINGS = {
     "service": gettext_lazy("An open ticket, or one that missed its service-level target."),
     "fading": gettext_lazy("The purchase model's probability that the customer has stopped buying."),
 }
+
+
+def weights() -> dict[str, float]:
+    """Each signal's weight: the defaults (WEIGHTS), as INSIGHTS_RISK_WEIGHTS changes them."""
+    given = getattr(settings, "INSIGHTS_RISK_WEIGHTS", None) or {}
+    unknown = set(given) - set(WEIGHTS)
+    if unknown:
+        raise ImproperlyConfigured(f"INSIGHTS_RISK_WEIGHTS: unknown signals {sorted(unknown)}; known: {list(WEIGHTS)}")
+    merged = {code: float(given.get(code, default)) for code, default in WEIGHTS.items()}
+    if min(merged.values()) < 0 or sum(merged.values()) <= 0:
+        raise ImproperlyConfigured("INSIGHTS_RISK_WEIGHTS: weights are zero or more, and not all zero.")
+    return merged
+
+
+def bands() -> tuple:
+    """(lowest risk, key, label) of each band, highest first: BANDS, as INSIGHTS_RISK_BANDS changes them."""
+    given = getattr(settings, "INSIGHTS_RISK_BANDS", None) or {}
+    if not given:
+        return BANDS
+    unknown = set(given) - {"high", "medium"}
+    high, medium = int(given.get("high", BANDS[0][0])), int(given.get("medium", BANDS[1][0]))
+    if unknown or not 0 < medium < high <= 100:
+        raise ImproperlyConfigured(
+            'INSIGHTS_RISK_BANDS: {"high": H, "medium": M} with 0 < M < H <= 100 (the lowest risk of each band).'
+        )
+    return ((high, *BANDS[0][1:]), (medium, *BANDS[1][1:]), BANDS[2])
 
 
 @dataclass(frozen=True)
@@ -103,22 +138,23 @@ def signals(h: History) -> list[tuple[str, float, dict]]:
     return [(code, strength, details) for code, strength, details in found if strength > 0]
 
 
-def score(h: History) -> tuple[int, list[dict]]:
-    """The risk 0–100 and its reasons, strongest contribution first."""
+def score(h: History, weighted: dict[str, float] | None = None) -> tuple[int, list[dict]]:
+    """The risk 0–100 and its reasons, strongest contribution first (``weighted``: weights(), read once by a run)."""
+    weighted = weighted or weights()
     found = signals(h)
-    risk = round(100 * sum(WEIGHTS[code] * strength for code, strength, _d in found) / sum(WEIGHTS.values()))
-    ranked = sorted(found, key=lambda s: -WEIGHTS[s[0]] * s[1])[:TOP_REASONS]
+    risk = round(100 * sum(weighted[code] * strength for code, strength, _d in found) / sum(weighted.values()))
+    ranked = sorted((s for s in found if weighted[s[0]] > 0), key=lambda s: -weighted[s[0]] * s[1])[:TOP_REASONS]
     return risk, [{"code": code, "strength": round(strength, 3), **details} for code, strength, details in ranked]
 
 
 def lowest(key: str) -> int:
     """The lowest risk of the band ``key`` ("high", "medium", "low")."""
-    return next(low for low, k, _label in BANDS if k == key)
+    return next(low for low, k, _label in bands() if k == key)
 
 
 def band(level: int) -> dict:
     """The band of a risk 0–100: {"key": "high", "label": "High risk"}."""
-    for lowest, key, label in BANDS:
+    for lowest, key, label in bands():
         if level >= lowest:
             return {"key": key, "label": label}
     return {"key": "low", "label": BANDS[-1][2]}

@@ -40,8 +40,6 @@ from .models import RiskDay, RiskWarning, Score, ScoringRun
 from .scoring import Fitted, Run, assess
 
 BATCH = 2_000
-MEDIUM = risk.lowest("medium")
-HIGH = risk.lowest("high")
 
 
 def score_customers(today: date | None = None, *, using: str | None = None) -> int:
@@ -113,16 +111,17 @@ def warn(scores: list[Score], today: date, *, using: str) -> None:
     """Raise, escalate and clear the warnings of these freshly scored cards."""
     open_ = RiskWarning.objects.using(using).filter(customer_id__in=[s.customer_id for s in scores], cleared_on=None)
     by_card = {w.customer_id: w for w in open_}
+    medium, high_from = risk.lowest("medium"), risk.lowest("high")
     raised, changed = [], []
     now = timezone.now()
     for score in scores:
         warning = by_card.get(score.customer_id)
-        if score.risk < MEDIUM:
+        if score.risk < medium:
             if warning is not None:
                 warning.cleared_on = today
                 changed.append(warning)
             continue
-        high = score.risk >= HIGH
+        high = score.risk >= high_from
         if warning is None:
             raised.append(
                 RiskWarning(
@@ -146,9 +145,9 @@ def warn(scores: list[Score], today: date, *, using: str) -> None:
 
 
 def band_of(field: str = "risk") -> Case:
-    """The risk band of a score as SQL (risk.BANDS)."""
+    """The risk band of a score as SQL (risk.bands())."""
     return Case(
-        *(When(**{f"{field}__gte": lowest}, then=Value(key)) for lowest, key, _label in risk.BANDS),
+        *(When(**{f"{field}__gte": lowest}, then=Value(key)) for lowest, key, _label in risk.bands()),
         default=Value("low"),
     )
 

@@ -22,7 +22,7 @@ run scores a few cards with the last full run's (``Fitted``), so their scores co
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -254,6 +254,7 @@ class Run:
     alive: np.ndarray
     expected: np.ndarray
     value: np.ndarray
+    weights: dict = field(default_factory=risk.weights)  # read once per run (INSIGHTS_RISK_WEIGHTS)
 
     def __len__(self) -> int:
         return len(self.c.ids)
@@ -274,7 +275,7 @@ class Run:
             breached_tickets=int(c.late[i]),
             probability_alive=_nan_to_none(self.alive[i]),
         )
-        level, reasons = risk.score(history)
+        level, reasons = risk.score(history, self.weights)
         worth = _nan_to_none(self.value[i])
         return Score(
             customer_id=int(c.ids[i]),

@@ -56,7 +56,7 @@ def search_filters(request):
     Opened as a page of its own (a bookmark, a copied link), it is the search page with them open."""
     if not request.htmx:
         return redirect(f"{reverse('customers:search')}?filters=open")
-    form = CustomerFilter(queryset=Customer.objects.none()).form
+    form = CustomerFilter(queryset=Customer.objects.none(), user=request.user).form
     return render(request, "customers/search.html#filters", {"form": form})
 
 

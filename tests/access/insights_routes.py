@@ -1,7 +1,8 @@
 """Who may use each insights:* route: every role reads the scores (the "At risk" list) and acts on
-customers at risk (retention callbacks and attempts)."""
+customers at risk (retention callbacks and attempts); Managers and Admins export the list
+(insights.export_scores); only Admins read the scoring settings."""
 
-from .routes import EVERYONE, Route
+from .routes import ADMINS, EVERYONE, MANAGERS, Route
 
 
 def _card(w) -> dict:
@@ -27,4 +28,7 @@ ROUTES = [
     Route("insights:record_result", EVERYONE, kwargs=lambda w: {"pk": w.retention_callback.pk}),
     Route("insights:at_risk", EVERYONE, query="owner=1&new=7"),  # the inbox's and the digest's link
     Route("insights:at_risk", EVERYONE, query="new=x"),
+    Route("insights:at_risk_export", MANAGERS, ok=(200, 302)),
+    Route("insights:at_risk_export", MANAGERS, query="band=x&segment=lost&owner=y&sort=z", ok=(200, 302)),
+    Route("insights:settings", ADMINS),
 ]

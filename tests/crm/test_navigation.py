@@ -50,6 +50,7 @@ def labels(user) -> list[str]:
                 "Reasons",
                 "Follow-up policy",
                 "Service settings",
+                "Scoring settings",
                 "Import",
                 "Import past closures",
                 "Import past tickets",
