@@ -20,8 +20,11 @@ The owner and segment filters narrow panels 1 and 2 (the day rows carry both); t
 panel 4 (the card's owner); the closure panels 3 and 5 read the closure rows alone and take the
 "closures counted" filter instead (the close action, or every action).
 
-Speed: measured on PostgreSQL in the docstring of each query that reads a big table (see the
-report in the commit that added this module).
+Speed, measured on PostgreSQL with 150,000 closure rows over two years and a year of day rows
+(492,750: 1,350 a day, 50 owners × 9 segments × 3 bands), 20 runs each, 2 cores at load 6-8:
+p95 risk over time 22-77 ms (a year by week 61), at risk now 10-31, value lost 35-67 (all time 67),
+retention 5-13, early warning 24-53. The closure panels are plain GROUP BYs over the period's
+closure rows: fast enough without a summary table (a day tally would save ~40 ms at this size).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.db import connections
 from django.db.models import Count, Sum
 from django.utils.formats import date_format
 from django.utils.translation import gettext
@@ -101,14 +105,28 @@ def _step_end(first: date, grain: str) -> date:
     return first
 
 
+def scored_days(using: str, first: date | None, last: date) -> list[date]:
+    """The days with day rows from ``first`` (None: the first) to ``last``, read as a skip scan of
+    the (day, band) index: one probe per day. A plain SELECT DISTINCT day reads every row of the
+    period: 115 ms for a year of 1,350 rows a day on PostgreSQL, against 8 ms for this."""
+    table = connections[using].ops.quote_name(RiskDay._meta.db_table)
+    since, params = ("day >= %s AND ", [first]) if first is not None else ("", [])
+    sql = (
+        f"WITH RECURSIVE scored(day) AS (SELECT MIN(day) FROM {table} WHERE {since}day <= %s "
+        f"UNION ALL SELECT (SELECT MIN(r.day) FROM {table} r WHERE r.day > scored.day AND r.day <= %s) "
+        "FROM scored WHERE scored.day IS NOT NULL) SELECT day FROM scored WHERE day IS NOT NULL"
+    )
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, [*params, last, last])
+        found = [row[0] for row in cursor.fetchall()]
+    return [date.fromisoformat(day) if isinstance(day, str) else day for day in found]  # SQLite: text
+
+
 def risk_over_time(cf: ChurnWarningFilter) -> RiskOverTime:
-    """Two queries on the (day, band) index: the scored days of the period, then the counts of the
-    one day shown per step."""
+    """Two queries on the (day, band) index: the scored days of the period (``scored_days``), then
+    the counts of the one day shown per step (a year by week: 52 days of rows, 52 ms)."""
     period = cf.dates
-    days = RiskDay.objects.using(cf.db).order_by().filter(day__lte=period.last)
-    if period.first is not None:
-        days = days.filter(day__gte=period.first)
-    scored = sorted(set(days.values_list("day", flat=True).distinct()))
+    scored = scored_days(cf.db, period.first, period.last)
     if not scored:
         return RiskOverTime(grain="day", steps=[])
     span = (period.last - (period.first or scored[0])).days + 1
