@@ -11,4 +11,5 @@ urlpatterns = [
     path("service/", service_views.service, name="service"),
     path("service/export/", service_views.service_export, name="service_export"),
     path("churn-warning/", churn_warning_views.churn_warning, name="churn_warning"),
+    path("churn-warning/export/", churn_warning_views.churn_warning_export, name="churn_warning_export"),
 ]

@@ -7,6 +7,7 @@ of ``recount_day``, the warnings of ``warn``, closures by ``close_customer`` wit
 dispatched to the insights consumer, actions by ``log_attempt``/``plan_callback`` settled by ``settle``.
 """
 
+import io
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -282,3 +283,26 @@ def test_bad_filters_are_shown_next_to_their_field_not_a_500(manager_client, sho
 def test_staff_may_not_see_the_dashboard(staff_client):
     assert staff_client.get(URL).status_code == 403
     assert staff_client.get(f"{URL}?part=lost").status_code == 403
+
+
+def test_the_export_holds_the_tables_of_the_page(manager_client, shop):
+    from openpyxl import load_workbook
+
+    response = manager_client.post(reverse("analytics:churn_warning_export") + "?period=30d")
+
+    assert response["Content-Disposition"].startswith('attachment; filename="churn-warning-')
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == [
+        "Churn warning", "Risk over time", "At risk now", "Value lost", "Retention actions", "Early warning"
+    ]  # fmt: skip
+    lost = list(book["Value lost"].iter_rows(min_row=2, values_only=True))
+    assert lost[0][:5] == ("Reason", "Price too high", "Price", 2, 1100)
+    assert lost[-1][:5] == ("Total", None, None, 3, 1400)
+    risk = list(book["Risk over time"].iter_rows(min_row=2, values_only=True))
+    assert [row[3:] for row in risk] == [(2, 2, 2, 6, 1325), (3, 1, 2, 6, 1725)]
+    early = {row[0]: row[1] for row in book["Early warning"].iter_rows(max_row=5, values_only=True)}
+    assert early["Closures"] == 3 and early["Warned beforehand"] == 2 and early["Median lead time (days)"] == 25
+
+
+def test_staff_may_not_export_it(staff_client):
+    assert staff_client.post(reverse("analytics:churn_warning_export")).status_code == 403
