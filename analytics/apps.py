@@ -37,6 +37,7 @@ class AnalyticsConfig(AppConfig):
 
         audit_display.register_value("closures.export", "filters", exports.describe_filters)
         audit.ACTION_LABELS["service.analytics_export"] = _("Service figures exported")
+        audit.ACTION_LABELS["analytics.churn_warning_export"] = _("Churn-warning figures exported")
 
         # Large closure exports run as jobs (crm.jobs): same runner for both formats.
         for kind in (Job.Kind.CLOSURES_XLSX, Job.Kind.CLOSURES_CSV):

@@ -22,6 +22,7 @@ MENU = [
     ("insights.view_score", "insights:at_risk", _("Customers at risk")),
     ("closures.view_analytics", "analytics:dashboard", _("Closure analytics")),
     ("service.view_service_analytics", "analytics:service", _("Service dashboard")),
+    ("insights.view_risk_analytics", "analytics:churn_warning", _("Churn warning")),
     ("closures.view_closurerequest", "closures:request_queue", _("Approvals")),
     ("crm.view_auditentry", "closures:audit", _("Audit log")),
     ("closures.change_closurereason", "closures:reason_list", _("Reasons")),
