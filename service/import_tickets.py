@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 
 from crm import audit
 from customers.imports import ImportFileError, ImportReport, StoredUpload, read_rows
-from customers.imports.cleaning import blank_row
+from customers.imports.headers import data_rows
 from customers.imports.limits import megabytes
 from customers.imports.reading import CellError, Formula
 from customers.imports.report import short_value
@@ -130,19 +130,9 @@ class _Import:
 
     # --- Reading and checking cells ----------------------------------------------------------------
     def read(self, rows) -> list[Row]:
-        columns, tickets, numbered, last = None, [], {}, None
-        for line, values in rows:
-            if blank_row(values):
-                continue
-            if columns is None:
-                columns = map_columns(values)
-                self.headers = {name: header for name, (_i, header) in columns.items()}
-                self.report.columns = list(columns)
-                continue
-            self.report.rows += 1
-            if self.report.rows > max_rows():
-                raise ImportFileError(_("The file has more than %(max)s rows; split it.") % {"max": f"{max_rows():,}"})
-            raw = {name: values[i] if i < len(values) else None for name, (i, _h) in columns.items()}
+        tickets, numbered, last = [], {}, None
+        too_many = _("The file has more than %(max)s rows; split it.")
+        for line, raw in data_rows(rows, map_columns, self, limit=max_rows(), too_many=too_many):
             values = self.cells(line, raw)
             if values is None:
                 continue
@@ -163,10 +153,6 @@ class _Import:
                     )
                 else:
                     numbered[number] = last
-        if columns is None:
-            raise ImportFileError(_("The file is empty."))
-        if not self.report.rows:
-            raise ImportFileError(_("The file has no rows below its header."))
         return tickets
 
     def cells(self, line: int, raw: dict) -> dict | None:

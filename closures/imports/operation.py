@@ -37,7 +37,7 @@ from crm import audit
 from crm.formatting import money
 from customers.columns import EXAMPLE_CUSTOMER_NO
 from customers.imports import ImportFileError, ImportReport
-from customers.imports.cleaning import blank_row
+from customers.imports.headers import data_rows
 from customers.imports.reading import CellError, Formula
 from customers.imports.report import short_value
 from customers.models import Customer, ImportBatch
@@ -143,32 +143,14 @@ class _Import:
 
     # --- the cells -------------------------------------------------------------------------------
     def read(self, rows) -> list[Row]:
-        columns = None
         good: list[Row] = []
-        limit = max_rows()
         reasons = cells.Reasons()
         performers = cells.Performers(get_user_model().objects.only("username", "first_name", "last_name"))
-        for line, values in rows:
-            if blank_row(values):
-                continue
-            if columns is None:
-                columns = map_columns(values)
-                self.headers = {name: header for name, (_index, header) in columns.items()}
-                self.report.columns = list(columns)
-                continue
-            self.report.rows += 1
-            if self.report.rows > limit:
-                raise ImportFileError(
-                    _("The file has more than %(max)s closures; split it into smaller files.") % {"max": f"{limit:,}"}
-                )
-            raw = {name: values[index] if index < len(values) else None for name, (index, _header) in columns.items()}
+        too_many = _("The file has more than %(max)s closures; split it into smaller files.")
+        for line, raw in data_rows(rows, map_columns, self, limit=max_rows(), too_many=too_many):
             row = self.clean(line, raw, reasons, performers)
             if row is not None:
                 good.append(row)
-        if columns is None:
-            raise ImportFileError(_("The file is empty."))
-        if not self.report.rows:
-            raise ImportFileError(_("The file has no rows below its header."))
         return good
 
     def clean(self, line: int, raw: dict, reasons: cells.Reasons, performers: cells.Performers) -> Row | None:

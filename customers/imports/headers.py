@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from customers.columns import Column, normalise_key
 
+from .cleaning import blank_row
 from .reading import ImportFileError
 
 
@@ -60,3 +61,29 @@ def map_headers(
     if errors:
         raise ImportFileError(*errors)
     return found
+
+
+def data_rows(rows, read_headers: Callable[[list], dict], importer, *, limit: int, too_many: str):
+    """The data rows of an import file as (line, {column: cell}), for the imports that read their rows
+    themselves (past closures, tickets, purchases): blank rows are skipped; the first other row is the
+    header, read by ``read_headers(values)`` ({column: (index, header)}) and kept on ``importer.headers``
+    and ``importer.report.columns``; each further row is counted on ``importer.report.rows``. More
+    than ``limit`` rows (``too_many``, with %(max)s), an empty file and one without rows below its
+    header are file errors."""
+    columns = None
+    for line, values in rows:
+        if blank_row(values):
+            continue
+        if columns is None:
+            columns = read_headers(values)
+            importer.headers = {name: header for name, (_index, header) in columns.items()}
+            importer.report.columns = list(columns)
+            continue
+        importer.report.rows += 1
+        if importer.report.rows > limit:
+            raise ImportFileError(too_many % {"max": f"{limit:,}"})
+        yield line, {name: values[index] if index < len(values) else None for name, (index, _h) in columns.items()}
+    if columns is None:
+        raise ImportFileError(_("The file is empty."))
+    if not importer.report.rows:
+        raise ImportFileError(_("The file has no rows below its header."))

@@ -45,8 +45,7 @@ from .. import batch, gate
 from ..columns import EXAMPLE_CUSTOMER_NO, Column
 from ..models import Customer, Purchase
 from ..resources import BALANCE_MAX, CustomerNumberWidget, PastDateWidget, TextWidget
-from .cleaning import blank_row
-from .headers import map_headers
+from .headers import data_rows, map_headers
 from .limits import CellError, Formula, ImportFileError, max_rows
 from .reading import read_rows
 from .report import ImportReport
@@ -208,28 +207,12 @@ class _Import:
 
     # --- the cells -------------------------------------------------------------------------------
     def read(self, rows: Iterable[tuple[int, list]]) -> list[Row]:
-        columns, good, limit = None, [], max_rows()
-        for line, values in rows:
-            if blank_row(values):
-                continue
-            if columns is None:
-                columns = map_headers(values, COLUMNS)
-                self.headers = {name: header for name, (_index, header) in columns.items()}
-                self.report.columns = list(columns)
-                continue
-            self.report.rows += 1
-            if self.report.rows > limit:
-                raise ImportFileError(
-                    _("The file has more than %(max)s purchases; split it into smaller files.") % {"max": f"{limit:,}"}
-                )
-            raw = {name: values[index] if index < len(values) else None for name, (index, _h) in columns.items()}
+        too_many = _("The file has more than %(max)s purchases; split it into smaller files.")
+        good, headers = [], lambda values: map_headers(values, COLUMNS)
+        for line, raw in data_rows(rows, headers, self, limit=max_rows(), too_many=too_many):
             row = self.clean(line, raw)
             if row is not None:
                 good.append(row)
-        if columns is None:
-            raise ImportFileError(_("The file is empty."))
-        if not self.report.rows:
-            raise ImportFileError(_("The file has no rows below its header."))
         return good
 
     def clean(self, line: int, raw: dict) -> Row | None:
