@@ -21,7 +21,7 @@ from closures.models import ClosureReason
 from closures.rules import ClosureChoice
 from crm.roles import MANAGER, STAFF
 from customers import gate
-from insights import actions, closure_values
+from insights import actions, closure_values, risk
 from insights.models import RetentionAction, Score
 from insights.runs import score_customers
 
@@ -42,7 +42,9 @@ def seed_insights(users: dict, now: dt.datetime) -> dict:
     lost = closure_values.rebuild()
     staff, manager = users[STAFF], users[MANAGER]
     at_risk = list(
-        Score.objects.filter(customer__status="active", risk__gte=30).order_by("-value_at_risk", "pk")[: ACTIONS * 2]
+        Score.objects.filter(customer__status="active", risk__gte=risk.lowest("medium")).order_by(
+            "-value_at_risk", "pk"
+        )[: ACTIONS * 2]
     )
     made = 0
     reason = ClosureReason.objects.active().filter(for_close=True, notes_required=False).order_by("pk").first()

@@ -60,6 +60,13 @@ class BgNbd:
         """P(the customer has not dropped out | x, t_x, T): equation (13)."""
         return 1.0 / (1.0 + self._odds_dead(frequency, recency, age))
 
+    def probability_no_purchase(self, t, frequency, recency, age):
+        """P(no purchase in the next ``t`` time units | x, t_x, T): dropped out, or alive and buying
+        none, the Poisson rate's posterior being Gamma(r + x, alpha + T)."""
+        x, T = np.asarray(frequency, dtype=float), np.asarray(age, dtype=float)
+        alive = self.probability_alive(frequency, recency, age)
+        return (1.0 - alive) + alive * ((self.alpha + T) / (self.alpha + T + t)) ** (self.r + x)
+
     def expected_purchases(self, t, frequency, recency, age):
         """Expected purchases in the next ``t`` time units given the history: equation (10)."""
         x, T = np.asarray(frequency, dtype=float), np.asarray(age, dtype=float)

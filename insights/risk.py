@@ -7,13 +7,20 @@ signals with a strength, strongest contribution first (at most ``TOP_REASONS``).
 
     overdue        time since the last purchase against the customer's usual interval: nothing
                    up to ``OVERDUE_FROM`` times the interval, full strength at ``OVERDUE_FULL`` times
-                   (customers with a single purchase day: against ``FIRST_REPEAT_DAYS``)
-    fewer          fewer purchases in the last ``PERIOD_DAYS`` than in the period before
-    spending       less spent in the last period than in the one before
+                   (customers with a single purchase day: against the usual interval of all the
+                   customers who bought again, or ``FIRST_REPEAT_DAYS`` before a run has one)
+    fewer          fewer purchases in the last ``PERIOD_DAYS`` than in the period before, in full only
+                   with enough purchases to compare: the drop times n / (n + ``EVIDENCE_PURCHASES``)
+                   for n purchases in the period before (one purchase missing proves little)
+    spending       less spent in the last period than in the one before (weighed the same way)
     quieter        fewer interactions (calls, visits, messages) in the last period than before
     service        an open ticket (half strength) or one that missed its SLA (full strength)
-    fading         the BG/NBD model's probability that the customer is still active, turned around
-                   (1 − P(alive)): it reads the same history in the light of all customers'
+    fading         the BG/NBD model's probability of no purchase in the next ``PERIOD_DAYS``: it reads
+                   the same history in the light of all customers'; unlike 1 − P(alive), which the
+                   model puts at 0 for everyone who bought only once, it knows that one-time buyers
+                   seldom come back
+    value          how little the customer spends against the others: the RFM value quintile, the
+                   fifth who spend least in full (they leave most often)
 
 The weights and the bands are the defaults below; a deployment may change them in Django settings
 (``INSIGHTS_RISK_WEIGHTS = {"overdue": 4.0}``: the codes it names, the others keep their default;
@@ -35,23 +42,39 @@ PERIOD_DAYS = 90
 OVERDUE_FROM = 1.5
 OVERDUE_FULL = 4.0
 FIRST_REPEAT_DAYS = 120
+EVIDENCE_PURCHASES = 3
 TOP_REASONS = 3
 # Risk bands, by the lowest risk of each: what the badge, the list's filter and the dashboards say.
 # The defaults: bands() gives them as the settings leave them.
+# A weighted mean over seven signals: a customer long overdue whose purchases fell scores about 55.
 BANDS = (
-    (60, "high", gettext_lazy("High risk")),
-    (30, "medium", gettext_lazy("Medium risk")),
+    (50, "high", gettext_lazy("High risk")),
+    (25, "medium", gettext_lazy("Medium risk")),
     (0, "low", gettext_lazy("Low risk")),
 )
-WEIGHTS = {"overdue": 3.0, "fewer": 1.5, "spending": 1.0, "quieter": 0.5, "service": 1.0, "fading": 2.0}
+WEIGHTS = {
+    "overdue": 3.0,
+    "fewer": 1.5,
+    "spending": 1.0,
+    "quieter": 0.5,
+    "service": 1.0,
+    "fading": 2.0,
+    "value": 1.0,
+}
 MEANINGS = {
     "overdue": gettext_lazy("Time since the last purchase against the customer's usual interval between purchases."),
     "fewer": gettext_lazy("Fewer purchases in the last 90 days than in the 90 days before."),
     "spending": gettext_lazy("Less spent in the last 90 days than in the 90 days before."),
     "quieter": gettext_lazy("Fewer interactions in the last 90 days than in the 90 days before."),
     "service": gettext_lazy("An open ticket, or one that missed its service-level target."),
-    "fading": gettext_lazy("The purchase model's probability that the customer has stopped buying."),
+    "fading": gettext_lazy("The purchase model's probability of no purchase in the next 90 days."),
+    "value": gettext_lazy("How little the customer spends against the others: the fifth who spend least in full."),
 }
+
+
+def overridden() -> bool:
+    """Whether the settings set weights (then the scoring runs learn none: insights/learning.py)."""
+    return bool(getattr(settings, "INSIGHTS_RISK_WEIGHTS", None))
 
 
 def weights() -> dict[str, float]:
@@ -95,6 +118,14 @@ class History:
     open_tickets: int = 0
     breached_tickets: int = 0
     probability_alive: float | None = None
+    probability_quiet: float | None = None  # P(no purchase in the next PERIOD_DAYS), from the purchase model
+    first_repeat_days: float | None = None  # the usual interval of all repeat buyers (a run's, for one-time buyers)
+    value_quintile: int = 0  # the RFM value quintile, 1 (spends least) to 5; 0 without a purchase
+
+
+def _evidence(earlier: int) -> float:
+    """How much a drop from ``earlier`` purchases proves, 0 to 1."""
+    return earlier / (earlier + EVIDENCE_PURCHASES)
 
 
 def _drop(recent: float, earlier: float) -> float:
@@ -105,7 +136,7 @@ def signals(h: History) -> list[tuple[str, float, dict]]:
     """(code, strength, details) of every signal with a strength."""
     found = []
     if h.recency_days is not None:
-        usual = h.typical_interval or FIRST_REPEAT_DAYS
+        usual = h.typical_interval or h.first_repeat_days or FIRST_REPEAT_DAYS
         ratio = h.recency_days / max(usual, 1.0)
         strength = min(1.0, max(0.0, (ratio - OVERDUE_FROM) / (OVERDUE_FULL - OVERDUE_FROM)))
         details = {"days": h.recency_days, "usual": round(h.typical_interval) if h.typical_interval else None}
@@ -113,14 +144,14 @@ def signals(h: History) -> list[tuple[str, float, dict]]:
     found.append(
         (
             "fewer",
-            _drop(h.recent_purchases, h.earlier_purchases),
+            _drop(h.recent_purchases, h.earlier_purchases) * _evidence(h.earlier_purchases),
             {"recent": h.recent_purchases, "before": h.earlier_purchases},
         )
     )
     found.append(
         (
             "spending",
-            _drop(h.recent_amount, h.earlier_amount),
+            _drop(h.recent_amount, h.earlier_amount) * _evidence(h.earlier_purchases),
             {"recent": round(h.recent_amount, 2), "before": round(h.earlier_amount, 2)},
         )
     )
@@ -133,8 +164,10 @@ def signals(h: History) -> list[tuple[str, float, dict]]:
     )
     service = 1.0 if h.breached_tickets else 0.5 if h.open_tickets else 0.0
     found.append(("service", service, {"open": h.open_tickets, "breached": h.breached_tickets}))
-    if h.probability_alive is not None:
-        found.append(("fading", 1.0 - h.probability_alive, {"alive": round(h.probability_alive, 3)}))
+    if h.probability_quiet is not None:
+        found.append(("fading", h.probability_quiet, {"quiet": round(h.probability_quiet, 3)}))
+    if h.value_quintile:
+        found.append(("value", (5 - h.value_quintile) / 4, {"quintile": h.value_quintile}))
     return [(code, strength, details) for code, strength, details in found if strength > 0]
 
 
@@ -205,8 +238,14 @@ def describe(reason: dict) -> str:
                 % reason
             )
         return ngettext("%(open)d open ticket.", "%(open)d open tickets.", reason["open"]) % reason
-    if code == "fading":
+    if code == "fading" and "quiet" in reason:
+        return _("The purchase model gives a %(percent)d%% chance of no purchase in the next 90 days.") % {
+            "percent": round(100 * reason["quiet"])
+        }
+    if code == "fading":  # as the runs before the model's quiet chance wrote it
         return _("The purchase model gives a %(percent)d%% chance that this customer still buys.") % {
             "percent": round(100 * reason["alive"])
         }
+    if code == "value":
+        return _("Spends less than most customers: value quintile %(quintile)d of 5.") % reason
     return str(code)

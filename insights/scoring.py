@@ -22,7 +22,7 @@ run scores a few cards with the last full run's (``Fitted``), so their scores co
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -33,7 +33,7 @@ from django.utils import timezone
 from customers.models import Customer, Interaction, Purchase
 from service.models import OPEN_STATUSES, Ticket
 
-from . import clv, rfm, risk
+from . import clv, learning, rfm, risk
 from .models import Score
 
 WEEKS_AHEAD = 52
@@ -138,12 +138,16 @@ class Fitted:
     bgnbd: clv.BgNbd | None
     spend: clv.GammaGamma | None
     cuts: dict[str, list[float]]
+    first_repeat_days: float | None = None  # the median interval of the repeat buyers (risk: overdue)
+    weights: dict[str, float] | None = None  # learnt from the last PERIOD_DAYS (insights/learning.py); None: defaults
 
     def as_json(self) -> dict:
         return {
             "bgnbd": None if self.bgnbd is None else asdict(self.bgnbd),
             "spend": None if self.spend is None else asdict(self.spend),
             "cuts": self.cuts,
+            "first_repeat_days": self.first_repeat_days,
+            "weights": self.weights,
         }
 
     @classmethod
@@ -153,6 +157,8 @@ class Fitted:
             bgnbd=clv.BgNbd(**bgnbd) if bgnbd else None,
             spend=clv.GammaGamma(**spend) if spend else None,
             cuts={key: list(data.get("cuts", {}).get(key, [])) for key in ("r", "f", "m")},
+            first_repeat_days=data.get("first_repeat_days"),
+            weights=data.get("weights"),
         )
 
 
@@ -181,23 +187,28 @@ def fit(c: Columns, today: date, recency: np.ndarray) -> Fitted:
         "f": rfm.cuts(c.n[buyers].astype(float)),
         "m": rfm.cuts(c.total[buyers]),
     }
-    return Fitted(bgnbd, spend, cuts)
+    repeat = c.days > 1
+    intervals = (c.last[repeat] - c.first[repeat]) / (c.days[repeat] - 1)
+    first_repeat = float(np.median(intervals)) if intervals.size else None
+    return Fitted(bgnbd, spend, cuts, first_repeat)
 
 
-def _value(c: Columns, today: date, fitted: Fitted) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """P(alive), expected purchases and expected value over the next 52 weeks (NaN: not modelled)."""
+def _value(c: Columns, today: date, fitted: Fitted) -> tuple[np.ndarray, ...]:
+    """P(alive), expected purchases and expected value over the next 52 weeks, and P(no purchase in the
+    next risk.PERIOD_DAYS) (NaN: not modelled)."""
     nothing = np.full(len(c.ids), np.nan)
     buyers = c.n > 0
     if fitted.bgnbd is None or not buyers.any():
-        return nothing, nothing.copy(), nothing.copy()
+        return nothing, nothing.copy(), nothing.copy(), nothing.copy()
     x, recency, age, spend_per_day = _weeks(c, today, buyers)
     model = fitted.bgnbd
-    alive, expected, value = nothing.copy(), nothing.copy(), nothing.copy()
+    alive, expected, value, quiet = nothing.copy(), nothing.copy(), nothing.copy(), nothing.copy()
     alive[buyers] = model.probability_alive(x, recency, age)
+    quiet[buyers] = model.probability_no_purchase(risk.PERIOD_DAYS / 7, x, recency, age)
     expected[buyers] = model.expected_purchases(WEEKS_AHEAD, x, recency, age)
     if fitted.spend is not None:
         value[buyers] = clv.clv(model, fitted.spend, x, recency, age, spend_per_day, periods=WEEKS_AHEAD)
-    return alive, expected, value
+    return alive, expected, value, quiet
 
 
 def _quintiles(values: np.ndarray, buyers: np.ndarray, points: list[float], *, higher_is_better=True) -> np.ndarray:
@@ -217,6 +228,7 @@ def assess(
     ids: Iterable[int] | None = None,
     fitted: Fitted | None = None,
     cards: QuerySet | None = None,
+    learn: bool = True,
 ) -> tuple[Run, Fitted]:
     """Score the active cards (those of ``ids`` only, when given) from their history up to ``today``,
     without writing: the run's columns and the models it used (fitted here when ``fitted`` is None).
@@ -230,13 +242,18 @@ def assess(
     c = _read(active.values("pk"), today, using, found)
     buyers = c.n > 0
     recency = np.where(buyers, today.toordinal() - c.last, 0)
-    fitted = fitted or fit(c, today, recency)
-    alive, expected, value = _value(c, today, fitted)
+    if fitted is None:
+        fitted = fit(c, today, recency)
+        if learn:
+            fitted = replace(fitted, weights=learning.learn(today, using=using))
+    alive, expected, value, quiet = _value(c, today, fitted)
     r = _quintiles(recency.astype(float), buyers, fitted.cuts["r"], higher_is_better=False)
     f = _quintiles(c.n.astype(float), buyers, fitted.cuts["f"])
     m = _quintiles(c.total, buyers, fitted.cuts["m"])
     interval = np.where(c.days > 1, (c.last - c.first) / np.maximum(c.days - 1, 1), np.nan)
-    return Run(c, today, timezone.now(), r, f, m, recency, interval, alive, expected, value), fitted
+    columns = (r, f, m, recency, interval, alive, expected, value, quiet)
+    weights = fitted.weights or risk.weights()
+    return Run(c, today, timezone.now(), *columns, fitted.first_repeat_days, weights), fitted
 
 
 @dataclass
@@ -254,15 +271,18 @@ class Run:
     alive: np.ndarray
     expected: np.ndarray
     value: np.ndarray
-    weights: dict = field(default_factory=risk.weights)  # read once per run (INSIGHTS_RISK_WEIGHTS)
+    quiet: np.ndarray
+    first_repeat_days: float | None = None
+    # Learnt by the full run, or risk.weights() (INSIGHTS_RISK_WEIGHTS): read once per run.
+    weights: dict = field(default_factory=risk.weights)
 
     def __len__(self) -> int:
         return len(self.c.ids)
 
-    def score(self, i: int) -> Score:
-        c, r, f, m = self.c, self.r, self.f, self.m
-        bought = bool(c.n[i])
-        history = risk.History(
+    def history(self, i: int) -> risk.History:
+        """What the risk signals read of the i-th card."""
+        c, bought = self.c, bool(self.c.n[i])
+        return risk.History(
             recency_days=int(self.recency[i]) if bought else None,
             typical_interval=_nan_to_none(self.interval[i]),
             recent_purchases=int(c.recent_n[i]),
@@ -274,7 +294,15 @@ class Run:
             open_tickets=int(c.open[i]),
             breached_tickets=int(c.late[i]),
             probability_alive=_nan_to_none(self.alive[i]),
+            probability_quiet=_nan_to_none(self.quiet[i]),
+            first_repeat_days=self.first_repeat_days,
+            value_quintile=int(self.m[i]),
         )
+
+    def score(self, i: int) -> Score:
+        c, r, f, m = self.c, self.r, self.f, self.m
+        bought = bool(c.n[i])
+        history = self.history(i)
         level, reasons = risk.score(history, self.weights)
         worth = _nan_to_none(self.value[i])
         return Score(

@@ -34,13 +34,17 @@ def _meanings() -> dict[str, str]:
 
 
 def weights() -> list[dict]:
+    """Each signal's weight as set (settings or defaults), and as the last full run learnt it."""
     current = risk.weights()
     total = sum(current.values())
+    last = ScoringRun.objects.filter(kind=ScoringRun.Kind.FULL).exclude(finished_at=None).first()
+    learnt = (last.model or {}).get("weights") or {} if last else {}
     return [
         {
             "code": code,
             "weight": f"{weight:g}",
             "default": f"{risk.WEIGHTS[code]:g}",
+            "learnt": f"{learnt[code]:.2f}" if code in learnt else "—",
             "share": round(100 * weight / total),
             "meaning": risk.MEANINGS[code],
         }

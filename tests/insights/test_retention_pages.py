@@ -29,7 +29,7 @@ def stopped(shop, staff_user):
 
 
 def test_a_callback_planned_from_the_at_risk_list_goes_back_to_the_list_with_its_filters(staff_client, stopped):
-    listing = reverse("insights:at_risk") + "?band=high"
+    listing = reverse("insights:at_risk") + "?sort=risk"
     page = staff_client.get(listing)
     form_url = reverse("insights:plan_callback", args=[stopped.pk])
     assert form_url in page.content.decode()

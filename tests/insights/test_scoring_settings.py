@@ -25,11 +25,11 @@ def test_the_page_shows_every_weight_with_its_meaning_and_the_constants(admin_cl
     html = admin_client.get(PAGE).content.decode()
 
     overdue = row(html, "weight-overdue")
-    assert ">3<" in overdue and "33 %" in overdue  # 3 of 9
+    assert ">3<" in overdue and "30 %" in overdue  # 3 of 10
     assert "Time since the last purchase against the customer&#x27;s usual interval" in overdue
     assert ">0.5<" in row(html, "weight-quieter")
-    assert "The purchase model&#x27;s probability that the customer has stopped buying." in html
-    assert ">60<" in row(html, "band-high") and ">30<" in row(html, "band-medium")
+    assert "The purchase model&#x27;s probability of no purchase in the next 90 days." in html
+    assert ">50<" in row(html, "band-high") and ">25<" in row(html, "band-medium")
     assert ">90<" in row(html, "constant-PERIOD_DAYS") and ">1.5<" in row(html, "constant-OVERDUE_FROM")
     assert ">4.0<" in row(html, "constant-OVERDUE_FULL") and ">120<" in row(html, "constant-FIRST_REPEAT_DAYS")
     assert ">3<" in row(html, "constant-TOP_REASONS") and ">60<" in row(html, "constant-RETENTION_WINDOW_DAYS")
@@ -61,18 +61,18 @@ def test_the_page_shows_the_last_runs_and_their_fitted_parameters(admin_client):
 
 
 def test_an_override_in_the_settings_changes_the_page_and_the_scores(admin_client, settings):
-    assert risk.score(OVERDUE_ONLY)[0] == 33  # 3 of 9
+    assert risk.score(OVERDUE_ONLY)[0] == 30  # 3 of 10
 
     settings.INSIGHTS_RISK_WEIGHTS = {"overdue": 9.0}
     settings.INSIGHTS_RISK_BANDS = {"high": 70, "medium": 40}
     settings.INSIGHTS_VALUE_BANDS = (5000, 800)
     settings.RETENTION_WINDOW_DAYS = 45
 
-    assert risk.score(OVERDUE_ONLY)[0] == 60  # 9 of 15
+    assert risk.score(OVERDUE_ONLY)[0] == 56  # 9 of 16
     assert risk.band(60)["key"] == "medium" and risk.band(70)["key"] == "high"
     html = admin_client.get(PAGE).content.decode()
     overdue = row(html, "weight-overdue")
-    assert ">9<" in overdue and ">3<" in overdue and "60 %" in overdue  # the weight, its default, its share
+    assert ">9<" in overdue and ">3<" in overdue and "56 %" in overdue  # the weight, its default, its share
     assert ">70<" in row(html, "band-high") and ">40<" in row(html, "band-medium")
     assert ">45<" in row(html, "constant-RETENTION_WINDOW_DAYS")
     assert "Expected to spend ¥5,000.00 or more in the next 12 months." in html

@@ -34,13 +34,13 @@ def scored(number, risk, worth, segment=Segment.LOYAL):
 
 @pytest.fixture
 def book():
-    """Five scored cards across the bands (risk: high from 60, medium from 30; value: high from 1,000,
+    """Five scored cards across the bands (risk: high from 50, medium from 25; value: high from 1,000,
     medium from 200) and one not scored."""
     scored("R1", 85, "5000.00", Segment.AT_RISK)  # high risk, high value
     scored("R2", 45, "600.00", Segment.HIBERNATING)  # medium risk, medium value
     scored("R3", 10, "50.00", Segment.CHAMPIONS)  # low risk, low value
-    scored("R4", 60, None, Segment.AT_RISK)  # high risk (the band's lowest), no value
-    scored("R5", 29, "1000.00", Segment.LOYAL)  # low risk (just under medium), high value (its lowest)
+    scored("R4", 50, None, Segment.AT_RISK)  # high risk (the band's lowest), no value
+    scored("R5", 24, "1000.00", Segment.LOYAL)  # low risk (just under medium), high value (its lowest)
     CustomerFactory(customer_no="R6", name="客户R6")  # not scored
 
 
