@@ -27,6 +27,9 @@ TARGETS = {
     "retention_actions": 50,
     "churn_warning_dashboard": 150,
     "churn_warning_dashboard_12m": 150,
+    # The customer search's filters on the scores (the search page's target).
+    "search_risk_high": 40,
+    "search_not_scored": 40,
 }
 CHANGED = 10_000
 
@@ -97,6 +100,8 @@ class InsightsFigures:
                 {"segment": "at_risk", "owner": owner},
             ),
             ("retention_actions", "Retention actions", "insights:actions", {}),
+            ("search_risk_high", "Customer search: high risk", "customers:search", {"risk": "high"}),
+            ("search_not_scored", "Customer search: not scored", "customers:search", {"risk": "none"}),
             ("churn_warning_dashboard", "Churn-warning dashboard", "analytics:churn_warning", {}),
             ("churn_warning_dashboard_12m", "Churn-warning dashboard, 12 months", "analytics:churn_warning",
              {"period": "12m"}),

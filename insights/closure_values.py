@@ -77,10 +77,12 @@ def record(closure_ids, *, using: str | None = None) -> int:
         ClosureValue.objects.using(using).bulk_create(
             rows, update_conflicts=True, unique_fields=["closure"], update_fields=fields, batch_size=1000
         )
-        gone = [c.customer_id for c in closures if c.reverted_at is None]
-        RiskWarning.objects.using(using).filter(customer_id__in=gone, cleared_on=None).update(
-            cleared_on=timezone.localdate()
-        )
+        left: dict = {}  # the day each card left: its warning is cleared that day
+        for row in rows:
+            if not row.reverted:
+                left.setdefault(row.day, []).append(row.customer_id)
+        for day, cards_left in left.items():
+            RiskWarning.objects.using(using).filter(customer_id__in=cards_left, cleared_on=None).update(cleared_on=day)
     return len(rows)
 
 
