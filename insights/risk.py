@@ -120,6 +120,7 @@ class History:
     probability_alive: float | None = None
     probability_quiet: float | None = None  # P(no purchase in the next PERIOD_DAYS), from the purchase model
     first_repeat_days: float | None = None  # the usual interval of all repeat buyers (a run's, for one-time buyers)
+    typical_quiet: float | None = None  # the buyers' median probability_quiet (a run's): fading reads beyond it
     value_quintile: int = 0  # the RFM value quintile, 1 (spends least) to 5; 0 without a purchase
 
 
@@ -165,7 +166,9 @@ def signals(h: History) -> list[tuple[str, float, dict]]:
     service = 1.0 if h.breached_tickets else 0.5 if h.open_tickets else 0.0
     found.append(("service", service, {"open": h.open_tickets, "breached": h.breached_tickets}))
     if h.probability_quiet is not None:
-        found.append(("fading", h.probability_quiet, {"quiet": round(h.probability_quiet, 3)}))
+        typical = min(h.typical_quiet or 0.0, 0.99)
+        strength = max(0.0, (h.probability_quiet - typical) / (1.0 - typical))
+        found.append(("fading", strength, {"quiet": round(h.probability_quiet, 3)}))
     if h.value_quintile:
         found.append(("value", (5 - h.value_quintile) / 4, {"quintile": h.value_quintile}))
     return [(code, strength, details) for code, strength, details in found if strength > 0]

@@ -139,6 +139,7 @@ class Fitted:
     spend: clv.GammaGamma | None
     cuts: dict[str, list[float]]
     first_repeat_days: float | None = None  # the median interval of the repeat buyers (risk: overdue)
+    typical_quiet: float | None = None  # the buyers' median chance of no purchase in PERIOD_DAYS (risk: fading)
     weights: dict[str, float] | None = None  # learnt from the last PERIOD_DAYS (insights/learning.py); None: defaults
 
     def as_json(self) -> dict:
@@ -147,6 +148,7 @@ class Fitted:
             "spend": None if self.spend is None else asdict(self.spend),
             "cuts": self.cuts,
             "first_repeat_days": self.first_repeat_days,
+            "typical_quiet": self.typical_quiet,
             "weights": self.weights,
         }
 
@@ -158,6 +160,7 @@ class Fitted:
             spend=clv.GammaGamma(**spend) if spend else None,
             cuts={key: list(data.get("cuts", {}).get(key, [])) for key in ("r", "f", "m")},
             first_repeat_days=data.get("first_repeat_days"),
+            typical_quiet=data.get("typical_quiet"),
             weights=data.get("weights"),
         )
 
@@ -242,18 +245,21 @@ def assess(
     c = _read(active.values("pk"), today, using, found)
     buyers = c.n > 0
     recency = np.where(buyers, today.toordinal() - c.last, 0)
-    if fitted is None:
-        fitted = fit(c, today, recency)
+    fitting = fitted is None
+    fitted = fitted or fit(c, today, recency)
+    alive, expected, value, quiet = _value(c, today, fitted)
+    if fitting:
+        known = quiet[buyers & ~np.isnan(quiet)]
+        fitted = replace(fitted, typical_quiet=float(np.median(known)) if known.size else None)
         if learn:
             fitted = replace(fitted, weights=learning.learn(today, using=using))
-    alive, expected, value, quiet = _value(c, today, fitted)
     r = _quintiles(recency.astype(float), buyers, fitted.cuts["r"], higher_is_better=False)
     f = _quintiles(c.n.astype(float), buyers, fitted.cuts["f"])
     m = _quintiles(c.total, buyers, fitted.cuts["m"])
     interval = np.where(c.days > 1, (c.last - c.first) / np.maximum(c.days - 1, 1), np.nan)
     columns = (r, f, m, recency, interval, alive, expected, value, quiet)
     weights = fitted.weights or risk.weights()
-    return Run(c, today, timezone.now(), *columns, fitted.first_repeat_days, weights), fitted
+    return Run(c, today, timezone.now(), *columns, fitted, weights), fitted
 
 
 @dataclass
@@ -272,7 +278,7 @@ class Run:
     expected: np.ndarray
     value: np.ndarray
     quiet: np.ndarray
-    first_repeat_days: float | None = None
+    fitted: Fitted = field(default_factory=lambda: Fitted(None, None, {}))
     # Learnt by the full run, or risk.weights() (INSIGHTS_RISK_WEIGHTS): read once per run.
     weights: dict = field(default_factory=risk.weights)
 
@@ -295,7 +301,8 @@ class Run:
             breached_tickets=int(c.late[i]),
             probability_alive=_nan_to_none(self.alive[i]),
             probability_quiet=_nan_to_none(self.quiet[i]),
-            first_repeat_days=self.first_repeat_days,
+            first_repeat_days=self.fitted.first_repeat_days,
+            typical_quiet=self.fitted.typical_quiet,
             value_quintile=int(self.m[i]),
         )
 
