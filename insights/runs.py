@@ -24,10 +24,11 @@ the inbox counts of the owners whose cards became news (one query for them, one 
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 
-from django.db import router, transaction
-from django.db.models import Case, Count, Sum, Value, When
+from django.db import connections, router, transaction
+from django.db.models import Case, Count, JSONField, Sum, Value, When
 from django.utils import timezone
 
 from crm import inbox
@@ -39,7 +40,7 @@ from .inbox import NEW_AT_RISK
 from .models import RiskDay, RiskWarning, Score, ScoringRun
 from .scoring import Fitted, Run, assess
 
-BATCH = 2_000
+BATCH = 10_000
 
 
 def score_customers(today: date | None = None, *, using: str | None = None) -> int:
@@ -97,14 +98,46 @@ def _finish(record: ScoringRun, fitted: Fitted, cards: int, today: date, using: 
 
 
 def _write(run: Run, using: str) -> None:
-    fields = [field.name for field in Score._meta.concrete_fields if field.name != "customer"]
+    upsert = _copy_upsert if connections[using].vendor == "postgresql" else _bulk_upsert
     for begin in range(0, len(run), BATCH):
         scores = [run.score(i) for i in range(begin, min(begin + BATCH, len(run)))]
         with transaction.atomic(using=using):
-            Score.objects.using(using).bulk_create(
-                scores, update_conflicts=True, unique_fields=["customer"], update_fields=fields
-            )
+            upsert(scores, using)
             warn(scores, run.today, using=using)
+
+
+def _bulk_upsert(scores: list[Score], using: str) -> None:
+    fields = [field.name for field in Score._meta.concrete_fields if field.name != "customer"]
+    Score.objects.using(using).bulk_create(
+        scores, update_conflicts=True, unique_fields=["customer"], update_fields=fields
+    )
+
+
+def _copy_upsert(scores: list[Score], using: str) -> None:
+    """The scores COPYed into a temporary table, then upserted from it in one statement. A million
+    scores through bulk_create(update_conflicts=True) took about 150 s of the nightly run, most of it
+    Django preparing each of the twenty values of each row and psycopg quoting arrays element by
+    element; COPY sends the rows as they are."""
+    quote = connections[using].ops.quote_name
+    fields = Score._meta.concrete_fields
+    columns = [quote(field.column) for field in fields]
+    listed = ", ".join(columns)
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != quote("customer_id"))
+    table = quote(Score._meta.db_table)
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS scores_in (LIKE {table}) ON COMMIT DELETE ROWS")
+        with cursor.cursor.copy(f"COPY scores_in ({listed}) FROM STDIN") as copy:
+            for score in scores:
+                copy.write_row([_copy_value(field, getattr(score, field.attname)) for field in fields])
+        cursor.execute(
+            f"INSERT INTO {table} ({listed}) SELECT {listed} FROM scores_in "
+            f"ON CONFLICT (customer_id) DO UPDATE SET {updates}"
+        )
+        cursor.execute("TRUNCATE scores_in")
+
+
+def _copy_value(field, value):
+    return json.dumps(value, ensure_ascii=False) if isinstance(field, JSONField) and value is not None else value
 
 
 def warn(scores: list[Score], today: date, *, using: str) -> None:
