@@ -26,7 +26,11 @@ TARGETS = {
     "at_risk_segment_owner": 50,
     "retention_actions": 50,
     "churn_warning_dashboard": 150,
-    "churn_warning_dashboard_12m": 150,
+    "churn_warning_risk_12m": 150,  # each panel is its own request (htmx)
+    "churn_warning_at_risk": 150,
+    "churn_warning_lost_12m": 150,
+    "churn_warning_actions_12m": 150,
+    "churn_warning_warned_12m": 150,
     # The customer search's filters on the scores (the search page's target).
     "search_risk_high": 40,
     "search_not_scored": 40,
@@ -103,8 +107,11 @@ class InsightsFigures:
             ("search_risk_high", "Customer search: high risk", "customers:search", {"risk": "high"}),
             ("search_not_scored", "Customer search: not scored", "customers:search", {"risk": "none"}),
             ("churn_warning_dashboard", "Churn-warning dashboard", "analytics:churn_warning", {}),
-            ("churn_warning_dashboard_12m", "Churn-warning dashboard, 12 months", "analytics:churn_warning",
-             {"period": "12m"}),
+            *((f"churn_warning_{part}_12m" if part != "at_risk" else "churn_warning_at_risk",
+               f"Churn-warning dashboard: {label}", "analytics:churn_warning", {"period": "12m", "part": part})
+              for part, label in (("risk", "risk over 12 months"), ("at_risk", "at risk now"),
+                                  ("lost", "value lost, 12 months"), ("actions", "retention actions, 12 months"),
+                                  ("warned", "early warning, 12 months"))),
         ]  # fmt: skip
         for key, label, name, params in pages:
             self.timed(key, label, lambda i, name=name, params=params: self.get(installed(name), client, **params),
