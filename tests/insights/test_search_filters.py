@@ -56,7 +56,6 @@ def numbers(response) -> set[str]:
         ({"risk": "medium"}, {"R2"}),
         ({"risk": "low"}, {"R3", "R5"}),
         ({"risk": "medium_high"}, {"R1", "R2", "R4"}),
-        ({"risk": "none"}, {"R6"}),
         ({"rfm": "at_risk"}, {"R1", "R4"}),
         ({"rfm": "champions"}, {"R3"}),
         ({"value": "high"}, {"R1", "R5"}),
