@@ -1,7 +1,7 @@
 """Issue 21 end to end: a customer whose purchases stop is flagged with the reason in words; their
 owner finds them in "Customers at risk", plans a callback, makes it and records it; the customer
-buys again, the next scoring run settles the outcome as retained, and the churn-warning dashboard
-counts it."""
+buys again, the next scoring run settles the outcome as retained, and a Manager's churn-warning
+dashboard counts it."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -57,3 +57,11 @@ def test_a_warning_becomes_a_callback_whose_outcome_the_dashboard_counts(page, l
 
     page.goto(reverse("insights:actions"))
     expect(page.locator("tr", has_text="王静")).to_contain_text("Retained: bought again")
+
+    page.context.clear_cookies()
+    login("Manager", "boss_wang")
+    page.get_by_role("link", name="Churn warning").first.click()
+    panel = page.locator("#churn-actions")
+    callbacks = panel.locator("#actions-by-outcome tbody tr", has_text="Callback")
+    expect(callbacks).to_contain_text("100")  # retention rate: the one settled callback kept its customer
+    expect(panel.locator("#actions-by-outcome tfoot")).to_contain_text("1")
