@@ -45,7 +45,9 @@ PAGE_ALLOWED = {
     "service:import_confirm": frozenset({"work", "note", "reply"}),
     # The scoring settings name what an Admin overrides: the signals' keys in INSIGHTS_RISK_WEIGHTS, the
     # models' parameter names (BG/NBD alpha) and where the settings are documented (the README).
-    "insights:settings": frozenset({"overdue", "fewer", "spending", "quieter", "fading", "alpha", "BG", "README"}),
+    "insights:settings": frozenset(
+        {"overdue", "fewer", "spending", "quieter", "fading", "value", "alpha", "BG", "README"}
+    ),
 }
 
 # The fields whose values are user data (shown as typed, in any language).

@@ -87,9 +87,9 @@ def test_an_event_handed_over_again_plans_nothing_twice(staff_user, policy):
     outbox.dispatch()
     assert Followup.objects.count() == 2
     EventReceipt.objects.all().delete()  # as if the receipts were lost in a crash after the planning
-    assert outbox.dispatch() == 1
+    assert outbox.dispatch(["followups"]) == 1
     assert Followup.objects.count() == 2
-    assert outbox.dispatch() == 0
+    assert outbox.dispatch(["followups"]) == 0
 
 
 def test_an_event_committed_after_a_later_one_was_handled_is_not_skipped(staff_user, policy):

@@ -19,7 +19,8 @@ class Command(BaseCommand):
         if limit is not None and limit < 1:
             self.stderr.write("--limit must be 1 or more.")
             return
-        events = outbox.dispatch()
+        events = outbox.dispatch(["followups"])  # the planner's count; then every other consumer's events
+        outbox.dispatch()
         tally = sending.send_due(limit=limit)
         self.stdout.write(f"Events handed to the planner: {events}.")
         self.stdout.write(tally.words())
