@@ -90,8 +90,14 @@ def value_field() -> forms.Field:
 
 
 def by_risk(customers, value: str):
-    bands = {"high": ["high"], "medium": ["medium"], "low": ["low"], "medium_high": ["medium", "high"]}[value]
-    return customers.filter(score__band__in=bands) if len(bands) > 1 else customers.filter(score__band=bands[0])
+    medium, high = risk.lowest("medium"), risk.lowest("high")
+    ranges = {
+        "high": Q(score__risk__gte=high),
+        "medium": Q(score__risk__gte=medium, score__risk__lt=high),
+        "low": Q(score__risk__lt=medium),
+        "medium_high": Q(score__risk__gte=medium),
+    }
+    return customers.filter(ranges[value])
 
 
 def by_segment(customers, value: str):
