@@ -162,6 +162,26 @@ def person_name(first: str, last: str, username: str) -> str:
     return f"{first or ''} {last or ''}".strip() or (username or "")
 
 
+class ChosenPeriod:
+    """``period_key`` and ``dates`` of a dashboard's filters, from their ``cleaned`` values and ``today``
+    (the closure dashboard's FilterSet and analytics.period_filters.PeriodFilter share them)."""
+
+    today: date
+
+    @property
+    def period_key(self) -> str:
+        data = self.cleaned
+        key = data.get("period") or DEFAULT_PERIOD
+        if key == "custom" and not (data.get("start") or data.get("end")):
+            return DEFAULT_PERIOD
+        return key
+
+    @property
+    def dates(self) -> Period:
+        data = self.cleaned
+        return resolve_period(self.period_key, today=self.today, first=data.get("start"), last=data.get("end"))
+
+
 class ReasonChoiceField(FastModelChoiceField):
     """Every reason, retired ones too: old closures keep them and must stay findable."""
 
@@ -216,7 +236,7 @@ def _keep(queryset, name, value):
     return queryset
 
 
-class ClosureFilter(django_filters.FilterSet):
+class ClosureFilter(ChosenPeriod, django_filters.FilterSet):
     period = django_filters.ChoiceFilter(
         label=_("Period"), choices=PERIOD_CHOICES, method=_keep, empty_label=None, widget=widgets.Select
     )
@@ -303,19 +323,6 @@ class ClosureFilter(django_filters.FilterSet):
     def cleaned(self) -> dict:
         self.form.is_valid()
         return self.form.cleaned_data
-
-    @property
-    def period_key(self) -> str:
-        data = self.cleaned
-        key = data.get("period") or DEFAULT_PERIOD
-        if key == "custom" and not (data.get("start") or data.get("end")):
-            return DEFAULT_PERIOD
-        return key
-
-    @property
-    def dates(self) -> Period:
-        data = self.cleaned
-        return resolve_period(self.period_key, today=self.today, first=data.get("start"), last=data.get("end"))
 
     @property
     def include_reverted(self) -> bool:

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from crm import widgets
 from crm.routers import reporting_db
 
-from .filters import DEFAULT_PERIOD, FIRST_YEAR, LAST_YEAR, PERIOD_CHOICES, Period, local_today, resolve_period
+from .filters import DEFAULT_PERIOD, FIRST_YEAR, LAST_YEAR, PERIOD_CHOICES, ChosenPeriod, local_today
 
 
 class PeriodForm(forms.Form):
@@ -54,7 +54,7 @@ class PeriodForm(forms.Form):
         return data
 
 
-class PeriodFilter:
+class PeriodFilter(ChosenPeriod):
     """A dashboard's filters around its ``form_class`` (a PeriodForm); ``params_order`` are the URL's
     parameters in order, ``defaults`` the values a link leaves out."""
 
@@ -80,19 +80,6 @@ class PeriodFilter:
     def cleaned(self) -> dict:
         self.form.is_valid()
         return {k: v for k, v in self.form.cleaned_data.items() if k not in self.form.errors}
-
-    @property
-    def period_key(self) -> str:
-        data = self.cleaned
-        key = data.get("period") or DEFAULT_PERIOD
-        if key == "custom" and not (data.get("start") or data.get("end")):
-            return DEFAULT_PERIOD
-        return key
-
-    @property
-    def dates(self) -> Period:
-        data = self.cleaned
-        return resolve_period(self.period_key, today=self.today, first=data.get("start"), last=data.get("end"))
 
     def params(self) -> dict[str, str]:
         data, params = self.cleaned, {}
