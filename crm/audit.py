@@ -113,6 +113,7 @@ def record(
     if obj is not None:
         object_type = object_type or obj._meta.model_name
         object_id = object_id or obj.pk
+    data = _with_token(data, actor)
     return AuditEntry.objects.create(
         action=action,
         actor=actor if actor is not None and actor.pk else None,
@@ -127,6 +128,14 @@ def record(
         reason=str(reason)[:200],
         notes=notes,
     )
+
+
+def _with_token(data: dict | None, actor) -> dict:
+    """``data`` naming the API token the actor used, when the change came through the API (api.tokens)."""
+    token = getattr(actor, "api_token", None)
+    if token is None:
+        return data or {}
+    return {**(data or {}), "api_token": token.name}
 
 
 # The columns record_many writes, in COPY order.
@@ -172,7 +181,7 @@ def record_many(entries: Iterable[dict], *, actor=None, request=None) -> int:
             "customer_id": entry.get("customer_id"),
             "summary": (entry.get("summary") or "")[:300],
             "changes": entry.get("changes") or {},
-            "data": entry.get("data") or {},
+            "data": _with_token(entry.get("data"), actor),
             "reason": str(entry.get("reason") or "")[:200],
             "notes": entry.get("notes") or "",
         }

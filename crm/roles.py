@@ -78,6 +78,7 @@ ADMIN_PERMISSIONS = MANAGER_PERMISSIONS + [
     "service.export_tickets",
     "service.import_tickets",
     "insights.view_scoring_settings",  # the risk weights and thresholds, with their meaning
+    "api.manage_tokens",  # create and revoke the API tokens of other systems
     "auth.view_user",
     "auth.add_user",
     "auth.change_user",

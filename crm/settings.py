@@ -77,6 +77,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "axes",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "crm",
     "customers",
     "service",
@@ -84,6 +87,7 @@ INSTALLED_APPS = [
     "followups",
     "insights",
     "analytics",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -234,6 +238,26 @@ SMS_ACCESS_KEY = os.environ.get("SMS_ACCESS_KEY", "")
 SMS_SECRET = os.environ.get("SMS_SECRET", "")
 SMS_SIGN_NAME = os.environ.get("SMS_SIGN_NAME", "")
 SMS_TIMEOUT = env_int("SMS_TIMEOUT", 10)
+
+# --- Integration: the REST API and webhooks (api/) ------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.TokenAuthentication", "api.auth.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.DeclaredPermissions"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CRM API",
+    "DESCRIPTION": "Customer cards, closures and their figures; see docs/integration.md.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 # --- Internationalisation ------------------------------------------------------------
 LANGUAGE_CODE = "en"

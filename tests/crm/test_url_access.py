@@ -30,8 +30,8 @@ def _named_patterns(resolver=None, namespace="") -> list[tuple[str, object]]:
     found = []
     for pattern in resolver.url_patterns:
         if isinstance(pattern, URLResolver):
-            if pattern.namespace == "admin":
-                continue
+            if pattern.namespace in ("admin", "api"):
+                continue  # the API answers machines, not pages: tests/api/test_api_walk.py walks it
             ns = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
             found += _named_patterns(pattern, ns)
         elif isinstance(pattern, URLPattern) and pattern.name:
