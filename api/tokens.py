@@ -73,8 +73,10 @@ def create_token(*, name: str, owner, role: str, by, expires_at=None, allowed_ip
     parse_ip_ranges(allowed_ips)
     if not owner.has_perms(ROLE_PERMISSIONS[role]):
         raise ValidationError(
-            {"role": _("A token cannot do more than its owner: %(owner)s may not do everything a %(role)s may.")
-             % {"owner": owner.get_username(), "role": ROLE_LABELS[role]}},
+            {
+                "role": _("A token cannot do more than its owner: %(owner)s may not do everything a %(role)s may.")
+                % {"owner": owner.get_username(), "role": ROLE_LABELS[role]}
+            },
             code="role_above_owner",
         )
     with transaction.atomic():

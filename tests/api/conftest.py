@@ -17,8 +17,9 @@ def token_client(admin_user):
     """``token_client(owner, role)``: an APIClient holding a fresh token of that role."""
 
     def make(owner, role: str, **options) -> APIClient:
-        _token, secret = tokens.create_token(name=f"{role} system {owner.pk}", owner=owner, role=role, by=admin_user,
-                                             **options)
+        _token, secret = tokens.create_token(
+            name=f"{role} system {owner.pk}", owner=owner, role=role, by=admin_user, **options
+        )
         return client_for(secret)
 
     return make

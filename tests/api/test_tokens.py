@@ -40,7 +40,10 @@ def test_a_token_reads_the_reasons(staff_user, admin_user):
     "spoil, message",
     [
         (lambda t: tokens.revoke(t, by=t.created_by), "revoked"),
-        (lambda t: ApiToken.objects.filter(pk=t.pk).update(expires_at=timezone.now() - dt.timedelta(minutes=1)), "expired"),
+        (
+            lambda t: ApiToken.objects.filter(pk=t.pk).update(expires_at=timezone.now() - dt.timedelta(minutes=1)),
+            "expired",
+        ),
         (lambda t: ApiToken.objects.filter(pk=t.pk).update(allowed_ips="203.0.113.0/24"), "address"),
         (lambda t: type(t.owner).objects.filter(pk=t.owner_id).update(is_active=False), "deactivated"),
     ],
