@@ -62,3 +62,27 @@ class ApiToken(models.Model):
     @property
     def is_usable(self) -> bool:
         return self.revoked_at is None and not self.is_expired
+
+
+class ApiCall(models.Model):
+    """One call made with a token: the token's log, shown on its page and kept API_CALL_LOG_DAYS
+    (api.middleware.CallLog writes it; changes made by a call are also in the audit trail, naming
+    the token)."""
+
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="calls")
+    at = models.DateTimeField(default=timezone.now)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=300)
+    status = models.PositiveSmallIntegerField()
+    duration_ms = models.PositiveIntegerField()
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        default_permissions = ()
+        indexes = [
+            models.Index(fields=["token", "-at"], name="apicall_token_at"),
+            models.Index(fields=["at"], name="apicall_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} {self.status}"

@@ -105,6 +105,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "crm.middleware.HtmxLoginMiddleware",
     "axes.middleware.AxesMiddleware",
+    "api.middleware.CallLog",
 ]
 
 ROOT_URLCONF = "crm.urls"
@@ -249,7 +250,13 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.PerCaller"],
 }
+# Calls per token (or per logged-in person on the browsable API), counted in the cache: Redis when
+# REDIS_URL is set, so every web process shares the count; otherwise per process (api/throttling.py).
+API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600/min")
+# How long the log of each token's calls is kept (api.models.ApiCall), in days.
+API_CALL_LOG_DAYS = env_int("API_CALL_LOG_DAYS", 90)
 SPECTACULAR_SETTINGS = {
     "TITLE": "CRM API",
     "DESCRIPTION": "Customer cards, closures and their figures; see docs/integration.md.",

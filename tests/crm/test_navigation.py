@@ -57,6 +57,7 @@ def labels(user) -> list[str]:
                 "Import past closures",
                 "Import past tickets",
                 "Import batches",
+                "API tokens",
                 "Users",
             ],
         ),

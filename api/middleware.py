@@ -1,0 +1,38 @@
+"""The log of every call made with an API token (api.models.ApiCall).
+
+Placed after authentication: DRF authenticates inside the view and sets the user on the request,
+so when the response comes back here a token's call is known by ``request.user.api_token``.
+A call refused before that (an unknown or revoked token, 401) belongs to no token and is not kept.
+"""
+
+from __future__ import annotations
+
+import time
+
+from crm.middleware import client_ip
+
+from .models import ApiCall
+
+PREFIX = "/api/"
+
+
+class CallLog:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith(PREFIX):
+            return self.get_response(request)
+        started = time.perf_counter()
+        response = self.get_response(request)
+        token = getattr(getattr(request, "user", None), "api_token", None)
+        if token is not None:
+            ApiCall.objects.create(
+                token=token,
+                method=request.method[:10],
+                path=request.path[:300],  # without the query: a search may name a person
+                status=response.status_code,
+                duration_ms=round((time.perf_counter() - started) * 1000),
+                ip=client_ip(request),
+            )
+        return response
