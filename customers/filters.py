@@ -23,7 +23,7 @@ from crm.widgets import FastFilterModelChoiceField, FastFilterModelMultipleChoic
 from . import also, extra_filters, places, search
 from .forms import owner_choices, user_label
 from .models import Customer, ImportBatch, Tag
-from .results import COUNT_CAP, ExactFirst, LastDigits, reading_tag_names
+from .results import COUNT_CAP, DrivenBy, ExactFirst, LastDigits, reading_tag_names
 
 # Without ?o=, newest cards first: the order of the primary key and of the name-gram index,
 # so a page of the most frequent surname is read without sorting all its matches.
@@ -386,6 +386,9 @@ def search_results(params, user) -> tuple["CustomerFilter | SearchBox", "QuerySe
     filterset, queryset, order = _filtered(params, user)
     queryset = reading_tag_names(queryset)
     terms = filterset.terms
+    driver = _driver(filterset) if terms is None and filterset.sort == DEFAULT_SORT else None
+    if driver is not None:
+        return filterset, DrivenBy(queryset, driver)
     if terms is None:
         return filterset, queryset.order_by(*order)
     if terms.by_suffix is not None and filterset.sort == DEFAULT_SORT:
@@ -399,6 +402,21 @@ def search_results(params, user) -> tuple["CustomerFilter | SearchBox", "QuerySe
     # Part of a name: its matches may be many (王: 5% of all cards), see ExactFirst.
     newest_first, by_name = filterset.sort == DEFAULT_SORT, filterset.sort.lstrip("-") == "name"
     return filterset, ExactFirst(queryset, terms, order, newest_first=newest_first, by_name_column=by_name)
+
+
+def _driver(filterset: "CustomerFilter | SearchBox"):
+    """The candidates (customers.extra_filters) of the first applied filter that has them, bound to
+    its value: the search newest first reads its matches from them (customers.results.DrivenBy)."""
+    if not isinstance(filterset, CustomerFilter):
+        return None
+    cleaned = filterset.cleaned
+    for name, declared in filterset.filters.items():
+        registered = getattr(declared, "registered", None)
+        if registered is None or registered.candidates is None or cleaned.get(name) in EMPTY_VALUES:
+            continue
+        value = cleaned[name]
+        return lambda before, limit: registered.candidates(value, before, limit)
+    return None
 
 
 def count_cap(filterset: "CustomerFilter | SearchBox") -> int:

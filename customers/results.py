@@ -1,5 +1,5 @@
 """What the search page pages through, read with queries that stay fast at a million cards:
-results in parts (:class:`ExactFirst`, :class:`LastDigits`) where one ordered query would sort
+results in parts (:class:`ExactFirst`, :class:`LastDigits`, :class:`DrivenBy`) where one ordered query would sort
 every match, the paginator that counts them by their own means, and the tag names of a page.
 
 customers.filters.search_results builds them from the search's parameters.
@@ -202,6 +202,50 @@ class LastDigits(ResultsInParts):
             customer.pk: customer for customer in self.queryset.filter(pk__in=[pk for pk, _rank in page]).order_by()
         }
         return [_marked(rows[pk], rank) for pk, rank in page if pk in rows]  # a card gone since is left out
+
+
+class DrivenBy(ResultsInParts):
+    """Newest first, the matches of a filter that knows its candidates (customers.extra_filters):
+    its candidate ids are read from its own index a chunk at a time, newest first, and each chunk
+    is checked against the whole search (``queryset``, that filter included) by id.
+
+    One ordered query would leave the choice of plan to PostgreSQL, which expects matches spread
+    evenly over the cards: for "high risk" it walked the cards from the newest, joining each to
+    its score, across the 250,000 newest cards before the first old enough to be at risk (0.18 s
+    at a million). Here the walk is the filter's index, and the cards are read by id.
+    """
+
+    FIRST_CHUNK = PER_PAGE * 4
+    CHUNK = 2000
+
+    def __init__(self, queryset: QuerySet, candidates):
+        self.queryset, self.candidates = queryset, candidates
+        self.found: list[int] = []
+        self.before: int | None = None
+        self.exhausted = False
+
+    def ids(self, wanted: int) -> list[int]:
+        """The first ``wanted`` matching ids, newest first (fewer when there are no more)."""
+        while len(self.found) < wanted and not self.exhausted:
+            limit = self.CHUNK if self.found or self.before is not None else self.FIRST_CHUNK
+            chunk = self.candidates(self.before, limit)
+            self.exhausted = len(chunk) < limit
+            if not chunk:
+                break
+            self.before = chunk[-1]
+            matching = self.queryset.filter(pk__in=chunk).order_by("-pk").values_list("pk", flat=True)
+            self.found += list(matching)
+        return self.found[:wanted]
+
+    def capped_count(self, cap: int) -> int:
+        return len(self.ids(cap + 1))
+
+    def rows(self, start: int, stop: int) -> list[Customer]:
+        page = self.ids(stop)[start:stop]
+        if not page:
+            return []
+        rows = {customer.pk: customer for customer in self.queryset.filter(pk__in=page).order_by()}
+        return [rows[pk] for pk in page if pk in rows]  # a card changed since is left out
 
 
 def _without_index(order: list) -> list:

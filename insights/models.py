@@ -49,6 +49,9 @@ class Score(models.Model):
     m_score = models.SmallIntegerField(default=0)
     segment = models.CharField(_("RFM segment"), max_length=12, choices=Segment.choices, default=Segment.NO_PURCHASE)
     risk = models.SmallIntegerField(_("risk"), default=0)  # 0–100
+    # The risk's band as the run that wrote the score read the bands (risk.bands()): the customer
+    # search's risk filter walks the band's cards newest first in its index (score_band_customer).
+    band = models.CharField(_("risk band"), max_length=8, default="low")
     reasons = models.JSONField(_("reasons"), default=list)  # [{"code": ..., ...}], strongest first
     historical_value = models.DecimalField(_("historical value"), max_digits=14, decimal_places=2, default=0)
     probability_alive = models.FloatField(_("probability alive"), null=True)
@@ -81,6 +84,9 @@ class Score(models.Model):
             models.Index(
                 fields=["customer"], include=["risk", "segment", "expected_value"], name="score_customer_covering"
             ),
+            # The search filtered by risk band or RFM segment: the band's (segment's) newest cards first.
+            models.Index(fields=["band", "-customer"], name="score_band_customer"),
+            models.Index(fields=["segment", "-customer"], name="score_segment_customer"),
         ]
 
     def __str__(self) -> str:

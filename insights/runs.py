@@ -28,7 +28,7 @@ import json
 from datetime import date, datetime
 
 from django.db import connections, router, transaction
-from django.db.models import Case, Count, JSONField, Sum, Value, When
+from django.db.models import Count, JSONField, Sum
 from django.utils import timezone
 
 from crm import inbox
@@ -189,21 +189,12 @@ def warn(scores: list[Score], today: date, *, using: str) -> None:
     RiskWarning.objects.using(using).bulk_update(changed, ["cleared_on", "peak_risk", "high_on", "alerted_at"])
 
 
-def band_of(field: str = "risk") -> Case:
-    """The risk band of a score as SQL (risk.bands())."""
-    return Case(
-        *(When(**{f"{field}__gte": lowest}, then=Value(key)) for lowest, key, _label in risk.bands()),
-        default=Value("low"),
-    )
-
-
 def recount_day(today: date, *, using: str) -> int:
     """Rewrite ``today``'s RiskDay rows from the active cards' scores; returns how many rows."""
     rows = (
         Score.objects.using(using)
         .filter(customer__status=Customer.Status.ACTIVE)
         .order_by()
-        .annotate(band=band_of())
         .values("band", "segment", "customer__owner_id")
         .annotate(n=Count("pk"), var=Sum("value_at_risk"), ev=Sum("expected_value"))
     )

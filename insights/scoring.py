@@ -326,6 +326,7 @@ class Run:
             m_score=int(m[i]),
             segment=rfm.segment(int(r[i]), int(f[i])),
             risk=level,
+            band=risk.band(level)["key"],
             reasons=reasons,
             historical_value=Decimal(str(c.total[i])).quantize(CENT),
             probability_alive=history.probability_alive,

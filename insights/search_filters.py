@@ -2,8 +2,14 @@
 registered in InsightsConfig.ready for whoever holds insights.view_score).
 
 Each narrows the cards by their stored score (Score is one-to-one with the card by its key, so a
-filter is a join on the primary key: the search still reads its page of 25 in the order of its
-own index and looks each card's score up by key, in the covering index score_customer_covering).
+filter is a join on the primary key). The risk band is stored with the score as the run that wrote
+it read the bands (INSIGHTS_RISK_BANDS: a change shows once a run has rescored the cards, as the
+field's help says). The risk and segment filters give the search their **candidates**: the cards
+of the band (segment) newest first, from the indexes score_band_customer and
+score_segment_customer, so the search newest first reads its page from them (customers.results.DrivenBy)
+instead of walking every card from the newest: cards at high risk are mostly old ones, and that
+walk crossed 250,000 cards (0.18 s at a million).
+
 "No value" keeps the cards without a score too, through the outer join. There is no "not scored"
 risk: every active card is scored within a run of its change (15 minutes), so the filter found
 next to nothing, and finding nothing among a million cards meant reading them all (0.76 s). Bad
@@ -18,6 +24,8 @@ shows them.
 
 from __future__ import annotations
 
+import heapq
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -28,7 +36,7 @@ from crm import widgets
 from crm.formatting import money
 
 from . import risk
-from .models import Segment
+from .models import Score, Segment
 
 PERMISSION = "insights.view_score"
 DEFAULT_VALUE_BANDS = (1000, 200)
@@ -89,15 +97,30 @@ def value_field() -> forms.Field:
     )
 
 
+RISK_BANDS = {"high": ["high"], "medium": ["medium"], "low": ["low"], "medium_high": ["medium", "high"]}
+
+
 def by_risk(customers, value: str):
-    medium, high = risk.lowest("medium"), risk.lowest("high")
-    ranges = {
-        "high": Q(score__risk__gte=high),
-        "medium": Q(score__risk__gte=medium, score__risk__lt=high),
-        "low": Q(score__risk__lt=medium),
-        "medium_high": Q(score__risk__gte=medium),
-    }
-    return customers.filter(ranges[value])
+    bands = RISK_BANDS[value]
+    return customers.filter(score__band__in=bands) if len(bands) > 1 else customers.filter(score__band=bands[0])
+
+
+def _newest(scores, before: int | None, limit: int) -> list[int]:
+    if before is not None:
+        scores = scores.filter(customer_id__lt=before)
+    return list(scores.order_by("-customer_id").values_list("customer_id", flat=True)[:limit])
+
+
+def risk_candidates(value: str, before: int | None, limit: int) -> list[int]:
+    """The cards of the chosen bands, newest first, from the (band, customer) index; two bands are
+    read one by one and merged (an IN over the index's first column would be sorted whole)."""
+    streams = [_newest(Score.objects.filter(band=band), before, limit) for band in RISK_BANDS[value]]
+    return list(heapq.merge(*streams, reverse=True))[:limit]
+
+
+def segment_candidates(value: str, before: int | None, limit: int) -> list[int]:
+    """The cards of an RFM segment, newest first, from the (segment, customer) index."""
+    return _newest(Score.objects.filter(segment=value), before, limit)
 
 
 def by_segment(customers, value: str):
@@ -119,6 +142,10 @@ def by_value(customers, value: str):
 def register() -> None:
     from customers import extra_filters
 
-    extra_filters.register("risk", field=risk_field, apply=by_risk, permission=PERMISSION, order=10)
-    extra_filters.register("rfm", field=segment_field, apply=by_segment, permission=PERMISSION, order=20)
+    extra_filters.register(
+        "risk", field=risk_field, apply=by_risk, permission=PERMISSION, order=10, candidates=risk_candidates
+    )
+    extra_filters.register(
+        "rfm", field=segment_field, apply=by_segment, permission=PERMISSION, order=20, candidates=segment_candidates
+    )
     extra_filters.register("value", field=value_field, apply=by_value, permission=PERMISSION, order=30)

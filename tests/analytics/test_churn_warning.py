@@ -25,6 +25,7 @@ from crm import outbox
 from customers.models import Purchase
 from insights import actions
 from insights.models import ClosureValue, RetentionAction, Score, Segment
+from insights.risk import band
 from insights.runs import recount_day, warn
 from tests.factories import CustomerFactory, UserFactory
 
@@ -45,6 +46,7 @@ def scored(card, *, risk: int, worth: str, segment: str, spent: str = "0", warne
             "computed_at": timezone.now(),
             "as_of": today(),
             "risk": risk,
+            "band": band(risk)["key"],
             "segment": segment,
             "expected_value": worth,
             "historical_value": Decimal(spent),

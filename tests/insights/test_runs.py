@@ -14,8 +14,9 @@ from closures import operations
 from closures.rules import ClosureChoice
 from customers import gate
 from customers.models import Customer
+from insights import risk
 from insights.models import RiskDay, RiskWarning, Score, ScoringRun
-from insights.runs import band_of, changed_cards, score_changed, score_customers
+from insights.runs import changed_cards, score_changed, score_customers
 from tests.factories import ClosureReasonFactory, UserFactory
 
 from .shop import TODAY, buys
@@ -125,9 +126,9 @@ def test_the_days_risk_counts_are_a_recount_of_the_active_cards_scores(shop):
     )
     score_changed(TODAY)
 
+    assert all(s.band == risk.band(s.risk)["key"] for s in Score.objects.all())  # the run's bands
     recount = (
         Score.objects.filter(customer__status=Customer.Status.ACTIVE)
-        .annotate(band=band_of())
         .values("band", "segment", "customer__owner_id")
         .annotate(n=Count("pk"), var=Sum("value_at_risk"))
     )

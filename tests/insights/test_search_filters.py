@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from customers.models import SavedView
 from insights.models import Score, Segment
+from insights.risk import band
 from tests.factories import CustomerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -26,6 +27,7 @@ def scored(number, risk, worth, segment=Segment.LOYAL):
         computed_at="2026-12-01T02:30:00+08:00",
         as_of=date(2026, 12, 1),
         risk=risk,
+        band=band(risk)["key"],  # as the run writes it
         segment=segment,
         expected_value=None if worth is None else Decimal(worth),
     )
@@ -91,8 +93,16 @@ def test_the_value_bands_follow_the_setting(staff_client, book, settings):
     assert numbers(staff_client.get(SEARCH, {"value": "medium"})) == {"R2", "R5"}
 
 
-def test_the_risk_bands_follow_the_setting(staff_client, book, settings):
+def test_the_risk_bands_are_those_the_last_scoring_run_wrote(staff_client, book, settings):
+    """The filter reads each score's stored band (its index serves the search), so a change of
+    INSIGHTS_RISK_BANDS shows once a run has rescored the cards (every 15 minutes for changed cards,
+    every night for all), as the field's help says: "As the last scoring run left it"."""
     settings.INSIGHTS_RISK_BANDS = {"high": 80, "medium": 20}
+    assert numbers(staff_client.get(SEARCH, {"risk": "high"})) == {"R1", "R4"}
+
+    for score in Score.objects.all():  # what the next run writes
+        Score.objects.filter(pk=score.pk).update(band=band(score.risk)["key"])
+
     assert numbers(staff_client.get(SEARCH, {"risk": "high"})) == {"R1"}
     assert numbers(staff_client.get(SEARCH, {"risk": "medium"})) == {"R2", "R4", "R5"}
 
@@ -144,3 +154,41 @@ def test_a_user_without_insights_view_score_neither_sees_nor_gets_the_filters(wi
     assert 'name="risk"' not in html and 'name="value"' not in html and 'name="rfm"' not in html
     ignored = without_scores.get(SEARCH, {"risk": "high", "rfm": "at_risk", "value": "none"})
     assert numbers(ignored) == {"R1", "R2", "R3", "R4", "R5", "R6"}
+
+
+def test_a_risk_filtered_search_pages_newest_first_as_one_ordered_query_would(staff_user, monkeypatch):
+    """The search reads the band's cards from the band's index a chunk at a time (customers.results.
+    DrivenBy); its pages, their order and its count are those of the plain query, with closed cards
+    and other filters still applied, across chunk boundaries and with two bands merged."""
+    from customers import filters as search_filters
+    from customers.models import Customer
+    from customers.results import COUNT_CAP, DrivenBy, SearchPaginator
+
+    monkeypatch.setattr(DrivenBy, "FIRST_CHUNK", 4)
+    monkeypatch.setattr(DrivenBy, "CHUNK", 5)
+    other_owner = UserFactory(role="Staff")
+    for i in range(40):
+        card = scored(f"D{i:02}", risk=(90, 40, 10)[i % 3], worth="100.00")
+        if i % 7 == 0:
+            Customer.objects.filter(pk=card.pk).update(status=Customer.Status.CLOSED)
+        if i % 5 == 0:
+            Customer.objects.filter(pk=card.pk).update(owner=other_owner)
+
+    for query in ({"risk": "high"}, {"risk": "medium_high"}, {"risk": "low", "owner": str(other_owner.pk)}):
+        _filterset, results = search_filters.search_results(query, staff_user)
+        assert isinstance(results, DrivenBy)
+        _filterset, plain = search_filters.filtered_customers(query, staff_user)
+        expected = list(plain.values_list("pk", flat=True))
+        assert 0 < len(expected) < 40
+        paginator = SearchPaginator(results, per_page=3, cap=COUNT_CAP)
+        assert paginator.count == len(expected)
+        pages = [c.pk for number in paginator.page_range for c in paginator.page(number).object_list]
+        assert pages == expected, query
+
+
+def test_a_search_by_text_or_another_sort_is_not_driven_by_the_band(staff_user, book):
+    from customers import filters as search_filters
+    from customers.results import DrivenBy
+
+    assert not isinstance(search_filters.search_results({"risk": "high", "q": "客户"}, staff_user)[1], DrivenBy)
+    assert not isinstance(search_filters.search_results({"risk": "high", "o": "name"}, staff_user)[1], DrivenBy)
