@@ -33,7 +33,9 @@ TARGETS = {
     "churn_warning_warned_12m": 150,
     # The customer search's filters on the scores (the search page's target).
     "search_risk_high": 40,
-    "search_not_scored": 40,
+    "search_risk_medium_high": 40,
+    "search_rfm_champions": 40,
+    "search_risk_high_page_5": 40,
 }
 CHANGED = 10_000
 
@@ -105,7 +107,11 @@ class InsightsFigures:
             ),
             ("retention_actions", "Retention actions", "insights:actions", {}),
             ("search_risk_high", "Customer search: high risk", "customers:search", {"risk": "high"}),
-            ("search_not_scored", "Customer search: not scored", "customers:search", {"risk": "none"}),
+            ("search_risk_medium_high", "Customer search: medium or high risk", "customers:search",
+             {"risk": "medium_high"}),
+            ("search_rfm_champions", "Customer search: RFM champions", "customers:search", {"rfm": "champions"}),
+            ("search_risk_high_page_5", "Customer search: high risk, page 5", "customers:search",
+             {"risk": "high", "page": "5"}),
             ("churn_warning_dashboard", "Churn-warning dashboard", "analytics:churn_warning", {}),
             *((f"churn_warning_{part}_12m" if part != "at_risk" else "churn_warning_at_risk",
                f"Churn-warning dashboard: {label}", "analytics:churn_warning", {"period": "12m", "part": part})

@@ -227,7 +227,9 @@ class DrivenBy(ResultsInParts):
     def ids(self, wanted: int) -> list[int]:
         """The first ``wanted`` matching ids, newest first (fewer when there are no more)."""
         while len(self.found) < wanted and not self.exhausted:
-            limit = self.CHUNK if self.found or self.before is not None else self.FIRST_CHUNK
+            # Twice what is missing (about half the candidates may be closed cards or fail another
+            # filter): a long list of ids costs PostgreSQL more to plan than to check.
+            limit = min(self.CHUNK, max(self.FIRST_CHUNK, 2 * (wanted - len(self.found))))
             chunk = self.candidates(self.before, limit)
             self.exhausted = len(chunk) < limit
             if not chunk:
@@ -238,7 +240,12 @@ class DrivenBy(ResultsInParts):
         return self.found[:wanted]
 
     def capped_count(self, cap: int) -> int:
-        return len(self.ids(cap + 1))
+        """Known when the walk went that far; otherwise counted in SQL, in no order, where any plan
+        stops at the cap within milliseconds (an old card is likely enough at risk, and a new one
+        likely enough a champion), rather than checking thousands of candidates by id."""
+        if len(self.found) > cap or self.exhausted:
+            return min(len(self.found), cap + 1)
+        return self.queryset.order_by().values("pk")[: cap + 1].count()
 
     def rows(self, start: int, stop: int) -> list[Customer]:
         page = self.ids(stop)[start:stop]
