@@ -6,7 +6,9 @@ token may do exactly what a user of its role may on the pages.
 
 from __future__ import annotations
 
-from rest_framework import generics
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, generics
+from rest_framework.views import APIView
 
 from closures.models import ClosureReason
 
@@ -26,3 +28,16 @@ class ReasonList(generics.ListAPIView):
     serializer_class = serializers.ReasonSerializer
     queryset = ClosureReason.objects.order_by("display_order", "id")
     pagination_class = None
+
+
+@extend_schema(exclude=True)
+class NotFound(APIView):
+    """Every other path under /api/v1/: 404 in the API's error shape (api.errors)."""
+
+    required_permissions = ()
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        raise exceptions.NotFound
+
+    def get(self, request, *args, **kwargs):
+        raise exceptions.NotFound

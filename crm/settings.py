@@ -249,6 +249,8 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Every error in one JSON shape with a bilingual message (api/errors.py, docs/integration-api.md).
+    "EXCEPTION_HANDLER": "api.errors.handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CRM API",
