@@ -11,7 +11,6 @@ from crm.middleware import client_ip
 
 from . import errors, tokens
 
-
 MALFORMED = _("Send Authorization: Bearer <token>, with the token and nothing else.")
 
 

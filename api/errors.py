@@ -122,7 +122,10 @@ def from_validation(per_language: dict[str, DjangoValidationError], *, rename=No
     message (status 409 for a conflict with the card's state, see CONFLICT_CODES, else 400).
     """
     rename = rename or {}
-    rendered = {key: _messages_of(error) for key, error in per_language.items()}
+    rendered = {}
+    for key, error in per_language.items():
+        with translation.override(LANGUAGES[key]):  # a lazy message (a form field's own) renders in each
+            rendered[key] = _messages_of(error)
     first = rendered[language_key()] if language_key() in rendered else next(iter(rendered.values()))
     fields: dict[str, list] = {}
     top: tuple[str, dict[str, str]] | None = None
@@ -137,7 +140,7 @@ def from_validation(per_language: dict[str, DjangoValidationError], *, rename=No
                 fields.setdefault(rename.get(name, name), []).append((code, texts))
     if top is not None:
         code, texts = top
-        return ApiError(code, texts, status_code=409 if code in CONFLICT_CODES else 400, fields=fields)
+        return ApiError(code, texts, status_code=error_status(code), fields=fields)
     return ApiError("invalid", in_both(lambda: DEFAULT_MESSAGES["invalid"]), fields=fields)
 
 
@@ -262,4 +265,9 @@ def handler(exc, context):
 
 
 def error_status(code: str) -> int:
-    return status.HTTP_409_CONFLICT if code in CONFLICT_CODES else status.HTTP_400_BAD_REQUEST
+    """409 for a conflict with the card's state, 403 for an operation's own permission check, else 400."""
+    if code in CONFLICT_CODES:
+        return status.HTTP_409_CONFLICT
+    if code == "permission":
+        return status.HTTP_403_FORBIDDEN
+    return status.HTTP_400_BAD_REQUEST
