@@ -221,7 +221,7 @@ def _money_values(body) -> dict:
 def _values_of(card: Customer) -> dict:
     values = {}
     for name in gate.CARD_FIELDS:
-        if name in gate.MONEY_FIELDS:
+        if name in gate.MONEY_FIELDS and card.pk:  # an existing card's money moves by ledger entries only
             continue
         value = getattr(card, name) if name not in ("owner", "tags") else None
         if name == "owner":
