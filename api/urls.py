@@ -12,7 +12,11 @@ app_name = "api"
 urlpatterns = [
     path("schema/", views.declared(SpectacularAPIView, ()).as_view(), name="schema"),
     # A page for people: logged out, it sends them to log in, as every page does.
-    path("docs/", logged_in(SpectacularSwaggerSplitView.as_view(url_name="api:schema")), name="docs"),
+    path(
+        "docs/",
+        logged_in(views.declared(SpectacularSwaggerSplitView, ()).as_view(url_name="api:schema")),
+        name="docs",
+    ),
     path("reasons/", views.ReasonList.as_view(), name="reason-list"),
     path("customers/", customer_views.CustomerList.as_view(), name="customer-list"),
     path("customers/<str:customer_no>/", customer_views.CustomerDetail.as_view(), name="customer-detail"),

@@ -257,6 +257,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Customer cards, closures and their figures; see docs/integration.md.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema is behind login too (issue 22): a token or a session, as every API view.
+    "SERVE_PERMISSIONS": ["api.permissions.DeclaredPermissions"],
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -8,9 +8,11 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from api import tokens
 from api.models import IdempotencyKey
 from customers import gate
 from customers.models import Customer
+from tests.api.conftest import client_for
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -105,10 +107,11 @@ def test_an_overlong_key_is_refused(staff_api):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_concurrent_requests_with_one_key_run_the_write_once(token_client, staff_user, monkeypatch):
+def test_two_concurrent_requests_with_one_key_run_the_write_once(token_client, staff_user, admin_user, monkeypatch):
     """The second request waits on the first one's key row, then replays its answer."""
     api_a = token_client(staff_user, "Staff")
-    api_b = token_client(staff_user, "Staff")  # another token of the same owner: the same keys
+    _token, secret = tokens.create_token(name="Second shop", owner=staff_user, role="Staff", by=admin_user)
+    api_b = client_for(secret)  # another token of the same owner: the same keys
     real_create = gate.create_card
     started = threading.Event()
 
