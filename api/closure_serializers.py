@@ -23,6 +23,12 @@ class _Settled(serializers.Serializer):
     forfeit_reason = serializers.CharField()
     settlement_note = serializers.CharField()
 
+    def get_fields(self):
+        """The settlement after the closure's own fields, as a reader expects them."""
+        fields = super().get_fields()
+        settled = [name for name in _Settled._declared_fields if name in fields]
+        return {**{k: v for k, v in fields.items() if k not in settled}, **{k: fields[k] for k in settled}}
+
     def get_settled_to(self, obj) -> str | None:
         return obj.settled_to.customer_no if obj.settled_to_id else None
 

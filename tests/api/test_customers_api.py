@@ -1,5 +1,7 @@
 """Customers through the API: the search page's meaning, cursor pages, masking, and writes through the card gate."""
 
+from decimal import Decimal
+
 import pytest
 
 from crm.models import AuditEntry
@@ -226,3 +228,13 @@ def test_money_of_an_existing_card_is_not_changed_by_a_patch(token_client, manag
     assert response.json()["error"]["fields"]["balance"][0]["code"] == "ledger"
     people["li_wei"].refresh_from_db()
     assert people["li_wei"].balance == 0
+
+
+def test_a_manager_may_open_a_new_card_with_a_balance(token_client, manager_user):
+    response = token_client(manager_user, "Manager").post(
+        CUSTOMERS, {"name": "陈静", "balance": "88.50", "points": 10}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    card = Customer.objects.get(customer_no=response.json()["customer_no"])
+    assert (card.balance, card.points) == (Decimal("88.50"), 10)
+    assert response.json()["balance"] == "88.50"
