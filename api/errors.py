@@ -83,7 +83,7 @@ class ApiError(exceptions.APIException):
         self.headers = headers or {}
 
     @classmethod
-    def of(cls, code: str, message, *, status_code: int = 400, field: str | None = None, **params) -> ApiError:
+    def of(cls, code: str, message, /, *, status_code: int = 400, field: str | None = None, **params) -> ApiError:
         """An error from a lazy message (``params`` fill it in each language); with ``field``, about that field."""
         texts = in_both(lambda: str(message) % params if params else message)
         fields = {field: [(code, texts)]} if field else None
