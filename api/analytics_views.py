@@ -10,7 +10,6 @@ from __future__ import annotations
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from analytics import figures
@@ -19,6 +18,7 @@ from closures.models import Closure
 
 from .errors import check_form
 from .schema import READ_ERRORS
+from .views import ApiView
 
 
 def filter_parameters() -> list[OpenApiParameter]:
@@ -123,7 +123,7 @@ def figures_data(numbers: figures.Figures) -> dict:
 SLICES = ("by_action", "by_reason", "by_category", "by_segment", "by_tenure", "by_staff")
 
 
-class ClosureFigures(GenericAPIView):
+class ClosureFigures(ApiView):
     """The Closure analytics dashboard's figures (by action, reason, category, segment, tenure, staff,
     month; the churn rate), for its filters."""
 

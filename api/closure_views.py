@@ -28,7 +28,7 @@ from django import forms
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics, status
+from rest_framework import status
 from rest_framework.response import Response
 
 from analytics.filters import ClosureFilter
@@ -46,6 +46,7 @@ from .errors import ApiError, check_form, in_both, perform
 from .idempotency import HEADER, idempotent
 from .pagination import KeysetPagination
 from .schema import ERRORS, IDEMPOTENCY_KEY, READ_ERRORS
+from .views import ApiView
 
 UNKNOWN_CARD = _("No card has the customer number %(number)s.")
 UNKNOWN_REASON = _("No reason has the code “%(code)s” (GET /api/v1/reasons/ lists them).")
@@ -198,7 +199,7 @@ def request_response(request_id: int, status_code: int = 200) -> Response:
     return Response(ser.ClosureRequestSerializer(pending).data, status=status_code)
 
 
-class ClosureList(generics.GenericAPIView):
+class ClosureList(ApiView):
     """The closures with the dashboard's filters (GET); close, void or archive a card (POST)."""
 
     required_permissions = ("closures.view_closure",)
@@ -255,7 +256,7 @@ class ClosureList(generics.GenericAPIView):
         return closure_response(outcome.pk, status.HTTP_201_CREATED)
 
 
-class ClosureDetail(generics.GenericAPIView):
+class ClosureDetail(ApiView):
     required_permissions = ("closures.view_closure",)
     serializer_class = ser.ClosureSerializer
     queryset = Closure.objects.none()
@@ -265,7 +266,7 @@ class ClosureDetail(generics.GenericAPIView):
         return closure_response(get_object_or_404(Closure, pk=pk).pk)
 
 
-class ClosureReinstate(generics.GenericAPIView):
+class ClosureReinstate(ApiView):
     """The card returns to active; this closure is kept, marked reverted (closures.operations.reinstate)."""
 
     required_permissions = ("closures.view_closure", "closures.reinstate_closure")
@@ -289,7 +290,7 @@ class ClosureReinstate(generics.GenericAPIView):
         return closure_response(closure.pk)
 
 
-class CustomerErase(generics.GenericAPIView):
+class CustomerErase(ApiView):
     """Delete the card's personal data, irreversibly (closures.erasure.erase_customer; Admins only)."""
 
     required_permissions = ("closures.add_closure", "closures.erase_customer")
@@ -318,7 +319,7 @@ class CustomerErase(generics.GenericAPIView):
         return closure_response(closure.pk, status.HTTP_201_CREATED)
 
 
-class RequestList(generics.GenericAPIView):
+class RequestList(ApiView):
     """Closure requests, pending ones by default (``state``), newest first."""
 
     required_permissions = ("closures.view_closurerequest",)
@@ -341,7 +342,7 @@ class RequestList(generics.GenericAPIView):
         return self.get_paginated_response(ser.ClosureRequestSerializer(page, many=True).data)
 
 
-class RequestDecision(generics.GenericAPIView):
+class RequestDecision(ApiView):
     """Approve (the closure is performed now) or reject (with a note the requester sees) a pending request."""
 
     required_permissions = ("closures.view_closurerequest", "closures.decide_closurerequest")

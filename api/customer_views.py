@@ -24,7 +24,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import generics, status
+from rest_framework import status
 from rest_framework.response import Response
 
 from closures import rules
@@ -39,6 +39,7 @@ from .errors import ApiError, check_form, in_both, perform
 from .idempotency import idempotent
 from .pagination import KeysetPagination
 from .schema import ERRORS, IDEMPOTENCY_KEY, IF_MATCH
+from .views import ApiView
 
 API = gate.Source("api")
 WRITABLE = set(gate.CARD_FIELDS) | {"save_anyway", "updated_at"}
@@ -82,7 +83,7 @@ def _search_parameters() -> list[OpenApiParameter]:
     return parameters
 
 
-class CustomerList(generics.GenericAPIView):
+class CustomerList(ApiView):
     """Search the cards (GET) or create one (POST)."""
 
     required_permissions = ("customers.view_customer",)
@@ -125,7 +126,7 @@ class CustomerList(generics.GenericAPIView):
         return card_response(request, card, status.HTTP_201_CREATED)
 
 
-class CustomerDetail(generics.GenericAPIView):
+class CustomerDetail(ApiView):
     """One card (GET), or change some of its fields (PATCH)."""
 
     required_permissions = ("customers.view_customer",)

@@ -62,3 +62,13 @@ def test_junk_in_a_lists_parameters_is_refused_never_a_500(admin_api, admin_user
         for value in ["x", "-1", "99999999999999999999", "2026-13-45", "１２", "a" * 3000]:
             response = admin_api.get(url, {name: value})
             assert response.status_code < 500, (url, name, value, response.content[:300])
+
+
+def test_a_nul_character_in_a_path_query_or_body_is_refused_by_name(admin_api):
+    for response in (
+        admin_api.get("/api/v1/customers/J%00001/"),
+        admin_api.get("/api/v1/customers/", {"q": "张\x00"}),
+        admin_api.post("/api/v1/customers/", {"name": "陈\x00静"}, format="json"),
+    ):
+        assert response.status_code == 400, response.content
+        assert response.json()["error"]["code"] == "null_character"
