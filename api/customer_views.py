@@ -17,10 +17,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -170,9 +172,12 @@ def _seen(request) -> str | None:
     if tag.startswith("W/"):
         tag = tag[2:]
     tag = tag.strip('"')
-    if tag and tag != "*":
-        return tag
-    return str(request.data.get("updated_at") or "") or None
+    seen = tag if tag and tag != "*" else str(request.data.get("updated_at") or "")
+    if not seen:
+        return None
+    # The gate compares the stored moment's isoformat() (UTC); the representation shows it in local time.
+    moment = parse_datetime(seen)
+    return moment.astimezone(dt.UTC).isoformat() if moment and moment.tzinfo else seen
 
 
 def form_data(body, card: Customer | None = None) -> dict:

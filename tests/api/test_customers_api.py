@@ -238,3 +238,29 @@ def test_a_manager_may_open_a_new_card_with_a_balance(token_client, manager_user
     card = Customer.objects.get(customer_no=response.json()["customer_no"])
     assert (card.balance, card.points) == (Decimal("88.50"), 10)
     assert response.json()["balance"] == "88.50"
+
+
+def test_a_later_page_costs_what_the_first_does_and_nothing_is_counted(staff_api):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for n in range(9):
+        CustomerFactory(customer_no=f"Q{n:05d}", name="钱多")
+    costs, url, params = [], CUSTOMERS, {"q": "钱多", "limit": 3}
+    while url:
+        with CaptureQueriesContext(connection) as queries:
+            page = staff_api.get(url, params).json()
+        params = None
+        sql = [q["sql"] for q in queries.captured_queries if "api_apitoken" not in q["sql"]]
+        assert not [s for s in sql if "COUNT(" in s.upper()]
+        costs.append(len(sql))
+        url = page["next"]
+    assert len(costs) == 3 and len(set(costs)) == 1, costs
+
+
+def test_the_version_may_be_sent_in_the_body_instead_of_if_match(staff_api, people):
+    seen = staff_api.get(f"{CUSTOMERS}C000104/").json()["updated_at"]
+    first = staff_api.patch(f"{CUSTOMERS}C000104/", {"city": "杭州", "updated_at": seen}, format="json")
+    assert first.status_code == 200
+    again = staff_api.patch(f"{CUSTOMERS}C000104/", {"city": "苏州", "updated_at": seen}, format="json")
+    assert again.status_code == 409 and again.json()["error"]["code"] == "stale"
