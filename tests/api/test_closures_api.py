@@ -300,3 +300,41 @@ def test_a_manager_token_cannot_erase(manager_api, customer):
     assert manager_api.post("/api/v1/customers/A000001/erase/", body, format="json").status_code == 403
     customer.refresh_from_db()
     assert not customer.is_erased
+
+
+def test_closure_pages_are_stable_under_inserts_and_equal_moments(manager_api, manager_user):
+    from django.utils import timezone
+
+    moment = timezone.now()
+    made = []
+    for n in range(5):
+        card = CustomerFactory(customer_no=f"K00000{n}")
+        made.append(operations.close_customer(card, ClosureChoice("close", reason("price")), by=manager_user))
+    Closure.objects.filter(pk__in=[c.pk for c in made[1:4]]).update(performed_at=moment)  # three at one moment
+    first = manager_api.get(CLOSURES, {"limit": 2}).json()
+    operations.close_customer(
+        CustomerFactory(customer_no="K999999"), ClosureChoice("close", reason("price")), by=manager_user
+    )
+    seen, url = [r["id"] for r in first["results"]], first["next"]
+    while url:
+        page = manager_api.get(url).json()
+        seen += [r["id"] for r in page["results"]]
+        url = page["next"]
+    expected = sorted(made, key=lambda c: (Closure.objects.get(pk=c.pk).performed_at, c.pk), reverse=True)
+    assert seen == [c.pk for c in expected]
+
+
+def test_erasing_a_card_with_money_needs_the_balance_acknowledged_and_settled(admin_api, customer):
+    Customer.objects.filter(pk=customer.pk).update(balance=Decimal("50.00"))
+    url = "/api/v1/customers/A000001/erase/"
+    body = {"reason": "erasure-request", "confirmation": "A000001"}
+    refused = admin_api.post(url, body, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "balance_acknowledgement_required"
+    done = admin_api.post(
+        url, {**body, "balance_seen": "50.00", "points_seen": 0, "settlement": "refund", "settlement_method": "cash"},
+        format="json",
+    )  # fmt: skip
+    assert done.status_code == 201, done.content
+    customer.refresh_from_db()
+    assert customer.is_erased and customer.balance == 0
