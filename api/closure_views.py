@@ -44,7 +44,7 @@ from .analytics_views import filter_parameters
 from .customer_views import card_by_number
 from .errors import ApiError, check_form, in_both, perform
 from .idempotency import HEADER, idempotent
-from .pagination import KeysetPagination
+from .pagination import ByPerformedAt, ByRequestedAt
 from .schema import ERRORS, IDEMPOTENCY_KEY, READ_ERRORS
 from .views import ApiView
 
@@ -207,11 +207,7 @@ class ClosureList(ApiView):
     serializer_class = ser.ClosureSerializer
     queryset = Closure.objects.none()
 
-    @property
-    def paginator(self):
-        if not hasattr(self, "_keyset"):
-            self._keyset = KeysetPagination("performed_at")
-        return self._keyset
+    pagination_class = ByPerformedAt
 
     @extend_schema(
         parameters=filter_parameters(),
@@ -326,11 +322,7 @@ class RequestList(ApiView):
     serializer_class = ser.ClosureRequestSerializer
     queryset = ClosureRequest.objects.none()
 
-    @property
-    def paginator(self):
-        if not hasattr(self, "_keyset"):
-            self._keyset = KeysetPagination("requested_at")
-        return self._keyset
+    pagination_class = ByRequestedAt
 
     @extend_schema(responses={200: ser.ClosureRequestSerializer(many=True), **READ_ERRORS})
     def get(self, request):

@@ -33,13 +33,13 @@ BAD_LIMIT = _("limit is a whole number from 1 to %(max)d.")
 
 
 class KeysetPagination(BasePagination):
-    """Newest first on ``ordering`` (a column, or None for the primary key alone), then the primary key."""
+    """Newest first on ``column`` (or the primary key alone), then the primary key."""
 
     cursor_query_param = "cursor"
     limit_query_param = "limit"
+    column: str | None = None  # a datetime column; None: the primary key alone
 
-    def __init__(self, column: str | None = None):
-        self.column = column
+    def __init__(self):
         self.next_url = None
 
     def paginate_queryset(self, queryset, request, view=None):
@@ -121,3 +121,15 @@ class KeysetPagination(BasePagination):
         except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
             raise ApiError.of("invalid", BAD_CURSOR, field=self.cursor_query_param) from None
         return Q(**{f"{self.column}__lt": value}) | Q(**{self.column: value, "pk__lt": pk})
+
+
+class ByPerformedAt(KeysetPagination):
+    """Closures, newest first."""
+
+    column = "performed_at"
+
+
+class ByRequestedAt(KeysetPagination):
+    """Closure requests, newest first."""
+
+    column = "requested_at"
