@@ -8,6 +8,7 @@ every call is 401. The schema and the docs page are walked too.
 
 import re
 
+import jsonschema
 import pytest
 from django.urls import URLPattern, URLResolver, resolve
 from drf_spectacular.generators import SchemaGenerator
@@ -27,13 +28,39 @@ pytestmark = pytest.mark.django_db
 METHODS = ("get", "post", "put", "patch", "delete")
 
 
-def schema_calls() -> list[tuple[str, str]]:
-    """(path template, method) of every operation in the schema."""
-    schema = SchemaGenerator().get_schema(request=None, public=True)
-    return [(path, method) for path, item in schema["paths"].items() for method in METHODS if method in item]
+SCHEMA = SchemaGenerator().get_schema(request=None, public=True)
+CALLS = [(path, method) for path, item in SCHEMA["paths"].items() for method in METHODS if method in item]
 
 
-CALLS = schema_calls()
+def _json_schema(node):
+    """OpenAPI 3.0's schema objects as JSON Schema: ``nullable`` becomes a null alternative."""
+    if isinstance(node, list):
+        return [_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _json_schema(value) for key, value in node.items()}
+    if node.pop("nullable", False):
+        if "type" in node and "enum" not in node:
+            node["type"] = [node["type"], "null"]
+        else:
+            node = {"anyOf": [node, {"type": "null"}]}
+    return node
+
+
+COMPONENTS = _json_schema(dict(SCHEMA["components"]))
+
+
+def assert_matches_schema(template: str, method: str, response) -> None:
+    """A 2xx answer has the shape the schema promises for its status (tests/api: the schema does not drift)."""
+    documented = SCHEMA["paths"][template][method]["responses"].get(str(response.status_code))
+    assert documented is not None, f"{method} {template} answered {response.status_code}, not in the schema"
+    content = documented.get("content", {})
+    media = next((m for m in content if "json" in m), None)
+    if media is None:
+        return
+    schema = {"components": COMPONENTS, **_json_schema(content[media]["schema"])}
+    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(response.json()))
+    assert not errors, f"{method} {template}: {errors[0].message} at {list(errors[0].absolute_path)}"
 
 
 def needed(view_class, method: str) -> set[str]:
@@ -124,6 +151,8 @@ def test_every_endpoint_as_every_roles_token(role, world, staff_user, manager_us
             assert response.status_code != 403, where
             if response.status_code >= 400:
                 assert_error_shape(response)
+            else:
+                assert_matches_schema(template, method, response)
         else:
             assert response.status_code == 403, where
             assert response.json()["error"]["code"] == "permission_denied", where

@@ -14,6 +14,7 @@ from closures.models import Closure, ClosureReason, ClosureRequest, ClosureSetti
 from closures.rules import ClosureChoice
 from crm.models import AuditEntry
 from customers.models import Customer, LedgerEntry
+from tests.api.test_api_walk import assert_matches_schema
 from tests.factories import ClosureReasonFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -67,6 +68,7 @@ def test_a_staff_token_closes_a_card_through_the_operation(staff_api, staff_user
     assert (closure.action, closure.performed_by, closure.notes) == ("close", staff_user, "客户要求")
     assert response.json()["id"] == closure.pk
     assert response.json()["customer_status"] == "closed"
+    assert_matches_schema("/api/v1/closures/", "post", response)
     entry = AuditEntry.objects.get(action="closure.close")
     assert entry.data["api_token"].startswith("Staff system")
 
@@ -85,6 +87,7 @@ def test_with_approval_on_a_staff_closure_becomes_a_pending_request_answered_202
     pending = ClosureRequest.objects.get(customer=customer)
     assert (pending.state, pending.requested_by, pending.notes) == ("pending", staff_user, "客户要求")
     assert response.json()["state"] == "pending" and response.json()["id"] == pending.pk
+    assert_matches_schema("/api/v1/closures/", "post", response)
     customer.refresh_from_db()
     assert customer.status == "active"
     assert not Closure.objects.exists()

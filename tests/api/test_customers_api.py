@@ -6,6 +6,7 @@ import pytest
 
 from crm.models import AuditEntry
 from customers.models import Customer
+from tests.api.test_api_walk import assert_matches_schema
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -155,6 +156,7 @@ def test_a_card_is_created_through_the_gate_and_audited_with_the_token(staff_api
     assert entry.actor == staff_user
     assert entry.data["source"] == {"kind": "api"} and entry.data["api_token"].startswith("Staff system")
     assert response["Location"].endswith(f"/api/v1/customers/{card.customer_no}/")
+    assert_matches_schema("/api/v1/customers/", "post", response)
 
 
 def test_a_create_is_validated_as_the_card_form_validates(staff_api):
