@@ -341,3 +341,44 @@ def test_erasing_a_card_with_money_needs_the_balance_acknowledged_and_settled(ad
     assert done.status_code == 201, done.content
     customer.refresh_from_db()
     assert customer.is_erased and customer.balance == 0
+
+
+def test_under_the_money_policy_a_card_with_a_balance_needs_approval_with_its_settlement(staff_api, customer):
+    approval(ClosureSettings.Policy.KEY_OR_BALANCE)
+    Customer.objects.filter(pk=customer.pk).update(balance=Decimal("5.00"))
+    response = close(staff_api, balance_seen="5.00", points_seen=0, settlement="forfeit", forfeit_reason="小额")
+    assert response.status_code == 202, response.content
+    pending = ClosureRequest.objects.get(customer=customer)
+    assert (pending.balance_seen, pending.settlement, pending.forfeit_reason) == (Decimal("5.00"), "forfeit", "小额")
+
+
+def test_a_card_with_a_pending_request_cannot_be_closed_by_someone_else(staff_api, manager_api, customer):
+    approval()
+    close(staff_api)
+    response = close(manager_api, action="archive", reason_code="long-inactive")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "pending"
+    assert "waiting for a Manager's approval" in response.json()["error"]["message"]
+    customer.refresh_from_db()
+    assert customer.status == "active"
+
+
+def test_approving_refuses_when_the_balance_changed_since_the_request(staff_api, manager_api, customer):
+    approval()
+    pending_id = close(staff_api).json()["id"]
+    Customer.objects.filter(pk=customer.pk).update(balance=Decimal("20.00"))
+    response = manager_api.post(f"{REQUESTS}{pending_id}/approve/", {}, format="json")
+    assert response.status_code == 409
+    assert "balance or points changed since the request" in response.json()["error"]["message"]
+    assert ClosureRequest.objects.get(pk=pending_id).state == "pending"
+    customer.refresh_from_db()
+    assert customer.status == "active"
+
+
+def test_a_request_is_decided_once(staff_api, manager_api, customer):
+    approval()
+    pending_id = close(staff_api).json()["id"]
+    assert manager_api.post(f"{REQUESTS}{pending_id}/reject/", {"note": "不同意"}, format="json").status_code == 200
+    again = manager_api.post(f"{REQUESTS}{pending_id}/approve/", {}, format="json")
+    assert again.status_code == 409 and again.json()["error"]["code"] == "already"
+    assert not Closure.objects.exists()
