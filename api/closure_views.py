@@ -41,7 +41,7 @@ from customers.numbers import normalise_customer_no
 
 from . import closure_serializers as ser
 from .analytics_views import filter_parameters
-from .customer_views import card_by_number
+from .customer_views import card_by_number, version
 from .errors import ApiError, check_form, in_both, perform
 from .idempotency import HEADER, idempotent
 from .pagination import ByPerformedAt, ByRequestedAt
@@ -134,7 +134,7 @@ def _seen(card: Customer, body: dict, money: bool) -> rules.Seen:
     """What the client saw: the balance it acknowledged (required when the card holds money)."""
     seen = rules.Seen.of(card)
     if body.get("updated_at"):
-        seen = replace(seen, updated_at=str(body["updated_at"]))
+        seen = replace(seen, updated_at=version(str(body["updated_at"])))
     if not money:
         return seen
     missing = [name for name in ("balance_seen", "points_seen") if body.get(name) in (None, "")]

@@ -172,11 +172,16 @@ def _seen(request) -> str | None:
     if tag.startswith("W/"):
         tag = tag[2:]
     tag = tag.strip('"')
-    seen = tag if tag and tag != "*" else str(request.data.get("updated_at") or "")
-    if not seen:
-        return None
-    # The gate compares the stored moment's isoformat() (UTC); the representation shows it in local time.
-    moment = parse_datetime(seen)
+    return version(tag if tag and tag != "*" else str(request.data.get("updated_at") or "")) or None
+
+
+def version(seen: str) -> str:
+    """A card's ``updated_at`` as the gate and the closure rules compare it (its isoformat() in UTC),
+    from the ETag or from the representation (which shows it in local time)."""
+    try:
+        moment = parse_datetime(seen)
+    except ValueError:
+        return seen
     return moment.astimezone(dt.UTC).isoformat() if moment and moment.tzinfo else seen
 
 

@@ -382,3 +382,12 @@ def test_a_request_is_decided_once(staff_api, manager_api, customer):
     again = manager_api.post(f"{REQUESTS}{pending_id}/approve/", {}, format="json")
     assert again.status_code == 409 and again.json()["error"]["code"] == "already"
     assert not Closure.objects.exists()
+
+
+def test_the_cards_version_as_read_lets_the_closure_through_and_an_older_one_is_refused(staff_api, customer):
+    old = staff_api.get("/api/v1/customers/A000001/").json()["updated_at"]
+    staff_api.patch("/api/v1/customers/A000001/", {"city": "杭州"}, format="json")
+    refused = close(staff_api, updated_at=old)
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "stale"
+    current = staff_api.get("/api/v1/customers/A000001/").json()["updated_at"]
+    assert close(staff_api, updated_at=current).status_code == 201
