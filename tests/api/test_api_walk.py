@@ -183,3 +183,12 @@ def test_the_schema_is_served_to_every_role(role, staff_user, manager_user, admi
     assert response.status_code == 200
     assert re.search(r"/api/v1/customers/", response.content.decode())
     assert APIClient().get("/api/v1/schema/").status_code == 401
+
+
+def test_the_browsable_api_shows_every_resource_to_a_logged_in_admin(world, admin_client):
+    for template, method in CALLS:
+        if method != "get" or template == "/api/v1/schema/":
+            continue
+        response = admin_client.get(url_of(template, world), HTTP_ACCEPT="text/html")
+        assert response.status_code == 200, (template, response.status_code, response.content[:500])
+        assert "text/html" in response["Content-Type"]
