@@ -192,3 +192,13 @@ def test_the_browsable_api_shows_every_resource_to_a_logged_in_admin(world, admi
         response = admin_client.get(url_of(template, world), HTTP_ACCEPT="text/html")
         assert response.status_code == 200, (template, response.status_code, response.content[:500])
         assert "text/html" in response["Content-Type"]
+
+
+def test_every_write_accepts_an_idempotency_key():
+    writes = [(template, method) for template, method in CALLS if method in ("post", "patch", "put")]
+    assert writes
+    for template, method in writes:
+        view_class = resolve(url_of(template, {"customer_no": "X1", "closure": 1, "request": 1})).func.cls
+        assert getattr(getattr(view_class, method), "__wrapped__", None) is not None, f"{method} {template}"
+        names = [p["name"] for p in SCHEMA["paths"][template][method].get("parameters", [])]
+        assert "Idempotency-Key" in names, f"{method} {template}: not in the schema"
