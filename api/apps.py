@@ -10,3 +10,6 @@ class ApiConfig(AppConfig):
     name = "api"
     verbose_name = _("Integration")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import schema  # noqa: F401  (registers the OpenAPI descriptions of the authentications)

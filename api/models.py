@@ -86,3 +86,27 @@ class ApiCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} {self.status}"
+
+
+class IdempotencyKey(models.Model):
+    """A write sent with an ``Idempotency-Key`` header, and its answer (api.idempotency).
+
+    The row is inserted before the write runs, in the write's transaction, so a second request with
+    the same key waits for the first one's outcome instead of running the write again; kept 24 hours.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    body_hash = models.CharField(max_length=64)  # SHA-256 of method, path and the parsed body, hex
+    status = models.PositiveSmallIntegerField(null=True)  # None while the first request runs
+    response = models.JSONField(null=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        default_permissions = ()
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="api_idempotency_key_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.method} {self.path})"

@@ -251,6 +251,8 @@ REST_FRAMEWORK = {
     ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DEFAULT_THROTTLE_CLASSES": ["api.throttling.PerCaller"],
+    # Every error in one JSON shape with a bilingual message (api/errors.py, docs/integration-api.md).
+    "EXCEPTION_HANDLER": "api.errors.handler",
 }
 # Calls per token (or per logged-in person on the browsable API), counted in the cache: Redis when
 # REDIS_URL is set, so every web process shares the count; otherwise per process (api/throttling.py).
@@ -262,6 +264,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Customer cards, closures and their figures; see docs/integration.md.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema is behind login too (issue 22): a token or a session, as every API view.
+    "SERVE_PERMISSIONS": ["api.permissions.DeclaredPermissions"],
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -55,7 +55,9 @@ def test_a_token_that_may_not_be_used_is_refused_with_its_reason(spoil, message,
     spoil(token)
     response = client_for(secret).get(REASONS)
     assert response.status_code == 401
-    assert message in response.json()["detail"]
+    error = response.json()["error"]  # the API's error shape (api.errors)
+    assert error["code"] == "authentication_failed"
+    assert message in error["message"] and message in error["message_en"]
 
 
 def test_an_allowed_range_lets_its_addresses_in(staff_user, admin_user):
