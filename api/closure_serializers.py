@@ -71,6 +71,14 @@ class ClosureSerializer(_Settled):
 CLOSURE_RELATED = ("customer", "reason", "duplicate_of", "performed_by", "requested_by", "reverted_by", "settled_to")
 
 
+def with_related(queryset, related: tuple[str, ...]):
+    """``queryset`` reading ``related`` with its rows: the card and the reason joined, the rest (mostly
+    empty: a duplicate's survivor, a settlement's card, who reverted) fetched by id afterwards. Joining
+    all seven made PostgreSQL spend 30 ms planning the eight-table join for a page of 50 rows."""
+    joined = [name for name in related if name in ("customer", "reason")]
+    return queryset.select_related(*joined).prefetch_related(*[name for name in related if name not in joined])
+
+
 class ClosureRequestSerializer(_Settled):
     id = serializers.IntegerField()
     customer = serializers.CharField(source="customer.customer_no")
@@ -144,4 +152,4 @@ class NoteSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, help_text="Required to reinstate and to reject.")
 
 
-__all__ = ["CLOSURE_RELATED", "REQUEST_RELATED", "Closure", "ClosureRequest"]
+__all__ = ["CLOSURE_RELATED", "REQUEST_RELATED", "Closure", "ClosureRequest", "with_related"]

@@ -190,12 +190,12 @@ def _choose(request, card: Customer, action: str, body: dict, reason: ClosureRea
 
 
 def closure_response(closure_id: int, status_code: int = 200) -> Response:
-    closure = Closure.objects.select_related(*ser.CLOSURE_RELATED).get(pk=closure_id)
+    closure = ser.with_related(Closure.objects, ser.CLOSURE_RELATED).get(pk=closure_id)
     return Response(ser.ClosureSerializer(closure).data, status=status_code)
 
 
 def request_response(request_id: int, status_code: int = 200) -> Response:
-    pending = ClosureRequest.objects.select_related(*ser.REQUEST_RELATED).get(pk=request_id)
+    pending = ser.with_related(ClosureRequest.objects, ser.REQUEST_RELATED).get(pk=request_id)
     return Response(ser.ClosureRequestSerializer(pending).data, status=status_code)
 
 
@@ -220,7 +220,7 @@ class ClosureList(ApiView):
         fs = ClosureFilter(params)
         if not fs.is_valid():
             check_form(lambda: ClosureFilter(params).form)
-        page = self.paginate_queryset(fs.qs.select_related(*ser.CLOSURE_RELATED))
+        page = self.paginate_queryset(ser.with_related(fs.qs, ser.CLOSURE_RELATED))
         return self.get_paginated_response(ser.ClosureSerializer(page, many=True).data)
 
     @extend_schema(
@@ -329,7 +329,7 @@ class RequestList(ApiView):
         state = request.query_params.get("state") or ClosureRequest.State.PENDING
         if state not in ClosureRequest.State.values:
             raise ApiError.of("invalid_choice", _("Choose pending, approved, rejected or withdrawn."), field="state")
-        rows = ClosureRequest.objects.filter(state=state).select_related(*ser.REQUEST_RELATED)
+        rows = ser.with_related(ClosureRequest.objects.filter(state=state), ser.REQUEST_RELATED)
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(ser.ClosureRequestSerializer(page, many=True).data)
 

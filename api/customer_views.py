@@ -1,7 +1,7 @@
 """/api/v1/customers/: search, read, create and change customer cards.
 
 - The search takes the search page's URL parameters (``q`` and the advanced filters) and means what
-  the page means (customers.filters.filtered_customers: name including 1–2 Chinese characters, phone,
+  the page means (customers.filters.found_newest_first: name including 1–2 Chinese characters, phone,
   last digits, number; active cards only unless ``status`` says otherwise), newest card first,
   cursor-paginated on the id (api.pagination). The page's "exact matches first" ranking and its
   ``o`` sort are not offered: a cursor needs one fixed order.
@@ -104,7 +104,8 @@ class CustomerList(ApiView):
         params = request.query_params
         if params.get("o"):
             raise ApiError.of("invalid", NO_SORT, field="o")
-        filterset, queryset = search_filters.filtered_customers(params, request.user)
+        before, limit = self.paginator.bounds(request)
+        filterset, queryset = search_filters.found_newest_first(params, request.user, before=before, limit=limit + 1)
         if not filterset.form.is_valid():
             user = request.user
             check_form(lambda: search_filters.CustomerFilter(params, queryset=Customer.objects.none(), user=user).form)

@@ -22,11 +22,10 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
-from rest_framework.utils.urls import replace_query_param
 
 from .errors import ApiError
 
-DEFAULT_LIMIT = 50
+DEFAULT_LIMIT = 25  # as the search page
 MAX_LIMIT = 200
 BAD_CURSOR = _("This cursor is not valid: use the “next” link of the previous page as it is.")
 BAD_LIMIT = _("limit is a whole number from 1 to %(max)d.")
@@ -53,9 +52,15 @@ class KeysetPagination(BasePagination):
         self.next_url = None
         if len(rows) > limit:
             rows = rows[:limit]
-            url = request.build_absolute_uri()
-            self.next_url = replace_query_param(url, self.cursor_query_param, self._encode(rows[-1]))
+            self.next_url = self._next_url(request, self._encode(rows[-1]))
         return rows
+
+    def _next_url(self, request, cursor: str) -> str:
+        """The same query with the next cursor, written from the parsed parameters: a query sent with
+        raw UTF-8 (curl "...?q=伟") comes in as ISO-8859-1 (WSGI), which the raw URI would encode twice."""
+        query = request.query_params.copy()
+        query[self.cursor_query_param] = cursor
+        return f"{request.build_absolute_uri(request.path)}?{query.urlencode()}"
 
     def get_paginated_response(self, data):
         return Response({"next": self.next_url, "results": data})
@@ -92,6 +97,12 @@ class KeysetPagination(BasePagination):
                 "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
             },
         ]
+
+    def bounds(self, request) -> tuple[int | None, int]:
+        """(the id the page starts below, or None; rows per page) of a list by the primary key alone,
+        for a view that reads its page's ids itself (the customer search, customers.filters)."""
+        raw = request.query_params.get(self.cursor_query_param)
+        return (self._after(raw).children[0][1] if raw else None), self._limit(request)
 
     # --- the cursor ---------------------------------------------------------------------------
     def _limit(self, request) -> int:

@@ -266,3 +266,24 @@ def test_the_version_may_be_sent_in_the_body_instead_of_if_match(staff_api, peop
     assert first.status_code == 200
     again = staff_api.patch(f"{CUSTOMERS}C000104/", {"city": "苏州", "updated_at": seen}, format="json")
     assert again.status_code == 409 and again.json()["error"]["code"] == "stale"
+
+
+def test_a_short_name_pages_its_matches_and_exact_matches_together_newest_first(staff_api):
+    """One or two characters are read as two id lists (name-gram matches, exact matches such as a
+    customer number) merged newest first (customers.filters.found_newest_first); the pages hold
+    each card once, in id order, across the cursor."""
+    made = [
+        CustomerFactory(customer_no="C000201", name="陈伟"),
+        CustomerFactory(customer_no="W1", name="赵敏"),  # the number "w1" is an exact match only
+        CustomerFactory(customer_no="C000203", name="伟"),  # the whole name: a match and exact
+        CustomerFactory(customer_no="C000204", name="周杰"),
+        CustomerFactory(customer_no="C000205", name="伟华"),
+    ]
+    seen, url = [], f"{CUSTOMERS}?q=伟&limit=2"
+    while url:
+        body = staff_api.get(url).json()
+        seen += [row["customer_no"] for row in body["results"]]
+        url = body["next"]
+    assert seen == ["C000205", "C000203", "C000201"]
+    w1 = staff_api.get(CUSTOMERS, {"q": "w1", "limit": 1}).json()
+    assert [row["customer_no"] for row in w1["results"]] == ["W1"] and made
