@@ -10,3 +10,20 @@ class ApiConfig(AppConfig):
     name = "api"
     verbose_name = _("Integration")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from crm import audit
+
+        from . import inbox, webhooks  # noqa: F401 (webhooks registers the outbox consumer "webhooks")
+
+        inbox.register()
+        audit.ACTION_LABELS.update(
+            {
+                "webhook.create": _("Webhook endpoint added"),
+                "webhook.update": _("Webhook endpoint changed"),
+                "webhook.rotate": _("Webhook secret rotated"),
+                "webhook.test": _("Webhook test event sent"),
+                "webhook.redeliver": _("Webhook delivery sent again"),
+                "webhook.disable": _("Webhook endpoint disabled after failures"),
+            }
+        )

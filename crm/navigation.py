@@ -33,6 +33,7 @@ MENU = [
     ("customers.import_customers", "closures:import", _("Import past closures")),
     ("service.import_tickets", "service:import", _("Import past tickets")),
     ("customers.view_importbatch", "customers:import_batches", _("Import batches")),
+    ("api.manage_webhooks", "integration:webhook_list", _("Webhooks")),
     ("auth.view_user", "users:list", _("Users")),
 ]
 

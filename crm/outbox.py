@@ -17,9 +17,16 @@ sweep (followups.send_due_followups, Celery beat) runs, so an event whose dispat
 worker killed, a process restarted) is picked up on the next sweep: nothing is lost.
 
 Event types written today (payloads are ids, codes and amounts, never personal data):
-``card.closed``, ``card.voided``, ``card.archived`` (closures.writes.write_closures for closures
-made through the app; historical closures from an import are not events), ``card.reinstated``,
-``card.erased``.
+
+- ``card.created``, ``card.updated`` (customers.gate.create_card / update_card, and an import's
+  cards through customers.batch): the names of the fields set or changed and the id of the audit
+  entry holding their old and new values; an update that changes nothing writes no event;
+- ``card.closed``, ``card.voided``, ``card.archived`` (closures.writes.write_closures for closures
+  made through the app; historical closures from an import are not events), ``card.reinstated``,
+  ``card.erased``;
+- ``closure.requested``, ``closure.approved``, ``closure.rejected`` (closures.operations: the
+  request's id, action, reason and state; a withdrawn request is not an event);
+- ``webhook.test`` (api.webhooks.send_test: no consumer; one delivery to the endpoint asked).
 """
 
 from __future__ import annotations

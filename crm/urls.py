@@ -16,6 +16,7 @@ urlpatterns = [
     path("users/", include("crm.user_urls")),
     path("jobs/", include("crm.job_urls")),
     path("api/v1/", include("api.urls")),
+    path("integration/", include("api.page_urls")),
     path("accounts/login/", public(auth_views.LoginView.as_view(redirect_authenticated_user=True)), name="login"),
     path("accounts/logout/", logged_in(auth_views.LogoutView.as_view()), name="logout"),
     path(
