@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
         "192.168.1.1",
         "169.254.169.254",
         "100.64.0.1",
-        "0.0.0.0",
+        "0.0.0.0",  # noqa: S104 (an address to refuse, not one to bind)
         "224.0.0.1",
         "240.0.0.1",
         "::1",
