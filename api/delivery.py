@@ -61,6 +61,7 @@ from standardwebhooks.webhooks import Webhook
 from crm import audit, inbox
 
 from . import ssrf
+from .envelopes import TEST_EVENT
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
@@ -116,13 +117,15 @@ def backoff(attempts: int) -> timedelta:
 
 
 def due(now=None):
-    """The deliveries that may be sent now: pending, due, enabled endpoint, unclaimed, head of their line."""
+    """The deliveries that may be sent now: pending, due, enabled endpoint (or a test event), unclaimed,
+    head of their line."""
     now = now or timezone.now()
     earlier = WebhookDelivery.objects.filter(
         endpoint=OuterRef("endpoint"), customer_id=OuterRef("customer_id"), status=PENDING, id__lt=OuterRef("id")
     )
     return (
-        WebhookDelivery.objects.filter(status=PENDING, next_attempt_at__lte=now, endpoint__enabled=True)
+        WebhookDelivery.objects.filter(status=PENDING, next_attempt_at__lte=now)
+        .filter(Q(endpoint__enabled=True) | Q(type=TEST_EVENT))  # a test is sent to a disabled endpoint too
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
         .filter(~Exists(earlier))
         .order_by("next_attempt_at", "id")

@@ -31,6 +31,7 @@ Event types written today (payloads are ids, codes and amounts, never personal d
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable, Iterable
@@ -38,7 +39,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, connections, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -99,10 +101,32 @@ def emit_many(type: str, rows: Iterable[dict], *, actor=None) -> int:
         )
         for row in rows
     ]
-    Event.objects.bulk_create(events, batch_size=1000)
+    if connection.vendor == "postgresql" and len(events) > COPY_FROM:
+        _copy(events)
+    else:
+        Event.objects.bulk_create(events, batch_size=1000)
     if events:
         _dispatch_after_commit()
     return len(events)
+
+
+# Above this many events emit_many writes with COPY on PostgreSQL: an import's chunk of 2,000
+# card.updated events took 0.09-0.26 s with bulk_create (psycopg quoting each column's array in
+# Python), 0.04 s with COPY (measured three times each on the loaded 2-core development machine):
+# about 5 s less on a 100,000-row import, whose budget is a minute.
+COPY_FROM = 50
+_COPY_COLUMNS = ("type", "object_type", "object_id", "customer_id", "actor_id", "payload", "created_at")
+
+
+def _copy(events: list[Event]) -> None:
+    now = timezone.now()
+    sql = f"COPY {Event._meta.db_table} ({', '.join(_COPY_COLUMNS)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for event in events:
+            payload = json.dumps(event.payload, cls=DjangoJSONEncoder, ensure_ascii=False)
+            copy.write_row(
+                [event.type, event.object_type, event.object_id, event.customer_id, event.actor_id, payload, now]
+            )
 
 
 def _fields(type, obj, object_type, object_id, customer_id, actor, payload) -> dict:

@@ -260,16 +260,16 @@ def _announce_import(entries: list[dict], *, by, at) -> None:
     """A ``card.created`` or ``card.updated`` event per card written (crm/outbox.py), as the gate
     emits for one card: the fields' names and the audit entry's id. The entries went in with COPY,
     which returns no keys, so they are read back by their moment and cards (one query a chunk)."""
-    written = {(entry["action"], entry["customer_id"]): entry for entry in entries if entry["changes"]}
+    written = {(entry["action"], entry["customer_id"]): entry["changes"] for entry in entries if entry["changes"]}
     if not written:
         return
     found = AuditEntry.objects.filter(
         at=at, action__in=("customer.create", "customer.update"), customer_id__in={pk for _a, pk in written}
-    ).values_list("action", "customer_id", "id", "changes")
+    ).values_list("action", "customer_id", "id")
     rows = {"customer.create": [], "customer.update": []}
-    for action, customer_id, entry_id, changes in found:
+    for action, customer_id, entry_id in found:
         if (action, customer_id) in written:
-            payload = event_payload(SimpleNamespace(pk=entry_id, changes=changes))
+            payload = event_payload(SimpleNamespace(pk=entry_id, changes=written[action, customer_id]))
             rows[action].append(
                 {"object_type": "customer", "object_id": customer_id, "customer_id": customer_id, "payload": payload}
             )

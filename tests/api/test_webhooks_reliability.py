@@ -156,3 +156,14 @@ def test_old_delivered_deliveries_leave_the_log_and_waiting_ones_stay(receiver, 
 
     assert set(WebhookDelivery.objects.values_list("pk", flat=True)) == {recent.pk, waiting.pk}
     assert not WebhookAttempt.objects.filter(delivery_id=old.pk).exists()
+
+
+def test_a_test_event_reaches_a_disabled_endpoint_and_nothing_else_does(receiver, subscribe, staff_user, admin_user):
+    endpoint, _secret = subscribe(receiver)
+    gate.update_card(CustomerFactory(city="上海"), {"city": "北京"}, by=staff_user, source=FORM)
+    outbox.dispatch()
+    endpoint.enabled = False
+    endpoint.save(update_fields=["enabled"])
+    webhooks.send_test(endpoint, by=admin_user)
+    delivery.send_due()
+    assert [e["type"] for e in receiver.envelopes] == ["webhook.test"]
