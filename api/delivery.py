@@ -42,6 +42,7 @@ from __future__ import annotations
 import http.client
 import logging
 import math
+import os
 import random
 import socket
 import ssl
@@ -168,6 +169,15 @@ _connections = _Connections()
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
 _pool_lock = threading.Lock()
+
+
+def _forget_after_fork() -> None:
+    """A forked child (a Celery or gunicorn worker) starts with no threads and no connections of its own."""
+    global _pool, _pool_size, _connections, _pool_lock
+    _pool, _pool_size, _connections, _pool_lock = None, 0, _Connections(), threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def _executor() -> ThreadPoolExecutor:

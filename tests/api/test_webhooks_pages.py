@@ -149,3 +149,11 @@ def test_the_menu_shows_webhooks_to_admins_only(admin_client, manager_client):
     link = reverse("integration:webhook_list")
     assert link in admin_client.get("/inbox/").content.decode()
     assert link not in manager_client.get("/inbox/").content.decode()
+
+
+def test_the_admins_inbox_lists_an_endpoint_disabled_after_failures(admin_client, receiver, subscribe):
+    endpoint, _secret = subscribe(receiver)
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(enabled=False, disabled_reason="failures")
+    html = admin_client.get("/inbox/").content.decode()
+    assert "Webhook endpoints disabled after failures" in html
+    assert reverse("integration:webhook_list") in html
