@@ -18,7 +18,7 @@ from customers.models import Customer
 
 pytestmark = pytest.mark.django_db
 
-EVENTS = int(os.environ.get("WEBHOOK_BENCH_EVENTS", "300"))
+EVENTS = int(os.environ.get("WEBHOOK_BENCH_EVENTS", "150"))
 ENDPOINTS = 3
 
 
