@@ -48,7 +48,7 @@ import socket
 import ssl
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -299,13 +299,15 @@ def attempt(delivery: WebhookDelivery, signer: Webhook | None = None) -> Outcome
     return outcome
 
 
-def send_batch(claimed: list[WebhookDelivery]) -> list[Outcome]:
-    """POST the claimed deliveries on the sending threads; their outcomes in completion order."""
+def start_batch(claimed: list[WebhookDelivery]) -> list[Future]:
+    """POST the claimed deliveries on the sending threads; a future of each one's Outcome."""
     signers = {d.endpoint_id: Webhook(d.endpoint.secret) for d in claimed}
-    if len(claimed) == 1:
-        return [attempt(claimed[0], signers[claimed[0].endpoint_id])]
-    futures = [_executor().submit(attempt, d, signers[d.endpoint_id]) for d in claimed]
-    return [future.result() for future in futures]
+    return [_executor().submit(attempt, d, signers[d.endpoint_id]) for d in claimed]
+
+
+def send_batch(claimed: list[WebhookDelivery]) -> list[Outcome]:
+    """POST the claimed deliveries and wait for their outcomes."""
+    return [future.result() for future in start_batch(claimed)]
 
 
 # --- Recording ---------------------------------------------------------------------------------------
@@ -435,19 +437,32 @@ def _count_failures(outcomes: list[Outcome], now) -> list[int]:
 
 
 def send_due(limit: int | None = None) -> Sent:
-    """Send what is due, a claimed batch at a time, until nothing is (or ``limit`` deliveries were tried)."""
+    """Send what is due, a claimed batch at a time, until nothing is (or ``limit`` deliveries were tried).
+
+    While one batch's requests are in flight, the batch before it is recorded and the next one
+    claimed, so the database's work overlaps the network's (10,000 events to 3 endpoints: see
+    tests/api/test_webhooks_throughput.py). Order per card still holds: a delivery in flight is
+    pending until it is recorded, so the next one of its line is not due before that.
+    """
     total = Sent()
-    while limit is None or total.attempted < limit:
-        size = CLAIM if limit is None else min(CLAIM, limit - total.attempted)
-        claimed, lease = claim(size)
-        if not claimed:
-            break
-        sent = record(claimed, lease, send_batch(claimed))
-        total.attempted += len(claimed)
-        total.delivered += sent.delivered
-        total.failed += sent.failed
-        total.disabled += sent.disabled
-    return total
+    claimed_count = 0
+    flying: tuple[list[WebhookDelivery], datetime, list[Future]] | None = None
+    while True:
+        batch, lease = [], None
+        if limit is None or claimed_count < limit:
+            batch, lease = claim(CLAIM if limit is None else min(CLAIM, limit - claimed_count))
+            claimed_count += len(batch)
+        launched = (batch, lease, start_batch(batch)) if batch else None
+        if flying is not None:
+            done, done_lease, futures = flying
+            sent = record(done, done_lease, [future.result() for future in futures])
+            total.attempted += len(done)
+            total.delivered += sent.delivered
+            total.failed += sent.failed
+            total.disabled += sent.disabled
+        elif launched is None:
+            return total
+        flying = launched
 
 
 def prune(days: int | None = None, *, chunk: int = 5000) -> int:
