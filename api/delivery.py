@@ -117,15 +117,19 @@ def backoff(attempts: int) -> timedelta:
 # --- Claiming ----------------------------------------------------------------------------------------
 
 
-def due(now=None):
+def due(now=None, after: tuple[datetime, int] | None = None):
     """The deliveries that may be sent now: pending, due, enabled endpoint (or a test event), unclaimed,
-    head of their line."""
+    head of their line. ``after`` (the last ``(next_attempt_at, id)`` a sender claimed) starts the
+    scan past the rows it just claimed and sent, whose entries stay in the index until vacuum."""
     now = now or timezone.now()
     earlier = WebhookDelivery.objects.filter(
         endpoint=OuterRef("endpoint"), customer_id=OuterRef("customer_id"), status=PENDING, id__lt=OuterRef("id")
     )
+    rows = WebhookDelivery.objects.all()
+    if after is not None:
+        rows = rows.filter(next_attempt_at__gte=after[0]).filter(Q(next_attempt_at__gt=after[0]) | Q(id__gt=after[1]))
     return (
-        WebhookDelivery.objects.filter(status=PENDING, next_attempt_at__lte=now)
+        rows.filter(status=PENDING, next_attempt_at__lte=now)
         .filter(Q(endpoint__enabled=True) | Q(type=TEST_EVENT))  # a test is sent to a disabled endpoint too
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
         .filter(~Exists(earlier))
@@ -139,11 +143,11 @@ def lease_seconds(count: int) -> float:
     return math.ceil(count / threads) * float(_setting("WEBHOOK_TIMEOUT", 10)) + LEASE_MARGIN
 
 
-def claim(size: int = CLAIM, now=None) -> tuple[list[WebhookDelivery], datetime | None]:
+def claim(size: int = CLAIM, now=None, after=None) -> tuple[list[WebhookDelivery], datetime | None]:
     """Take up to ``size`` due deliveries for this sender; returns them and the lease (their ``claimed_until``)."""
     now = now or timezone.now()
     with transaction.atomic():
-        rows = due(now)
+        rows = due(now, after)
         if connection.features.has_select_for_update_skip_locked:
             rows = rows.select_for_update(skip_locked=True, of=("self",))
         ids = list(rows.values_list("id", flat=True)[:size])
@@ -387,7 +391,26 @@ def _save_outcomes(changed: list[WebhookDelivery]) -> None:
     sql = f"UPDATE {quote(WebhookDelivery._meta.db_table)} SET {assignments} WHERE {quote('id')} = %s"
     params = [[f.get_db_prep_save(getattr(d, f.attname), connection) for f in fields] + [d.pk] for d in changed]
     with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+        if connection.vendor == "postgresql":
+            cursor.execute(*_update_from_values(fields, params))
+        else:
+            cursor.executemany(sql, params)
+
+
+def _update_from_values(fields, params) -> tuple[str, list]:
+    """The batch's outcomes as one ``UPDATE ... FROM (VALUES ...)`` on PostgreSQL: one statement
+    instead of one per delivery (2,000 events to 3 endpoints: sending 7.7 s -> 5.3 s)."""
+    quote = connection.ops.quote_name
+    types = [f.db_type(connection) for f in fields] + ["bigint"]
+    row = "(" + ", ".join(f"%s::{t.split('(')[0] if t.startswith('varchar') else t}" for t in types) + ")"
+    names = [f"v{i}" for i in range(len(fields))] + ["pk"]
+    assignments = ", ".join(f"{quote(f.column)} = v.{name}" for f, name in zip(fields, names, strict=False))
+    table = quote(WebhookDelivery._meta.db_table)
+    sql = (
+        f"UPDATE {table} AS d SET {assignments} FROM (VALUES {', '.join([row] * len(params))}) "
+        f"AS v({', '.join(names)}) WHERE d.{quote('id')} = v.pk"
+    )
+    return sql, [value for values in params for value in values]
 
 
 def _count_failures(outcomes: list[Outcome], now) -> list[int]:
@@ -447,10 +470,16 @@ def send_due(limit: int | None = None) -> Sent:
     total = Sent()
     claimed_count = 0
     flying: tuple[list[WebhookDelivery], datetime, list[Future]] | None = None
+    after = None  # where the last claim ended; a claim from there finding nothing starts over once
     while True:
         batch, lease = [], None
         if limit is None or claimed_count < limit:
-            batch, lease = claim(CLAIM if limit is None else min(CLAIM, limit - claimed_count))
+            size = CLAIM if limit is None else min(CLAIM, limit - claimed_count)
+            batch, lease = claim(size, after=after)
+            if not batch and after is not None:
+                batch, lease = claim(size)
+            last = max(batch, key=lambda d: (d.next_attempt_at, d.pk)) if batch else None
+            after = (last.next_attempt_at, last.pk) if last else None
             claimed_count += len(batch)
         launched = (batch, lease, start_batch(batch)) if batch else None
         if flying is not None:
