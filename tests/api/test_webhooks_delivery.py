@@ -230,3 +230,19 @@ def test_one_change_goes_to_every_endpoint_subscribed(receiver, subscribe, staff
     sent = deliver()
     assert sent.delivered == 2
     assert len(receiver.received) == 2 and receiver.received[0].body == receiver.received[1].body
+
+
+def test_the_next_event_of_a_card_goes_in_the_same_run_once_its_retried_one_is_through(receiver, subscribe, staff_user):
+    subscribe(receiver)
+    card = CustomerFactory(city="上海")
+    for city in ("北京", "广州"):
+        gate.update_card(card, {"city": city}, by=staff_user, source=FORM)
+    receiver.answers = [500]
+    deliver()
+    first = WebhookDelivery.objects.order_by("id").first()
+    # The retried one is due after the one behind it (which has waited since it was made): a sender
+    # that resumed its scan after the retried one would pass the other by; it starts over instead.
+    WebhookDelivery.objects.filter(pk=first.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+
+    assert delivery.send_due().delivered == 2
+    assert [e["data"]["changes"]["city"]["new"] for e in receiver.envelopes] == ["北京", "北京", "广州"]
