@@ -49,7 +49,10 @@ def forbidden(address: str) -> bool:
 
 def split(url: str) -> tuple[str, str, int]:
     """(scheme, host, port) of a webhook URL; Refused for another scheme or no host."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. "http://[::1" (an unclosed IPv6 bracket)
+        raise Refused(_("This is not a web address.")) from None
     scheme = parts.scheme.lower()
     if scheme not in SCHEMES:
         raise Refused(_("Only http:// and https:// addresses can receive webhooks."))

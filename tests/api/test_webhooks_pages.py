@@ -50,8 +50,11 @@ def test_a_url_on_an_internal_address_gets_a_message_next_to_the_field(admin_cli
         (form("https://93.184.216.34/", events=[]), "events", "Choose at least one event."),
         (form("https://93.184.216.34/", events=["card.exploded"]), "events", "Select a valid choice."),
         (form("https://93.184.216.34/", name="   "), "name", "This field is required."),
+        (form("http://[::1"), "url", "This is not a web address."),
+        (form("https://93.184.216.34/" + "a" * 500), "url", "at most 500 characters"),
+        (form("https://93.184.216.34/", fields=["password"]), "fields", "Select a valid choice."),
     ],
-    ids=["scheme", "no event", "unknown event", "blank name"],
+    ids=["scheme", "no event", "unknown event", "blank name", "broken", "too long", "unknown field"],
 )
 def test_bad_input_is_explained_next_to_its_field_never_a_500(admin_client, data, field, message):
     response = admin_client.post(ADD, data)
