@@ -6,6 +6,17 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def start_after_history(apps, schema_editor):
+    """The webhooks consumer starts at the outbox's newest event: the events written before webhooks
+    existed are history, for no endpoint (and receipting a million of them would be the first
+    dispatch's long job)."""
+    Event = apps.get_model("crm", "Event")
+    OutboxFloor = apps.get_model("crm", "OutboxFloor")
+    newest = Event.objects.order_by("-id").values_list("id", flat=True).first()
+    if newest:
+        OutboxFloor.objects.update_or_create(consumer="webhooks", defaults={"event_id": newest})
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -100,4 +111,5 @@ class Migration(migrations.Migration):
             model_name='webhookdelivery',
             constraint=models.UniqueConstraint(fields=('endpoint', 'event'), name='webhookdelivery_endpoint_event'),
         ),
+        migrations.RunPython(start_after_history, migrations.RunPython.noop),
     ]
