@@ -13,8 +13,9 @@ dispatches, or two dispatchers at once, may hand it an event again before its re
 Dispatch runs after the commit that wrote the events (``transaction.on_commit``): on Celery when a
 broker is configured, inside the caller with JOBS_RUN_INLINE (the tests), otherwise in a thread of
 the web process, so "Confirm" never waits for a consumer. ``dispatch()`` is also what the periodic
-sweep (followups.send_due_followups, Celery beat) runs, so an event whose dispatch was lost (a
-worker killed, a process restarted) is picked up on the next sweep: nothing is lost.
+sweeps (followups.send_due_followups and api.send_webhooks, Celery beat) run, so an event whose
+dispatch was lost (a worker killed, a process restarted) is picked up on the next sweep: nothing is
+lost.
 
 Event types written today (payloads are ids, codes and amounts, never personal data):
 
