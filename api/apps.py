@@ -12,4 +12,21 @@ class ApiConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import schema  # noqa: F401  (registers the OpenAPI descriptions of the authentications)
+        from crm import audit
+
+        # schema: the OpenAPI descriptions of the authentications; webhooks: the outbox consumer "webhooks"
+        from . import inbox, schema, webhooks  # noqa: F401
+
+        inbox.register()
+        audit.ACTION_LABELS.update(
+            {
+                "api.token_create": _("API token created"),
+                "api.token_revoke": _("API token revoked"),
+                "webhook.create": _("Webhook endpoint added"),
+                "webhook.update": _("Webhook endpoint changed"),
+                "webhook.rotate": _("Webhook secret rotated"),
+                "webhook.test": _("Webhook test event sent"),
+                "webhook.redeliver": _("Webhook delivery sent again"),
+                "webhook.disable": _("Webhook endpoint disabled after failures"),
+            }
+        )

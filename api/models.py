@@ -110,3 +110,124 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.method} {self.path})"
+
+
+class WebhookEndpoint(models.Model):
+    """A URL of another system that hears of the events it subscribed to (api/delivery.py sends them).
+
+    The secret signs every delivery (Standard Webhooks: ``whsec_`` + base64 of 32 random bytes). It
+    has to be kept as it is to sign, so unlike an API token it is stored, and shown to Admins once,
+    when the endpoint is made or its secret rotated.
+    """
+
+    class Disabled(models.TextChoices):
+        NO = "", _("enabled")
+        BY_ADMIN = "admin", _("disabled by an Admin")
+        FAILURES = "failures", _("disabled after repeated failures")
+
+    name = models.CharField(_("name"), max_length=80)
+    url = models.URLField(_("URL"), max_length=500)
+    secret = models.CharField(max_length=80)
+    events = models.JSONField(_("events"), default=list, blank=True)
+    fields = models.JSONField(_("changed fields"), default=list, blank=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    disabled_reason = models.CharField(_("why disabled"), max_length=10, choices=Disabled.choices, blank=True)
+    disabled_at = models.DateTimeField(_("disabled"), null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(_("failures in a row"), default=0)
+    failing_since = models.DateTimeField(null=True, blank=True)  # the first failure of the current streak
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("created by")
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
+        ordering = ["name", "id"]
+        default_permissions = ()
+        permissions = [("manage_webhooks", _("Manage webhook endpoints and their deliveries"))]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def wants(self, event_type: str, changed: list[str] | None = None) -> bool:
+        """Whether this endpoint hears of an event of ``event_type`` (a card.updated one: when one of
+        its chosen fields is among ``changed``, or it chose none)."""
+        if event_type not in self.events:
+            return False
+        if event_type == "card.updated" and self.fields:
+            return bool(set(self.fields) & set(changed or ()))
+        return True
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint: its body is built once, when the event is fanned out, so every
+    attempt (and a redelivery) sends the same bytes. Sent in order per (endpoint, card)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        DELIVERED = "delivered", _("delivered")
+        FAILED = "failed", _("failed")
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey("crm.Event", on_delete=models.CASCADE, related_name="+")
+    customer_id = models.BigIntegerField(null=True, blank=True)
+    type = models.CharField(_("event"), max_length=60)
+    body = models.TextField()
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True, default=timezone.now)
+    claimed_until = models.DateTimeField(null=True, blank=True)  # a sender's lease (api/delivery.py)
+    last_status_code = models.PositiveSmallIntegerField(_("response"), null=True, blank=True)
+    last_latency_ms = models.PositiveIntegerField(_("latency (ms)"), null=True, blank=True)
+    last_error = models.CharField(_("error"), max_length=500, blank=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        default_permissions = ()
+        constraints = [models.UniqueConstraint(fields=["endpoint", "event"], name="webhookdelivery_endpoint_event")]
+        indexes = [
+            # What is due: the sender's scan (pending only, so it stays small however long the log is).
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                name="webhookdelivery_due",
+                condition=models.Q(status="pending"),
+            ),
+            # The head of each line: the oldest pending delivery per (endpoint, card).
+            models.Index(
+                fields=["endpoint", "customer_id", "id"],
+                name="webhookdelivery_line",
+                condition=models.Q(status="pending"),
+            ),
+            # The log page (newest first) and the retention sweep.
+            models.Index(fields=["endpoint", "-id"], name="webhookdelivery_log"),
+            models.Index(fields=["status", "delivered_at"], name="webhookdelivery_done"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} → {self.endpoint_id} ({self.status})"
+
+    @property
+    def message_id(self) -> str:
+        """The ``webhook-id`` header and the envelope's ``id``: the same for every attempt."""
+        return f"evt_{self.event_id}"
+
+
+class WebhookAttempt(models.Model):
+    """One try of a delivery, for the log: when, the answer's status and how long it took, or the error."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="tries")
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    status_code = models.PositiveSmallIntegerField(_("response"), null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(_("latency (ms)"), null=True, blank=True)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+
+    class Meta:
+        default_permissions = ()
+        indexes = [models.Index(fields=["delivery", "-id"], name="webhookattempt_delivery")]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} {self.at:%Y-%m-%d %H:%M:%S} {self.status_code or self.error}"

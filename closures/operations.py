@@ -46,6 +46,10 @@ and, in their own modules:
     bulk.bulk_close(customer_ids, choice, *, by, request=None) -> BulkResult
     batch.decide_many(ids, *, by, approving, note, request=None) -> BatchResult
 
+A request made, approved or rejected is also an event in the outbox (crm/outbox.py:
+``closure.requested``, ``closure.approved``, ``closure.rejected``; a withdrawal is not), written in
+the operation's transaction, so integrations hear of it only once it commits.
+
 A decided request tells its requester: the inbox's count in every page's header (crm/inbox.py,
 closures/inbox.py) and, once the decision is committed, an e-mail (closures/notify.py).
 
@@ -62,7 +66,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm import audit, inbox
+from crm import audit, inbox, outbox
 from crm.formatting import money
 from customers import merge
 from customers.models import Customer
@@ -119,7 +123,9 @@ def request_closure(customer, choice: ClosureChoice, *, by, request=None) -> Clo
     """
     with rules.guarded([customer, *choice.cards], by=by, may="close", nonce=choice.nonce) as cards:
         locked, reason, survivor = _checked(cards, _pk(customer), choice)
-        return writes.save_request(locked, choice, by=by, reason=reason, duplicate_of=survivor, request=request)
+        pending = writes.save_request(locked, choice, by=by, reason=reason, duplicate_of=survivor, request=request)
+        _announce("closure.requested", pending, actor=by)
+        return pending
 
 
 def approve(closure_request: ClosureRequest | int, *, by, note: str = "", request=None) -> Closure:
@@ -322,6 +328,36 @@ def _reinstatable(locked: Customer, note: str) -> str:
     return note
 
 
+DECISION_EVENTS = {
+    ClosureRequest.State.APPROVED: "closure.approved",
+    ClosureRequest.State.REJECTED: "closure.rejected",
+}
+
+
+def request_event_payload(pending: ClosureRequest) -> dict:
+    """What a closure.* event says of a request: ids and codes, never notes or personal data."""
+    return {
+        "request": pending.pk,
+        "action": pending.action,
+        "reason": pending.reason_id,
+        "state": pending.state,
+        "closure": pending.closure_id,
+        "requested_by": pending.requested_by_id,
+    }
+
+
+def _announce(event_type: str, pending: ClosureRequest, *, actor) -> None:
+    """The request's event in the outbox (crm/outbox.py), in the operation's transaction."""
+    outbox.emit(
+        event_type,
+        obj=pending,
+        object_type="closurerequest",
+        customer_id=pending.customer_id,
+        actor=actor,
+        payload=request_event_payload(pending),
+    )
+
+
 def _decide(pending: ClosureRequest, state, *, by, note, closure=None, request=None) -> None:
     """Record the outcome (approved, rejected, or withdrawn by its requester), audit it, tell the inbox
     and, for a decision, the requester by e-mail after the commit."""
@@ -350,5 +386,7 @@ def _decide(pending: ClosureRequest, state, *, by, note, closure=None, request=N
     )
     inbox.changed("closures.approvals")
     inbox.changed("closures.decided", users=[pending.requested_by_id])
+    if state in DECISION_EVENTS:
+        _announce(DECISION_EVENTS[state], pending, actor=by)
     if not withdrawn:
         notify.tell_requester_after_commit(pending, request=request)

@@ -34,6 +34,7 @@ MENU = [
     ("service.import_tickets", "service:import", _("Import past tickets")),
     ("customers.view_importbatch", "customers:import_batches", _("Import batches")),
     ("api.manage_tokens", "integration:tokens", _("API tokens")),
+    ("api.manage_webhooks", "integration:webhook_list", _("Webhooks")),
     ("auth.view_user", "users:list", _("Users")),
 ]
 

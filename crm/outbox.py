@@ -13,17 +13,26 @@ dispatches, or two dispatchers at once, may hand it an event again before its re
 Dispatch runs after the commit that wrote the events (``transaction.on_commit``): on Celery when a
 broker is configured, inside the caller with JOBS_RUN_INLINE (the tests), otherwise in a thread of
 the web process, so "Confirm" never waits for a consumer. ``dispatch()`` is also what the periodic
-sweep (followups.send_due_followups, Celery beat) runs, so an event whose dispatch was lost (a
-worker killed, a process restarted) is picked up on the next sweep: nothing is lost.
+sweeps (followups.send_due_followups and api.send_webhooks, Celery beat) run, so an event whose
+dispatch was lost (a worker killed, a process restarted) is picked up on the next sweep: nothing is
+lost.
 
 Event types written today (payloads are ids, codes and amounts, never personal data):
-``card.closed``, ``card.voided``, ``card.archived`` (closures.writes.write_closures for closures
-made through the app; historical closures from an import are not events), ``card.reinstated``,
-``card.erased``.
+
+- ``card.created``, ``card.updated`` (customers.gate.create_card / update_card, and an import's
+  cards through customers.batch): the names of the fields set or changed and the id of the audit
+  entry holding their old and new values; an update that changes nothing writes no event;
+- ``card.closed``, ``card.voided``, ``card.archived`` (closures.writes.write_closures for closures
+  made through the app; historical closures from an import are not events), ``card.reinstated``,
+  ``card.erased``;
+- ``closure.requested``, ``closure.approved``, ``closure.rejected`` (closures.operations: the
+  request's id, action, reason and state; a withdrawn request is not an event);
+- ``webhook.test`` (api.webhooks.send_test: no consumer; one delivery to the endpoint asked).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable, Iterable
@@ -31,7 +40,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, connections, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -92,10 +102,32 @@ def emit_many(type: str, rows: Iterable[dict], *, actor=None) -> int:
         )
         for row in rows
     ]
-    Event.objects.bulk_create(events, batch_size=1000)
+    if connection.vendor == "postgresql" and len(events) > COPY_FROM:
+        _copy(events)
+    else:
+        Event.objects.bulk_create(events, batch_size=1000)
     if events:
         _dispatch_after_commit()
     return len(events)
+
+
+# Above this many events emit_many writes with COPY on PostgreSQL: an import's chunk of 2,000
+# card.updated events took 0.09-0.26 s with bulk_create (psycopg quoting each column's array in
+# Python), 0.04 s with COPY (measured three times each on the loaded 2-core development machine):
+# about 5 s less on a 100,000-row import, whose budget is a minute.
+COPY_FROM = 50
+_COPY_COLUMNS = ("type", "object_type", "object_id", "customer_id", "actor_id", "payload", "created_at")
+
+
+def _copy(events: list[Event]) -> None:
+    now = timezone.now()
+    sql = f"COPY {Event._meta.db_table} ({', '.join(_COPY_COLUMNS)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for event in events:
+            payload = json.dumps(event.payload, cls=DjangoJSONEncoder, ensure_ascii=False)
+            copy.write_row(
+                [event.type, event.object_type, event.object_id, event.customer_id, event.actor_id, payload, now]
+            )
 
 
 def _fields(type, obj, object_type, object_id, customer_id, actor, payload) -> dict:

@@ -79,6 +79,7 @@ ADMIN_PERMISSIONS = MANAGER_PERMISSIONS + [
     "service.import_tickets",
     "insights.view_scoring_settings",  # the risk weights and thresholds, with their meaning
     "api.manage_tokens",  # create and revoke the API tokens of other systems
+    "api.manage_webhooks",  # webhook endpoints, their delivery log and redelivery
     "auth.view_user",
     "auth.add_user",
     "auth.change_user",

@@ -272,6 +272,22 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+# Webhooks (api/delivery.py, docs/integration-webhooks.md). Host names an endpoint may use even though
+# they resolve to loopback or private addresses (tests, on-premises receivers); empty: none.
+WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS", [])
+# Seconds to wait for a receiver: to connect, and for the whole request and answer.
+WEBHOOK_CONNECT_TIMEOUT = env_int("WEBHOOK_CONNECT_TIMEOUT", 3)
+WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 10)
+# A delivery is tried at most this many times (30 s, 2 min, 10 min, 1 h, 6 h, then daily), then failed.
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 10)
+# An endpoint is disabled (and Admins told) after this many failed attempts in a row spanning at
+# least WEBHOOK_DISABLE_AFTER_HOURS: a short outage with many cards waiting does not disable it.
+WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", 10)
+WEBHOOK_DISABLE_AFTER_HOURS = env_int("WEBHOOK_DISABLE_AFTER_HOURS", 24)
+# Deliveries sent at once (threads, each keeping its connections to the receivers open).
+WEBHOOK_THREADS = env_int("WEBHOOK_THREADS", 4)
+# Days delivered deliveries stay in the log.
+WEBHOOK_LOG_DAYS = env_int("WEBHOOK_LOG_DAYS", 30)
 
 # --- Internationalisation ------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -369,6 +385,10 @@ CELERY_BEAT_SCHEDULE = {
     "score-changed-customers": {"task": "insights.score_changed", "schedule": crontab(minute="*/15")},
     # The owners' daily risk digest by e-mail at 07:30, after the night's run (when INSIGHTS_DIGEST_EMAIL).
     "send-risk-digest": {"task": "insights.send_risk_digest", "schedule": crontab(hour=7, minute=30)},
+    # The webhooks that are due (api/delivery.py): retries, and any send a lost kick left behind.
+    "send-webhooks": {"task": "api.send_webhooks", "schedule": 30.0, "options": {"expires": 25}},
+    # Delivered webhooks older than WEBHOOK_LOG_DAYS leave the log, every night at 03:10.
+    "prune-webhook-log": {"task": "api.prune_webhook_log", "schedule": crontab(hour=3, minute=10)},
 }
 # Whether owners get their daily digest of customers newly at risk by e-mail (insights/digest.py);
 # in the app they see them in their inbox either way.

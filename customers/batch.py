@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection
@@ -19,10 +20,11 @@ from django.db.models import Count, Max, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from crm import audit
+from crm import audit, outbox
+from crm.models import AuditEntry
 
 from . import since
-from .gate import CARD_FIELDS, Source
+from .gate import CARD_FIELDS, Source, event_payload
 from .models import ContactConsent, Customer, LedgerEntry, Purchase
 
 
@@ -249,7 +251,34 @@ def _audit_import(creates, updates, *, by, source: Source, request=None) -> None
         changes = audit.diff(before, after)
         number = update.old.get("customer_no", "")
         entries.append(_entry("customer.update", update.customer_id, number, update, changes, source))
-    audit.record_many(entries, actor=by, request=request)
+    at = timezone.now()
+    audit.record_many(entries, actor=by, request=request, at=at)
+    _announce_import(entries, by=by, at=at)
+
+
+def _announce_import(entries: list[dict], *, by, at) -> None:
+    """A ``card.created`` or ``card.updated`` event per card written (crm/outbox.py), as the gate
+    emits for one card: the fields' names and the audit entry's id. The entries went in with COPY,
+    which returns no keys, so they are read back by their moment and cards (one query a chunk)."""
+    written = {(entry["action"], entry["customer_id"]): entry["changes"] for entry in entries if entry["changes"]}
+    if not written:
+        return
+    found = AuditEntry.objects.filter(
+        at=at, action__in=("customer.create", "customer.update"), customer_id__in={pk for _a, pk in written}
+    ).values_list("action", "customer_id", "id")
+    rows = {"customer.create": [], "customer.update": []}
+    for action, customer_id, entry_id in found:
+        if (action, customer_id) in written:
+            payload = event_payload(SimpleNamespace(pk=entry_id, changes=written[action, customer_id]))
+            rows[action].append(
+                {"object_type": "customer", "object_id": customer_id, "customer_id": customer_id, "payload": payload}
+            )
+    outbox.emit_many("card.created", sorted(rows["customer.create"], key=_by_card), actor=by)
+    outbox.emit_many("card.updated", sorted(rows["customer.update"], key=_by_card), actor=by)
+
+
+def _by_card(row: dict) -> int:
+    return row["customer_id"]
 
 
 def _entry(action: str, customer_id: int, number: str, row, changes: dict, source: Source) -> dict:

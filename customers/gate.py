@@ -18,7 +18,10 @@ closure operations (closures/operations.py, erasure.py, bulk.py). So the rules l
   (``customers.change_balance``);
 - every change writes one audit entry per card with its old and new values and its source (the
   form, an import file and its line), so the card's history shows it and erasure can find every
-  value the card ever had.
+  value the card ever had;
+- a card created or changed is also an event in the outbox (crm/outbox.py: ``card.created``,
+  ``card.updated``), written in the same transaction: the changed fields' names and the audit
+  entry's id, never personal data (a webhook reads the values from the entry after the commit).
 
     create_card(values, *, by, source, request=None) -> Customer
     update_card(customer, changes, *, by, source, seen=None, request=None) -> CardChange
@@ -43,7 +46,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm import audit
+from crm import audit, outbox
 
 from . import ledger, places, since
 from .models import Customer, Interaction, LedgerEntry, Purchase, Tag
@@ -192,8 +195,8 @@ def _number_taken(number: str) -> ValidationError:
     )
 
 
-def _record(action: str, customer: Customer, changes: dict, *, by, source: Source, request=None) -> None:
-    audit.record(
+def _record(action: str, customer: Customer, changes: dict, *, by, source: Source, request=None):
+    return audit.record(
         action,
         actor=by,
         request=request,
@@ -240,7 +243,8 @@ def create_card(values: dict[str, Any], *, by, source: Source, request=None) -> 
         LedgerEntry.objects.bulk_create(ledger.opening_entries([customer], by=by, note=""))
         after = {k: v for k, v in snapshot(customer).items() if v not in (None, "", [])}
         places.note(city=customer.city, source=customer.source)
-        _record("customer.create", customer, audit.diff({}, after), by=by, source=source, request=request)
+        entry = _record("customer.create", customer, audit.diff({}, after), by=by, source=source, request=request)
+        _announce("card.created", customer.pk, entry, by=by)
     return customer
 
 
@@ -281,8 +285,26 @@ def update_card(
             since.changed([locked.pk])
         if "tags" in diff:
             locked.tags.set(tags)
-        _record("customer.update", locked, diff, by=by, source=source, request=request)
+        entry = _record("customer.update", locked, diff, by=by, source=source, request=request)
+        _announce("card.updated", locked.pk, entry, by=by)
     return CardChange(locked, diff)
+
+
+def event_payload(entry) -> dict:
+    """What a card.created / card.updated event says (crm/outbox.py): the names of the fields set or
+    changed and the audit entry that holds their old and new values, never the values themselves."""
+    return {"fields": sorted(entry.changes), "audit": entry.pk}
+
+
+def _announce(event_type: str, customer_id: int, entry, *, by) -> None:
+    outbox.emit(
+        event_type,
+        object_type="customer",
+        object_id=customer_id,
+        customer_id=customer_id,
+        actor=by,
+        payload=event_payload(entry),
+    )
 
 
 def _refuse_money_changes(locked: Customer, changes: dict[str, Any]) -> None:

@@ -23,3 +23,30 @@ def token_client(admin_user):
         return client_for(secret)
 
     return make
+
+
+@pytest.fixture
+def receiver(settings):
+    """A real HTTP receiver on 127.0.0.1 (tests/api/receiver.py), allowed past the SSRF check."""
+    from tests.api.receiver import start
+
+    settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.WEBHOOK_THREADS = 2
+    server = start()
+    yield server
+    server.server.shutdown()
+    server.server.server_close()
+
+
+@pytest.fixture
+def subscribe(admin_user):
+    """``subscribe(receiver, events=..., fields=...)``: an endpoint of that receiver, and its secret."""
+    from api import webhooks
+    from api.envelopes import TYPES
+
+    def make(receiver, events=TYPES, fields=(), name="Finance"):
+        return webhooks.create_endpoint(
+            name=name, url=receiver.url, events=list(events), fields=list(fields), by=admin_user
+        )
+
+    return make
