@@ -2,7 +2,7 @@
 
     purge(now=None) -> int      # deletes the calls older than the period, a batch at a time
 
-Run by the periodic sweep (api.tasks.purge_call_log, daily) or ``manage.py purge_api_calls``.
+Run by the nightly sweep with the webhooks' log (api.tasks.prune_webhook_log).
 """
 
 from __future__ import annotations

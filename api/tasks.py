@@ -9,7 +9,7 @@ from celery import shared_task
 
 from crm import outbox
 
-from . import delivery
+from . import call_log, delivery
 
 
 @shared_task(name="api.send_webhooks", acks_late=True, ignore_result=True)
@@ -22,5 +22,6 @@ def send_webhooks(limit: int | None = None) -> dict:
 
 @shared_task(name="api.prune_webhook_log", ignore_result=True)
 def prune_webhook_log() -> int:
-    """Delivered and failed deliveries older than WEBHOOK_LOG_DAYS leave the log."""
-    return delivery.prune()
+    """Delivered and failed deliveries older than WEBHOOK_LOG_DAYS leave the log, and the tokens' calls
+    older than API_CALL_LOG_DAYS leave theirs (api.call_log)."""
+    return delivery.prune() + call_log.purge()

@@ -387,7 +387,8 @@ CELERY_BEAT_SCHEDULE = {
     "send-risk-digest": {"task": "insights.send_risk_digest", "schedule": crontab(hour=7, minute=30)},
     # The webhooks that are due (api/delivery.py): retries, and any send a lost kick left behind.
     "send-webhooks": {"task": "api.send_webhooks", "schedule": 30.0, "options": {"expires": 25}},
-    # Delivered webhooks older than WEBHOOK_LOG_DAYS leave the log, every night at 03:10.
+    # Delivered webhooks older than WEBHOOK_LOG_DAYS leave the log, every night at 03:10 (and the API
+    # tokens' calls older than API_CALL_LOG_DAYS theirs).
     "prune-webhook-log": {"task": "api.prune_webhook_log", "schedule": crontab(hour=3, minute=10)},
 }
 # Whether owners get their daily digest of customers newly at risk by e-mail (insights/digest.py);
