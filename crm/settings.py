@@ -251,7 +251,7 @@ REST_FRAMEWORK = {
     ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DEFAULT_THROTTLE_CLASSES": ["api.throttling.PerCaller"],
-    # Every error in one JSON shape with a bilingual message (api/errors.py, docs/integration-api.md).
+    # Every error in one JSON shape with a bilingual message (api/errors.py, docs/integration.md).
     "EXCEPTION_HANDLER": "api.errors.handler",
 }
 # Calls per token (or per logged-in person on the browsable API), counted in the cache: Redis when
@@ -272,7 +272,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
-# Webhooks (api/delivery.py, docs/integration-webhooks.md). Host names an endpoint may use even though
+# Webhooks (api/delivery.py, docs/integration.md). Host names an endpoint may use even though
 # they resolve to loopback or private addresses (tests, on-premises receivers); empty: none.
 WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS", [])
 # Seconds to wait for a receiver: to connect, and for the whole request and answer.
