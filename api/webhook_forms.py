@@ -22,6 +22,7 @@ EVENT_LABELS = {
     "closure.requested": _("Closure requested"),
     "closure.approved": _("Closure approved"),
     "closure.rejected": _("Closure rejected"),
+    envelopes.TEST_EVENT: _("Test event"),  # sent from the endpoint's page only, never chosen
 }
 
 

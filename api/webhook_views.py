@@ -133,7 +133,9 @@ def webhook_log(request, pk: int):
     start = (number - 1) * LOG_PAGE
     rows = list(endpoint.deliveries.defer("body").order_by("-id")[start : start + LOG_PAGE + 1])
     page = LogPage(number, has_next=len(rows) > LOG_PAGE)
-    context = {"endpoint": endpoint, "deliveries": rows[:LOG_PAGE], "page_obj": page, "event_labels": EVENT_LABELS}
+    for delivery in rows:
+        delivery.type_label = EVENT_LABELS.get(delivery.type, delivery.type)
+    context = {"endpoint": endpoint, "deliveries": rows[:LOG_PAGE], "page_obj": page}
     return render(request, "api/webhook_log.html", context)
 
 

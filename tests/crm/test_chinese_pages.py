@@ -25,10 +25,32 @@ from tests.factories import InteractionFactory, PurchaseFactory
 
 pytestmark = pytest.mark.django_db
 
-# Words that are the same in Chinese: names of formats, encodings, units and products, and "English" in
+# Words that are the same in Chinese: names of formats, encodings, units, products and protocols (API,
+# Webhook: Chinese software writes them so), and "English" in
 # the language menu.
 ALLOWED = frozenset(
-    {"CSV", "Excel", "ID", "IP", "MB", "GBK", "UTF", "VIP", "xlsx", "csv", "English", "CRM", "PDF", "SLA", "RFM"}
+    {
+        "CSV",
+        "Excel",
+        "ID",
+        "IP",
+        "MB",
+        "GBK",
+        "UTF",
+        "VIP",
+        "xlsx",
+        "csv",
+        "English",
+        "CRM",
+        "PDF",
+        "SLA",
+        "RFM",
+        "API",
+        "Webhook",
+        "CIDR",
+        "JSON",
+        "POST",
+    }
 )
 # Words a page quotes as what a file may hold (the import of past closures reads close, void, archive).
 _ACTION_CODES = frozenset({"close", "void", "archive"})
@@ -45,6 +67,11 @@ PAGE_ALLOWED = {
     "service:import_confirm": frozenset({"work", "note", "reply"}),
     # The scoring settings name what an Admin overrides: the signals' keys in INSIGHTS_RISK_WEIGHTS, the
     # models' parameter names (BG/NBD alpha) and where the settings are documented (the README).
+    # What the URL walk typed into the token form (an IP range "bad", a role "nope"), shown back with its error,
+    # and where the integration guide is (docs/integration.md).
+    "integration:token_create": frozenset({"bad", "nope"}),
+    "integration:webhook_list": frozenset({"docs"}),
+    "integration:webhook_edit": frozenset({"docs"}),
     "insights:settings": frozenset(
         {"overdue", "fewer", "spending", "quieter", "fading", "value", "alpha", "BG", "README"}
     ),
@@ -85,6 +112,9 @@ DATA_FIELDS = {
     "service.Category": ("key", "label_en", "label_zh"),  # the settings page shows both labels
     "service.WorkingCalendar": ("time_zone",),
     "service.Holiday": ("name",),
+    "api.ApiToken": ("name", "allowed_ips"),
+    "api.WebhookEndpoint": ("name", "url"),
+    "api.WebhookDelivery": ("last_error",),
 }
 
 _SKIPPED = {"script", "style", "template"}

@@ -58,6 +58,7 @@ def labels(user) -> list[str]:
                 "Import past tickets",
                 "Import batches",
                 "API tokens",
+                "Webhooks",
                 "Users",
             ],
         ),
