@@ -97,7 +97,7 @@ def test_send_test_event_reaches_the_receiver_and_shows_in_the_log(admin_client,
     html = admin_client.get(reverse("integration:webhook_log", args=[endpoint.pk])).content.decode()
     sent = WebhookDelivery.objects.get()
     row = html[html.index(f'id="delivery-{sent.pk}"') :]
-    assert "webhook.test" in row and "Delivered" in row and ">200<" in row and "Redeliver" in row
+    assert "Test event" in row and "Delivered" in row and ">200<" in row and "Redeliver" in row
 
 
 def test_redeliver_from_the_log_sends_it_again(admin_client, receiver, subscribe, admin_user):
