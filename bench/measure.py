@@ -16,7 +16,7 @@ from closures.models import Action, Category, ClosureReason
 from crm import outbox
 from customers.models import Customer
 
-from . import api, insights, lib, sending, service
+from . import api, insights, lib, sending, service, webhooks
 from .database import fresh_cards, name_terms, sample
 from .files import DATA_DIR, IMPORT_ROWS, child, write_import_file
 from .lib import Unavailable, admin_user, client_for, fmt, stub, user_named
@@ -169,6 +169,8 @@ class Bench(service.ServiceFigures, insights.InsightsFigures, api.ApiFigures):
         self.against_reference()
         if self.wanted("send_due_followups"):
             self.sending()
+        if self.wanted("webhooks_10k"):
+            self.webhooks()
         if not self.skip_files:
             self.files()
 
@@ -256,6 +258,25 @@ class Bench(service.ServiceFigures, insights.InsightsFigures, api.ApiFigures):
         for field in ("prepared", "received", "per_s", "cpu_seconds", "set_aside"):
             if field in result:
                 self.extra[f"send_due_followups_10k_{field}"] = result[field]
+
+    def webhooks(self) -> None:
+        """10,000 card events to 3 endpoints on a local receiver (bench/webhooks.py)."""
+        label = f"Webhooks: {webhooks.EVENTS:,} events to {webhooks.ENDPOINTS} endpoints, local receiver"
+        self.say(f"  {label} ...")
+        try:
+            result = webhooks.measure_webhooks()
+        except Unavailable as exc:
+            result = {"reason": str(exc)}
+        self.single("webhooks_10k_s", label, result, "seconds", webhooks.TARGET_S, "s")
+        if "seconds" in result:
+            self.measures[-1].note = (
+                f"fan-out {result['fan_out_s']} s, sending {result['sending_s']} s ({result['per_s']:,} deliveries/s); "
+                f"{result['delivered']:,} of {result['deliveries']:,} delivered, {result['received']:,} received; "
+                f"app + receiver CPU {result['cpu_seconds']} s"
+            )
+        for field in ("fan_out_s", "sending_s", "deliveries", "delivered", "received", "per_s", "cpu_seconds"):
+            if field in result:
+                self.extra[f"webhooks_10k_{field}"] = result[field]
 
     def timed(self, key: str, label: str, make, *, target=None, expect=(200,)) -> lib.Measure | None:
         """Warm up, then time ``runs`` calls of ``make(i)()``; ``make`` does untimed preparation."""
