@@ -23,8 +23,8 @@ from django.utils import timezone
 from crm import audit, outbox
 from crm.models import AuditEntry
 
-from . import since
-from .gate import CARD_FIELDS, Source, event_payload
+from . import events, since
+from .gate import CARD_FIELDS, Source
 from .models import ContactConsent, Customer, LedgerEntry, Purchase
 
 
@@ -269,7 +269,7 @@ def _announce_import(entries: list[dict], *, by, at) -> None:
     rows = {"customer.create": [], "customer.update": []}
     for action, customer_id, entry_id in found:
         if (action, customer_id) in written:
-            payload = event_payload(SimpleNamespace(pk=entry_id, changes=written[action, customer_id]))
+            payload = events.payload(SimpleNamespace(pk=entry_id, changes=written[action, customer_id]))
             rows[action].append(
                 {"object_type": "customer", "object_id": customer_id, "customer_id": customer_id, "payload": payload}
             )

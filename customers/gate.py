@@ -19,7 +19,7 @@ closure operations (closures/operations.py, erasure.py, bulk.py). So the rules l
 - every change writes one audit entry per card with its old and new values and its source (the
   form, an import file and its line), so the card's history shows it and erasure can find every
   value the card ever had;
-- a card created or changed is also an event in the outbox (crm/outbox.py: ``card.created``,
+- a card created or changed is also an event in the outbox (customers.events: ``card.created``,
   ``card.updated``), written in the same transaction: the changed fields' names and the audit
   entry's id, never personal data (a webhook reads the values from the entry after the commit).
 
@@ -46,9 +46,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm import audit, outbox
+from crm import audit
 
-from . import ledger, places, since
+from . import events, ledger, places, since
 from .models import Customer, Interaction, LedgerEntry, Purchase, Tag
 from .numbers import clean_customer_no, next_customer_no
 
@@ -244,7 +244,7 @@ def create_card(values: dict[str, Any], *, by, source: Source, request=None) -> 
         after = {k: v for k, v in snapshot(customer).items() if v not in (None, "", [])}
         places.note(city=customer.city, source=customer.source)
         entry = _record("customer.create", customer, audit.diff({}, after), by=by, source=source, request=request)
-        _announce("card.created", customer.pk, entry, by=by)
+        events.announce("card.created", customer.pk, entry, by=by)
     return customer
 
 
@@ -286,25 +286,8 @@ def update_card(
         if "tags" in diff:
             locked.tags.set(tags)
         entry = _record("customer.update", locked, diff, by=by, source=source, request=request)
-        _announce("card.updated", locked.pk, entry, by=by)
+        events.announce("card.updated", locked.pk, entry, by=by)
     return CardChange(locked, diff)
-
-
-def event_payload(entry) -> dict:
-    """What a card.created / card.updated event says (crm/outbox.py): the names of the fields set or
-    changed and the audit entry that holds their old and new values, never the values themselves."""
-    return {"fields": sorted(entry.changes), "audit": entry.pk}
-
-
-def _announce(event_type: str, customer_id: int, entry, *, by) -> None:
-    outbox.emit(
-        event_type,
-        object_type="customer",
-        object_id=customer_id,
-        customer_id=customer_id,
-        actor=by,
-        payload=event_payload(entry),
-    )
 
 
 def _refuse_money_changes(locked: Customer, changes: dict[str, Any]) -> None:

@@ -22,7 +22,8 @@ because nothing but a new entry could.
     forget_notes(customer_id)
         erasure: the notes typed on the card's entries are blanked, the amounts kept.
 
-Every entry is audited ("ledger.<kind>", the totals old → new) on the card's history.
+Every entry is audited ("ledger.<kind>", the totals old → new) on the card's history, and is a
+``card.updated`` event in the outbox (customers.events) naming the balance and points.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from django.utils.translation import gettext as _
 
 from crm import audit
 
+from . import events
 from .models import Customer, LedgerEntry
 
 Kind = LedgerEntry.Kind
@@ -128,7 +130,7 @@ def write(
         data["method"] = method
     if counterpart is not None:
         data["counterpart"] = counterpart.pk
-    audit.record(
+    entry_audit = audit.record(
         f"ledger.{kind}",
         actor=by,
         request=request,
@@ -139,6 +141,7 @@ def write(
         notes=entry.note,
         data=data,
     )
+    events.announce("card.updated", locked.pk, entry_audit, by=by)  # balance, points: finance hears of it
     return entry
 
 

@@ -46,7 +46,7 @@ from django.utils.translation import gettext as _
 
 from crm import audit
 
-from . import gate, ledger, places
+from . import events, gate, ledger, places
 from .models import Customer, Interaction, LedgerEntry, Purchase
 
 # The contact and personal fields a merge fills on the survivor where its own are empty.
@@ -220,7 +220,8 @@ def _recount(card: Customer, *, extra: list[str] = ()) -> None:
 
 
 def _record(action: str, card: Customer, changes: dict, data: dict, by, request) -> None:
-    audit.record(
+    """The card's audit entry, and its ``card.updated`` event (customers.events) when something changed."""
+    entry = audit.record(
         action,
         actor=by,
         request=request,
@@ -230,3 +231,4 @@ def _record(action: str, card: Customer, changes: dict, data: dict, by, request)
         changes=changes,
         data=data,
     )
+    events.announce("card.updated", card.pk, entry, by=by)

@@ -101,3 +101,28 @@ def test_an_endpoint_hears_only_the_events_it_chose(receiver, subscribe, staff_u
     delivery.send_due()
     assert [e["type"] for e in receiver.envelopes] == ["card.closed"]
     assert WebhookDelivery.objects.count() == 1
+
+
+def test_a_balance_entry_is_a_card_event_so_finance_hears_of_it(staff_user):
+    from decimal import Decimal
+
+    from customers import ledger
+
+    card = CustomerFactory()
+    ledger.post(card, "top_up", amount=Decimal("120.00"), points=30, by=staff_user, note="cash")
+    event = Event.objects.get()
+    assert (event.type, event.customer_id, event.payload["fields"]) == ("card.updated", card.pk, ["balance", "points"])
+    assert AuditEntry.objects.get(pk=event.payload["audit"]).changes["balance"] == ["0.00", "120.00"]
+    assert "cash" not in str(event.payload)
+
+
+def test_a_merged_duplicate_is_an_event_for_the_card_that_took_in_its_data(staff_user):
+    from customers import merge
+
+    survivor = CustomerFactory(email="")
+    duplicate = CustomerFactory(email="dup@example.com")
+    merge.merge_into(duplicate, survivor, by=staff_user)
+    events = {e.customer_id: e for e in Event.objects.filter(type="card.updated")}
+    assert "email" in events[survivor.pk].payload["fields"]
+    entry = AuditEntry.objects.get(pk=events[survivor.pk].payload["audit"])
+    assert entry.action == "customer.merge_in" and entry.changes["email"] == ["", "dup@example.com"]
