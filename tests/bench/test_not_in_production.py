@@ -22,7 +22,8 @@ django.setup()
 from django.apps import apps
 from django.conf import settings
 for config in apps.get_app_configs():
-    if Path(config.path).resolve().is_relative_to(Path(settings.BASE_DIR).resolve()):
+    path = Path(config.path).resolve()  # the project's apps, not the libraries in its .venv
+    if path.is_relative_to(Path(settings.BASE_DIR).resolve()) and not path.is_relative_to(Path(sys.prefix).resolve()):
         for module in pkgutil.walk_packages([config.path], prefix=config.name + "."):
             importlib.import_module(module.name)
 def tool(name):
