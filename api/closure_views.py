@@ -358,3 +358,24 @@ class RequestDecision(ApiView):
 
 class RequestReject(RequestDecision):
     approving = False
+
+
+class RequestWithdraw(ApiView):
+    """The requester takes back their own pending request (the card stays as it is), as "My requests" does."""
+
+    required_permissions = ("closures.add_closure",)
+    serializer_class = ser.NoteSerializer
+    queryset = ClosureRequest.objects.none()
+
+    @extend_schema(
+        request=ser.NoteSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={200: ser.ClosureRequestSerializer, **ERRORS},
+        description="Only the request's requester may withdraw it, and only while it is pending (else 403 or 409).",
+    )
+    @idempotent
+    def post(self, request, pk: int):
+        pending = get_object_or_404(ClosureRequest, pk=pk)
+        note = _text(_body(request, {"note"}).get("note", ""))
+        perform(operations.withdraw, pending.pk, by=request.user, note=note, request=request._request)
+        return request_response(pending.pk)

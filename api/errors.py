@@ -268,6 +268,6 @@ def error_status(code: str) -> int:
     """409 for a conflict with the card's state, 403 for an operation's own permission check, else 400."""
     if code in CONFLICT_CODES:
         return status.HTTP_409_CONFLICT
-    if code == "permission":
+    if code in ("permission", "not_yours"):  # not_yours: someone else's request to withdraw
         return status.HTTP_403_FORBIDDEN
     return status.HTTP_400_BAD_REQUEST

@@ -27,6 +27,7 @@ urlpatterns = [
     path("closure-requests/", closure_views.RequestList.as_view(), name="request-list"),
     path("closure-requests/<int:pk>/approve/", closure_views.RequestDecision.as_view(), name="request-approve"),
     path("closure-requests/<int:pk>/reject/", closure_views.RequestReject.as_view(), name="request-reject"),
+    path("closure-requests/<int:pk>/withdraw/", closure_views.RequestWithdraw.as_view(), name="request-withdraw"),
     path("analytics/closures/", analytics_views.ClosureFigures.as_view(), name="closure-figures"),
     # Anything else under /api/v1/: a 404 in the API's error shape, not the site's HTML page.
     re_path(r"^.*$", views.NotFound.as_view(), name="not-found"),

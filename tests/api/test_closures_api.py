@@ -122,6 +122,22 @@ def test_rejecting_needs_a_note(staff_api, manager_api, customer):
     assert ClosureRequest.objects.get(pk=pending_id).decision_note == "客户已续费"
 
 
+def test_the_requester_withdraws_their_pending_request_and_no_one_else_may(staff_api, token_client, customer):
+    from tests.factories import UserFactory
+
+    approval()
+    pending_id = close(staff_api).json()["id"]
+    colleague = token_client(UserFactory(role="Staff"), "Staff")
+    refused = colleague.post(f"{REQUESTS}{pending_id}/withdraw/", {}, format="json")
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "not_yours"
+    response = staff_api.post(f"{REQUESTS}{pending_id}/withdraw/", {"note": "客户改主意了"}, format="json")
+    assert response.status_code == 200 and response.json()["state"] == "withdrawn"
+    customer.refresh_from_db()
+    assert customer.status == "active" and ClosureRequest.objects.get(pk=pending_id).state == "withdrawn"
+    again = staff_api.post(f"{REQUESTS}{pending_id}/withdraw/", {}, format="json")
+    assert again.status_code in (400, 409) and again.json()["error"]["message_zh"]
+
+
 def test_staff_may_not_decide_requests(staff_api, customer):
     approval()
     pending_id = close(staff_api).json()["id"]
