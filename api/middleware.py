@@ -37,7 +37,8 @@ class CallLog:
             _log(
                 token=token,
                 method=request.method[:10],
-                path=request.path[:300],  # without the query: a search may name a person
+                # Without the query (a search may name a person); a NUL (refused, 400) cannot be stored.
+                path=request.path.replace("\x00", "\ufffd")[:300],
                 status=response.status_code,
                 duration_ms=round((time.perf_counter() - started) * 1000),
                 ip=client_ip(request),
