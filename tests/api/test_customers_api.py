@@ -287,3 +287,13 @@ def test_a_short_name_pages_its_matches_and_exact_matches_together_newest_first(
     assert seen == ["C000205", "C000203", "C000201"]
     w1 = staff_api.get(CUSTOMERS, {"q": "w1", "limit": 1}).json()
     assert [row["customer_no"] for row in w1["results"]] == ["W1"] and made
+
+
+def test_the_last_digits_page_newest_first_across_the_cursor(staff_api, people):
+    """Read from the covering indexes as the page reads them (customers.results.LastDigits), in id order."""
+    seen, url = [], f"{CUSTOMERS}?q=5678&limit=1"
+    while url:
+        body = staff_api.get(url).json()
+        seen += [row["customer_no"] for row in body["results"]]
+        url = body["next"]
+    assert seen == ["C000102", "C000101"]
