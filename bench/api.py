@@ -92,7 +92,7 @@ class ApiFigures:
                            lambda i, term=term: self.api_get(staff, customers, q=term),
                            target=TARGETS[f"api_search_name_{size}char"])  # fmt: skip
         oldest = sample("SELECT min(id) FROM customers_customer WHERE status = 'active'", limit=1)[0][0]
-        self.timed("api_customers_first_page", "API: customers, first page (50)",
+        self.timed("api_customers_first_page", "API: customers, first page (25)",
                    lambda i: self.api_get(staff, customers), target=TARGETS["api_customers_first_page"])  # fmt: skip
         self.timed("api_customers_last_page", "API: customers, last page (cursor at the oldest cards)",
                    lambda i: self.api_get(staff, customers, cursor=cursor({"id": oldest + 60})),
@@ -101,7 +101,7 @@ class ApiFigures:
                    target=TARGETS["api_customer"])  # fmt: skip
         closures = "/api/v1/closures/"
         old = sample("SELECT performed_at, id FROM closures_closure ORDER BY performed_at, id OFFSET 30", limit=1)
-        self.timed("api_closures_first_page", "API: closures, first page (50)",
+        self.timed("api_closures_first_page", "API: closures, first page (25)",
                    lambda i: self.api_get(manager, closures), target=TARGETS["api_closures_first_page"])  # fmt: skip
         if old:
             last = cursor({"id": old[0][1], "v": old[0][0].isoformat()})
