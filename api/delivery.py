@@ -19,12 +19,10 @@ must be idempotent on the ``webhook-id`` (the event's id, the same for every att
 A result is recorded only while its sender still holds the lease (``claimed_until`` unchanged), so
 a slow sender whose lease was taken over does not overwrite the newer sender's result.
 
-**Sending.** ``WEBHOOK_THREADS`` threads POST the claimed batch; each keeps its connections to the
-receivers open between requests (HTTP/1.1 keep-alive), so 10,000 events to a receiver do not cost
-10,000 TCP and TLS handshakes. A new connection resolves the host and checks every address
-(api/ssrf.py), then connects to the checked address, with the name in the Host header and in TLS
-(SNI, certificate): DNS rebinding cannot turn it inwards. Waits: WEBHOOK_CONNECT_TIMEOUT to connect,
-WEBHOOK_TIMEOUT for the whole request (each wait is at most what is left of it).
+**Sending.** ``WEBHOOK_THREADS`` threads POST the claimed batch (api/posting.py); each keeps its
+connections to the receivers open between requests (HTTP/1.1 keep-alive), so 10,000 events to a
+receiver do not cost 10,000 TCP and TLS handshakes, and connects only to addresses checked against
+the CRM's own network (api/ssrf.py), against DNS rebinding too.
 The signature is Standard Webhooks' (``webhook-id``, ``webhook-timestamp``, ``webhook-signature:
 v1,<base64 HMAC-SHA256 of "id.timestamp.body">``), made by the standardwebhooks library.
 
@@ -48,16 +46,12 @@ from __future__ import annotations
 import http.client
 import logging
 import math
-import os
 import random
-import socket
 import ssl
-import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -67,7 +61,7 @@ from standardwebhooks.webhooks import Webhook
 
 from crm import audit, inbox
 
-from . import ssrf
+from . import posting, ssrf
 from .envelopes import TEST_EVENT
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -77,7 +71,6 @@ RETRY_SCHEDULE = (30, 120, 600, 3600, 6 * 3600, 24 * 3600)  # seconds after the 
 JITTER = 0.1
 CLAIM = 100  # deliveries claimed at once
 LEASE_MARGIN = 30  # seconds beyond the batch's worst case
-ANSWER_BYTES = 65536  # read at most this much of an answer (it is not kept)
 USER_AGENT = "CRM-Webhooks/1"
 DISABLED_SOURCE = "api.webhooks_disabled"
 
@@ -168,115 +161,6 @@ def claim(size: int = CLAIM, now=None, after=None) -> tuple[list[WebhookDelivery
 # --- Sending -----------------------------------------------------------------------------------------
 
 
-class _Connections(threading.local):
-    """Each sending thread's open connections, by (scheme, host, port)."""
-
-    def __init__(self) -> None:
-        self.open: dict[tuple[str, str, int], http.client.HTTPConnection] = {}
-
-
-_connections = _Connections()
-_pool: ThreadPoolExecutor | None = None
-_pool_size = 0
-_pool_lock = threading.Lock()
-
-
-def _forget_after_fork() -> None:
-    """A forked child (a Celery or gunicorn worker) starts with no threads and no connections of its own."""
-    global _pool, _pool_size, _connections, _pool_lock
-    _pool, _pool_size, _connections, _pool_lock = None, 0, _Connections(), threading.Lock()
-
-
-os.register_at_fork(after_in_child=_forget_after_fork)
-
-
-def _executor() -> ThreadPoolExecutor:
-    """The process's sending threads (kept, so their connections stay open between batches)."""
-    global _pool, _pool_size
-    threads = max(1, int(_setting("WEBHOOK_THREADS", 4)))
-    with _pool_lock:
-        if _pool is None or _pool_size != threads:
-            if _pool is not None:
-                _pool.shutdown(wait=False)
-            _pool, _pool_size = ThreadPoolExecutor(threads, thread_name_prefix="webhook"), threads
-        return _pool
-
-
-def _open(scheme: str, host: str, port: int) -> http.client.HTTPConnection:
-    """A connection to a checked address of ``host`` (api/ssrf.py), speaking to it as ``host``."""
-    addresses = ssrf.resolve(host, port)
-    connect_timeout = float(_setting("WEBHOOK_CONNECT_TIMEOUT", 3))
-
-    def connect_checked(_address, timeout=None, source_address=None):
-        error: OSError | None = None
-        for address in addresses:
-            try:
-                sock = socket.create_connection((address, port), min(connect_timeout, timeout or connect_timeout))
-            except OSError as exc:
-                error = exc
-                continue
-            sock.settimeout(timeout)
-            return sock
-        raise error or OSError(f"could not connect to {host}")
-
-    if scheme == "https":
-        conn = http.client.HTTPSConnection(host, port, context=ssl.create_default_context())
-    else:
-        conn = http.client.HTTPConnection(host, port)
-    conn._create_connection = connect_checked  # the checked address, never a second lookup
-    return conn
-
-
-def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
-    """POST ``body`` to ``url`` over this thread's connection to its host; the answer's status."""
-    scheme, host, port = ssrf.split(url)
-    parts = urlsplit(url)
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    deadline = time.monotonic() + float(_setting("WEBHOOK_TIMEOUT", 10))
-    key = (scheme, host.lower(), port)
-    for fresh in (False, True):
-        conn = _connections.open.pop(key, None)
-        reused = conn is not None and not fresh
-        if conn is None or fresh:
-            if conn is not None:
-                conn.close()
-            conn = _open(scheme, host, port)
-        try:
-            status, keep = _exchange(conn, path, body, headers, deadline)
-        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
-            conn.close()
-            if reused:  # the receiver closed an idle kept-alive connection: once more on a new one
-                continue
-            raise
-        except BaseException:
-            conn.close()
-            raise
-        if keep:
-            _connections.open[key] = conn
-        else:
-            conn.close()
-        return status
-    raise AssertionError("unreachable")
-
-
-def _exchange(conn, path: str, body: bytes, headers: dict[str, str], deadline: float) -> tuple[int, bool]:
-    def left() -> float:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError
-        return remaining
-
-    conn.timeout = left()
-    if conn.sock is not None:
-        conn.sock.settimeout(conn.timeout)
-    conn.request("POST", path, body=body, headers=headers)
-    conn.sock.settimeout(left())
-    response = conn.getresponse()
-    response.read(ANSWER_BYTES)
-    left()
-    return response.status, response.isclosed() and not response.will_close
-
-
 def attempt(delivery: WebhookDelivery, signer: Webhook | None = None) -> Outcome:
     """POST one delivery, signed, and say what came back (never raises for the receiver's faults)."""
     endpoint = delivery.endpoint
@@ -293,7 +177,7 @@ def attempt(delivery: WebhookDelivery, signer: Webhook | None = None) -> Outcome
     outcome = Outcome(delivery.pk, endpoint.pk, timezone.now())
     started = time.monotonic()
     try:
-        outcome.status_code = _post(endpoint.url, body, headers)
+        outcome.status_code = posting.post(endpoint.url, body, headers)
         if not outcome.ok:
             outcome.error = f"HTTP {outcome.status_code}"
     except ssrf.Refused as exc:
@@ -312,7 +196,7 @@ def attempt(delivery: WebhookDelivery, signer: Webhook | None = None) -> Outcome
 def start_batch(claimed: list[WebhookDelivery]) -> list[Future]:
     """POST the claimed deliveries on the sending threads; a future of each one's Outcome."""
     signers = {d.endpoint_id: Webhook(d.endpoint.secret) for d in claimed}
-    return [_executor().submit(attempt, d, signers[d.endpoint_id]) for d in claimed]
+    return [posting.executor().submit(attempt, d, signers[d.endpoint_id]) for d in claimed]
 
 
 def send_batch(claimed: list[WebhookDelivery]) -> list[Outcome]:
