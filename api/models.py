@@ -131,6 +131,8 @@ class WebhookEndpoint(models.Model):
     events = models.JSONField(_("events"), default=list, blank=True)
     fields = models.JSONField(_("changed fields"), default=list, blank=True)
     enabled = models.BooleanField(_("enabled"), default=True)
+    # Since when it hears of events: made, or enabled again. Events from before are not sent to it.
+    enabled_at = models.DateTimeField(_("listening since"), default=timezone.now)
     disabled_reason = models.CharField(_("why disabled"), max_length=10, choices=Disabled.choices, blank=True)
     disabled_at = models.DateTimeField(_("disabled"), null=True, blank=True)
     consecutive_failures = models.PositiveIntegerField(_("failures in a row"), default=0)
@@ -150,10 +152,11 @@ class WebhookEndpoint(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def wants(self, event_type: str, changed: list[str] | None = None) -> bool:
-        """Whether this endpoint hears of an event of ``event_type`` (a card.updated one: when one of
-        its chosen fields is among ``changed``, or it chose none)."""
-        if event_type not in self.events:
+    def wants(self, event_type: str, changed: list[str] | None = None, at=None) -> bool:
+        """Whether this endpoint hears of an event of ``event_type`` that happened ``at`` (a card.updated
+        one: when one of its chosen fields is among ``changed``, or it chose none). Not of one from
+        before it was made or last enabled."""
+        if event_type not in self.events or (at is not None and at < self.enabled_at):
             return False
         if event_type == "card.updated" and self.fields:
             return bool(set(self.fields) & set(changed or ()))

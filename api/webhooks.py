@@ -9,11 +9,14 @@
 Each is atomic, audited (never with the secret) and checks the URL against api/ssrf.py. The sending
 itself is api/delivery.py; it is kicked after the commit of whatever made a delivery due (``kick``).
 
-**Fan-out.** The outbox consumer "webhooks" (crm/outbox.py) receives every card.* and closure.*
-event once it commits and writes one WebhookDelivery per enabled endpoint that subscribed to its
-type (a card.updated only where a chosen field changed, if the endpoint chose fields), with the
-envelope's JSON (api/envelopes.py). ``(endpoint, event)`` is unique, so an event handed over twice
-makes no second delivery. Endpoints disabled at that moment are not sent events from while they are.
+**Fan-out.** The outbox consumer "webhooks" (crm/outbox.py) receives the card.* and closure.* events
+some enabled endpoint subscribed to (``subscribed``: with no endpoint, an import's 100,000 card
+events are not even read) once they commit, and writes one WebhookDelivery per enabled endpoint
+that subscribed to its type (a card.updated only where a chosen field changed, if the endpoint chose
+fields), with the envelope's JSON (api/envelopes.py). ``(endpoint, event)`` is unique, so an event
+handed over twice makes no second delivery. An endpoint hears of the events that happened while it
+was enabled (``enabled_at``), whenever they are fanned out: none from before it was made, or from
+while it was disabled.
 A ``card.erased`` event also strips every delivery of that card kept so far (waiting or in the log)
 down to the card's number: the erased card's personal data must not linger in the webhook log.
 """
@@ -91,6 +94,7 @@ def update_endpoint(endpoint, *, name, url, events, fields, enabled: bool, by, r
         was_enabled, locked.enabled = locked.enabled, enabled
         if enabled and not was_enabled:
             locked.disabled_reason, locked.disabled_at = WebhookEndpoint.Disabled.NO, None
+            locked.enabled_at = timezone.now()  # it hears of what happens from now on, not while it was off
             locked.consecutive_failures, locked.failing_since = 0, None
             locked.deliveries.filter(status=WebhookDelivery.Status.PENDING).update(next_attempt_at=timezone.now())
             transaction.on_commit(kick)
@@ -158,7 +162,14 @@ def redeliver(delivery: WebhookDelivery, *, by, request=None) -> WebhookDelivery
 # --- Fan-out -------------------------------------------------------------------------------------------
 
 
-@outbox.consumer("webhooks", types=envelopes.TYPES)
+def subscribed() -> set[str]:
+    """The event types some enabled endpoint chose, and ``card.erased`` always (``forget`` must strip
+    the kept deliveries of an erased card, whether or not anyone listens now)."""
+    chosen = WebhookEndpoint.objects.filter(enabled=True).values_list("events", flat=True)
+    return {"card.erased", *(event_type for events in chosen for event_type in events)}
+
+
+@outbox.consumer("webhooks", types=envelopes.TYPES, wants=subscribed)
 def fan_out(events: list[Event]) -> None:
     """One batch of events (crm.outbox.dispatch, inside its transaction): their deliveries. Idempotent."""
     erased = [event.customer_id for event in events if event.type == "card.erased" and event.customer_id]
@@ -168,7 +179,8 @@ def fan_out(events: list[Event]) -> None:
     if not endpoints:
         return
     targets = {
-        event.pk: [ep for ep in endpoints if ep.wants(event.type, event.payload.get("fields"))] for event in events
+        event.pk: [ep for ep in endpoints if ep.wants(event.type, event.payload.get("fields"), event.created_at)]
+        for event in events
     }
     wanted = [event for event in events if targets[event.pk]]
     if not wanted:

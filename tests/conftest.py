@@ -43,6 +43,15 @@ def _default_language():
 
 
 @pytest.fixture(autouse=True)
+def _outbox_floor_timer():
+    """Each test's first dispatch raises the outbox floors (crm/outbox.py raises them at most once a
+    minute per process, and a test must not depend on which tests ran before it)."""
+    from crm import outbox
+
+    outbox._floor_raised.clear()
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache: a value cached by one test (a card count under an
     epoch token, see customers/counts.py) must not answer for another, whose rolled-back data

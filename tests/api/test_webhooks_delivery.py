@@ -179,7 +179,7 @@ def test_enabling_a_disabled_endpoint_sends_what_waited(receiver, subscribe, sta
     gate.update_card(CustomerFactory(city="上海"), {"city": "北京"}, by=staff_user, source=FORM)
     outbox.dispatch()
     assert not WebhookDelivery.objects.exists()  # a disabled endpoint is not sent new events
-    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(enabled=True)
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(enabled=True, enabled_at=timezone.now())
     gate.update_card(CustomerFactory(city="上海"), {"city": "广州"}, by=staff_user, source=FORM)
     outbox.dispatch()
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(enabled=False, disabled_reason="failures")

@@ -12,7 +12,7 @@ from closures import operations
 from closures.models import ClosureReason, ClosureSettings
 from closures.rules import ClosureChoice
 from crm import outbox
-from crm.models import AuditEntry, Event
+from crm.models import AuditEntry, Event, EventReceipt
 from customers import gate, imports
 from customers.gate import FORM
 from customers.models import Customer
@@ -101,6 +101,26 @@ def test_an_endpoint_hears_only_the_events_it_chose(receiver, subscribe, staff_u
     delivery.send_due()
     assert [e["type"] for e in receiver.envelopes] == ["card.closed"]
     assert WebhookDelivery.objects.count() == 1
+
+
+def import_cards(numbers, by):
+    rows = [[f"TEL-{n:04}", f"客户{n}"] for n in numbers]
+    data = csv_bytes([], header=["customer_no", "name"], raw_rows=rows)
+    imports.import_customers(io.BytesIO(data), "cards.csv", user=by, commit=True)
+
+
+def test_with_no_endpoint_listening_card_events_are_not_read_at_all(receiver, subscribe, admin_user):
+    import_cards(range(60), admin_user)
+    outbox.dispatch()
+    assert Event.objects.filter(type="card.created").count() == 60
+    assert not EventReceipt.objects.filter(consumer="webhooks").exists()  # an import costs webhooks nothing
+
+    subscribe(receiver, events=["card.created"])
+    outbox.dispatch()
+    assert not WebhookDelivery.objects.exists()  # what happened before the endpoint was made is not its
+    import_cards(range(60, 65), admin_user)
+    outbox.dispatch()
+    assert WebhookDelivery.objects.count() == 5
 
 
 def test_a_balance_entry_is_a_card_event_so_finance_hears_of_it(staff_user):

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from api import delivery
+from api import delivery, webhooks
 from api.models import WebhookDelivery
 from closures import erasure
 from closures.models import ClosureReason
@@ -73,3 +73,18 @@ def test_what_waited_for_an_erased_card_is_stripped_of_its_personal_data(
     WebhookDelivery.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))
     delivery.send_due()
     assert [e["data"] for e in receiver.envelopes[-2:]] == [{"card": {"number": "E000001", "erased": True}}] * 2
+
+
+def test_the_log_of_an_endpoint_disabled_since_is_stripped_too(receiver, subscribe, person, staff_user, admin_user):
+    endpoint, _secret = subscribe(receiver, events=["card.updated"])
+    gate.update_card(person, {"city": "北京"}, by=staff_user, source=FORM)
+    outbox.dispatch()
+    delivery.send_due()
+    endpoint.refresh_from_db()
+    webhooks.update_endpoint(
+        endpoint, name=endpoint.name, url=endpoint.url, events=endpoint.events, fields=[], enabled=False, by=admin_user
+    )
+    erase(person, admin_user)  # nobody listens to card.erased now, and the log must still forget the card
+    outbox.dispatch()
+    [body] = WebhookDelivery.objects.values_list("body", flat=True)
+    assert not any(value in body for value in PERSONAL)
