@@ -1,16 +1,15 @@
 """Writing the audit trail. Called explicitly by operations and views, never from signals."""
 
-import json
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .copying import copy_rows
 from .middleware import client_ip
 from .models import AuditEntry
 
@@ -194,10 +193,6 @@ def record_many(entries: Iterable[dict], *, actor=None, request=None, at=None) -
     if connection.vendor != "postgresql":
         AuditEntry.objects.bulk_create([AuditEntry(**row) for row in rows], batch_size=1000)
         return len(rows)
-    sql = f"COPY {AuditEntry._meta.db_table} ({', '.join(_MANY_COLUMNS)}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        for row in rows:
-            row["changes"] = json.dumps(row["changes"], cls=DjangoJSONEncoder, ensure_ascii=False)
-            row["data"] = json.dumps(row["data"], cls=DjangoJSONEncoder, ensure_ascii=False)
-            copy.write_row([row[column] for column in _MANY_COLUMNS])
-    return len(rows)
+    values = ([row[column] for column in _MANY_COLUMNS] for row in rows)
+    with connection.cursor() as cursor:
+        return copy_rows(cursor, AuditEntry._meta.db_table, _MANY_COLUMNS, values, json_columns=("changes", "data"))

@@ -32,7 +32,6 @@ Event types written today (payloads are ids, codes and amounts, never personal d
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -41,11 +40,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, connections, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from .copying import copy_rows
 from .models import Event, EventReceipt, OutboxFloor
 
 logger = logging.getLogger(__name__)
@@ -135,13 +134,12 @@ _COPY_COLUMNS = ("type", "object_type", "object_id", "customer_id", "actor_id", 
 
 def _copy(events: list[Event]) -> None:
     now = timezone.now()
-    sql = f"COPY {Event._meta.db_table} ({', '.join(_COPY_COLUMNS)}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        for event in events:
-            payload = json.dumps(event.payload, cls=DjangoJSONEncoder, ensure_ascii=False)
-            copy.write_row(
-                [event.type, event.object_type, event.object_id, event.customer_id, event.actor_id, payload, now]
-            )
+    rows = (
+        [event.type, event.object_type, event.object_id, event.customer_id, event.actor_id, event.payload, now]
+        for event in events
+    )
+    with connection.cursor() as cursor:
+        copy_rows(cursor, Event._meta.db_table, _COPY_COLUMNS, rows, json_columns=("payload",))
 
 
 def _fields(type, obj, object_type, object_id, customer_id, actor, payload) -> dict:

@@ -16,11 +16,12 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection
-from django.db.models import Count, Max, OuterRef, Subquery, Sum
+from django.db.models import Count, JSONField, Max, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from crm import audit, outbox
+from crm.copying import copy_rows
 from crm.models import AuditEntry
 
 from . import events, since
@@ -169,11 +170,16 @@ def _insert_cards(cards: list[NewCard], now) -> None:
         )
         for card, (pk,) in zip(cards, cursor.fetchall(), strict=True):
             card.pk = pk
-        columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
         names = [field.attname for field in fields]
-        with cursor.cursor.copy(f"COPY {connection.ops.quote_name(table)} (id, {columns}) FROM STDIN") as copy:
-            for card, row in zip(cards, rows, strict=True):
-                copy.write_row([card.pk, *(row.get(name, defaults[name]) for name in names)])
+        pairs = zip(cards, rows, strict=True)
+        values = ([card.pk, *(row.get(name, defaults[name]) for name in names)] for card, row in pairs)
+        copy_rows(
+            cursor,
+            table,
+            ["id", *(field.column for field in fields)],
+            values,
+            json_columns=[field.column for field in fields if isinstance(field, JSONField)],
+        )
 
 
 def _write_tags(creates, updates, tag_ids) -> None:

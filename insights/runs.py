@@ -24,7 +24,6 @@ the inbox counts of the owners whose cards became news (one query for them, one 
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 
 from django.db import connections, router, transaction
@@ -32,6 +31,7 @@ from django.db.models import Count, JSONField, Sum
 from django.utils import timezone
 
 from crm import inbox
+from crm.copying import copy_rows
 from customers.models import Customer, Interaction, Purchase, local_today
 from service.models import Ticket
 
@@ -138,18 +138,18 @@ def _copy_upsert(scores: list[Score], using: str) -> None:
     table = quote(Score._meta.db_table)
     with connections[using].cursor() as cursor:
         cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS scores_in (LIKE {table}) ON COMMIT DELETE ROWS")
-        with cursor.cursor.copy(f"COPY scores_in ({listed}) FROM STDIN") as copy:
-            for score in scores:
-                copy.write_row([_copy_value(field, getattr(score, field.attname)) for field in fields])
+        copy_rows(
+            cursor,
+            "scores_in",
+            [field.column for field in fields],
+            ([getattr(score, field.attname) for field in fields] for score in scores),
+            json_columns=[field.column for field in fields if isinstance(field, JSONField)],
+        )
         cursor.execute(
             f"INSERT INTO {table} ({listed}) SELECT {listed} FROM scores_in "
             f"ON CONFLICT (customer_id) DO UPDATE SET {updates}"
         )
         cursor.execute("TRUNCATE scores_in")
-
-
-def _copy_value(field, value):
-    return json.dumps(value, ensure_ascii=False) if isinstance(field, JSONField) and value is not None else value
 
 
 def warn(scores: list[Score], today: date, *, using: str) -> None:

@@ -83,7 +83,6 @@ COLUMNS: tuple[Column, ...] = (
 )
 
 
-
 def map_columns(headers: list) -> dict[str, tuple[int, str]]:
     """Column name -> (index in the row, header as written); a missing, unknown or doubled column is a file error."""
 
