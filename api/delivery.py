@@ -57,13 +57,14 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from standardwebhooks.webhooks import Webhook
 
 from crm import audit, inbox
 
 from . import posting, ssrf
 from .envelopes import TEST_EVENT
-from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, shown_message, stored_message
 
 logger = logging.getLogger(__name__)
 
@@ -181,9 +182,11 @@ def attempt(delivery: WebhookDelivery, signer: Webhook | None = None) -> Outcome
         if not outcome.ok:
             outcome.error = f"HTTP {outcome.status_code}"
     except ssrf.Refused as exc:
-        outcome.error = str(exc)
+        outcome.error = exc.stored()
     except TimeoutError:
-        outcome.error = f"No answer within {_setting('WEBHOOK_TIMEOUT', 10)} s"
+        outcome.error = stored_message(
+            gettext_noop("No answer within %(seconds)s s"), seconds=_setting("WEBHOOK_TIMEOUT", 10)
+        )
     except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
         outcome.error = f"{type(exc).__name__}: {exc}"[:500]
     except Exception as exc:  # a bug here must not leave the batch claimed until the lease runs out
@@ -337,7 +340,7 @@ def _count_failures(outcomes: list[Outcome], now) -> list[int]:
                 "webhook.disable",
                 obj=endpoint,
                 summary=endpoint.name,
-                data={"failures": endpoint.consecutive_failures, "last_error": failures[-1].error},
+                data={"failures": endpoint.consecutive_failures, "last_error": shown_message(failures[-1].error)},
             )
         endpoint.save(update_fields=fields)
     if disabled:

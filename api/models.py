@@ -7,9 +7,12 @@ secret is shown once, when an Admin creates it.
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from crm.roles import ADMIN, MANAGER, ROLE_LABELS, STAFF
@@ -110,6 +113,26 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.method} {self.path})"
+
+
+STORED = "i18n:"
+
+
+def stored_message(message: str, **params) -> str:
+    """A message kept in a row (a delivery's error) as its untranslated text and parameters, so that
+    each reader sees it in their own language (``shown_message``), not in the sender's."""
+    return STORED + json.dumps([message, params], ensure_ascii=False)
+
+
+def shown_message(text: str) -> str:
+    """A kept message in the active language; other text (an HTTP status, an exception) as it is."""
+    if not text.startswith(STORED):
+        return text
+    try:
+        message, params = json.loads(text[len(STORED) :])
+        return gettext(message) % params if params else gettext(message)
+    except (ValueError, TypeError, KeyError):
+        return text
 
 
 class WebhookEndpoint(models.Model):
@@ -218,6 +241,11 @@ class WebhookDelivery(models.Model):
         """The ``webhook-id`` header and the envelope's ``id``: the same for every attempt."""
         return f"evt_{self.event_id}"
 
+    @property
+    def shown_error(self) -> str:
+        """The last attempt's error in the reader's language."""
+        return shown_message(self.last_error)
+
 
 class WebhookAttempt(models.Model):
     """One try of a delivery, for the log: when, the answer's status and how long it took, or the error."""
@@ -233,4 +261,4 @@ class WebhookAttempt(models.Model):
         indexes = [models.Index(fields=["delivery", "-id"], name="webhookattempt_delivery")]
 
     def __str__(self) -> str:
-        return f"{self.delivery_id} {self.at:%Y-%m-%d %H:%M:%S} {self.status_code or self.error}"
+        return f"{self.delivery_id} {self.at:%Y-%m-%d %H:%M:%S} {self.status_code or shown_message(self.error)}"

@@ -24,14 +24,29 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext, gettext_noop
+
+from .models import stored_message
 
 SCHEMES = ("http", "https")
 METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
 
 
 class Refused(Exception):
-    """Why a webhook may not be sent to this host (the message names the address)."""
+    """Why a webhook may not be sent to this host (the message names the address).
+
+    ``str()`` is the message in the active language; ``stored()`` is what the delivery log keeps, so
+    each reader sees it in their own language (api.models.shown_message)."""
+
+    def __init__(self, message: str, **params):
+        self.message, self.params = message, params
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return gettext(self.message) % self.params if self.params else gettext(self.message)
+
+    def stored(self) -> str:
+        return stored_message(self.message, **self.params)
 
 
 def allowed_anyway(host: str) -> bool:
@@ -52,16 +67,16 @@ def split(url: str) -> tuple[str, str, int]:
     try:
         parts = urlsplit(url)
     except ValueError:  # e.g. "http://[::1" (an unclosed IPv6 bracket)
-        raise Refused(_("This is not a web address.")) from None
+        raise Refused(gettext_noop("This is not a web address.")) from None
     scheme = parts.scheme.lower()
     if scheme not in SCHEMES:
-        raise Refused(_("Only http:// and https:// addresses can receive webhooks."))
+        raise Refused(gettext_noop("Only http:// and https:// addresses can receive webhooks."))
     try:
         host, port = parts.hostname, parts.port
     except ValueError:
-        raise Refused(_("The port of this address is not a number between 1 and 65535.")) from None
+        raise Refused(gettext_noop("The port of this address is not a number between 1 and 65535.")) from None
     if not host:
-        raise Refused(_("This address names no host."))
+        raise Refused(gettext_noop("This address names no host."))
     return scheme, host, port or (443 if scheme == "https" else 80)
 
 
@@ -71,19 +86,20 @@ def resolve(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
-        raise Refused(_("The host %(host)s could not be found.") % {"host": host}) from None
+        raise Refused(gettext_noop("The host %(host)s could not be found."), host=host) from None
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     if not addresses:
-        raise Refused(_("The host %(host)s could not be found.") % {"host": host})
+        raise Refused(gettext_noop("The host %(host)s could not be found."), host=host)
     if not allowed_anyway(host):
         for address in addresses:
             if forbidden(address):
                 raise Refused(
-                    _(
+                    gettext_noop(
                         "%(host)s resolves to %(address)s, an internal address (loopback, private, link-local "
                         "or metadata); webhooks are only sent to public addresses."
-                    )
-                    % {"host": host, "address": address}
+                    ),
+                    host=host,
+                    address=address,
                 )
     return addresses
 

@@ -4,6 +4,7 @@ saved and again when it is sent to, so a name that later resolves inwards (DNS r
 import socket
 
 import pytest
+from django.utils import translation
 from django.core.exceptions import ValidationError
 
 from api import delivery, ssrf, webhooks
@@ -89,7 +90,9 @@ def test_a_name_resolving_to_a_private_address_at_send_time_is_refused(monkeypat
 
     stored = WebhookDelivery.objects.get(endpoint=endpoint)
     assert (stored.status, stored.attempts, stored.last_status_code) == ("pending", 1, None)
-    assert "hooks.example.test resolves to 10.0.0.7" in stored.last_error
+    assert "hooks.example.test resolves to 10.0.0.7" in stored.shown_error
+    with translation.override("zh-hans"):
+        assert "hooks.example.test 解析为内部地址 10.0.0.7" in stored.shown_error
 
 
 def test_an_unknown_host_is_refused_with_its_name(monkeypatch, admin_user):
