@@ -36,6 +36,7 @@ class AnalyticsConfig(AppConfig):
         from . import exports
 
         audit_display.register_value("closures.export", "filters", exports.describe_filters)
+        audit_display.register_value("closures.export", "drill", exports.describe_drill)
         audit.ACTION_LABELS["service.analytics_export"] = _("Service figures exported")
         audit.ACTION_LABELS["analytics.churn_warning_export"] = _("Churn-warning figures exported")
 

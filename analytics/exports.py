@@ -29,12 +29,13 @@ from closures import settlement
 from closures.models import Action
 from crm import exports, spreadsheets, xlsx
 from crm.models import Job
+from crm.routers import reporting_db
 from crm.spreadsheets import counting
 from customers.models import Customer
 
 from . import cohorts as cohorts_module
 from . import figures as figures_module
-from . import followup_sheets, service_closures, service_sheets
+from . import followup_sheets, listing, service_closures, service_sheets
 from . import improvements as improvements_module
 from .filters import ClosureFilter, person_name
 
@@ -288,8 +289,9 @@ class ClosureExport(exports.Export):
     max_rows_setting = "ANALYTICS_EXPORT_DIRECT_MAX_ROWS"
     default_max_rows = 20_000
 
-    def __init__(self, fs: ClosureFilter):
+    def __init__(self, fs: ClosureFilter, drill: dict | None = None):
         self.fs = fs
+        self.drill = drill or {}  # the closure list's drill-down (analytics.listing), already applied to fs
 
     def rows(self) -> QuerySet:
         return self.fs.qs
@@ -299,17 +301,20 @@ class ClosureExport(exports.Export):
 
     def params(self) -> dict:
         """The filters and the day they were read (a job run tomorrow selects today's "last 30 days")."""
-        return {"filters": self.fs.params(), "today": self.fs.today.isoformat()}
+        return {"filters": self.fs.params(), "today": self.fs.today.isoformat(), "drill": self.drill}
 
     @classmethod
     def from_params(cls, params: dict, user) -> "ClosureExport":
-        fs = ClosureFilter(params.get("filters") or {}, today=date.fromisoformat(params["today"]))
+        drill = params.get("drill") or {}
+        narrowed, _by_service = listing.drill_down(drill, using=reporting_db())
+        queryset = {} if narrowed is None else {"queryset": narrowed}
+        fs = ClosureFilter(params.get("filters") or {}, today=date.fromisoformat(params["today"]), **queryset)
         if not fs.is_valid():
             raise ValueError(gettext("The export's filters are not valid: %(errors)s") % {"errors": fs.errors})
-        return cls(fs)
+        return cls(fs, drill=drill)
 
     def audit_selection(self) -> dict:
-        return {"filters": self.fs.params()}
+        return {"filters": self.fs.params(), **({"drill": self.drill} if self.drill else {})}
 
     def done_message(self, rows: int) -> str:
         return ngettext("%(rows)s closure exported.", "%(rows)s closures exported.", rows) % {
@@ -318,6 +323,11 @@ class ClosureExport(exports.Export):
 
 
 run_export_job = ClosureExport.run_job
+
+
+def describe_drill(params, entry) -> str:
+    """An export's drill-down of the closure list in the reader's language."""
+    return listing.describe_drill(params or {}, using=reporting_db()) or str(params)
 
 
 def describe_filters(params, entry) -> str:

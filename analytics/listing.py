@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.utils import translation
 
+from . import followup_labels, service_links
 from .filters import ClosureFilter
 
 PER_PAGE = 25
@@ -26,6 +27,37 @@ SORTS = {
     "reverted": "reverted_at",
 }
 DEFAULT_SORT = "-when"
+
+
+DRILL_PARAMS = ("own", "svc", "svc_from", "svc_to", "svc_category", "svc_team", "svc_channel", "svc_priority")
+DRILL_PARAMS += ("svc_sla", "svc_reopened")
+
+
+def drill_params(params) -> dict[str, str]:
+    """The drill-down parameters in ``params`` (what an export of a drilled-down list must repeat)."""
+    return {name: str(params[name]) for name in DRILL_PARAMS if params.get(name)}
+
+
+def describe_drill(params, *, using: str) -> str:
+    """A drill-down in words (the list's heading; an export's audit entry), in the reader's language."""
+    parts = []
+    if followup_labels.own_reason_closures(params.get(followup_labels.OWN_PARAM, ""), using=using) is not None:
+        parts.append(followup_labels.own_reason_text(params[followup_labels.OWN_PARAM], using=using))
+    if service_links.closures_for(params, using=using) is not None:
+        parts.append(service_links.describe(params, using=using))
+    return "; ".join(parts)
+
+
+def drill_down(params, *, using: str):
+    """The closure list's drill-downs in ``params``: the customer's own reason from the exit survey
+    (``own``), what service they had before (``svc`` and ``svc_*``). Returns the closures they leave,
+    as a queryset for ClosureFilter(queryset=...), or None when there is none; and whether the
+    service narrowing applied. The page and the API's closure list read the same parameters."""
+    narrowed = followup_labels.own_reason_closures(params.get(followup_labels.OWN_PARAM, ""), using=using)
+    service = service_links.closures_for(params, using=using)
+    if service is not None:
+        narrowed = service if narrowed is None else narrowed.filter(pk__in=service.values("pk"))
+    return narrowed, service is not None
 
 
 @dataclass

@@ -3,6 +3,8 @@
 All three read the same ClosureFilter from the query string, so they select the same rows.
 """
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -70,23 +72,14 @@ def _service_panel(request, fs):
     return render(request, template, context)
 
 
-def _narrowed(request):
-    """The closure list's drill-downs: the customer's own reason (follow-ups), what service they had."""
-    own = request.GET.get(followup_labels.OWN_PARAM, "")
-    narrowed = followup_labels.own_reason_closures(own, using=reporting_db())
-    service = service_links.closures_for(request.GET, using=reporting_db())
-    if service is not None:
-        narrowed = service if narrowed is None else narrowed.filter(pk__in=service.values("pk"))
-    return narrowed, service is not None
-
-
 @require("closures.view_analytics")
 def closure_list(request):
     own = request.GET.get(followup_labels.OWN_PARAM, "")
-    narrowed, by_service = _narrowed(request)
+    narrowed, by_service = listing.drill_down(request.GET, using=reporting_db())
     fs = ClosureFilter(request.GET, **({} if narrowed is None else {"queryset": narrowed}))
     page = listing.closure_page(fs, sort=request.GET.get("o", ""), page=request.GET.get("page", 1))
     context = {"filter": fs, "page_obj": page, "closures": page.object_list, "query": fs.query(), "total": page.total}
+    context["export_query"] = urlencode({**fs.params(), **listing.drill_params(request.GET)})
     if own and followup_labels.own_reason_closures(own, using=reporting_db()) is not None:
         context["own_reason"] = followup_labels.own_reason_text(own, using=reporting_db())
     if by_service:
@@ -97,8 +90,11 @@ def closure_list(request):
 @require("closures.export_closures")
 @require_POST
 def export(request):
-    """Export what the filters in the query string select: directly when small, else as a job."""
-    fs = ClosureFilter(request.GET)
+    """Export what the filters (and a drill-down of the list) in the query string select: directly
+    when small, else as a job."""
+    drill = listing.drill_params(request.GET)
+    narrowed, _by_service = listing.drill_down(drill, using=reporting_db())
+    fs = ClosureFilter(request.GET, **({} if narrowed is None else {"queryset": narrowed}))
     fmt = request.POST.get("format", "")
     back = "analytics:closure_list" if request.POST.get("next") == "list" else "analytics:dashboard"
     if fmt not in FORMATS:
@@ -107,7 +103,7 @@ def export(request):
     if not fs.is_valid():
         messages.error(request, _("Correct the filters marked below before exporting."))
         return redirect(f"{reverse(back)}?{request.GET.urlencode()}")
-    export = exports.ClosureExport(fs)
+    export = exports.ClosureExport(fs, drill=drill)
     export.machine_names = wants_machine_names(request.POST)
     if not export.runs_as_job(fmt):
         return export.respond(request, fmt)

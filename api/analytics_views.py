@@ -33,6 +33,24 @@ def filter_parameters() -> list[OpenApiParameter]:
     return out
 
 
+def drill_down_parameters() -> list[OpenApiParameter]:
+    """The closure list's drill-downs (analytics.listing.drill_down), as on the page's links."""
+    text, day, number = OpenApiTypes.STR, OpenApiTypes.DATE, OpenApiTypes.INT
+    described = [
+        ("own", text, "The customer's own reason from the exit survey: a reason's id, 'other' or 'none'."),
+        ("svc", text, "What service the customer had: 'after' (a ticket), 'none' (no ticket) or 'breached'."),
+        ("svc_from", day, "Tickets opened from this day."),
+        ("svc_to", day, "Tickets opened up to this day (needed with 'after' and 'none')."),
+        ("svc_category", number, "Tickets of this category (id)."),
+        ("svc_team", number, "Tickets of this team (id)."),
+        ("svc_channel", text, "Tickets that came in through this channel."),
+        ("svc_priority", text, "Tickets of this priority."),
+        ("svc_sla", text, "Tickets whose SLA was 'missed', 'met' or is still 'open'."),
+        ("svc_reopened", text, "Tickets reopened ('yes') or not ('no')."),
+    ]
+    return [OpenApiParameter(name, kind, description=description) for name, kind, description in described]
+
+
 class SliceSerializer(serializers.Serializer):
     key = serializers.CharField(
         help_text="The filter value that selects this group (a reason's id, a category key...)."

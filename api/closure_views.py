@@ -31,16 +31,18 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
+from analytics import listing
 from analytics.filters import ClosureFilter
 from closures import erasure, operations, rules, settlement_form
 from closures import tokens as previews
 from closures.forms import ClosureConfirmForm, ClosureStartForm, ReinstateForm
 from closures.models import Action, Closure, ClosureReason, ClosureRequest
+from crm.routers import reporting_db
 from customers.models import Customer
 from customers.numbers import normalise_customer_no
 
 from . import closure_serializers as ser
-from .analytics_views import filter_parameters
+from .analytics_views import drill_down_parameters, filter_parameters
 from .customer_views import card_by_number, version
 from .errors import ApiError, check_form, in_both, perform
 from .idempotency import HEADER, idempotent
@@ -210,14 +212,15 @@ class ClosureList(ApiView):
     pagination_class = ByPerformedAt
 
     @extend_schema(
-        parameters=filter_parameters(),
+        parameters=[*filter_parameters(), *drill_down_parameters()],
         responses={200: ser.ClosureSerializer(many=True), **READ_ERRORS},
         description="The closure list's rows for the Closure analytics filters (default: the last 12 months, "
-        "reverted closures left out), newest first.",
+        "reverted closures left out), newest first, narrowed like the page's drill-downs when asked.",
     )
     def get(self, request):
         params = request.query_params
-        fs = ClosureFilter(params)
+        narrowed, _by_service = listing.drill_down(params, using=reporting_db())
+        fs = ClosureFilter(params, **({} if narrowed is None else {"queryset": narrowed}))
         if not fs.is_valid():
             check_form(lambda: ClosureFilter(params).form)
         page = self.paginate_queryset(ser.with_related(fs.qs, ser.CLOSURE_RELATED))

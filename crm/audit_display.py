@@ -264,6 +264,7 @@ register_fields(
         "generated": gettext_lazy("Generated customer numbers"),
         "format": gettext_lazy("Format"),
         "filters": gettext_lazy("Filters"),
+        "drill": gettext_lazy("Narrowed to"),
         "period": gettext_lazy("Period"),
     },
     values={"role": _role, "format": lambda fmt: {"xlsx": "Excel", "csv": "CSV"}.get(fmt, fmt)},

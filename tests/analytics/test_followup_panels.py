@@ -100,6 +100,13 @@ def test_the_list_without_the_drill_down_is_unchanged(manager_client, history, c
     assert manager_client.get(LIST, {**ALL.query(), "own": "nonsense"}).context["total"] == every
 
 
+def test_the_apis_closure_list_takes_the_own_reason_drill_down(manager_client, history, care):
+    drilled = manager_client.get(LIST, {**ALL.query(), "own": "none", "per_page": 100})
+    rows = manager_client.get("/api/v1/closures/", {**ALL.query(), "own": "none", "limit": 100}).json()["results"]
+    assert sorted(row["id"] for row in rows) == sorted(closure.pk for closure in drilled.context["closures"])
+    assert 0 < len(rows) < len(ALL.select(history.closures))
+
+
 def test_no_answers_yet_and_no_division_by_zero(manager_client, db):
     reason = ClosureReasonFactory(code="solo", label_en="Solo", category="price")
     closure = ClosureFactory(
@@ -185,3 +192,27 @@ def test_the_panels_cost_a_fixed_number_of_queries(manager_client, history, care
     few = queries(Filters(date(2024, 1, 1), date(2024, 1, 31)))
     assert few <= 9
     assert queries(Filters(None, date(2024, 4, 30), include_reverted=True)) == few
+
+
+def test_exporting_a_drilled_down_list_exports_its_closures_only(admin_client, history, care):
+    from crm.models import AuditEntry
+
+    drilled = admin_client.get(LIST, {**ALL.query(), "own": "none", "per_page": 100})
+    html = drilled.content.decode()
+    action = re.search(r'<form method="post" action="([^"]+)" class="inline export-form"', html).group(1)
+    assert "own=none" in action  # the list's export button repeats the drill-down
+    response = admin_client.post(unescape(action), {"format": "csv", "next": "list"})
+    lines = b"".join(response.streaming_content).decode("utf-8-sig").strip().splitlines()
+    assert len(lines) - 1 == drilled.context["total"] < len(ALL.select(history.closures))
+    entry = AuditEntry.objects.get(action="closures.export")
+    assert entry.changes["drill"] == [None, {"own": "none"}]
+
+
+def test_a_drilled_down_export_run_as_a_job_keeps_its_drill_down(history, care):
+    from analytics.exports import ClosureExport
+    from analytics.filters import ClosureFilter
+
+    plain = ClosureExport(ClosureFilter(ALL.query()))
+    drilled = ClosureExport.from_params({**plain.params(), "drill": {"own": "none"}}, user=None)
+    assert 0 < drilled.rows().count() < plain.rows().count()
+    assert ClosureExport.from_params(drilled.params(), user=None).rows().count() == drilled.rows().count()

@@ -138,3 +138,15 @@ def test_queue_links_fall_back_to_the_queues_path_until_the_queue_exists(monkeyp
 
     monkeypatch.setattr(service_links, "reverse", missing)
     assert service_links.queue_url(view="all", category=3, team="") == "/service/?view=all&category=3"
+
+
+def test_the_apis_closure_list_takes_the_same_drill_downs(service_world, manager_client):
+    html = manager_client.get(f"/analytics/service/?{MARCH}&part=churn", HTTP_HX_REQUEST="true").content.decode()
+    cards = service_world.cards
+    numbers = {card.customer_no: name for name, card in cards.items()}
+    links = [link for link in _links(html) if "svc=" in link]
+    assert len(links) >= 3
+    for link in links:
+        query = link.split("?", 1)[1]
+        rows = manager_client.get(f"/api/v1/closures/?{query}").json()["results"]
+        assert {numbers[row["customer"]] for row in rows} == _listed(manager_client, link, cards), query

@@ -4,8 +4,8 @@ saved and again when it is sent to, so a name that later resolves inwards (DNS r
 import socket
 
 import pytest
-from django.utils import translation
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from api import delivery, ssrf, webhooks
 from api.models import WebhookDelivery, WebhookEndpoint
