@@ -21,7 +21,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from crm import audit, outbox
-from crm.copying import copy_rows
+from crm.copying import copy_rows, insert_rows
 from crm.models import AuditEntry
 
 from . import events, since
@@ -196,43 +196,45 @@ def _write_tags(creates, updates, tag_ids) -> None:
 
 def _write_ledger(creates, updates, *, by, file_name: str) -> None:
     """The balance entries of the chunk (customers.ledger): an opening entry for each new card with a
-    balance or points, an adjustment for each card whose balance or points the file changed."""
-    Entry = LedgerEntry
-    by = by if by is not None and by.pk else None
+    balance or points, an adjustment for each card whose balance or points the file changed.
+    Written with COPY on PostgreSQL (crm.copying.insert_rows): ``bulk_create`` of a chunk's 2,000
+    entries was a quarter of a 100,000-card import's writing time."""
+    Kind = LedgerEntry.Kind
+    by_id = by.pk if by is not None and by.pk else None
     note = "%(file)s:%(line)s"  # data, not words: the entry's kind says what it is in the reader's language
     entries = []
     for card in creates:
         balance, points = card.values.get("balance") or Decimal(0), card.values.get("points") or 0
         if balance or points:
             entries.append(
-                Entry(
-                    customer_id=card.pk,
-                    kind=Entry.Kind.OPENING,
-                    amount=balance,
-                    points=points,
-                    balance_after=balance,
-                    points_after=points,
-                    by=by,
-                    note=note % {"file": file_name, "line": card.line},
-                )
+                {
+                    "customer_id": card.pk,
+                    "kind": Kind.OPENING.value,
+                    "amount": balance,
+                    "points": points,
+                    "balance_after": balance,
+                    "points_after": points,
+                    "by_id": by_id,
+                    "note": note % {"file": file_name, "line": card.line},
+                }
             )
     moved = {u.customer_id: u for u in updates if {"balance", "points"} & set(u.changes)}
     now = Customer.objects.filter(pk__in=moved).values_list("pk", "balance", "points") if moved else []
     for pk, balance, points in now:
         update = moved[pk]
         entries.append(
-            Entry(
-                customer_id=pk,
-                kind=Entry.Kind.ADJUSTMENT,
-                amount=balance - update.old.get("balance", balance),
-                points=points - update.old.get("points", points),
-                balance_after=balance,
-                points_after=points,
-                by=by,
-                note=note % {"file": file_name, "line": update.line},
-            )
+            {
+                "customer_id": pk,
+                "kind": Kind.ADJUSTMENT.value,
+                "amount": balance - update.old.get("balance", balance),
+                "points": points - update.old.get("points", points),
+                "balance_after": balance,
+                "points_after": points,
+                "by_id": by_id,
+                "note": note % {"file": file_name, "line": update.line},
+            }
         )
-    Entry.objects.bulk_create(entries, batch_size=2000)
+    insert_rows(LedgerEntry, entries)
 
 
 def _audit_import(creates, updates, *, by, source: Source, request=None) -> None:
