@@ -42,6 +42,13 @@ def _json(value):
     return None if value is None else json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
 
 
+def next_ids(cursor, table: str, count: int) -> list[int]:
+    """``count`` primary keys drawn from ``table``'s sequence, for rows about to be COPYed with their
+    ids (COPY returns none): the caller knows each new row's key without reading the rows back."""
+    cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count])
+    return [pk for (pk,) in cursor.fetchall()]
+
+
 def insert_rows(model, rows: list[dict], *, using: str = "default", batch_size: int = 2000) -> int:
     """Insert new rows of ``model`` given as ``{attname: value}`` (``customer_id``, not ``customer``),
     the fields left out taking their defaults (a callable default is called once for the whole call:

@@ -21,8 +21,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from crm import audit, outbox
-from crm.copying import copy_rows, insert_rows
-from crm.models import AuditEntry
+from crm.copying import copy_rows, insert_rows, next_ids
 
 from . import events, since
 from .gate import CARD_FIELDS, Source
@@ -165,10 +164,7 @@ def _insert_cards(cards: list[NewCard], now) -> None:
     defaults = {field.attname: field.get_default() for field in fields} | {"updated_at": now, "created_at": now}
     table = Customer._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(cards)]
-        )
-        for card, (pk,) in zip(cards, cursor.fetchall(), strict=True):
+        for card, pk in zip(cards, next_ids(cursor, table, len(cards)), strict=True):
             card.pk = pk
         names = [field.attname for field in fields]
         pairs = zip(cards, rows, strict=True)
@@ -259,26 +255,19 @@ def _audit_import(creates, updates, *, by, source: Source, request=None) -> None
         changes = audit.diff(before, after)
         number = update.old.get("customer_no", "")
         entries.append(_entry("customer.update", update.customer_id, number, update, changes, source))
-    at = timezone.now()
-    audit.record_many(entries, actor=by, request=request, at=at)
-    _announce_import(entries, by=by, at=at)
+    ids = audit.record_many(entries, actor=by, request=request)
+    _announce_import(entries, ids, by=by)
 
 
-def _announce_import(entries: list[dict], *, by, at) -> None:
+def _announce_import(entries: list[dict], ids: list[int], *, by) -> None:
     """A ``card.created`` or ``card.updated`` event per card written (crm/outbox.py), as the gate
-    emits for one card: the fields' names and the audit entry's id. The entries went in with COPY,
-    which returns no keys, so they are read back by their moment and cards (one query a chunk)."""
-    written = {(entry["action"], entry["customer_id"]): entry["changes"] for entry in entries if entry["changes"]}
-    if not written:
-        return
-    found = AuditEntry.objects.filter(
-        at=at, action__in=("customer.create", "customer.update"), customer_id__in={pk for _a, pk in written}
-    ).values_list("action", "customer_id", "id")
+    emits for one card: the fields' names and the audit entry's id (record_many returns the ids)."""
     rows = {"customer.create": [], "customer.update": []}
-    for action, customer_id, entry_id in found:
-        if (action, customer_id) in written:
-            payload = events.payload(SimpleNamespace(pk=entry_id, changes=written[action, customer_id]))
-            rows[action].append(
+    for entry, entry_id in zip(entries, ids, strict=True):
+        if entry["changes"]:
+            customer_id = entry["customer_id"]
+            payload = events.payload(SimpleNamespace(pk=entry_id, changes=entry["changes"]))
+            rows[entry["action"]].append(
                 {"object_type": "customer", "object_id": customer_id, "customer_id": customer_id, "payload": payload}
             )
     outbox.emit_many("card.created", sorted(rows["customer.create"], key=_by_card), actor=by)
