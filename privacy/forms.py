@@ -6,6 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm import widgets
 from customers.models import Customer
@@ -60,7 +61,12 @@ class NoteForm(forms.Form):
 
 
 class ListFilter(forms.Form):
-    SHOW = (("open", _("Open")), ("overdue", _("Overdue")), ("done", _("Answered or refused")), ("all", _("All")))
+    SHOW = (
+        ("open", pgettext_lazy("personal-data request", "Open")),
+        ("overdue", _("Overdue")),
+        ("done", _("Answered or refused")),
+        ("all", _("All")),
+    )
     show = forms.ChoiceField(label=_("Show"), choices=SHOW, required=False, widget=widgets.Select)
     kind = forms.ChoiceField(
         label=_("Request"), choices=[("", _("Any"))] + DataRequest.Kind.choices, required=False, widget=widgets.Select

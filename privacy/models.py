@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from customers.models import Customer
 
@@ -36,9 +37,9 @@ class DataRequest(models.Model):
         ERASURE = "erasure", _("Erasure")
 
     class State(models.TextChoices):
-        OPEN = "open", _("Open")
-        DONE = "done", _("Done")
-        REFUSED = "refused", _("Refused")
+        OPEN = "open", pgettext_lazy("personal-data request", "Open")
+        DONE = "done", pgettext_lazy("personal-data request", "Answered")
+        REFUSED = "refused", pgettext_lazy("personal-data request", "Refused")
 
     customer = models.ForeignKey(
         Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="data_requests"

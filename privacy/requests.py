@@ -4,8 +4,8 @@ Each is one transaction that locks the request row, checks its rules against the
 raises a ValidationError a reader understands, and writes the change with its audit entry
 (crm.audit, on the card, so the card's history shows it). Completing an erasure request erases
 the card through the one erasure there is (closures.erasure.erase_customer) with the reason
-"data subject request" (``erasure-request``); a correction is made on the card's edit page,
-through the card gate (customers.gate), never here.
+"Privacy or erasure request" (``erasure-request``, the data subject's request); a correction is
+made on the card's edit page, through the card gate (customers.gate), never here.
 """
 
 from __future__ import annotations
@@ -123,7 +123,9 @@ def _erase(locked: DataRequest, *, by, request) -> None:
         return  # erased meanwhile (from the card): the request is answered
     reason = ClosureReason.objects.filter(code=ERASURE_REASON).first()
     if reason is None:
-        raise ValidationError(_("The closure reason “data subject request” is missing; an Admin must restore it."))
+        raise ValidationError(
+            _("The closure reason “Privacy or erasure request” is missing; an Admin must restore it.")
+        )
     personal = [card.name, card.phone, card.email, card.wechat, card.address]
     erase_customer(card, ClosureChoice("erase", reason), by=by, confirmation=card.customer_no, request=request)
     _forget_in_requests(locked.customer_id, personal)

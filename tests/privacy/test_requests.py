@@ -64,7 +64,7 @@ def test_an_access_request_is_answered_only_after_the_identity_check(admin_user)
     assert done.done_at is not None
     entry = AuditEntry.objects.get(customer_id=card.pk, action="privacy.complete")
     assert (entry.actor, entry.notes, entry.object_id) == (admin_user, "已寄出", str(made.pk))
-    with pytest.raises(ValidationError, match="already marked done"):
+    with pytest.raises(ValidationError, match="already marked answered by Zhao Lei"):
         requests.refuse(made, by=admin_user, note="x")
 
 
