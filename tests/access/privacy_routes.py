@@ -11,7 +11,7 @@ ROUTES = [
     Route("privacy:list", ADMINS),
     Route("privacy:list", ADMINS, query="show=overdue&kind=correction"),
     Route("privacy:list", ADMINS, query="show=done&kind=access&page=2"),
-    Route("privacy:list", ADMINS, query="show=bad&kind=x&page=y"),
+    Route("privacy:list", ADMINS, query="show=9&kind=x&page=y"),
     Route("privacy:create", ADMINS),
     Route(
         "privacy:create",
