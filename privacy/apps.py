@@ -11,11 +11,12 @@ class PrivacyConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from crm import jobs
+        from crm import forget, jobs
         from customers import panels
 
         from . import exports, requests  # noqa: F401 (requests: its audit labels)
 
+        forget.register(requests.forget_values)  # an erasure from the card also clears the register's notes
         jobs.register(exports.JOB_KIND, exports.run_job, permission="privacy.manage_datarequest", own_download=True)
         panels.register_action(
             "privacy.register",

@@ -131,10 +131,22 @@ def _erase(locked: DataRequest, *, by, request) -> None:
     _forget_in_requests(locked.customer_id, personal)
 
 
+def forget_values(values: list[str]) -> None:
+    """An erased card's identifying values, wherever the register's notes quote them (crm.forget calls
+    this in every erasure, from the card's Delete too)."""
+    _forget_in(DataRequest.objects.all(), values)
+
+
 def _forget_in_requests(customer_id: int, values: list[str]) -> None:
     """The register's notes may quote the customer ("called by 张伟"): erased with the card."""
+    _forget_in(DataRequest.objects.filter(customer_id=customer_id), values)
+
+
+def _forget_in(rows, values: list[str]) -> None:
     values = sorted({v for v in values if v and len(v) >= 2}, key=len, reverse=True)
-    for row in DataRequest.objects.filter(customer_id=customer_id).only("pk", "notes", "outcome"):
+    if not values:
+        return
+    for row in rows.only("pk", "notes", "outcome").iterator(chunk_size=500):
         notes, outcome = row.notes, row.outcome
         for value in values:
             notes, outcome = notes.replace(value, ERASED_MARKER), outcome.replace(value, ERASED_MARKER)

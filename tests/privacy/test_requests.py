@@ -125,3 +125,16 @@ def test_overdue_is_open_and_past_its_due_date(admin_user):
     requests.complete(answered, by=admin_user, note="")
     assert list(DataRequest.objects.overdue()) == [late]
     assert late.is_overdue and not due_today.is_overdue
+
+
+def test_an_erasure_from_the_card_also_clears_the_registers_notes(admin_user):
+    from closures.erasure import erase_customer
+    from closures.models import ClosureReason
+    from closures.rules import ClosureChoice
+
+    card = CustomerFactory(phone="+8613977778888")
+    made = requests.register(card, "access", TODAY(), "本人来电 +8613977778888", by=admin_user)
+    reason = ClosureReason.objects.get(code="erasure-request")
+    erase_customer(card, ClosureChoice("erase", reason), by=admin_user, confirmation=card.customer_no)
+    made.refresh_from_db()
+    assert made.notes == "本人来电 [erased]"
