@@ -157,3 +157,14 @@ def test_only_the_admin_who_generated_it_downloads_it(
     assert "Only the Admin who generated this export may download it." in response.content.decode()
     job.refresh_from_db()
     assert job.file
+
+
+def test_the_generic_job_page_offers_no_second_way_to_download(
+    admin_client, ready_request, django_capture_on_commit_callbacks
+):
+    job = _generate(admin_client, ready_request, "json", django_capture_on_commit_callbacks)
+    page = admin_client.get(reverse("jobs:status", args=[job.pk])).content.decode()
+    assert reverse("jobs:download", args=[job.pk]) not in page
+    assert admin_client.get(reverse("jobs:download", args=[job.pk])).status_code == 404
+    job.refresh_from_db()
+    assert job.file  # still there for its one download
