@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -32,11 +33,25 @@ SCAN_CHUNK = 1 << 20
 _NUMBER_CHARS = rb"A-Za-z0-9._/\-"
 
 
+# What higher apps keep that may quote a card without being tied to it (privacy: the request
+# register's notes); each is called with the values, inside the erasure's transaction.
+_FORGETTERS: list[Callable[[list[str]], None]] = []
+
+
+def register(forgetter: Callable[[list[str]], None]) -> None:
+    """A higher app's own redaction of an erased card's values (called by :func:`forget_values`)."""
+    if forgetter not in _FORGETTERS:
+        _FORGETTERS.append(forgetter)
+
+
 def forget_values(values: list[str]) -> None:
-    """Replace an erased card's values in audit entries not tied to a card and in job records."""
+    """Replace an erased card's values in audit entries not tied to a card, in job records and in
+    what the apps registered (:func:`register`)."""
     values = sorted({str(v) for v in values if v and len(str(v)) >= 2}, key=len, reverse=True)
     if not values:
         return
+    for forgetter in _FORGETTERS:
+        forgetter(values)
     AuditEntry.objects.filter(customer_id__isnull=True).exclude(action__startswith="auth.").redact(values)
     for job in Job.objects.only("pk", "params", "result", "error").iterator(chunk_size=500):
         before = {"params": job.params, "result": job.result, "error": job.error}

@@ -60,17 +60,23 @@ _LIVE = (Job.State.RUNNING, Job.State.QUEUED)
 class JobKind:
     runner: Callable
     permission: str
+    own_download: bool = False
 
 
 _KINDS: dict[str, JobKind] = {}
 
 
-def register(kind: str, runner: Callable, *, permission: str) -> None:
-    _KINDS[kind] = JobKind(runner=runner, permission=permission)
+def register(kind: str, runner: Callable, *, permission: str, own_download: bool = False) -> None:
+    """``own_download``: the app serves the file itself (privacy: once, then deleted), never jobs:download."""
+    _KINDS[kind] = JobKind(runner=runner, permission=permission, own_download=own_download)
 
 
 def kind_permission(kind: str) -> str:
     return _KINDS[kind].permission
+
+
+def downloads_elsewhere(kind: str) -> bool:
+    return _KINDS[kind].own_download
 
 
 def start(kind: str, *, user, params: dict) -> Job:

@@ -142,6 +142,7 @@ class Job(models.Model):
         TICKETS_XLSX = "tickets_xlsx", _("Tickets export (Excel)")
         TICKETS_CSV = "tickets_csv", _("Tickets export (CSV)")
         AT_RISK_XLSX = "at_risk_xlsx", _("Customers at risk export (Excel)")
+        PRIVACY_ACCESS = "privacy_access", _("Personal-data access export")
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")

@@ -35,6 +35,7 @@ MENU = [
     ("customers.view_importbatch", "customers:import_batches", _("Import batches")),
     ("api.manage_tokens", "integration:tokens", _("API tokens")),
     ("api.manage_webhooks", "integration:webhook_list", _("Webhooks")),
+    ("privacy.manage_datarequest", "privacy:list", _("Personal-data requests")),
     ("auth.view_user", "users:list", _("Users")),
 ]
 

@@ -80,6 +80,7 @@ ADMIN_PERMISSIONS = MANAGER_PERMISSIONS + [
     "insights.view_scoring_settings",  # the risk weights and thresholds, with their meaning
     "api.manage_tokens",  # create and revoke the API tokens of other systems
     "api.manage_webhooks",  # webhook endpoints, their delivery log and redelivery
+    "privacy.manage_datarequest",  # the personal-data request register and access exports
     "auth.view_user",
     "auth.add_user",
     "auth.change_user",

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "closures",
     "followups",
     "insights",
+    "privacy",
     "analytics",
     "api",
 ]
@@ -396,6 +397,8 @@ CELERY_BEAT_SCHEDULE = {
 INSIGHTS_DIGEST_EMAIL = env_bool("INSIGHTS_DIGEST_EMAIL", False)
 # A retention action's outcome window: retained when the customer buys again within it (insights/actions.py).
 RETENTION_WINDOW_DAYS = env_int("RETENTION_WINDOW_DAYS", 60)
+# Days within which a personal-data request (privacy/) must be answered: its due date.
+PRIVACY_REQUEST_DAYS = env_int("PRIVACY_REQUEST_DAYS", 30)
 
 # --- Security -------------------------------------------------------------------------
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)

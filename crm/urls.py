@@ -12,6 +12,7 @@ urlpatterns = [
     path("service/", include("service.urls")),
     path("followups/", include("followups.urls")),
     path("insights/", include("insights.urls")),
+    path("privacy/", include("privacy.urls")),
     path("analytics/", include("analytics.urls")),
     path("users/", include("crm.user_urls")),
     path("jobs/", include("crm.job_urls")),

@@ -149,7 +149,7 @@ def job_status(request, pk):
     job = _own_job(request, pk)
     jobs.mark_dead_jobs_failed([job])
     job.refresh_from_db()
-    context = {"job": job, "expired": jobs.is_expired(job)}
+    context = {"job": job, "expired": jobs.is_expired(job), "elsewhere": jobs.downloads_elsewhere(job.kind)}
     if request.htmx:
         return render(request, "jobs/job_status.html#progress", context)
     return render(request, "jobs/job_status.html", context)
@@ -158,7 +158,7 @@ def job_status(request, pk):
 @logged_in
 def job_download(request, pk):
     job = _own_job(request, pk)
-    if job.state != Job.State.DONE or not job.file or jobs.is_expired(job):
+    if job.state != Job.State.DONE or not job.file or jobs.is_expired(job) or jobs.downloads_elsewhere(job.kind):
         raise Http404
     audit.record("job.download", request=request, obj=job, object_type="job", data={"kind": job.kind})
     return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.file.name.rsplit("/", 1)[-1])

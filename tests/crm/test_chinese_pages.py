@@ -115,6 +115,7 @@ DATA_FIELDS = {
     "api.ApiToken": ("name", "allowed_ips"),
     "api.WebhookEndpoint": ("name", "url"),
     "api.WebhookDelivery": ("last_error",),
+    "privacy.DataRequest": ("customer_no", "notes", "outcome"),  # how a request came in, its answer
 }
 
 _SKIPPED = {"script", "style", "template"}

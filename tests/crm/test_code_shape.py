@@ -8,7 +8,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("crm", "customers", "service", "closures", "followups", "insights", "analytics", "bench")
+APPS = ("crm", "customers", "service", "closures", "followups", "insights", "privacy", "analytics", "bench")
 MAX_VIEW_LINES = 25
 MAX_FILE_LINES = 500
 

@@ -59,6 +59,7 @@ def labels(user) -> list[str]:
                 "Import batches",
                 "API tokens",
                 "Webhooks",
+                "Personal-data requests",
                 "Users",
             ],
         ),

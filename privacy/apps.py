@@ -1,0 +1,27 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PrivacyConfig(AppConfig):
+    """Personal-data requests (PIPL / GDPR): the register of access, correction and erasure requests
+    and the access export. Floor 6: it reads every app below it to export what they hold about a card."""
+
+    name = "privacy"
+    verbose_name = _("Personal-data requests")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from crm import forget, jobs
+        from customers import panels
+
+        from . import exports, requests  # noqa: F401 (requests: its audit labels)
+
+        forget.register(requests.forget_values)  # an erasure from the card also clears the register's notes
+        jobs.register(exports.JOB_KIND, exports.run_job, permission="privacy.manage_datarequest", own_download=True)
+        panels.register_action(
+            "privacy.register",
+            url_name="privacy:register",
+            label=_("Register a personal-data request"),
+            permission="privacy.manage_datarequest",
+            order=90,
+        )

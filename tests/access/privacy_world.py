@@ -1,0 +1,31 @@
+"""The personal-data requests the URL walk opens: an access request whose identity was checked (with
+an access export ready for the Admin to download once), one not checked yet, and an erasure request."""
+
+import datetime as dt
+
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from crm.models import Job
+from privacy import requests
+from privacy.models import DataRequest
+
+
+def extend(world) -> None:
+    today = timezone.localdate()
+    admin = world.admin_user
+    world.access_request = requests.register(world.customer, "access", today, "信件", by=admin)
+    requests.check_identity(world.access_request, by=admin)
+    world.unchecked_request = requests.register(
+        world.customer, "correction", today - dt.timedelta(days=40), "", by=admin
+    )
+    world.erasure_request = requests.register(world.customer, DataRequest.Kind.ERASURE, today, "", by=admin)
+    world.access_job = Job(
+        kind=Job.Kind.PRIVACY_ACCESS,
+        created_by=admin,
+        state=Job.State.DONE,
+        finished_at=timezone.now(),
+        params={"request": world.access_request.pk, "format": "json"},
+    )
+    world.access_job.file.save("access.json", ContentFile(b"{}"), save=False)
+    world.access_job.save()
