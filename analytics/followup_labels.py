@@ -72,7 +72,7 @@ def own_reason_closures(value: str | None, *, using: str):
         answers = answers.filter(reason__isnull=True).exclude(other_reason="")
     elif value == NONE:
         answers = answers.filter(reason__isnull=True, other_reason="")
-    elif value.isdigit():
+    elif value.isdigit() and len(value) <= 18:  # longer: no reason's id (and too big for the database)
         answers = answers.filter(reason_id=int(value))
     else:
         return None

@@ -77,6 +77,9 @@ def _day(value: str | None) -> date | None:
         return None
 
 
+MAX_ID_DIGITS = 18  # a longer "id" is no row's (and overflows the database's integers): ignored
+
+
 def closures_for(params, *, using: str):
     """The closures the ``svc`` parameters select, as a queryset for ClosureFilter(queryset=...);
     None when there is no (valid) narrowing."""
@@ -97,7 +100,7 @@ def closures_for(params, *, using: str):
         tickets = tickets.filter(created_at__gte=local_midnight(first))
     for name, column in (("category", "category_id"), ("team", "team_id")):
         value = params.get(f"svc_{name}")
-        if value and str(value).isdigit():
+        if value and str(value).isdigit() and len(str(value)) <= MAX_ID_DIGITS:
             tickets = tickets.filter(**{column: int(value)})
     for name, choices in (("channel", Channel.values), ("priority", Priority.values)):
         if params.get(f"svc_{name}") in choices:

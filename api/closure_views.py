@@ -51,6 +51,7 @@ from .schema import ERRORS, IDEMPOTENCY_KEY, READ_ERRORS
 from .views import ApiView
 
 UNKNOWN_CARD = _("No card has the customer number %(number)s.")
+NO_SORT = _("The API lists the newest closures first; o (sort) is not supported.")
 UNKNOWN_REASON = _("No reason has the code “%(code)s” (GET /api/v1/reasons/ lists them).")
 REQUIRED = _("This field is required.")
 ACKNOWLEDGE = _(
@@ -219,6 +220,8 @@ class ClosureList(ApiView):
     )
     def get(self, request):
         params = request.query_params
+        if params.get("o"):
+            raise ApiError.of("invalid", NO_SORT, field="o")
         narrowed, _by_service = listing.drill_down(params, using=reporting_db())
         fs = ClosureFilter(params, **({} if narrowed is None else {"queryset": narrowed}))
         if not fs.is_valid():

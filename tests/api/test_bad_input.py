@@ -50,7 +50,8 @@ def test_junk_in_any_field_of_a_write_is_refused_never_a_500(admin_api, url):
     [
         ("/api/v1/customers/", ["q", "status", "segment", "owner", "tag", "batch", "total_min", "interaction_after",
                                 "cursor", "limit", "o"]),
-        ("/api/v1/closures/", ["period", "start", "end", "reason", "by", "owner", "tag", "tenure", "cursor", "limit"]),
+        ("/api/v1/closures/", ["period", "start", "end", "reason", "by", "owner", "tag", "tenure", "cursor", "limit",
+                               "o", "own", "svc", "svc_from", "svc_to", "svc_team", "svc_sla"]),
         ("/api/v1/analytics/closures/", ["period", "start", "end", "compare", "reason", "batch", "tenure"]),
         ("/api/v1/closure-requests/", ["state", "cursor", "limit"]),
     ],

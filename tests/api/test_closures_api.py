@@ -407,3 +407,9 @@ def test_the_cards_version_as_read_lets_the_closure_through_and_an_older_one_is_
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "stale"
     current = staff_api.get("/api/v1/customers/A000001/").json()["updated_at"]
     assert close(staff_api, updated_at=current).status_code == 201
+
+
+def test_the_closure_list_refuses_a_sort_it_cannot_page_through(manager_api):
+    response = manager_api.get(CLOSURES, {"o": "reason"})
+    assert response.status_code == 400
+    assert "o" in response.json()["error"]["fields"]
