@@ -29,8 +29,10 @@ SORTS = {
 DEFAULT_SORT = "-when"
 
 
-DRILL_PARAMS = ("own", "svc", "svc_from", "svc_to", "svc_category", "svc_team", "svc_channel", "svc_priority")
-DRILL_PARAMS += ("svc_sla", "svc_reopened")
+DRILL_PARAMS = (
+    *("own", "svc", "svc_from", "svc_to", "svc_category", "svc_team"),
+    *("svc_channel", "svc_priority", "svc_sla", "svc_reopened"),
+)
 
 
 def drill_params(params) -> dict[str, str]:
