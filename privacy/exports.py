@@ -22,13 +22,13 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from crm import audit, jobs
+from crm import jobs
 from crm.models import Job
 from customers.models import Customer
 
 from . import access
 from .models import DataRequest
-from .requests import require_identity
+from .requests import record, require_identity
 
 JOB_KIND = Job.Kind.PRIVACY_ACCESS
 FORMATS = {"json": "application/json", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
@@ -58,14 +58,8 @@ def run_job(job: Job, progress) -> dict:
             handle.seek(0)
             stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
             job.file.save(f"access-{customer.customer_no}-{stamp}.{fmt}", File(handle), save=False)
-    audit.record(
-        "privacy.access_export",
-        actor=job.created_by,
-        obj=data_request,
-        object_type="datarequest",
-        customer_id=customer.pk,
-        summary=customer.customer_no,
-        data={"format": fmt, "rows": rows, "job": str(job.pk)},
+    record(
+        "privacy.access_export", data_request, job.created_by, data={"format": fmt, "rows": rows, "job": str(job.pk)}
     )
     return {"rows": rows, "request": data_request.pk, "format": fmt}
 
@@ -102,16 +96,8 @@ def take(job: Job, *, by, request=None) -> Download:
         moment = timezone.localtime().strftime("%Y-%m-%d %H:%M")
         Job.objects.filter(pk=locked.pk).update(file="", result={**(locked.result or {}), "downloaded_at": moment})
         data_request = DataRequest.objects.get(pk=locked.params["request"])
-        audit.record(
-            "privacy.access_download",
-            actor=by,
-            request=request,
-            obj=data_request,
-            object_type="datarequest",
-            customer_id=data_request.customer_id,
-            summary=data_request.customer_no,
-            data={"format": locked.params.get("format"), "job": str(locked.pk)},
-        )
+        data = {"format": locked.params.get("format"), "job": str(locked.pk)}
+        record("privacy.access_download", data_request, by, request, data=data)
         transaction.on_commit(lambda: default_storage.delete(name))
     fmt = locked.params.get("format", "json")
     return Download(name.rsplit("/", 1)[-1], content, FORMATS.get(fmt, "application/octet-stream"))

@@ -66,7 +66,7 @@ def register(customer: Customer, kind: str, received_on: dt.date, notes: str, *,
             notes=notes.strip(),
             registered_by=by,
         )
-        _record("privacy.register", data_request, by, request, notes=data_request.notes)
+        record("privacy.register", data_request, by, request, notes=data_request.notes)
         return data_request
 
 
@@ -80,7 +80,7 @@ def check_identity(data_request: DataRequest, *, by, request=None) -> DataReques
             )
         locked.identity_checked_by, locked.identity_checked_at = by, timezone.now()
         locked.save(update_fields=["identity_checked_by", "identity_checked_at"])
-        _record("privacy.identity", locked, by, request)
+        record("privacy.identity", locked, by, request)
         return locked
 
 
@@ -157,7 +157,7 @@ def _forget_in(rows, values: list[str]) -> None:
 def _close(locked: DataRequest, state: str, by, note: str, request, action: str) -> DataRequest:
     locked.state, locked.done_by, locked.done_at, locked.outcome = state, by, timezone.now(), note.strip()
     locked.save(update_fields=["state", "done_by", "done_at", "outcome"])
-    _record(action, locked, by, request, notes=locked.outcome)
+    record(action, locked, by, request, notes=locked.outcome)
     return locked
 
 
@@ -171,7 +171,8 @@ def _locked_open(data_request: DataRequest) -> DataRequest:
     return locked
 
 
-def _record(action: str, data_request: DataRequest, by, request, *, notes: str = "", data: dict | None = None):
+def record(action: str, data_request: DataRequest, by, request=None, *, notes: str = "", data: dict | None = None):
+    """The audit entry of something done with a request, on its card (the export module's too)."""
     audit.record(
         action,
         actor=by,
