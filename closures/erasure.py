@@ -9,10 +9,16 @@ and adds what erasure alone needs: the personal fields it blanks (``PERSONAL_FIE
 personal value of the card, earlier ones included, so they can be replaced with a marker in the
 card's old audit entries and in the erasure's own notes. The card's pending requests are
 withdrawn, each with its own audit entry.
+
+Higher apps may refuse an erasure (:func:`register_check`: privacy refuses a card under a legal
+hold). The copies of the card's values outside its own records are forgotten by
+:func:`forget_elsewhere`, at once by default; a retention run (privacy/retention.py) collects its
+batch's cards and forgets them in one pass, inside the same transaction.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from django.contrib.admin.models import LogEntry
@@ -48,7 +54,19 @@ PERSONAL_FIELDS = {
 }
 
 
-def erase_customer(customer, choice: ClosureChoice, *, by, confirmation: str, request=None) -> Closure:
+# Checks of higher apps, called with the locked card; each raises a ValidationError to refuse.
+_CHECKS: list[Callable[[Customer], None]] = []
+
+
+def register_check(check: Callable[[Customer], None]) -> None:
+    """A higher app's reason to refuse an erasure (privacy: a legal hold), checked on the locked card."""
+    if check not in _CHECKS:
+        _CHECKS.append(check)
+
+
+def erase_customer(
+    customer, choice: ClosureChoice, *, by, confirmation: str, request=None, forget: Callable | None = None
+) -> Closure:
     """Delete (删除): irreversibly erase the customer's personal data; the closure record survives.
 
     The card keeps its number, segment and dates so analytics counts do not change; a balance or
@@ -57,6 +75,10 @@ def erase_customer(customer, choice: ClosureChoice, *, by, confirmation: str, re
     open closure stays (marked ``customer_erased``); an active card gets an "erase" closure.
     Personal values are replaced with a marker in the card's old audit entries too. Returns the
     closure that now stands for the card.
+
+    ``forget(card, values)`` receives the card's identifying values for its copies elsewhere;
+    without it they are forgotten now (:func:`forget_elsewhere`). A caller that passes it must
+    forget them before its transaction commits.
     """
     with rules.guarded([customer, choice.settle_to_id], by=by, may="erase", nonce=choice.nonce) as cards:
         locked = cards[int(getattr(customer, "pk", customer))]
@@ -85,7 +107,10 @@ def erase_customer(customer, choice: ClosureChoice, *, by, confirmation: str, re
         tickets.forget_customer(locked, by=by, request=request)
         writes.write_closures(erased=[closure])
         AuditEntry.objects.redact_customer(locked.pk, old_values)
-        _forget_elsewhere(locked, identifying)
+        if forget is None:
+            forget_elsewhere([(locked, identifying)])
+        else:
+            forget(locked, identifying)
         audit.record(
             "closure.erase",
             actor=by,
@@ -105,6 +130,8 @@ def _checked(
     """Erasure's rules against the locked card: the reason as it is now and the card's open closure."""
     if locked.is_erased:
         raise rules.not_active(locked)
+    for check in _CHECKS:
+        check(locked)
     if (confirmation or "").strip() != locked.customer_no:
         raise ValidationError(
             _("Type the customer number %(number)s exactly to confirm.") % {"number": locked.customer_no},
@@ -155,7 +182,7 @@ def _identifying_values(locked: Customer, personal: list[str]) -> list[str]:
     """The values that identify this customer wherever they appear (names, phones, emails, handles,
     addresses, earlier ones included): redacted outside the card's own records too, where generic
     values of the card (a tag, an occupation) would wrongly take other people's text with them."""
-    identifying = set()
+    identifying = {str(getattr(locked, name) or "") for name in IDENTIFYING_FIELDS}  # as they are now
     for changes in AuditEntry.objects.for_customer(locked.pk).values_list("changes", flat=True):
         for name, pair in (changes or {}).items():
             if name in IDENTIFYING_FIELDS and isinstance(pair, list):
@@ -164,15 +191,18 @@ def _identifying_values(locked: Customer, personal: list[str]) -> list[str]:
     return [v for v in identifying | set(phones) if v != ERASED_MARKER and len(v) >= 2]
 
 
-def _forget_elsewhere(locked: Customer, values: list[str]) -> None:
-    """Every other copy: audit entries and jobs that quote the card (now), files that name it (once
-    the erasure has committed: a deleted file cannot come back with a rollback), Django's admin log."""
-    forget.forget_values(values)
-    LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(Customer), object_id=str(locked.pk)).update(
-        object_repr=ERASED_MARKER, change_message=""
-    )
-    number = locked.customer_no
-    transaction.on_commit(lambda: (forget.forget_files(number), uploads.forget_customer(number)))
+def forget_elsewhere(erased: list[tuple[Customer, list[str]]]) -> None:
+    """Every other copy of erased cards, each given with its identifying values: audit entries and
+    jobs that quote them (now), files that name them (once the erasure has committed: a deleted
+    file cannot come back with a rollback), Django's admin log. One pass for any number of cards."""
+    if not erased:
+        return
+    forget.forget_values([value for _card, values in erased for value in values])
+    LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Customer), object_id__in=[str(card.pk) for card, _ in erased]
+    ).update(object_repr=ERASED_MARKER, change_message="")
+    numbers = [card.customer_no for card, _values in erased]
+    transaction.on_commit(lambda: (forget.forget_files(numbers), uploads.forget_customers(numbers)))
 
 
 def _redacted(text: str, values: list[str]) -> str:

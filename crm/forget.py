@@ -9,7 +9,8 @@ values also travel where nothing ties them to the card:
   export files used to stay on disk for good after their download expired.
 
 :func:`forget_values` redacts the records, inside the erasure's transaction. :func:`forget_files`
-runs once the erasure has committed: it deletes every export file that names the card, and every
+runs once the erasure has committed: it deletes every export file that names the card (or any card
+of a retention run's batch), and every
 expired export file (:func:`purge_expired_files`, also run whenever a job starts). Other apps scan
 their own files with :func:`names_customer` (customers.imports does, for uploads kept until they
 are confirmed).
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 from django.conf import settings
@@ -60,11 +61,13 @@ def forget_values(values: list[str]) -> None:
             Job.objects.filter(pk=job.pk).update(**after)
 
 
-def forget_files(number: str) -> int:
-    """Delete the export files that name the card ``number``, and the expired ones; returns how many."""
+def forget_files(numbers: Iterable[str]) -> int:
+    """Delete the export files that name any of the cards ``numbers``, and the expired ones; returns
+    how many. Each file is read once, however many cards (a retention run erases them by the batch)."""
+    numbers = [n for n in numbers if n]
     removed = purge_expired_files()
     for job in Job.objects.filter(state=Job.State.DONE).exclude(file="").only("pk", "file", "result"):
-        if names_customer(job.file.name, number):
+        if names_any(job.file.name, numbers):
             _drop_file(job, reason="erased")
             removed += 1
     return removed
@@ -90,24 +93,29 @@ def _drop_file(job: Job, *, reason: str) -> None:
 def names_customer(path: str, number: str) -> bool:
     """Whether the stored file ``path`` names the customer ``number`` (any case), inside a zip
     (.xlsx) too. The file is read in chunks; a match must be the whole number, not part of one."""
-    if not number or not path or not default_storage.exists(path):
+    return names_any(path, [number])
+
+
+def names_any(path: str, numbers: Iterable[str]) -> bool:
+    """Whether the stored file ``path`` names any of the customers ``numbers`` (as :func:`names_customer`)."""
+    numbers = sorted({n for n in numbers if n}, key=len, reverse=True)
+    if not numbers or not path or not default_storage.exists(path):
         return False
+    either = b"|".join(re.escape(n.encode()) for n in numbers)
     pattern = re.compile(
-        rb"(?<![" + _NUMBER_CHARS + rb"])" + re.escape(number.encode()) + rb"(?![" + _NUMBER_CHARS + rb"])",
-        re.IGNORECASE,
+        rb"(?<![" + _NUMBER_CHARS + rb"])(?:" + either + rb")(?![" + _NUMBER_CHARS + rb"])", re.IGNORECASE
     )
+    width = len(numbers[0].encode())
     with default_storage.open(path, "rb") as handle:
         if handle.read(4) == b"PK\x03\x04":
             handle.seek(0)
             try:
                 with zipfile.ZipFile(handle) as archive:
-                    return any(
-                        _stream_matches(archive.open(member), pattern, len(number)) for member in archive.infolist()
-                    )
+                    return any(_stream_matches(archive.open(member), pattern, width) for member in archive.infolist())
             except zipfile.BadZipFile:
                 pass
         handle.seek(0)
-        return _stream_matches(handle, pattern, len(number))
+        return _stream_matches(handle, pattern, width)
 
 
 def _stream_matches(stream, pattern: re.Pattern, width: int) -> bool:

@@ -143,6 +143,7 @@ class Job(models.Model):
         TICKETS_CSV = "tickets_csv", _("Tickets export (CSV)")
         AT_RISK_XLSX = "at_risk_xlsx", _("Customers at risk export (Excel)")
         PRIVACY_ACCESS = "privacy_access", _("Personal-data access export")
+        PRIVACY_RETENTION = "privacy_retention", _("Retention run")
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")

@@ -81,6 +81,7 @@ ADMIN_PERMISSIONS = MANAGER_PERMISSIONS + [
     "api.manage_tokens",  # create and revoke the API tokens of other systems
     "api.manage_webhooks",  # webhook endpoints, their delivery log and redelivery
     "privacy.manage_datarequest",  # the personal-data request register and access exports
+    "privacy.manage_retention",  # retention rules, their preview and runs, legal holds
     "auth.view_user",
     "auth.add_user",
     "auth.change_user",

@@ -4,19 +4,24 @@ from django.utils.translation import gettext_lazy as _
 
 class PrivacyConfig(AppConfig):
     """Personal-data requests (PIPL / GDPR): the register of access, correction and erasure requests
-    and the access export. Floor 6: it reads every app below it to export what they hold about a card."""
+    and the access export; data retention (rules, their preview and runs) and legal holds. Floor 6:
+    it reads every app below it to export what they hold about a card."""
 
     name = "privacy"
     verbose_name = _("Personal-data requests")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from closures import erasure
         from crm import forget, jobs
         from customers import panels
 
-        from . import exports, requests  # noqa: F401 (requests: its audit labels)
+        from . import exports, holds, requests, retention_runs  # noqa: F401 (requests: its audit labels)
 
         forget.register(requests.forget_values)  # an erasure from the card also clears the register's notes
+        forget.register(holds.forget_values)  # ... and the legal holds' reasons
+        erasure.register_check(holds.refuse_erasure)  # a card under a legal hold is not erased
+        jobs.register(retention_runs.JOB_KIND, retention_runs.run_job, permission=retention_runs.PERMISSION)
         jobs.register(exports.JOB_KIND, exports.run_job, permission="privacy.manage_datarequest", own_download=True)
         panels.register_action(
             "privacy.register",

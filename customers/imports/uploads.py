@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from crm.forget import names_customer
+from crm.forget import names_any
 
 from .operation import run_import
 from .reading import (
@@ -233,9 +233,10 @@ def discard_upload(upload_id: str) -> None:
         default_storage.delete(folder)  # FileSystemStorage removes the empty folder
 
 
-def forget_customer(number: str) -> int:
-    """Discard every kept upload that names the customer ``number`` (the file, its decoded rows or its
-    report of problems): erasure leaves no copy of an erased card in a file waiting for confirmation."""
+def forget_customers(numbers: list[str]) -> int:
+    """Discard every kept upload that names any of the customers ``numbers`` (the file, its decoded
+    rows or its report of problems): erasure leaves no copy of an erased card in a file waiting for
+    confirmation."""
     try:
         folders, _files = default_storage.listdir(UPLOAD_DIR)
     except (FileNotFoundError, NotImplementedError):
@@ -246,7 +247,7 @@ def forget_customer(number: str) -> int:
             _dirs, files = default_storage.listdir(f"{UPLOAD_DIR}/{folder}")
         except (FileNotFoundError, NotImplementedError):
             continue
-        if any(names_customer(f"{UPLOAD_DIR}/{folder}/{name}", number) for name in files if name != "meta.json"):
+        if any(names_any(f"{UPLOAD_DIR}/{folder}/{name}", numbers) for name in files if name != "meta.json"):
             discard_upload(folder)
             discarded += 1
     return discarded
