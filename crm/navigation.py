@@ -36,6 +36,8 @@ MENU = [
     ("api.manage_tokens", "integration:tokens", _("API tokens")),
     ("api.manage_webhooks", "integration:webhook_list", _("Webhooks")),
     ("privacy.manage_datarequest", "privacy:list", _("Personal-data requests")),
+    ("privacy.manage_retention", "privacy:retention", _("Data retention")),
+    ("privacy.manage_retention", "privacy:holds", _("Legal holds")),
     ("auth.view_user", "users:list", _("Users")),
 ]
 

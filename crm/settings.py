@@ -391,6 +391,8 @@ CELERY_BEAT_SCHEDULE = {
     # Delivered webhooks older than WEBHOOK_LOG_DAYS leave the log, every night at 03:10 (and the API
     # tokens' calls older than API_CALL_LOG_DAYS theirs).
     "prune-webhook-log": {"task": "api.prune_webhook_log", "schedule": crontab(hour=3, minute=10)},
+    # The switched-on data-retention rules (privacy/retention_runs.py), every night at 01:30.
+    "run-retention": {"task": "privacy.run_retention", "schedule": crontab(hour=1, minute=30)},
 }
 # Whether owners get their daily digest of customers newly at risk by e-mail (insights/digest.py);
 # in the app they see them in their inbox either way.

@@ -30,3 +30,18 @@ class PrivacyConfig(AppConfig):
             permission="privacy.manage_datarequest",
             order=90,
         )
+        panels.register_action(
+            "privacy.hold",
+            url_name="privacy:hold",
+            label=_("Place a legal hold"),
+            permission="privacy.manage_retention",
+            when=lambda customer: not customer.is_erased,
+            order=91,
+        )
+        panels.register(
+            "privacy.hold",
+            template="privacy/_hold_panel.html",
+            permission="privacy.manage_retention",
+            context=lambda request, customer: {"hold": holds.active_hold(customer)},
+            order=5,
+        )

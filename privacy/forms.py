@@ -1,4 +1,5 @@
-"""The forms of the register: a new request, a note when answering or refusing, the list's filter."""
+"""The forms of the register (a new request, a note when answering or refusing, the list's filter),
+of a retention rule and of a legal hold."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from django.utils.translation import pgettext_lazy
 from crm import widgets
 from customers.models import Customer
 
-from .models import DataRequest
+from .holds import REASON_MAX
+from .models import DataRequest, RetentionRule
 from .requests import NOTE_MAX
 
 
@@ -85,3 +87,33 @@ class ListFilter(forms.Form):
         if data.get("kind"):
             listed = listed.filter(kind=data["kind"])
         return listed
+
+
+class RuleForm(forms.ModelForm):
+    class Meta:
+        model = RetentionRule
+        fields = ["after_months", "enabled"]
+        widgets = {"after_months": widgets.NumberInput(attrs={"min": 1, "max": 1200}), "enabled": widgets.CheckboxInput}
+        help_texts = {
+            "after_months": _("Counted from the day the card was closed, voided or archived."),
+            "enabled": _("A switched-on rule runs every night, and when an Admin presses Run now."),
+        }
+
+    def clean_after_months(self):
+        months = self.cleaned_data["after_months"]
+        if not 1 <= months <= 1200:
+            raise ValidationError(_("Between 1 and 1,200 months, please."))
+        return months
+
+
+class HoldForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("A dispute, a tax audit, a court order: why this card's data must be kept."),
+    )
+
+
+class ReleaseForm(forms.Form):
+    note = forms.CharField(label=_("Why released"), max_length=REASON_MAX, widget=forms.Textarea(attrs={"rows": 2}))

@@ -61,6 +61,11 @@ def release(hold: LegalHold, note: str, *, by, request=None) -> LegalHold:
         return locked
 
 
+def active_hold(customer: Customer) -> LegalHold | None:
+    """The card's hold in force, if any (one query: the card page's panel)."""
+    return LegalHold.objects.active().filter(customer=customer).select_related("placed_by").first()
+
+
 def refuse_erasure(locked: Customer) -> None:
     """closures.erasure's check: a card under a legal hold is not erased."""
     hold = LegalHold.objects.active().filter(customer=locked).select_related("placed_by").first()

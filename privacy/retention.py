@@ -19,11 +19,13 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.db import transaction
 from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from closures.models import Closure
+from crm import audit
 from crm.models import ERASED_MARKER
 from customers.models import Customer, Interaction
 from service.models import OPEN_STATUSES, Ticket
@@ -158,6 +160,15 @@ class RulePreview:
     def meaning(self) -> dict:
         return meaning(self.rule)
 
+    @property
+    def held_labelled(self) -> list[tuple[str, int]]:
+        return labelled(self.held)
+
+
+def labelled(counts: dict[str, int]) -> list[tuple[str, int]]:
+    """Counts by hold, as (label, count) in the order of :data:`HOLDS`, the zero ones left out."""
+    return [(label, counts[key]) for key, label in HOLDS.items() if counts.get(key)]
+
 
 def preview(rule: RetentionRule, *, sample: int = SAMPLE, today: dt.date | None = None) -> RulePreview:
     """How many cards the rule touches now, how many it holds back and why, and a sample of them."""
@@ -179,3 +190,29 @@ def closed_on(cards: list[Customer]) -> dict[int, dt.datetime]:
     """The moment each card's closure in force was performed (for lists of a page's size)."""
     in_force = Closure.objects.filter(customer__in=cards, reverted_at__isnull=True)
     return dict(in_force.values_list("customer_id", "performed_at"))
+
+
+def change_rule(rule: RetentionRule, *, after_months: int, enabled: bool, by, request=None) -> RetentionRule:
+    """Set a rule's age and switch; audited with the old and new values. The run acts as the Admin
+    who last changed a switched-on rule (privacy/retention_runs.py)."""
+    with transaction.atomic():
+        locked = RetentionRule.objects.select_for_update().get(pk=rule.pk)
+        changes = {
+            name: [getattr(locked, name), value]
+            for name, value in (("after_months", after_months), ("enabled", enabled))
+            if getattr(locked, name) != value
+        }
+        if not changes:
+            return locked
+        locked.after_months, locked.enabled = after_months, enabled
+        locked.changed_by, locked.changed_at = by, timezone.now()
+        locked.save(update_fields=["after_months", "enabled", "changed_by", "changed_at"])
+        audit.record(
+            "privacy.retention_rule",
+            actor=by,
+            request=request,
+            obj=locked,
+            summary=str(locked),
+            changes=changes,
+        )
+        return locked

@@ -1,4 +1,5 @@
-"""Who may use each privacy:* route: Admins only (privacy.manage_datarequest); Staff and Managers 403."""
+"""Who may use each privacy:* route: Admins only (privacy.manage_datarequest, privacy.manage_retention);
+Staff and Managers 403."""
 
 from .routes import ADMINS, Route
 
@@ -87,4 +88,48 @@ ROUTES = [
         ok=(302,),
     ),
     Route("privacy:refuse", ADMINS, method="POST", kwargs=_req("erasure_request"), data=lambda w: {"note": ""}),
+    Route("privacy:retention", ADMINS),
+    Route("privacy:retention_rule", ADMINS, kwargs=lambda w: {"pk": w.retention_rule.pk}),
+    Route(
+        "privacy:retention_rule",
+        ADMINS,
+        method="POST",
+        kwargs=lambda w: {"pk": w.retention_rule.pk},
+        data=lambda w: {"after_months": "48", "enabled": "on"},
+        ok=(302,),
+    ),
+    Route(
+        "privacy:retention_rule",
+        ADMINS,
+        method="POST",
+        kwargs=lambda w: {"pk": w.retention_rule.pk},
+        data=lambda w: {"after_months": "0"},
+    ),
+    Route("privacy:retention_list", ADMINS, kwargs=lambda w: {"pk": w.retention_rule.pk}),
+    Route("privacy:retention_start", ADMINS, method="POST", ok=(302,)),
+    Route("privacy:retention_run", ADMINS, kwargs=lambda w: {"job": w.retention_job.pk}),
+    Route("privacy:holds", ADMINS),
+    Route("privacy:hold", ADMINS, kwargs=lambda w: {"pk": w.free_card.pk}),
+    Route("privacy:hold", ADMINS, kwargs=lambda w: {"pk": w.hold_card.pk}),
+    Route(
+        "privacy:hold",
+        ADMINS,
+        method="POST",
+        kwargs=lambda w: {"pk": w.free_card.pk},
+        data=lambda w: {"reason": "Dispute"},
+        ok=(302,),
+    ),
+    Route(
+        "privacy:hold", ADMINS, method="POST", kwargs=lambda w: {"pk": w.hold_card.pk}, data=lambda w: {"reason": "x"}
+    ),
+    Route("privacy:release", ADMINS, kwargs=lambda w: {"pk": w.hold.pk}),
+    Route(
+        "privacy:release",
+        ADMINS,
+        method="POST",
+        kwargs=lambda w: {"pk": w.hold.pk},
+        data=lambda w: {"note": "Audit closed"},
+        ok=(302,),
+    ),
+    Route("privacy:release", ADMINS, method="POST", kwargs=lambda w: {"pk": w.hold.pk}, data=lambda w: {"note": ""}),
 ]

@@ -1,5 +1,6 @@
 """The personal-data requests the URL walk opens: an access request whose identity was checked (with
-an access export ready for the Admin to download once), one not checked yet, and an erasure request."""
+an access export ready for the Admin to download once), one not checked yet, and an erasure request;
+a retention rule, a finished retention run, and a card under a legal hold."""
 
 import datetime as dt
 
@@ -7,8 +8,9 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from crm.models import Job
-from privacy import requests
-from privacy.models import DataRequest
+from privacy import holds, requests
+from privacy.models import DataRequest, RetentionRule
+from tests.factories import CustomerFactory
 
 
 def extend(world) -> None:
@@ -29,3 +31,27 @@ def extend(world) -> None:
     )
     world.access_job.file.save("access.json", ContentFile(b"{}"), save=False)
     world.access_job.save()
+    world.retention_rule = RetentionRule.objects.get(status="closed", action="erase")
+    world.retention_job = Job.objects.create(
+        kind=Job.Kind.PRIVACY_RETENTION,
+        created_by=admin,
+        state=Job.State.DONE,
+        finished_at=timezone.now(),
+        result={
+            "rows": 2,
+            "changed": 1,
+            "rules": [
+                {
+                    "rule": world.retention_rule.pk,
+                    "eligible": 2,
+                    "held": {"money": 1},
+                    "changed": 1,
+                    "skipped": [["C000009", "Changed since the selection"]],
+                    "skipped_count": 1,
+                }
+            ],
+        },
+    )
+    world.hold_card = CustomerFactory(name="陈保留")
+    world.hold = holds.place(world.hold_card, "Tax audit", by=admin)
+    world.free_card = CustomerFactory(name="陈自由")

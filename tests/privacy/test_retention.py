@@ -295,3 +295,17 @@ def test_a_hold_needs_a_reason_and_a_card_has_one_at_a_time(admin_user):
     with pytest.raises(ValidationError) as caught:
         holds.release(card.legal_holds.get(), "", by=admin_user)
     assert "note" in caught.value.message_dict
+
+
+def test_the_cron_command_previews_and_runs(admin_user, capsys, django_capture_on_commit_callbacks):
+    from django.core.management import call_command
+
+    switch_on("closed", "erase", 36, by=admin_user)
+    card = closed_card(40)
+    call_command("run_retention", "--preview")
+    assert "closed / erase after 36 months (on): 1 eligible, 0 held (none)" in capsys.readouterr().out
+    assert _erased(card) == [False]
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("run_retention")
+    assert "Done, 1 cards changed." in capsys.readouterr().out
+    assert _erased(card) == [True]
