@@ -46,12 +46,12 @@ def extend(world) -> None:
                     "eligible": 2,
                     "held": {"money": 1},
                     "changed": 1,
-                    "skipped": [["C000009", "Changed since the selection"]],
+                    "skipped": [["C000009", "选定后状态已变"]],
                     "skipped_count": 1,
                 }
             ],
         },
     )
     world.hold_card = CustomerFactory(name="陈保留")
-    world.hold = holds.place(world.hold_card, "Tax audit", by=admin)
+    world.hold = holds.place(world.hold_card, "税务审计", by=admin)
     world.free_card = CustomerFactory(name="陈自由")
