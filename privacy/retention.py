@@ -186,6 +186,37 @@ def preview(rule: RetentionRule, *, sample: int = SAMPLE, today: dt.date | None 
     )
 
 
+def list_rows(rule: RetentionRule, *, chunk: int = 2000):
+    """The rule's list: a header, then every candidate card with the action it gets or the holds that
+    keep it. Card numbers and non-personal fields only; read ``chunk`` cards at a time."""
+    yield [
+        _("Customer number"),
+        _("Status"),
+        _("Closed on"),
+        _("Segment"),
+        _("City"),
+        _("Customer since"),
+        _("Outcome"),
+    ]
+    after, fields = 0, ("pk", "customer_no", "status", "segment", "city", "customer_since")
+    cards = candidates(rule).order_by("pk").only(*fields)
+    while page := list(cards.filter(pk__gt=after)[:chunk]):
+        after = page[-1].pk
+        closed = closed_on(page)
+        why = why_held(Customer.objects.filter(pk__in=[card.pk for card in page]))
+        for card in page:
+            moment = closed.get(card.pk)
+            yield [
+                card.customer_no,
+                card.get_status_display(),
+                timezone.localtime(moment).date().isoformat() if moment else "",
+                card.get_segment_display(),
+                card.city,
+                card.customer_since.isoformat(),
+                "; ".join(str(HOLDS[key]) for key in why[card.pk]) if card.pk in why else rule.get_action_display(),
+            ]
+
+
 def closed_on(cards: list[Customer]) -> dict[int, dt.datetime]:
     """The moment each card's closure in force was performed (for lists of a page's size)."""
     in_force = Closure.objects.filter(customer__in=cards, reverted_at__isnull=True)

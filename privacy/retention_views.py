@@ -5,6 +5,7 @@ calls an operation of privacy/retention.py, retention_runs.py or holds.py."""
 from __future__ import annotations
 
 import csv
+import itertools
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -51,52 +52,11 @@ def edit_rule(request, pk: int):
 def rule_list(request, pk: int):
     """Every card the rule would touch now, and every card it holds back with why, as CSV (no personal data)."""
     rule = get_object_or_404(RetentionRule, pk=pk)
-    labels = {key: str(label) for key, label in retention.HOLDS.items()}
-    header = [
-        _("Customer number"),
-        _("Status"),
-        _("Closed on"),
-        _("Segment"),
-        _("City"),
-        _("Customer since"),
-        _("Outcome"),
-    ]
-
-    def rows():
-        yield "\ufeff"  # Excel reads the file as UTF-8
-        yield _csv_line(header)
-        for chunk in _chunks(retention.candidates(rule).order_by("pk")):
-            closed = retention.closed_on(chunk)
-            why = retention.why_held(Customer.objects.filter(pk__in=[card.pk for card in chunk]))
-            for card in chunk:
-                outcome = (
-                    "; ".join(labels[key] for key in why[card.pk]) if card.pk in why else rule.get_action_display()
-                )
-                moment = closed.get(card.pk)
-                yield _csv_line(
-                    [
-                        card.customer_no,
-                        card.get_status_display(),
-                        timezone.localtime(moment).date().isoformat() if moment else "",
-                        card.get_segment_display(),
-                        card.city,
-                        card.customer_since.isoformat(),
-                        outcome,
-                    ]
-                )
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    lines = (_csv_line(row) for row in retention.list_rows(rule))
+    response = StreamingHttpResponse(itertools.chain(["\ufeff"], lines), content_type="text/csv; charset=utf-8")
     stamp = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="retention-{rule.status}-{rule.action}-{stamp}.csv"'
     return response
-
-
-def _chunks(cards, size: int = 2000):
-    after = 0
-    fields = ("pk", "customer_no", "status", "segment", "city", "customer_since")
-    while chunk := list(cards.filter(pk__gt=after).only(*fields)[:size]):
-        yield chunk
-        after = chunk[-1].pk
 
 
 class _Echo:

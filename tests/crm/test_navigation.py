@@ -60,6 +60,8 @@ def labels(user) -> list[str]:
                 "API tokens",
                 "Webhooks",
                 "Personal-data requests",
+                "Data retention",
+                "Legal holds",
                 "Users",
             ],
         ),
