@@ -51,8 +51,11 @@ audit.ACTION_LABELS.update(
 
 
 def live_run() -> Job | None:
-    """The retention run queued or running now, if any: one at a time."""
-    return Job.objects.filter(kind=JOB_KIND, state__in=[Job.State.QUEUED, Job.State.RUNNING]).first()
+    """The retention run queued or running now, if any: one at a time. A run whose worker died (no
+    heartbeat for ``crm.jobs.STALE_AFTER``) is marked failed first, so the next run can resume."""
+    live = Job.objects.filter(kind=JOB_KIND, state__in=[Job.State.QUEUED, Job.State.RUNNING])
+    jobs.mark_dead_jobs_failed(live.filter(state=Job.State.RUNNING))
+    return live.first()
 
 
 def start(*, by) -> Job:

@@ -309,3 +309,18 @@ def test_the_cron_command_previews_and_runs(admin_user, capsys, django_capture_o
         call_command("run_retention")
     assert "Done, 1 cards changed." in capsys.readouterr().out
     assert _erased(card) == [True]
+
+
+def test_a_run_whose_worker_died_is_failed_and_the_next_run_resumes(admin_user, django_capture_on_commit_callbacks):
+    switch_on("closed", "erase", 36, by=admin_user)
+    card = closed_card(40)
+    stale = timezone.now() - jobs.STALE_AFTER - dt.timedelta(seconds=5)
+    dead = Job.objects.create(
+        kind=Job.Kind.PRIVACY_RETENTION, created_by=admin_user, state=Job.State.RUNNING, heartbeat_at=stale
+    )
+
+    job = _run(admin_user, django_capture_on_commit_callbacks)
+
+    dead.refresh_from_db()
+    assert (dead.state, dead.error) == (Job.State.FAILED, jobs.WORKER_DIED)
+    assert job.state == Job.State.DONE and _erased(card) == [True]

@@ -37,7 +37,14 @@ class Command(BaseCommand):
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
         if job is None:
-            self.stdout.write("Nothing to run: no rule that changes data is switched on, or a run is live.")
+            live = retention_runs.live_run()
+            if live is not None:
+                self.stdout.write(
+                    f"Run {live.pk} is {live.get_state_display().lower()} ({live.progress} of {live.total} cards); "
+                    f"a run whose worker died is taken for dead {jobs.STALE_AFTER} after its last heartbeat."
+                )
+            else:
+                self.stdout.write("Nothing to run: no rule that changes data is switched on.")
             return
         if not settings.CELERY_BROKER_URL:
             jobs.run(str(job.pk))  # if not run already (it is claimed once)
