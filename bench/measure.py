@@ -16,7 +16,7 @@ from closures.models import Action, Category, ClosureReason
 from crm import outbox
 from customers.models import Customer
 
-from . import api, insights, lib, sending, service, webhooks
+from . import api, insights, lib, retention, sending, service, webhooks
 from .database import fresh_cards, name_terms, sample
 from .files import DATA_DIR, IMPORT_ROWS, child, write_import_file
 from .lib import Unavailable, admin_user, client_for, fmt, stub, user_named
@@ -171,6 +171,13 @@ class Bench(service.ServiceFigures, insights.InsightsFigures, api.ApiFigures):
             self.sending()
         if self.wanted("webhooks_10k"):
             self.webhooks()
+        self.timed(
+            "retention_rules",
+            "Data retention page (every rule's preview)",
+            lambda i: self.get(self.url("privacy:retention")),
+        )
+        if self.wanted("retention_erase_per_card"):
+            self.retention()
         if not self.skip_files:
             self.files()
 
@@ -277,6 +284,17 @@ class Bench(service.ServiceFigures, insights.InsightsFigures, api.ApiFigures):
         for field in ("fan_out_s", "sending_s", "deliveries", "delivered", "received", "per_s", "cpu_seconds"):
             if field in result:
                 self.extra[f"webhooks_10k_{field}"] = result[field]
+
+    def retention(self) -> None:
+        """One retention batch through the erasure, rolled back (bench/retention.py)."""
+        label = "Retention run: one batch through the erasure, per card"
+        try:
+            result = retention.measure_erase_batch(self.user)
+        except Unavailable as exc:
+            result = {"reason": str(exc)}
+        self.single("retention_erase_per_card_ms", label, result, "ms", retention.TARGET_MS_PER_CARD, "ms")
+        if "ms" in result:
+            self.measures[-1].note = f"{result['cards']} cards erased and rolled back, {result['skipped']} skipped"
 
     def timed(self, key: str, label: str, make, *, target=None, expect=(200,)) -> lib.Measure | None:
         """Warm up, then time ``runs`` calls of ``make(i)()``; ``make`` does untimed preparation."""

@@ -20,7 +20,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -111,11 +111,14 @@ def hold_conditions() -> dict[str, Q | Exists]:
 
 def held(cards: QuerySet[Customer]) -> QuerySet[Customer]:
     """The cards some hold keeps."""
-    conditions = list(hold_conditions().values())
-    either = conditions[0]
-    for condition in conditions[1:]:
-        either = either | condition
-    return cards.filter(either)
+    return cards.filter(_either(hold_conditions().values()))
+
+
+def _either(conditions) -> Q:
+    either = Q()
+    for condition in conditions:
+        either |= Q(condition)
+    return either
 
 
 def eligible(rule: RetentionRule, today: dt.date | None = None) -> QuerySet[Customer]:
@@ -171,17 +174,24 @@ def labelled(counts: dict[str, int]) -> list[tuple[str, int]]:
 
 
 def preview(rule: RetentionRule, *, sample: int = SAMPLE, today: dt.date | None = None) -> RulePreview:
-    """How many cards the rule touches now, how many it holds back and why, and a sample of them."""
+    """How many cards the rule touches now, how many it holds back and why, and a sample of them.
+
+    The counts are one aggregate over the candidates (each hold a filtered count); the eligible
+    ones are the candidates no hold keeps, the same cards :func:`eligible` selects for a run."""
     found = candidates(rule, today)
-    counts = {key: found.filter(condition).count() for key, condition in hold_conditions().items()}
-    allowed = eligible(rule, today)
-    shown = list(allowed.order_by("pk")[:sample]) if sample else []
+    conditions = hold_conditions()
+    counts = found.aggregate(
+        candidates=Count("pk"),
+        held=Count("pk", filter=_either(conditions.values())),
+        **{key: Count("pk", filter=condition) for key, condition in conditions.items()},
+    )
+    shown = list(eligible(rule, today).order_by("pk")[:sample]) if sample else []
     return RulePreview(
         rule=rule,
         cutoff=cutoff(rule, today),
-        candidates=found.count(),
-        eligible=allowed.count(),
-        held=counts,
+        candidates=counts["candidates"],
+        eligible=counts["candidates"] - counts["held"],
+        held={key: counts[key] for key in conditions},
         sample=shown,
     )
 
