@@ -37,6 +37,7 @@ from closures import erasure, operations, rules, settlement_form
 from closures import tokens as previews
 from closures.forms import ClosureConfirmForm, ClosureStartForm, ReinstateForm
 from closures.models import Action, Closure, ClosureReason, ClosureRequest
+from crm import scopes
 from crm.routers import reporting_db
 from customers.models import Customer
 from customers.numbers import normalise_customer_no
@@ -243,7 +244,8 @@ class ClosureList(ApiView):
     def post(self, request):
         body = _body(request, CLOSING_FIELDS)
         number = str(body.get("customer") or "")
-        card = Customer.objects.filter(customer_no=normalise_customer_no(number)).first() if number else None
+        cards = Customer.objects.visible_to(request.user)
+        card = cards.filter(customer_no=normalise_customer_no(number)).first() if number else None
         if card is None:
             raise ApiError.of("not_found", UNKNOWN_CARD, field="customer", number=number)
         action = str(body.get("action") or "")
@@ -265,7 +267,7 @@ class ClosureDetail(ApiView):
 
     @extend_schema(responses={200: ser.ClosureSerializer, **READ_ERRORS})
     def get(self, request, pk: int):
-        return closure_response(get_object_or_404(Closure, pk=pk).pk)
+        return closure_response(get_object_or_404(scopes.visible(Closure.objects.all(), request.user), pk=pk).pk)
 
 
 class ClosureReinstate(ApiView):
@@ -280,7 +282,7 @@ class ClosureReinstate(ApiView):
     )
     @idempotent
     def post(self, request, pk: int):
-        closure = get_object_or_404(Closure, pk=pk)
+        closure = get_object_or_404(scopes.visible(Closure.objects.all(), request.user), pk=pk)
         if closure.reverted_at is not None:
             raise ApiError("already", in_both(lambda: REVERTED), status_code=409)
         body = _body(request, {"note"})
@@ -307,7 +309,7 @@ class CustomerErase(ApiView):
     )
     @idempotent
     def post(self, request, customer_no: str):
-        card = card_by_number(customer_no)
+        card = card_by_number(customer_no, request.user)
         body = _body(request, ERASE_FIELDS)
         reason = _reason(body, Action.ERASE)
         _refuse_unless(card, Action.ERASE)
@@ -335,7 +337,9 @@ class RequestList(ApiView):
         state = request.query_params.get("state") or ClosureRequest.State.PENDING
         if state not in ClosureRequest.State.values:
             raise ApiError.of("invalid_choice", _("Choose pending, approved, rejected or withdrawn."), field="state")
-        rows = ser.with_related(ClosureRequest.objects.filter(state=state), ser.REQUEST_RELATED)
+        rows = ser.with_related(
+            scopes.visible(ClosureRequest.objects.filter(state=state), request.user), ser.REQUEST_RELATED
+        )
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(ser.ClosureRequestSerializer(page, many=True).data)
 
@@ -355,7 +359,7 @@ class RequestDecision(ApiView):
     )
     @idempotent
     def post(self, request, pk: int):
-        pending = get_object_or_404(ClosureRequest, pk=pk)
+        pending = get_object_or_404(scopes.visible(ClosureRequest.objects.all(), request.user), pk=pk)
         note = _text(_body(request, {"note"}).get("note", ""))
         decide = operations.approve if self.approving else operations.reject
         perform(decide, pending.pk, by=request.user, note=note, request=request._request)
@@ -381,7 +385,7 @@ class RequestWithdraw(ApiView):
     )
     @idempotent
     def post(self, request, pk: int):
-        pending = get_object_or_404(ClosureRequest, pk=pk)
+        pending = get_object_or_404(scopes.visible(ClosureRequest.objects.all(), request.user), pk=pk)
         note = _text(_body(request, {"note"}).get("note", ""))
         perform(operations.withdraw, pending.pk, by=request.user, note=note, request=request._request)
         return request_response(pending.pk)

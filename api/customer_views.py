@@ -50,9 +50,11 @@ UNKNOWN_OWNER = _("No user has the username “%(username)s”.")
 NO_SORT = _("The API lists newest cards first; o (sort) is not supported.")
 
 
-def card_by_number(number: str) -> Customer:
-    """The card with this customer number (canonical form), or 404."""
-    cards = Customer.objects.select_related("owner").prefetch_related(Prefetch("tags", Tag.objects.all()))
+def card_by_number(number: str, user) -> Customer:
+    """The card with this customer number (canonical form) that ``user``'s data scope shows, or 404."""
+    cards = (
+        Customer.objects.visible_to(user).select_related("owner").prefetch_related(Prefetch("tags", Tag.objects.all()))
+    )
     return get_object_or_404(cards, customer_no=normalise_customer_no(number))
 
 
@@ -62,7 +64,7 @@ def summaries(ids: list[int]) -> dict:
 
 
 def card_response(request, card: Customer, status_code: int = 200) -> Response:
-    card = card_by_number(card.customer_no)  # as stored now, tags included
+    card = card_by_number(card.customer_no, request.user)  # as stored now, tags included
     data = cs.CustomerSerializer(card, context=summaries([card.pk])).data
     headers = {"ETag": f'"{card.updated_at.isoformat()}"'}
     if status_code == status.HTTP_201_CREATED:
@@ -139,7 +141,7 @@ class CustomerDetail(ApiView):
 
     @extend_schema(responses={200: cs.CustomerSerializer, **ERRORS})
     def get(self, request, customer_no: str):
-        return card_response(request, card_by_number(customer_no))
+        return card_response(request, card_by_number(customer_no, request.user))
 
     @extend_schema(
         request=cs.CustomerWriteSerializer,
@@ -153,7 +155,7 @@ class CustomerDetail(ApiView):
     )
     @idempotent
     def patch(self, request, customer_no: str):
-        card = card_by_number(customer_no)
+        card = card_by_number(customer_no, request.user)
         if not card.is_active:
             code = "erased" if card.is_erased else "not_active"
             texts = in_both(lambda: gate.status_refusal(card.status, card.customer_no))

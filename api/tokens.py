@@ -164,4 +164,5 @@ def token_user(token: ApiToken):
     # Never more than the owner holds today (an owner moved to a lesser role takes the token along).
     user._perm_cache = set(ROLE_PERMISSIONS[token.role]) & owner.get_all_permissions()
     user.api_token = token
+    user.scope_roles = [token.role]  # the token's role decides which cards it sees too (crm/scopes.py)
     return user

@@ -256,7 +256,7 @@ class OutboxFloor(models.Model):
 class Team(models.Model):
     """A department that works tickets together (service desk, after-sales, billing ...). Teams live
     here, at the bottom floor, because more than one app groups people by them: tickets are queued
-    by team (service/), and data scopes will be."""
+    by team (service/), and data scopes (crm/scopes.py) show a team's cards to its members and manager."""
 
     name_en = models.CharField(_("name (English)"), max_length=80)
     name_zh = models.CharField(_("name (Chinese)"), max_length=80)
@@ -264,6 +264,15 @@ class Team(models.Model):
         settings.AUTH_USER_MODEL, blank=True, related_name="teams", verbose_name=_("members")
     )
     active = models.BooleanField(_("active"), default=True)
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_teams",
+        help_text=_("Sees the cards of the team's members when Managers are scoped to their teams."),
+    )
 
     class Meta:
         verbose_name = _("team")
@@ -278,3 +287,32 @@ class Team(models.Model):
     def label(self) -> str:
         """The name in the language of the page."""
         return in_language(self.name_en, self.name_zh)
+
+
+class DataScope(models.Model):
+    """Which cards the people of a role see (数据范围): their own, their teams', or all of them.
+
+    One row per scoped role (Staff, Manager); a role without a row sees all cards, so nothing
+    changes on an existing install until an Admin sets a scope. Admins always see every card.
+    Applied by crm/scopes.py to every read path of a card.
+    """
+
+    class Scope(models.TextChoices):
+        OWN = "own", _("Their own cards")
+        TEAM = "team", _("Their teams' cards")
+        ALL = "all", _("All cards")
+
+    role = models.CharField(_("role"), max_length=20, unique=True)
+    scope = models.CharField(_("sees"), max_length=8, choices=Scope.choices, default=Scope.ALL)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("data scope")
+        verbose_name_plural = _("data scopes")
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.role}: {self.scope}"

@@ -292,18 +292,18 @@ class SearchBox:
     has_filters = False
     statuses = [Customer.Status.ACTIVE]
 
-    def __init__(self, form: SearchBoxForm):
+    def __init__(self, form: SearchBoxForm, user=None):
         self.form = form
         self.cleaned = form.cleaned_data
-        self.queryset = Customer.objects.all()
+        self.queryset = _visible(user)
         self.qs = self.queryset
 
     @classmethod
-    def for_params(cls, query: QueryDict) -> "SearchBox | None":
+    def for_params(cls, query: QueryDict, user=None) -> "SearchBox | None":
         if "filters" in query or any(value.strip() for name in advanced_names() for value in query.getlist(name)):
             return None
         form = SearchBoxForm(query)
-        return cls(form) if form.is_valid() else None
+        return cls(form, user) if form.is_valid() else None
 
     @cached_property
     def terms(self) -> search.Terms | None:
@@ -325,7 +325,13 @@ def as_querydict(params) -> QueryDict:
 
 
 def _filterset(query: QueryDict, user=None) -> "CustomerFilter | SearchBox":
-    return SearchBox.for_params(query) or CustomerFilter(query, queryset=Customer.objects.all(), user=user)
+    return SearchBox.for_params(query, user) or CustomerFilter(query, queryset=_visible(user), user=user)
+
+
+def _visible(user):
+    """The cards the search, its counts and its exports start from: those ``user``'s data scope
+    shows (crm/scopes.py); all of them without a user (a command)."""
+    return Customer.objects.all() if user is None else Customer.objects.visible_to(user)
 
 
 def hides_matches(filterset: "CustomerFilter | SearchBox") -> bool:

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm import scopes
 from crm import widgets as crm_widgets  # not `widgets`: ModelForm's Meta has its own
 from crm.roles import ROLE_NAMES
 from crm.widgets import FastModelChoiceField
@@ -115,6 +116,8 @@ class CustomerForm(forms.ModelForm):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.duplicates: list[Customer] = []
+        self.unseen_duplicate = False  # a card outside the user's data scope has the phone or email
+        self.user = user
         if self.instance.pk or (user is not None and not user.has_perm(MONEY_PERMISSION)):
             for name in MONEY_FIELDS:  # a ledger (customers.ledger): only a new card's opening balance is typed
                 del self.fields[name]
@@ -215,7 +218,7 @@ class CustomerForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         self.duplicates = self._find_duplicates(cleaned)
-        if self.duplicates and not cleaned.get("save_anyway"):
+        if (self.duplicates or self.unseen_duplicate) and not cleaned.get("save_anyway"):
             self.add_error(
                 "save_anyway",
                 forms.ValidationError(
@@ -240,7 +243,12 @@ class CustomerForm(forms.ModelForm):
         if not condition:
             return []
         others = Customer.objects.filter(condition).not_erased().exclude(pk=self.instance.pk)
-        return list(others.order_by("customer_no")[:MAX_DUPLICATES_SHOWN])
+        if self.user is None or not scopes.is_scoped(self.user):
+            return list(others.order_by("customer_no")[:MAX_DUPLICATES_SHOWN])
+        # Outside the user's data scope a card is only said to exist: no number, name or contact.
+        shown = list(others.filter(scopes.q(self.user)).order_by("customer_no")[:MAX_DUPLICATES_SHOWN])
+        self.unseen_duplicate = others.exclude(pk__in=[c.pk for c in shown]).exclude(scopes.q(self.user)).exists()
+        return shown
 
     # --- what the card gate writes -------------------------------------------------------------
     def card_values(self) -> dict:

@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from crm import scopes
+
 
 class Tag(models.Model):
     name = models.CharField(_("name"), max_length=40, unique=True)
@@ -73,6 +75,10 @@ LOCK_BATCH = 5000
 class CustomerQuerySet(models.QuerySet):
     def not_erased(self) -> "CustomerQuerySet":
         return self.exclude(status=Customer.Status.ERASED)
+
+    def visible_to(self, user) -> "CustomerQuerySet":
+        """The cards ``user`` may see: their role's data scope (crm/scopes.py), on every read path."""
+        return self.filter(scopes.q(user))
 
     def lock(self, ids) -> list["Customer"]:
         """These cards, locked until the transaction ends and read as they are now, in primary-key order.

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
+from crm import scopes
 from crm.pagination import page_of
 from crm.permissions import require
 from customers.models import Customer
@@ -28,7 +29,7 @@ def _back(request, customer_id: int):
 
 
 def _act(request, pk: int, form, do, title: str, done: str):
-    customer = get_object_or_404(Customer, pk=pk)
+    customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=pk)
     if request.method == "POST" and form.is_valid():
         try:
             do(customer, by=request.user, request=request, **form.cleaned_data)
@@ -52,7 +53,7 @@ def _act(request, pk: int, form, do, title: str, done: str):
 
 @require("insights.add_retentionaction", "customers.view_customer")
 def plan_callback(request, pk: int):
-    customer = get_object_or_404(Customer, pk=pk)
+    customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=pk)
     form = CallbackForm(request.POST or None, customer=customer, user=request.user)
     return _act(request, pk, form, actions.plan_callback, _("Plan a retention callback"), _("Callback planned."))
 
@@ -65,7 +66,9 @@ def log_attempt(request, pk: int):
 
 @require("insights.add_retentionaction", "customers.view_customer")
 def record_result(request, pk: int):
-    action = get_object_or_404(RetentionAction.objects.select_related("customer"), pk=pk, kind="callback")
+    action = get_object_or_404(
+        scopes.visible(RetentionAction.objects.select_related("customer"), request.user), pk=pk, kind="callback"
+    )
     form = ResultForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -84,6 +87,7 @@ def action_list(request):
     """Every retention action with its outcome; filters in the URL."""
     filters = ActionFilter(request.GET)
     rows = RetentionAction.objects.select_related("customer", "created_by", "assigned_to", "closure__reason")
+    rows = scopes.visible(rows, request.user)
     page_obj = page_of(request, filters.narrowed(rows, request.user))
     context = {"filters": filters, "page_obj": page_obj, "window": actions.window_days()}
     return render(request, "insights/action_list.html", context)

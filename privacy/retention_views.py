@@ -109,7 +109,7 @@ def hold_list(request):
 
 @require(PERMISSION, "customers.view_customer")
 def place_hold(request, pk: int):
-    customer = get_object_or_404(Customer, pk=pk)
+    customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=pk)
     form = HoldForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

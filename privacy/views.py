@@ -40,7 +40,7 @@ def create(request):
 
 @require(PERMISSION, "customers.view_customer")
 def register(request, pk: int):
-    customer = get_object_or_404(Customer, pk=pk)
+    customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=pk)
     return _register(request, RequestForm(request.POST or None, customer=customer))
 
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from crm import scopes
 from crm.permissions import require
 from customers.filters import filtered_customers
 from customers.models import Customer
@@ -35,7 +36,7 @@ def _selected_ids(request) -> list[int]:
     """
     if request.method == "POST":
         values = (v.strip() for item in request.POST.getlist("ids") for v in item.split(","))
-        return list(dict.fromkeys(int(v) for v in values if v.isdigit()))
+        return _visible(request, values)
     if request.GET.get("all"):
         params = request.GET.copy()
         for key in ("all", "ids", "page"):
@@ -43,7 +44,16 @@ def _selected_ids(request) -> list[int]:
         _filterset, found = filtered_customers(params, request.user)
         return list(found.prefetch_related(None).order_by().values_list("pk", flat=True)[: BULK_LIMIT + 1])
     values = (v.strip() for item in request.GET.getlist("ids") for v in item.split(","))
-    return list(dict.fromkeys(int(v) for v in values if v.isdigit()))
+    return _visible(request, values)
+
+
+def _visible(request, values) -> list[int]:
+    """The ids given, in their order, that name a card the user's data scope shows (crm/scopes.py)."""
+    ids = list(dict.fromkeys(int(v) for v in values if v.isdigit() and len(v) <= 18))
+    if not scopes.is_scoped(request.user):
+        return ids
+    shown = set(Customer.objects.visible_to(request.user).filter(pk__in=ids).values_list("pk", flat=True))
+    return [pk for pk in ids if pk in shown]
 
 
 @require("closures.bulk_close")
@@ -97,7 +107,8 @@ def _to_settle(active: list[Customer]) -> dict:
 def _confirm_page(request, ids: list[int], data: dict):
     """The cards as they are now, and the token that carries the choice and what this page shows."""
     fields = ("pk", "customer_no", "name", "status", "balance", "points", "segment", "updated_at")
-    customers = list(Customer.objects.filter(pk__in=ids).only(*fields).order_by("customer_no"))
+    cards = Customer.objects.visible_to(request.user).filter(pk__in=ids)
+    customers = list(cards.only(*fields).order_by("customer_no"))
     choice = ClosureChoice(
         action=data["action"],
         reason=data["reason"].pk,

@@ -107,7 +107,7 @@ def _confirm_page(request, customer: Customer, preview: tokens.Preview, form):
 @require("closures.add_closure")
 def start(request, pk: int, action: str):
     action = _action(request, action)
-    customer = get_object_or_404(Customer, pk=pk)
+    customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=pk)
     refusal = _refusal(customer, action)
     if refusal:
         messages.error(request, refusal)
@@ -132,7 +132,7 @@ def start(request, pk: int, action: str):
 @require("closures.add_closure")
 def confirm(request, pk: int, action: str):
     action = _action(request, action)
-    customer = get_object_or_404(Customer, pk=pk)
+    customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=pk)
     if request.method != "POST":
         return redirect("closures:start", pk=customer.pk, action=action)
     try:
@@ -174,7 +174,7 @@ def _performed(request, customer: Customer, preview: tokens.Preview, data: dict)
 
 @require("closures.reinstate_closure")
 def reinstate(request, pk: int):
-    customer = get_object_or_404(Customer, pk=pk)
+    customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=pk)
     if customer.status not in REINSTATABLE:
         messages.error(request, _refusal(customer, Action.ERASE) or _("This card is already active."))
         return redirect("customers:card", pk=customer.pk)

@@ -3,11 +3,12 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm import scopes
 from crm.pagination import page_of
 from crm.permissions import require
 
@@ -29,6 +30,7 @@ def my_requests(request):
 @require_POST
 def withdraw(request, pk: int):
     """Withdraw one's own pending request; anyone else's, or a decided one, is refused with the reason."""
+    get_object_or_404(scopes.visible(ClosureRequest.objects.all(), request.user), pk=pk)
     try:
         withdrawn = operations.withdraw(pk, by=request.user, note=request.POST.get("note", ""), request=request)
     except ClosureRequest.DoesNotExist:

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm import scopes
 from crm.pagination import page_of
 from crm.permissions import require
 from customers import merge
@@ -62,7 +63,9 @@ def batch(request):
 @require("closures.decide_closurerequest")
 def decide(request, pk: int):
     related = ("customer", "reason", "requested_by", "decided_by", "duplicate_of")
-    closure_request = get_object_or_404(ClosureRequest.objects.select_related(*related), pk=pk)
+    closure_request = get_object_or_404(
+        scopes.visible(ClosureRequest.objects.select_related(*related), request.user), pk=pk
+    )
     form = DecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         return _decided(request, closure_request, approving=form.cleaned_data["decision"] == "approve", form=form)

@@ -39,7 +39,7 @@ def _refused(request, customer: Customer, error: ValidationError) -> HttpRespons
 @require("customers.view_customer")
 def card(request, pk: int):
     """The whole card in a fixed number of queries, whatever its history."""
-    cards = Customer.objects.select_related("owner", "import_batch").prefetch_related("tags")
+    cards = Customer.objects.visible_to(request.user).select_related("owner", "import_batch").prefetch_related("tags")
     customer = get_object_or_404(cards, pk=pk)
     # The latest interactions and how many there are in all, in one query (COUNT(*) OVER ()).
     interactions = customer.interactions.select_related("by").annotate(of_all=Window(Count("pk")))
@@ -83,7 +83,7 @@ def create(request):
 
 @require("customers.change_customer")
 def edit(request, pk: int):
-    customer = get_object_or_404(Customer.objects.select_related("owner"), pk=pk)
+    customer = get_object_or_404(Customer.objects.visible_to(request.user).select_related("owner"), pk=pk)
     if refused := _refuse_unless_active(request, customer):
         return refused
     form = CustomerForm(request.POST or None, instance=customer, user=request.user)
@@ -115,7 +115,7 @@ def add_purchase(request, pk: int):
 
 def _record_on_card(request, pk: int, form_class, record, title: str, done: str) -> HttpResponse:
     """A purchase or an interaction added to an active card through the card gate."""
-    customer = get_object_or_404(Customer, pk=pk)
+    customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=pk)
     if refused := _refuse_unless_active(request, customer):
         return refused
     form = form_class(request.POST or None)

@@ -16,7 +16,7 @@ from ..models import Customer
 
 @require("customers.change_contactconsent")
 def edit(request, pk: int):
-    customer = get_object_or_404(Customer, pk=pk)
+    customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=pk)
     if customer.is_erased:
         messages.error(request, gate.status_refusal(customer.status, customer.customer_no))
         return redirect("customers:card", pk=customer.pk)

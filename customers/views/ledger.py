@@ -17,14 +17,14 @@ from .card import _refuse_unless_active
 @require("customers.view_customer", "customers.view_ledgerentry")
 def entries(request, pk: int):
     """Every entry of the card's ledger, newest first: how its balance and points came to be."""
-    customer = get_object_or_404(Customer, pk=pk)
+    customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=pk)
     page = page_of(request, customer.ledger.select_related("by", "counterpart").order_by("-id"), per_page=50)
     return render(request, "customers/ledger.html", {"customer": customer, "page_obj": page})
 
 
 @require("customers.view_customer", "customers.add_ledgerentry")
 def add_entry(request, pk: int):
-    customer = get_object_or_404(Customer, pk=pk)
+    customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=pk)
     if refused := _refuse_unless_active(request, customer):
         return refused
     form = LedgerEntryForm(request.POST or None, user=request.user)

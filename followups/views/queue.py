@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from closures.settlement import words as settlement_words
+from crm import scopes
 from crm.audit_display import describe
 from crm.models import AuditEntry
 from crm.pagination import page_of
@@ -138,7 +139,9 @@ def _back_to_team(request) -> str:
 
 def _workable(request, pk: int) -> Followup:
     """The follow-up, if the user may open it: their own, or anyone's for a Manager (403 otherwise)."""
-    followup = get_object_or_404(Followup.objects.select_related(*ROW_RELATED, "done_by"), pk=pk)
+    followup = get_object_or_404(
+        scopes.visible(Followup.objects.select_related(*ROW_RELATED, "done_by"), request.user), pk=pk
+    )
     if followup.assigned_to_id != request.user.pk and not request.user.has_perm(callbacks.MANAGE):
         raise PermissionDenied
     return followup

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm import scopes
 from crm.permissions import require
 from customers.models import Customer
 
@@ -25,7 +26,9 @@ STEP_RELATED = ("by", "from_team", "to_team")
 @require("service.view_ticket")
 def ticket(request, pk: int):
     """One ticket in a fixed number of queries, however many steps it has."""
-    return _page(request, get_object_or_404(Ticket.objects.select_related(*PAGE_RELATED), pk=pk))
+    return _page(
+        request, get_object_or_404(scopes.visible(Ticket.objects.select_related(*PAGE_RELATED), request.user), pk=pk)
+    )
 
 
 def _page(request, ticket: Ticket, *, failed: str = "", form=None, errors=(), status: int = 200):
@@ -59,7 +62,7 @@ def _act(request, pk: int, name: str):
     """Run action ``name`` on the ticket; a refusal re-renders the page with the message: 400, or 403
     when the ticket is not the user's to work (someone outside their team has it)."""
     action = actions.ACTIONS[name]
-    ticket = get_object_or_404(Ticket, pk=pk)
+    ticket = get_object_or_404(scopes.visible(Ticket.objects.all(), request.user), pk=pk)
     form = action.make_form(request.POST, request.FILES)
     errors, status = [], 400
     if form is None or form.is_valid():
@@ -71,7 +74,7 @@ def _act(request, pk: int, name: str):
         else:
             messages.success(request, action.done % {"number": ticket.number})
             return redirect("service:ticket", pk=ticket.pk)
-    ticket = get_object_or_404(Ticket.objects.select_related(*PAGE_RELATED), pk=pk)
+    ticket = get_object_or_404(scopes.visible(Ticket.objects.select_related(*PAGE_RELATED), request.user), pk=pk)
     return _page(request, ticket, failed=name, form=form, errors=errors, status=status)
 
 
@@ -150,7 +153,7 @@ def change_sla(request, pk: int):
 @require("service.add_ticket")
 def new_ticket(request, customer_pk: int):
     """Open a ticket on a card; the operation's refusals go next to their fields (400)."""
-    customer = get_object_or_404(Customer, pk=customer_pk)
+    customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=customer_pk)
     form = NewTicketForm(request.POST or None)
     errors, status = [], 200
     if request.method == "POST":
@@ -171,7 +174,9 @@ def new_ticket(request, customer_pk: int):
 @require("service.view_ticket")
 def attachment(request, pk: int):
     """A step's attachment as a download of the type its content was checked to be, never shown inline."""
-    step = get_object_or_404(Step.objects.exclude(attachment=""), pk=pk)
+    step = get_object_or_404(
+        scopes.visible(Step.objects.exclude(attachment=""), request.user, "ticket__customer__"), pk=pk
+    )
     try:
         handle = step.attachment.open("rb")
     except OSError as missing:

@@ -1,0 +1,75 @@
+"""The data-scope walk: a Staff user scoped to their own cards, every card of the URL walk's world
+owned by someone else. Every URL that takes an id of a card, or of a row of a card (a ticket, a
+follow-up, a closure request...), answers 404, never the page, never 403 (which would reveal that
+the card exists); the pages that take no id still answer, without the card on them."""
+
+import re
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from crm.models import DataScope
+from customers.models import Customer
+from tests.access.routes import Route
+from tests.access.world import build_world
+
+from .test_url_access import ROUTES, _call
+
+# Routes of Staff that take an id of something that is not a card's: saved views (the user's own),
+# jobs (the user's own), survey and unsubscribe links (a token of the customer's own), a password
+# reset link, an import's marked file and template.
+NOT_A_CARDS = {
+    "customers:saved_view_open",
+    "customers:saved_view_edit",
+    "customers:saved_view_delete",
+    "jobs:status",
+    "jobs:download",
+    "jobs:retry",
+    "followups:survey",
+    "followups:unsubscribe",
+    "password_reset_confirm",
+    "customers:import_marked",
+    "closures:import_marked",
+    "service:import_marked",
+    "customers:import_template",
+    "closures:import_template",
+    "service:import_template",
+}
+
+
+def _takes_an_id(route: Route, world) -> bool:
+    return bool(route.kwargs(world)) and route.name not in NOT_A_CARDS
+
+
+STAFF_ROUTES = [r for r in ROUTES if "staff" in r.allowed]
+
+
+@pytest.fixture
+def scoped_world(staff_user, manager_user, admin_user):
+    """Staff sees only their own cards; every card of the world belongs to the Manager."""
+    world = build_world(staff_user, manager_user, admin_user)
+    DataScope.objects.create(role="Staff", scope=DataScope.Scope.OWN)
+    cache.clear()
+    Customer.objects.update(owner=world.manager_user)
+    return world
+
+
+def _id(route: Route) -> str:
+    return f"{route.method} {route.name}?{route.query}"
+
+
+@pytest.mark.parametrize("route", STAFF_ROUTES, ids=_id)
+def test_a_staff_user_outside_the_cards_scope_finds_nothing(route, scoped_world):
+    client = Client()
+    client.force_login(scoped_world.staff_user)
+    response = _call(client, route, scoped_world)
+    if _takes_an_id(route, scoped_world):
+        assert response.status_code == 404, f"{_id(route)} answered {response.status_code}"
+        return
+    assert response.status_code in route.ok + (400, 404), f"{_id(route)} answered {response.status_code}"
+    if response.status_code == 200 and not response.streaming and "html" in response.get("Content-Type", ""):
+        page = response.content.decode()
+        number = re.escape(scoped_world.customer.customer_no)
+        assert not re.search(rf"\b{number}\b", page), f"{_id(route)} shows {scoped_world.customer.customer_no}"
+        assert scoped_world.customer.name not in page, f"{_id(route)} shows {scoped_world.customer.name}"
