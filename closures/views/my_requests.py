@@ -33,8 +33,6 @@ def withdraw(request, pk: int):
     get_object_or_404(scopes.visible(ClosureRequest.objects.all(), request.user), pk=pk)
     try:
         withdrawn = operations.withdraw(pk, by=request.user, note=request.POST.get("note", ""), request=request)
-    except ClosureRequest.DoesNotExist:
-        messages.error(request, _("This request does not exist."))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

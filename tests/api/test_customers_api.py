@@ -253,7 +253,12 @@ def test_a_later_page_costs_what_the_first_does_and_nothing_is_counted(staff_api
         with CaptureQueriesContext(connection) as queries:
             page = staff_api.get(url, params).json()
         params = None
-        sql = [q["sql"] for q in queries.captured_queries if "api_apitoken" not in q["sql"]]
+        # The token's lookup is per call; the data scopes are read once, then cached (crm/scopes.py).
+        sql = [
+            q["sql"]
+            for q in queries.captured_queries
+            if not {"api_apitoken", "crm_datascope"} & set(q["sql"].replace('"', " ").split())
+        ]
         assert not [s for s in sql if "COUNT(" in s.upper()]
         costs.append(len(sql))
         url = page["next"]

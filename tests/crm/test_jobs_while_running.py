@@ -74,9 +74,7 @@ def _no_job_threads_left() -> bool:
     """No job thread and no outbox dispatch thread (started by the commit of a job's writes) is
     alive: one still running when the test ends holds locks that the test database's flush waits
     on, or deadlocks with (which failed CI once, and the next test then found two jobs)."""
-    return not [
-        t for t in threading.enumerate() if (t.name.startswith("job-") or t.name == "outbox") and t.is_alive()
-    ]
+    return not [t for t in threading.enumerate() if (t.name.startswith("job-") or t.name == "outbox") and t.is_alive()]
 
 
 @pytest.fixture

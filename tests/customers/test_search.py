@@ -214,7 +214,7 @@ def test_the_box_alone_finds_what_the_whole_filter_form_finds(monkeypatch, param
     CustomerFactory(name="李伟", status=Customer.Status.CLOSED)
     CustomerFactory(name="Zhang Wei")
     quick = found(params)
-    monkeypatch.setattr(SearchBox, "for_params", classmethod(lambda cls, query: None))
+    monkeypatch.setattr(SearchBox, "for_params", classmethod(lambda cls, query, user=None: None))
     assert found(params) == quick
     assert quick
 
