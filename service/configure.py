@@ -43,6 +43,8 @@ def _values(obj, fields) -> dict[str, Any]:
         value = getattr(obj, name, None)
         if name == "category":
             value = value.key if value is not None else ""
+        elif name == "manager":
+            value = value.get_username() if value is not None else ""
         elif isinstance(value, dt.time):
             value = value.strftime("%H:%M")
         values[name] = value
@@ -85,11 +87,14 @@ def save_team(team: Team, members, *, by, request=None) -> Team:
     """Add or change a team and set its members (users)."""
     with transaction.atomic():
         adding = team.pk is None
-        before = _before(Team, team.pk, ("name_en", "name_zh", "active"))
+        before = _before(Team, team.pk, ("name_en", "name_zh", "manager", "active"))
         old_members = sorted(team.members.values_list("username", flat=True)) if not adding else []
         _save(team, {"name_en": _("A team with this English name already exists.")})
         team.members.set(members)
-        after = {**_values(team, ("name_en", "name_zh", "active")), "members": sorted(u.username for u in members)}
+        after = {
+            **_values(team, ("name_en", "name_zh", "manager", "active")),
+            "members": sorted(u.username for u in members),
+        }
         before["members"] = old_members
         action = "service.team_add" if adding else "service.team_change"
         _record(action, team, before, after, by=by, request=request, summary=team.name_en)

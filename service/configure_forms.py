@@ -9,6 +9,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from crm import widgets
 from crm.models import Team
 
 from . import configure
@@ -50,12 +51,14 @@ class TeamForm(forms.ModelForm):
 
     class Meta:
         model = Team
-        fields = ["name_en", "name_zh", "active"]
+        fields = ["name_en", "name_zh", "manager", "active"]
+        widgets = {"manager": widgets.Select}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.initial.setdefault("members", list(self.instance.members.values_list("pk", flat=True)))
+        self.fields["manager"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
 
 
 def _hours(label):

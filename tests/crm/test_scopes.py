@@ -120,3 +120,23 @@ def test_an_api_token_sees_as_its_role_and_another_owners_card_is_not_found(admi
     assert [row["number"] for row in listed["results"]] == []
     Customer.objects.filter(pk=cards["colleague"].pk).update(owner=admin_user)
     assert client.get(reverse("api:customer-detail", args=["C0001"])).status_code == 200
+
+
+def test_a_teams_manager_is_set_on_the_settings_page_and_audited(admin_client, manager_user, staff_user):
+    from crm.models import AuditEntry, Team
+
+    response = admin_client.post(
+        reverse("service:team_add"),
+        {
+            "name_en": "After-sales",
+            "name_zh": "售后",
+            "manager": manager_user.pk,
+            "members": [staff_user.pk],
+            "active": "on",
+        },
+    )
+    assert response.status_code == 302
+    team = Team.objects.get(name_en="After-sales")
+    assert team.manager == manager_user
+    entry = AuditEntry.objects.get(action="service.team_add")
+    assert entry.changes["manager"] == [None, "manager_wang"]
