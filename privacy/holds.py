@@ -14,6 +14,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from closures.rules import who
 from crm import audit
 from crm.models import ERASED_MARKER
 from customers.models import Customer
@@ -74,7 +75,7 @@ def refuse_erasure(locked: Customer) -> None:
             _("This card is under a legal hold (%(reason)s), placed by %(name)s on %(day)s; release the hold first.")
             % {
                 "reason": hold.reason,
-                "name": _who(hold.placed_by),
+                "name": who(hold.placed_by),
                 "day": date_format(timezone.localtime(hold.placed_at)),
             },
             code="legal_hold",
@@ -85,7 +86,7 @@ def _already(hold: LegalHold | None) -> str:
     if hold is None:
         return _("This card is under a legal hold already.")
     return _("This card is under a legal hold already, placed by %(name)s on %(day)s.") % {
-        "name": _who(hold.placed_by),
+        "name": who(hold.placed_by),
         "day": date_format(timezone.localtime(hold.placed_at)),
     }
 
@@ -109,12 +110,6 @@ def _record(action: str, hold: LegalHold, by, request, *, notes: str) -> None:
         customer_id=hold.customer_id,
         notes=notes,
     )
-
-
-def _who(user) -> str:
-    if user is None:
-        return _("someone")
-    return user.get_full_name() or user.get_username()
 
 
 def forget_values(values: list[str]) -> None:

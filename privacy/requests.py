@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from closures.erasure import erase_customer
 from closures.models import ClosureReason
-from closures.rules import ClosureChoice
+from closures.rules import ClosureChoice, who
 from crm import audit
 from crm.models import ERASED_MARKER
 from customers.models import Customer
@@ -76,7 +76,7 @@ def check_identity(data_request: DataRequest, *, by, request=None) -> DataReques
         locked = _locked_open(data_request)
         if locked.identity_checked:
             raise ValidationError(
-                _("%(name)s already checked the requester's identity.") % {"name": _who(locked.identity_checked_by)}
+                _("%(name)s already checked the requester's identity.") % {"name": who(locked.identity_checked_by)}
             )
         locked.identity_checked_by, locked.identity_checked_at = by, timezone.now()
         locked.save(update_fields=["identity_checked_by", "identity_checked_at"])
@@ -166,7 +166,7 @@ def _locked_open(data_request: DataRequest) -> DataRequest:
     if not locked.is_open:
         raise ValidationError(
             _("This request was already marked %(state)s by %(name)s.")
-            % {"state": locked.get_state_display().lower(), "name": _who(locked.done_by)}
+            % {"state": locked.get_state_display().lower(), "name": who(locked.done_by)}
         )
     return locked
 
@@ -189,9 +189,3 @@ def record(action: str, data_request: DataRequest, by, request=None, *, notes: s
 def _check_length(text: str, field: str) -> None:
     if len(text or "") > NOTE_MAX:
         raise ValidationError({field: _("At most %(max)s characters, please.") % {"max": NOTE_MAX}})
-
-
-def _who(user) -> str:
-    if user is None:
-        return _("someone")
-    return user.get_full_name() or user.get_username()
