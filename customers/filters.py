@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters.constants import EMPTY_VALUES
 
-from crm import widgets
+from crm import scopes, widgets
 from crm.widgets import FastFilterModelChoiceField, FastFilterModelMultipleChoiceField
 
 from . import also, extra_filters, places, search
@@ -207,6 +207,7 @@ class CustomerFilter(django_filters.FilterSet):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         for registered in extra_filters.for_user(user):
             self.filters[registered.name] = RegisteredFilter(registered)
         self.form.fields["owner"].label_from_instance = user_label
@@ -240,7 +241,7 @@ class CustomerFilter(django_filters.FilterSet):
 
     @cached_property
     def terms(self) -> search.Terms | None:
-        return search.parse(self.cleaned.get("q") or "", using=self.queryset.db)
+        return _parse(self.cleaned.get("q") or "", self.queryset, self.user)
 
     @property
     def statuses(self) -> list[str]:
@@ -297,6 +298,7 @@ class SearchBox:
         self.cleaned = form.cleaned_data
         self.queryset = _visible(user)
         self.qs = self.queryset
+        self.user = user
 
     @classmethod
     def for_params(cls, query: QueryDict, user=None) -> "SearchBox | None":
@@ -307,7 +309,7 @@ class SearchBox:
 
     @cached_property
     def terms(self) -> search.Terms | None:
-        return search.parse(self.cleaned.get("q") or "", using=self.queryset.db)
+        return _parse(self.cleaned.get("q") or "", self.queryset, self.user)
 
     @property
     def sort(self) -> str:
@@ -326,6 +328,12 @@ def as_querydict(params) -> QueryDict:
 
 def _filterset(query: QueryDict, user=None) -> "CustomerFilter | SearchBox":
     return SearchBox.for_params(query, user) or CustomerFilter(query, queryset=_visible(user), user=user)
+
+
+def _parse(text: str, queryset, user) -> search.Terms | None:
+    """The box, parsed for this user: one who sees only their own cards searches names on those."""
+    own = user is not None and scopes.scope_of(user) == scopes.OWN
+    return search.parse(text, using=queryset.db, few_cards=own)
 
 
 def _visible(user):

@@ -230,7 +230,12 @@ class Customer(models.Model):
             # (3 ms instead of 14 ms for the first 1,001 at a million cards).
             models.Index(fields=["status", "id"], name="customer_status_id"),
             models.Index(fields=["status", "name"], name="customer_status_name"),
-            models.Index(fields=["owner", "status"], name="customer_owner_status"),
+            # A user scoped to their own cards (crm/scopes.py) searches names on those: newest first
+            # by id, the name and number riding in the index, so the search's page and its count
+            # filter without reading the table (0.4 ms and 20 ms for 22,000 cards, instead of 57 and 78).
+            models.Index(
+                fields=["owner", "status", "id"], name="customer_owner_status", include=["name", "customer_no"]
+            ),
             # "cards active at the start of a period" (churn rate) counts by creation date.
             models.Index(fields=["created_at"], name="customer_created_at"),
             # ... and per segment or per owner, for the churn rate's denominators of one slice.

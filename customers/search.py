@@ -12,7 +12,8 @@ shown first); the search finds both. On PostgreSQL each branch has its index (mi
   index over exactly that expression;
 - names of 1 or 2 characters (a surname such as 伟, a given name such as 张伟), which pg_trgm
   cannot serve: ``id IN (SELECT customer_id FROM customers_namegram WHERE gram = %s)``, the
-  side table of every character and character pair of every name, kept by a trigger;
+  side table of every character and character pair of every name, kept by a trigger; for a user
+  who sees only their own cards, the names of those, from the owner index that includes them;
 - exact matches (number, whole name) through ``UPPER(col::text) = UPPER(%s)`` indexes.
 
 SQLite (the embedded default) has none of these and uses plain LIKE.
@@ -70,8 +71,13 @@ def clean_text(text: str) -> str:
     return " ".join((text or "").split())[:MAX_QUERY_LENGTH]
 
 
-def parse(text: str, using: str = "default") -> Terms | None:
-    """The conditions for what someone typed, or None for an empty box."""
+def parse(text: str, using: str = "default", *, few_cards: bool = False) -> Terms | None:
+    """The conditions for what someone typed, or None for an empty box.
+
+    ``few_cards``: the search is narrowed to one owner's cards (a user scoped to their own,
+    crm/scopes.py), so a name of 1 or 2 characters is matched on each of them, read from the owner
+    index that carries the name (``customer_owner_status``), instead of from the name grams of
+    every card with that character (100,000 for a common surname, then cut to the owner's)."""
     text = clean_text(text)
     if not text:
         return None
@@ -87,7 +93,7 @@ def parse(text: str, using: str = "default") -> Terms | None:
         terms = _combine(text, [by_number, by_phone, by_suffix], [by_number, by_phone])
         return terms if full else replace(terms, by_suffix=by_suffix)
     exact = _any([by_number, Q(name__iexact=text)])
-    if connections[using].vendor == "postgresql" and len(text) <= GRAM_MAX:
+    if connections[using].vendor == "postgresql" and len(text) <= GRAM_MAX and not few_cards:
         grams = NameGram.objects.filter(gram=text.lower()).order_by().values("customer_id")
         return Terms(text=text, match=Q(pk__in=grams), exact=exact, in_id_order=True, by_name=True)
     return Terms(text=text, match=Q(name__icontains=text), exact=exact, by_name=True)

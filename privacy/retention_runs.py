@@ -163,6 +163,7 @@ def _erase(rule: RetentionRule, batch: list[int], reason, by, job: Job) -> tuple
     erased, skipped = [], []
     with transaction.atomic():
         for card in Customer.objects.filter(pk__in=batch).order_by("pk"):
+            to_forget = []  # kept for the batch only once the card's erasure has gone through
             try:
                 with transaction.atomic():
                     choice = ClosureChoice("erase", reason, notes=notes)
@@ -171,10 +172,12 @@ def _erase(rule: RetentionRule, batch: list[int], reason, by, job: Job) -> tuple
                         choice,
                         by=by,
                         confirmation=card.customer_no,
-                        forget=lambda locked, values: erased.append((locked, values)),
+                        forget=lambda locked, values, into=to_forget: into.append((locked, values)),
                     )
             except ValidationError as refusal:
                 skipped.append([card.customer_no, " ".join(refusal.messages)])
+            else:
+                erased += to_forget
         forget_elsewhere(erased)
     return len(erased), skipped
 

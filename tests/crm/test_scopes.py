@@ -118,8 +118,11 @@ def test_an_api_token_sees_as_its_role_and_another_owners_card_is_not_found(admi
     assert client.get(reverse("api:customer-detail", args=["C0001"])).status_code == 404
     listed = client.get(reverse("api:customer-list")).json()
     assert [row["number"] for row in listed["results"]] == []
+    closure = ClosureFactory(customer=cards["colleague"])
+    assert client.get(reverse("api:closure-detail", args=[closure.pk])).status_code == 404
     Customer.objects.filter(pk=cards["colleague"].pk).update(owner=admin_user)
     assert client.get(reverse("api:customer-detail", args=["C0001"])).status_code == 200
+    assert client.get(reverse("api:closure-detail", args=[closure.pk])).status_code == 200
 
 
 def test_a_teams_manager_is_set_on_the_settings_page_and_audited(admin_client, manager_user, staff_user):
@@ -140,3 +143,14 @@ def test_a_teams_manager_is_set_on_the_settings_page_and_audited(admin_client, m
     assert team.manager == manager_user
     entry = AuditEntry.objects.get(action="service.team_add")
     assert entry.changes["manager"] == [None, "manager_wang"]
+
+
+@pytest.mark.parametrize("text", ["客", "客户"])
+def test_a_short_name_finds_only_the_users_own_cards(staff_client, cards, text):
+    """One or two characters: on PostgreSQL read from the owner index, not the name grams."""
+    scope("Staff", "own")
+    CustomerFactory(customer_no="M0002", owner=cards["mine"].owner, name="老客")
+    page = staff_client.get(reverse("customers:search"), {"q": text}).content.decode()
+    shown = set(re.findall(r"\b[A-Z]\d{4}\b", page))
+    assert shown == ({"M0001", "M0002"} if text == "客" else {"M0001"})
+    assert ("2 customers" if text == "客" else "1 customer") in page
