@@ -333,7 +333,7 @@ def _filterset(query: QueryDict, user=None) -> "CustomerFilter | SearchBox":
 def _parse(text: str, queryset, user) -> search.Terms | None:
     """The box, parsed for this user: one who sees only their own cards searches names on those."""
     own = user is not None and scopes.scope_of(user) == scopes.OWN
-    return search.parse(text, using=queryset.db, few_cards=own)
+    return search.parse(text, using=queryset.db, within=scopes.q(user) if own else None)
 
 
 def _visible(user):

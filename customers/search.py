@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from django.db import connections
 from django.db.models import Q
 
-from .models import NameGram
+from .models import Customer, NameGram
 from .numbers import normalise_customer_no
 from .phones import normalise_phone, phone_digits
 
@@ -71,13 +71,14 @@ def clean_text(text: str) -> str:
     return " ".join((text or "").split())[:MAX_QUERY_LENGTH]
 
 
-def parse(text: str, using: str = "default", *, few_cards: bool = False) -> Terms | None:
+def parse(text: str, using: str = "default", *, within: Q | None = None) -> Terms | None:
     """The conditions for what someone typed, or None for an empty box.
 
-    ``few_cards``: the search is narrowed to one owner's cards (a user scoped to their own,
-    crm/scopes.py), so a name of 1 or 2 characters is matched on each of them, read from the owner
-    index that carries the name (``customer_owner_status``), instead of from the name grams of
-    every card with that character (100,000 for a common surname, then cut to the owner's)."""
+    ``within``: the search is narrowed to one owner's cards (a user scoped to their own,
+    crm/scopes.py), so a name of 1 or 2 characters is matched on each of them: their ids are read
+    from the owner index that carries the name (``customer_owner_status``, an index-only scan),
+    instead of from the name grams of every card with that character (100,000 for a common
+    surname, then cut to the owner's)."""
     text = clean_text(text)
     if not text:
         return None
@@ -93,7 +94,10 @@ def parse(text: str, using: str = "default", *, few_cards: bool = False) -> Term
         terms = _combine(text, [by_number, by_phone, by_suffix], [by_number, by_phone])
         return terms if full else replace(terms, by_suffix=by_suffix)
     exact = _any([by_number, Q(name__iexact=text)])
-    if connections[using].vendor == "postgresql" and len(text) <= GRAM_MAX and not few_cards:
+    if within is not None and len(text) <= GRAM_MAX:
+        names = Customer.objects.filter(within, name__icontains=text).order_by().values("pk")
+        return Terms(text=text, match=Q(pk__in=names), exact=exact, by_name=True)
+    if connections[using].vendor == "postgresql" and len(text) <= GRAM_MAX:
         grams = NameGram.objects.filter(gram=text.lower()).order_by().values("customer_id")
         return Terms(text=text, match=Q(pk__in=grams), exact=exact, in_id_order=True, by_name=True)
     return Terms(text=text, match=Q(name__icontains=text), exact=exact, by_name=True)
