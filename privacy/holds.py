@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from closures.rules import who
 from crm import audit
-from crm.models import ERASED_MARKER
+from crm.models import redact_value
 from customers.models import Customer
 
 from .models import LegalHold
@@ -115,10 +115,7 @@ def _record(action: str, hold: LegalHold, by, request, *, notes: str) -> None:
 def forget_values(values: list[str]) -> None:
     """An erased card's values wherever a hold's reason or release note quotes them (crm.forget calls
     this in every erasure: a released hold's reason may name the customer)."""
-    values = sorted({v for v in values if v and len(v) >= 2}, key=len, reverse=True)
     for hold in LegalHold.objects.only("pk", "reason", "release_note").iterator(chunk_size=500):
-        reason, note = hold.reason, hold.release_note
-        for value in values:
-            reason, note = reason.replace(value, ERASED_MARKER), note.replace(value, ERASED_MARKER)
+        reason, note = redact_value(hold.reason, values), redact_value(hold.release_note, values)
         if (reason, note) != (hold.reason, hold.release_note):
             LegalHold.objects.filter(pk=hold.pk).update(reason=reason, release_note=note)

@@ -4,12 +4,11 @@ calls an operation of privacy/retention.py, retention_runs.py or holds.py."""
 
 from __future__ import annotations
 
-import csv
-import itertools
+import tempfile
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import StreamingHttpResponse
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from crm.models import Job
 from crm.permissions import require
+from crm.spreadsheets import write_csv
 from customers.models import Customer
 
 from . import holds, retention, retention_runs
@@ -25,6 +25,7 @@ from .models import LegalHold, RetentionRule
 
 PERMISSION = retention_runs.PERMISSION
 HELD_SHOWN = 50
+SPOOL_BYTES = 8 << 20  # a rule's list is kept in memory up to this size, on disk beyond
 
 
 @require(PERMISSION)
@@ -38,10 +39,12 @@ def rules(request):
 @require(PERMISSION)
 def edit_rule(request, pk: int):
     rule = get_object_or_404(RetentionRule, pk=pk)
-    form = RuleForm(request.POST or None, instance=RetentionRule.objects.get(pk=pk))
+    form = RuleForm(request.POST or None, instance=rule)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        retention.change_rule(rule, after_months=data["after_months"], enabled=data["enabled"], by=request.user)
+        retention.change_rule(
+            rule, after_months=data["after_months"], enabled=data["enabled"], by=request.user, request=request
+        )
         messages.success(request, _("Rule saved."))
         return redirect("privacy:retention")
     context = {"rule": rule, "form": form, "meaning": retention.meaning(rule)}
@@ -50,22 +53,16 @@ def edit_rule(request, pk: int):
 
 @require(PERMISSION)
 def rule_list(request, pk: int):
-    """Every card the rule would touch now, and every card it holds back with why, as CSV (no personal data)."""
+    """Every card the rule would touch now, and every card it holds back with why, as CSV (no personal
+    data), written by the exports' CSV writer (crm.spreadsheets: a BOM for Excel, formula-safe cells)."""
     rule = get_object_or_404(RetentionRule, pk=pk)
-    lines = (_csv_line(row) for row in retention.list_rows(rule))
-    response = StreamingHttpResponse(itertools.chain(["\ufeff"], lines), content_type="text/csv; charset=utf-8")
+    rows = retention.list_rows(rule)
+    handle = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (FileResponse closes it once sent)
+    write_csv(handle, next(rows), rows)
+    handle.seek(0)
     stamp = timezone.localdate().isoformat()
-    response["Content-Disposition"] = f'attachment; filename="retention-{rule.status}-{rule.action}-{stamp}.csv"'
-    return response
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _csv_line(values) -> str:
-    return csv.writer(_Echo()).writerow(values)
+    name = f"retention-{rule.status}-{rule.action}-{stamp}.csv"
+    return FileResponse(handle, as_attachment=True, filename=name, content_type="text/csv; charset=utf-8")
 
 
 @require(PERMISSION)
