@@ -41,6 +41,7 @@ from django.utils.translation import gettext
 
 from closures import categories
 from closures.models import ClosureReason
+from customers.models import Customer
 from insights import risk
 from insights.models import ClosureValue, RetentionAction, RiskDay, Segment
 
@@ -84,6 +85,8 @@ def _day_rows(cf: ChurnWarningFilter):
     rows = RiskDay.objects.using(cf.db).order_by()
     if cf.owner_id:
         rows = rows.filter(owner_id=cf.owner_id)
+    if cf.scope is not None:
+        rows = rows.filter(owner_id__in=cf.scope)
     if cf.segment:
         rows = rows.filter(segment=cf.segment)
     return rows
@@ -248,6 +251,8 @@ def _closure_rows(cf: ChurnWarningFilter):
     rows = ClosureValue.objects.using(cf.db).order_by().filter(reverted=False, day__lte=period.last)
     if period.first is not None:
         rows = rows.filter(day__gte=period.first)
+    if cf.scope is not None:  # the cards of the owners the viewer sees
+        rows = rows.filter(customer_id__in=Customer.objects.using(cf.db).filter(owner_id__in=cf.scope).values("pk"))
     return rows if cf.every_action else rows.filter(action="close")
 
 
@@ -324,6 +329,8 @@ def retention(cf: ChurnWarningFilter) -> Retention:
         actions = actions.filter(created_at__gte=period.start)
     if cf.owner_id:
         actions = actions.filter(customer__owner_id=cf.owner_id)
+    if cf.scope is not None:
+        actions = actions.filter(customer__owner_id__in=cf.scope)
     rows = {k: ActionRow(key=k, label=str(label)) for k, label in RetentionAction.Kind.choices}
     total = ActionRow(key="", label=gettext("Total"))
     for row in actions.values("kind", "outcome").annotate(n=Count("pk")):

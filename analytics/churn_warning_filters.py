@@ -6,9 +6,10 @@ each of its panels build one ``ChurnWarningFilter`` from the same parameters, so
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from crm import widgets
+from crm import scopes, widgets
 from insights.models import Segment
 
 from .filters import PersonChoiceField, _people
@@ -42,6 +43,12 @@ class ChurnWarningFilter(PeriodFilter):
 
     form_class, params_order, defaults = ChurnWarningFilterForm, PARAMS, {"action": CLOSE}
 
+    def __init__(self, data=None, *, user=None, **kwargs):
+        """``user``: whose data scope (crm/scopes.py) narrows every panel to the cards of the owners
+        they see (``scope``: None for every card)."""
+        super().__init__(data, **kwargs)
+        self.scope = None if user is None else scopes.owners(user)
+
     def make_form(self, data) -> ChurnWarningFilterForm:
         form = ChurnWarningFilterForm(data)
         form.fields["owner"].queryset = _people().using(self.db)
@@ -70,4 +77,6 @@ class ChurnWarningFilter(PeriodFilter):
             else:
                 text = str(dict(field.choices).get(value or ("" if name == "segment" else CLOSE), value))
             rows.append((str(field.label), text))
+        if self.scope is not None:
+            rows.append((gettext("Cards"), gettext("Only the cards in your data scope")))
         return rows

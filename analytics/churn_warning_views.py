@@ -54,7 +54,7 @@ PARTS = {
 
 @require("insights.view_risk_analytics")
 def churn_warning(request):
-    cf = ChurnWarningFilter(request.GET)
+    cf = ChurnWarningFilter(request.GET, user=request.user)
     context = {"filter": cf, "query": cf.query(), "period": cf.dates, "titles": TITLES}
     part = request.GET.get("part", "")
     if part not in PARTS:
@@ -69,7 +69,7 @@ def churn_warning(request):
 def churn_warning_export(request):
     """The page's tables for the filters in the query string, as an .xlsx (a few hundred rows:
     written in the request). Managers and Admins: those who may export the customers at risk."""
-    cf = ChurnWarningFilter(request.GET)
+    cf = ChurnWarningFilter(request.GET, user=request.user)
     out = io.BytesIO()
     churn_warning_sheets.write_workbook(out, cf)
     audit.record("analytics.churn_warning_export", actor=request.user, request=request, data={"filters": cf.params()})

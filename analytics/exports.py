@@ -308,7 +308,8 @@ class ClosureExport(exports.Export):
         drill = params.get("drill") or {}
         narrowed, _by_service = listing.drill_down(drill, using=reporting_db())
         queryset = {} if narrowed is None else {"queryset": narrowed}
-        fs = ClosureFilter(params.get("filters") or {}, today=date.fromisoformat(params["today"]), **queryset)
+        today = date.fromisoformat(params["today"])
+        fs = ClosureFilter(params.get("filters") or {}, today=today, user=user, **queryset)
         if not fs.is_valid():
             raise ValueError(gettext("The export's filters are not valid: %(errors)s") % {"errors": fs.errors})
         return cls(fs, drill=drill)

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from closures import categories, tally
 from closures.models import Action, Closure, ClosureReason
-from crm import widgets
+from crm import scopes, widgets
 from crm.routers import reporting_db
 from crm.widgets import FastModelChoiceField
 from customers.models import Customer, ImportBatch, Tag
@@ -307,7 +307,9 @@ class ClosureFilter(ChosenPeriod, django_filters.FilterSet):
         fields: list[str] = []
         form = ClosureFilterForm
 
-    def __init__(self, data=None, *args, today: date | None = None, **kwargs):
+    def __init__(self, data=None, *args, today: date | None = None, user=None, **kwargs):
+        """``user``: whose data scope (crm/scopes.py) narrows every figure and row to the cards they
+        see; None for every card (a job or command working for the whole company)."""
         data = data.copy() if data is not None else {}
         if not data.get("period"):
             # No period chosen: custom when dates were given, else the default, shown as selected.
@@ -317,11 +319,16 @@ class ClosureFilter(ChosenPeriod, django_filters.FilterSet):
             kwargs.setdefault("queryset", Closure.objects.using(reporting_db()))
         super().__init__(data, *args, **kwargs)
         self.today = today or local_today()
+        self.scope = None if user is None else scopes.owners(user)
 
     # --- what the filters mean ---------------------------------------------------------
     @property
     def cleaned(self) -> dict:
+        """The filters' values, and ``scope``: the owners whose cards the viewer sees (a population
+        filter, analytics/population.py), absent when they see every card."""
         self.form.is_valid()
+        if self.scope is not None:
+            self.form.cleaned_data["scope"] = self.scope
         return self.form.cleaned_data
 
     @property
@@ -428,7 +435,7 @@ class ClosureFilter(ChosenPeriod, django_filters.FilterSet):
         return "; ".join(
             f"{self.form.fields[name].label}: {self._describe(name)}"
             for name in population.PARAMS
-            if self.cleaned.get(name) not in (None, "")
+            if name in self.form.fields and self.cleaned.get(name) not in (None, "")
         )
 
     def describe(self) -> list[tuple[str, str]]:
@@ -437,6 +444,8 @@ class ClosureFilter(ChosenPeriod, django_filters.FilterSet):
         rows = [(gettext("Period"), f"{dict(PERIOD_CHOICES)[self.period_key]} ({period.describe()})")]
         for name in DESCRIBED:
             rows.append((str(self.form.fields[name].label), self._describe(name)))
+        if self.scope is not None:
+            rows.append((gettext("Cards"), gettext("Only the cards in your data scope")))
         reverted = gettext("Included") if self.include_reverted else gettext("Excluded")
         rows.append((gettext("Reverted closures"), reverted))
         comparison = self.comparison

@@ -27,10 +27,12 @@ from customers.places import known_sources, matching_cities
 
 __all__ = ["CARD_ONLY", "PARAMS", "Population", "card_q", "closure_q", "known_sources"]
 
-# Card attributes, in the order the filter form shows them.
-PARAMS = ("segment", "owner", "tag", "city", "source", "batch")
-# ... of which a closure keeps no copy of its own (it copies the segment and owner at closing).
-CARD_ONLY = ("tag", "city", "source", "batch")
+# Card attributes, in the order the filter form shows them, and the viewer's data scope (crm/scopes.py:
+# the owners whose cards they see; not a form field, set by the filter set from its user).
+PARAMS = ("segment", "owner", "tag", "city", "source", "batch", "scope")
+# ... of which a closure keeps no copy of its own (it copies the segment and owner at closing; the
+# scope is about the card's owner now).
+CARD_ONLY = ("tag", "city", "source", "batch", "scope")
 
 
 def _conditions(data: dict, using: str) -> dict:
@@ -45,6 +47,8 @@ def _conditions(data: dict, using: str) -> dict:
         found["source"] = data["source"]
     if data.get("batch"):
         found["import_batch"] = data["batch"]
+    if data.get("scope") is not None:
+        found["owner_id__in"] = list(data["scope"])
     if data.get("city"):
         found["city__in"] = matching_cities(data["city"], using=using)
     return found

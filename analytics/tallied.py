@@ -39,6 +39,7 @@ TALLY_COLUMNS = {
     "city": None,
     "source": None,
     "batch": None,
+    "scope": None,  # a viewer's data scope is by card owner (crm/scopes.py)
 }
 # Smallest first; the first also serves the churn denominators (all closures, unfiltered).
 TALLIES = (

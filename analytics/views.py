@@ -22,7 +22,7 @@ from .filters import ClosureFilter
 
 @require("closures.view_analytics")
 def dashboard(request):
-    fs = ClosureFilter(request.GET)
+    fs = ClosureFilter(request.GET, user=request.user)
     if request.GET.get("part") == "followups":
         return _followup_panels(request, fs)
     if request.GET.get("part") == "improvements":
@@ -76,7 +76,7 @@ def _service_panel(request, fs):
 def closure_list(request):
     own = request.GET.get(followup_labels.OWN_PARAM, "")
     narrowed, by_service = listing.drill_down(request.GET, using=reporting_db())
-    fs = ClosureFilter(request.GET, **({} if narrowed is None else {"queryset": narrowed}))
+    fs = ClosureFilter(request.GET, user=request.user, **({} if narrowed is None else {"queryset": narrowed}))
     page = listing.closure_page(fs, sort=request.GET.get("o", ""), page=request.GET.get("page", 1))
     context = {"filter": fs, "page_obj": page, "closures": page.object_list, "query": fs.query(), "total": page.total}
     context["export_query"] = urlencode({**fs.params(), **listing.drill_params(request.GET)})
@@ -94,7 +94,7 @@ def export(request):
     when small, else as a job."""
     drill = listing.drill_params(request.GET)
     narrowed, _by_service = listing.drill_down(drill, using=reporting_db())
-    fs = ClosureFilter(request.GET, **({} if narrowed is None else {"queryset": narrowed}))
+    fs = ClosureFilter(request.GET, user=request.user, **({} if narrowed is None else {"queryset": narrowed}))
     fmt = request.POST.get("format", "")
     back = "analytics:closure_list" if request.POST.get("next") == "list" else "analytics:dashboard"
     if fmt not in FORMATS:

@@ -153,7 +153,7 @@ class ClosureFigures(ApiView):
     @extend_schema(parameters=filter_parameters(), responses={200: FiguresSerializer, **READ_ERRORS})
     def get(self, request):
         params = request.query_params
-        fs = ClosureFilter(params)
+        fs = ClosureFilter(params, user=request.user)
         if not fs.is_valid():
             check_form(lambda: ClosureFilter(params).form)
         return Response(FiguresSerializer(figures_data(figures.compute(fs))).data)

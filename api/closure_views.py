@@ -224,7 +224,7 @@ class ClosureList(ApiView):
         if params.get("o"):
             raise ApiError.of("invalid", NO_SORT, field="o")
         narrowed, _by_service = listing.drill_down(params, using=reporting_db())
-        fs = ClosureFilter(params, **({} if narrowed is None else {"queryset": narrowed}))
+        fs = ClosureFilter(params, user=request.user, **({} if narrowed is None else {"queryset": narrowed}))
         if not fs.is_valid():
             check_form(lambda: ClosureFilter(params).form)
         page = self.paginate_queryset(ser.with_related(fs.qs, ser.CLOSURE_RELATED))

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from crm import scopes
+
 from . import operations
 from .models import ClosureRequest
 
@@ -33,13 +35,15 @@ class BatchResult:
 def decide_many(ids: Iterable[int], *, by, approving: bool, note: str = "", request=None) -> BatchResult:
     """Approve (``approving``) or reject the requests ``ids``, oldest first, each on its own.
 
-    Requests that do not exist are left out; more than ``BATCH_LIMIT`` are refused as a whole.
+    Requests that do not exist, or whose card is outside ``by``'s data scope, are left out; more than
+    ``BATCH_LIMIT`` are refused as a whole.
     """
     ids = list(dict.fromkeys(int(pk) for pk in ids))
     if len(ids) > BATCH_LIMIT:
         raise ValidationError(_("Decide at most %(limit)s requests at once.") % {"limit": BATCH_LIMIT}, code="too_many")
     related = ("customer", "reason", "requested_by")
-    chosen = list(ClosureRequest.objects.filter(pk__in=ids).select_related(*related).order_by("requested_at", "id"))
+    chosen = scopes.visible(ClosureRequest.objects.filter(pk__in=ids), by)
+    chosen = list(chosen.select_related(*related).order_by("requested_at", "id"))
     result = BatchResult(approving=approving)
     decide = operations.approve if approving else operations.reject
     for closure_request in chosen:

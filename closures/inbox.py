@@ -15,7 +15,7 @@ from __future__ import annotations
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
-from crm import inbox
+from crm import inbox, scopes
 
 from .models import ClosureRequest
 
@@ -25,17 +25,17 @@ PANEL_ROWS = 10
 
 
 def to_decide(user):
-    """The pending requests ``user`` may decide: all but their own."""
-    return ClosureRequest.objects.filter(state=ClosureRequest.State.PENDING).exclude(requested_by_id=user.pk)
+    """The pending requests ``user`` may decide: all but their own, on the cards in their data scope."""
+    pending = ClosureRequest.objects.filter(state=ClosureRequest.State.PENDING).exclude(requested_by_id=user.pk)
+    return scopes.visible(pending, user)
 
 
 def decided_for(user):
     """``user``'s requests that someone else decided (self-withdrawn ones left out)."""
     # A decision time means decided (or withdrawn): a pending request has none. Requester, time and
     # decider are the index's columns (closurerequest_by_decided), so the count reads nothing else.
-    return ClosureRequest.objects.filter(requested_by_id=user.pk, decided_at__isnull=False).exclude(
-        decided_by_id=user.pk
-    )
+    decided = ClosureRequest.objects.filter(requested_by_id=user.pk, decided_at__isnull=False)
+    return scopes.visible(decided.exclude(decided_by_id=user.pk), user)
 
 
 def _approvals_count(user) -> int:

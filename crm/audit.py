@@ -54,6 +54,7 @@ ACTION_LABELS = {
     "category.merge": _("Reason categories merged"),
     "settings.update": _("Settings changed"),
     "user.create": _("User created"),
+    "scopes.update": _("Data scopes changed"),
     "user.update": _("User changed"),
     "user.invite": _("Invitation sent"),
     "user.reset_link": _("Password-reset link issued"),

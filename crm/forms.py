@@ -17,7 +17,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
-from .roles import ADMIN, ROLE_LABELS, ROLE_NAMES
+from .models import DataScope
+from .roles import ADMIN, ROLE_LABELS, ROLE_NAMES, SCOPED_ROLES
 
 User = get_user_model()
 
@@ -77,3 +78,14 @@ class UserForm(forms.ModelForm):
         if self.cleaned_data.get("role"):
             user.groups.add(Group.objects.get(name=self.cleaned_data["role"]))
         return user
+
+
+class DataScopeForm(forms.Form):
+    """One choice per scoped role (crm/scopes.py): their own cards, their teams', or all."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for role in SCOPED_ROLES:
+            self.fields[role] = forms.ChoiceField(
+                label=ROLE_LABELS[role], choices=DataScope.Scope.choices, widget=forms.RadioSelect
+            )

@@ -53,7 +53,18 @@ from django.utils import timezone
 
 from .models import InboxSeen
 
-__all__ = ["Source", "changed", "counts", "mark_seen", "register", "seen_times", "since_seen", "sources_for", "total"]
+__all__ = [
+    "Source",
+    "all_sources",
+    "changed",
+    "counts",
+    "mark_seen",
+    "register",
+    "seen_times",
+    "since_seen",
+    "sources_for",
+    "total",
+]
 
 # Versions outlive the counts by far: a version that expired reads as "none", which only makes a
 # count stored before it was ever set look current again, and counts live INBOX_CACHE_SECONDS.
@@ -79,6 +90,11 @@ _SOURCES: dict[str, Source] = {}
 
 def register(source: Source) -> None:
     _SOURCES[source.key] = source
+
+
+def all_sources() -> list[Source]:
+    """Every registered source (to count every user's inbox again after a change of data scopes)."""
+    return list(_SOURCES.values())
 
 
 def sources_for(user) -> list[Source]:

@@ -313,6 +313,7 @@ class DataScope(models.Model):
         verbose_name = _("data scope")
         verbose_name_plural = _("data scopes")
         default_permissions = ()
+        permissions = [("manage_data_scopes", _("Manage data scopes"))]
 
     def __str__(self) -> str:
         return f"{self.role}: {self.scope}"

@@ -39,6 +39,7 @@ MENU = [
     ("privacy.manage_retention", "privacy:retention", _("Data retention")),
     ("privacy.manage_retention", "privacy:holds", _("Legal holds")),
     ("auth.view_user", "users:list", _("Users")),
+    ("crm.manage_data_scopes", "users:data_scopes", _("Data scopes")),
 ]
 
 

@@ -14,6 +14,7 @@ STAFF = "Staff"
 MANAGER = "Manager"
 ADMIN = "Admin"
 ROLE_NAMES = (STAFF, MANAGER, ADMIN)
+SCOPED_ROLES = (STAFF, MANAGER)  # the roles an Admin may limit to some cards (crm/scopes.py)
 # The names people read (the group names above are identifiers and stay English).
 ROLE_LABELS = {STAFF: _("Staff"), MANAGER: _("Manager"), ADMIN: _("Admin")}
 
@@ -82,6 +83,7 @@ ADMIN_PERMISSIONS = MANAGER_PERMISSIONS + [
     "api.manage_webhooks",  # webhook endpoints, their delivery log and redelivery
     "privacy.manage_datarequest",  # the personal-data request register and access exports
     "privacy.manage_retention",  # retention rules, their preview and runs, legal holds
+    "crm.manage_data_scopes",  # which cards Staff and Managers see (own, their teams', all)
     "auth.view_user",
     "auth.add_user",
     "auth.change_user",

@@ -18,10 +18,13 @@ user object (a request's user) and cached on it.
 from __future__ import annotations
 
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
+from . import audit, inbox
 from .models import DataScope, Team
-from .roles import ADMIN
+from .roles import ADMIN, SCOPED_ROLES
 
 ALL, TEAM, OWN = DataScope.Scope.ALL, DataScope.Scope.TEAM, DataScope.Scope.OWN
 _CACHE = "_crm_scope"
@@ -75,8 +78,44 @@ def q(user, via: str = "") -> Q:
     return Q(**{f"{via}owner_id__in": getattr(user, _CACHE)[1]})
 
 
+def owners(user) -> tuple[int, ...] | None:
+    """The owners whose cards ``user`` sees, or None when they see every card (for code that counts
+    by owner itself: the dashboards, analytics/population.py)."""
+    scope = scope_of(user)
+    if scope == ALL:
+        return None
+    return (user.pk,) if scope == OWN else getattr(user, _CACHE)[1]
+
+
 def is_scoped(user) -> bool:
     return scope_of(user) != ALL
+
+
+def current() -> dict[str, str]:
+    """Every scoped role's scope, ``all`` where it has no row: ``{"Staff": "own", "Manager": "all"}``."""
+    rows = dict(DataScope.objects.filter(role__in=SCOPED_ROLES).values_list("role", "scope"))
+    return {role: rows.get(role, ALL) for role in SCOPED_ROLES}
+
+
+def change(chosen: dict[str, str], *, by, request=None) -> dict[str, list[str]]:
+    """Set the scope of each role in ``chosen`` (``{role: scope}``), audited with the old and new
+    values; returns the changes. Every process reads the new scopes on its next request (the cached
+    ones are dropped after the commit), and every user's inbox counts are counted again."""
+    before = current()
+    changes = {role: [before[role], scope] for role, scope in chosen.items() if before.get(role) != scope}
+    if not changes:
+        return {}
+    with transaction.atomic():
+        for role, (_old, scope) in changes.items():
+            DataScope.objects.update_or_create(
+                role=role, defaults={"scope": scope, "changed_by": by, "changed_at": timezone.now()}
+            )
+        audit.record("scopes.update", actor=by, request=request, object_type="datascope", changes=changes)
+        transaction.on_commit(lambda: cache.delete(CACHE_KEY))
+        for source in inbox.all_sources():
+            inbox.changed(source.key)
+    cache.delete(CACHE_KEY)
+    return changes
 
 
 def forget(user) -> None:

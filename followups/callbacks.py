@@ -41,7 +41,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from closures import operations
-from crm import audit, inbox
+from crm import audit, inbox, scopes
 from customers import consent
 from customers.gate import Source
 
@@ -69,10 +69,12 @@ def may_work(user, followup: Followup) -> bool:
 
 
 def due_now(user):
-    """``user``'s callbacks due now or overdue (the inbox counts these; index followup_assignee_state_due)."""
-    return Followup.objects.filter(
+    """``user``'s callbacks due now or overdue, on the cards in their data scope (the inbox counts
+    these; index followup_assignee_state_due)."""
+    due = Followup.objects.filter(
         assigned_to_id=user.pk, state=State.PENDING, kind=Kind.CALLBACK, due_at__lte=timezone.now()
     )
+    return scopes.visible(due, user)
 
 
 def to_reinstate():
@@ -201,7 +203,7 @@ def reassign(followup_ids, *, to, by, request=None) -> int:
         raise ValidationError({"ids": _("Tick at least one follow-up.")})
     with transaction.atomic():
         rows = list(
-            Followup.objects.select_for_update(of=("self",))
+            scopes.visible(Followup.objects.select_for_update(of=("self",)), by)
             .filter(pk__in=ids, kind=Kind.CALLBACK, state=State.PENDING)
             .exclude(assigned_to_id=getattr(to, "pk", None))
             .order_by("pk")

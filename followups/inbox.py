@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
-from crm import inbox
+from crm import inbox, scopes
 
 from .callbacks import DUE, TO_REINSTATE, due_now, to_reinstate
 
@@ -43,9 +43,11 @@ def register() -> None:
             label=_("Won back, to reinstate"),
             permission="followups.manage_followups",
             url="followups:team",
-            count=lambda user: to_reinstate().count(),
+            count=lambda user: scopes.visible(to_reinstate(), user).count(),
             panel=lambda request, _seen: _panel(
-                to_reinstate().order_by("done_at", "pk"), "followups/_inbox_to_reinstate.html", request
+                scopes.visible(to_reinstate(), request.user).order_by("done_at", "pk"),
+                "followups/_inbox_to_reinstate.html",
+                request,
             ),
         )
     )

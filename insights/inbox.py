@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from crm import inbox
+from crm import inbox, scopes
 from customers.models import Customer, local_today
 
 from . import risk
@@ -46,7 +46,8 @@ def alerted_for(user, *, days: int = NEW_DAYS):
 
 def due_for(user):
     """``user``'s retention callbacks not made yet, due today or earlier, on active cards."""
-    return callbacks_due(user).filter(due_on__lte=local_today(), customer__status=Customer.Status.ACTIVE)
+    due = callbacks_due(user).filter(due_on__lte=local_today(), customer__status=Customer.Status.ACTIVE)
+    return scopes.visible(due, user)
 
 
 def _new_count(user) -> int:

@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm import inbox
+from crm import inbox, scopes
 
 from . import queues
 from .models import Ticket
@@ -29,7 +29,7 @@ def due_today(user):
     """``user``'s tickets being worked (not waiting) that are overdue or due before tomorrow."""
     tomorrow = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0) + dt.timedelta(days=1)
     due = Q(first_response_at__isnull=True, first_response_due__lt=tomorrow) | Q(resolution_due__lt=tomorrow)
-    return Ticket.objects.filter(due, assignee_id=user.pk, status__in=queues.WORKING)
+    return scopes.visible(Ticket.objects.filter(due, assignee_id=user.pk, status__in=queues.WORKING), user)
 
 
 def _panel(request, _seen) -> str:

@@ -31,7 +31,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm import audit, inbox, outbox
+from crm import audit, inbox, outbox, scopes
 from customers.models import Customer
 
 from . import attachments, churn_flag, churn_summary, sla, states, tally
@@ -248,7 +248,11 @@ def _assign(ticket: Ticket, to, *, by, note: str, request, operation: str) -> Ti
 
 
 def bulk_reassign(ticket_ids, *, to, by, note: str = "", request=None) -> int:
-    """Reassign many tickets at once (Managers), each through ``assign``; all or nothing."""
+    """Reassign many tickets at once (Managers), each through ``assign``; all or nothing. A ticket of a
+    card outside ``by``'s data scope counts as one that does not exist (Ticket.DoesNotExist)."""
+    wanted = set(ticket_ids)
+    if scopes.visible(Ticket.objects.filter(pk__in=wanted), by).count() < len(wanted):
+        raise Ticket.DoesNotExist
     with transaction.atomic():
         for pk in sorted(set(ticket_ids)):
             assign(pk, to=to, by=by, note=note, request=request)

@@ -21,6 +21,7 @@ import re
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from crm import scopes
 from customers import search
 from customers.models import Customer
 
@@ -60,8 +61,9 @@ def views_for(user) -> tuple[str, ...]:
 
 
 def base(view: str, user, now: dt.datetime) -> QuerySet:
-    """The tickets of ``view`` for ``user`` (open ones, except for ``all``)."""
-    tickets = Ticket.objects.all()
+    """The tickets of ``view`` for ``user`` (open ones, except for ``all``), on the cards in their
+    data scope (crm/scopes.py)."""
+    tickets = scopes.visible(Ticket.objects.all(), user)
     if view == "mine":
         return tickets.filter(assignee_id=user.pk, status__in=OPEN_STATUSES)
     if view == "team":

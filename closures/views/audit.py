@@ -6,8 +6,10 @@ Paged by keyset ("Newer" / "Older" carry the (at, id) of the page's edge), so th
 is as cheap to reach as the newest; see crm.pagination.keyset_page.
 """
 
+from django.db.models import Q
 from django.shortcuts import render
 
+from crm import scopes
 from crm.audit_display import describe
 from crm.models import AuditEntry
 from crm.pagination import keyset_page
@@ -23,7 +25,7 @@ def audit_log(request):
     if filterset.is_bound and not filterset.is_valid():
         entries = AuditEntry.objects.none()
     else:
-        entries = filterset.qs
+        entries = _in_scope(filterset.qs, request.user)
     page = keyset_page(entries, request.GET, per_page=50)
     customer_ids = {e.customer_id for e in page.object_list if e.customer_id}
     numbers = dict(Customer.objects.filter(pk__in=customer_ids).values_list("pk", "customer_no"))
@@ -32,3 +34,12 @@ def audit_log(request):
     # In the reader's language; phones and emails masked as in lists, unless the reader sees them in full.
     shown = describe(page.object_list, unmasked=request.user.has_perm("customers.view_unmasked_contacts"))
     return render(request, "closures/audit_log.html", {"filter": filterset, "page_obj": page, "shown": shown})
+
+
+def _in_scope(entries, user):
+    """The entries about a card in ``user``'s data scope (crm/scopes.py), and those about no card."""
+    if not scopes.is_scoped(user):
+        return entries
+    return entries.filter(
+        Q(customer_id__isnull=True) | Q(customer_id__in=Customer.objects.visible_to(user).values("pk"))
+    )

@@ -25,7 +25,7 @@ def queue(request):
 
 def _queue_page(request, form: BatchDecisionForm, status: int = 200):
     pending = (
-        ClosureRequest.objects.filter(state=ClosureRequest.State.PENDING)
+        scopes.visible(ClosureRequest.objects.filter(state=ClosureRequest.State.PENDING), request.user)
         .select_related("customer", "reason", "requested_by")
         .order_by("requested_at", "id")
     )

@@ -58,16 +58,17 @@ def _due(queryset, when: str):
 
 
 def my_callbacks(user, tab: str):
-    mine = Followup.objects.filter(assigned_to_id=user.pk, kind=Kind.CALLBACK)
+    mine = scopes.visible(Followup.objects.filter(assigned_to_id=user.pk, kind=Kind.CALLBACK), user)
     mine = mine.select_related(*LIST_RELATED).only(*LIST_FIELDS)
     if tab == "done":
         return mine.filter(state=Followup.State.DONE).order_by("-done_at", "-pk")
     return _due(mine.filter(state=Followup.State.PENDING), tab).order_by("due_at", "pk")
 
 
-def team_followups(filters: dict):
+def team_followups(filters: dict, user):
+    """Everyone's follow-ups on the cards in ``user``'s data scope, as ``filters`` select."""
     state = filters.get("state")
-    rows = callbacks.to_reinstate() if state == TO_REINSTATE else Followup.objects.all()
+    rows = scopes.visible(callbacks.to_reinstate() if state == TO_REINSTATE else Followup.objects.all(), user)
     if state and state != TO_REINSTATE:
         rows = rows.filter(state=state)
     if filters.get("assignee") == UNASSIGNED:
@@ -107,7 +108,9 @@ def _overdue_count(user) -> int:
 def team(request):
     """Everyone's follow-ups, filtered in the URL; tick rows to reassign them."""
     filters = TeamFilter(request.GET)
-    rows = team_followups(filters.cleaned_data if filters.is_valid() else {"state": Followup.State.PENDING})
+    rows = team_followups(
+        filters.cleaned_data if filters.is_valid() else {"state": Followup.State.PENDING}, request.user
+    )
     page_obj = page_of(request, rows)
     _mark_overdue(page_obj.object_list)
     context = {"filters": filters, "page_obj": page_obj, "reassign_form": ReassignForm()}

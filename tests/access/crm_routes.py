@@ -19,6 +19,9 @@ ROUTES = [
         data=lambda w: {"username": "route_new", "role": "Staff", "is_active": "on"},
     ),
     Route("users:edit", ADMINS, kwargs=lambda w: {"pk": w.staff_user.pk}),
+    Route("users:data_scopes", ADMINS),
+    # Saving the scopes as they are: "Nothing changed", back to the page.
+    Route("users:data_scopes", ADMINS, method="POST", data=lambda w: {"Staff": "all", "Manager": "all"}, ok=(302,)),
     Route("users:reset_link", ADMINS, method="POST", kwargs=lambda w: {"pk": w.staff_user.pk}, ok=(302,)),
     # The emailed link is opened logged out: a bad token shows "this link is not valid".
     Route("password_reset_confirm", EVERYONE, kwargs=lambda w: {"uidb64": "MQ", "token": "not-a-token"}, public=True),

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from closures import operations
-from crm import inbox
+from crm import inbox, scopes
 from tests.factories import CustomerFactory, UserFactory
 
 from .asking import ask, header_count
@@ -108,6 +108,7 @@ def test_the_count_is_one_query_per_source_and_none_while_nothing_changes(
 ):
     ask(staff_user)
     manager_user.get_all_permissions()  # loaded once per request by the permission checks already
+    scopes.role_scopes()  # the data scopes: read from the cache (once per five minutes from the table)
     # one per source: approvals to decide, my decided requests, and those of the apps above (followups)
     with django_assert_num_queries(len(inbox.sources_for(manager_user))):
         counts = inbox.counts(manager_user)

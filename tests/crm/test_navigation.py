@@ -63,6 +63,7 @@ def labels(user) -> list[str]:
                 "Data retention",
                 "Legal holds",
                 "Users",
+                "Data scopes",
             ],
         ),
     ],
