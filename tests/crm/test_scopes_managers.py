@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.cache import cache
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,14 +19,14 @@ from analytics import churn_warning, figures
 from analytics.churn_warning_filters import ChurnWarningFilter
 from analytics.exports import ClosureExport
 from analytics.filters import ClosureFilter
+from api import tokens
 from closures import operations
 from closures.batch import decide_many
-from closures.rules import ClosureChoice
 from closures.models import ClosureReason
+from closures.rules import ClosureChoice
 from crm import audit, inbox, scopes
 from crm.models import AuditEntry, DataScope
 from insights.models import RiskDay
-from tests.api.conftest import token_client  # noqa: F401 (the fixture)
 from tests.factories import (
     ClosureFactory,
     CustomerFactory,
@@ -87,8 +88,9 @@ def test_an_export_run_as_a_job_selects_as_its_requester(manager_user, world):
     assert list(export.rows().values_list("customer__customer_no", flat=True)) == ["T0001"]
 
 
-def test_the_api_lists_and_counts_only_the_cards_in_scope(token_client, manager_user, world):
-    api = token_client(manager_user, "Manager")
+def test_the_api_lists_and_counts_only_the_cards_in_scope(admin_user, manager_user, world):
+    _token, secret = tokens.create_token(name="finance", owner=manager_user, role="Manager", by=admin_user)
+    api = Client(headers={"Authorization": f"Bearer {secret}"})
     listed = api.get(reverse("api:closure-list")).json()
     assert [row["customer"] for row in listed["results"]] == ["T0001"]
     assert api.get(reverse("api:closure-figures")).json()["total"] == 1
