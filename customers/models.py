@@ -107,8 +107,8 @@ class Customer(models.Model):
     title = models.CharField(_("job title"), max_length=100, blank=True)
     # 证件号码: encrypted at rest, found by exact match through its keyed hash, which save() keeps in step
     # with the normalised number (customers.identity; SECURITY.md, "Sensitive fields").
-    id_number = EncryptedTextField(_("ID document number"), blank=True, default="")
-    id_number_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    id_number = EncryptedTextField(_("ID document number"), blank=True, default="", db_default="")
+    id_number_hash = models.CharField(max_length=64, blank=True, default="", db_default="", editable=False)
 
     # Contact. phone is stored normalised in E.164 (+8613812345678); phone_rev holds its digits
     # reversed so "last 4 or more digits" is an indexed prefix search, not a scan.
