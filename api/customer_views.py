@@ -44,7 +44,8 @@ from .schema import ERRORS, IDEMPOTENCY_KEY, IF_MATCH
 from .views import ApiView
 
 API = gate.Source("api")
-WRITABLE = set(gate.CARD_FIELDS) | {"save_anyway", "updated_at"}
+# Not the ID document number: the API neither shows nor takes it (SECURITY.md, "Sensitive fields").
+WRITABLE = (set(gate.CARD_FIELDS) - {"id_number"}) | {"save_anyway", "updated_at"}
 UNKNOWN_FIELD = _("This field does not exist.")
 UNKNOWN_OWNER = _("No user has the username “%(username)s”.")
 NO_SORT = _("The API lists newest cards first; o (sort) is not supported.")

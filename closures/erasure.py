@@ -45,6 +45,8 @@ PERSONAL_FIELDS = {
     "occupation": "",
     "company": "",
     "title": "",
+    "id_number": "",
+    "id_number_hash": "",
     "phone": "",
     "phone_rev": "",
     "email": "",
@@ -148,7 +150,8 @@ def _checked(
 
 def _personal_values(customer: Customer) -> list[str]:
     """Every personal value of the card, as it may appear in old audit entries."""
-    values = [str(getattr(customer, name) or "") for name in PERSONAL_FIELDS if name not in ("gender", "phone_rev")]
+    skipped = ("gender", "phone_rev", "id_number_hash")
+    values = [str(getattr(customer, name) or "") for name in PERSONAL_FIELDS if name not in skipped]
     if customer.birth_date:
         values.append(customer.birth_date.isoformat())
     phone = customer.phone or ""
@@ -175,12 +178,13 @@ def _personal_values(customer: Customer) -> list[str]:
     return [v for v in values if v and v != ERASED_MARKER and len(v) >= 2]
 
 
-IDENTIFYING_FIELDS = ("name", "phone", "email", "wechat", "address")
+# The ID number's earlier values are in the card's audit entries only masked (customers.identity).
+IDENTIFYING_FIELDS = ("name", "phone", "email", "wechat", "address", "id_number")
 
 
 def _identifying_values(locked: Customer, personal: list[str]) -> list[str]:
     """The values that identify this customer wherever they appear (names, phones, emails, handles,
-    addresses, earlier ones included): redacted outside the card's own records too, where generic
+    addresses, ID numbers, earlier ones included): redacted outside the card's own records too, where generic
     values of the card (a tag, an occupation) would wrongly take other people's text with them."""
     identifying = {str(getattr(locked, name) or "") for name in IDENTIFYING_FIELDS}  # as they are now
     for changes in AuditEntry.objects.for_customer(locked.pk).values_list("changes", flat=True):

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
@@ -10,6 +11,9 @@ class CrmConfig(AppConfig):
 
     def ready(self) -> None:
         from . import roles, signals  # noqa: F401 (signals: logins, failed logins and lockouts in the audit trail)
+        from .checks import check_field_keys
+
+        checks.register(check_field_keys, checks.Tags.security, deploy=True)
 
         # Runs after every `migrate` (and when the test database is built), so the three
         # groups always carry exactly the permissions of the matrix in crm/roles.py.

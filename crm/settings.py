@@ -5,6 +5,8 @@ One file for every environment: development (`make run`, DEBUG=1, SQLite), tests
 (DEBUG unset, PostgreSQL from DATABASE_URL, a real SECRET_KEY).
 """
 
+import base64
+import binascii
 import os
 import re
 from datetime import timedelta
@@ -59,6 +61,34 @@ if not DEBUG and (not SECRET_KEY or SECRET_KEY == DEMO_SECRET_KEY or SECRET_KEY.
     raise ImproperlyConfigured(
         "SECRET_KEY must be set to a long random value when DEBUG is off "
         "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+    )
+
+
+def env_fernet_keys(name: str) -> list[str]:
+    """Comma-separated Fernet keys (URL-safe base64 of 32 bytes), each checked now rather than at first use."""
+    keys = env_list(name, [])
+    for position, key in enumerate(keys, start=1):
+        try:
+            valid = len(base64.urlsafe_b64decode(key.encode())) == 32 and len(key) == 44
+        except (ValueError, binascii.Error):
+            valid = False
+        if not valid:
+            raise ImproperlyConfigured(
+                f"{name}: key {position} is not a Fernet key (44 characters of URL-safe base64; generate one with: "
+                "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')."
+            )
+    return keys
+
+
+# Sensitive card fields (crm/crypto.py): the Fernet keys (the first encrypts, all decrypt, so keys
+# can rotate: docs/deployment.md) and the key of their keyed hash (exact search). Unset, both are
+# derived from SECRET_KEY, so `make run` and the tests need nothing; `check --deploy` warns (crm.W001).
+CRM_FIELD_KEYS = env_fernet_keys("CRM_FIELD_KEYS")
+CRM_HASH_KEY = os.environ.get("CRM_HASH_KEY", "").strip()
+if CRM_HASH_KEY and len(CRM_HASH_KEY) < 32:
+    raise ImproperlyConfigured(
+        "CRM_HASH_KEY must be at least 32 characters "
+        "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))')."
     )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])

@@ -20,7 +20,7 @@ from crm import widgets as crm_widgets  # not `widgets`: ModelForm's Meta has it
 from crm.roles import ROLE_NAMES
 from crm.widgets import FastModelChoiceField
 
-from . import ledger, since
+from . import identity, ledger, since
 from .gate import CARD_FIELDS, MONEY_FIELDS, MONEY_PERMISSION
 from .models import Customer, Interaction, LedgerEntry, Purchase, Tag, local_today
 from .numbers import clean_customer_no
@@ -32,7 +32,10 @@ TAG_SEPARATORS = re.compile(r"[,，、;；]")
 MAX_TAGS = 20
 MAX_DUPLICATES_SHOWN = 10
 FIELDSETS = [
-    (_("Basic information"), ["customer_no", "name", "gender", "birth_date", "occupation", "company", "title"]),
+    (
+        _("Basic information"),
+        ["customer_no", "name", "gender", "birth_date", "id_number", "occupation", "company", "title"],
+    ),
     (_("Contact information"), ["phone", "email", "wechat", "language", "city", "address"]),
     (_("Classification"), ["segment", "stage", "owner", "customer_since", "source", "tags", "preferences"]),
     (_("Balance and points"), list(MONEY_FIELDS)),
@@ -97,6 +100,7 @@ class CustomerForm(forms.ModelForm):
             "stage": crm_widgets.Select,
             "language": crm_widgets.Select,
             "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+            "id_number": forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
             "preferences": forms.Textarea(attrs={"rows": 3}),
             "address": forms.TextInput(),
         }
@@ -111,6 +115,7 @@ class CustomerForm(forms.ModelForm):
             "customer_since": _("When they became a customer: tenure is counted from this date."),
             "source": _("Where the customer came from: a system migrated from, a store, a campaign."),
             "language": _("The language of the messages the customer receives (closure notice, survey)."),
+            "id_number": _("Resident ID card, passport or other document. Stored encrypted, shown masked on the card."),
         }
 
     def __init__(self, *args, user=None, **kwargs):
@@ -178,6 +183,13 @@ class CustomerForm(forms.ModelForm):
 
     def clean_source(self) -> str:
         return " ".join((self.cleaned_data.get("source") or "").split())
+
+    def clean_id_number(self) -> str:
+        value = identity.normalise(self.cleaned_data.get("id_number") or "")
+        problem = identity.problem(value) if value else ""
+        if problem:
+            raise forms.ValidationError(problem, code="id_number")
+        return value
 
     def clean_phone(self) -> str:
         return normalise_phone(self.cleaned_data.get("phone", ""))

@@ -18,7 +18,8 @@ closure operations (closures/operations.py, erasure.py, bulk.py). So the rules l
   (``customers.change_balance``);
 - every change writes one audit entry per card with its old and new values and its source (the
   form, an import file and its line), so the card's history shows it and erasure can find every
-  value the card ever had;
+  value the card ever had; the ID document number only masked (customers.identity.audited): the
+  trail is not encrypted;
 - a card created or changed is also an event in the outbox (customers.events: ``card.created``,
   ``card.updated``), written in the same transaction: the changed fields' names and the audit
   entry's id, never personal data (a webhook reads the values from the entry after the commit).
@@ -48,7 +49,7 @@ from django.utils.translation import gettext as _
 
 from crm import audit
 
-from . import events, ledger, places, since
+from . import events, identity, ledger, places, since
 from .models import Customer, Interaction, LedgerEntry, Purchase, Tag
 from .numbers import clean_customer_no, next_customer_no
 
@@ -61,6 +62,7 @@ CARD_FIELDS = (
     "occupation",
     "company",
     "title",
+    "id_number",
     "phone",
     "email",
     "wechat",
@@ -226,6 +228,7 @@ def create_card(values: dict[str, Any], *, by, source: Source, request=None) -> 
             since.check(values["customer_since"])
         number = clean_customer_no(values.get("customer_no"))
         customer = Customer(**{k: v for k, v in values.items() if k not in ("customer_no", "tags")})
+        customer.id_number = identity.normalise(customer.id_number)
         for attempt in range(NEW_NUMBER_ATTEMPTS):
             customer.customer_no = number or next_customer_no()
             try:
@@ -243,7 +246,8 @@ def create_card(values: dict[str, Any], *, by, source: Source, request=None) -> 
         LedgerEntry.objects.bulk_create(ledger.opening_entries([customer], by=by, note=""))
         after = {k: v for k, v in snapshot(customer).items() if v not in (None, "", [])}
         places.note(city=customer.city, source=customer.source)
-        entry = _record("customer.create", customer, audit.diff({}, after), by=by, source=source, request=request)
+        changes = identity.audited(audit.diff({}, after))
+        entry = _record("customer.create", customer, changes, by=by, source=source, request=request)
         events.announce("card.created", customer.pk, entry, by=by)
     return customer
 
@@ -266,6 +270,8 @@ def update_card(
         before = snapshot(locked)
         if "customer_no" in changes:
             changes = {**changes, "customer_no": clean_customer_no(changes["customer_no"]) or locked.customer_no}
+        if changes.get("id_number"):
+            changes = {**changes, "id_number": identity.normalise(changes["id_number"])}
         for name, value in changes.items():
             if name != "tags":
                 setattr(locked, name, value)
@@ -273,7 +279,7 @@ def update_card(
         tags = tags_for(changes["tags"] or []) if "tags" in changes else None
         if tags is not None:  # as stored: "vip" typed is the existing tag "VIP"
             after["tags"] = sorted(tag.name for tag in tags)
-        diff = audit.diff(before, after)
+        diff = identity.audited(audit.diff(before, after))  # compared in clear, recorded masked
         if not diff:
             return CardChange(locked)
         check_allowed(by, diff, adding=False)
@@ -308,6 +314,8 @@ def _save_fields(locked: Customer, names: list[str]) -> None:
     columns = ["owner" if name == "owner" else name for name in names]
     if "phone" in columns:
         columns.append("phone_rev")
+    if "id_number" in columns:
+        columns.append("id_number_hash")
     try:
         with transaction.atomic():
             locked.save(update_fields=[*columns, "updated_at"])

@@ -46,7 +46,7 @@ from django.utils.translation import gettext as _
 
 from crm import audit
 
-from . import events, gate, ledger, places
+from . import events, gate, identity, ledger, places
 from .models import Customer, Interaction, LedgerEntry, Purchase
 
 # The contact and personal fields a merge fills on the survivor where its own are empty.
@@ -228,7 +228,7 @@ def _record(action: str, card: Customer, changes: dict, data: dict, by, request)
         obj=card,
         customer_id=card.pk,
         summary=f"{card.customer_no} {card.name}",
-        changes=changes,
+        changes=identity.audited(changes),
         data=data,
     )
     events.announce("card.updated", card.pk, entry, by=by)

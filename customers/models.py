@@ -12,7 +12,10 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from crm import scopes
+from crm.fields import EncryptedTextField
+
+from . import identity
+from .querysets import CustomerQuerySet
 
 
 class Tag(models.Model):
@@ -69,41 +72,6 @@ class ImportBatch(models.Model):
         return f"{reverse('customers:search')}?{urlencode([('batch', self.pk), *statuses])}"
 
 
-LOCK_BATCH = 5000
-
-
-class CustomerQuerySet(models.QuerySet):
-    def not_erased(self) -> "CustomerQuerySet":
-        return self.exclude(status=Customer.Status.ERASED)
-
-    def visible_to(self, user) -> "CustomerQuerySet":
-        """The cards ``user`` may see: their role's data scope (crm/scopes.py), on every read path."""
-        return self.filter(scopes.q(user))
-
-    def lock(self, ids) -> list["Customer"]:
-        """These cards, locked until the transaction ends and read as they are now, in primary-key order.
-
-        The one lock order of every operation that locks several cards (the closure operations,
-        bulk closing, import): two of them locking overlapping cards wait for each other instead
-        of deadlocking. Cards that do not exist are left out.
-        """
-        return [card for batch in self._batches(ids) for card in self._locking(batch)]
-
-    def lock_ids(self, ids) -> None:
-        """:meth:`lock` without reading the rows (an import locks up to 200,000 cards)."""
-        for batch in self._batches(ids):
-            list(self._locking(batch).values_list("pk", flat=True))
-
-    def _locking(self, batch: list[int]) -> "CustomerQuerySet":
-        return self.select_for_update().filter(pk__in=batch).order_by("pk")
-
-    @staticmethod
-    def _batches(ids):
-        ordered = sorted({int(pk) for pk in ids})
-        for start in range(0, len(ordered), LOCK_BATCH):
-            yield ordered[start : start + LOCK_BATCH]
-
-
 class Customer(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", _("Active")
@@ -137,6 +105,10 @@ class Customer(models.Model):
     occupation = models.CharField(_("occupation"), max_length=100, blank=True)
     company = models.CharField(_("company"), max_length=150, blank=True)
     title = models.CharField(_("job title"), max_length=100, blank=True)
+    # 证件号码: encrypted at rest, found by exact match through its keyed hash, which save() keeps in step
+    # with the normalised number (customers.identity; SECURITY.md, "Sensitive fields").
+    id_number = EncryptedTextField(_("ID document number"), blank=True, default="", db_default="")
+    id_number_hash = models.CharField(max_length=64, blank=True, default="", db_default="", editable=False)
 
     # Contact. phone is stored normalised in E.164 (+8613812345678); phone_rev holds its digits
     # reversed so "last 4 or more digits" is an indexed prefix search, not a scan.
@@ -236,6 +208,8 @@ class Customer(models.Model):
             models.Index(
                 fields=["owner", "status", "id"], name="customer_owner_status", include=["name", "customer_no"]
             ),
+            # The exact search of an ID number; partial: only the cards that have one, no pattern index.
+            models.Index(fields=["id_number_hash"], name="customer_id_number_hash", condition=~Q(id_number_hash="")),
             # "cards active at the start of a period" (churn rate) counts by creation date.
             models.Index(fields=["created_at"], name="customer_created_at"),
             # ... and per segment or per owner, for the churn rate's denominators of one slice.
@@ -266,6 +240,7 @@ class Customer(models.Model):
 
     def save(self, *args, **kwargs):
         self.phone_rev = "".join(ch for ch in reversed(self.phone) if ch.isdigit())
+        self.id_number_hash = identity.keyed_hash(self.id_number)
         super().save(*args, **kwargs)
 
     @property

@@ -1,7 +1,8 @@
 """What the search box matches, built so that every branch is served by an index.
 
 One box takes a customer number, a phone (in full, in any accepted format, or its last 4
-or more digits), an email or part of a name (Chinese included). :func:`parse` turns the
+or more digits), an email, part of a name (Chinese included) or a whole ID document number
+(证件号码: found through its keyed hash, so exactly and never in part; customers.identity). :func:`parse` turns the
 text into two conditions: ``match`` (substrings, last digits) and ``exact`` (the rows
 shown first); the search finds both. On PostgreSQL each branch has its index (migration 0002):
 
@@ -14,7 +15,8 @@ shown first); the search finds both. On PostgreSQL each branch has its index (mi
   cannot serve: ``id IN (SELECT customer_id FROM customers_namegram WHERE gram = %s)``, the
   side table of every character and character pair of every name, kept by a trigger; for a user
   who sees only their own cards, the names of those, from the owner index that includes them;
-- exact matches (number, whole name) through ``UPPER(col::text) = UPPER(%s)`` indexes.
+- exact matches (number, whole name) through ``UPPER(col::text) = UPPER(%s)`` indexes;
+- an ID document number: ``id_number_hash = %s`` (a partial index of the cards that have one).
 
 SQLite (the embedded default) has none of these and uses plain LIKE.
 """
@@ -25,6 +27,7 @@ from dataclasses import dataclass, replace
 from django.db import connections
 from django.db.models import Q
 
+from . import identity
 from .models import Customer, NameGram
 from .numbers import normalise_customer_no
 from .phones import normalise_phone, phone_digits
@@ -86,14 +89,16 @@ def parse(text: str, using: str = "default", *, within: Q | None = None) -> Term
     by_number = Q(customer_no__iexact=number) if _CUSTOMER_NO_LIKE.fullmatch(number) else None
     if "@" in text:
         return _combine(text, [by_number, Q(email__iexact=text)], [by_number, Q(email__iexact=text)])
+    id_hash = identity.search_hash(text)
+    by_id = Q(id_number_hash=id_hash) if id_hash else None
     digits = phone_digits(text)
     if _PHONE_LIKE.fullmatch(text) and len(digits) >= MIN_PHONE_DIGITS:
         full = _full_phone(text)
         by_phone = Q(phone=full) if full else None
         by_suffix = Q(phone_rev__startswith=digits[::-1])
-        terms = _combine(text, [by_number, by_phone, by_suffix], [by_number, by_phone])
+        terms = _combine(text, [by_number, by_phone, by_id, by_suffix], [by_number, by_phone, by_id])
         return terms if full else replace(terms, by_suffix=by_suffix)
-    exact = _any([by_number, Q(name__iexact=text)])
+    exact = _any([by_number, Q(name__iexact=text), by_id])
     if within is not None and len(text) <= GRAM_MAX:
         names = Customer.objects.filter(within, name__icontains=text).order_by().values("pk")
         return Terms(text=text, match=Q(pk__in=names), exact=exact, by_name=True)

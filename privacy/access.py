@@ -6,8 +6,9 @@ follow-ups and the customer's answers, tickets and their steps, churn scores, ri
 retention actions, the personal-data requests, and the audit entries about the card). Each row
 holds every stored column of its model (foreign keys as ids), except the few that are not data
 about the customer but a credential (a follow-up's link key) or a search index (the reversed
-phone). The result is written as JSON (:func:`write_json`) and as an .xlsx with one sheet per
-kind (:func:`write_xlsx`, crm.xlsx's streaming writer); the two hold the same rows.
+phone, the ID number's keyed hash). The ID document number is in clear: it is the customer's own.
+The result is written as JSON (:func:`write_json`) and as an .xlsx with one sheet per kind
+(:func:`write_xlsx`, crm.xlsx's streaming writer); the two hold the same rows.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ class Section:
 
 
 SECTIONS = (
-    Section("card", _("Card"), Customer, lambda c: Customer.objects.filter(pk=c.pk), ("phone_rev",)),
+    Section("card", _("Card"), Customer, lambda c: Customer.objects.filter(pk=c.pk), ("phone_rev", "id_number_hash")),
     Section("purchases", _("Purchases"), Purchase, lambda c: Purchase.objects.filter(customer=c)),
     Section("interactions", _("Interactions"), Interaction, lambda c: Interaction.objects.filter(customer=c)),
     Section("ledger", _("Balance entries"), LedgerEntry, lambda c: LedgerEntry.objects.filter(customer=c)),

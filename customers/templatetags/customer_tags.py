@@ -4,6 +4,7 @@ import re
 
 from django import template
 
+from customers import identity
 from customers.highlight import mark_part
 from customers.rows import customer_rows as write_rows
 from customers.since import tenure_text
@@ -35,3 +36,9 @@ def highlight(text, query) -> str:
 def tenure(since) -> str:
     """A card's tenure from its "customer since" date to today: "2 years 3 months"."""
     return tenure_text(since) if since else ""
+
+
+@register.filter
+def mask_id_number(value) -> str:
+    """An ID document number as the card page shows it: 1101**********457X (customers.identity.mask)."""
+    return identity.mask(value or "")

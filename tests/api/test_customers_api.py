@@ -190,6 +190,15 @@ def test_unknown_fields_are_named(staff_api):
     assert response.json()["error"]["fields"]["nickname"][0]["code"] == "unknown_field"
 
 
+def test_the_api_neither_takes_nor_shows_an_id_document_number(staff_api):
+    response = staff_api.post(CUSTOMERS, {"name": "陈静", "id_number": "11010519491231002X"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["id_number"][0]["code"] == "unknown_field"
+    CustomerFactory(customer_no="C000901", id_number="11010519491231002X")
+    body = staff_api.get(f"{CUSTOMERS}C000901/").content.decode()
+    assert "C000901" in body and "002X" not in body and "id_number" not in body
+
+
 def test_a_patch_changes_only_the_fields_sent_through_the_gate(staff_api, people):
     card = people["li_wei"]
     etag = staff_api.get(f"{CUSTOMERS}C000103/")["ETag"]

@@ -19,6 +19,8 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "crm.example.com",
     "STATIC_MANIFEST": "1",
     "DATABASE_URL": "postgres://crm:secret@db.example.com:5432/crm",
+    "CRM_FIELD_KEYS": "uqBm4c2fNnTqWIjqE8j7sYlK3V7mCQ3rQ9cS2b2rJ7w=,lH5h7y4cBvXw0dJ3FQ0pTb5oI7r2kR1sYx9mN3aZ6eE=",
+    "CRM_HASH_KEY": secrets.token_urlsafe(48),
 }
 
 
@@ -48,6 +50,19 @@ def test_the_deploy_check_would_catch_an_insecure_setting():
     # The test above means something only if the check speaks up when a setting is wrong.
     result = _run(["manage.py", "check", "--deploy"], {**PRODUCTION, "SECURE_HSTS_SECONDS": "0"})
     assert "security.W004" in result.stdout + result.stderr
+
+
+def test_the_deploy_check_warns_when_the_field_keys_are_derived_from_the_secret_key():
+    unset = {k: v for k, v in PRODUCTION.items() if k not in ("CRM_FIELD_KEYS", "CRM_HASH_KEY")}
+    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], unset)
+    assert result.returncode != 0
+    assert "crm.W001" in result.stderr and "CRM_FIELD_KEYS and CRM_HASH_KEY not set" in result.stderr
+
+
+def test_a_malformed_field_key_stops_the_app_at_start():
+    result = _run(["manage.py", "check"], {**PRODUCTION, "CRM_FIELD_KEYS": "not-a-key"})
+    assert result.returncode != 0
+    assert "CRM_FIELD_KEYS: key 1 is not a Fernet key" in result.stderr
 
 
 def test_production_settings_are_the_secure_ones():
