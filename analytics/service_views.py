@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crm import audit
+from crm import audit, scopes
 from crm.permissions import require
 
 from . import service as service_figures
@@ -37,6 +37,7 @@ def service(request):
         return render(request, template, context)
     labels = {"opened_label": _("Tickets opened"), "backlog_label": _("Open tickets")}
     context = service_charts.context(service_figures.compute(sf), sf, **labels)
+    context["scoped"] = scopes.is_scoped(request.user)  # the page says its counts are not narrowed
     return render(request, "analytics/service.html", context)
 
 
