@@ -327,9 +327,11 @@ class ClosureFilter(ChosenPeriod, django_filters.FilterSet):
         """The filters' values, and ``scope``: the owners whose cards the viewer sees (a population
         filter, analytics/population.py), absent when they see every card."""
         self.form.is_valid()
-        if self.scope is not None:
-            self.form.cleaned_data["scope"] = self.scope
-        return self.form.cleaned_data
+        if self.scope is None:
+            return self.form.cleaned_data
+        if "_cleaned" not in self.__dict__:  # a copy: django-filter applies every key of the form's own
+            self._cleaned = {**self.form.cleaned_data, "scope": self.scope}
+        return self._cleaned
 
     @property
     def include_reverted(self) -> bool:

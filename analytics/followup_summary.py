@@ -3,12 +3,12 @@ dashboard's filters select: what analytics/followups.py reads instead of the clo
 their follow-ups and answers."""
 
 from django.db import connections
-from django.db.models import BooleanField, F, Func, Value
+from django.db.models import F, Value
 
+from crm.arrays import InArray, literal
 from followups.models import ActivityTally, ClosureSummary
 
 from .filters import ClosureFilter
-from .population import _array
 
 # The filters a closure's summary row holds: filter parameter -> summary column.
 SUMMARY_FILTERS = {
@@ -73,15 +73,6 @@ def tallies(fs: ClosureFilter):
     return rows if fs.include_reverted else rows.filter(reverted=False)
 
 
-class InArray(Func):
-    """``column = ANY(array)`` (PostgreSQL): thousands of ids as one parameter, whatever alias the
-    column gets in a subquery."""
-
-    arg_joiner = " = ANY("
-    template = "%(expressions)s::bigint[])"
-    output_field = BooleanField()
-
-
 def _closure_ids(fs: ClosureFilter, period: bool):
     """The closures ``fs`` selects: on PostgreSQL their ids as one array literal, read once per filter
     set (not a subquery: there the card filters' condition names the closure table itself,
@@ -91,5 +82,5 @@ def _closure_ids(fs: ClosureFilter, period: bool):
         return closures.values("pk")  # (SQLite: a subquery; a list could pass its limit of parameters)
     cache = fs.__dict__.setdefault("_followup_closure_ids", {})
     if period not in cache:
-        cache[period] = _array(sorted(closures.values_list("pk", flat=True)))
+        cache[period] = literal(sorted(closures.values_list("pk", flat=True)))
     return cache[period]

@@ -16,7 +16,7 @@ from closures.models import Action, Category, ClosureReason
 from crm import outbox
 from customers.models import Customer
 
-from . import api, insights, lib, retention, sending, service, webhooks
+from . import api, insights, lib, retention, scopes, sending, service, webhooks
 from .database import fresh_cards, name_terms, sample
 from .files import DATA_DIR, IMPORT_ROWS, child, write_import_file
 from .lib import Unavailable, admin_user, client_for, fmt, stub, user_named
@@ -54,13 +54,15 @@ TARGETS = {
     **insights.TARGETS,
     # Integration (issue 22): the API's reads, as the pages they match.
     **api.TARGETS,
+    # Data scopes (issue 23): the search scoped to a Staff user's own cards, a Manager's team pages.
+    **scopes.TARGETS,
 }
 # The issue's alternative for the dashboard: at most 12 times the reference page (p95 over p95).
 REFERENCE_FACTOR = 12
 STAFF_USER, MANAGER_USER = "scale_staff01", "scale_manager01"  # the data set's busiest owner, a Manager
 
 
-class Bench(service.ServiceFigures, insights.InsightsFigures, api.ApiFigures):
+class Bench(service.ServiceFigures, insights.InsightsFigures, api.ApiFigures, scopes.ScopeFigures):
     """One run: the figures asked for (``--only``), each a :class:`lib.Measure`; bench.report writes them."""
 
     def __init__(self, stdout, options):
@@ -165,6 +167,7 @@ class Bench(service.ServiceFigures, insights.InsightsFigures, api.ApiFigures):
         self.service_figures(STAFF_USER, MANAGER_USER)
         self.insights_figures(MANAGER_USER)
         self.api_figures(STAFF_USER, MANAGER_USER)
+        self.scoped_figures(MANAGER_USER)
         self.worse_of_names()
         self.against_reference()
         if self.wanted("send_due_followups"):

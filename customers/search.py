@@ -25,7 +25,9 @@ import re
 from dataclasses import dataclass, replace
 
 from django.db import connections
-from django.db.models import Q
+from django.db.models import F, Q, Value
+
+from crm import arrays
 
 from . import identity
 from .models import Customer, NameGram
@@ -81,7 +83,8 @@ def parse(text: str, using: str = "default", *, within: Q | None = None) -> Term
     crm/scopes.py), so a name of 1 or 2 characters is matched on each of them: their ids are read
     from the owner index that carries the name (``customer_owner_status``, an index-only scan),
     instead of from the name grams of every card with that character (100,000 for a common
-    surname, then cut to the owner's)."""
+    surname, then cut to the owner's). On PostgreSQL they are read once, here, and the queries of
+    the page select them by primary key (``id = ANY(array)``)."""
     text = clean_text(text)
     if not text:
         return None
@@ -100,8 +103,13 @@ def parse(text: str, using: str = "default", *, within: Q | None = None) -> Term
         return terms if full else replace(terms, by_suffix=by_suffix)
     exact = _any([by_number, Q(name__iexact=text), by_id])
     if within is not None and len(text) <= GRAM_MAX:
-        names = Customer.objects.filter(within, name__icontains=text).order_by().values("pk")
-        return Terms(text=text, match=Q(pk__in=names), exact=exact, by_name=True)
+        names = Customer.objects.using(using).filter(within, name__icontains=text).order_by()
+        if connections[using].vendor == "postgresql":
+            # Matched once, here: the count, the page and "also N closed" then read these ids by key.
+            ids = arrays.literal(sorted(names.values_list("pk", flat=True)))
+            match = Q(arrays.InArray(F("pk"), Value(ids)))
+            return Terms(text=text, match=match, exact=exact, in_id_order=True, by_name=True)
+        return Terms(text=text, match=Q(pk__in=names.values("pk")), exact=exact, by_name=True)
     if connections[using].vendor == "postgresql" and len(text) <= GRAM_MAX:
         grams = NameGram.objects.filter(gram=text.lower()).order_by().values("customer_id")
         return Terms(text=text, match=Q(pk__in=grams), exact=exact, in_id_order=True, by_name=True)

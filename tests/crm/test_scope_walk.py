@@ -43,6 +43,8 @@ def _takes_an_id(route: Route, world) -> bool:
 
 
 STAFF_ROUTES = [r for r in ROUTES if "staff" in r.allowed]
+# ... and the Managers' settings pages of things that are not a card's (filled from the walk below).
+MANAGER_NOT_A_CARDS = {"followups:improvement_edit", "followups:improvement_delete"}
 
 
 @pytest.fixture
@@ -73,3 +75,34 @@ def test_a_staff_user_outside_the_cards_scope_finds_nothing(route, scoped_world)
         number = re.escape(scoped_world.customer.customer_no)
         assert not re.search(rf"\b{number}\b", page), f"{_id(route)} shows {scoped_world.customer.customer_no}"
         assert scoped_world.customer.name not in page, f"{_id(route)} shows {scoped_world.customer.name}"
+
+
+MANAGER_ROUTES = [r for r in ROUTES if "manager" in r.allowed]
+
+
+@pytest.fixture
+def scoped_manager_world(staff_user, manager_user, admin_user):
+    """Managers see only their own cards; every card of the world belongs to the Staff user."""
+    world = build_world(staff_user, manager_user, admin_user)
+    DataScope.objects.create(role="Manager", scope=DataScope.Scope.OWN)
+    cache.clear()
+    Customer.objects.update(owner=world.staff_user)
+    return world
+
+
+@pytest.mark.parametrize("route", MANAGER_ROUTES, ids=_id)
+def test_a_manager_outside_the_cards_scope_finds_nothing(route, scoped_manager_world):
+    """The same walk for a Manager: the dashboards, the closure list, the queues and the audit log
+    included (their pages leave the card out; their exports are checked in test_scopes_managers.py)."""
+    client = Client()
+    client.force_login(scoped_manager_world.manager_user)
+    response = _call(client, route, scoped_manager_world)
+    if _takes_an_id(route, scoped_manager_world) and route.name not in MANAGER_NOT_A_CARDS:
+        assert response.status_code == 404, f"{_id(route)} answered {response.status_code}"
+        return
+    assert response.status_code in route.ok + (400, 404), f"{_id(route)} answered {response.status_code}"
+    if response.status_code == 200 and not response.streaming and "html" in response.get("Content-Type", ""):
+        page = response.content.decode()
+        card = scoped_manager_world.customer
+        assert not re.search(rf"\b{re.escape(card.customer_no)}\b", page), f"{_id(route)} shows {card.customer_no}"
+        assert card.name not in page, f"{_id(route)} shows {card.name}"
