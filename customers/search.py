@@ -103,7 +103,9 @@ def parse(text: str, using: str = "default", *, within: Q | None = None) -> Term
         return terms if full else replace(terms, by_suffix=by_suffix)
     exact = _any([by_number, Q(name__iexact=text), by_id])
     if within is not None and len(text) <= GRAM_MAX:
-        names = Customer.objects.using(using).filter(within, name__icontains=text).order_by()
+        # Chinese has no case: LIKE without upper() on each of the owner's names (about a third faster).
+        like = {"name__contains" if text.lower() == text.upper() else "name__icontains": text}
+        names = Customer.objects.using(using).filter(within, **like).order_by()
         if connections[using].vendor == "postgresql":
             # Matched once, here: the count, the page and "also N closed" then read these ids by key.
             ids = arrays.literal(sorted(names.values_list("pk", flat=True)))

@@ -5,6 +5,14 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def analyse(apps, schema_editor):
+    """Statistics for the new column at once: without them PostgreSQL guessed that one hash matches
+    5,000 of a million cards, and the search by phone or number (an OR with the hash) read the whole
+    table until autovacuum came by (API search by phone 657 ms instead of 24 on the benchmark)."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("ANALYZE customers_customer (id_number_hash)")
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -27,4 +35,5 @@ class Migration(migrations.Migration):
             model_name='customer',
             index=models.Index(condition=models.Q(('id_number_hash', ''), _negated=True), fields=['id_number_hash'], name='customer_id_number_hash'),
         ),
+        migrations.RunPython(analyse, migrations.RunPython.noop, elidable=True),
     ]
