@@ -269,3 +269,15 @@ register_fields(
     },
     values={"role": _role, "format": lambda fmt: {"xlsx": "Excel", "csv": "CSV"}.get(fmt, fmt)},
 )
+
+
+def _scope(value, _entry) -> str:
+    from .models import DataScope
+
+    return str(dict(DataScope.Scope.choices).get(value, value))
+
+
+# A change of data scopes (crm/scopes.py): {"Staff": ["all", "own"]}, read as "Staff: All cards → Their own cards".
+for _role_name in ("Staff", "Manager"):
+    register_value("scopes.update", _role_name, _scope)
+register_fields({"Staff": gettext_lazy("Staff"), "Manager": gettext_lazy("Manager")})

@@ -147,6 +147,8 @@ def test_an_admin_sets_the_scopes_on_their_page_audited_and_applied_at_once(admi
     assert DataScope.objects.get(role="Staff").scope == "own"
     entry = AuditEntry.objects.get(action="scopes.update")
     assert entry.changes == {"Staff": ["all", "own"]}
+    log = admin_client.get(reverse("closures:audit")).content.decode()
+    assert "Data scopes changed" in log and "All cards" in log and "Their own cards" in log
     assert staff_client.get(card).status_code == 404
     page = admin_client.get(reverse("users:data_scopes")).content.decode()
     ticked = [tag for tag in re.findall(r"<input[^>]*>", page) if 'name="Staff"' in tag and "checked" in tag]
