@@ -108,7 +108,7 @@ class AtRiskExport(exports.Export):
     @classmethod
     def from_params(cls, params: dict, user) -> AtRiskExport:
         filters = {k: str(v) for k, v in (params.get("filters") or {}).items() if k in AtRiskFilter.base_fields}
-        return cls(at_risk_scores(AtRiskFilter(filters)), filters)
+        return cls(at_risk_scores(AtRiskFilter(filters), user), filters)
 
     def audit_selection(self) -> dict:
         return {"filters": self.filters}

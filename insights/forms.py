@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm import widgets
+from crm import scopes, widgets
 from customers.models import Customer
 
 from . import risk
@@ -84,8 +84,9 @@ class AtRiskFilter(forms.Form):
         return scores.order_by(*ORDERING[data.get("sort") or "value"])
 
 
-def at_risk_scores(filters: AtRiskFilter) -> QuerySet:
-    """The scores the "At risk" list shows for its ``filters`` (the URL's), in its order: the page
-    reads them a page at a time, the export (insights/exports.py) all of them."""
-    scores = Score.objects.filter(customer__status=Customer.Status.ACTIVE)
+def at_risk_scores(filters: AtRiskFilter, user) -> QuerySet:
+    """The scores the "At risk" list shows ``user`` for its ``filters`` (the URL's), in its order, on
+    the cards in their data scope (crm/scopes.py): the page reads them a page at a time, the export
+    (insights/exports.py) all of them."""
+    scores = scopes.visible(Score.objects.filter(customer__status=Customer.Status.ACTIVE), user)
     return filters.narrowed(scores)

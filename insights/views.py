@@ -26,7 +26,7 @@ ROW_FIELDS = (
 def at_risk(request):
     """Who is about to leave, why, and what they are worth; filters and sort in the URL."""
     filters = AtRiskFilter(request.GET)
-    scores = at_risk_scores(filters).select_related("customer__owner").only(*ROW_FIELDS)
+    scores = at_risk_scores(filters, request.user).select_related("customer__owner").only(*ROW_FIELDS)
     page_obj = page_of(request, scores)
     for score in page_obj.object_list:
         score.band = risk.band(score.risk)
@@ -39,7 +39,7 @@ def at_risk(request):
 def at_risk_export(request):
     """The list's customers (its filters and sort) as .xlsx; a large export runs as a job."""
     params = exports.params_of(request.GET)
-    export = exports.AtRiskExport(at_risk_scores(AtRiskFilter(params)), params)
+    export = exports.AtRiskExport(at_risk_scores(AtRiskFilter(params), request.user), params)
     export.machine_names = wants_machine_names(request.GET)
     if export.runs_as_job("xlsx"):
         job = export.start_job(request.user, "xlsx")

@@ -14,6 +14,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from analytics import churn_warning, figures
 from analytics.churn_warning_filters import ChurnWarningFilter
@@ -160,3 +161,16 @@ def test_an_unknown_scope_is_refused_next_to_its_role(admin_client, world):
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
     assert not DataScope.objects.filter(role="Staff").exists()
+
+
+def test_the_customers_at_risk_list_and_its_export_leave_out_other_teams_cards(manager_client, manager_user, world):
+    from tests.insights.test_at_risk import scored
+
+    scored("风险在组", 80, "900", owner=world["T0001"].owner)
+    scored("风险组外", 90, "1000", owner=world["outsider"])
+    page = manager_client.get(reverse("insights:at_risk")).content.decode()
+    assert "风险在组" in page and "风险组外" not in page
+    response = manager_client.get(reverse("insights:at_risk_export"))
+    book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    cells = {str(cell) for row in book.worksheets[-1].iter_rows(values_only=True) for cell in row}
+    assert "风险在组" in cells and "风险组外" not in cells
