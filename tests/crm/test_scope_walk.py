@@ -8,9 +8,11 @@ import re
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from django.utils import timezone
 
 from crm.models import DataScope
 from customers.models import Customer
+from insights.models import Score
 from tests.access.routes import Route
 from tests.access.world import build_world
 
@@ -38,6 +40,14 @@ NOT_A_CARDS = {
 }
 
 
+def _scored(card) -> None:
+    """A high churn risk on the card, so the lists of customers at risk would show it."""
+    Score.objects.update_or_create(
+        customer=card,
+        defaults={"computed_at": timezone.now(), "as_of": timezone.localdate(), "risk": 90, "segment": "at_risk"},
+    )
+
+
 def _takes_an_id(route: Route, world) -> bool:
     return bool(route.kwargs(world)) and route.name not in NOT_A_CARDS
 
@@ -52,6 +62,7 @@ def scoped_world(staff_user, manager_user, admin_user):
     """Staff sees only their own cards; every card of the world belongs to the Manager."""
     world = build_world(staff_user, manager_user, admin_user)
     DataScope.objects.create(role="Staff", scope=DataScope.Scope.OWN)
+    _scored(world.customer)
     cache.clear()
     Customer.objects.update(owner=world.manager_user)
     return world
@@ -91,6 +102,7 @@ def scoped_manager_world(staff_user, manager_user, admin_user):
     """Managers see only their own cards; every card of the world belongs to the Staff user."""
     world = build_world(staff_user, manager_user, admin_user)
     DataScope.objects.create(role="Manager", scope=DataScope.Scope.OWN)
+    _scored(world.customer)
     cache.clear()
     Customer.objects.update(owner=world.staff_user)
     return world
