@@ -19,7 +19,7 @@ from ..models import ClosureRequest
 @require("closures.add_closure")
 def my_requests(request):
     mine = (
-        ClosureRequest.objects.filter(requested_by=request.user)
+        scopes.visible(ClosureRequest.objects.filter(requested_by=request.user), request.user)
         .select_related("customer", "reason", "decided_by")
         .order_by("-requested_at", "-id")
     )
