@@ -57,15 +57,20 @@ STAFF_ROUTES = [r for r in ROUTES if "staff" in r.allowed]
 MANAGER_NOT_A_CARDS = {"followups:improvement_edit", "followups:improvement_delete"}
 
 
+def _scoped_world(role: str, owner: str, staff_user, manager_user, admin_user):
+    """The walk's world where ``role`` sees only its own cards and every card belongs to ``owner``."""
+    world = build_world(staff_user, manager_user, admin_user)
+    DataScope.objects.create(role=role, scope=DataScope.Scope.OWN)
+    _scored(world.customer)
+    cache.clear()
+    Customer.objects.update(owner=getattr(world, owner))
+    return world
+
+
 @pytest.fixture
 def scoped_world(staff_user, manager_user, admin_user):
     """Staff sees only their own cards; every card of the world belongs to the Manager."""
-    world = build_world(staff_user, manager_user, admin_user)
-    DataScope.objects.create(role="Staff", scope=DataScope.Scope.OWN)
-    _scored(world.customer)
-    cache.clear()
-    Customer.objects.update(owner=world.manager_user)
-    return world
+    return _scoped_world("Staff", "manager_user", staff_user, manager_user, admin_user)
 
 
 def _id(route: Route) -> str:
@@ -100,12 +105,7 @@ MANAGER_ROUTES = [r for r in ROUTES if "manager" in r.allowed]
 @pytest.fixture
 def scoped_manager_world(staff_user, manager_user, admin_user):
     """Managers see only their own cards; every card of the world belongs to the Staff user."""
-    world = build_world(staff_user, manager_user, admin_user)
-    DataScope.objects.create(role="Manager", scope=DataScope.Scope.OWN)
-    _scored(world.customer)
-    cache.clear()
-    Customer.objects.update(owner=world.staff_user)
-    return world
+    return _scoped_world("Manager", "staff_user", staff_user, manager_user, admin_user)
 
 
 @pytest.mark.parametrize("route", MANAGER_ROUTES, ids=_id)
