@@ -101,11 +101,11 @@ def change(chosen: dict[str, str], *, by, request=None) -> dict[str, list[str]]:
     """Set the scope of each role in ``chosen`` (``{role: scope}``), audited with the old and new
     values; returns the changes. Every process reads the new scopes on its next request (the cached
     ones are dropped after the commit), and every user's inbox counts are counted again."""
-    before = current()
-    changes = {role: [before[role], scope] for role, scope in chosen.items() if before.get(role) != scope}
-    if not changes:
-        return {}
     with transaction.atomic():
+        before = current()
+        changes = {role: [before[role], scope] for role, scope in chosen.items() if before.get(role) != scope}
+        if not changes:
+            return {}
         for role, (_old, scope) in changes.items():
             DataScope.objects.update_or_create(
                 role=role, defaults={"scope": scope, "changed_by": by, "changed_at": timezone.now()}
