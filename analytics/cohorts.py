@@ -169,7 +169,8 @@ def _joined(fs, cards_q, first: int | None, last: int) -> tuple[dict[int, int], 
     db = fs.queryset.db
     people = fs.population(population.PARAMS)
     low, high = _since_range("customer_since", first, last).get("customer_since__gte"), _month_last(last)
-    sizes = _by_month((since, 1) for since in people.since if (low is None or since >= low) and since <= high)
+    counts = people.since_counts()
+    sizes = _by_month((since, n) for since, n in counts if (low is None or since >= low) and since <= high)
     held = for_churn(fs)
     if held is not None:  # the population's closures, already read for the page's other figures
         zone = timezone.get_default_timezone()

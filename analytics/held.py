@@ -108,6 +108,8 @@ class Held:
             return None
         db = fs.queryset.db
         query = Closure.objects.using(db).filter(closures).order_by().values_list(*FIELDS)
+        if fs.population().owners is not None and query.values_list("pk")[LIMIT : LIMIT + 1]:
+            return None  # a team's closures, too many to hold: found from the owner index, without reading them
         with _index_scan(db):
             rows = list(query[: LIMIT + 1])
         if len(rows) > LIMIT:

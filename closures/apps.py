@@ -12,6 +12,11 @@ class ClosuresConfig(AppConfig):
 
         from . import categories, history, inbox, ticket_flags  # noqa: F401 (categories: its cache's receivers)
 
+        from customers import owners
+
+        from . import writes
+
+        owners.on_change(writes.follow_owners)  # a closure's card_owner follows its card (data scopes)
         history.register()  # reasons, requests and settlements for the audit trail (crm.audit_display)
         inbox.register()  # approvals to decide and my decided requests in the to-do inbox (crm.inbox)
         churn_flag.register(

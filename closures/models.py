@@ -174,6 +174,12 @@ class Closure(Settled):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # The card's owner *now*, which data scopes select by (crm/scopes.py, analytics/population.py).
+    # While the closure is in force it is ``owner`` (a closed card is not edited: customers.gate);
+    # after a reinstatement the card may change hands, and this follows it (closures.signals).
+    card_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
     tenure_days = models.PositiveIntegerField(_("tenure (days)"), default=0)
     # The card's "customer since" at closing: the cohort the closure belongs to.
     customer_since = models.DateField(_("customer since"), null=True, blank=True)
@@ -240,6 +246,8 @@ class Closure(Settled):
             models.Index(fields=["reason", "performed_at"], name="closure_reason_at"),
             models.Index(fields=["category", "performed_at"], name="closure_category_at"),
             models.Index(fields=["performed_by", "performed_at"], name="closure_by_at"),
+            # A data scope's closures (its owners' cards), by period.
+            models.Index(fields=["card_owner", "performed_at"], name="closure_card_owner_at"),
             # Reinstatements in the partial months at a period's ends (analytics/figures.py).
             # ... and the churn rate's cards reinstated in a period after being closed before it,
             # counted from this index alone (analytics/churn.py).

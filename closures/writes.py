@@ -8,7 +8,8 @@ closure with (unless the caller writes its own) the new status and the audit ent
 pending requests (one audit entry each; both tell the inbox, crm/inbox.py, what changed),
 ``record_bulk_closures`` writes a bulk closure's audit entries in batches
 (``record_imported_closures`` an import's), ``save_bulk_run`` records a bulk confirmation's nonce,
-and ``save_new`` turns a lost race on a unique constraint into a readable refusal.
+``save_new`` turns a lost race on a unique constraint into a readable refusal, and
+``follow_owners`` moves closures' ``card_owner`` when their card changes hands.
 
 Every function expects to run inside the caller's transaction (closures.rules.guarded) and on
 cards the caller has locked (closures.rules.lock_cards); none opens the outer transaction or takes
@@ -64,6 +65,7 @@ def new_closure(
         points_at_closure=customer.points,
         segment=customer.segment,
         owner_id=customer.owner_id,
+        card_owner_id=customer.owner_id,
         tenure_days=max((closed_on - customer.customer_since).days, 0),
         customer_since=customer.customer_since,
         performed_by=by,
@@ -405,3 +407,15 @@ def recategorise(old: str, new: str) -> int:
     tally.rebuild(using=connection.alias)
     signals.recategorised.send(sender=Closure, old=old, new=new, using=connection.alias)
     return moved
+
+
+def follow_owners(owners: dict[int, int | None]) -> None:
+    """Cards changed hands (customers/owners.py): their closures' ``card_owner`` follows, so a data
+    scope selects them by the owner the card has now. Only active cards change hands, so these are
+    reverted closures; no tally counts by owner. In the change's transaction."""
+    by_owner: dict[int | None, list[int]] = {}
+    for card, owner in owners.items():
+        by_owner.setdefault(owner, []).append(card)
+    for owner, cards in by_owner.items():
+        for start in range(0, len(cards), 2000):
+            Closure.objects.filter(customer_id__in=cards[start : start + 2000]).update(card_owner_id=owner)

@@ -23,7 +23,7 @@ from django.utils import timezone
 from crm import audit, outbox
 from crm.copying import copy_rows, insert_rows, next_ids
 
-from . import events, since
+from . import events, owners, since
 from .gate import CARD_FIELDS, Source
 from .models import ContactConsent, Customer, LedgerEntry, Purchase
 
@@ -138,6 +138,7 @@ def write_import_chunk(
     for names, rows in groups.items():
         _update_rows(rows, sorted(names))
     since.changed(update.customer_id for update in updates if "customer_since" in update.changes)
+    owners.changed({u.customer_id: u.changes["owner_id"] for u in updates if "owner_id" in u.changes})
     _write_tags(creates, updates, tag_ids)
     _write_ledger(creates, updates, by=by, file_name=file_name)
     _audit_import(creates, updates, by=by, source=Source("import", file_name, batch=batch_id), request=request)

@@ -49,7 +49,7 @@ from django.utils.translation import gettext as _
 
 from crm import audit
 
-from . import events, identity, ledger, places, since
+from . import events, identity, ledger, owners, places, since
 from .models import Customer, Interaction, LedgerEntry, Purchase, Tag
 from .numbers import clean_customer_no, next_customer_no
 
@@ -289,6 +289,8 @@ def update_card(
         _save_fields(locked, [name for name in diff if name != "tags"])
         if "customer_since" in diff:
             since.changed([locked.pk])
+        if "owner" in diff:
+            owners.changed({locked.pk: locked.owner_id})
         if "tags" in diff:
             locked.tags.set(tags)
         entry = _record("customer.update", locked, diff, by=by, source=source, request=request)

@@ -218,6 +218,8 @@ class Customer(models.Model):
             # The churn rate's population and the cohorts start at "customer since".
             models.Index(fields=["customer_since"], name="customer_since"),
             models.Index(fields=["segment", "customer_since"], name="customer_segment_since"),
+            # ... and a data scope's cards (its owners'), counted by day without reading them.
+            models.Index(fields=["owner", "customer_since"], name="customer_owner_since"),
             models.Index(fields=["source", "customer_since"], name="customer_source_since"),
             models.Index(fields=["import_batch", "customer_since"], name="customer_batch_since"),
             # A filtered population's "customer since" (a tag's cards, by id) read from the index alone.

@@ -148,6 +148,7 @@ class ClosureFactory(factory.django.DjangoModelFactory):
     previous_status = "active"
     segment = factory.LazyAttribute(lambda c: c.customer.segment)
     owner = factory.LazyAttribute(lambda c: c.customer.owner)
+    card_owner = factory.LazyAttribute(lambda c: c.customer.owner)  # the card's owner now, as writes.py sets it
     tenure_days = 400
     customer_since = factory.LazyAttribute(lambda c: c.customer.customer_since)  # the card's, as the operations copy it
     performed_by = factory.SubFactory(UserFactory)

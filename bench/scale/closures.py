@@ -58,6 +58,7 @@ class ClosureRows:
                 "settlement_note": kept(settlement),
                 "segment": segment,
                 "owner_id": str(owner) if owner else r"\N",
+                "card_owner_id": str(owner) if owner else r"\N",  # the seed's cards keep their owners
                 "tenure_days": str(max(0, (when - created) // DAY)),
                 "customer_since": local_day(created),  # the card's, as the operations copy it
                 "performed_by_id": str(performer),
