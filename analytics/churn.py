@@ -109,14 +109,17 @@ def compute(fs: ClosureFilter, *, tally_counts=None) -> ChurnFigures:
     if held is not None:
         in_force = {p: held.in_force(p) for p in periods if p.start is not None}
     else:
-        in_force = _in_force(periods, closures, db)
+        in_force = _in_force(periods, closures, db, tally=tallied.population_tally(people, db))
+    # The figures' own counts of the period's closures are the population's when it is every card
+    # or the viewer's data scope alone (both select closures by the card's owner now).
+    counted = cards is None or set(people.data) == {"scope"}
     results = []
     for period in periods:
         first_day = period.first
         end_day = period.last + timedelta(days=1)
         before = founded[first_day] if first_day else 0
         forced, reactivated = in_force.get(period, (0, 0))
-        churned = (tally_counts or {}).get(period) if cards is None else None
+        churned = (tally_counts or {}).get(period) if counted else None
         if churned is None:
             churned = held.churned(period, action) if held is not None else _churned(fs, period, action, closures)
         results.append(
@@ -140,13 +143,14 @@ def _customers_before(periods: list[Period], people: population.Population, db: 
     return {day: people.customers_before(day) for day in days}
 
 
-def _in_force(periods: list[Period], closures: Q | None, db: str) -> dict[Period, tuple[int, int]]:
+def _in_force(periods: list[Period], closures: Q | None, db: str, *, tally=None) -> dict[Period, tuple[int, int]]:
     """For each period with a start: (closures in force at its start, those of them reverted
     within it). A card has at most one closure in force at any moment (it must be reinstated
     before it can be closed again), so both are numbers of cards.
 
-    In force at a moment = performed before it less reverted before it. Without a card filter the
-    months wholly before the start come from the closure tally; the rest from the closure table.
+    In force at a moment = performed before it less reverted before it. The months wholly before
+    the start come from ``tally`` (``tallied.population_tally``: every closure of the population
+    counted by month; the main tally for every card) when there is one; the rest from the closure table.
     Those reverted within the period are counted apart, from the reinstatements' own index alone
     (``closure_reverted_at`` holds performed_at): in one query with the rest they made PostgreSQL
     read 16,000 closure rows at a million cards.
@@ -157,7 +161,9 @@ def _in_force(periods: list[Period], closures: Q | None, db: str) -> dict[Period
     rows = Closure.objects.using(db).order_by()
     if closures is not None:
         rows = rows.filter(closures)
-    use_tally = closures is None and bool(tallied.TALLIES)
+    if tally is None and closures is None and tallied.TALLIES:  # every card: the main tally
+        tally = tallied.TALLIES[0][0].objects.using(db).order_by()
+    use_tally = tally is not None
     splits = {p: Split.of(None, p.start, tally=use_tally) for p in with_start}
     window = Q(pk__in=[])
     aggregates = {}
@@ -171,7 +177,7 @@ def _in_force(periods: list[Period], closures: Q | None, db: str) -> dict[Period
         )
     tally_part = None
     if use_tally:
-        tally_part = tallied.TALLIES[0][0].objects.using(db).order_by().values("action").annotate(**tally_aggregates)
+        tally_part = tally.values("action").annotate(**tally_aggregates)
     raw_part = rows.filter(window).values("action").annotate(**aggregates)
     summed = sum_rows(union(tally_part, raw_part), list(aggregates))
     back_window, backs = Q(pk__in=[]), {}

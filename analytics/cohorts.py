@@ -29,6 +29,9 @@ Where the numbers come from, in three small queries whatever the size:
   the voids to take out of the sizes;
 - with the segment alone, sizes from a grouped count over the (segment, customer_since) index and
   closures from the cohort tally's segment column;
+- with the cards of some owners alone (a data scope, the owner filter), sizes as the churn rate
+  counts them (one grouped count over the (owner, customer_since) index) and closures from the
+  cohort owner tally;
 - with any other population filter, both from the raw tables in one query (the filtered cards,
   restricted to the cohorts the period touches, each with its closure in force looked up through
   the one-open-closure-per-card index): a filtered population is a fraction of the cards.
@@ -43,7 +46,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from closures import tally
-from closures.models import Action, Closure, CohortTally
+from closures.models import Action, Closure, CohortOwnerTally, CohortTally
 from customers.counts import cards_by_since_month
 from customers.models import Customer
 
@@ -125,6 +128,9 @@ def _counts(fs, first: int | None, last: int) -> tuple[dict[int, int], dict[tupl
     data = fs.cleaned
     db = fs.queryset.db
     cards_q = population.card_q(data, using=db)
+    people = fs.population(population.PARAMS)
+    if people.owners is not None:
+        return (*_owned(people, db, first, last), True)
     if {name for name in population.PARAMS if data.get(name) not in (None, "")} - {"segment"}:
         return (*_joined(fs, cards_q, first, last), True)
     tallied = CohortTally.objects.using(db).order_by().filter(cohort__lte=last, action__in=COUNTED)
@@ -140,6 +146,21 @@ def _counts(fs, first: int | None, last: int) -> tuple[dict[int, int], dict[tupl
         sizes = _by_month(cards.order_by().values_list("customer_since").annotate(n=Count("*")))
     closures = {(c, m, a): n for c, m, a, n in tallied.values_list("cohort", "months", "action").annotate(n=Sum("n"))}
     return sizes, closures, cards_q is not None
+
+
+def _owned(people, db: str, first: int | None, last: int) -> tuple[dict[int, int], dict[tuple, int]]:
+    """Both sides for the cards of some owners (a data scope, the owner filter): the cards counted
+    by "customer since" as the churn rate counts them (analytics/population.py), and the closures
+    in force from the cohort owner tally (the card's owner now, which a closure in force keeps)."""
+    low, high = _month_first(first) if first is not None else None, _month_last(last)
+    sizes = _by_month((since, n) for since, n in people.since_counts() if (low is None or since >= low) and since <= high)
+    rows = CohortOwnerTally.objects.using(db).order_by().filter(
+        owner_key__in=people.owners, cohort__lte=last, action__in=COUNTED
+    )
+    if first is not None:
+        rows = rows.filter(cohort__gte=first)
+    summed = rows.values_list("cohort", "months", "action").annotate(n=Sum("n"))
+    return sizes, {(c, m, a): n for c, m, a, n in summed}
 
 
 def _since_range(column: str, first: int | None, last: int) -> dict:

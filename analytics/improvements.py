@@ -175,7 +175,7 @@ def _active(fs: ClosureFilter, periods: list[Period]) -> dict[Period, tuple[int,
     if held is not None:
         in_force = {p: held.in_force(p) for p in periods}
     else:
-        in_force = churn._in_force(periods, people.closures, db)
+        in_force = churn._in_force(periods, people.closures, db, tally=tallied.population_tally(people, db))
     out = {}
     for p in periods:
         before = founded[p.first]
@@ -205,7 +205,8 @@ def _closed(fs: ClosureFilter, wanted: list[tuple[set, Period]], action: str) ->
         ]
     db = fs.queryset.db
     people = fs.population(population.PARAMS)
-    use_tally = people.cards is None and not kept and bool(tallied.TALLIES)
+    population_tally = None if kept else tallied.population_tally(people, db)
+    use_tally = population_tally is not None
     splits = [Split.of(p.start, p.end, tally=use_tally) for _c, p in wanted]
     counts = [0] * len(wanted)
     if use_tally and any(s.has_months for s in splits):
@@ -213,7 +214,7 @@ def _closed(fs: ClosureFilter, wanted: list[tuple[set, Period]], action: str) ->
             f"w{i}": Sum("n", filter=split.months() & Q(category__in=sorted(categories)))
             for i, ((categories, _p), split) in enumerate(zip(wanted, splits, strict=True))
         }
-        tally = tallied.TALLIES[0][0].objects.using(db).order_by().filter(action=action, reverted_month=0)
+        tally = population_tally.filter(action=action, reverted_month=0)
         row = tally.aggregate(**sums)
         counts = [n + (row[f"w{i}"] or 0) for i, n in enumerate(counts)]
     rows = Closure.objects.using(db).order_by().filter(action=action)

@@ -10,7 +10,9 @@ Each closure count is one ``UNION ALL`` of two parts, summed in Python:
 A filter the tally cannot serve (the owner, a card filter such as tag or import batch, the
 performer with segment or tenure, distinct cards with "include reverted") turns the figure's
 range into one "partial" part covering the whole period: the same query reads only the closure
-table. Used by analytics/figures.py and analytics/churn.py.
+table. A viewer's data scope (the cards of some owners) is served by the owner tallies, keyed by
+the card's owner now like the scope itself (``Closure.card_owner``). Used by analytics/figures.py
+and analytics/churn.py.
 """
 
 from dataclasses import dataclass
@@ -19,7 +21,7 @@ from datetime import datetime
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from closures.models import ClosureStaffTally, ClosureTally
+from closures.models import ClosureOwnerBandTally, ClosureOwnerTally, ClosureStaffTally, ClosureTally
 from closures.tally import month_key, month_start
 
 from .filters import ClosureFilter
@@ -39,24 +41,47 @@ TALLY_COLUMNS = {
     "city": None,
     "source": None,
     "batch": None,
-    "scope": None,  # a viewer's data scope is by card owner (crm/scopes.py)
+    "scope": "owner_key__in",  # a viewer's data scope: the owners whose cards they see (crm/scopes.py)
 }
 # Smallest first; the first also serves the churn denominators (all closures, unfiltered).
 TALLIES = (
     (ClosureTally, {"action", "category", "reason", "segment", "tenure"}),
     (ClosureStaffTally, {"action", "category", "reason", "by"}),
+    (ClosureOwnerTally, {"action", "category", "reason", "scope"}),
+    (ClosureOwnerBandTally, {"action", "segment", "tenure", "scope"}),
 )
 
 
-def tally_for(fs: ClosureFilter, needs: set[str] = frozenset()):
-    """The smallest tally holding every dimension the filters and the figure need, filtered like
-    ``fs`` (period aside), or None when the figure must read the closure table alone."""
+def _holds(model, columns) -> bool:
+    names = {f.name for f in model._meta.concrete_fields} | {f.attname for f in model._meta.concrete_fields}
+    return all(column.split("__")[0] in names for column in columns)
+
+
+def tally_for(fs: ClosureFilter, needs: set[str] = frozenset(), columns: tuple[str, ...] = ()):
+    """The smallest tally holding every dimension the filters and the figure need, and the
+    ``columns`` it groups by, filtered like ``fs`` (period aside), or None when the figure must
+    read the closure table alone."""
     data = fs.cleaned
     used = {name for name in TALLY_COLUMNS if data.get(name) not in (None, "")}
     for model, dimensions in TALLIES:
-        if used | needs <= dimensions:
+        if used | needs <= dimensions and _holds(model, columns):
             rows = model.objects.using(fs.queryset.db).order_by().exclude(n=0)  # rows counted down to zero
             return rows.filter(**{TALLY_COLUMNS[name]: data[name] for name in used})
+    return None
+
+
+def population_tally(people, db: str):
+    """A tally counting every closure of ``people`` (analytics/population.py) by month, reverted
+    month, action and category: the main tally without a card filter, the owner tally for the cards
+    of some owners (their card's owner now, as the population means it); None for other card
+    filters, whose closures only the closure table can select (and with no tallies at all: the tests
+    that compare both ways empty ``TALLIES``)."""
+    if not TALLIES:
+        return None
+    if people.cards is None:
+        return ClosureTally.objects.using(db).order_by()
+    if people.owners is not None:
+        return ClosureOwnerTally.objects.using(db).order_by().filter(owner_key__in=people.owners)
     return None
 
 
@@ -129,7 +154,7 @@ def counted(fs: ClosureFilter, columns: tuple[str, ...], *, needs: set[str] = fr
     held = Held.of(fs)
     if held is not None:
         return held.counted(columns)
-    tally = tally_for(fs, needs)
+    tally = tally_for(fs, needs, columns)
     split = Split.of(fs.dates.start, fs.dates.end, tally=tally is not None)
     tally_part = None
     if tally is not None and split.has_months:

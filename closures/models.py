@@ -323,6 +323,55 @@ class ClosureStaffTally(models.Model):
         return f"{self.month} {self.reverted_month} {self.action} {self.reason_id} {self.performed_by_id}: {self.n}"
 
 
+class ClosureOwnerTally(models.Model):
+    """Closures counted by local month, reverted month, action, reason, category and the card's
+    owner now (``Closure.card_owner``; 0 for none): a data scope's figures (crm/scopes.py) from a
+    few rows per owner and month instead of its closures (closures/tally.py)."""
+
+    month = models.IntegerField()
+    reverted_month = models.IntegerField(default=0)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    reason = models.ForeignKey(ClosureReason, on_delete=models.PROTECT, related_name="+", db_index=False)
+    category = models.CharField(max_length=40)
+    owner_key = models.IntegerField(default=0)  # a user id (0: none), not a foreign key, so a key never holds NULL
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner_key", "month", "reverted_month", "action", "reason", "category"],
+                name="closureownertally_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner_key} {self.month} {self.reverted_month} {self.action} {self.reason_id}: {self.n}"
+
+
+class ClosureOwnerBandTally(models.Model):
+    """The same by segment and tenure band instead of reason: a data scope's "by segment" and
+    "by tenure" charts (closures/tally.py)."""
+
+    month = models.IntegerField()
+    reverted_month = models.IntegerField(default=0)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    segment = models.CharField(max_length=16, choices=Customer.Segment.choices)
+    band = models.CharField(max_length=8)
+    owner_key = models.IntegerField(default=0)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner_key", "month", "reverted_month", "action", "segment", "band"],
+                name="closureownerbandtally_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner_key} {self.month} {self.reverted_month} {self.action} {self.segment} {self.band}: {self.n}"
+
+
 class CohortTally(models.Model):
     """Closures in force (not reverted) counted by the card's cohort (the local month of its
     "customer since"), whole months from that day to the closing date (capped: ``COHORT_MONTHS``
@@ -342,6 +391,26 @@ class CohortTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cohort} +{self.months} {self.action} {self.segment}: {self.n}"
+
+
+class CohortOwnerTally(models.Model):
+    """The cohort tally by the card's owner (``Closure.card_owner``; 0 for none) instead of the
+    segment: a data scope's cohort table (analytics/cohorts.py). A closure in force keeps its owner
+    (a closed card is not edited), so its row never moves; a reinstatement counts it down."""
+
+    owner_key = models.IntegerField(default=0)
+    cohort = models.IntegerField()
+    months = models.IntegerField()
+    action = models.CharField(max_length=10, choices=Action.choices)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner_key", "cohort", "months", "action"], name="cohortownertally_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner_key} {self.cohort} +{self.months} {self.action}: {self.n}"
 
 
 class ClosureRequest(Settled):

@@ -7,6 +7,16 @@ rows as a small closure table (adding the performer to the main key multiplies i
 - ``ClosureTally``: (month, reverted month, action, reason, category, segment, tenure band);
 - ``ClosureStaffTally``: (month, reverted month, action, reason, category, performed by).
 
+And two for a data scope (crm/scopes.py: the cards of some owners), keyed by the card's owner now
+(``Closure.card_owner``, 0 for none), so a Manager's team dashboard reads a few rows per owner and
+month instead of half the closure table:
+
+- ``ClosureOwnerTally``: (owner_key, month, reverted month, action, reason, category);
+- ``ClosureOwnerBandTally``: (owner_key, month, reverted month, action, segment, tenure band).
+
+A closure in force keeps its owner (a closed card is not edited); when a reinstated card changes
+hands its reverted closures move to the new owner's rows (``moved``, from closures.writes.follow_owners).
+
 And one for the cohort table (analytics/cohorts.py), which asks a different question (of the
 customers who started in a month, how many left within N months?):
 
@@ -15,6 +25,9 @@ customers who started in a month, how many left within N months?):
   which is the card's own: a card's fields change only while it is active (customers.gate), so
   not while a closure is in force. A reinstatement takes the closure out (its cohort row counts
   down); closures without a snapshot (none after closures migration 0008) belong to no cohort.
+- ``CohortOwnerTally``: the same by the card's owner (``card_owner``, 0 for none) instead of the
+  segment, for a data scope's cohort table. A closure in force never changes owner, so only
+  closing and reinstating move it.
 
 Months are integer keys ``year * 12 + month - 1`` of the *local* month (settings.TIME_ZONE) in
 which the closure was performed and reverted (0 = not reverted), so a key never holds NULL and
@@ -24,7 +37,8 @@ boundaries: run ``manage.py rebuild_closure_tally`` afterwards.
 Writers:
 - ``apply(new=..., reverted=...)`` from closures.writes.write_closures, the one place that
   writes closures, inside the operation's transaction. Erasure changes no counted dimension.
-- ``rebuild()`` recounts everything in one ``INSERT ... SELECT`` per tally: the data migration,
+- ``moved(closures, owners)`` from closures.writes.follow_owners, when cards change hands.
+- ``rebuild()`` recounts everything in one ``INSERT ... SELECT`` per tally: the data migrations,
   seed_scale's COPY load, and ``manage.py rebuild_closure_tally`` for recovery.
 """
 
@@ -34,12 +48,21 @@ from datetime import date, datetime
 
 from django.db import connections, router
 from django.db.models import Case, CharField, Count, IntegerField, Value, When
+from django.db.models.functions import Coalesce
 from django.db.models.functions import Cast, ExtractMonth, ExtractYear, TruncDate
 from django.utils import timezone
 
 from crm import tallies
 
-from .models import Closure, ClosureStaffTally, ClosureTally, CohortTally
+from .models import (
+    Closure,
+    ClosureOwnerBandTally,
+    ClosureOwnerTally,
+    ClosureStaffTally,
+    ClosureTally,
+    CohortOwnerTally,
+    CohortTally,
+)
 
 # (key, lowest tenure in days, first tenure in days no longer in the band); labels live in analytics.
 TENURE_BANDS = [
@@ -128,18 +151,39 @@ def cohort_key(closure: Closure) -> tuple:
     return (cohort_of(since), months_between(since, closed_on), str(closure.action), str(closure.segment))
 
 
+def cohort_owner_key(closure: Closure) -> tuple:
+    """The cohort owner tally key of a closure with a customer_since snapshot."""
+    cohort, months, action, _segment = cohort_key(closure)
+    return (closure.card_owner_id or 0, cohort, months, action)
+
+
 # --- keeping the tallies in step ------------------------------------------------------------------
 COHORT_KEY = ("cohort", "months", "action", "segment")
+COHORT_OWNER_KEY = ("owner_key", "cohort", "months", "action")
 MAIN_KEY = ("month", "reverted_month", "action", "reason_id", "category", "segment", "band")
 STAFF_KEY = ("month", "reverted_month", "action", "reason_id", "category", "performed_by_id")
+OWNER_KEY = ("owner_key", "month", "reverted_month", "action", "reason_id", "category")
+OWNER_BAND_KEY = ("owner_key", "month", "reverted_month", "action", "segment", "band")
+# Each tally's key, in the order _keys gives them.
+TALLY_KEYS = {
+    "main": (ClosureTally, MAIN_KEY),
+    "staff": (ClosureStaffTally, STAFF_KEY),
+    "owner": (ClosureOwnerTally, OWNER_KEY),
+    "owner_band": (ClosureOwnerBandTally, OWNER_BAND_KEY),
+}
 
 
-def _keys(closure: Closure, reverted_month: int) -> tuple[tuple, tuple]:
+def _keys(closure: Closure, reverted_month: int, owner: int | None = None) -> tuple[tuple, ...]:
+    """The closure's key in each tally (TALLY_KEYS' order); ``owner``: its card's owner if not ``card_owner``."""
     month = month_key(closure.performed_at)
-    common = (month, reverted_month, str(closure.action), closure.reason_id, str(closure.category))
+    action, band = str(closure.action), band_of(closure.tenure_days)
+    common = (month, reverted_month, action, closure.reason_id, str(closure.category))
+    owner = (closure.card_owner_id if owner is None else owner) or 0
     return (
-        common + (str(closure.segment), band_of(closure.tenure_days)),
+        common + (str(closure.segment), band),
         common + (closure.performed_by_id,),
+        (owner, *common),
+        (owner, month, reverted_month, action, str(closure.segment), band),
     )
 
 
@@ -152,22 +196,42 @@ def apply(*, new=(), reverted=(), using: str = "default") -> None:
     deadlock; a concurrent writer of the same row waits for the first one to commit and then adds
     its own delta to the committed count.
     """
-    main, staff, cohorts = Counter(), Counter(), Counter()
+    counters, cohorts, cohort_owners = [Counter() for _ in TALLY_KEYS], Counter(), Counter()
     for closure in new:
-        for counter, key in zip((main, staff), _keys(closure, month_key(closure.reverted_at)), strict=True):
+        for counter, key in zip(counters, _keys(closure, month_key(closure.reverted_at)), strict=True):
             counter[key] += 1
         if closure.reverted_at is None and closure.customer_since is not None:
             cohorts[cohort_key(closure)] += 1
+            cohort_owners[cohort_owner_key(closure)] += 1
     for closure in reverted:
-        for counter, key in zip((main, staff), _keys(closure, 0), strict=True):
+        for counter, key in zip(counters, _keys(closure, 0), strict=True):
             counter[key] -= 1
-        for counter, key in zip((main, staff), _keys(closure, month_key(closure.reverted_at)), strict=True):
+        for counter, key in zip(counters, _keys(closure, month_key(closure.reverted_at)), strict=True):
             counter[key] += 1
         if closure.customer_since is not None:
             cohorts[cohort_key(closure)] -= 1  # no longer in force
-    _upsert(ClosureTally, MAIN_KEY, main, using)
-    _upsert(ClosureStaffTally, STAFF_KEY, staff, using)
+            cohort_owners[cohort_owner_key(closure)] -= 1
+    _write(counters, using)
     _upsert(CohortTally, COHORT_KEY, cohorts, using)
+    _upsert(CohortOwnerTally, COHORT_OWNER_KEY, cohort_owners, using)
+
+
+def moved(closures, owners: dict[int, int | None], *, using: str = "default") -> None:
+    """``closures`` (with their ``card_owner`` before the move) go from their owner's rows to the
+    new owner of their card (``owners``: {card id: owner id or None}), in the caller's transaction."""
+    counters = [Counter() for _ in TALLY_KEYS]
+    for closure in closures:
+        reverted_month = month_key(closure.reverted_at)
+        for counter, key in zip(counters, _keys(closure, reverted_month), strict=True):
+            counter[key] -= 1
+        for counter, key in zip(counters, _keys(closure, reverted_month, owners[closure.customer_id] or 0), strict=True):
+            counter[key] += 1
+    _write(counters, using)
+
+
+def _write(counters: list[Counter], using: str) -> None:
+    for counter, (model, key_columns) in zip(counters, TALLY_KEYS.values(), strict=True):
+        _upsert(model, key_columns, Counter({key: n for key, n in counter.items() if n}), using)
 
 
 def _upsert(model, key_columns: tuple[str, ...], deltas: Counter, using: str) -> None:
@@ -175,13 +239,21 @@ def _upsert(model, key_columns: tuple[str, ...], deltas: Counter, using: str) ->
 
 
 # --- recounting ------------------------------------------------------------------------------------
-def counted(closures):
-    """Both tallies' rows recounted from a closure queryset: {"main": qs, "staff": qs} of dicts
-    with the key columns and ``n`` (also what the tests compare the tallies with)."""
+def counted(closures, names=tuple(TALLY_KEYS)):
+    """The tallies' rows recounted from a closure queryset: {"main": qs, "staff": qs, ...} (the
+    tallies ``names``) of dicts with the key columns and ``n`` (also what the tests compare the
+    tallies with)."""
     annotated = closures.order_by().annotate(month=month_of("performed_at"), reverted_month=reverted_month_of())
+    extra = {  # only what each key needs: an unselected annotation could join its GROUP BY
+        "main": {"band": tenure_band},
+        "owner": {"owner_key": lambda: Coalesce("card_owner_id", 0)},
+        "owner_band": {"band": tenure_band, "owner_key": lambda: Coalesce("card_owner_id", 0)},
+    }
     return {
-        "main": annotated.annotate(band=tenure_band()).values(*MAIN_KEY).annotate(n=Count("id")),
-        "staff": annotated.values(*STAFF_KEY).annotate(n=Count("id")),
+        name: annotated.annotate(**{column: make() for column, make in extra.get(name, {}).items()})
+        .values(*TALLY_KEYS[name][1])
+        .annotate(n=Count("id"))
+        for name in names
     }
 
 
@@ -189,21 +261,22 @@ def rebuild(*, using: str | None = None, closure_model=Closure, tally_models=Non
     """Recount the tallies from the closure table (one DELETE and one INSERT ... SELECT each; the
     cohort tally as ``rebuild_cohorts`` does).
 
-    For the data migrations (pass the historical models: then only the two given are rebuilt),
+    For the data migrations (pass the historical models, ``{name: model}``: then only those are rebuilt),
     seed_scale's load and recovery. Run it in a transaction. On PostgreSQL the closure table is
     locked in SHARE mode first, so closures written meanwhile wait for the rebuild to commit
     instead of being lost between the DELETE and the INSERT (reads go on). Returns the rows
     written per tally.
     """
     with_cohorts = tally_models is None
-    main_model, staff_model = tally_models or (ClosureTally, ClosureStaffTally)
-    using = using or router.db_for_write(main_model)
-    recount = counted(closure_model.objects.using(using))
+    models = tally_models or {name: model for name, (model, _key) in TALLY_KEYS.items()}
+    using = using or router.db_for_write(ClosureTally)
+    recount = counted(closure_model.objects.using(using), tuple(models))
     written = {}
     with connections[using].cursor() as cursor:
         if connections[using].vendor == "postgresql":
             cursor.execute(f"LOCK TABLE {closure_model._meta.db_table} IN SHARE MODE")
-        for name, model, key_columns in (("main", main_model, MAIN_KEY), ("staff", staff_model, STAFF_KEY)):
+        for name, model in models.items():
+            key_columns = TALLY_KEYS[name][1]
             inner, params = recount[name].query.sql_with_params()
             columns = ", ".join(key_columns)
             cursor.execute(f"DELETE FROM {model._meta.db_table}")
@@ -218,37 +291,43 @@ def rebuild(*, using: str | None = None, closure_model=Closure, tally_models=Non
                 cursor.execute(f"ANALYZE {model._meta.db_table}")  # the planner's row estimates
     if with_cohorts:
         written["cohorts"] = rebuild_cohorts(using=using, closure_model=closure_model)
+        written["cohort_owners"] = rebuild_cohorts(using=using, tally_model=CohortOwnerTally, by="owner")
     return written
 
 
-def counted_cohorts(closures) -> Counter:
-    """The cohort tally's rows recounted from a closure queryset: {key: n} (zero rows left out).
+def counted_cohorts(closures, *, by: str = "segment") -> Counter:
+    """The cohort tally's rows recounted from a closure queryset: {key: n} (zero rows left out);
+    ``by="owner"``: the cohort owner tally's (COHORT_OWNER_KEY).
 
     The database groups the closures in force by (customer since, local closing date, action,
-    segment); whole months between the two dates are counted here, by the same function as
+    segment or owner); whole months between the two dates are counted here, by the same function as
     ``apply``, so a recount cannot disagree with the counting kept in step on calendar details.
     """
+    column = "segment" if by == "segment" else "card_owner_id"
     rows = (
         closures.filter(reverted_at__isnull=True, customer_since__isnull=False)
         .order_by()
         .annotate(closed_on=TruncDate("performed_at", tzinfo=timezone.get_default_timezone()))
-        .values_list("customer_since", "closed_on", "action", "segment")
+        .values_list("customer_since", "closed_on", "action", column)
         .annotate(n=Count("id"))
     )
     counts = Counter()
-    for since, closed_on, action, segment, n in rows.iterator(chunk_size=5000):
-        counts[(cohort_of(since), months_between(since, closed_on), action, segment)] += n
+    for since, closed_on, action, value, n in rows.iterator(chunk_size=5000):
+        cohort, months = cohort_of(since), months_between(since, closed_on)
+        counts[(cohort, months, action, value) if by == "segment" else (value or 0, cohort, months, action)] += n
     return counts
 
 
-def rebuild_cohorts(*, using: str | None = None, closure_model=Closure, tally_model=CohortTally) -> int:
-    """Recount the cohort tally (a DELETE and batched inserts of ``counted_cohorts``); for
-    ``rebuild``, and closures migration 0009 with the historical models. Returns the rows written."""
+def rebuild_cohorts(
+    *, using: str | None = None, closure_model=Closure, tally_model=CohortTally, by: str = "segment"
+) -> int:
+    """Recount a cohort tally (a DELETE and batched inserts of ``counted_cohorts``); for
+    ``rebuild``, and closures migrations 0009 and 0019 with the historical models. Returns the rows written."""
     using = using or router.db_for_write(tally_model)
-    counts = counted_cohorts(closure_model.objects.using(using))
+    counts = counted_cohorts(closure_model.objects.using(using), by=by)
     with connections[using].cursor() as cursor:
         cursor.execute(f"DELETE FROM {tally_model._meta.db_table}")
-    _upsert(tally_model, COHORT_KEY, counts, using)
+    _upsert(tally_model, COHORT_KEY if by == "segment" else COHORT_OWNER_KEY, counts, using)
     if connections[using].vendor == "postgresql":
         with connections[using].cursor() as cursor:
             cursor.execute(f"ANALYZE {tally_model._meta.db_table}")

@@ -410,12 +410,31 @@ def recategorise(old: str, new: str) -> int:
 
 
 def follow_owners(owners: dict[int, int | None]) -> None:
-    """Cards changed hands (customers/owners.py): their closures' ``card_owner`` follows, so a data
-    scope selects them by the owner the card has now. Only active cards change hands, so these are
-    reverted closures; no tally counts by owner. In the change's transaction."""
+    """Cards changed hands (customers/owners.py): their closures' ``card_owner`` follows, and the
+    owner tallies with it (closures/tally.py), so a data scope finds them under the owner the card
+    has now. Only active cards change hands, so these are reverted closures. In the change's transaction."""
     by_owner: dict[int | None, list[int]] = {}
     for card, owner in owners.items():
         by_owner.setdefault(owner, []).append(card)
     for owner, cards in by_owner.items():
         for start in range(0, len(cards), 2000):
-            Closure.objects.filter(customer_id__in=cards[start : start + 2000]).update(card_owner_id=owner)
+            closures = Closure.objects.filter(customer_id__in=cards[start : start + 2000]).exclude(card_owner_id=owner)
+            moving = list(closures.only(*MOVED_FIELDS))
+            if moving:
+                tally.moved(moving, owners, using=connection.alias)
+                Closure.objects.filter(pk__in=[c.pk for c in moving]).update(card_owner_id=owner)
+
+
+# What the tallies' keys read of a closure that moves to another owner.
+MOVED_FIELDS = (
+    "customer_id",
+    "card_owner_id",
+    "performed_at",
+    "reverted_at",
+    "action",
+    "reason_id",
+    "category",
+    "segment",
+    "tenure_days",
+    "performed_by_id",
+)

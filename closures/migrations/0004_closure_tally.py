@@ -11,7 +11,10 @@ def count_existing_closures(apps, schema_editor):
     rebuild(
         using=schema_editor.connection.alias,
         closure_model=apps.get_model("closures", "Closure"),
-        tally_models=(apps.get_model("closures", "ClosureTally"), apps.get_model("closures", "ClosureStaffTally")),
+        tally_models={
+            "main": apps.get_model("closures", "ClosureTally"),
+            "staff": apps.get_model("closures", "ClosureStaffTally"),
+        },
     )
 
 

@@ -15,12 +15,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from analytics import figures, tallied
+from analytics import figures, held, tallied
 from analytics.filters import ClosureFilter
 from closures import operations
-from closures.models import ClosureReason, ClosureStaffTally, ClosureTally
+from closures.models import ClosureOwnerBandTally, ClosureOwnerTally, ClosureReason, ClosureStaffTally, ClosureTally
 from closures.rules import ClosureChoice
-from tests.factories import ClosureFactory, CustomerFactory
+from crm.models import DataScope
+from tests.factories import ClosureFactory, CustomerFactory, TeamFactory, UserFactory
 
 from .history import local
 
@@ -70,13 +71,13 @@ FILTERS = [
 ]
 
 
-def _compute(query: dict, today: date | None = TODAY):
-    fs = ClosureFilter(query, today=today)
-    assert fs.is_valid(), fs.errors
+def _compute(query: dict, today: date | None = TODAY, *, user=None, tallies=(ClosureTally, ClosureStaffTally)):
     cache.clear()  # each run counts its cards afresh (on PostgreSQL a cached count saves a query)
+    fs = ClosureFilter(query, today=today, user=user)
+    assert fs.is_valid(), fs.errors
     with CaptureQueriesContext(connection) as ctx:
         result = figures.compute(fs)
-    tally_tables = (ClosureTally._meta.db_table, ClosureStaffTally._meta.db_table)
+    tally_tables = [model._meta.db_table for model in tallies]
     return (
         result,
         sum(any(t in q["sql"] for t in tally_tables) for q in ctx.captured_queries),
@@ -84,11 +85,11 @@ def _compute(query: dict, today: date | None = TODAY):
     )
 
 
-def _both(monkeypatch, query: dict, today: date | None = TODAY):
-    via_tally, tally_reads, n_queries = _compute(query, today)
+def _both(monkeypatch, query: dict, today: date | None = TODAY, **options):
+    via_tally, tally_reads, n_queries = _compute(query, today, **options)
     with monkeypatch.context() as m:
         m.setattr(tallied, "TALLIES", ())
-        via_rows, rows_tally_reads, n_raw_queries = _compute(query, today)
+        via_rows, rows_tally_reads, n_raw_queries = _compute(query, today, **options)
     assert rows_tally_reads == 0
     assert n_queries == n_raw_queries, "the tallies change where numbers come from, not how many queries run"
     return via_tally, via_rows, tally_reads
@@ -108,6 +109,28 @@ def test_every_filter_gives_the_same_figures_from_the_tallies_as_from_the_closur
         via_tally, via_rows, _reads = _both(monkeypatch, query)
         assert via_tally == via_rows, (period, name)
     assert via_rows.total > 0, "the filter must select something to prove anything"
+
+
+@pytest.mark.parametrize(
+    "name", ["no filter", "cards closed", "one category, reverted included", "one reason", "a segment and a tenure band"]
+)
+def test_a_data_scope_gives_the_same_figures_from_the_owner_tallies_as_from_the_closures(name, history, monkeypatch):
+    """A Manager scoped to their team (two of the three owners): whole months from the owner
+    tallies, the rest from the closure table, equal to the closure table alone, and fewer than
+    everyone's."""
+    monkeypatch.setattr(held, "LIMIT", 0)  # the figures' SQL, not the closures held in memory
+    manager = UserFactory(username="team_lead", role="Manager")
+    TeamFactory(members=history.owners[:2], manager=manager)
+    DataScope.objects.create(role="Manager", scope="team")
+    owner_tallies = {"tallies": (ClosureOwnerTally, ClosureOwnerBandTally), "user": manager}
+    for period in ("mid-month to mid-month", "whole months ending on a month's last day", "all time"):
+        query = {**PERIODS[period], **_filters(history)[name]}
+        via_tally, via_rows, reads = _both(monkeypatch, query, **owner_tallies)
+        assert via_tally == via_rows, (period, name)
+        assert reads > 0, "the owner tallies serve the scope"
+    assert via_tally.total > 0, "the filter must select something to prove anything"
+    everyone, team = _compute(PERIODS["all time"])[0], _compute(PERIODS["all time"], user=manager)[0]
+    assert 0 < team.total < everyone.total and team.churn.current.population < everyone.churn.current.population
 
 
 def test_filters_the_tallies_cannot_serve_read_the_closure_table(history, monkeypatch):

@@ -13,8 +13,16 @@ from django.db import connections
 from django.utils import timezone
 
 from closures import bulk, erasure, operations, tally, writes
-from closures.models import Closure, ClosureSettings, ClosureStaffTally, ClosureTally
+from closures.models import (
+    Closure,
+    ClosureOwnerTally,
+    ClosureSettings,
+    ClosureStaffTally,
+    ClosureTally,
+    CohortOwnerTally,
+)
 from closures.rules import ClosureChoice
+from customers import gate
 from tests.factories import ClosureFactory, ClosureReasonFactory, CustomerFactory, UserFactory
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -35,10 +43,13 @@ def recounted(name, key) -> dict:
 
 
 def assert_tallies_match_a_recount():
-    main, staff = stored(ClosureTally, tally.MAIN_KEY), stored(ClosureStaffTally, tally.STAFF_KEY)
-    assert main == recounted("main", tally.MAIN_KEY)
-    assert staff == recounted("staff", tally.STAFF_KEY)
-    assert sum(main.values()) == sum(staff.values()) == Closure.objects.count()
+    every = {name: stored(model, key) for name, (model, key) in tally.TALLY_KEYS.items()}
+    for name, (_model, key) in tally.TALLY_KEYS.items():
+        assert every[name] == recounted(name, key), name
+        assert sum(every[name].values()) == Closure.objects.count(), name
+    cohort_owners = stored(CohortOwnerTally, tally.COHORT_OWNER_KEY)
+    assert cohort_owners == dict(tally.counted_cohorts(Closure.objects.all(), by="owner"))
+    assert sum(cohort_owners.values()) == Closure.objects.filter(reverted_at=None).count()
 
 
 @pytest.fixture(autouse=True)
@@ -68,7 +79,12 @@ def reasons(db):
 
 @pytest.mark.django_db
 def test_the_tallies_equal_a_recount_after_every_kind_of_operation(at, reasons, staff_user, manager_user, admin_user):
-    cards = [CustomerFactory(created_at=local(2021, 3, 1), segment=s) for s in ["regular", "key", "potential"] * 4]
+    li, wang = UserFactory(username="li.na", role="Staff"), UserFactory(username="wang.fang", role="Staff")
+    cards = [
+        CustomerFactory(created_at=local(2021, 3, 1), segment=s, owner=owner)
+        for s in ["regular", "key", "potential"] * 4
+        for owner in [li if s == "key" else wang]
+    ]
     assert_tallies_match_a_recount()
 
     at(local(2023, 12, 31, 23, 30))  # the last half hour of a year, local time
@@ -85,6 +101,9 @@ def test_the_tallies_equal_a_recount_after_every_kind_of_operation(at, reasons, 
     at(local(2024, 2, 29, 23, 59))  # reinstated in another month than the closure
     operations.reinstate(cards[0], by=manager_user, note="客户回来了")
     operations.reinstate(cards[3], by=manager_user, note="误操作")
+    assert_tallies_match_a_recount()
+    gate.update_card(cards[3], {"owner": li}, by=manager_user, source=gate.FORM)  # its reverted closure moves
+    gate.update_card(cards[0], {"owner": None}, by=manager_user, source=gate.FORM)
     assert_tallies_match_a_recount()
 
     at(local(2024, 3, 1, 9))
@@ -109,6 +128,8 @@ def test_the_tallies_equal_a_recount_after_every_kind_of_operation(at, reasons, 
     # The history really exercised what the recount checks: months, year end, reverted months.
     main = stored(ClosureTally, tally.MAIN_KEY)
     months = {key[0] for key in main}
+    owners = {key[0] for key in stored(ClosureOwnerTally, tally.OWNER_KEY)}
+    assert owners == {li.pk, wang.pk, 0}
     assert {2023 * 12 + 11, 2024 * 12 + 0, 2024 * 12 + 2, 2024 * 12 + 3} <= months
     assert {key[1] for key in main} == {0, 2024 * 12 + 1}
     assert Closure.objects.filter(customer_erased=True).count() == 2
