@@ -152,10 +152,11 @@ def _owned(people, db: str, first: int | None, last: int) -> tuple[dict[int, int
     """Both sides for the cards of some owners (a data scope, the owner filter): the cards counted
     by "customer since" as the churn rate counts them (analytics/population.py), and the closures
     in force from the cohort owner tally (the card's owner now, which a closure in force keeps)."""
-    low, high = _month_first(first) if first is not None else None, _month_last(last)
-    sizes = _by_month((since, n) for since, n in people.since_counts() if (low is None or since >= low) and since <= high)
-    rows = CohortOwnerTally.objects.using(db).order_by().filter(
-        owner_key__in=people.owners, cohort__lte=last, action__in=COUNTED
+    sizes = {m: n for m, n in people.since_by_month().items() if (first is None or m >= first) and m <= last}
+    rows = (
+        CohortOwnerTally.objects.using(db)
+        .order_by()
+        .filter(owner_key__in=people.owners, cohort__lte=last, action__in=COUNTED)
     )
     if first is not None:
         rows = rows.filter(cohort__gte=first)
@@ -190,8 +191,7 @@ def _joined(fs, cards_q, first: int | None, last: int) -> tuple[dict[int, int], 
     db = fs.queryset.db
     people = fs.population(population.PARAMS)
     low, high = _since_range("customer_since", first, last).get("customer_since__gte"), _month_last(last)
-    counts = people.since_counts()
-    sizes = _by_month((since, n) for since, n in counts if (low is None or since >= low) and since <= high)
+    sizes = {m: n for m, n in people.since_by_month().items() if (first is None or m >= first) and m <= last}
     held = for_churn(fs)
     if held is not None:  # the population's closures, already read for the page's other figures
         zone = timezone.get_default_timezone()

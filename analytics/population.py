@@ -12,18 +12,17 @@ A page works out its population once (``Population``, kept by the filter set): t
 "customer since", and their closures; analytics/held.py counts a card-filtered page from them.
 """
 
-from bisect import bisect_left
 from collections import Counter
 from datetime import date
-from itertools import accumulate
 
 from django.db import connections
-from django.db.models import BooleanField, Count, Q
+from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 
 from closures.models import Closure
 from crm.arrays import literal
 from customers.models import Customer
+from customers.owner_counts import Days, owned_cards
 
 # The cached lists live with the cards (customers.places); re-exported for analytics' filters.
 from customers.places import known_sources, matching_cities
@@ -78,14 +77,14 @@ class Population:
     26,000 cards have about 6,500 closures at a million cards), selected by ``id = ANY(array)``
     through the primary key, instead of each of a page's dozen queries joining the closure table
     to the cards, their tags and their cities again; elsewhere (SQLite, small data) the join.
-    ``since_counts`` are the population's cards counted by "customer since" (read once with the
-    cards' ids), from which the churn rate's denominators and the cohort sizes are counted in Python.
+    The population's cards are counted by "customer since" once (from the cards' ids read, or for
+    some owners customers/owner_counts.py), for the churn rate's denominators and the cohort sizes.
 
     When the card filters are only the viewer's data scope and the owner (every page of a scoped
     reader), the population is "the cards of these owners" (``owners``), and neither side reads the
     cards: the closures are selected by their own ``card_owner`` (the card's owner now, kept by
-    closures/writes.follow_owners) through its index, and the cards are counted by "customer
-    since" through the owner index, one grouped count. A team's half of a million cards would
+    closures/writes.follow_owners) and the owner tallies, and the cards are counted by "customer
+    since" per owner, cached (customers/owner_counts.py). A team's half of a million cards would
     otherwise be read id by id, and their closures selected by a quarter of a million ids.
     """
 
@@ -95,7 +94,6 @@ class Population:
         self.data = data
         self.owners = _owners_only(data)
         self._closures = self._counts = self._rows = None
-        self._running: list[int] = []
 
     def _cards(self) -> list[tuple[int, date]]:
         """(id, customer since) of every card of the population, read once."""
@@ -135,23 +133,22 @@ class Population:
                 )
         return self._closures
 
-    def since_counts(self) -> list[tuple[date, int]]:
-        """(customer since, cards) of the population, by day, oldest first."""
+    def _since(self):
+        """The population's cards by "customer since" (customers/owner_counts.py), counted once."""
         if self._counts is None:
             if self.owners is not None:
-                cards = Customer.objects.using(self.using).filter(owner_id__in=self.owners).order_by()
-                rows = cards.values_list("customer_since").annotate(n=Count("*")).order_by("customer_since")
-                self._counts = [(since, n) for since, n in rows]
+                self._counts = owned_cards(self.owners, using=self.using)
             else:
-                self._counts = sorted(Counter(since for _pk, since in self._cards()).items())
-            self._running = list(accumulate(n for _since, n in self._counts))
+                self._counts = Days.of(Counter(since for _pk, since in self._cards()).items())
         return self._counts
 
     def customers_before(self, day: date) -> int:
         """Cards of the population that were customers before ``day``."""
-        counts = self.since_counts()
-        at = bisect_left(counts, (day,))
-        return self._running[at - 1] if at else 0
+        return self._since().before(day)
+
+    def since_by_month(self) -> dict[int, int]:
+        """Cards of the population by the month of their "customer since" (``year * 12 + month - 1``)."""
+        return self._since().by_month() if self.owners is not None else self._since().months
 
 
 def _owners_only(data: dict) -> tuple[int, ...] | None:

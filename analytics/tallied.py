@@ -21,7 +21,13 @@ from datetime import datetime
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from closures.models import ClosureOwnerBandTally, ClosureOwnerTally, ClosureStaffTally, ClosureTally
+from closures.models import (
+    ClosureOwnerBandTally,
+    ClosureOwnerStaffTally,
+    ClosureOwnerTally,
+    ClosureStaffTally,
+    ClosureTally,
+)
 from closures.tally import month_key, month_start
 
 from .filters import ClosureFilter
@@ -49,6 +55,7 @@ TALLIES = (
     (ClosureStaffTally, {"action", "category", "reason", "by"}),
     (ClosureOwnerTally, {"action", "category", "reason", "scope"}),
     (ClosureOwnerBandTally, {"action", "segment", "tenure", "scope"}),
+    (ClosureOwnerStaffTally, {"action", "by", "scope"}),
 )
 
 

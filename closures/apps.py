@@ -8,13 +8,10 @@ class ClosuresConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from customers import owners
         from service import churn_flag
 
-        from . import categories, history, inbox, ticket_flags  # noqa: F401 (categories: its cache's receivers)
-
-        from customers import owners
-
-        from . import writes
+        from . import categories, history, inbox, ticket_flags, writes  # noqa: F401 (categories: its cache's receivers)
 
         owners.on_change(writes.follow_owners)  # a closure's card_owner follows its card (data scopes)
         history.register()  # reasons, requests and settlements for the audit trail (crm.audit_display)

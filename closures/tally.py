@@ -12,7 +12,8 @@ And two for a data scope (crm/scopes.py: the cards of some owners), keyed by the
 month instead of half the closure table:
 
 - ``ClosureOwnerTally``: (owner_key, month, reverted month, action, reason, category);
-- ``ClosureOwnerBandTally``: (owner_key, month, reverted month, action, segment, tenure band).
+- ``ClosureOwnerBandTally``: (owner_key, month, reverted month, action, segment, tenure band);
+- ``ClosureOwnerStaffTally``: (owner_key, month, reverted month, action, performed by).
 
 A closure in force keeps its owner (a closed card is not edited); when a reinstated card changes
 hands its reverted closures move to the new owner's rows (``moved``, from closures.writes.follow_owners).
@@ -48,8 +49,7 @@ from datetime import date, datetime
 
 from django.db import connections, router
 from django.db.models import Case, CharField, Count, IntegerField, Value, When
-from django.db.models.functions import Coalesce
-from django.db.models.functions import Cast, ExtractMonth, ExtractYear, TruncDate
+from django.db.models.functions import Cast, Coalesce, ExtractMonth, ExtractYear, TruncDate
 from django.utils import timezone
 
 from crm import tallies
@@ -57,6 +57,7 @@ from crm import tallies
 from .models import (
     Closure,
     ClosureOwnerBandTally,
+    ClosureOwnerStaffTally,
     ClosureOwnerTally,
     ClosureStaffTally,
     ClosureTally,
@@ -164,12 +165,14 @@ MAIN_KEY = ("month", "reverted_month", "action", "reason_id", "category", "segme
 STAFF_KEY = ("month", "reverted_month", "action", "reason_id", "category", "performed_by_id")
 OWNER_KEY = ("owner_key", "month", "reverted_month", "action", "reason_id", "category")
 OWNER_BAND_KEY = ("owner_key", "month", "reverted_month", "action", "segment", "band")
+OWNER_STAFF_KEY = ("owner_key", "month", "reverted_month", "action", "performed_by_id")
 # Each tally's key, in the order _keys gives them.
 TALLY_KEYS = {
     "main": (ClosureTally, MAIN_KEY),
     "staff": (ClosureStaffTally, STAFF_KEY),
     "owner": (ClosureOwnerTally, OWNER_KEY),
     "owner_band": (ClosureOwnerBandTally, OWNER_BAND_KEY),
+    "owner_staff": (ClosureOwnerStaffTally, OWNER_STAFF_KEY),
 }
 
 
@@ -184,6 +187,7 @@ def _keys(closure: Closure, reverted_month: int, owner: int | None = None) -> tu
         common + (closure.performed_by_id,),
         (owner, *common),
         (owner, month, reverted_month, action, str(closure.segment), band),
+        (owner, month, reverted_month, action, closure.performed_by_id),
     )
 
 
@@ -224,7 +228,9 @@ def moved(closures, owners: dict[int, int | None], *, using: str = "default") ->
         reverted_month = month_key(closure.reverted_at)
         for counter, key in zip(counters, _keys(closure, reverted_month), strict=True):
             counter[key] -= 1
-        for counter, key in zip(counters, _keys(closure, reverted_month, owners[closure.customer_id] or 0), strict=True):
+        for counter, key in zip(
+            counters, _keys(closure, reverted_month, owners[closure.customer_id] or 0), strict=True
+        ):
             counter[key] += 1
     _write(counters, using)
 
@@ -248,6 +254,7 @@ def counted(closures, names=tuple(TALLY_KEYS)):
         "main": {"band": tenure_band},
         "owner": {"owner_key": lambda: Coalesce("card_owner_id", 0)},
         "owner_band": {"band": tenure_band, "owner_key": lambda: Coalesce("card_owner_id", 0)},
+        "owner_staff": {"owner_key": lambda: Coalesce("card_owner_id", 0)},
     }
     return {
         name: annotated.annotate(**{column: make() for column, make in extra.get(name, {}).items()})

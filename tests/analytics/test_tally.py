@@ -112,7 +112,8 @@ def test_every_filter_gives_the_same_figures_from_the_tallies_as_from_the_closur
 
 
 @pytest.mark.parametrize(
-    "name", ["no filter", "cards closed", "one category, reverted included", "one reason", "a segment and a tenure band"]
+    "name",
+    ["no filter", "cards closed", "one category, reverted included", "one reason", "a segment and a tenure band"],
 )
 def test_a_data_scope_gives_the_same_figures_from_the_owner_tallies_as_from_the_closures(name, history, monkeypatch):
     """A Manager scoped to their team (two of the three owners): whole months from the owner
