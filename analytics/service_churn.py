@@ -56,7 +56,7 @@ from customers.models import Customer
 from service.churn_summary import ALL
 from service.models import Category, ChurnDay, ChurnLast, ChurnSpan, Status, Ticket
 
-from . import churn
+from . import churn, population, tallied
 from .service_filters import ServiceFilter
 
 WINDOW = timedelta(days=90)
@@ -97,14 +97,17 @@ class ServiceChurn:
 def period_tickets(sf: ServiceFilter, *, filtered: bool = True):
     """The tickets opened in the period (matching the dashboard's ticket filters unless ``filtered`` is off)."""
     period = sf.dates
-    rows = Ticket.objects.using(sf.db).order_by().filter(created_at__lt=period.end)
+    rows = Ticket.objects.using(sf.db).order_by().filter(created_at__lt=period.end, **sf.card_filters())
     rows = rows.filter(**sf.ticket_filters()) if filtered else rows
     return rows.filter(created_at__gte=period.start) if period.start is not None else rows
 
 
-def in_force_at(db: str, start):
-    """Closures in force at ``start``: performed before it and not reverted by then."""
+def in_force_at(db: str, start, scope=None):
+    """Closures in force at ``start``: performed before it and not reverted by then (of the cards
+    of the ``scope``'s owners only, when given: ``Closure.card_owner``, the card's owner now)."""
     rows = Closure.objects.using(db).filter(performed_at__lt=start)
+    if scope is not None:
+        rows = rows.filter(card_owner_id__in=scope)
     return rows.filter(Q(reverted_at__isnull=True) | Q(reverted_at__gte=start))
 
 
@@ -173,11 +176,11 @@ def counted(sf: ServiceFilter) -> Counted:
     if period.start is None:
         statement = f"SELECT {columns}, 0, COUNT(*), 0 FROM ({sql}) per GROUP BY {columns}"
     else:
-        newer = Customer.objects.using(db).order_by().filter(customer_since__gte=period.first).values("id")
-        newer_sql, newer_params = newer.query.sql_with_params()
-        closed = in_force_at(db, period.start).order_by().values("customer_id").distinct()
+        newer = Customer.objects.using(db).order_by().filter(customer_since__gte=period.first, **sf.card_filters(""))
+        newer_sql, newer_params = newer.values("id").query.sql_with_params()
+        closed = in_force_at(db, period.start, sf.scope).order_by().values("customer_id").distinct()
         closed_sql, closed_params = closed.query.sql_with_params()
-        window = _closed_after_start(db, period.start, period.first).values("customer_id")
+        window = _closed_after_start(db, period.start, period.first, sf.scope).values("customer_id")
         window_sql, window_params = window.query.sql_with_params()
         active = "CASE WHEN newer.id IS NULL AND closed.customer_id IS NULL THEN 1 ELSE 0 END"
         # The closures of no_ticket_closures, counted here against the customers of the pass.
@@ -202,9 +205,8 @@ def counted(sf: ServiceFilter) -> Counted:
     elif combinations:
         closed_without = combinations[0][-1]
     else:  # no ticket at all in the period
-        closed_without = no_ticket_closures(db, period.start, period.end).aggregate(n=Count("customer", distinct=True))[
-            "n"
-        ]
+        without = no_ticket_closures(db, period.start, period.end, sf.scope)
+        closed_without = without.aggregate(n=Count("customer", distinct=True))["n"]
     found, had_ticket = {("all", None): [0, 0]}, 0
     for row in combinations:
         active, n = row[-3], row[-2]
@@ -235,8 +237,8 @@ def _from_summary(sf: ServiceFilter) -> Counted | None:
     a closure in force at the start (a closure performed before it, on a day before their last
     ticket: the few ``ChurnSpan`` rows)."""
     period, db = sf.dates, sf.db
-    if sf.ticket_filters() or period.last < sf.today:
-        return None
+    if sf.ticket_filters() or sf.scope is not None or period.last < sf.today:
+        return None  # (the summary is every card's: a data scope takes the pass over its tickets)
     days = ChurnDay.objects.using(db).order_by()
     if days.filter(Q(customers__gt=0) | Q(closed__gt=0), day__gt=period.last).exists():
         return None  # a ticket dated after the period (the summary would count it)
@@ -314,23 +316,26 @@ def compute(sf: ServiceFilter) -> ServiceChurn:
     )
 
 
-def _closed_after_start(db: str, start, first):
-    """ "Close" closures in force, within 90 days after ``start``, of cards that were customers before ``first``."""
-    return (
+def _closed_after_start(db: str, start, first, scope=None):
+    """ "Close" closures in force, within 90 days after ``start``, of cards that were customers before
+    ``first`` (of the ``scope``'s owners' cards, when given)."""
+    rows = (
         Closure.objects.using(db)
         .order_by()
         .filter(action=Action.CLOSE, reverted_at__isnull=True, performed_at__gte=start)
         .filter(performed_at__lt=start + WINDOW, customer__customer_since__lt=first)
     )
+    return rows if scope is None else rows.filter(card_owner_id__in=scope)
 
 
-def no_ticket_closures(db: str, start, end):
+def no_ticket_closures(db: str, start, end, scope=None):
     """Closures ("close", in force) within 90 days after ``start`` of cards that were customers
     before ``start``'s day and had no ticket from ``start`` to ``end`` (the drill-down's list; the
     figure counts the same closures in the pass of ``counted``)."""
     tickets = Ticket.objects.using(db).filter(customer=OuterRef("customer"), created_at__gte=start, created_at__lt=end)
     in_force_before = in_force_at(db, start).filter(customer=OuterRef("customer"))
-    return _closed_after_start(db, start, start.date()).exclude(Exists(tickets)).exclude(Exists(in_force_before))
+    closed = _closed_after_start(db, start, start.date(), scope)
+    return closed.exclude(Exists(tickets)).exclude(Exists(in_force_before))
 
 
 def _without_ticket(sf: ServiceFilter, figures: Counted) -> Rate:
@@ -340,8 +345,14 @@ def _without_ticket(sf: ServiceFilter, figures: Counted) -> Rate:
     them with a ticket in the period (any ticket: the filters narrow the ticket side only), counted
     in the pass over the period's tickets (``counted``)."""
     period, db = sf.dates, sf.db
-    before = since_before_each([period.first], using=db)[0]
-    in_force = churn._in_force([period], None, db)[period][0]  # from the closure tally, mostly
+    if sf.scope is None:
+        before = since_before_each([period.first], using=db)[0]
+        in_force = churn._in_force([period], None, db)[period][0]  # from the closure tally, mostly
+    else:  # the scope's cards, as the churn rate counts them (analytics/population.py)
+        people = population.Population({"scope": sf.scope}, using=db)
+        before = people.customers_before(period.first)
+        in_force = churn._in_force([period], people.closures, db, tally=tallied.population_tally(people, db))
+        in_force = in_force[period][0]
     customers = max(0, before - in_force - figures.had_ticket)
     link = {"svc": "none", "svc_from": period.first.isoformat(), "svc_to": period.last.isoformat()}
     return Rate("none", gettext("Customers without a ticket"), customers, figures.closed_without, link)

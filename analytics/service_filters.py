@@ -9,7 +9,7 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from crm import widgets
+from crm import scopes, widgets
 from crm.models import Team
 from service.models import Category, Channel, Priority
 
@@ -59,6 +59,13 @@ class ServiceFilter(PeriodFilter):
 
     form_class, params_order, defaults = ServiceFilterForm, PARAMS, {"grain": "month"}
 
+    def __init__(self, data=None, *, user=None, scope=None, **kwargs):
+        """``user``: whose data scope (crm/scopes.py) narrows every figure to the tickets of the
+        cards they see (``scope``: those cards' owners, None for every card; given directly by the
+        closure export, which has it already)."""
+        super().__init__(data, **kwargs)
+        self.scope = scopes.owners(user) if user is not None else scope
+
     def make_form(self, data) -> ServiceFilterForm:
         return ServiceFilterForm(data, using=self.db)
 
@@ -79,9 +86,19 @@ class ServiceFilter(PeriodFilter):
             out["priority"] = data["priority"]
         return out
 
+    def summary_filters(self) -> dict:
+        """The filters on the summary tables: the dimensions, and the data scope's owners (only the
+        owner tables have them: analytics/service.py reads those for a scoped reader)."""
+        dims = self.dimensions()
+        return dims if self.scope is None else {**dims, "owner_key__in": self.scope}
+
     def ticket_filters(self) -> dict:
-        """The same filters on the ticket table."""
+        """The same filters on the ticket table (the data scope apart: ``card_filters``)."""
         return {("team_id" if k == "team" else k): v for k, v in self.dimensions().items()}
+
+    def card_filters(self, via: str = "customer__") -> dict:
+        """The data scope on a table that reaches the card through ``via`` (nothing without one)."""
+        return {} if self.scope is None else {f"{via}owner_id__in": self.scope}
 
     def describe(self) -> list[tuple[str, str]]:
         """The filters in words, for the page's heading and the export."""
@@ -95,4 +112,6 @@ class ServiceFilter(PeriodFilter):
             else:
                 text = str(dict(field.choices).get(value, value))
             rows.append((str(field.label), text))
+        if self.scope is not None:
+            rows.append((gettext("Cards"), gettext("Only the cards in your data scope")))
         return rows

@@ -125,7 +125,7 @@ def for_closures(fs) -> ServiceFilter:
     for name in ("start", "end"):
         if fs.cleaned.get(name):
             data[name] = fs.cleaned[name].isoformat()
-    return ServiceFilter(data, today=fs.today, using=fs.queryset.db)
+    return ServiceFilter(data, today=fs.today, using=fs.queryset.db, scope=fs.scope)
 
 
 def write_workbook(out, sf: ServiceFilter) -> None:

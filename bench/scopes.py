@@ -25,6 +25,8 @@ TARGETS = {
     "team_scoped_dashboard_12m": 150,
     "team_scoped_closure_list": 50,
     "team_scoped_ticket_queue_all": 40,
+    "team_scoped_service_dashboard": 150,
+    "team_scoped_service_churn": 150,
 }
 OWNED = 30_000  # the Staff user owns 30,000 cards
 TEAM = "Customer service"
@@ -113,11 +115,13 @@ class ScopeFigures:
         client = self.client_of(manager_user)
         who = f"{manager_user}, team scope"
         dashboard, listing = reverse("analytics:dashboard"), reverse("analytics:closure_list")
-        queue = reverse("service:queue")
+        queue, service = reverse("service:queue"), reverse("analytics:service")
         pages = [
             ("team_scoped_dashboard_12m", "Dashboard, last 12 months", dashboard, {"period": "12m"}),
             ("team_scoped_closure_list", "Closure list", listing, {}),
             ("team_scoped_ticket_queue_all", "Ticket queue, all", queue, {"view": "all"}),
+            ("team_scoped_service_dashboard", "Service dashboard, last 12 months", service, {}),
+            ("team_scoped_service_churn", "Churn after service (htmx part)", service, {"part": "churn"}),
         ]
         for key, label, url, params in pages:
             self.timed(key, f"{label} ({who})", lambda i, u=url, p=params: self.get(u, client, **p))

@@ -409,10 +409,11 @@ def recategorise(old: str, new: str) -> int:
     return moved
 
 
-def follow_owners(owners: dict[int, int | None]) -> None:
+def follow_owners(moves: dict[int, tuple[int | None, int | None]]) -> None:
     """Cards changed hands (customers/owners.py): their closures' ``card_owner`` follows, and the
     owner tallies with it (closures/tally.py), so a data scope finds them under the owner the card
     has now. Only active cards change hands, so these are reverted closures. In the change's transaction."""
+    owners = {card: new for card, (_old, new) in moves.items()}
     by_owner: dict[int | None, list[int]] = {}
     for card, owner in owners.items():
         by_owner.setdefault(owner, []).append(card)

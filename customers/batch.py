@@ -138,7 +138,9 @@ def write_import_chunk(
     for names, rows in groups.items():
         _update_rows(rows, sorted(names))
     since.changed(update.customer_id for update in updates if "customer_since" in update.changes)
-    owners.changed({u.customer_id: u.changes["owner_id"] for u in updates if "owner_id" in u.changes})
+    owners.changed(
+        {u.customer_id: (u.old.get("owner_id"), u.changes["owner_id"]) for u in updates if "owner_id" in u.changes}
+    )
     _write_tags(creates, updates, tag_ids)
     _write_ledger(creates, updates, by=by, file_name=file_name)
     _audit_import(creates, updates, by=by, source=Source("import", file_name, batch=batch_id), request=request)

@@ -267,7 +267,7 @@ def update_card(
         locked = lock_for_change(customer)
         _refuse_money_changes(locked, changes)
         check_seen(locked, seen)
-        before = snapshot(locked)
+        before, owner_before = snapshot(locked), locked.owner_id
         if "customer_no" in changes:
             changes = {**changes, "customer_no": clean_customer_no(changes["customer_no"]) or locked.customer_no}
         if changes.get("id_number"):
@@ -290,7 +290,7 @@ def update_card(
         if "customer_since" in diff:
             since.changed([locked.pk])
         if "owner" in diff:
-            owners.changed({locked.pk: locked.owner_id})
+            owners.changed({locked.pk: (owner_before, locked.owner_id)})
         if "tags" in diff:
             locked.tags.set(tags)
         entry = _record("customer.update", locked, diff, by=by, source=source, request=request)

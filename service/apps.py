@@ -9,9 +9,9 @@ class ServiceConfig(AppConfig):
 
     def ready(self) -> None:
         from crm import audit_display, jobs
-        from customers import merge, panels, since
+        from customers import merge, owners, panels, since
 
-        from . import card_panel, churn_summary, configure_history, exports, history, inbox, moves
+        from . import card_panel, churn_summary, configure_history, exports, history, inbox, moves, tally
         from .operations import CLOSED_CARD_STATUSES
 
         panels.register(
@@ -32,6 +32,7 @@ class ServiceConfig(AppConfig):
         inbox.register()
         merge.register_mover(moves.merge_mover)
         since.on_change(churn_summary.refresh)  # the churn-after-service rows keep the card's "customer since"
+        owners.on_change(tally.follow_owners)  # the owner summary follows a card that changes hands
         configure_history.register()
         for kind in exports.JOB_KINDS.values():
             jobs.register(kind, exports.run_export_job, permission="service.export_tickets")

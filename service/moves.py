@@ -17,8 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm import audit, outbox
+from customers.models import Customer
 
-from . import churn_flag
+from . import churn_flag, tally
 from .models import Step, Ticket
 
 
@@ -31,11 +32,18 @@ def move_tickets(from_customer, to_customer, *, by, note: str = "", request=None
     from_no = getattr(from_customer, "customer_no", str(from_id))
     to_no = getattr(to_customer, "customer_no", str(to_id))
     with transaction.atomic():
-        tickets = list(
-            Ticket.objects.select_for_update().filter(customer_id=from_id).order_by("pk").values_list("pk", "number")
+        rows = list(
+            Ticket.objects.select_for_update()
+            .filter(customer_id=from_id)
+            .order_by("pk")
+            .values("pk", "number", *tally.FIELDS, "customer_id")
         )
-        if not tickets:
+        if not rows:
             return 0
+        tickets = [(row["pk"], row["number"]) for row in rows]
+        owners = dict(Customer.objects.filter(pk__in=[from_id, to_id]).values_list("pk", "owner_id"))
+        # The owner summary: the tickets are counted under the owner of the card they move to.
+        tally.moved(rows, {from_id: owners.get(from_id)}, {from_id: owners.get(to_id)})
         now = timezone.now()
         ids = [pk for pk, _number in tickets]
         Ticket.objects.filter(pk__in=ids).update(customer_id=to_id, updated_at=now, version=F("version") + 1)

@@ -138,6 +138,100 @@ for _k in range(TIME_BUCKETS):
 del _k
 
 
+class ServiceOwnerTally(SummaryCounts):
+    """ServiceTally by the ticket's card's owner now as well (``owner_key``: a user id, 0 for none):
+    a data scope's service dashboard (crm/scopes.py) reads these; service/tally.py keeps them and
+    moves a ticket's counts when its card changes hands or the ticket moves to another card."""
+
+    owner_key = models.IntegerField(default=0)
+    day = models.DateField()
+
+    class Meta:
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner_key", "day", "category", "channel", "team", "priority"], name="serviceownertally_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner_key} {self.day} {self.category_id} {self.channel} {self.team} {self.priority}"
+
+
+class ServiceOwnerMonthTally(SummaryCounts):
+    """ServiceMonthTally by the card's owner now as well."""
+
+    owner_key = models.IntegerField(default=0)
+    month = models.DateField()
+
+    class Meta:
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner_key", "month", "category", "channel", "team", "priority"],
+                name="serviceownermonthtally_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner_key} {self.month:%Y-%m} {self.category_id} {self.channel} {self.team} {self.priority}"
+
+
+class ServiceOwnerTimeTally(models.Model):
+    """ServiceTimeTally by the card's owner now as well."""
+
+    owner_key = models.IntegerField(default=0)
+    day = models.DateField()
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+", db_index=False)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    team = models.IntegerField(default=0)
+    priority = models.CharField(max_length=10, choices=Priority.choices)
+    measure = models.CharField(max_length=3, choices=Measure.choices)
+    bucket = models.SmallIntegerField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner_key", "day", "category", "channel", "team", "priority", "measure", "bucket"],
+                name="serviceownertimetally_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner_key} {self.day} {self.measure} {self.bucket}: {self.n}"
+
+
+class ServiceOwnerMonthTimeTally(models.Model):
+    """ServiceMonthTimeTally by the card's owner now as well (a column per bucket)."""
+
+    owner_key = models.IntegerField(default=0)
+    month = models.DateField()
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+", db_index=False)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    team = models.IntegerField(default=0)
+    priority = models.CharField(max_length=10, choices=Priority.choices)
+    measure = models.CharField(max_length=3, choices=Measure.choices)
+
+    class Meta:
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner_key", "month", "category", "channel", "team", "priority", "measure"],
+                name="serviceownermonthtimetally_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner_key} {self.month:%Y-%m} {self.category_id} {self.measure}"
+
+
+for _k in range(TIME_BUCKETS):
+    ServiceOwnerMonthTimeTally.add_to_class(f"b{_k}", models.IntegerField(default=0))
+del _k
+
+
 class ChurnLast(models.Model):
     """Churn after service, kept per card and group (service/churn_summary.py keeps it): the local
     day of the card's last ticket in the group, and of its last ticket in the group whose card was

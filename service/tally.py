@@ -52,6 +52,13 @@ columns of 1,000 rows a month is much cheaper than grouping 20 times as many (ke
 
 Tickets written without the operations (an import's bulk insert) are counted with ``added``.
 
+A data scope (crm/scopes.py: the cards of some owners) reads the same four tables keyed by the
+ticket's card's owner *now* as well (``ServiceOwnerTally`` and its three twins, ``owner_key``: a
+user id, 0 for none). Every write above writes them too, under the owner the card has when the
+ticket changes; when a card changes hands (customers/owners.py) or a ticket moves to another card
+(service/moves.py), ``moved`` takes the ticket's whole contribution from the old owner's rows to
+the new owner's.
+
 Deltas are summed per key first and written in key order (``INSERT ... ON CONFLICT DO UPDATE``,
 PostgreSQL and SQLite alike), table after table in a fixed order (day counts, day times, month
 counts, month times), so two transactions writing the same rows lock them in the same order and
@@ -68,12 +75,17 @@ from django.db import connections, router, transaction
 from django.utils import timezone
 
 from crm import tallies
+from customers.models import Customer
 
 from .calendar import Calendar, current
 from .models import (
     TIME_BUCKETS,
     ServiceMonthTally,
     ServiceMonthTimeTally,
+    ServiceOwnerMonthTally,
+    ServiceOwnerMonthTimeTally,
+    ServiceOwnerTally,
+    ServiceOwnerTimeTally,
     ServiceTally,
     ServiceTimeTally,
     Status,
@@ -99,6 +111,9 @@ TIME_KEY = (*KEY, "measure", "bucket")
 MONTH_KEY = ("month", *KEY[1:])
 MONTH_TIME_KEY = (*MONTH_KEY, "measure")  # and a column per bucket, BUCKET_COLUMNS
 FIRST_RESPONSE, RESOLUTION = "fr", "res"
+# The owner tables: the same keys with the card's owner first.
+OWNER_KEY, OWNER_TIME_KEY = ("owner_key", *KEY), ("owner_key", *TIME_KEY)
+OWNER_MONTH_KEY, OWNER_MONTH_TIME_KEY = ("owner_key", *MONTH_KEY), ("owner_key", *MONTH_TIME_KEY)
 
 # The buckets: 0 is [0, 5) minutes; k >= 1 is [5 * 1.25^(k-1), 5 * 1.25^k). 60 buckets reach
 # beyond four years of working minutes; anything longer is counted in the last.
@@ -219,54 +234,120 @@ def _row(ticket: Ticket) -> dict:
     return {name: getattr(ticket, name) for name in FIELDS}
 
 
+def owner_of(ticket) -> int:
+    """The owner of the ticket's card now (0 for none), as the owner tables key it."""
+    if "customer" in ticket._state.fields_cache:
+        return ticket.customer.owner_id or 0
+    return Customer.objects.filter(pk=ticket.customer_id).values_list("owner_id", flat=True).first() or 0
+
+
+def owned(deltas: Counter, owner: int | None, sign: int = 1) -> Counter:
+    """Deltas keyed for the owner tables: the owner (0 for none) before each key."""
+    return Counter({(owner or 0, *key): sign * n for key, n in deltas.items() if n})
+
+
 def snapshot(ticket) -> dict | None:
-    """The ticket's contribution now (None for a ticket not saved yet)."""
+    """The ticket's contribution now, and its card's owner (None for a ticket not saved yet)."""
     if ticket is None or ticket.pk is None:
         return None
     counts, times = contribution(_row(ticket))
-    return {"counts": counts, "times": times}
+    return {"counts": counts, "times": times, "owner": owner_of(ticket)}
 
 
 def changed(before: dict | None, ticket, *, using: str | None = None) -> None:
     """Move the summary from ``before`` (a snapshot, or None for a new ticket) to the ticket's
-    contribution now, in the caller's transaction."""
+    contribution now, in the caller's transaction (the card's owner read with the snapshot: the
+    operation holds the ticket's lock, which a change of owner waits for, ``moved``)."""
     counts, times = contribution(_row(ticket))
     if before is not None:
         counts.subtract(before["counts"])
         times.subtract(before["times"])
+    owner = before["owner"] if before is not None else owner_of(ticket)
     using = using or router.db_for_write(ServiceTally)
-    write(counts, times, using=using)
+    write(counts, times, owned(counts, owner), owned(times, owner), using=using)
 
 
 def added(tickets, *, using: str | None = None) -> None:
     """Count tickets written without the operations (an import's bulk insert of historical tickets,
     already in their final state), in the caller's transaction: the same as ``changed(None, t)`` for
     each, in one write."""
+    tickets = list(tickets)
+    using = using or router.db_for_write(ServiceTally)
+    cards = Customer.objects.using(using).filter(pk__in={t.customer_id for t in tickets})
+    owners = dict(cards.values_list("pk", "owner_id"))
     calendar = current()
-    counts, times = Counter(), Counter()
+    counts, times, owner_counts, owner_times = Counter(), Counter(), Counter(), Counter()
     for ticket in tickets:
         c, t = contribution(_row(ticket), calendar)
         counts.update(c)
         times.update(t)
-    write(counts, times, using=using or router.db_for_write(ServiceTally))
+        owner_counts.update(owned(c, owners.get(ticket.customer_id)))
+        owner_times.update(owned(t, owners.get(ticket.customer_id)))
+    write(counts, times, owner_counts, owner_times, using=using)
 
 
-def write(counts: Counter, times: Counter, *, using: str = "default") -> None:
-    """Add the deltas to the day tables and the month tables (rows summed per key, in key order)."""
-    month_counts, month_times = monthly(counts, times)
-    _upsert(ServiceTally, KEY, COLUMNS, _count_rows(counts), using)
-    _upsert(ServiceTimeTally, TIME_KEY, ("n",), _time_rows(times), using)
-    _upsert(ServiceMonthTally, MONTH_KEY, COLUMNS, _count_rows(month_counts), using)
-    _upsert(ServiceMonthTimeTally, MONTH_TIME_KEY, BUCKET_COLUMNS, _bucket_rows(month_times), using)
+def moved(rows, old: dict[int, int | None], new: dict[int, int | None], *, using: str = "default") -> None:
+    """Tickets (dicts of ``FIELDS`` and ``customer_id``) whose card changed hands, or which moved to
+    another card: their whole contribution goes from the owner rows of ``old[card]`` to those of
+    ``new[card]`` (``card``: the ticket's ``customer_id`` before the change), in the caller's
+    transaction. The tables without owner do not change."""
+    calendar = current()
+    owner_counts, owner_times = Counter(), Counter()
+    for row in rows:
+        c, t = contribution(row, calendar)
+        card = row["customer_id"]
+        for found, deltas in ((owner_counts, c), (owner_times, t)):
+            found.update(owned(deltas, old.get(card), -1))  # (Counter's "+" would drop the negatives)
+            found.update(owned(deltas, new.get(card)))
+    write(Counter(), Counter(), owner_counts, owner_times, using=using)
 
 
-def monthly(counts: Counter, times: Counter) -> tuple[Counter, Counter]:
-    """Day-keyed deltas (or a recount) summed by month: the key's day becomes its month's first day."""
+def follow_owners(moves: dict[int, tuple[int | None, int | None]]) -> None:
+    """Cards changed hands (customers/owners.py: ``{card id: (old owner, new owner)}``): their
+    tickets' counts move to the new owner's rows, the tickets locked first (an operation on one of
+    them reads the card's owner under the same lock), in the change's transaction."""
+    cards = sorted(moves)
+    for start in range(0, len(cards), 2000):
+        chunk = cards[start : start + 2000]
+        tickets = Ticket.objects.select_for_update().filter(customer_id__in=chunk).order_by("pk")
+        rows = list(tickets.values(*FIELDS, "customer_id"))
+        if rows:
+            old = {card: moves[card][0] for card in chunk}
+            moved(rows, old, {card: moves[card][1] for card in chunk}, using=router.db_for_write(ServiceTally))
+
+
+def write(
+    counts: Counter, times: Counter, owner_counts: Counter, owner_times: Counter, *, using: str = "default"
+) -> None:
+    """Add the deltas to the day tables and the month tables, without and with the owner (rows
+    summed per key, in key order)."""
+    for models, (day_counts, day_times), day_at in (
+        ((ServiceTally, ServiceTimeTally, ServiceMonthTally, ServiceMonthTimeTally), (counts, times), 0),
+        (
+            (ServiceOwnerTally, ServiceOwnerTimeTally, ServiceOwnerMonthTally, ServiceOwnerMonthTimeTally),
+            (owner_counts, owner_times),
+            1,
+        ),
+    ):
+        keys = (KEY, TIME_KEY, MONTH_KEY, MONTH_TIME_KEY) if day_at == 0 else OWNER_KEYS
+        month_counts, month_times = monthly(day_counts, day_times, day_at=day_at)
+        _upsert(models[0], keys[0], COLUMNS, _count_rows(day_counts), using)
+        _upsert(models[1], keys[1], ("n",), _time_rows(day_times), using)
+        _upsert(models[2], keys[2], COLUMNS, _count_rows(month_counts), using)
+        _upsert(models[3], keys[3], BUCKET_COLUMNS, _bucket_rows(month_times), using)
+
+
+OWNER_KEYS = (OWNER_KEY, OWNER_TIME_KEY, OWNER_MONTH_KEY, OWNER_MONTH_TIME_KEY)
+
+
+def monthly(counts: Counter, times: Counter, *, day_at: int = 0) -> tuple[Counter, Counter]:
+    """Day-keyed deltas (or a recount) summed by month: the key's day (at ``day_at``: 1 in the
+    owner tables' keys) becomes its month's first day."""
     month_counts, month_times = Counter(), Counter()
-    for (day, *rest), n in counts.items():
-        month_counts[(day.replace(day=1), *rest)] += n
-    for (day, *rest), n in times.items():
-        month_times[(day.replace(day=1), *rest)] += n
+    for source, target in ((counts, month_counts), (times, month_times)):
+        for key, n in source.items():
+            day = key[day_at]
+            target[(*key[:day_at], day.replace(day=1), *key[day_at + 1 :])] += n
     return Counter({k: n for k, n in month_counts.items() if n}), Counter({k: n for k, n in month_times.items() if n})
 
 
@@ -296,55 +377,80 @@ def _upsert(model, key_columns, value_columns, rows, using: str) -> None:
 
 
 # --- recounting ------------------------------------------------------------------------------------
-def recount(tickets=None, *, calendar: Calendar | None = None) -> tuple[Counter, Counter]:
-    """Every ticket's contribution summed: ({(*KEY, column): n}, {TIME_KEY: n}), zeros left out."""
+def recount(tickets=None, *, calendar: Calendar | None = None, owners: bool = False) -> tuple[Counter, ...]:
+    """Every ticket's contribution summed: ({(*KEY, column): n}, {TIME_KEY: n}), zeros left out;
+    with ``owners``, also the owner tables' ({(*OWNER_KEY, column): n}, {OWNER_TIME_KEY: n})."""
     tickets = Ticket.objects.all() if tickets is None else tickets
     calendar = calendar or current()
-    counts, times = Counter(), Counter()
-    for row in tickets.order_by().values(*FIELDS).iterator(chunk_size=5000):
+    found = [Counter() for _ in range(4 if owners else 2)]
+    fields = (*FIELDS, "customer__owner_id") if owners else FIELDS
+    for row in tickets.order_by().values(*fields).iterator(chunk_size=5000):
         c, t = contribution(row, calendar)
-        counts.update(c)
-        times.update(t)
-    return Counter({k: n for k, n in counts.items() if n}), Counter({k: n for k, n in times.items() if n})
+        found[0].update(c)
+        found[1].update(t)
+        if owners:
+            found[2].update(owned(c, row["customer__owner_id"]))
+            found[3].update(owned(t, row["customer__owner_id"]))
+    return tuple(Counter({k: n for k, n in counter.items() if n}) for counter in found)
 
 
-def stored(*, months: bool = False) -> tuple[Counter, Counter]:
+def stored(*, months: bool = False, owners: bool = False) -> tuple[Counter, Counter]:
     """The summary as stored, in ``recount``'s shape (for the tests and a check after a rebuild);
-    with ``months``, the month rows in ``monthly``'s shape (compare with ``monthly(*recount())``)."""
-    count_model, key = (ServiceMonthTally, MONTH_KEY) if months else (ServiceTally, KEY)
+    with ``months``, the month rows in ``monthly``'s shape (compare with ``monthly(*recount())``);
+    with ``owners``, the owner tables."""
+    if owners:
+        models = (ServiceOwnerTally, ServiceOwnerTimeTally, ServiceOwnerMonthTally, ServiceOwnerMonthTimeTally)
+        keys = OWNER_KEYS
+    else:
+        models = (ServiceTally, ServiceTimeTally, ServiceMonthTally, ServiceMonthTimeTally)
+        keys = (KEY, TIME_KEY, MONTH_KEY, MONTH_TIME_KEY)
+    (count_model, key) = (models[2], keys[2]) if months else (models[0], keys[0])
     counts, times = Counter(), Counter()
     for row in count_model.objects.values(*key, *COLUMNS):
         for column in COLUMNS:
             if row[column]:
                 counts[(*(row[k] for k in key), column)] = row[column]
     if months:
-        for row in ServiceMonthTimeTally.objects.values(*MONTH_TIME_KEY, *BUCKET_COLUMNS):
+        for row in models[3].objects.values(*keys[3], *BUCKET_COLUMNS):
             for k, column in enumerate(BUCKET_COLUMNS):
                 if row[column]:
-                    times[(*(row[c] for c in MONTH_TIME_KEY), k)] = row[column]
+                    times[(*(row[c] for c in keys[3]), k)] = row[column]
         return counts, times
-    for row in ServiceTimeTally.objects.exclude(n=0).values(*TIME_KEY, "n"):
-        times[tuple(row[k] for k in TIME_KEY)] = row["n"]
+    for row in models[1].objects.exclude(n=0).values(*keys[1], "n"):
+        times[tuple(row[k] for k in keys[1])] = row["n"]
     return counts, times
 
 
+TABLES = (
+    ServiceTally,
+    ServiceTimeTally,
+    ServiceMonthTally,
+    ServiceMonthTimeTally,
+    ServiceOwnerTally,
+    ServiceOwnerTimeTally,
+    ServiceOwnerMonthTally,
+    ServiceOwnerMonthTimeTally,
+)
+
+
 def rebuild(*, using: str | None = None) -> dict[str, int]:
-    """Recount the four tables (days and months) from the tickets (recovery, a change of calendar or
-    time zone, after a bulk load). On PostgreSQL the ticket table is locked in SHARE mode first, so
-    operations meanwhile wait for the rebuild instead of being lost between the DELETE and the
-    INSERTs."""
+    """Recount the eight tables (days and months, without and with the owner) from the tickets
+    (recovery, a change of calendar or time zone, after a bulk load). On PostgreSQL the ticket table
+    is locked in SHARE mode first, so operations meanwhile wait for the rebuild instead of being lost
+    between the DELETE and the INSERTs."""
     using = using or router.db_for_write(ServiceTally)
     with transaction.atomic(using=using):
         with connections[using].cursor() as cursor:
             if connections[using].vendor == "postgresql":
                 cursor.execute(f"LOCK TABLE {Ticket._meta.db_table} IN SHARE MODE")
-            for model in (ServiceTally, ServiceTimeTally, ServiceMonthTally, ServiceMonthTimeTally):
+            for model in TABLES:
                 cursor.execute(f"DELETE FROM {model._meta.db_table}")
-        counts, times = recount(Ticket.objects.using(using))
-        write(counts, times, using=using)
+        write(*recount(Ticket.objects.using(using), owners=True), using=using)
     return {
         "rows": ServiceTally.objects.using(using).count(),
         "time_rows": ServiceTimeTally.objects.using(using).count(),
         "month_rows": ServiceMonthTally.objects.using(using).count(),
         "month_time_rows": ServiceMonthTimeTally.objects.using(using).count(),
+        "owner_rows": ServiceOwnerTally.objects.using(using).count(),
+        "owner_month_rows": ServiceOwnerMonthTally.objects.using(using).count(),
     }

@@ -1,7 +1,8 @@
 """Data scopes on the Managers' paths (crm/scopes.py): a Manager scoped to their team's cards finds
 only those in the closure dashboard and its list, export and API, the churn-warning dashboard, the
-approval queue, the audit log, the ticket and callback queues and the inbox counts; and the "Data
-scopes" page where an Admin sets the scopes."""
+service dashboard with its export and churn after service, the approval queue, the audit log, the
+ticket and callback queues and the inbox counts; and the "Data scopes" page where an Admin sets
+the scopes."""
 
 import csv
 import io
@@ -16,10 +17,12 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from analytics import churn_warning, figures
+from analytics import churn_warning, figures, service_churn
+from analytics import service as service_figures
 from analytics.churn_warning_filters import ChurnWarningFilter
 from analytics.exports import ClosureExport
 from analytics.filters import ClosureFilter
+from analytics.service_filters import ServiceFilter
 from api import tokens
 from closures import operations
 from closures.batch import decide_many
@@ -28,6 +31,8 @@ from closures.rules import ClosureChoice
 from crm import audit, inbox, scopes
 from crm.models import AuditEntry, DataScope
 from insights.models import RiskDay
+from service import operations as service_operations
+from service.models import Category
 from tests.factories import (
     ClosureFactory,
     CustomerFactory,
@@ -174,3 +179,34 @@ def test_the_customers_at_risk_list_and_its_export_leave_out_other_teams_cards(m
     book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     cells = {str(cell) for row in book.worksheets[-1].iter_rows(values_only=True) for cell in row}
     assert "风险在组" in cells and "风险组外" not in cells
+
+
+def test_the_service_dashboard_its_export_and_churn_after_service_count_the_teams_tickets_only(
+    manager_client, manager_user, admin_user, world
+):
+    for number in ("T0001", "X0001"):  # through the operations: the summary counts them
+        card = CustomerFactory(customer_no=f"{number}-S", owner=world[number].owner)
+        service_operations.open_ticket(
+            card,
+            by=admin_user,
+            subject=f"Leak {number}",
+            category=Category.objects.get(key="repair"),
+            channel="phone",
+            priority="high",
+        )
+    mine = service_figures.compute(ServiceFilter({}, user=fresh(manager_user)))
+    everyone = service_figures.compute(ServiceFilter({}, user=admin_user))
+    assert (mine.total.opened, everyone.total.opened) == (1, 2)
+    assert [g.counts.opened for g in mine.by_category] == [1]
+    churn = service_churn.compute(ServiceFilter({}, user=fresh(manager_user)))
+    every = service_churn.compute(ServiceFilter({}, user=admin_user))
+    # Churn after service reads the tickets themselves: the world's two and these two.
+    assert (churn.with_ticket.customers, every.with_ticket.customers) == (2, 4)
+
+    page = manager_client.get(reverse("analytics:service")).content.decode()
+    assert "Only the tickets of the cards in your data scope." in page
+    manager_user.user_permissions.add(Permission.objects.get(codename="export_tickets"))  # Admins' by default
+    book = load_workbook(io.BytesIO(manager_client.post(reverse("analytics:service_export")).content))
+    cells = [[c for c in row if c is not None] for row in book.worksheets[0].iter_rows(values_only=True)]
+    assert ["Cards", "Only the cards in your data scope"] in cells
+    assert ["Tickets opened", 1] in cells

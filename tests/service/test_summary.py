@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from customers import gate
 from service import operations, tally
 from service.models import (
     Category,
@@ -20,6 +21,7 @@ from service.models import (
     ServiceTimeTally,
     Ticket,
 )
+from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -43,9 +45,13 @@ def at(monkeypatch):
 
 
 def assert_summary_matches_a_recount():
-    counts, times = tally.recount()
+    counts, times, owner_counts, owner_times = tally.recount(owners=True)
     assert tally.stored() == (counts, times)
     assert tally.stored(months=True) == tally.monthly(counts, times)  # each month row sums its days
+    # The owner tables: the same counts under the card's owner now.
+    assert tally.stored(owners=True) == (owner_counts, owner_times)
+    assert tally.stored(months=True, owners=True) == tally.monthly(owner_counts, owner_times, day_at=1)
+    assert sum(owner_counts.values()) == sum(counts.values()) and sum(owner_times.values()) == sum(times.values())
 
 
 def _open(desk, category, **kwargs):
@@ -96,6 +102,18 @@ def test_the_summary_equals_a_recount_after_every_kind_of_operation(desk, compla
     old = _open(desk, complaint, channel="store", created_at=local(2025, 12, 30, 16, 0), team=desk["after_sales"])
     operations.resolve(old, by=boss, note="历史单")
     assert_summary_matches_a_recount()
+
+    # The card changes hands, and later its tickets move to another card: the owner rows follow.
+    gate.update_card(desk["card"], {"owner": agent}, by=boss, source=gate.FORM)
+    assert_summary_matches_a_recount()
+    assert {key[0] for key in tally.stored(owners=True)[0]} == {agent.pk}
+    other = CustomerFactory(customer_no="C000202", owner=fixer)
+    operations.move_tickets(desk["card"], other, by=boss)
+    assert_summary_matches_a_recount()
+    assert {key[0] for key in tally.stored(owners=True)[0]} == {fixer.pk}
+    gate.update_card(other, {"owner": None}, by=boss, source=gate.FORM)
+    assert_summary_matches_a_recount()
+    assert {key[0] for key in tally.stored(owners=True)[0]} == {0}
 
     counts, times = tally.stored()
     assert sum(n for key, n in counts.items() if key[-1] == "opened") == 5

@@ -24,6 +24,7 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Service summary rebuilt: {written['rows']:,} count rows, {written['time_rows']:,} time rows "
                 f"by day; {written['month_rows']:,} and {written['month_time_rows']:,} by month; "
+                f"by card owner: {written['owner_rows']:,} count rows by day, {written['owner_month_rows']:,} by month; "
                 f"churn after service: {cards:,} card rows."
             )
         )
