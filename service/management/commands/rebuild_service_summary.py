@@ -24,7 +24,8 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Service summary rebuilt: {written['rows']:,} count rows, {written['time_rows']:,} time rows "
                 f"by day; {written['month_rows']:,} and {written['month_time_rows']:,} by month; "
-                f"by card owner: {written['owner_rows']:,} count rows by day, {written['owner_month_rows']:,} by month; "
+                f"by card owner: {written['owner_rows']:,} count rows by day, "
+                f"{written['owner_month_rows']:,} by month; "
                 f"churn after service: {cards:,} card rows."
             )
         )
