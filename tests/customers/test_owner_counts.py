@@ -81,4 +81,4 @@ def test_cached_owners_cost_a_token_read_and_the_recent_days(owners):
         again = owned_cards([li.pk, wang.pk]).before(DAY)
     assert first == again == 4
     assert len(miss) == 3 and len(hit) == 2  # the token, (the settled days,) the recent days
-    assert "customers_cardepoch" in hit[0]["sql"] and "customer_since\" >=" in hit[1]["sql"]
+    assert "customers_cardepoch" in hit[0]["sql"] and 'customer_since" >=' in hit[1]["sql"]
