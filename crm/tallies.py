@@ -18,7 +18,8 @@ from collections.abc import Iterable, Sequence
 
 from django.db import connections
 
-BATCH = 500  # rows per statement (SQLite's bound parameters)
+BATCH = 500  # rows per statement (SQLite's bound parameters) ...
+MAX_PARAMETERS = 32_000  # ... and fewer for wide rows: SQLite takes at most 32,766 per statement
 
 
 def add_to(
@@ -38,6 +39,7 @@ def add_to(
     columns = ", ".join((*key_columns, *value_columns))
     added = ", ".join(f"{c} = {table}.{c} + EXCLUDED.{c}" for c in value_columns)
     placeholders = "(" + ", ".join(["%s"] * (len(key_columns) + len(value_columns))) + ")"
+    batch = max(1, min(batch, MAX_PARAMETERS // (len(key_columns) + len(value_columns))))
     with connections[using].cursor() as cursor:
         for i in range(0, len(rows), batch):
             part = rows[i : i + batch]
