@@ -12,18 +12,27 @@ from customers.models import Customer
 from .models import Action, ClosureReason
 
 
-class ClosureTally(models.Model):
-    """Closures counted by local month, reverted month (0 = not reverted) and the dimensions the
-    dashboard groups by; kept in step by closures/tally.py (see there)."""
+class MonthCounts(models.Model):
+    """What every closure tally by month keeps: the local month performed and reverted (integer keys
+    ``year * 12 + month - 1``, 0 = not reverted), the action, and the count."""
 
     month = models.IntegerField()  # year * 12 + month - 1 of the local month performed
     reverted_month = models.IntegerField(default=0)
     action = models.CharField(max_length=10, choices=Action.choices)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class ClosureTally(MonthCounts):
+    """Closures counted by local month, reverted month (0 = not reverted) and the dimensions the
+    dashboard groups by; kept in step by closures/tally.py (see there)."""
+
     reason = models.ForeignKey(ClosureReason, on_delete=models.PROTECT, related_name="+", db_index=False)
     category = models.CharField(max_length=40)
     segment = models.CharField(max_length=16, choices=Customer.Segment.choices)
     band = models.CharField(max_length=8)  # tenure band key (closures.tally.TENURE_BANDS)
-    n = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -37,19 +46,15 @@ class ClosureTally(models.Model):
         return f"{self.month} {self.reverted_month} {self.action} {self.reason_id} {self.segment} {self.band}: {self.n}"
 
 
-class ClosureStaffTally(models.Model):
+class ClosureStaffTally(MonthCounts):
     """Closures counted by local month, reverted month, action, reason, category and performer:
     the "by staff" chart and the figures filtered by performer (closures/tally.py)."""
 
-    month = models.IntegerField()
-    reverted_month = models.IntegerField(default=0)
-    action = models.CharField(max_length=10, choices=Action.choices)
     reason = models.ForeignKey(ClosureReason, on_delete=models.PROTECT, related_name="+", db_index=False)
     category = models.CharField(max_length=40)
     performed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
     )
-    n = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -63,18 +68,14 @@ class ClosureStaffTally(models.Model):
         return f"{self.month} {self.reverted_month} {self.action} {self.reason_id} {self.performed_by_id}: {self.n}"
 
 
-class ClosureOwnerTally(models.Model):
+class ClosureOwnerTally(MonthCounts):
     """Closures counted by local month, reverted month, action, reason, category and the card's
     owner now (``Closure.card_owner``; 0 for none): a data scope's figures (crm/scopes.py) from a
     few rows per owner and month instead of its closures (closures/tally.py)."""
 
-    month = models.IntegerField()
-    reverted_month = models.IntegerField(default=0)
-    action = models.CharField(max_length=10, choices=Action.choices)
     reason = models.ForeignKey(ClosureReason, on_delete=models.PROTECT, related_name="+", db_index=False)
     category = models.CharField(max_length=40)
     owner_key = models.IntegerField(default=0)  # a user id (0: none), not a foreign key, so a key never holds NULL
-    n = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -88,17 +89,13 @@ class ClosureOwnerTally(models.Model):
         return f"{self.owner_key} {self.month} {self.reverted_month} {self.action} {self.reason_id}: {self.n}"
 
 
-class ClosureOwnerBandTally(models.Model):
+class ClosureOwnerBandTally(MonthCounts):
     """The same by segment and tenure band instead of reason: a data scope's "by segment" and
     "by tenure" charts (closures/tally.py)."""
 
-    month = models.IntegerField()
-    reverted_month = models.IntegerField(default=0)
-    action = models.CharField(max_length=10, choices=Action.choices)
     segment = models.CharField(max_length=16, choices=Customer.Segment.choices)
     band = models.CharField(max_length=8)
     owner_key = models.IntegerField(default=0)
-    n = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -133,18 +130,14 @@ class CohortTally(models.Model):
         return f"{self.cohort} +{self.months} {self.action} {self.segment}: {self.n}"
 
 
-class ClosureOwnerStaffTally(models.Model):
+class ClosureOwnerStaffTally(MonthCounts):
     """Closures by the card's owner now, local month, reverted month, action and performer: a data
     scope's "by staff" chart (closures/tally.py)."""
 
     owner_key = models.IntegerField(default=0)
-    month = models.IntegerField()
-    reverted_month = models.IntegerField(default=0)
-    action = models.CharField(max_length=10, choices=Action.choices)
     performed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
     )
-    n = models.IntegerField(default=0)
 
     class Meta:
         constraints = [

@@ -78,17 +78,25 @@ class Measure(models.TextChoices):
     RESOLUTION = "res", _("Resolution")
 
 
-class ServiceTimeTally(models.Model):
-    """First-response and resolution times in working minutes, as counts per log-spaced bucket
-    (service/tally.py ``bucket_of``), by the day they were measured and the dashboard's dimensions."""
+class SummaryTimes(models.Model):
+    """The dashboard's dimensions and a measure's times, shared by the time rows by day and by month."""
 
-    Measure = Measure
-    day = models.DateField()
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+", db_index=False)
     channel = models.CharField(max_length=10, choices=Channel.choices)
     team = models.IntegerField(default=0)
     priority = models.CharField(max_length=10, choices=Priority.choices)
     measure = models.CharField(max_length=3, choices=Measure.choices)
+
+    class Meta:
+        abstract = True
+
+
+class ServiceTimeTally(SummaryTimes):
+    """First-response and resolution times in working minutes, as counts per log-spaced bucket
+    (service/tally.py ``bucket_of``), by the day they were measured and the dashboard's dimensions."""
+
+    Measure = Measure
+    day = models.DateField()
     bucket = models.SmallIntegerField()
     n = models.IntegerField(default=0)
 
@@ -108,17 +116,12 @@ class ServiceTimeTally(models.Model):
 TIME_BUCKETS = 60  # service/tally.py BUCKETS
 
 
-class ServiceMonthTimeTally(models.Model):
+class ServiceMonthTimeTally(SummaryTimes):
     """The same times by local month (``month``: its first day), written with the day rows: one row
     per key and measure with a column per bucket (``b0`` .. ``b59``), so a year of a measure is
     summed from about 6,000 rows rather than 20 times as many."""
 
     month = models.DateField()
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+", db_index=False)
-    channel = models.CharField(max_length=10, choices=Channel.choices)
-    team = models.IntegerField(default=0)
-    priority = models.CharField(max_length=10, choices=Priority.choices)
-    measure = models.CharField(max_length=3, choices=Measure.choices)
 
     class Meta:
         default_permissions = ()
@@ -177,16 +180,11 @@ class ServiceOwnerMonthTally(SummaryCounts):
         return f"{self.owner_key} {self.month:%Y-%m} {self.category_id} {self.channel} {self.team} {self.priority}"
 
 
-class ServiceOwnerTimeTally(models.Model):
+class ServiceOwnerTimeTally(SummaryTimes):
     """ServiceTimeTally by the card's owner now as well."""
 
     owner_key = models.IntegerField(default=0)
     day = models.DateField()
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+", db_index=False)
-    channel = models.CharField(max_length=10, choices=Channel.choices)
-    team = models.IntegerField(default=0)
-    priority = models.CharField(max_length=10, choices=Priority.choices)
-    measure = models.CharField(max_length=3, choices=Measure.choices)
     bucket = models.SmallIntegerField()
     n = models.IntegerField(default=0)
 
@@ -203,16 +201,11 @@ class ServiceOwnerTimeTally(models.Model):
         return f"{self.owner_key} {self.day} {self.measure} {self.bucket}: {self.n}"
 
 
-class ServiceOwnerMonthTimeTally(models.Model):
+class ServiceOwnerMonthTimeTally(SummaryTimes):
     """ServiceMonthTimeTally by the card's owner now as well (a column per bucket)."""
 
     owner_key = models.IntegerField(default=0)
     month = models.DateField()
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+", db_index=False)
-    channel = models.CharField(max_length=10, choices=Channel.choices)
-    team = models.IntegerField(default=0)
-    priority = models.CharField(max_length=10, choices=Priority.choices)
-    measure = models.CharField(max_length=3, choices=Measure.choices)
 
     class Meta:
         default_permissions = ()
